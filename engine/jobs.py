@@ -1,0 +1,184 @@
+"""The spine of every long job: ``Frame`` (what a job reports) and ``Control``
+(how the caller steers it).
+
+A long-running algorithm is a plain generator::
+
+    def job(..., control: Control) -> Iterator[Frame]:
+        for step in range(n):
+            p = control.params              # consistent snapshot, read every step
+            ...                             # one optimisation step
+            if control.should_emit() or step == n - 1:
+                yield Frame(step=step + 1, total=n, image=img, metrics={...})
+            if control.cancelled:
+                return
+
+The GUI runs it on a background thread and calls ``control.update(lr=...)``
+or ``control.cancel()`` from the main thread; the CLI runs the same generator
+with a progress bar; tests drive it with ``next()``.  No Qt here.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Frame", "Control", "Cancelled", "run_to_end"]
+
+
+class Cancelled(Exception):
+    """Raised by :meth:`Control.raise_if_cancelled` inside nested helpers."""
+
+
+@dataclass
+class Frame:
+    """One report from a running job.
+
+    ``image`` is an ``uint8`` HxWx3 array owned by the frame (a copy, safe to
+    hand to another thread); ``metrics`` are plain floats for plotting;
+    ``extra`` carries anything else a tab may show (a difference image, a
+    saliency map, predictions...).  ``final`` marks the last frame of a job.
+    """
+
+    step: int
+    total: int | None = None
+    image: np.ndarray | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    final: bool = False
+
+    @property
+    def fraction(self) -> float | None:
+        """Progress in 0..1 when the total is known."""
+        if not self.total:
+            return None
+        return min(1.0, max(0.0, self.step / self.total))
+
+
+class Control:
+    """Thread-safe steering wheel for a running job.
+
+    * ``params``: the latest parameter snapshot.  Parameters are a frozen
+      dataclass (or a plain dict); ``update(**changes)`` builds a new snapshot
+      with :func:`dataclasses.replace`, so the dataclass's ``__post_init__``
+      validation runs and a bad value raises ``ValueError`` in the caller's
+      thread while the job keeps the previous, valid snapshot.
+    * ``cancel()`` / ``cancelled``: cooperative cancellation, checked by the
+      job once per step.
+    * ``should_emit()``: cheap throttle for frame emission; true at most every
+      ``emit_interval`` seconds (and on the first call), or every
+      ``emit_every`` steps when that is given instead.
+    """
+
+    def __init__(
+        self,
+        params: Any = None,
+        *,
+        emit_interval: float | None = 0.1,
+        emit_every: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if emit_every is not None and emit_every < 1:
+            raise ValueError("emit_every must be a positive number of steps")
+        if emit_interval is not None and not emit_interval >= 0:
+            raise ValueError("emit_interval must be a non-negative number of seconds")
+        self._lock = threading.Lock()
+        self._params = params
+        self._version = 0
+        self._cancel = threading.Event()
+        self._emit_interval = emit_interval
+        self._emit_every = emit_every
+        self._clock = clock
+        self._last_emit: float | None = None
+        self._calls = 0
+
+    # -- parameters -----------------------------------------------------
+    @property
+    def params(self) -> Any:
+        with self._lock:
+            return self._params
+
+    @property
+    def version(self) -> int:
+        """Incremented by every successful :meth:`update` (jobs may use it to
+        notice a change cheaply)."""
+        with self._lock:
+            return self._version
+
+    def update(self, **changes: Any) -> Any:
+        """Replace some parameters; returns the new snapshot.
+
+        Raises ``ValueError`` (and keeps the old snapshot) for unknown names
+        or values the parameter class rejects.
+        """
+        with self._lock:
+            current = self._params
+            if current is None:
+                raise ValueError("this job has no parameters to update")
+            if isinstance(current, dict):
+                unknown = set(changes) - set(current)
+                if unknown:
+                    raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+                new = {**current, **changes}
+            elif dataclasses.is_dataclass(current):
+                names = {f.name for f in dataclasses.fields(current)}
+                unknown = set(changes) - names
+                if unknown:
+                    raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+                try:
+                    new = dataclasses.replace(current, **changes)
+                except TypeError as exc:  # wrong type for a field
+                    raise ValueError(str(exc)) from exc
+            else:
+                raise TypeError("Control params must be a dataclass instance or a dict")
+            self._params = new
+            self._version += 1
+            return new
+
+    # -- cancellation ---------------------------------------------------
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled()
+
+    # -- emission throttle -----------------------------------------------
+    def should_emit(self) -> bool:
+        """True when the job should yield a frame now (cheap to call every step)."""
+        with self._lock:
+            self._calls += 1
+            if self._emit_every is not None:
+                return (self._calls - 1) % self._emit_every == 0
+            now = self._clock()
+            if self._last_emit is None or self._emit_interval is None or now - self._last_emit >= self._emit_interval:
+                self._last_emit = now
+                return True
+            return False
+
+
+def run_to_end(frames: Iterable[Frame], on_frame: Callable[[Frame], None] | None = None) -> tuple[Frame | None, Any]:
+    """Drive a job generator to completion.
+
+    Returns ``(last_frame, return_value)`` where ``return_value`` is what the
+    generator returned (``StopIteration.value``).  ``on_frame`` is called for
+    every frame (the CLI uses it for its progress bar).
+    """
+    last = None
+    it: Iterator[Frame] = iter(frames)
+    while True:
+        try:
+            frame = next(it)
+        except StopIteration as stop:
+            return last, stop.value
+        last = frame
+        if on_frame is not None:
+            on_frame(frame)

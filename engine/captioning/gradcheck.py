@@ -1,0 +1,179 @@
+"""Numerical gradient checks of every captioning layer (and the whole model).
+
+Each analytic gradient from :mod:`engine.captioning.layers` is compared with a
+central-difference estimate ``(f(x + h e_i) - f(x - h e_i)) / 2h`` of the
+scalar ``f = sum(forward(...) * dout)`` for a random upstream ``dout``, in
+float64 on tiny random inputs.  The comparison is the classic relative error
+``max_i |a_i - n_i| / max(1e-8, |a_i| + |n_i|)``.
+
+:func:`check_layers` returns one :class:`GradCheckResult` per gradient; the
+CLI (``caption gradcheck``) and the GUI print / show them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import torch
+
+from . import layers as L
+
+__all__ = ["GradCheckResult", "numerical_gradient", "rel_error", "check_layers", "check_model",
+           "STEP_TOLERANCE", "SEQUENCE_TOLERANCE", "MODEL_TOLERANCE"]
+
+STEP_TOLERANCE = 1e-7
+SEQUENCE_TOLERANCE = 1e-5
+MODEL_TOLERANCE = 1e-5
+
+
+@dataclass(frozen=True)
+class GradCheckResult:
+    """One checked gradient: ``name`` (e.g. ``'lstm_forward: dWx'``), the
+    relative error, the tolerance it is held to and whether it passed."""
+
+    name: str
+    rel_error: float
+    tolerance: float
+
+    @property
+    def passed(self) -> bool:
+        return self.rel_error < self.tolerance
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "passed": self.passed}
+
+
+def rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    """``max |a - b| / max(1e-8, |a| + |b|)`` elementwise, as a float."""
+    a = a.detach().to(torch.float64)
+    b = b.detach().to(torch.float64)
+    if a.numel() == 0:
+        return 0.0
+    return float(((a - b).abs() / (a.abs() + b.abs()).clamp_min(1e-8)).max())
+
+
+@torch.no_grad()
+def numerical_gradient(f: Callable[[], float], x: torch.Tensor, h: float = 1e-6) -> torch.Tensor:
+    """Central-difference gradient of the scalar ``f()`` w.r.t. ``x``.
+
+    ``x`` is perturbed in place one element at a time and restored exactly;
+    ``f`` must read ``x`` afresh on every call.
+    """
+    grad = torch.zeros_like(x)
+    flat, gflat = x.view(-1), grad.view(-1)
+    for k in range(flat.numel()):
+        old = flat[k].item()
+        flat[k] = old + h
+        plus = float(f())
+        flat[k] = old - h
+        minus = float(f())
+        flat[k] = old
+        gflat[k] = (plus - minus) / (2 * h)
+    return grad
+
+
+def _check(name: str, forward: Callable, inputs: Sequence[torch.Tensor], names: Sequence[str],
+           analytic: Sequence[torch.Tensor], dout: Sequence[torch.Tensor], tol: float,
+           wrt: Sequence[int] | None = None) -> list[GradCheckResult]:
+    """Compare ``analytic[k]`` with the numerical gradient of
+    ``sum_j <forward(*inputs)[j], dout[j]>`` w.r.t. ``inputs[wrt[k]]``."""
+    work = [t.clone() for t in inputs]
+
+    def f() -> float:
+        outs = forward(*work)
+        return sum(float((o * d).sum()) for o, d in zip(outs, dout))
+
+    results = []
+    for k, idx in enumerate(wrt if wrt is not None else range(len(inputs))):
+        num = numerical_gradient(f, work[idx])
+        results.append(GradCheckResult(f"{name}: {names[idx]}", rel_error(analytic[k], num), tol))
+    return results
+
+
+def check_layers(*, seed: int = 0, device: torch.device | str | None = None,
+                 dtype: torch.dtype = torch.float64) -> list[GradCheckResult]:
+    """Check every layer's backward pass; returns one result per gradient."""
+    g = torch.Generator().manual_seed(seed)
+    dev = torch.device(device) if device is not None else torch.device("cpu")
+
+    def rnd(*shape, scale=1.0):
+        return (torch.randn(*shape, generator=g, dtype=dtype) * scale).to(dev)
+
+    N, T, D, H, V, M = 3, 4, 5, 6, 7, 8
+    out: list[GradCheckResult] = []
+
+    # rnn step
+    x, h, Wx, Wh, b = rnd(N, D), rnd(N, H), rnd(D, H, scale=0.5), rnd(H, H, scale=0.5), rnd(H)
+    nh, cache = L.rnn_step_forward(x, h, Wx, Wh, b)
+    dnh = rnd(*nh.shape)
+    out += _check("rnn_step_forward", lambda *a: (L.rnn_step_forward(*a)[0],), (x, h, Wx, Wh, b),
+                  ("dx", "dprev_h", "dWx", "dWh", "db"), L.rnn_step_backward(dnh, cache), (dnh,), STEP_TOLERANCE)
+
+    # rnn sequence
+    x, h0 = rnd(N, T, D), rnd(N, H)
+    hs, cache = L.rnn_forward(x, h0, Wx, Wh, b)
+    dh = rnd(*hs.shape)
+    out += _check("rnn_forward", lambda *a: (L.rnn_forward(*a)[0],), (x, h0, Wx, Wh, b),
+                  ("dx", "dh0", "dWx", "dWh", "db"), L.rnn_backward(dh, cache), (dh,), SEQUENCE_TOLERANCE)
+
+    # word embedding (only W has a gradient)
+    ids = torch.randint(0, V, (N, T), generator=g).to(dev)
+    W = rnd(V, D)
+    emb, cache = L.word_embedding_forward(ids, W)
+    dout = rnd(*emb.shape)
+    out += _check("word_embedding_forward", lambda W_: (L.word_embedding_forward(ids, W_)[0],), (W,),
+                  ("dW",), (L.word_embedding_backward(dout, cache),), (dout,), STEP_TOLERANCE)
+
+    # temporal affine
+    x, w, bb = rnd(N, T, D), rnd(D, M), rnd(M)
+    aff, cache = L.temporal_affine_forward(x, w, bb)
+    dout = rnd(*aff.shape)
+    out += _check("temporal_affine_forward", lambda *a: (L.temporal_affine_forward(*a)[0],), (x, w, bb),
+                  ("dx", "dw", "db"), L.temporal_affine_backward(dout, cache), (dout,), STEP_TOLERANCE)
+
+    # temporal softmax loss (scalar output, upstream 1)
+    scores = rnd(N, T, V)
+    y = torch.randint(0, V, (N, T), generator=g).to(dev)
+    mask = (torch.rand(N, T, generator=g) > 0.3).to(dev)
+    _, dx = L.temporal_softmax_loss(scores, y, mask)
+    one = torch.ones((), dtype=dtype, device=dev)
+    out += _check("temporal_softmax_loss", lambda s: (L.temporal_softmax_loss(s, y, mask)[0],), (scores,),
+                  ("dx",), (dx,), (one,), STEP_TOLERANCE)
+
+    # lstm step
+    x, h, c = rnd(N, D), rnd(N, H), rnd(N, H)
+    Wx4, Wh4, b4 = rnd(D, 4 * H, scale=0.5), rnd(H, 4 * H, scale=0.5), rnd(4 * H)
+    nh, nc, cache = L.lstm_step_forward(x, h, c, Wx4, Wh4, b4)
+    dnh, dnc = rnd(*nh.shape), rnd(*nc.shape)
+    out += _check("lstm_step_forward", lambda *a: L.lstm_step_forward(*a)[:2], (x, h, c, Wx4, Wh4, b4),
+                  ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db"),
+                  L.lstm_step_backward(dnh, dnc, cache), (dnh, dnc), STEP_TOLERANCE)
+
+    # lstm sequence
+    x, h0 = rnd(N, T, D), rnd(N, H)
+    hs, cache = L.lstm_forward(x, h0, Wx4, Wh4, b4)
+    dh = rnd(*hs.shape)
+    out += _check("lstm_forward", lambda *a: (L.lstm_forward(*a)[0],), (x, h0, Wx4, Wh4, b4),
+                  ("dx", "dh0", "dWx", "dWh", "db"), L.lstm_backward(dh, cache), (dh,), SEQUENCE_TOLERANCE)
+    return out
+
+
+def check_model(cell_type: str = "rnn", *, seed: int = 0, device: torch.device | str | None = None,
+                tolerance: float = MODEL_TOLERANCE) -> list[GradCheckResult]:
+    """Check ``CaptioningRNN.loss`` gradients of every parameter in float64
+    on a tiny model (vocabulary of 6 words plus the 4 special tokens)."""
+    from .model import CaptioningRNN  # local: the model imports this package's layers
+
+    words = ["<NULL>", "<START>", "<END>", "<UNK>", "a", "cat", "dog", "on", "mat", "red"]
+    model = CaptioningRNN({w: k for k, w in enumerate(words)}, input_dim=5, wordvec_dim=4, hidden_dim=6,
+                          cell_type=cell_type, dtype=torch.float64, device=device, seed=seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    features = torch.randn(3, 5, generator=g, dtype=torch.float64)
+    captions = torch.randint(1, len(words), (3, 6), generator=g)
+    captions[0, 4:] = model.null_idx                   # some padding so the mask matters
+    _, grads = model.loss(features, captions)
+    results = []
+    for name, p in model.params.items():
+        num = numerical_gradient(lambda: model.loss(features, captions, compute_grads=False)[0], p)
+        results.append(GradCheckResult(f"CaptioningRNN[{cell_type}]: {name}", rel_error(grads[name], num), tolerance))
+    return results

@@ -1,0 +1,51 @@
+"""The headless command line: ``python main.py SUBCOMMAND ...``.
+
+Every module in this package that defines ``register(subparsers)`` adds its
+subcommands (discovered with :mod:`pkgutil`, so adding a command never edits
+this file).  A subcommand sets ``func(args) -> int`` with ``set_defaults``.
+Errors print one line on stderr and exit non-zero, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from .common import CliError
+
+__all__ = ["main", "build_parser", "CliError"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="neural-lens",
+        description="Neural Lens: see inside neural networks. Without a subcommand the window opens.",
+    )
+    parser.add_argument("--device", default=None, help="compute device: auto (default), cpu, cuda, cuda:1, mps")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name == "common":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(func(args) or 0)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

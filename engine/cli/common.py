@@ -1,0 +1,91 @@
+"""Helpers shared by the CLI subcommands: errors, model/image loading with
+clear messages, class specs, JSON output and a terminal progress bar."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from typing import Any, TextIO
+
+import numpy as np
+
+from ..imaging import ImageLoadError, load_image
+from ..jobs import Frame
+
+__all__ = ["CliError", "open_model", "open_image", "resolve_class", "print_json", "ProgressBar", "finite"]
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line on stderr, exit code ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def open_model(args: Any):
+    """Load ``args.model`` (default model when absent) on ``args.device``."""
+    from ..models import ModelLoadError, load_model
+
+    try:
+        return load_model(getattr(args, "model", None), device=getattr(args, "device", None))
+    except (ModelLoadError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def open_image(path: str) -> np.ndarray:
+    try:
+        return load_image(path)
+    except ImageLoadError as exc:
+        raise CliError(str(exc)) from None
+
+
+def resolve_class(model: Any, spec: str) -> int:
+    try:
+        return model.class_index(spec)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def finite(name: str, value: float, *, low: float | None = None, high: float | None = None, strict_low: bool = False) -> float:
+    """Validate a numeric option: finite and in range, else a clear CliError."""
+    if value is None or not math.isfinite(value):
+        raise CliError(f"--{name} must be a finite number, got {value}")
+    if low is not None and (value <= low if strict_low else value < low):
+        raise CliError(f"--{name} must be {'>' if strict_low else '>='} {low}, got {value}")
+    if high is not None and value > high:
+        raise CliError(f"--{name} must be <= {high}, got {value}")
+    return value
+
+
+def print_json(obj: Any, stream: TextIO | None = None) -> None:
+    print(json.dumps(obj), file=stream or sys.stdout)
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal
+    (so ``--json`` output and logs stay clean).  Use as ``on_frame`` callback."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.start = time.monotonic()
+
+    def __call__(self, frame: Frame) -> None:
+        if not self.enabled:
+            return
+        frac = frame.fraction or 0.0
+        filled = int(round(frac * self.width))
+        metrics = " ".join(f"{k}={v:.4g}" for k, v in list(frame.metrics.items())[:3])
+        elapsed = time.monotonic() - self.start
+        total = f"/{frame.total}" if frame.total else ""
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {frame.step}{total} {elapsed:.1f}s {metrics}\x1b[K")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,196 @@
+"""``Classifier``: a pretrained image classifier with everything the
+workbenches need around the bare network (labels, pre/de-processing, named
+layers, truncated forward passes)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..imaging import center_crop_resize
+from .labels import class_index
+
+__all__ = ["Classifier", "Prediction"]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    index: int
+    label: str
+    prob: float
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "label": self.label, "prob": self.prob}
+
+
+class _StopForward(Exception):
+    """Raised by a forward hook to stop the pass once the wanted layers ran."""
+
+
+class Classifier:
+    """A frozen, eval-mode classifier on one device.
+
+    Input space: the network sees *normalised* tensors
+    ``x = (pixels - mean) / std`` with pixels in 0..255 (``mean``/``std`` per
+    channel, in pixel units).  Every gradient method in the engine works in
+    this normalised space; :meth:`to_pixels` / :meth:`from_pixels` convert.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        net: nn.Module,
+        labels: Sequence[str],
+        mean: Sequence[float],
+        std: Sequence[float],
+        layers: dict[str, nn.Module],
+        device: torch.device,
+        input_size: int = 224,
+        description: str = "",
+    ) -> None:
+        self.name = name
+        self.description = description or name
+        self.device = torch.device(device)
+        self.net = net.to(self.device).eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+        self.labels = tuple(labels)
+        self.input_size = input_size
+        self.mean = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+        self._layers = dict(layers)
+        linears = [m for m in self.net.modules() if isinstance(m, nn.Linear)]
+        self._last_linear = linears[-1] if linears else None
+
+    # -- pixels <-> tensors ---------------------------------------------
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """The evaluation view of a photo: centre crop, resized to ``input_size``."""
+        return center_crop_resize(image, self.input_size)
+
+    def preprocess(self, image: np.ndarray | Sequence[np.ndarray]) -> torch.Tensor:
+        """uint8 HxWx3 image (or a list of same-size images) -> normalised
+        (N,3,H,W) float32 tensor on the model's device.  No resizing."""
+        if isinstance(image, np.ndarray) and image.ndim == 3:
+            batch = image[None]
+        else:
+            batch = np.stack([np.asarray(im) for im in image])
+        if batch.ndim != 4 or batch.shape[-1] != 3:
+            raise ValueError(f"expected HxWx3 RGB image(s), got shape {batch.shape}")
+        x = torch.from_numpy(np.array(batch, dtype=np.uint8, copy=True)).to(self.device)
+        x = x.permute(0, 3, 1, 2).float()
+        return self.from_pixels(x)
+
+    def deprocess(self, x: torch.Tensor) -> np.ndarray:
+        """Normalised tensor (1,3,H,W) or (3,H,W) -> uint8 HxWx3 (clamped, rounded)."""
+        if x.dim() == 4:
+            x = x[0]
+        pixels = self.to_pixels(x[None].detach())[0]
+        return pixels.clamp(0, 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+
+    def to_pixels(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.std + self.mean
+
+    def from_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        return (pixels - self.mean) / self.std
+
+    @property
+    def input_range(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-channel (lo, hi) of valid normalised values, shape (1,3,1,1)."""
+        return self.from_pixels(torch.zeros_like(self.mean)), self.from_pixels(torch.full_like(self.mean, 255.0))
+
+    def clamp(self, x: torch.Tensor) -> torch.Tensor:
+        """Clamp a normalised tensor to the valid pixel range 0..255."""
+        lo, hi = self.input_range
+        return torch.maximum(torch.minimum(x, hi), lo)
+
+    # -- prediction -------------------------------------------------------
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    @torch.no_grad()
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.net(x), dim=1)
+
+    def top(self, probs: torch.Tensor, k: int = 5) -> list[Prediction]:
+        """Top-k predictions from a (1000,) or (1,1000) probability vector."""
+        probs = probs.reshape(-1)
+        k = max(1, min(int(k), probs.numel()))
+        values, indices = probs.topk(k)
+        return [Prediction(int(i), self.labels[int(i)], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
+
+    def classify(self, image: np.ndarray, top: int = 5, *, prepared: bool = False) -> list[Prediction]:
+        """Top-``top`` classes for a photo (any size; centre-cropped unless ``prepared``)."""
+        view = image if prepared else self.prepare(image)
+        return self.top(self.probabilities(self.preprocess(view))[0], top)
+
+    def class_index(self, spec: str | int) -> int:
+        """An index or a label name (case-insensitive) -> class index."""
+        return class_index(spec, self.labels)
+
+    # -- layers -----------------------------------------------------------
+    @property
+    def layer_names(self) -> list[str]:
+        """Named layers in network order (for DeepDream, inversion, Grad-CAM)."""
+        return list(self._layers)
+
+    def layer(self, name: str) -> nn.Module:
+        try:
+            return self._layers[name]
+        except KeyError:
+            raise ValueError(f"model {self.name!r} has no layer {name!r}; layers: {', '.join(self._layers)}") from None
+
+    def features(self, x: torch.Tensor, layer: str) -> torch.Tensor:
+        """Activations of one named layer, running the network only up to it."""
+        return self.features_at(x, [layer])[layer]
+
+    def features_at(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Activations of several named layers; the forward pass stops as soon
+        as the last of them has run (autograd still flows through them)."""
+        wanted = {name: self.layer(name) for name in layers}
+        out: dict[str, torch.Tensor] = {}
+
+        def make_hook(name: str):
+            def hook(_module, _inputs, output):
+                out[name] = output
+                if len(out) == len(wanted):
+                    raise _StopForward
+
+            return hook
+
+        handles = [module.register_forward_hook(make_hook(name)) for name, module in wanted.items()]
+        try:
+            self.net(x)
+        except _StopForward:
+            pass
+        finally:
+            for h in handles:
+                h.remove()
+        return out
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate features (N,D): the input of the last linear layer
+        (1280-d for EfficientNet-Lite0, fc7 for VGG), or the global average of
+        the last named layer for networks without one."""
+        if self._last_linear is None:
+            return self.features(x, self.layer_names[-1]).mean(dim=(2, 3))
+        captured: list[torch.Tensor] = []
+
+        def pre_hook(_module, inputs):
+            captured.append(inputs[0])
+            raise _StopForward
+
+        handle = self._last_linear.register_forward_pre_hook(pre_hook)
+        try:
+            self.net(x)
+        except _StopForward:
+            pass
+        finally:
+            handle.remove()
+        return captured[0].flatten(1)
+
+    def __repr__(self) -> str:
+        return f"Classifier({self.name!r}, device={self.device})"

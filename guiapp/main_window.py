@@ -1,0 +1,191 @@
+"""The main window: four workbench tabs, menus, a model chooser and the status bar."""
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget,
+)
+
+from engine.models import list_models
+
+from .context import AppContext
+
+__all__ = ["MainWindow", "TAB_SPECS", "IMAGE_FILTER"]
+
+log = logging.getLogger(__name__)
+
+#: (tab title, module, class) in the order the tabs appear.
+TAB_SPECS = (
+    ("Captioning", "guiapp.tabs.captioning_tab", "CaptioningTab"),
+    ("Saliency", "guiapp.tabs.saliency_tab", "SaliencyTab"),
+    ("Fooling", "guiapp.tabs.fooling_tab", "FoolingTab"),
+    ("Dreaming", "guiapp.tabs.dreaming_tab", "DreamingTab"),
+)
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, *, load_model: bool = True) -> None:
+        super().__init__()
+        self.ctx = ctx
+        ctx.window = self
+        self.created_at = time.monotonic()
+        self.setWindowTitle("Neural Lens")
+        self.setAcceptDrops(False)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+        self.tab_widgets: dict[str, QWidget] = {}
+        for title, module, cls in TAB_SPECS:
+            tab = self._make_tab(module, cls)
+            if tab is not None:
+                self.tab_widgets[title] = tab
+                self.tabs.addTab(tab, title)
+        self._build_menus()
+        self._build_status_bar()
+        self._restore_settings()
+        if load_model:
+            # after the window is shown: the first paint is never delayed by torch
+            QTimer.singleShot(0, lambda: ctx.load_model(ctx.settings.value("model/name", None, type=str) or None))
+
+    def _make_tab(self, module_name: str, cls_name: str) -> QWidget | None:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # this workbench is not part of this build yet
+                return None
+            raise
+        return getattr(module, cls_name)(self.ctx)
+
+    # -- menus ---------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open Image…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.open_image_dialog)
+        file_menu.addAction(self.open_action)
+        self.save_action = QAction("&Save Result…", self, shortcut=QKeySequence.StandardKey.Save)
+        self.save_action.triggered.connect(self.save_current)
+        file_menu.addAction(self.save_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        self.model_menu = self.menuBar().addMenu("&Model")
+        self.model_group = QActionGroup(self)
+        self.model_group.setExclusive(True)
+        self._fill_model_menu()
+        self.ctx.model_changed.connect(self._on_model_changed)
+        self.ctx.model_loading.connect(self._on_model_loading)
+        self.ctx.model_failed.connect(lambda _m: self._model_label.setText("Model: not loaded"))
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About Neural Lens", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _fill_model_menu(self) -> None:
+        self.model_menu.clear()
+        for info in list_models():
+            action = QAction(info.description, self, checkable=True)
+            action.setData(info.name)
+            action.triggered.connect(lambda _c=False, name=info.name, path=info.path: self.ctx.load_model(name, path))
+            self.model_group.addAction(action)
+            self.model_menu.addAction(action)
+        self.model_menu.addSeparator()
+        other = QAction("Load torchvision &weights file…", self)
+        other.triggered.connect(self._choose_weights)
+        self.model_menu.addAction(other)
+
+    def _choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Torchvision weight file", self.ctx.last_folder, "PyTorch weights (*.pth *.pt);;All files (*)")
+        if path:
+            self.ctx.load_model(path)
+
+    def _build_status_bar(self) -> None:
+        self._model_label = QLabel("Model: loading…")
+        self._model_label.setObjectName("modelLabel")
+        self.statusBar().addPermanentWidget(self._model_label)
+        self.ctx.status.connect(self._show_status)
+
+    def _show_status(self, text: str, msecs: int) -> None:
+        self.statusBar().showMessage(text, msecs)
+
+    def _on_model_loading(self, name: str) -> None:
+        self._model_label.setText(f"Model: loading {name}…")
+
+    def _on_model_changed(self, model) -> None:
+        self._model_label.setText(f"Model: {model.name} · {self.ctx.device_description}")
+        for action in self.model_group.actions():
+            action.setChecked(action.data() == model.name)
+
+    # -- actions -------------------------------------------------------------
+    def current_tab(self) -> QWidget | None:
+        return self.tabs.currentWidget()
+
+    def open_image_dialog(self) -> None:
+        tab = self.current_tab()
+        if tab is None or not hasattr(tab, "open_file"):
+            self.ctx.show_status("This tab does not take an image.", 4000)
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self.ctx.last_folder, IMAGE_FILTER)
+        if path:
+            self.ctx.last_folder = path.rsplit("/", 1)[0]
+            tab.open_file(path)
+
+    def save_current(self) -> None:
+        tab = self.current_tab()
+        if tab is None or not hasattr(tab, "save"):
+            self.ctx.show_status("Nothing to save in this tab.", 4000)
+            return
+        tab.save()
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About Neural Lens",
+                          "<b>Neural Lens</b><br>See inside neural networks: captioning RNNs and LSTMs, "
+                          "saliency maps, fooling images and DeepDream.<br><br>"
+                          f"Compute device: {self.ctx.device_description}")
+
+    # -- settings and closing ------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry = self.ctx.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        index = self.ctx.settings.value("window/tab", 0, type=int)
+        if 0 <= index < self.tabs.count():
+            self.tabs.setCurrentIndex(index)
+
+    def has_unsaved_results(self) -> bool:
+        return any(getattr(t, "has_unsaved_results", lambda: False)() for t in self.tab_widgets.values())
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if self.has_unsaved_results() and not getattr(self, "skip_unsaved_prompt", False):
+            answer = QMessageBox.question(
+                self, "Quit Neural Lens?", "Some results have not been saved. Quit anyway?",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Discard:
+                event.ignore()
+                return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop every running job and save settings (called when closing)."""
+        self.ctx.settings.setValue("window/geometry", self.saveGeometry())
+        self.ctx.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.ctx.settings.sync()
+        for tab in self.tab_widgets.values():
+            for stop in ("shutdown",):
+                if hasattr(tab, stop):
+                    try:
+                        getattr(tab, stop)()
+                    except Exception:  # noqa: BLE001 - closing must never crash
+                        log.exception("error while stopping a tab")

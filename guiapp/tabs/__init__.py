@@ -1,0 +1,1 @@
+"""The four workbenches, one module each."""

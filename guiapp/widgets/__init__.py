@@ -1,0 +1,6 @@
+"""Reusable widgets shared by the tabs."""
+from .class_picker import ClassPicker
+from .image_panel import ImagePanel, image_paths_from_mime
+from .predictions import PredictionList
+
+__all__ = ["ClassPicker", "ImagePanel", "PredictionList", "image_paths_from_mime"]

@@ -1,0 +1,132 @@
+"""``ImagePanel``: shows an RGB image (pyqtgraph ``ImageItem``, aspect locked,
+zoom/pan with the mouse) and accepts image files dropped on it."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
+
+from engine.imaging import ImageLoadError, load_image
+
+__all__ = ["ImagePanel", "image_paths_from_mime"]
+
+
+def image_paths_from_mime(mime: QMimeData) -> list[str]:
+    """Local file paths carried by a drag (URLs of local files only)."""
+    if not mime.hasUrls():
+        return []
+    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
+
+
+class ImagePanel(QWidget):
+    """An image view with a title, an empty-state hint and drag-and-drop.
+
+    Signals: ``image_loaded(np.ndarray, str)`` after a dropped/opened file
+    was read; ``load_failed(str)`` with a readable message for a bad file.
+    ``set_image(array)`` is cheap enough for streaming frames (levels fixed,
+    no autoscaling).
+    """
+
+    image_loaded = Signal(object, str)
+    load_failed = Signal(str)
+
+    def __init__(self, title: str = "", hint: str = "Drop an image here\nor use File ▸ Open (Ctrl+O)",
+                 accept_drops: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(accept_drops)
+        self.setMinimumSize(160, 160)
+        self._image: np.ndarray | None = None
+        self.path: str | None = None
+
+        self._title = QLabel(title)
+        self._title.setObjectName("panelTitle")
+        self._title.setVisible(bool(title))
+
+        self._view = pg.GraphicsLayoutWidget()
+        self._view.setBackground(None)
+        self._view.setAcceptDrops(False)
+        self._view.viewport().setAcceptDrops(False)
+        self._box = self._view.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self._item = pg.ImageItem(axisOrder="row-major")
+        self._box.addItem(self._item)
+
+        self._hint = QLabel(hint)
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint.setObjectName("dropHint")
+        self._hint.setWordWrap(True)
+
+        self._stack = QStackedLayout()
+        self._stack.addWidget(self._hint)
+        self._stack.addWidget(self._view)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addWidget(self._title)
+        layout.addLayout(self._stack, 1)
+
+    # -- display ------------------------------------------------------------
+    @property
+    def image(self) -> np.ndarray | None:
+        return self._image
+
+    def set_title(self, text: str) -> None:
+        self._title.setText(text)
+        self._title.setVisible(bool(text))
+
+    def set_image(self, image: np.ndarray | None, levels: tuple[float, float] | None = (0, 255), lut=None) -> None:
+        """Show ``image`` (HxWx3 uint8, or HxW float with ``levels``/``lut``)."""
+        if image is None:
+            self.clear()
+            return
+        first = self._image is None or self._image.shape[:2] != image.shape[:2]
+        self._image = image
+        if levels is None:
+            self._item.setImage(image, autoLevels=True)
+        else:
+            self._item.setImage(image, autoLevels=False, levels=levels)
+        self._item.setLookupTable(lut)
+        self._stack.setCurrentWidget(self._view)
+        if first:
+            self._box.autoRange(padding=0.0)
+
+    def clear(self) -> None:
+        self._image = None
+        self.path = None
+        self._item.clear()
+        self._stack.setCurrentWidget(self._hint)
+
+    # -- loading ------------------------------------------------------------
+    def load_file(self, path: str) -> bool:
+        """Read ``path``; emit ``image_loaded`` or ``load_failed``.  The image
+        already shown stays when the file is bad."""
+        try:
+            image = load_image(path)
+        except ImageLoadError as exc:
+            self.load_failed.emit(str(exc))
+            return False
+        except MemoryError:
+            self.load_failed.emit(f"{os.fsdecode(path)}: not enough memory to open this image")
+            return False
+        self.path = path
+        self.set_image(image)
+        self.image_loaded.emit(image, path)
+        return True
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if image_paths_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        paths = image_paths_from_mime(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.load_file(paths[0])

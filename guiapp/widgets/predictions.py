@@ -1,0 +1,57 @@
+"""``PredictionList``: the top-k classes with probability bars; clicking a row
+picks that class."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHeaderView, QProgressBar, QTreeWidget, QTreeWidgetItem, QWidget
+
+from engine.models import Prediction
+
+__all__ = ["PredictionList"]
+
+
+class PredictionList(QTreeWidget):
+    """Signal ``class_activated(int)`` when the user clicks a class."""
+
+    class_activated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setColumnCount(2)
+        self.setHeaderLabels(["Class", "Probability"])
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
+        self.header().resizeSection(1, 130)
+        self.header().setStretchLastSection(False)
+        self.itemClicked.connect(self._clicked)
+        self._predictions: list[Prediction] = []
+
+    @property
+    def predictions(self) -> list[Prediction]:
+        return list(self._predictions)
+
+    def set_predictions(self, predictions: Sequence[Prediction], highlight: int | None = None) -> None:
+        self.clear()
+        self._predictions = list(predictions)
+        for p in predictions:
+            item = QTreeWidgetItem([f"{p.label}  ({p.index})", ""])
+            item.setData(0, Qt.ItemDataRole.UserRole, p.index)
+            item.setToolTip(0, f"class {p.index}: {p.label} — {p.prob:.2%}")
+            self.addTopLevelItem(item)
+            bar = QProgressBar()
+            bar.setRange(0, 1000)
+            bar.setValue(int(round(p.prob * 1000)))
+            bar.setFormat(f"{p.prob:.1%}")
+            bar.setTextVisible(True)
+            self.setItemWidget(item, 1, bar)
+            if highlight is not None and p.index == highlight:
+                self.setCurrentItem(item)
+
+    def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        index = item.data(0, Qt.ItemDataRole.UserRole)
+        if index is not None:
+            self.class_activated.emit(int(index))

@@ -1,0 +1,186 @@
+"""The image-captioning model: image features -> RNN/LSTM -> word scores.
+
+Architecture (Vinyals et al. 2015, "Show and Tell", in the CS231n form):
+
+* ``h0 = features W_proj + b_proj``  (image features to the initial hidden state)
+* ``x = W_embed[captions_in]``        (word embedding of the input words)
+* ``h = rnn(x, h0)`` or ``lstm(x, h0)`` over the sequence
+* ``scores = h W_vocab + b_vocab``   (vocabulary scores at every step)
+* loss: masked softmax cross-entropy of ``scores`` against ``captions_out``.
+
+All forward and backward passes are the explicit ones of
+:mod:`engine.captioning.layers`; no autograd.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import torch
+
+from . import layers as L
+
+__all__ = ["CaptioningRNN", "SPECIAL_TOKENS", "NULL", "START", "END", "UNK"]
+
+NULL, START, END, UNK = "<NULL>", "<START>", "<END>", "<UNK>"
+SPECIAL_TOKENS = (NULL, START, END, UNK)
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class CaptioningRNN:
+    """A captioning RNN with explicit gradients.
+
+    ``word_to_idx`` maps every word (including ``<NULL>``, ``<START>``,
+    ``<END>``; ``<UNK>`` is optional) to ``0..V-1``.  ``params`` holds the
+    classic names: ``W_proj (D, H)``, ``b_proj (H,)``, ``W_embed (V, W)``,
+    ``Wx (W, H|4H)``, ``Wh (H, H|4H)``, ``b (H|4H,)``, ``W_vocab (H, V)``,
+    ``b_vocab (V,)``.  ``seed`` makes the initialisation reproducible.
+    """
+
+    def __init__(self, word_to_idx: Mapping[str, int], input_dim: int = 512, wordvec_dim: int = 128,
+                 hidden_dim: int = 128, cell_type: str = "rnn", dtype: torch.dtype = torch.float32,
+                 device: torch.device | str | None = None, seed: int | None = None) -> None:
+        if cell_type not in ("rnn", "lstm"):
+            raise ValueError(f"cell_type must be 'rnn' or 'lstm', not {cell_type!r}")
+        if isinstance(dtype, str):
+            dtype = _DTYPES[dtype]
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError("dtype must be torch.float32 or torch.float64")
+        for name, dim in (("input_dim", input_dim), ("wordvec_dim", wordvec_dim), ("hidden_dim", hidden_dim)):
+            if int(dim) < 1:
+                raise ValueError(f"{name} must be a positive integer")
+        missing = [t for t in (NULL, START, END) if t not in word_to_idx]
+        if missing:
+            raise ValueError(f"the vocabulary lacks the special token(s) {', '.join(missing)}")
+        V = len(word_to_idx)
+        if sorted(int(v) for v in word_to_idx.values()) != list(range(V)):
+            raise ValueError("word_to_idx values must be exactly 0..V-1")
+
+        self.cell_type = cell_type
+        self.word_to_idx = {str(w): int(i) for w, i in word_to_idx.items()}
+        self.idx_to_word = [""] * V
+        for w, i in self.word_to_idx.items():
+            self.idx_to_word[i] = w
+        self.input_dim, self.wordvec_dim, self.hidden_dim = int(input_dim), int(wordvec_dim), int(hidden_dim)
+        self.dtype = dtype
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.null_idx = self.word_to_idx[NULL]
+        self.start_idx = self.word_to_idx[START]
+        self.end_idx = self.word_to_idx[END]
+        self.unk_idx = self.word_to_idx.get(UNK)
+        #: (T,) norms of dL/dh_t over the batch, set by every :meth:`loss` call
+        self.last_hidden_grad_norms: torch.Tensor | None = None
+        self.params = self._init_params(seed)
+
+    # ------------------------------------------------------------------ setup
+    def _init_params(self, seed: int | None) -> dict[str, torch.Tensor]:
+        g = torch.Generator()
+        if seed is None:
+            g.seed()
+        else:
+            g.manual_seed(int(seed))
+        D, W, H, V = self.input_dim, self.wordvec_dim, self.hidden_dim, len(self.word_to_idx)
+        G = 4 * H if self.cell_type == "lstm" else H
+
+        def randn(*shape, scale):
+            return torch.randn(*shape, generator=g, dtype=torch.float64) * scale
+
+        p = {
+            "W_proj": randn(D, H, scale=1 / math.sqrt(D)), "b_proj": torch.zeros(H),
+            "W_embed": randn(V, W, scale=0.01),
+            "Wx": randn(W, G, scale=1 / math.sqrt(W)), "Wh": randn(H, G, scale=1 / math.sqrt(H)),
+            "b": torch.zeros(G),
+            "W_vocab": randn(H, V, scale=1 / math.sqrt(H)), "b_vocab": torch.zeros(V),
+        }
+        return {k: v.to(device=self.device, dtype=self.dtype).contiguous() for k, v in p.items()}
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.idx_to_word)
+
+    def config(self) -> dict:
+        """The constructor arguments (except the vocabulary) as plain values."""
+        return {"input_dim": self.input_dim, "wordvec_dim": self.wordvec_dim, "hidden_dim": self.hidden_dim,
+                "cell_type": self.cell_type, "dtype": str(self.dtype).replace("torch.", "")}
+
+    def load_params(self, params: Mapping[str, torch.Tensor]) -> None:
+        """Replace the parameters (shapes must match) with copies on this
+        model's device and dtype."""
+        if set(params) != set(self.params):
+            raise ValueError(f"parameters must be exactly {sorted(self.params)}")
+        for k, v in params.items():
+            if tuple(v.shape) != tuple(self.params[k].shape):
+                raise ValueError(f"parameter {k} has shape {tuple(v.shape)}, expected {tuple(self.params[k].shape)}")
+        self.params = {k: v.detach().to(device=self.device, dtype=self.dtype).clone() for k, v in params.items()}
+
+    def _as_features(self, features) -> torch.Tensor:
+        f = torch.as_tensor(features).to(device=self.device, dtype=self.dtype)
+        if f.ndim != 2 or f.shape[1] != self.input_dim:
+            raise ValueError(f"features must be (N, {self.input_dim}), got {tuple(f.shape)}")
+        return f
+
+    # ------------------------------------------------------------------ training
+    def loss(self, features, captions, *, compute_grads: bool = True) -> tuple[float, dict[str, torch.Tensor]]:
+        """Loss and gradients for a minibatch.
+
+        ``features (N, D)``, ``captions (N, T+1)`` word ids starting with
+        ``<START>``.  The RNN reads ``captions[:, :-1]`` and is scored against
+        ``captions[:, 1:]`` where those are not ``<NULL>``.  Returns
+        ``(loss, grads)`` with a gradient for every parameter (``{}`` when
+        ``compute_grads`` is false); sets :attr:`last_hidden_grad_norms`.
+        """
+        p = self.params
+        features = self._as_features(features)
+        captions = torch.as_tensor(captions).to(device=self.device, dtype=torch.long)
+        captions_in, captions_out = captions[:, :-1], captions[:, 1:]
+        mask = captions_out != self.null_idx
+
+        h0, proj_cache = L.temporal_affine_forward(features.unsqueeze(1), p["W_proj"], p["b_proj"])
+        h0 = h0[:, 0]
+        x, embed_cache = L.word_embedding_forward(captions_in, p["W_embed"])
+        if self.cell_type == "rnn":
+            h, rnn_cache = L.rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+        else:
+            h, rnn_cache = L.lstm_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+        scores, vocab_cache = L.temporal_affine_forward(h, p["W_vocab"], p["b_vocab"])
+        loss, dscores = L.temporal_softmax_loss(scores, captions_out, mask)
+        if not compute_grads:
+            return float(loss), {}
+
+        grads: dict[str, torch.Tensor] = {}
+        dh, grads["W_vocab"], grads["b_vocab"] = L.temporal_affine_backward(dscores, vocab_cache)
+        backward = L.rnn_backward if self.cell_type == "rnn" else L.lstm_backward
+        dx, dh0, grads["Wx"], grads["Wh"], grads["b"], dtotal = backward(dh, rnn_cache, return_hidden_grads=True)
+        grads["W_embed"] = L.word_embedding_backward(dx, embed_cache)
+        _, grads["W_proj"], grads["b_proj"] = L.temporal_affine_backward(dh0.unsqueeze(1), proj_cache)
+        self.last_hidden_grad_norms = dtotal.pow(2).sum(dim=(0, 2)).sqrt().detach().cpu()
+        return float(loss), grads
+
+    # ------------------------------------------------------------------ decoding steps
+    def initial_state(self, features) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The recurrent state before the first word: ``(h0, c0)`` (``c0`` is
+        ``None`` for the vanilla RNN)."""
+        p = self.params
+        h0 = self._as_features(features) @ p["W_proj"] + p["b_proj"]
+        return h0, (torch.zeros_like(h0) if self.cell_type == "lstm" else None)
+
+    @torch.no_grad()
+    def step(self, word_ids: torch.Tensor, state):
+        """Feed one word per sequence: returns ``(scores (B, V), new_state)``."""
+        p = self.params
+        h, c = state
+        x = p["W_embed"][word_ids.to(device=self.device, dtype=torch.long)]
+        if self.cell_type == "rnn":
+            h, _ = L.rnn_step_forward(x, h, p["Wx"], p["Wh"], p["b"])
+        else:
+            h, c, _ = L.lstm_step_forward(x, h, c, p["Wx"], p["Wh"], p["b"])
+        return h @ p["W_vocab"] + p["b_vocab"], (h, c)
+
+    def sample(self, features, max_length: int = 30) -> torch.Tensor:
+        """Greedy captions ``(N, max_length)`` of word ids (CPU, int64): the
+        first generated word first (no ``<START>``), ``<END>`` kept where a
+        caption stops and ``<NULL>`` after it."""
+        from .decoding import greedy_decode  # decoding only duck-types the model
+
+        return greedy_decode(self, features, max_length=max_length, top_k=0).ids

@@ -1,0 +1,272 @@
+"""Training a :class:`~engine.captioning.model.CaptioningRNN`: minibatches,
+update rule, learning-rate decay per epoch, validation BLEU, stop/resume.
+
+``CaptioningSolver.run(control)`` is a generator of :class:`engine.jobs.Frame`
+(the spine of every long job): the GUI runs it on a thread and may change the
+learning rate between iterations through ``control.update(learning_rate=...)``;
+the CLI runs the same generator with a progress bar.  Stopping (``control.
+cancel()``) keeps the solver's ``iteration``, ``epoch``, ``loss_history`` and
+optimiser state, so calling ``run`` again continues where it stopped.
+
+``data`` is the classic dict: ``train_features (Nimg, D)``, ``train_captions
+(Ncap, T) int``, ``train_image_idxs (Ncap,)``, optionally the same with
+``val_``, ``word_to_idx`` and ``idx_to_word``; arrays may be numpy arrays,
+torch tensors or h5py datasets (read with sorted indices).
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..jobs import Control, Frame
+from .bleu import corpus_bleu
+from .decoding import _words, greedy_decode
+from .optim import UPDATE_RULES, check_learning_rate
+
+__all__ = ["TrainParams", "CaptioningSolver"]
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """What may change while training runs: the learning rate (read every
+    iteration) and the factor it is multiplied by after every epoch."""
+
+    learning_rate: float
+    lr_decay: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_learning_rate(self.learning_rate)
+        if not (isinstance(self.lr_decay, (int, float)) and math.isfinite(self.lr_decay) and self.lr_decay > 0):
+            raise ValueError(f"lr_decay must be a positive finite number, got {self.lr_decay}")
+
+
+def _take(array: Any, idx: np.ndarray) -> np.ndarray | torch.Tensor:
+    """``array[idx]`` for numpy arrays, torch tensors and h5py datasets (which
+    need strictly increasing indices: read the sorted unique rows, then expand)."""
+    if isinstance(array, torch.Tensor):
+        return array[torch.as_tensor(idx, dtype=torch.long, device=array.device)]
+    uniq, inverse = np.unique(np.asarray(idx, dtype=np.int64), return_inverse=True)
+    return np.asarray(array[uniq])[inverse]
+
+
+def _length(array: Any) -> int:
+    return int(array.shape[0])
+
+
+class CaptioningSolver:
+    """Minibatch training of a captioning model with SGD or Adam.
+
+    ``optim_config`` is copied for every parameter (e.g. ``{'learning_rate':
+    5e-3}``); ``lr_decay`` multiplies the learning rate after every epoch;
+    ``seed`` makes the minibatch order reproducible; ``val_bleu_samples``
+    caps the number of validation images captioned for the per-epoch BLEU-4
+    (0 switches it off).
+    """
+
+    def __init__(self, model, data: Mapping[str, Any], *, update_rule: str = "adam",
+                 optim_config: Mapping[str, Any] | None = None, lr_decay: float = 1.0, batch_size: int = 100,
+                 num_epochs: int = 10, seed: int | None = None, val_bleu_samples: int = 100) -> None:
+        if update_rule not in UPDATE_RULES:
+            raise ValueError(f"unknown update rule {update_rule!r}; choose from {', '.join(UPDATE_RULES)}")
+        for key in ("train_features", "train_captions", "train_image_idxs"):
+            if key not in data:
+                raise ValueError(f"the data lacks {key!r}")
+        if _length(data["train_captions"]) != _length(data["train_image_idxs"]):
+            raise ValueError("train_captions and train_image_idxs have different lengths")
+        if _length(data["train_captions"]) == 0:
+            raise ValueError("there are no training captions")
+        if "word_to_idx" in data and dict(data["word_to_idx"]) != model.word_to_idx:
+            raise ValueError("the model's vocabulary differs from the data's word_to_idx")
+        if int(batch_size) < 1 or int(num_epochs) < 0:
+            raise ValueError("batch_size must be >= 1 and num_epochs >= 0")
+        self.model = model
+        self.data = data
+        self.update_rule = update_rule
+        self.optim_config = dict(optim_config or {})
+        self.learning_rate = check_learning_rate(self.optim_config.get("learning_rate", 1e-3))
+        self.lr_decay = TrainParams(self.learning_rate, lr_decay).lr_decay
+        self.batch_size = int(batch_size)
+        self.num_epochs = int(num_epochs)
+        self.val_bleu_samples = int(val_bleu_samples)
+        self.rng = np.random.default_rng(seed)
+        self.iteration = 0
+        self.epoch = 0
+        self.loss_history: list[float] = []
+        self.val_bleu_history: list[tuple[int, float]] = []
+        self.optim_configs = {name: dict(self.optim_config) for name in model.params}
+        self._reference_cache: dict[str, tuple[torch.Tensor, list[list[list[str]]]]] = {}
+
+    # ------------------------------------------------------------------ bookkeeping
+    @property
+    def num_train(self) -> int:
+        return _length(self.data["train_captions"])
+
+    @property
+    def iterations_per_epoch(self) -> int:
+        return max(self.num_train // self.batch_size, 1)
+
+    @property
+    def total_iterations(self) -> int:
+        return self.num_epochs * self.iterations_per_epoch
+
+    def default_params(self) -> TrainParams:
+        """The parameters a run starts with when no control is given."""
+        return TrainParams(learning_rate=self.learning_rate, lr_decay=self.lr_decay)
+
+    def has_split(self, split: str) -> bool:
+        return all(f"{split}_{k}" in self.data for k in ("features", "captions", "image_idxs")) \
+            and _length(self.data[f"{split}_captions"]) > 0
+
+    # ------------------------------------------------------------------ training
+    def _minibatch(self) -> tuple[Any, Any]:
+        n = self.num_train
+        idx = self.rng.choice(n, size=self.batch_size, replace=self.batch_size > n)
+        captions = _take(self.data["train_captions"], idx)
+        image_idxs = np.asarray(_take(self.data["train_image_idxs"], idx).tolist(), dtype=np.int64)
+        features = _take(self.data["train_features"], image_idxs)
+        return features, captions
+
+    def step(self, learning_rate: float) -> float:
+        """One minibatch: loss, gradients, parameter update.  Returns the loss.
+        Raises ``FloatingPointError`` (before touching the weights) when the
+        loss is not finite."""
+        features, captions = self._minibatch()
+        loss, grads = self.model.loss(features, captions)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"training diverged (loss {loss}) at iteration {self.iteration + 1}; "
+                                     "lower the learning rate")
+        rule = UPDATE_RULES[self.update_rule]
+        for name, w in self.model.params.items():
+            config = self.optim_configs[name]
+            config["learning_rate"] = learning_rate
+            self.model.params[name], self.optim_configs[name] = rule(w, grads[name], config)
+        self.iteration += 1
+        self.loss_history.append(loss)
+        return loss
+
+    @staticmethod
+    def _read(control: Control, fallback: TrainParams) -> tuple[float, float]:
+        p = control.params
+        if p is None:
+            return fallback.learning_rate, fallback.lr_decay
+        if isinstance(p, Mapping):
+            return float(p["learning_rate"]), float(p.get("lr_decay", fallback.lr_decay))
+        return float(p.learning_rate), float(getattr(p, "lr_decay", fallback.lr_decay))
+
+    def run(self, control: Control | None = None) -> Iterator[Frame]:
+        """Train until ``num_epochs`` are done or ``control`` is cancelled.
+
+        Yields a :class:`Frame` when ``control.should_emit()``, at every epoch
+        end (with ``val_bleu4`` when there is a validation split) and at the
+        end: ``metrics = {'loss', 'lr'[, 'val_bleu4']}``, ``extra = {'epoch',
+        'iteration', 'epoch_end', 'hidden_grad_norms'}``.  The learning rate
+        is read from ``control.params`` every iteration; after every epoch it
+        is multiplied by ``lr_decay`` and written back with ``control.update``.
+        """
+        if control is None:
+            control = Control(self.default_params())
+        total = self.total_iterations
+        if self.iteration >= total:
+            yield self._frame(total, float("nan"), self.learning_rate, epoch_end=False, final=True)
+            return
+        while self.iteration < total:
+            lr, decay = self._read(control, self.default_params())
+            loss = self.step(lr)
+            self.learning_rate = lr
+            emit = control.should_emit()
+            epoch_end = self.iteration % self.iterations_per_epoch == 0
+            bleu = None
+            if epoch_end:
+                self.epoch += 1
+                self.learning_rate = lr * decay
+                if decay != 1.0 and control.params is not None:
+                    control.update(learning_rate=self.learning_rate)
+                bleu = self._epoch_bleu()
+            final = self.iteration >= total
+            if emit or epoch_end or final:
+                yield self._frame(total, loss, lr, epoch_end=epoch_end, final=final, bleu=bleu)
+            if control.cancelled:
+                return
+
+    def _frame(self, total: int, loss: float, lr: float, *, epoch_end: bool, final: bool,
+               bleu: float | None = None) -> Frame:
+        metrics = {"loss": float(loss), "lr": float(lr)}
+        if bleu is not None:
+            metrics["val_bleu4"] = bleu
+        norms = self.model.last_hidden_grad_norms
+        extra = {"epoch": self.epoch, "iteration": self.iteration, "epoch_end": epoch_end,
+                 "epoch_progress": self.iteration / self.iterations_per_epoch,
+                 "hidden_grad_norms": [] if norms is None else norms.tolist()}
+        return Frame(step=self.iteration, total=total, metrics=metrics, extra=extra, final=final)
+
+    # ------------------------------------------------------------------ evaluation
+    def _epoch_bleu(self) -> float | None:
+        if self.val_bleu_samples <= 0 or not self.has_split("val"):
+            return None
+        bleu4 = self.evaluate_bleu("val", max_images=self.val_bleu_samples)["bleu4"]
+        self.val_bleu_history.append((self.epoch, bleu4))
+        return bleu4
+
+    def _references(self, split: str, max_images: int | None):
+        key = f"{split}:{max_images}"
+        if key not in self._reference_cache:
+            image_idxs = np.asarray(self.data[f"{split}_image_idxs"][:]).astype(np.int64)
+            images = np.unique(image_idxs)
+            if max_images is not None and len(images) > max_images:
+                images = images[np.linspace(0, len(images) - 1, max_images).round().astype(np.int64)]
+            rows = np.nonzero(np.isin(image_idxs, images))[0]
+            captions = np.asarray(torch.as_tensor(_take(self.data[f"{split}_captions"], rows)).cpu())
+            itw = self.data.get("idx_to_word")
+            itw = self.model.idx_to_word if itw is None else list(itw)
+            refs: dict[int, list[list[str]]] = {int(i): [] for i in images}
+            for r, row in zip(rows, captions.tolist()):
+                refs[int(image_idxs[r])].append(_words(row, itw))
+            features = torch.as_tensor(np.asarray(torch.as_tensor(_take(self.data[f"{split}_features"], images)).cpu()))
+            self._reference_cache[key] = (features, [refs[int(i)] for i in images], captions.shape[1])
+        return self._reference_cache[key]
+
+    def evaluate_bleu(self, split: str = "val", *, max_images: int | None = None, batch: int = 500) -> dict[str, float]:
+        """Corpus BLEU-1..4 of greedy captions of (up to ``max_images``) images
+        of ``split`` against all their reference captions."""
+        if not self.has_split(split):
+            raise ValueError(f"the data has no {split!r} split")
+        features, refs, length = self._references(split, max_images)
+        words: list[list[str]] = []
+        for start in range(0, features.shape[0], batch):
+            words += greedy_decode(self.model, features[start:start + batch], max_length=max(1, length - 1),
+                                   top_k=0).words
+        return corpus_bleu(refs, words)
+
+    # ------------------------------------------------------------------ stop / resume
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume (plain data and tensors only)."""
+        return {"update_rule": self.update_rule, "optim_config": dict(self.optim_config),
+                "optim_configs": {k: dict(v) for k, v in self.optim_configs.items()},
+                "learning_rate": self.learning_rate, "lr_decay": self.lr_decay, "batch_size": self.batch_size,
+                "num_epochs": self.num_epochs, "iteration": self.iteration, "epoch": self.epoch,
+                "loss_history": list(self.loss_history),
+                "val_bleu_history": [list(x) for x in self.val_bleu_history],
+                "rng_state": json.dumps(self.rng.bit_generator.state)}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from :meth:`state_dict` (e.g. a checkpoint's ``solver_state``)."""
+        try:
+            self.update_rule = str(state["update_rule"])
+            self.optim_configs = {k: dict(v) for k, v in state["optim_configs"].items()}
+            self.learning_rate = float(state["learning_rate"])
+            self.lr_decay = float(state["lr_decay"])
+            self.iteration, self.epoch = int(state["iteration"]), int(state["epoch"])
+            self.loss_history = [float(x) for x in state["loss_history"]]
+            self.val_bleu_history = [(int(e), float(b)) for e, b in state.get("val_bleu_history", [])]
+            if "rng_state" in state:
+                self.rng.bit_generator.state = json.loads(state["rng_state"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"incomplete solver state ({exc})") from None
+        if set(self.optim_configs) != set(self.model.params):
+            raise ValueError("the solver state belongs to a model with other parameters")

@@ -1,0 +1,155 @@
+"""Robust image loading on every kind of bad or unusual input, and atomic saving."""
+import io
+import os
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.imaging import (ImageLoadError, center_crop_resize, fit_within, load_image, read_png_params,
+                            resize, save_png)
+
+
+def png_bytes(im: Image.Image, **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", **kw)
+    return buf.getvalue()
+
+
+def test_rgb_png_round_trip(tmp_path):
+    arr = np.random.default_rng(0).integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    path = save_png(tmp_path / "a.png", arr, {"lr": 1.5, "target": "tabby"})
+    assert np.array_equal(load_image(path), arr)
+    assert read_png_params(path) == {"lr": 1.5, "target": "tabby"}
+    assert load_image(path).flags.writeable
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "RGBA", "LA", "I;16", "CMYK", "1"])
+def test_modes_convert_to_rgb(tmp_path, mode):
+    im = Image.new("RGB", (6, 4), (200, 30, 60))
+    if mode == "I;16":
+        im = Image.fromarray(np.full((4, 6), 65535, np.uint16))
+    else:
+        im = im.convert(mode)
+    fmt = "JPEG" if mode == "CMYK" else ("TIFF" if mode == "1" else "PNG")
+    buf = io.BytesIO()
+    im.save(buf, format=fmt)
+    out = load_image(buf.getvalue())
+    assert out.shape == (4, 6, 3) and out.dtype == np.uint8
+    if mode == "I;16":
+        assert out.min() == 255
+
+
+def test_transparent_palette_is_composited_on_white():
+    im = Image.new("P", (4, 4), 0)
+    im.putpalette([0, 0, 0] * 256)
+    data = png_bytes(im, transparency=0)
+    assert (load_image(data) == 255).all()
+
+
+def test_animated_gif_gives_first_frame():
+    frames = [Image.new("RGB", (8, 8), c) for c in [(255, 0, 0), (0, 0, 255)]]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=50)
+    out = load_image(buf.getvalue())
+    assert out[0, 0, 0] > 200 and out[0, 0, 2] < 50
+
+
+def test_exif_orientation_is_applied():
+    im = Image.new("RGB", (20, 10), (0, 0, 0))
+    im.paste((255, 255, 255), (0, 0, 10, 10))      # left half white
+    exif = Image.Exif()
+    exif[0x0112] = 6                                # rotate 90° clockwise on display
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", exif=exif, quality=95)
+    out = load_image(buf.getvalue())
+    assert out.shape[:2] == (20, 10)                # now portrait
+    assert out[:10].mean() > 200 and out[10:].mean() < 50  # white half on top
+
+
+def test_bad_inputs_name_the_file_and_the_reason(tmp_path):
+    cases = {}
+    cases["empty.png"] = b""
+    cases["text.png"] = b"this is not an image at all\n"
+    good = png_bytes(Image.new("RGB", (64, 64), (9, 9, 9)))
+    cases["truncated.png"] = good[: len(good) // 2]
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(buf, "JPEG")
+    cases["truncated.jpg"] = buf.getvalue()[:300]
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ImageLoadError) as info:
+            load_image(tmp_path / name)
+        assert name in str(info.value)
+    assert "empty" in str(pytest.raises(ImageLoadError, load_image, tmp_path / "empty.png").value)
+    assert "not an image" in str(pytest.raises(ImageLoadError, load_image, tmp_path / "text.png").value)
+    with pytest.raises(ImageLoadError, match="no such file"):
+        load_image(tmp_path / "missing.png")
+    with pytest.raises(ImageLoadError, match="folder"):
+        load_image(tmp_path)
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height pixels."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(bomb_png(30000, 30000))
+    with pytest.raises(ImageLoadError, match="too large"):
+        load_image(path)
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    path = tmp_path / "secret.png"
+    path.write_bytes(png_bytes(Image.new("RGB", (2, 2))))
+    path.chmod(0)
+    if os.geteuid() == 0:  # root reads anything: simulate the denial
+        def deny(self):
+            raise PermissionError(13, "Permission denied")
+        monkeypatch.setattr(type(path), "read_bytes", deny)
+    with pytest.raises(ImageLoadError, match="permission"):
+        load_image(path)
+
+
+def test_non_utf8_file_name(tmp_path):
+    name = os.fsencode(str(tmp_path)) + b"/caf\xe9.png"
+    with open(name, "wb") as handle:
+        handle.write(png_bytes(Image.new("RGB", (3, 2), (1, 2, 3))))
+    path = os.fsdecode(name)          # how Qt and argparse hand us such a name
+    assert load_image(path).shape == (2, 3, 3)
+    with pytest.raises(ImageLoadError) as info:
+        load_image(path + ".missing")
+    assert "caf" in str(info.value)
+
+
+def test_resize_helpers():
+    img = np.zeros((300, 400, 3), np.uint8)
+    assert resize(img, (40, 30)).shape == (30, 40, 3)
+    assert center_crop_resize(img, 224).shape == (224, 224, 3)
+    assert fit_within(img, 200).shape == (150, 200, 3)
+    assert fit_within(img, 1000).shape == img.shape
+    with pytest.raises(ValueError):
+        resize(img, (0, 10))
+
+
+def test_save_is_atomic_when_the_write_fails(tmp_path, monkeypatch):
+    path = tmp_path / "result.png"
+    first = np.full((4, 4, 3), 7, np.uint8)
+    save_png(path, first)
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Image.Image, "save", boom)
+    with pytest.raises(OSError):
+        save_png(path, np.zeros((4, 4, 3), np.uint8))
+    monkeypatch.undo()
+    assert np.array_equal(load_image(path), first)
+    assert [p.name for p in tmp_path.iterdir()] == ["result.png"]  # no temp file left

@@ -1,0 +1,139 @@
+"""The bundled EfficientNet-Lite0: strict loading, the published behaviour,
+named layers, truncated forward passes and the registry."""
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from engine.models import ModelLoadError, class_index, imagenet_labels, list_models, load_model
+from engine.models.efficientnet_lite import EfficientNetLite0, SameConv2d
+from engine.models.registry import _lite0_path
+
+
+def test_state_dict_matches_every_key():
+    sd = torch.load(_lite0_path(), map_location="cpu", weights_only=True)
+    result = EfficientNetLite0().load_state_dict(sd, strict=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    assert len(sd) == 296
+
+
+def test_same_padding_matches_tensorflow_output_sizes():
+    conv = SameConv2d(1, 1, 3, stride=2, bias=False)
+    for size in (224, 225, 7, 1):
+        out = conv(torch.zeros(1, 1, size, size))
+        assert out.shape[-1] == -(-size // 2)  # ceil(size / stride)
+    # TF puts the odd padding pixel at the bottom/right: with an all-ones
+    # 3x3 kernel on a 4x4 ones image, stride 2, the first output sees a
+    # 2x2 window (padding 0 top/left) and the last one a 2x2 window too.
+    conv.weight.data.fill_(1.0)
+    out = conv(torch.ones(1, 1, 4, 4))
+    assert out[0, 0].tolist() == [[9.0, 6.0], [6.0, 4.0]]
+
+
+def test_model_is_frozen_eval_and_normalises_as_published(lite0):
+    assert not lite0.net.training
+    assert all(not p.requires_grad for p in lite0.net.parameters())
+    x = lite0.preprocess(np.full((4, 4, 3), 255, np.uint8))
+    assert torch.allclose(x, torch.full_like(x, (255 - 127) / 128))
+    lo, hi = lite0.input_range
+    assert torch.allclose(lo, torch.full_like(lo, -127 / 128))
+    img = (np.arange(48, dtype=np.uint8).reshape(4, 4, 3) * 5)
+    assert np.array_equal(lite0.deprocess(lite0.preprocess(img)), img)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("chelsea.png", {"tabby", "tiger cat", "Egyptian cat"}),
+    ("coffee.png", {"espresso", "cup"}),
+])
+def test_classifies_real_photos(lite0, photo, name, expected):
+    top = lite0.classify(photo(name), top=5)
+    assert top[0].label in expected
+    assert abs(sum(p.prob for p in lite0.classify(photo(name), top=1000)) - 1.0) < 1e-4
+    assert [p.prob for p in top] == sorted((p.prob for p in top), reverse=True)
+
+
+def test_layers_in_network_order_and_truncated_forward(lite0):
+    names = lite0.layer_names
+    assert names[0] == "stem" and names[-1] == "head" and names[1:-1] == [f"blocks.{i}" for i in range(16)]
+    x = lite0.preprocess(np.zeros((224, 224, 3), np.uint8))
+    assert lite0.features(x, "stem").shape == (1, 32, 112, 112)
+    assert lite0.features(x, "blocks.15").shape == (1, 320, 7, 7)
+    feats = lite0.features_at(x, ["blocks.2", "head"])
+    assert feats["head"].shape == (1, 1280, 7, 7)
+    assert lite0.embed(x).shape == (1, 1280)
+    # truncated pass: the classifier never runs when stopping at block 3
+    calls = []
+    h = lite0.net._fc.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        lite0.features(x, "blocks.3")
+        assert not calls
+        lite0.logits(x)
+        assert calls
+    finally:
+        h.remove()
+    with pytest.raises(ValueError, match="no layer"):
+        lite0.features(x, "blocks.99")
+
+
+def test_features_keep_gradients(lite0):
+    x = lite0.preprocess(np.full((64, 64, 3), 100, np.uint8)).requires_grad_(True)
+    lite0.features(x, "blocks.4").pow(2).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_labels_and_class_specs():
+    labels = imagenet_labels()
+    assert len(labels) == 1000 and labels[281] == "tabby"
+    assert class_index("Tabby", labels) == 281
+    assert class_index(" 281 ", labels) == 281
+    assert class_index("great white shark", labels) == 2
+    assert class_index("great_white_shark", labels) == 2
+    with pytest.raises(ValueError, match="out of range"):
+        class_index(1000, labels)
+    with pytest.raises(ValueError, match="unknown class"):
+        class_index("definitely not a class", labels)
+    with pytest.raises(ValueError, match="did you mean"):
+        class_index("tarantla", labels)
+
+
+def test_registry_lists_bundled_model_and_local_torchvision_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert [m.name for m in list_models()] == ["efficientnet_lite0"]
+    folder = tmp_path / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    import torchvision
+
+    net = torchvision.models.squeezenet1_1(weights=None)
+    torch.save(net.state_dict(), folder / "squeezenet1_1-b8a52dc0.pth")
+    names = [m.name for m in list_models()]
+    assert names == ["efficientnet_lite0", "squeezenet1_1"]
+    model = load_model("squeezenet1_1", device="cpu")
+    assert model.layer_names[0] == "features.0" and len(model.labels) == 1000
+    x = model.preprocess(np.zeros((64, 64, 3), np.uint8))
+    assert model.logits(x).shape == (1, 1000)
+    assert model.embed(x).shape == (1, 512)
+
+
+def test_bad_weight_files_are_refused_clearly(tmp_path):
+    with pytest.raises(ModelLoadError, match="unknown model"):
+        load_model("no_such_net", device="cpu")
+    with pytest.raises(ModelLoadError, match="no weight file"):
+        load_model("vgg16", device="cpu")
+    corrupt = tmp_path / "resnet18-f37072fd.pth"
+    corrupt.write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(ModelLoadError, match="cannot read weight file"):
+        load_model(str(corrupt), device="cpu")
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    evil = tmp_path / "resnet18-evil.pth"
+    torch.save({"x": Payload()}, evil)
+    with pytest.raises(ModelLoadError, match="cannot read weight file"):
+        load_model(str(evil), device="cpu")
+    wrong = tmp_path / "resnet18-wrong.pth"
+    torch.save({"conv1.weight": torch.zeros(1)}, wrong)
+    with pytest.raises(ModelLoadError, match="does not match"):
+        load_model(str(wrong), device="cpu")

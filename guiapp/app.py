@@ -35,23 +35,41 @@ def run_gui(device: str | None = None) -> int:
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
 
-    from .context import AppContext
-    from .jobrunner import wait_for_all_jobs
-    from .main_window import MainWindow
+    from .main_window import MainWindow  # light: no torch yet
 
-    try:
-        ctx = AppContext(QSettings(), device=device)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    window = MainWindow(ctx)
+    settings = QSettings()
+    window = MainWindow(settings=settings)
     window.show()
+    app.processEvents()
     shown = time.monotonic() - started
-    ctx.model_changed.connect(lambda _m: logging.getLogger("neural_lens.timing").info(
-        "window visible after %.2f s, model ready after %.2f s", shown, time.monotonic() - started))
-    if os.environ.get("NEURAL_LENS_QUIT_WHEN_READY"):  # used by the start-up benchmark
-        ctx.model_changed.connect(lambda _m: (print(f"window {shown:.2f}s ready {time.monotonic() - started:.2f}s"),
-                                              QTimer.singleShot(0, window.close)))
+    failure: list[str] = []
+
+    def attach() -> None:  # torch, the engine and the tabs load after the first paint
+        from .context import AppContext
+
+        try:
+            ctx = AppContext(settings, device=device)
+        except ValueError as exc:
+            failure.append(str(exc))
+            window.close()
+            return
+        window.attach(ctx)
+        timing = logging.getLogger("neural_lens.timing")
+        tabs_ready = time.monotonic() - started
+        ctx.model_changed.connect(lambda _m: timing.info(
+            "window visible after %.2f s, tabs after %.2f s, model ready after %.2f s",
+            shown, tabs_ready, time.monotonic() - started))
+        if os.environ.get("NEURAL_LENS_QUIT_WHEN_READY"):  # used by the start-up benchmark
+            ctx.model_changed.connect(lambda _m: (
+                print(f"window {shown:.2f}s tabs {tabs_ready:.2f}s ready {time.monotonic() - started:.2f}s", flush=True),
+                QTimer.singleShot(0, window.close)))
+
+    QTimer.singleShot(0, attach)
     code = app.exec()
+    from .jobrunner import wait_for_all_jobs
+
     wait_for_all_jobs(2000)
+    if failure:
+        print(f"error: {failure[0]}", file=sys.stderr)
+        return 2
     return code

@@ -11,9 +11,10 @@ from PySide6.QtWidgets import (
     QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget,
 )
 
-from engine.models import list_models
+from typing import TYPE_CHECKING
 
-from .context import AppContext
+if TYPE_CHECKING:  # the window frame must not import torch: it shows before torch loads
+    from .context import AppContext
 
 __all__ = ["MainWindow", "TAB_SPECS", "IMAGE_FILTER"]
 
@@ -30,28 +31,47 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext, *, load_model: bool = True) -> None:
+    """The window.  ``MainWindow(ctx)`` builds everything at once (tests);
+    the application builds the frame first (``MainWindow(settings=...)``),
+    shows it, then calls :meth:`attach` with the context, so the window is
+    on screen before PyTorch and the tabs are imported."""
+
+    def __init__(self, ctx: AppContext | None = None, *, settings=None, load_model: bool = True) -> None:
         super().__init__()
-        self.ctx = ctx
-        ctx.window = self
+        self.ctx: AppContext | None = None
+        self.settings = settings if settings is not None else ctx.settings
         self.created_at = time.monotonic()
         self.setWindowTitle("Neural Lens")
-        self.setAcceptDrops(False)
+        self.setAcceptDrops(True)  # a file dropped anywhere goes to the current tab
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
         self.tab_widgets: dict[str, QWidget] = {}
+        self._build_menus()
+        self._build_status_bar()
+        self._restore_geometry()
+        if ctx is not None:
+            self.attach(ctx, load_model=load_model)
+
+    def attach(self, ctx: AppContext, *, load_model: bool = True) -> None:
+        """Create the tabs and start loading the model (in the background)."""
+        self.ctx = ctx
+        ctx.window = self
         for title, module, cls in TAB_SPECS:
             tab = self._make_tab(module, cls)
             if tab is not None:
                 self.tab_widgets[title] = tab
                 self.tabs.addTab(tab, title)
-        self._build_menus()
-        self._build_status_bar()
-        self._restore_settings()
+        self._fill_model_menu()
+        ctx.model_changed.connect(self._on_model_changed)
+        ctx.model_loading.connect(self._on_model_loading)
+        ctx.model_failed.connect(lambda _m: self._model_label.setText("Model: not loaded"))
+        ctx.status.connect(self._show_status)
+        index = self.settings.value("window/tab", 0, type=int)
+        if 0 <= index < self.tabs.count():
+            self.tabs.setCurrentIndex(index)
         if load_model:
-            # after the window is shown: the first paint is never delayed by torch
-            QTimer.singleShot(0, lambda: ctx.load_model(ctx.settings.value("model/name", None, type=str) or None))
+            QTimer.singleShot(0, lambda: ctx.load_model(self.settings.value("model/name", None, type=str) or None))
 
     def _make_tab(self, module_name: str, cls_name: str) -> QWidget | None:
         try:
@@ -79,10 +99,6 @@ class MainWindow(QMainWindow):
         self.model_menu = self.menuBar().addMenu("&Model")
         self.model_group = QActionGroup(self)
         self.model_group.setExclusive(True)
-        self._fill_model_menu()
-        self.ctx.model_changed.connect(self._on_model_changed)
-        self.ctx.model_loading.connect(self._on_model_loading)
-        self.ctx.model_failed.connect(lambda _m: self._model_label.setText("Model: not loaded"))
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Neural Lens", self)
@@ -90,6 +106,8 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def _fill_model_menu(self) -> None:
+        from engine.models import list_models
+
         self.model_menu.clear()
         for info in list_models():
             action = QAction(info.description, self, checkable=True)
@@ -108,10 +126,9 @@ class MainWindow(QMainWindow):
             self.ctx.load_model(path)
 
     def _build_status_bar(self) -> None:
-        self._model_label = QLabel("Model: loading…")
+        self._model_label = QLabel("Starting…")
         self._model_label.setObjectName("modelLabel")
         self.statusBar().addPermanentWidget(self._model_label)
-        self.ctx.status.connect(self._show_status)
 
     def _show_status(self, text: str, msecs: int) -> None:
         self.statusBar().showMessage(text, msecs)
@@ -130,6 +147,8 @@ class MainWindow(QMainWindow):
 
     def open_image_dialog(self) -> None:
         tab = self.current_tab()
+        if self.ctx is None:
+            return
         if tab is None or not hasattr(tab, "open_file"):
             self.ctx.show_status("This tab does not take an image.", 4000)
             return
@@ -137,6 +156,26 @@ class MainWindow(QMainWindow):
         if path:
             self.ctx.last_folder = path.rsplit("/", 1)[0]
             tab.open_file(path)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        from .widgets.image_panel import image_paths_from_mime
+
+        tab = self.current_tab()
+        if tab is not None and hasattr(tab, "open_file") and image_paths_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        from .widgets.image_panel import image_paths_from_mime
+
+        paths = image_paths_from_mime(event.mimeData())
+        tab = self.current_tab()
+        if paths and tab is not None and hasattr(tab, "open_file"):
+            event.acceptProposedAction()
+            tab.open_file(paths[0])
+        else:
+            event.ignore()
 
     def save_current(self) -> None:
         tab = self.current_tab()
@@ -146,21 +185,19 @@ class MainWindow(QMainWindow):
         tab.save()
 
     def _about(self) -> None:
+        device = self.ctx.device_description if self.ctx else "starting…"
         QMessageBox.about(self, "About Neural Lens",
                           "<b>Neural Lens</b><br>See inside neural networks: captioning RNNs and LSTMs, "
                           "saliency maps, fooling images and DeepDream.<br><br>"
-                          f"Compute device: {self.ctx.device_description}")
+                          f"Compute device: {device}")
 
     # -- settings and closing ------------------------------------------------------
-    def _restore_settings(self) -> None:
-        geometry = self.ctx.settings.value("window/geometry")
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 820)
-        index = self.ctx.settings.value("window/tab", 0, type=int)
-        if 0 <= index < self.tabs.count():
-            self.tabs.setCurrentIndex(index)
 
     def has_unsaved_results(self) -> bool:
         return any(getattr(t, "has_unsaved_results", lambda: False)() for t in self.tab_widgets.values())
@@ -179,9 +216,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop every running job and save settings (called when closing)."""
-        self.ctx.settings.setValue("window/geometry", self.saveGeometry())
-        self.ctx.settings.setValue("window/tab", self.tabs.currentIndex())
-        self.ctx.settings.sync()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.sync()
         for tab in self.tab_widgets.values():
             for stop in ("shutdown",):
                 if hasattr(tab, stop):

@@ -169,8 +169,9 @@ def beam_search(model, features, *, beam_width: int = 5, max_length: int = 30, t
 
     At every step each image's ``beam_width`` live hypotheses are extended by
     every word; of the ``2 * beam_width`` best extensions (by summed log
-    probability) those ending in ``<END>`` are finished, the best
-    ``beam_width`` others are kept and the rest dropped.  An image stops when
+    probability) those ending in ``<END>`` that rank among the first
+    ``beam_width`` are finished, the best ``beam_width`` others are kept and
+    the rest dropped (so ``beam_width=1`` is exactly greedy decoding).  An image stops when
     it has ``beam_width`` finished hypotheses, at ``max_length`` the live ones
     count as finished, and the best normalised score wins.
     """
@@ -212,14 +213,16 @@ def beam_search(model, features, *, beam_width: int = 5, max_length: int = 30, t
             if not live[n]:
                 continue
             kept, new_fin, dropped = [], [], []
-            for v, i in zip(vals[n], idx[n]):
+            for rank, (v, i) in enumerate(zip(vals[n], idx[n])):
                 if v == -math.inf:
                     continue
                 j, w = divmod(i, V)
                 ids, _, hist = live[n][j]
                 hyp = (ids + (w,), v, hist + (tops[n * k + j],))
-                if w == model.end_idx:
+                if w == model.end_idx and rank < k:
                     new_fin.append(hyp)
+                elif w == model.end_idx:
+                    dropped.append(hyp)
                 elif len(kept) < k:
                     parents[n, len(kept)] = n * k + j
                     next_words[n, len(kept)] = w

@@ -4,8 +4,10 @@ The classic API of the CS231n image-captioning assignment, on torch tensors:
 every ``*_forward`` returns ``(out, cache)`` and every ``*_backward`` takes
 the upstream gradient and that cache and returns the gradients in the order of
 the forward's arguments.  The functions work on any device and in float32 or
-float64, never modify their inputs in place and never call autograd (they run
-under :func:`torch.no_grad` and may be checked *against* autograd in tests).
+float64 and never modify their inputs in place.  Gradients come from the
+written-out backward passes (which run under :func:`torch.no_grad`), never
+from autograd; the forward passes are plain tensor code, so tests can check
+the backward passes *against* autograd of the very same forward code.
 
 Shapes: ``N`` minibatch, ``T`` time steps, ``D`` input size, ``H`` hidden
 size, ``V`` vocabulary size, ``M`` output size.
@@ -32,7 +34,6 @@ Tensor = torch.Tensor
 
 
 # --------------------------------------------------------------------- vanilla RNN
-@torch.no_grad()
 def rnn_step_forward(x: Tensor, prev_h: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor):
     """One vanilla-RNN step: ``next_h = tanh(x Wx + prev_h Wh + b)``.
 
@@ -56,7 +57,6 @@ def rnn_step_backward(dnext_h: Tensor, cache):
     return da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(0)
 
 
-@torch.no_grad()
 def rnn_forward(x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor):
     """A vanilla RNN over a whole sequence, ``h_t = tanh(x_t Wx + h_{t-1} Wh + b)``.
 
@@ -109,7 +109,6 @@ def rnn_backward(dh: Tensor, cache, *, return_hidden_grads: bool = False):
 
 
 # --------------------------------------------------------------------- embedding
-@torch.no_grad()
 def word_embedding_forward(x: Tensor, W: Tensor):
     """Look up word vectors: ``out[n, t] = W[x[n, t]]``.
 
@@ -134,7 +133,6 @@ def word_embedding_backward(dout: Tensor, cache):
 
 
 # --------------------------------------------------------------------- affine + loss
-@torch.no_grad()
 def temporal_affine_forward(x: Tensor, w: Tensor, b: Tensor):
     """The same affine map at every step: ``out[n, t] = x[n, t] w + b``.
 
@@ -154,7 +152,6 @@ def temporal_affine_backward(dout: Tensor, cache):
     return dout @ w.T, x.reshape(N * T, D).T @ d2, d2.sum(0)
 
 
-@torch.no_grad()
 def temporal_softmax_loss(x: Tensor, y: Tensor, mask: Tensor):
     """Masked softmax cross-entropy summed over time, averaged over the batch.
 
@@ -173,9 +170,10 @@ def temporal_softmax_loss(x: Tensor, y: Tensor, mask: Tensor):
     log_probs = shifted - log_z
     rows = torch.arange(N * T, device=x.device)
     loss = -(mf * log_probs[rows, yf]).sum() / N
-    dx = torch.exp(log_probs)
-    dx[rows, yf] -= 1
-    dx = dx * (mf / N).unsqueeze(1)
+    with torch.no_grad():
+        dx = torch.exp(log_probs)
+        dx[rows, yf] -= 1
+        dx = dx * (mf / N).unsqueeze(1)
     return loss, dx.reshape(N, T, V)
 
 
@@ -186,7 +184,6 @@ def _lstm_gates(a: Tensor, H: int):
     return ifo[..., :H], ifo[..., H: 2 * H], ifo[..., 2 * H:], torch.tanh(a[..., 3 * H:])
 
 
-@torch.no_grad()
 def lstm_step_forward(x: Tensor, prev_h: Tensor, prev_c: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor):
     """One LSTM step.
 
@@ -249,7 +246,6 @@ class LSTMCache:
     g: Tensor
 
 
-@torch.no_grad()
 def lstm_forward(x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor):
     """An LSTM over a whole sequence with ``c_0 = 0`` (step formulas in
     :func:`lstm_step_forward`).  ``x (N, T, D)``, ``h0 (N, H)``, ``Wx (D, 4H)``,

@@ -1,0 +1,250 @@
+"""``CaptionPanel``: drop a photo (or pick a dataset image) and see the
+current model's caption by greedy decoding, temperature sampling or beam
+search, with the top-k word probabilities at every step and, for beam
+search, the beams kept and dropped."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from engine.jobs import Control
+
+from ..jobrunner import JobRunner
+from ..widgets.image_panel import ImagePanel
+from .dataset_browser import SplitIndex
+from .jobs import METHODS, CaptionResult, DecodeOptions, caption_job
+from .session import CaptioningSession
+from .word_charts import BeamTree, TopKChart
+
+__all__ = ["CaptionPanel"]
+
+
+class CaptionPanel(QWidget):
+    """Signal ``caption_ready(object)`` with a :class:`CaptionResult`."""
+
+    caption_ready = Signal(object)
+
+    def __init__(self, session: CaptioningSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.ctx = session.ctx
+        self.runner = JobRunner(self)
+        self.result: CaptionResult | None = None
+        self._source: tuple | None = None    # ("photo", image, path) or ("dataset", split, index)
+        self._seed = 0
+
+        self.image_panel = ImagePanel("Image", hint="Drop a photo here\nor use File ▸ Open (Ctrl+O),\n"
+                                                    "or pick a dataset image below")
+        self.random_button = QPushButton("Random dataset image")
+        self.random_button.setToolTip("Pick an image of the validation (or test) split at random")
+        self.source_label = QLabel("")
+        self.source_label.setObjectName("muted")
+        self.source_label.setWordWrap(True)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.image_panel, 1)
+        ll.addWidget(self.random_button)
+        ll.addWidget(self.source_label)
+
+        self.method = QComboBox()
+        for key, label in METHODS.items():
+            self.method.addItem(label, key)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.05, 5.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(0.7)
+        self.beam_width = QSpinBox()
+        self.beam_width.setRange(1, 20)
+        self.beam_width.setValue(3)
+        self.top_k = QSpinBox()
+        self.top_k.setRange(1, 10)
+        self.top_k.setValue(5)
+        self.max_length = QSpinBox()
+        self.max_length.setRange(1, 60)
+        self.max_length.setValue(20)
+        self.again_button = QPushButton("Caption again")
+        form = QFormLayout()
+        form.addRow("Decoding", self.method)
+        form.addRow("Temperature", self.temperature)
+        form.addRow("Beam width", self.beam_width)
+        form.addRow("Top-k shown", self.top_k)
+        form.addRow("Maximum words", self.max_length)
+        form.addRow("", self.again_button)
+        options = QGroupBox("Decoding")
+        options.setLayout(form)
+
+        self.caption_label = QLabel("")
+        self.caption_label.setWordWrap(True)
+        font = self.caption_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.caption_label.setFont(font)
+        self.caption_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.references_label = QLabel("")
+        self.references_label.setWordWrap(True)
+        self.references_label.setObjectName("muted")
+        self.chart = TopKChart()
+        chart_scroll = QScrollArea()
+        chart_scroll.setWidget(self.chart)
+        chart_scroll.setWidgetResizable(False)
+        self.beams = BeamTree()
+        self.beams_box = QGroupBox("Beam search: hypotheses kept, finished and dropped at every step")
+        QVBoxLayout(self.beams_box).addWidget(self.beams)
+
+        top = QHBoxLayout()
+        top.addWidget(options)
+        caption_box = QVBoxLayout()
+        caption_box.addWidget(QLabel("Caption"))
+        caption_box.addWidget(self.caption_label)
+        caption_box.addWidget(self.references_label)
+        caption_box.addStretch(1)
+        top.addLayout(caption_box, 1)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addLayout(top)
+        rl.addWidget(QLabel("Top-k word probabilities at every step (dark: the word taken)"))
+        rl.addWidget(chart_scroll, 1)
+        rl.addWidget(self.beams_box, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([360, 760])
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(split)
+
+        self.image_panel.image_loaded.connect(self._on_photo)
+        self.image_panel.load_failed.connect(lambda msg: self.ctx.error("Cannot open image", msg))
+        self.random_button.clicked.connect(self.random_image)
+        self.again_button.clicked.connect(self._again)
+        self.method.currentIndexChanged.connect(lambda _i: self._options_changed())
+        for w in (self.temperature, self.beam_width, self.top_k, self.max_length):
+            w.valueChanged.connect(lambda _v: self.caption())
+        self.runner.done.connect(self._on_done)
+        self.runner.failed.connect(self._on_failed)
+        session.model_changed.connect(lambda _m: self.caption())
+        session.data_changed.connect(lambda _d: self.random_button.setEnabled(session.data is not None))
+        self.random_button.setEnabled(False)
+        self._options_changed(run=False)
+
+    # -- sources ------------------------------------------------------------------------
+    def open_file(self, path: str) -> bool:
+        """Show and caption the photo at ``path`` (File ▸ Open, a drop)."""
+        return self.image_panel.load_file(path)
+
+    def _on_photo(self, image: np.ndarray, path: str) -> None:
+        self._source = ("photo", image, path)
+        self.source_label.setText(f"{os.path.basename(path)} — {image.shape[1]}×{image.shape[0]} px")
+        self.references_label.setText("")
+        self.caption()
+
+    def show_dataset_image(self, split: str, index: int) -> bool:
+        data = self.session.data
+        if data is None or f"{split}_features" not in data:
+            return False
+        idx = SplitIndex(data, split)
+        if not 0 <= index < idx.count:
+            return False
+        self._source = ("dataset", split, index)
+        img = idx.image(index)
+        if img is not None:
+            self.image_panel.set_image(img)
+        else:
+            self.image_panel.clear()
+        refs = idx.captions(index)
+        self.source_label.setText(f"{idx.name(index)} ({split} split)")
+        self.references_label.setText("Ground truth:\n" + "\n".join(f"• {c}" for c in refs))
+        self.caption()
+        return True
+
+    def random_image(self) -> bool:
+        data = self.session.data
+        if data is None:
+            return False
+        split = next((s for s in ("val", "test", "train") if f"{s}_features" in data
+                      and int(data[f"{s}_features"].shape[0])), None)
+        if split is None:
+            return False
+        self._seed += 1
+        n = int(data[f"{split}_features"].shape[0])
+        return self.show_dataset_image(split, int(np.random.default_rng(self._seed).integers(n)))
+
+    # -- decoding -------------------------------------------------------------------------
+    def options(self) -> DecodeOptions:
+        return DecodeOptions(method=self.method.currentData(), temperature=self.temperature.value(),
+                             beam_width=self.beam_width.value(), top_k=self.top_k.value(),
+                             max_length=self.max_length.value(), seed=self._seed)
+
+    def _options_changed(self, run: bool = True) -> None:
+        method = self.method.currentData()
+        self.temperature.setEnabled(method == "sample")
+        self.beam_width.setEnabled(method == "beam")
+        self.beams_box.setVisible(method == "beam")
+        self.again_button.setText("Sample again" if method == "sample" else "Caption again")
+        if run:
+            self.caption()
+
+    def _again(self) -> None:
+        self._seed += 1
+        self.caption()
+
+    def caption(self) -> bool:
+        """Caption the current image in the background (no-op without one)."""
+        model, source = self.session.model, self._source
+        if source is None:
+            return False
+        if model is None:
+            self.caption_label.setText("")
+            self.source_label.setText(self.source_label.text().split("\n")[0]
+                                      + "\nNo model yet: train one (Train page) or load one.")
+            return False
+        kwargs: dict = {}
+        if source[0] == "dataset":
+            _, split, index = source
+            data = self.session.data
+            if data is None or int(data[f"{split}_features"].shape[1]) != model.input_dim:
+                self.ctx.show_status("This dataset's features do not fit the current model.", 5000)
+                return False
+            kwargs.update(features=np.asarray(data[f"{split}_features"][index]), source=f"{split} #{index}",
+                          references=SplitIndex(data, split).captions(index))
+        else:
+            spec = self.session.spec
+            if spec is None:
+                self.ctx.error("Cannot caption a photo", "The current model was trained on precomputed features "
+                               "without a CNN this program has; it can caption dataset images only.")
+                return False
+            kwargs.update(image=source[1], cnn=lambda: self.session.cnn(spec.cnn), spec=spec,
+                          source=os.path.basename(source[2]))
+        try:
+            options = self.options()
+        except ValueError as exc:
+            self.ctx.show_status(str(exc), 5000)
+            return False
+        self.caption_label.setText("…")
+        self.runner.start(lambda: caption_job(model, options, **kwargs), Control())
+        return True
+
+    def _on_done(self, result: CaptionResult | None) -> None:
+        if result is None:
+            return
+        self.result = result
+        self.caption_label.setText(result.caption or "(empty caption)")
+        self.chart.set_steps(result.steps, result.result.top_k[0])
+        self.beams.set_steps(result.result.beams[0] if result.result.beams else None)
+        self.caption_ready.emit(result)
+
+    def _on_failed(self, message: str) -> None:
+        self.caption_label.setText("")
+        self.ctx.error("Captioning failed", message)
+
+    def shutdown(self, msecs: int = 5000) -> None:
+        if self.runner.is_running:
+            self.runner.stop()
+            self.runner.wait(msecs)

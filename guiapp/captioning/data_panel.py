@@ -1,0 +1,198 @@
+"""``DataPanel``: choose a captioning dataset, build it in the background
+(feature extraction with progress and Cancel; problems listed, not fatal),
+and browse its images with their ground-truth captions."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QListWidget, QProgressBar,
+                               QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+
+from engine.jobs import Control, Frame
+
+from ..jobrunner import JobRunner
+from .dataset_browser import SPLITS, DatasetBrowser, to_pixmap
+from .session import CaptioningSession
+from .sources import SOURCES, Source, SourceRequest
+
+__all__ = ["DataPanel", "describe_data"]
+
+
+def describe_data(data: dict[str, Any]) -> str:
+    """One line: images and captions per split, vocabulary, features."""
+    parts = []
+    for s in SPLITS:
+        if f"{s}_features" in data and int(data[f"{s}_features"].shape[0]):
+            parts.append(f"{s} {int(data[f'{s}_features'].shape[0])} images / {int(data[f'{s}_captions'].shape[0])} captions")
+    dim = int(data["train_features"].shape[1])
+    layer = data.get("feature_layer") or "precomputed features"
+    return f"{' · '.join(parts)}\nvocabulary {len(data['idx_to_word'])} words · {layer} ({dim}-d)"
+
+
+class DataPanel(QWidget):
+    """Signal ``image_activated(str, int)`` forwarded from the browser."""
+
+    image_activated = Signal(str, int)
+
+    def __init__(self, session: CaptioningSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.ctx = session.ctx
+        self.runner = JobRunner(self)
+        self.control: Control | None = None
+        self._pending_label = ""
+
+        self.source = QComboBox()
+        self.pages = QStackedWidget()
+        self.sources: list[Source] = []
+        for source in SOURCES:
+            self.sources.append(source)
+            self.source.addItem(source.label)
+            self.pages.addWidget(source.make_options(self))
+        self.source.currentIndexChanged.connect(self.pages.setCurrentIndex)
+        self.help = QLabel(self.sources[0].help)
+        self.help.setWordWrap(True)
+        self.help.setObjectName("muted")
+        self.source.currentIndexChanged.connect(lambda i: self.help.setText(self.sources[i].help))
+
+        self.load_button = QPushButton("Load")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.stage = QLabel("")
+        self.stage.setWordWrap(True)
+        self.preview = QLabel()
+        self.preview.setFixedSize(96, 96)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.summary = QLabel("No dataset loaded.")
+        self.summary.setWordWrap(True)
+        self.problems = QListWidget()
+        self.problems_box = QGroupBox("Problems (skipped, not fatal)")
+        QVBoxLayout(self.problems_box).addWidget(self.problems)
+        self.problems_box.setVisible(False)
+
+        box = QGroupBox("Dataset")
+        form = QVBoxLayout(box)
+        form.addWidget(self.source)
+        form.addWidget(self.help)
+        form.addWidget(self.pages)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.load_button)
+        buttons.addWidget(self.cancel_button)
+        form.addLayout(buttons)
+        form.addWidget(self.progress)
+        row = QHBoxLayout()
+        row.addWidget(self.preview)
+        row.addWidget(self.stage, 1)
+        form.addLayout(row)
+        left = QWidget()
+        lay = QVBoxLayout(left)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(box)
+        summary_box = QGroupBox("Loaded")
+        QVBoxLayout(summary_box).addWidget(self.summary)
+        lay.addWidget(summary_box)
+        lay.addWidget(self.problems_box, 1)
+        lay.addStretch(0)
+
+        self.browser = DatasetBrowser()
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.browser)
+        split.setStretchFactor(1, 1)
+        split.setSizes([340, 700])
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(split)
+
+        self.load_button.clicked.connect(self.load)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.runner.frame.connect(self._on_frame)
+        self.runner.done.connect(self._on_done)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.running_changed.connect(self._on_running)
+        self.browser.image_activated.connect(self.image_activated)
+
+    # -- loading -------------------------------------------------------------------
+    @property
+    def current_source(self) -> Source:
+        return self.sources[self.source.currentIndex()]
+
+    def load(self) -> bool:
+        """Build the chosen dataset in the background."""
+        if self.runner.is_running:
+            return False
+        source = self.current_source
+        page = self.pages.currentWidget()
+        try:
+            request: SourceRequest = source.request(page)
+        except ValueError as exc:
+            self.ctx.error("Cannot load the dataset", str(exc))
+            return False
+        self.control = Control(emit_interval=0.1)
+        self._pending_label = request.label
+        self.problems.clear()
+        self.problems_box.setVisible(False)
+        self.progress.setValue(0)
+        self.stage.setText(f"Preparing {request.label}…")
+        control, session = self.control, self.session
+        self.runner.start(lambda: request.job(session.cnn, control), control)
+        return True
+
+    def cancel(self) -> None:
+        self.runner.stop()
+        self.stage.setText("Cancelling…")
+
+    def _on_running(self, running: bool) -> None:
+        self.load_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.source.setEnabled(not running)
+
+    def _on_frame(self, frame: Frame) -> None:
+        if frame.total:
+            self.progress.setValue(int(1000 * frame.step / frame.total))
+        stage = str(frame.extra.get("stage", ""))
+        if stage == "cached":
+            self.stage.setText("Features found in the cache: no CNN needed.")
+        else:
+            rate = frame.metrics.get("images_per_s")
+            skipped = frame.extra.get("skipped")
+            text = f"{stage.replace('features:', 'CNN features of the ')} images: {frame.step} / {frame.total}"
+            if rate:
+                text += f" · {rate:.0f} images/s"
+            if skipped:
+                text += f" · {skipped} skipped"
+            self.stage.setText(text)
+        if frame.image is not None:
+            self.preview.setPixmap(to_pixmap(frame.image).scaled(
+                96, 96, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+
+    def _on_done(self, data: Any) -> None:
+        if data is None:
+            self.progress.setValue(0)
+            self.stage.setText("Cancelled: the previous dataset is kept.")
+            return
+        self.progress.setValue(1000)
+        problems = list(data.get("problems") or [])
+        for p in problems:
+            self.problems.addItem(str(p))
+        self.problems_box.setVisible(bool(problems))
+        self.summary.setText(f"<b>{self._pending_label}</b><br>" + describe_data(data).replace("\n", "<br>"))
+        self.stage.setText("Ready." + (f" {len(problems)} problem(s) listed below." if problems else ""))
+        self.browser.set_data(data)
+        self.session.set_data(data, self._pending_label)
+        self.ctx.show_status(f"Dataset ready: {self._pending_label}", 5000)
+
+    def _on_failed(self, message: str) -> None:
+        self.progress.setValue(0)
+        self.stage.setText(f"Failed: {message}")
+        self.ctx.error("Dataset not loaded", message)
+
+    def shutdown(self, msecs: int = 10000) -> None:
+        if self.runner.is_running:
+            self.runner.stop()
+            self.runner.wait(msecs)
+

@@ -1,0 +1,111 @@
+"""``GradCheckPanel``: run the numerical gradient check of every layer (and
+of the whole model with each cell) in the background and list each
+gradient's relative error against its tolerance, pass or fail."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from engine.captioning.gradcheck import GradCheckResult
+from engine.jobs import Control, Frame
+
+from ..jobrunner import JobRunner
+from .jobs import gradcheck_job
+
+__all__ = ["GradCheckPanel"]
+
+PASS, FAIL = QColor("#1b7f3b"), QColor("#c0392b")
+
+
+class GradCheckPanel(QWidget):
+    """Signal ``finished(list)`` with every :class:`GradCheckResult`."""
+
+    finished = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = JobRunner(self)
+        self.results: list[GradCheckResult] = []
+        intro = QLabel(
+            "Every backward pass of the captioning layers is written out by hand. Here each analytic gradient is "
+            "compared with a numerical one, (f(x+h) − f(x−h)) / 2h in float64 on small random inputs; the relative "
+            "error |a − n| / (|a| + |n|) must stay below the tolerance (1e-7 for single steps, 1e-5 for sequences "
+            "and the whole model).")
+        intro.setWordWrap(True)
+        self.run_button = QPushButton("Run the gradient checks")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 3)
+        self.progress.setValue(0)
+        self.summary = QLabel("")
+        self.table = QTreeWidget()
+        self.table.setHeaderLabels(["Gradient", "Relative error", "Tolerance", "Result"])
+        self.table.setRootIsDecorated(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in (1, 2, 3):
+            self.table.header().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        row = QHBoxLayout()
+        row.addWidget(self.run_button)
+        row.addWidget(self.progress, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(intro)
+        layout.addLayout(row)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+        self.run_button.clicked.connect(self.run)
+        self.runner.frame.connect(self._on_frame)
+        self.runner.done.connect(self._on_done)
+        self.runner.failed.connect(lambda msg: self.summary.setText(f"The check could not run: {msg}"))
+        self.runner.running_changed.connect(lambda r: self.run_button.setEnabled(not r))
+
+    def run(self) -> bool:
+        if self.runner.is_running:
+            return False
+        self.table.clear()
+        self.results = []
+        self.progress.setValue(0)
+        self.summary.setText("Checking the layers…")
+        control = Control()
+        self.runner.start(lambda: gradcheck_job(control), control)
+        return True
+
+    def _show(self, results: list[GradCheckResult]) -> None:
+        for r in results[len(self.results):]:
+            item = QTreeWidgetItem([r.name, f"{r.rel_error:.2e}", f"{r.tolerance:.0e}", "pass" if r.passed else "FAIL"])
+            item.setForeground(3, QBrush(PASS if r.passed else FAIL))
+            self.table.addTopLevelItem(item)
+        self.results = list(results)
+        failed = sum(not r.passed for r in self.results)
+        self.summary.setText(f"{len(self.results)} gradients checked: "
+                             + ("all pass." if not failed else f"{failed} FAIL."))
+
+    def _on_frame(self, frame: Frame) -> None:
+        self.progress.setValue(frame.step)
+        self._show(frame.extra.get("results", []))
+        if not frame.final:
+            self.summary.setText(self.summary.text() + f" ({frame.extra.get('group')} done; still checking…)")
+
+    def _on_done(self, results) -> None:
+        if results is None:
+            self.summary.setText("Stopped.")
+            return
+        self.progress.setValue(self.progress.maximum())
+        self._show(list(results))
+        self.finished.emit(list(results))
+
+    def shutdown(self, msecs: int = 5000) -> None:
+        if self.runner.is_running:
+            self.runner.stop()
+            self.runner.wait(msecs)
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.results) and all(r.passed for r in self.results)
+
+    def row_texts(self) -> list[tuple[str, str]]:
+        """``(gradient, result)`` of every row (for tests and screenshots)."""
+        return [(self.table.topLevelItem(i).text(0), self.table.topLevelItem(i).text(3))
+                for i in range(self.table.topLevelItemCount())]

@@ -1,0 +1,185 @@
+"""``InsidePanel``: look inside the recurrent cell.
+
+* Heat maps over the words of a caption: for the LSTM the input, forget and
+  output gates and the cell state per hidden unit (for the vanilla RNN its
+  hidden state), from :func:`engine.captioning.inspect.caption_internals`.
+* The gradient per time step while training (both cells): the norm of
+  ``dL/dh_t`` of the latest minibatch, and the gradient of the last word's
+  loss ``k`` steps back (:func:`~engine.captioning.inspect.gradient_through_time`),
+  measured at every epoch end: the vanishing-gradient picture.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from engine.captioning.inspect import caption_internals
+from engine.jobs import Frame
+
+from .jobs import CaptionResult, Run
+from .loss_plot import COMPARE_COLOURS, SMOOTH_COLOUR
+
+__all__ = ["InsidePanel", "GATE_ROWS"]
+
+#: (key, title, levels) of the heat-map rows for the LSTM
+GATE_ROWS = (("i", "input gate i", (0.0, 1.0)), ("f", "forget gate f", (0.0, 1.0)),
+             ("o", "output gate o", (0.0, 1.0)), ("c", "cell state c", None))
+RNN_ROWS = (("h", "hidden state h", (-1.0, 1.0)),)
+
+
+class InsidePanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.internals: dict | None = None
+        self.heat_items: dict[str, pg.ImageItem] = {}
+        self.title = QLabel("Caption an image on the Caption page to see the cell's gates over its words.")
+        self.title.setWordWrap(True)
+        self.heat = pg.GraphicsLayoutWidget()
+        self.heat.setBackground(None)
+
+        self.norm_plot = self._plot("Gradient norm per time step (latest minibatch)", "‖dL/dh_t‖", "time step t")
+        self.back_plot = self._plot("Gradient of the last word's loss, k steps back", "‖dL_last/dh‖ (log)",
+                                    "steps back k")
+        self.back_plot.getPlotItem().setLogMode(y=True)
+        self.norm_curve = self.norm_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=2), symbol="o",
+                                              symbolSize=5, symbolBrush=SMOOTH_COLOUR, name="this run")
+        self.back_curve = self.back_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=2), symbol="o",
+                                              symbolSize=5, symbolBrush=SMOOTH_COLOUR, name="this run")
+        self.back_first = self.back_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=1, style=Qt.PenStyle.DashLine),
+                                              name="this run, before training")
+        self._compare: list = []
+        self.grad_label = QLabel("Train a model (Train page) to see how the gradient travels back in time: "
+                                 "a vanilla RNN's shrinks quickly with every step, an LSTM's much less.")
+        self.grad_label.setWordWrap(True)
+        self.grad_label.setObjectName("muted")
+
+        top = QWidget()
+        tl = QVBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.title)
+        tl.addWidget(self.heat, 1)
+        bottom = QWidget()
+        bl = QVBoxLayout(bottom)
+        bl.setContentsMargins(0, 0, 0, 0)
+        plots = QHBoxLayout()
+        plots.addWidget(self.norm_plot)
+        plots.addWidget(self.back_plot)
+        bl.addLayout(plots, 1)
+        bl.addWidget(self.grad_label)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setSizes([480, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
+
+    @staticmethod
+    def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
+        w = pg.PlotWidget(background=None)
+        item = w.getPlotItem()
+        item.setTitle(title)
+        item.setLabel("left", left)
+        item.setLabel("bottom", bottom)
+        item.showGrid(x=True, y=True, alpha=0.2)
+        item.addLegend(offset=(-10, 10))
+        return w
+
+    # -- heat maps ------------------------------------------------------------------
+    def show_caption(self, result: CaptionResult) -> bool:
+        """Heat maps of the cell over the words of ``result``'s caption."""
+        model = result.model
+        if model is None or not result.ids:
+            return False
+        try:
+            self.internals = caption_internals(model, result.features, result.ids)
+        except ValueError as exc:
+            self.title.setText(f"Nothing to show: {exc}")
+            return False
+        cell = "LSTM" if model.cell_type == "lstm" else "vanilla RNN"
+        self.title.setText(f"<b>{cell}</b> while it says “{result.caption}” ({result.source}): "
+                           f"one column per word it emits, one row per hidden unit ({model.hidden_dim}).")
+        self._draw_heat(GATE_ROWS if model.cell_type == "lstm" else RNN_ROWS)
+        return True
+
+    def _draw_heat(self, rows: Sequence[tuple[str, str, tuple[float, float] | None]]) -> None:
+        self.heat.clear()
+        self.heat_items = {}
+        words = self.internals["outputs"]
+        ticks = [[(k + 0.5, w) for k, w in enumerate(words)]]
+        for r, (key, title, levels) in enumerate(rows):
+            values = self.internals[key]                       # (T, H)
+            plot = self.heat.addPlot(row=r, col=0)
+            plot.setTitle(title, size="9pt")
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.getAxis("bottom").setTicks(ticks)
+            plot.getAxis("left").setLabel("unit")
+            img = pg.ImageItem(axisOrder="col-major")           # x = time step, y = unit
+            if levels is None:
+                bound = float(np.abs(values).max()) or 1.0
+                levels, cmap = (-bound, bound), pg.colormap.get("CET-D1")
+            else:
+                cmap = pg.colormap.get("viridis") if levels[0] >= 0 else pg.colormap.get("CET-D1")
+            img.setImage(values, autoLevels=False, levels=levels)
+            img.setLookupTable(cmap.getLookupTable(nPts=256))
+            plot.addItem(img)
+            plot.setXRange(0, values.shape[0], padding=0)
+            plot.setYRange(0, values.shape[1], padding=0)
+            bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=12)
+            bar.setImageItem(img, insert_in=plot)
+            self.heat_items[key] = img
+
+    # -- gradients ---------------------------------------------------------------------
+    def on_training_frame(self, frame: Frame) -> None:
+        norms = frame.extra.get("hidden_grad_norms") or []
+        if norms:
+            self.norm_curve.setData(np.arange(1, len(norms) + 1), np.asarray(norms, dtype=float))
+
+    def show_runs(self, current: Run | None, compare: Sequence[Run] = ()) -> None:
+        """Draw the gradient curves of the live run and of the runs to compare."""
+        for plot, item in self._compare:
+            plot.removeItem(item)
+            if plot.getPlotItem().legend is not None:
+                plot.getPlotItem().legend.removeItem(item)
+        self._compare = []
+        if current is not None:
+            if current.grad_norms:
+                self.norm_curve.setData(np.arange(1, len(current.grad_norms) + 1), np.asarray(current.grad_norms))
+            self._set_back(self.back_curve, current.backprop[-1][1] if current.backprop else None)
+            self._set_back(self.back_first, current.backprop[0][1] if len(current.backprop) > 1 else None)
+            self.grad_label.setText(self._describe(current))
+        for k, run in enumerate(compare):
+            colour = COMPARE_COLOURS[k % len(COMPARE_COLOURS)]
+            if run.grad_norms:
+                item = self.norm_plot.plot(np.arange(1, len(run.grad_norms) + 1), np.asarray(run.grad_norms),
+                                           pen=pg.mkPen(colour, width=2), name=run.label)
+                self._compare.append((self.norm_plot, item))
+            if run.backprop:
+                item = self.back_plot.plot([], [], pen=pg.mkPen(colour, width=2), name=run.label)
+                self._set_back(item, run.backprop[-1][1])
+                self._compare.append((self.back_plot, item))
+
+    @staticmethod
+    def _set_back(curve, values: np.ndarray | None) -> None:
+        if values is None or len(values) == 0:
+            curve.setData([], [])
+            return
+        v = np.maximum(np.asarray(values, dtype=float), 1e-12)   # log axis
+        curve.setData(np.arange(len(v)), v)
+
+    @staticmethod
+    def _describe(run: Run) -> str:
+        if not run.backprop:
+            return ""
+        it, g = run.backprop[-1]
+        if len(g) < 2 or g[0] <= 0:
+            return ""
+        k = min(len(g) - 1, 5)
+        return (f"{run.label} at iteration {it}: {k} steps back the last word's gradient is "
+                f"{g[k] / g[0]:.2%} of its size at that word ({g[k]:.2g} vs {g[0]:.2g}).")

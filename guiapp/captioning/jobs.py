@@ -1,0 +1,207 @@
+"""The Captioning tab's background jobs, as plain generators (no Qt): caption
+one image, run the gradient checks, train with autosave and gradient probes.
+
+Each is run by a :class:`guiapp.jobrunner.JobRunner` on a worker thread and
+can equally be driven with ``next()`` in a test.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.captioning.decoding import DecodeResult, beam_search, greedy_decode, temperature_sample
+from engine.captioning.gradcheck import GradCheckResult, check_layers, check_model
+from engine.captioning.inspect import gradient_through_time
+from engine.captioning.data.features import FeatureSpec, compute_features
+from engine.jobs import Control, Frame
+
+__all__ = ["DecodeOptions", "CaptionResult", "decode", "caption_job", "gradcheck_job", "Run", "training_job",
+           "METHODS"]
+
+#: decoding method key -> label shown in the GUI
+METHODS = {"greedy": "Greedy (most probable word)", "sample": "Temperature sampling", "beam": "Beam search"}
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How to turn a model's word probabilities into a caption."""
+
+    method: str = "greedy"
+    temperature: float = 1.0
+    beam_width: int = 3
+    top_k: int = 5
+    max_length: int = 20
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown decoding method {self.method!r}; choose from {', '.join(METHODS)}")
+        if not (isinstance(self.temperature, (int, float)) and math.isfinite(self.temperature) and self.temperature > 0):
+            raise ValueError("the temperature must be a positive number")
+        if not 1 <= int(self.beam_width) <= 50:
+            raise ValueError("the beam width must be between 1 and 50")
+        if not 1 <= int(self.top_k) <= 20 or not 1 <= int(self.max_length) <= 100:
+            raise ValueError("top-k must be 1..20 and the maximum length 1..100")
+
+
+@dataclass
+class CaptionResult:
+    """A caption of one image: its features, the decoder's result (one row),
+    the options used and where the image came from."""
+
+    features: np.ndarray
+    result: DecodeResult
+    options: DecodeOptions
+    source: str
+    image: np.ndarray | None = None
+    references: list[str] = field(default_factory=list)
+    model: Any = None
+    #: the word emitted at every step, ``<END>`` included (one per ``result.top_k[0]`` entry)
+    steps: list[str] = field(default_factory=list)
+
+    @property
+    def caption(self) -> str:
+        return self.result.captions[0]
+
+    @property
+    def ids(self) -> list[int]:
+        """The generated ids up to and including ``<END>``."""
+        out = []
+        for i in self.result.ids[0].tolist():
+            if self.model is not None and i == self.model.null_idx:
+                break
+            out.append(int(i))
+            if self.model is not None and i == self.model.end_idx:
+                break
+        return out
+
+
+def decode(model, features: np.ndarray | torch.Tensor, options: DecodeOptions) -> DecodeResult:
+    """Caption ``features (N, D)`` with the method in ``options``."""
+    f = torch.as_tensor(np.asarray(features, dtype=np.float32)).reshape(-1, model.input_dim)
+    if options.method == "greedy":
+        return greedy_decode(model, f, max_length=options.max_length, top_k=options.top_k)
+    if options.method == "sample":
+        return temperature_sample(model, f, temperature=options.temperature, max_length=options.max_length,
+                                  top_k=options.top_k, seed=options.seed)
+    return beam_search(model, f, beam_width=options.beam_width, max_length=options.max_length, top_k=options.top_k)
+
+
+def caption_job(model, options: DecodeOptions, *, source: str, features: np.ndarray | None = None,
+                image: np.ndarray | None = None, cnn: Callable[[], Any] | None = None,
+                spec: FeatureSpec | None = None, references: list[str] | None = None) -> Iterator[Frame]:
+    """Job: caption one image.  Either ``features (D,)`` are given (a dataset
+    image) or ``image`` (uint8 HxWx3) is turned into features by ``cnn()``
+    (a callable returning the classifier, loaded on demand) through the
+    :class:`FeatureSpec` the model was trained with.  Returns a
+    :class:`CaptionResult`."""
+    if features is None:
+        if image is None or cnn is None or spec is None:
+            raise ValueError("give the image's features, or the image with the CNN and feature spec")
+        yield Frame(step=0, total=2, extra={"stage": "features"})
+        features = compute_features(cnn(), spec.view(image)[None], spec)[0]
+    features = np.asarray(features, dtype=np.float32).reshape(-1)
+    if features.shape[0] != model.input_dim:
+        raise ValueError(f"the image has {features.shape[0]} features but the model expects {model.input_dim}")
+    yield Frame(step=1, total=2, extra={"stage": "decoding"})
+    result = decode(model, features[None], options)
+    yield Frame(step=2, total=2, extra={"stage": "done"}, final=True)
+    out = CaptionResult(features, result, options, source, image, list(references or []), model=model)
+    out.steps = [model.idx_to_word[i] for i in out.ids]
+    return out
+
+
+def gradcheck_job(control: Control | None = None, *, seed: int = 0) -> Iterator[Frame]:
+    """Job: the numerical gradient check of every layer, then of the whole
+    model with each cell.  One frame per group with ``extra['results']``
+    (the :class:`GradCheckResult` list so far); returns the full list."""
+    control = control or Control()
+    groups: list[tuple[str, Callable[[], list[GradCheckResult]]]] = [
+        ("layers", lambda: check_layers(seed=seed)),
+        ("CaptioningRNN (rnn)", lambda: check_model("rnn", seed=seed)),
+        ("CaptioningRNN (lstm)", lambda: check_model("lstm", seed=seed)),
+    ]
+    results: list[GradCheckResult] = []
+    for k, (name, run) in enumerate(groups):
+        results += run()
+        yield Frame(step=k + 1, total=len(groups), extra={"group": name, "results": list(results)},
+                    final=k + 1 == len(groups))
+        if control.cancelled:
+            return results
+    return results
+
+
+@dataclass
+class Run:
+    """One training run, as the plots see it.  ``loss`` and ``val_bleu`` are
+    the solver's own (append-only) lists while it trains; ``grad_norms`` the
+    latest per-step hidden-gradient norms, ``backprop`` ``(iteration,
+    gradient_through_time)`` pairs measured at every epoch end."""
+
+    label: str
+    cell_type: str
+    iterations_per_epoch: int
+    loss: list[float] = field(default_factory=list)
+    val_bleu: list[tuple[int, float]] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    backprop: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    seconds: float = 0.0
+    sequences: int = 0
+
+    @property
+    def iterations(self) -> int:
+        return len(self.loss)
+
+    @property
+    def throughput(self) -> float:
+        """Training sequences per second over the time spent training."""
+        return self.sequences / self.seconds if self.seconds > 0 else 0.0
+
+
+def probe_batch(data: dict, n: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed batch of training ``(features, captions)`` for the gradient probe
+    (evenly spread over the training captions)."""
+    count = int(data["train_captions"].shape[0])
+    rows = np.unique(np.linspace(0, count - 1, min(n, count)).round().astype(np.int64))
+    captions = np.asarray(data["train_captions"][rows])
+    image_idxs = np.asarray(data["train_image_idxs"][rows]).astype(np.int64)
+    uniq, inverse = np.unique(image_idxs, return_inverse=True)
+    features = np.asarray(data["train_features"][uniq])[inverse]
+    return features, captions
+
+
+def training_job(solver, run: Run, control: Control, *, probe: tuple[np.ndarray, np.ndarray] | None = None,
+                 autosave: Callable[[], Any] | None = None) -> Iterator[Frame]:
+    """Job: ``solver.run(control)`` plus what the tab needs around it.
+
+    At the start and at every epoch end the gradient probe
+    (:func:`~engine.captioning.inspect.gradient_through_time` on ``probe``)
+    is appended to ``run.backprop`` and ``autosave()`` is called while the
+    solver is paused at its ``yield`` (a consistent state).  The run's
+    latest hidden-gradient norms and training speed are kept up to date.
+    """
+    run.loss, run.val_bleu = solver.loss_history, solver.val_bleu_history
+    if probe is not None and not run.backprop:
+        run.backprop.append((solver.iteration, gradient_through_time(solver.model, *probe)))
+    last_time, last_iteration = time.monotonic(), solver.iteration
+    for frame in solver.run(control):
+        now = time.monotonic()
+        run.seconds += now - last_time
+        run.sequences += (solver.iteration - last_iteration) * solver.batch_size
+        norms = frame.extra.get("hidden_grad_norms")
+        if norms:
+            run.grad_norms = list(norms)
+        frame.metrics["sequences_per_s"] = run.throughput
+        if frame.extra.get("epoch_end") or frame.final:
+            if probe is not None:
+                run.backprop.append((solver.iteration, gradient_through_time(solver.model, *probe)))
+            if autosave is not None:
+                autosave()
+        yield frame
+        last_time, last_iteration = time.monotonic(), solver.iteration

@@ -1,0 +1,159 @@
+"""``TrainingPlots``: the live loss curve (raw and smoothed, epoch markers),
+validation BLEU-4 per epoch, and other runs overlaid for comparison."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from .jobs import Run
+
+__all__ = ["TrainingPlots", "smooth", "COMPARE_COLOURS"]
+
+COMPARE_COLOURS = ["#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d"]
+RAW_COLOUR, SMOOTH_COLOUR = (70, 130, 200, 110), "#1f4e9c"
+
+
+def smooth(values: Sequence[float], weight: float = 0.9) -> np.ndarray:
+    """Exponential moving average with bias correction (as TensorBoard plots it):
+    ``m_t = w m_{t-1} + (1 - w) x_t``, shown as ``m_t / (1 - w^t)``."""
+    out = np.empty(len(values))
+    m = 0.0
+    for t, x in enumerate(values, start=1):
+        m = weight * m + (1 - weight) * float(x)
+        out[t - 1] = m / (1 - weight ** t)
+    return out
+
+
+class _Smoother:
+    """The same average, extended incrementally as points arrive."""
+
+    def __init__(self, weight: float = 0.9) -> None:
+        self.weight, self.m, self.values = weight, 0.0, []
+
+    def extend(self, new: Sequence[float]) -> list[float]:
+        for x in new:
+            if not np.isfinite(x):
+                self.values.append(self.values[-1] if self.values else float("nan"))
+                continue
+            self.m = self.weight * self.m + (1 - self.weight) * float(x)
+            self.values.append(self.m / (1 - self.weight ** (len(self.values) + 1)))
+        return self.values
+
+
+def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
+    w = pg.PlotWidget(background=None)
+    item = w.getPlotItem()
+    item.setTitle(title)
+    item.setLabel("left", left)
+    item.setLabel("bottom", bottom)
+    item.showGrid(x=True, y=True, alpha=0.2)
+    item.addLegend(offset=(-10, 10))
+    return w
+
+
+class TrainingPlots(QWidget):
+    """Loss above, BLEU below.  ``show_run(run)`` makes ``run`` the live one,
+    ``refresh()`` draws the points it gained, ``set_compare(runs)`` overlays
+    other runs' smoothed losses and BLEU."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loss_plot = _plot("Training loss", "loss per caption", "iteration")
+        self.bleu_plot = _plot("Validation BLEU-4", "BLEU-4", "epoch")
+        self.bleu_plot.getPlotItem().setYRange(0, 1, padding=0.02)
+        self.raw_curve = self.loss_plot.plot([], [], pen=pg.mkPen(RAW_COLOUR, width=1), name="loss")
+        self.smooth_curve = self.loss_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=2.5), name="smoothed")
+        self.bleu_curve = self.bleu_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=2), symbol="o",
+                                              symbolSize=7, symbolBrush=SMOOTH_COLOUR, name="this run")
+        self.epoch_lines: list[pg.InfiniteLine] = []
+        self._compare_items: list = []
+        self.run: Run | None = None
+        self._smoother = _Smoother()
+        self._drawn = 0
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.loss_plot)
+        split.addWidget(self.bleu_plot)
+        split.setSizes([320, 160])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+
+    # -- the live run -------------------------------------------------------------
+    def show_run(self, run: Run | None) -> None:
+        self.run = run
+        self._smoother = _Smoother()
+        self._drawn = 0
+        for line in self.epoch_lines:
+            self.loss_plot.removeItem(line)
+        self.epoch_lines = []
+        self.raw_curve.setData([], [])
+        self.smooth_curve.setData([], [])
+        self.bleu_curve.setData([], [])
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Draw the points the live run gained since the last call."""
+        run = self.run
+        if run is None:
+            return
+        n = len(run.loss)
+        if n < self._drawn:          # the history was replaced (a loaded run): start over
+            self.show_run(run)
+            return
+        if n > self._drawn:
+            raw = np.asarray(run.loss[:n], dtype=float)
+            self._smoother.extend(raw[self._drawn:])
+            x = np.arange(1, n + 1)
+            self.raw_curve.setData(x, raw)
+            self.smooth_curve.setData(x, np.asarray(self._smoother.values[:n]))
+            self._drawn = n
+        self._add_epoch_lines(n, run.iterations_per_epoch)
+        if run.val_bleu:
+            e, b = zip(*run.val_bleu)
+            self.bleu_curve.setData(np.asarray(e, float), np.asarray(b, float))
+
+    def _add_epoch_lines(self, n: int, per_epoch: int) -> None:
+        if per_epoch <= 0:
+            return
+        while (len(self.epoch_lines) + 1) * per_epoch <= n:
+            k = len(self.epoch_lines) + 1
+            line = pg.InfiniteLine(pos=k * per_epoch, angle=90,
+                                   pen=pg.mkPen((128, 128, 128, 150), width=1, style=Qt.PenStyle.DashLine),
+                                   label=f"epoch {k}" if k <= 30 else None,
+                                   labelOpts={"position": 0.95, "color": (110, 110, 110), "rotateAxis": (1, 0)})
+            self.loss_plot.addItem(line)
+            self.epoch_lines.append(line)
+
+    @property
+    def smoothed(self) -> list[float]:
+        return list(self._smoother.values)
+
+    # -- comparison ------------------------------------------------------------
+    def set_compare(self, runs: Sequence[Run]) -> None:
+        """Overlay ``runs`` (smoothed loss, BLEU per epoch), each in its own colour."""
+        for plot, item in self._compare_items:
+            plot.removeItem(item)
+            legend = plot.getPlotItem().legend
+            if legend is not None:
+                legend.removeItem(item)
+        self._compare_items = []
+        for k, run in enumerate(runs):
+            colour = COMPARE_COLOURS[k % len(COMPARE_COLOURS)]
+            if run.loss:
+                ys = smooth(run.loss)
+                curve = self.loss_plot.plot(np.arange(1, len(ys) + 1), ys, pen=pg.mkPen(colour, width=2),
+                                            name=run.label)
+                self._compare_items.append((self.loss_plot, curve))
+            if run.val_bleu:
+                e, b = zip(*run.val_bleu)
+                curve = self.bleu_plot.plot(np.asarray(e, float), np.asarray(b, float), pen=pg.mkPen(colour, width=2),
+                                            symbol="t", symbolSize=7, symbolBrush=colour, name=run.label)
+                self._compare_items.append((self.bleu_plot, curve))
+
+    @property
+    def compare_count(self) -> int:
+        return sum(1 for plot, _ in self._compare_items if plot is self.loss_plot)

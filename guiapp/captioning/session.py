@@ -1,0 +1,177 @@
+"""``CaptioningSession``: what the Captioning tab's panels share — the loaded
+dataset, the current captioning model and its solver, the training runs, the
+CNN that turns photos into features, saving and loading checkpoints."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QStandardPaths, Signal
+
+from engine.captioning import CaptioningSolver
+from engine.captioning.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from engine.captioning.data.features import FeatureSpec
+from engine.models import load_model
+
+from ..context import AppContext
+from .jobs import Run
+
+__all__ = ["CaptioningSession", "default_autosave_path"]
+
+log = logging.getLogger(__name__)
+
+
+def default_autosave_path() -> Path:
+    """``<user data folder>/captioning/autosave.pt`` (e.g. ``~/.local/share/NeuralLens/Neural Lens/...``)."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    if not base:
+        base = os.path.join(os.path.expanduser("~"), ".local", "share", "neural-lens")
+    return Path(base) / "captioning" / "autosave.pt"
+
+
+class CaptioningSession(QObject):
+    """Shared state.  Signals: ``data_changed(object)`` (the data dict or
+    ``None``), ``model_changed(object)`` (the :class:`CaptioningRNN` or
+    ``None``), ``runs_changed()``."""
+
+    data_changed = Signal(object)
+    model_changed = Signal(object)
+    runs_changed = Signal()
+
+    def __init__(self, ctx: AppContext, autosave_path: str | os.PathLike | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.autosave_path = Path(autosave_path) if autosave_path else default_autosave_path()
+        self.data: dict[str, Any] | None = None
+        self.data_label = ""
+        self.model = None
+        self.solver: CaptioningSolver | None = None
+        self.spec: FeatureSpec | None = None        # how photos become this model's features
+        self.model_label = ""
+        self.runs: list[Run] = []
+        self.current_run: Run | None = None
+        self.saved_iteration = 0                    # solver iteration at the last explicit save/load
+        self._cnn_lock = threading.Lock()
+        self._cnns: dict[str, Any] = {}
+
+    # -- data ------------------------------------------------------------------
+    def set_data(self, data: dict[str, Any] | None, label: str = "") -> None:
+        self.data = data
+        self.data_label = label
+        if data is not None and data.get("feature_spec"):
+            spec = FeatureSpec.from_dict(dict(data["feature_spec"]))
+            if self.model is None:
+                self.spec = spec
+        self.data_changed.emit(data)
+
+    @property
+    def data_spec(self) -> FeatureSpec | None:
+        if self.data is None or not self.data.get("feature_spec"):
+            return None
+        return FeatureSpec.from_dict(dict(self.data["feature_spec"]))
+
+    def data_matches_model(self) -> bool:
+        """Whether the loaded data can train / be captioned by the current model."""
+        if self.data is None or self.model is None:
+            return False
+        dim = int(self.data["train_features"].shape[1])
+        return dim == self.model.input_dim and dict(self.data["word_to_idx"]) == self.model.word_to_idx
+
+    # -- the CNN for photos ----------------------------------------------------------
+    def cnn(self, name: str):
+        """The classifier called ``name`` (the window's model when it is the
+        one, else loaded once and kept).  Safe to call from a worker thread."""
+        current = self.ctx.model
+        if current is not None and current.name == name:
+            return current
+        with self._cnn_lock:
+            if name not in self._cnns:
+                self._cnns[name] = load_model(name, self.ctx.device)
+            return self._cnns[name]
+
+    # -- model -------------------------------------------------------------------
+    def set_model(self, model, solver: CaptioningSolver | None = None, *, spec: FeatureSpec | None = None,
+                  label: str = "", run: Run | None = None) -> None:
+        self.model, self.solver = model, solver
+        self.spec = spec if spec is not None else self.data_spec
+        self.model_label = label
+        if run is not None:
+            self.runs.append(run)
+            self.current_run = run
+            self.runs_changed.emit()
+        self.saved_iteration = solver.iteration if solver is not None else 0
+        self.model_changed.emit(model)
+
+    @property
+    def iteration(self) -> int:
+        return self.solver.iteration if self.solver is not None else 0
+
+    def has_unsaved_model(self) -> bool:
+        return self.solver is not None and self.solver.iteration > self.saved_iteration
+
+    def _metadata(self) -> dict[str, Any]:
+        return {"feature_spec": self.spec.as_dict() if self.spec else None, "dataset": self.data_label,
+                "label": self.model_label}
+
+    def save_model(self, path: str | os.PathLike, *, explicit: bool = True) -> Path:
+        """Write the model (and solver) atomically; raises :class:`CheckpointError`."""
+        if self.model is None:
+            raise CheckpointError(path, "there is no model to save yet")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        out = save_checkpoint(path, self.model, self.solver, cnn_name=self.spec.cnn if self.spec else None,
+                              feature_layer=self.spec.description if self.spec else None, metadata=self._metadata())
+        if explicit and self.solver is not None:
+            self.saved_iteration = self.solver.iteration
+        return out
+
+    def autosave(self) -> Path | None:
+        """Save to :attr:`autosave_path`; never raises (a failure is logged)."""
+        if self.model is None:
+            return None
+        try:
+            return self.save_model(self.autosave_path, explicit=False)
+        except (CheckpointError, OSError) as exc:
+            log.warning("autosave failed: %s", exc)
+            return None
+
+    def load_model(self, path: str | os.PathLike) -> str:
+        """Load a checkpoint as the current model; returns a one-line summary.
+        When the loaded data has the model's vocabulary and feature size the
+        solver is restored too (training can resume).  Raises
+        :class:`CheckpointError` for a bad file."""
+        ckpt = load_checkpoint(path)
+        model = ckpt.build_model(device=self.ctx.device)
+        raw_spec = ckpt.metadata.get("feature_spec") or ckpt.config.get("feature_spec")
+        try:
+            spec = FeatureSpec.from_dict(dict(raw_spec)) if raw_spec else None
+        except (TypeError, ValueError):
+            spec = None
+        solver, note = None, ""
+        state = ckpt.solver_state
+        label = ckpt.metadata.get("label") or Path(path).stem
+        history = list((state or {}).get("loss_history", []))
+        run = Run(label=f"{label} (loaded)", cell_type=model.cell_type, iterations_per_epoch=1, loss=history,
+                  val_bleu=[tuple(x) for x in (state or {}).get("val_bleu_history", [])])
+        self.model = model  # so data_matches_model() sees it
+        if state is not None and self.data is not None and self.data_matches_model():
+            solver = CaptioningSolver(model, self.data, update_rule=str(state.get("update_rule", "adam")),
+                                      optim_config=dict(state.get("optim_config", {})),
+                                      batch_size=int(state.get("batch_size", 50)),
+                                      num_epochs=int(state.get("num_epochs", 1)))
+            try:
+                solver.load_state_dict(state)
+            except ValueError as exc:
+                solver, note = None, f" (cannot resume: {exc})"
+            else:
+                run.loss, run.val_bleu = solver.loss_history, solver.val_bleu_history
+                run.iterations_per_epoch = solver.iterations_per_epoch
+        elif state is not None:
+            note = " (load its dataset to resume training)"
+        self.set_model(model, solver, spec=spec, label=label, run=run if history else None)
+        it = (state or {}).get("iteration", 0)
+        return (f"Loaded {Path(path).name}: {model.cell_type.upper()}, hidden {model.hidden_dim}, "
+                f"{model.vocab_size} words, {it} iterations{note}")

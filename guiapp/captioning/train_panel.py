@@ -1,0 +1,361 @@
+"""``TrainPanel``: choose the cell and hyperparameters, Start / Stop / Resume
+training on a background thread, change the learning rate while it runs,
+watch the loss and BLEU, save and load models, overlay runs."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
+                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+
+from engine.captioning import CaptioningRNN, CaptioningSolver, TrainParams
+from engine.captioning.checkpoint import CheckpointError
+from engine.jobs import Control, Frame
+
+from ..jobrunner import JobRunner
+from .jobs import Run, probe_batch, training_job
+from .loss_plot import TrainingPlots
+from .session import CaptioningSession
+
+__all__ = ["TrainPanel"]
+
+MODEL_FILTER = "Captioning models (*.pt);;All files (*)"
+
+
+def _spin(lo: int, hi: int, value: int, step: int = 1) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setValue(value)
+    s.setSingleStep(step)
+    return s
+
+
+def _dspin(lo: float, hi: float, value: float, decimals: int) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setDecimals(decimals)
+    s.setRange(lo, hi)
+    s.setValue(value)
+    s.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+    s.setKeyboardTracking(False)
+    return s
+
+
+class TrainPanel(QWidget):
+    """Signals: ``frame(object)`` for every training frame shown, ``running_changed(bool)``."""
+
+    frame = Signal(object)
+    running_changed = Signal(bool)
+
+    def __init__(self, session: CaptioningSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.ctx = session.ctx
+        self.runner = JobRunner(self)
+        self.control: Control | None = None
+        self.last_frame: Frame | None = None
+
+        self.cell = QComboBox()
+        self.cell.addItem("LSTM", "lstm")
+        self.cell.addItem("Vanilla RNN", "rnn")
+        self.hidden = _spin(4, 2048, 128, 16)
+        self.wordvec = _spin(4, 1024, 64, 16)
+        self.lr = _dspin(1e-6, 1.0, 5e-3, 6)
+        self.decay = _dspin(0.5, 1.0, 0.95, 3)
+        self.batch = _spin(1, 4096, 50, 10)
+        self.epochs = _spin(1, 10000, 10)
+        self.rule = QComboBox()
+        self.rule.addItem("Adam", "adam")
+        self.rule.addItem("SGD", "sgd")
+        form = QFormLayout()
+        for label, w in (("Cell", self.cell), ("Hidden size", self.hidden), ("Word vector size", self.wordvec),
+                         ("Learning rate", self.lr), ("LR decay per epoch", self.decay),
+                         ("Batch size", self.batch), ("Epochs", self.epochs), ("Update rule", self.rule)):
+            form.addRow(label, w)
+        self.lr.setToolTip("May be changed while training runs: the next minibatch uses it.")
+        settings = QGroupBox("Model and training")
+        settings.setLayout(form)
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Train a new model with these settings on the loaded data")
+        self.stop_button = QPushButton("Stop")
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue the current model from its last iteration (up to Epochs)")
+        self.save_button = QPushButton("Save model…")
+        self.load_button = QPushButton("Load model…")
+        self.autosave_button = QPushButton("Restore autosave")
+        self.autosave_button.setToolTip(f"Load the model kept automatically when training last stopped "
+                                        f"({session.autosave_path})")
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.stop_button, self.resume_button):
+            buttons.addWidget(b)
+        files = QHBoxLayout()
+        files.addWidget(self.save_button)
+        files.addWidget(self.load_button)
+        files.addWidget(self.autosave_button)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.status = QLabel("Load a dataset on the Data page, then press Start.")
+        self.status.setWordWrap(True)
+        self.runs_list = QListWidget()
+        self.runs_list.setToolTip("Tick runs to overlay their smoothed loss and BLEU")
+        runs_box = QGroupBox("Compare with earlier runs")
+        QVBoxLayout(runs_box).addWidget(self.runs_list)
+
+        left = QWidget()
+        lay = QVBoxLayout(left)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(settings)
+        lay.addLayout(buttons)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+        lay.addLayout(files)
+        lay.addWidget(runs_box, 1)
+        self.plots = TrainingPlots()
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.plots)
+        split.setStretchFactor(1, 1)
+        split.setSizes([300, 800])
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(split)
+
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(self.resume)
+        self.save_button.clicked.connect(self.save_dialog)
+        self.load_button.clicked.connect(self.load_dialog)
+        self.autosave_button.clicked.connect(lambda: self.load_from(str(self.session.autosave_path)))
+        self.lr.valueChanged.connect(lambda v: self._live_update(learning_rate=float(v)))
+        self.decay.valueChanged.connect(lambda v: self._live_update(lr_decay=float(v)))
+        self.runs_list.itemChanged.connect(lambda _item: self._update_compare())
+        self.runner.frame.connect(self._on_frame)
+        self.runner.failed.connect(lambda msg: self.ctx.error("Training stopped", msg))
+        self.runner.running_changed.connect(self._on_running_changed)
+        session.data_changed.connect(lambda _d: self._update_buttons())
+        session.model_changed.connect(lambda _m: self._update_buttons())
+        session.runs_changed.connect(self._fill_runs)
+        self._update_buttons()
+
+    # -- state -------------------------------------------------------------------
+    @property
+    def is_running(self) -> bool:
+        return self.runner.is_running
+
+    def _update_buttons(self) -> None:
+        running = self.runner.is_running
+        s = self.session
+        self.start_button.setEnabled(not running and s.data is not None)
+        self.stop_button.setEnabled(running)
+        self.resume_button.setEnabled(not running and s.solver is not None and s.data_matches_model())
+        self.save_button.setEnabled(s.model is not None)
+        self.load_button.setEnabled(not running)
+        self.autosave_button.setEnabled(not running and s.autosave_path.is_file())
+        for w in (self.cell, self.hidden, self.wordvec, self.batch, self.rule, self.epochs):
+            w.setEnabled(not running)
+
+    def _on_running_changed(self, running: bool) -> None:
+        self._update_buttons()
+        if not running:
+            self.plots.refresh()
+            if self.session.has_unsaved_model():
+                self.session.autosave()
+            s = self.session.solver
+            if s is not None:
+                done = s.iteration >= s.total_iterations
+                self.status.setText(self._status_text() + ("  — finished." if done else "  — stopped."))
+        self.running_changed.emit(running)
+
+    # -- actions -------------------------------------------------------------------
+    def start(self) -> bool:
+        """Train a new model with the current settings (the current run is kept
+        in the comparison list)."""
+        data = self.session.data
+        if data is None or self.runner.is_running:
+            return False
+        try:
+            model = CaptioningRNN(data["word_to_idx"], input_dim=int(data["train_features"].shape[1]),
+                                  wordvec_dim=self.wordvec.value(), hidden_dim=self.hidden.value(),
+                                  cell_type=self.cell.currentData(), device=self.ctx.device,
+                                  seed=len(self.session.runs))
+            solver = CaptioningSolver(model, data, update_rule=self.rule.currentData(),
+                                      optim_config={"learning_rate": self.lr.value()}, lr_decay=self.decay.value(),
+                                      batch_size=self.batch.value(), num_epochs=self.epochs.value(),
+                                      seed=len(self.session.runs), val_bleu_samples=100)
+        except ValueError as exc:
+            self.ctx.error("Cannot start training", str(exc))
+            return False
+        previous = self.session.current_run
+        cell = "LSTM" if model.cell_type == "lstm" else "RNN"
+        run = Run(label=f"#{len(self.session.runs) + 1} {cell} h{model.hidden_dim}", cell_type=model.cell_type,
+                  iterations_per_epoch=solver.iterations_per_epoch)
+        self.session.set_model(model, solver, label=run.label, run=run)
+        self.plots.show_run(run)
+        if previous is not None and previous.loss:
+            self._check_run(previous)
+        self._launch()
+        return True
+
+    def resume(self) -> bool:
+        """Continue the current solver from its iteration."""
+        s = self.session.solver
+        if s is None or self.runner.is_running or not self.session.data_matches_model():
+            return False
+        s.num_epochs = max(s.num_epochs, self.epochs.value())
+        if s.iteration >= s.total_iterations:
+            self.status.setText("This run has done all its epochs: raise Epochs to train further.")
+            return False
+        if self.plots.run is not self.session.current_run:
+            self.plots.show_run(self.session.current_run)
+        self._launch()
+        return True
+
+    def _launch(self) -> None:
+        s, run = self.session.solver, self.session.current_run
+        try:
+            params = TrainParams(learning_rate=self.lr.value(), lr_decay=self.decay.value())
+        except ValueError as exc:
+            self.ctx.error("Cannot train", str(exc))
+            return
+        self.control = Control(params, emit_interval=0.1)
+        probe = probe_batch(self.session.data)
+        control, session = self.control, self.session
+        self.runner.start(lambda: training_job(s, run, control, probe=probe, autosave=session.autosave), control)
+        self.status.setText(f"Training {run.label}…")
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+    def _live_update(self, **changes) -> None:
+        if self.control is None or not self.runner.is_running:
+            return
+        try:
+            self.control.update(**changes)
+        except ValueError as exc:
+            self.ctx.show_status(f"Not changed: {exc}", 5000)
+        else:
+            name, value = next(iter(changes.items()))
+            self.ctx.show_status(f"{name.replace('_', ' ')} set to {value:g} (from the next iteration)", 3000)
+
+    # -- frames --------------------------------------------------------------------
+    def _on_frame(self, frame: Frame) -> None:
+        self.last_frame = frame
+        self.plots.refresh()
+        if frame.total:
+            self.progress.setValue(int(1000 * frame.step / frame.total))
+        lr = frame.metrics.get("lr")
+        p = self.control.params if self.control is not None else None
+        if p is not None and not self.lr.hasFocus() and not math.isclose(self.lr.value(), p.learning_rate, rel_tol=1e-6):
+            self.lr.blockSignals(True)          # follow the per-epoch decay without echoing it back
+            self.lr.setValue(p.learning_rate)
+            self.lr.blockSignals(False)
+        self.status.setText(self._status_text(frame, lr))
+        self.frame.emit(frame)
+
+    def _status_text(self, frame: Frame | None = None, lr: float | None = None) -> str:
+        s, run = self.session.solver, self.session.current_run
+        if s is None:
+            return ""
+        parts = [f"iteration {s.iteration} / {s.total_iterations}", f"epoch {s.epoch} / {s.num_epochs}"]
+        if s.loss_history:
+            parts.append(f"loss {s.loss_history[-1]:.3f}")
+        if lr is not None:
+            parts.append(f"lr {lr:.3g}")
+        if s.val_bleu_history:
+            parts.append(f"val BLEU-4 {s.val_bleu_history[-1][1]:.3f}")
+        if run is not None and run.throughput:
+            parts.append(f"{run.throughput:.0f} captions/s")
+        return " · ".join(parts)
+
+    # -- runs to compare -----------------------------------------------------------------
+    def _fill_runs(self) -> None:
+        checked = {id(r) for r in self._checked_runs()}
+        self.runs_list.blockSignals(True)
+        self.runs_list.clear()
+        for run in self.session.runs:
+            if run is self.session.current_run:
+                continue
+            item = QListWidgetItem(f"{run.label} — {run.iterations} it"
+                                   + (f", loss {run.loss[-1]:.2f}" if run.loss else ""))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if id(run) in checked else Qt.CheckState.Unchecked)
+            item.setData(Qt.ItemDataRole.UserRole, id(run))
+            self.runs_list.addItem(item)
+        self.runs_list.blockSignals(False)
+        self._update_compare()
+
+    def _checked_runs(self) -> list[Run]:
+        by_id = {id(r): r for r in self.session.runs}
+        out = []
+        for k in range(self.runs_list.count()):
+            item = self.runs_list.item(k)
+            if item.checkState() == Qt.CheckState.Checked and item.data(Qt.ItemDataRole.UserRole) in by_id:
+                out.append(by_id[item.data(Qt.ItemDataRole.UserRole)])
+        return out
+
+    def _check_run(self, run: Run) -> None:
+        for k in range(self.runs_list.count()):
+            item = self.runs_list.item(k)
+            if item.data(Qt.ItemDataRole.UserRole) == id(run):
+                item.setCheckState(Qt.CheckState.Checked)
+
+    def _update_compare(self) -> None:
+        self.plots.set_compare(self._checked_runs())
+
+    @property
+    def compare_runs(self) -> list[Run]:
+        return self._checked_runs()
+
+    # -- files ---------------------------------------------------------------------
+    def save_to(self, path: str) -> bool:
+        try:
+            out = self.session.save_model(path)
+        except (CheckpointError, OSError) as exc:
+            self.ctx.error("Model not saved", str(exc))
+            return False
+        self.ctx.show_status(f"Saved the model to {out}", 6000)
+        return True
+
+    def load_from(self, path: str) -> bool:
+        if self.runner.is_running:
+            return False
+        try:
+            summary = self.session.load_model(path)
+        except (CheckpointError, OSError, ValueError) as exc:
+            self.ctx.error("Model not loaded", str(exc))
+            return False
+        run = self.session.current_run
+        self.plots.show_run(run if run is not None and run.loss else None)
+        self.status.setText(summary)
+        self.ctx.show_status(summary, 8000)
+        self._update_buttons()
+        return True
+
+    def save_dialog(self) -> None:
+        if self.session.model is None:
+            self.ctx.show_status("Train or load a model first.", 4000)
+            return
+        name = f"captioner-{self.session.model.cell_type}.pt"
+        path, _ = QFileDialog.getSaveFileName(self, "Save captioning model", str(Path(self.ctx.last_folder) / name),
+                                              MODEL_FILTER)
+        if path:
+            self.ctx.last_folder = str(Path(path).parent)
+            self.save_to(path)
+
+    def load_dialog(self) -> None:
+        folder = self.ctx.last_folder
+        path, _ = QFileDialog.getOpenFileName(self, "Load captioning model", folder, MODEL_FILTER)
+        if path:
+            self.ctx.last_folder = str(Path(path).parent)
+            self.load_from(path)
+
+    def shutdown(self, msecs: int = 10000) -> None:
+        """Stop training and wait for the thread; the last state is autosaved."""
+        if self.runner.is_running:
+            self.runner.stop()
+            self.runner.wait(msecs)
+        if self.session.has_unsaved_model():
+            self.session.autosave()

@@ -133,6 +133,11 @@ class CaptioningRNN:
         p = self.params
         features = self._as_features(features)
         captions = torch.as_tensor(captions).to(device=self.device, dtype=torch.long)
+        if captions.ndim != 2 or captions.shape[0] != features.shape[0] or captions.shape[1] < 2:
+            raise ValueError(f"captions must be (N, T+1) with T >= 1 for {features.shape[0]} feature rows, "
+                             f"got {tuple(captions.shape)}")
+        if int(captions.min()) < 0 or int(captions.max()) >= self.vocab_size:
+            raise ValueError(f"caption word ids must lie in 0..{self.vocab_size - 1}")
         captions_in, captions_out = captions[:, :-1], captions[:, 1:]
         mask = captions_out != self.null_idx
 

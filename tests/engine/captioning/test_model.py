@@ -53,6 +53,11 @@ def test_bad_arguments_are_refused():
         CaptioningRNN({"<NULL>": 0, "<START>": 1, "a": 2})
     with pytest.raises(ValueError, match="features"):
         CaptioningRNN(W2I, input_dim=5).loss(torch.zeros(2, 4), torch.ones(2, 3, dtype=torch.long))
+    m = CaptioningRNN(W2I, input_dim=4)
+    with pytest.raises(ValueError, match="word ids"):
+        m.loss(torch.zeros(2, 4), torch.full((2, 3), V))
+    with pytest.raises(ValueError, match="captions must be"):
+        m.loss(torch.zeros(2, 4), torch.ones(3, 3, dtype=torch.long))
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])

@@ -1,0 +1,213 @@
+"""The Captioning tab, driven through its real widgets: load the built-in
+data, train (loss streams into the plot and falls), change the learning rate
+mid-run, stop and resume from the same iteration, caption a dropped photo,
+look inside, run the gradient checks, close while training."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from engine.captioning.checkpoint import load_checkpoint
+from guiapp.tabs.captioning_tab import CaptioningTab
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny models: one intra-op thread is several times faster on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def feature_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("feature-cache")
+
+
+@pytest.fixture
+def tab(qtbot, ctx, tmp_path, feature_cache, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(feature_cache))   # features computed once per module
+    widget = CaptioningTab(ctx, autosave_path=tmp_path / "autosave" / "autosave.pt")
+    qtbot.addWidget(widget)
+    widget.resize(1200, 800)
+    widget.show()
+    yield widget
+    widget.shutdown()
+    assert not any(p.runner.is_running for p in (widget.data_panel, widget.train_panel, widget.caption_panel,
+                                                 widget.gradcheck_panel))
+
+
+def load_data(qtbot, tab, n_train=60):
+    options = tab.data_panel.pages.currentWidget()
+    options.n_train.setValue(n_train)
+    options.image_size.setValue(64)
+    with qtbot.waitSignal(tab.session.data_changed, timeout=60000):
+        qtbot.mouseClick(tab.data_panel.load_button, Qt.MouseButton.LeftButton)
+    return tab.session.data
+
+
+def configure(panel, *, cell="lstm", hidden=32, wordvec=16, lr=1e-2, decay=1.0, batch=20, epochs=8):
+    panel.cell.setCurrentIndex(panel.cell.findData(cell))
+    panel.hidden.setValue(hidden)
+    panel.wordvec.setValue(wordvec)
+    panel.lr.setValue(lr)
+    panel.decay.setValue(decay)
+    panel.batch.setValue(batch)
+    panel.epochs.setValue(epochs)
+
+
+def drop_file(widget, path):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(event)
+    return event
+
+
+def test_training_streams_loss_into_the_plot_and_the_loss_falls(qtbot, tab):
+    data = load_data(qtbot, tab)
+    assert data["train_features"].shape == (60, 1280)
+    browser = tab.data_panel.browser
+    assert browser.current_split == "val" and browser.model.rowCount() == 10   # at least 10 val images
+    first = browser.model.index(0)
+    assert browser.model.data(first).count("\n• ") == 4                       # four ground-truth captions
+    assert browser.model.data(first, Qt.ItemDataRole.DecorationRole).width() == 72
+    panel = tab.train_panel
+    configure(panel, epochs=12)
+    seen = []
+    panel.frame.connect(lambda f: seen.append(len(panel.plots.raw_curve.getData()[0])))
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.is_running and not panel.start_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=60000)
+
+    solver = tab.session.solver
+    assert solver.iteration == 12 * 12                          # 240 captions / batch 20, 12 epochs
+    xs, ys = panel.plots.raw_curve.getData()
+    assert len(xs) == solver.iteration and np.allclose(ys, solver.loss_history)
+    assert len(seen) >= 2 and seen[0] < seen[-1]                # points arrived while it ran
+    smooth = panel.plots.smoothed
+    assert smooth[-1] < 0.6 * smooth[9]                         # the loss went down
+    assert len(panel.plots.epoch_lines) == 12
+    assert [line.value() for line in panel.plots.epoch_lines[:2]] == [12, 24]
+    assert len(panel.plots.bleu_curve.getData()[0]) == 12        # validation BLEU-4 per epoch
+    assert panel.progress.value() == 1000 and "finished" in panel.status.text()
+    assert tab.has_unsaved_results()
+    saved = load_checkpoint(tab.session.autosave_path)          # kept automatically
+    assert saved.solver_state["iteration"] == solver.iteration
+    # the vanishing-gradient probe was measured before training and at every epoch end
+    run = tab.session.current_run
+    assert len(run.backprop) == 13 and run.backprop[-1][1].shape[0] >= 5
+
+
+def test_learning_rate_changes_mid_run_and_stop_resume_continues(qtbot, tab):
+    load_data(qtbot, tab)
+    panel = tab.train_panel
+    configure(panel, cell="rnn", lr=5e-3, epochs=400)
+    frames = []
+    panel.frame.connect(frames.append)
+    panel.start()
+    qtbot.waitUntil(lambda: len(frames) >= 1, timeout=30000)
+    panel.lr.setValue(2e-3)                                     # while it runs
+    qtbot.waitUntil(lambda: frames[-1].metrics["lr"] == pytest.approx(2e-3), timeout=30000)
+    assert tab.session.solver.learning_rate == pytest.approx(2e-3)
+    assert panel.control.params.learning_rate == pytest.approx(2e-3)
+    panel.lr.setValue(panel.lr.value())                         # no-op change is fine
+
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=30000)
+    solver = tab.session.solver
+    stopped_at = solver.iteration
+    assert 0 < stopped_at < solver.total_iterations
+    assert len(solver.loss_history) == stopped_at
+    assert load_checkpoint(tab.session.autosave_path).solver_state["iteration"] == stopped_at
+    assert panel.resume_button.isEnabled()
+
+    frames.clear()
+    qtbot.mouseClick(panel.resume_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(frames) >= 2, timeout=30000)
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=30000)
+    assert tab.session.solver is solver and frames[0].step > stopped_at
+    assert len(solver.loss_history) == solver.iteration > stopped_at   # one loss per iteration, no restart
+    xs, _ = panel.plots.raw_curve.getData()
+    assert len(xs) == solver.iteration and xs[0] == 1                 # the same curve, extended
+    assert solver.learning_rate == pytest.approx(2e-3)                # resumed with the changed rate
+
+
+def test_dropped_photo_is_captioned_and_the_gates_are_shown(qtbot, tab, photo_dir):
+    load_data(qtbot, tab)
+    configure(tab.train_panel, epochs=3)
+    tab.train_panel.start()
+    qtbot.waitUntil(lambda: not tab.train_panel.is_running, timeout=60000)
+    tab.show_page("Caption")
+    captions = tab.caption_panel
+    assert not captions.beams_box.isVisible()                   # greedy: no beams to show
+    with qtbot.waitSignal(captions.caption_ready, timeout=30000) as blocker:
+        event = drop_file(captions.image_panel, photo_dir / "chelsea.png")
+    assert event.isAccepted()
+    result = blocker.args[0]
+    words = result.caption.split()
+    assert words and all(w in tab.session.model.word_to_idx for w in words)
+    assert captions.caption_label.text() == result.caption
+    assert result.features.shape == (1280,)
+    assert len(captions.chart.top_k) == len(result.steps) and len(captions.chart.top_k[0]) == 5
+    assert all(abs(sum(p for _, p in step) - 1) < 1.0 for step in captions.chart.top_k)
+    # look inside: the LSTM's gates over the words it said
+    inside = tab.inside_panel
+    assert set(inside.heat_items) == {"i", "f", "o", "c"}
+    gate = inside.heat_items["f"].image
+    assert gate.shape == (len(result.steps), 32) and 0 <= gate.min() and gate.max() <= 1
+
+    # beam search shows the beams that were kept and dropped
+    with qtbot.waitSignal(captions.caption_ready, timeout=30000):
+        captions.method.setCurrentIndex(captions.method.findData("beam"))
+    counts = captions.beams.counts()
+    assert counts["kept"] > 0 and counts["dropped"] > 0 and captions.beams_box.isVisible()
+
+    # a bad file keeps the caption and says why
+    messages = []
+    tab.ctx.status.connect(lambda text, _ms: messages.append(text))
+    bad = photo_dir.parent / "not-there.png"
+    drop_file(captions.image_panel, bad)
+    assert any("not-there.png" in m for m in messages) and captions.result is not None
+
+
+def test_gradient_check_panel_shows_all_passes(qtbot, tab):
+    panel = tab.gradcheck_panel
+    with qtbot.waitSignal(panel.finished, timeout=120000) as blocker:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    results = blocker.args[0]
+    rows = panel.row_texts()
+    assert len(rows) == len(results) == 26 + 8 + 8
+    assert all(status == "pass" for _, status in rows)
+    assert any(name.startswith("lstm_forward: dWh") for name, _ in rows)
+    assert panel.all_passed and "all pass" in panel.summary.text()
+
+
+def test_closing_during_training_stops_and_keeps_the_checkpoint(qtbot, tab, tmp_path):
+    load_data(qtbot, tab)
+    configure(tab.train_panel, epochs=1000)
+    tab.train_panel.start()
+    qtbot.waitUntil(lambda: tab.session.solver.iteration > 20, timeout=30000)
+    tab.shutdown()
+    assert not tab.train_panel.is_running
+    solver = tab.session.solver
+    ckpt = load_checkpoint(tab.session.autosave_path)
+    assert ckpt.solver_state["iteration"] == solver.iteration < solver.total_iterations
+    assert ckpt.metadata["feature_spec"]["cnn"] == "efficientnet_lite0"
+
+    # an explicit save, then loading it back restores a resumable model and its history
+    path = tmp_path / "lstm.pt"
+    assert tab.train_panel.save_to(str(path)) and not tab.has_unsaved_results()
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    assert not tab.train_panel.load_from(str(tmp_path / "broken.pt"))
+    assert tab.session.solver is solver                          # a bad file changes nothing
+    assert tab.train_panel.load_from(str(path))
+    assert tab.session.solver is not solver and tab.session.solver.iteration == solver.iteration
+    assert tab.train_panel.resume_button.isEnabled()
+    assert len(tab.train_panel.plots.raw_curve.getData()[0]) == solver.iteration

@@ -1,0 +1,36 @@
+"""Image gradients: class saliency maps and richer attributions, objective
+checks that the maps mean something, and fooling images.
+
+* :func:`vanilla_saliency` (Simonyan et al. 2014, §3.1), :func:`smoothgrad`,
+  :func:`integrated_gradients` / :func:`integrated_gradients_map`,
+  :func:`grad_cam`; :class:`SaliencyParams` + :func:`compute_saliency` pick
+  one by name.
+* :func:`deletion_curve` / :func:`insertion_curve` (RISE, Petsiuk et al.
+  2018) and :func:`cascading_randomisation` (Adebayo et al. 2018).
+* :func:`fool` (Szegedy et al. 2014), a generator of frames returning a
+  :class:`FoolResult`.
+* :mod:`.heatmap`: colour maps and overlays.
+
+All gradients are taken with respect to the model's *normalised* input
+tensor (``model.preprocess``), and all class scores are logits.
+"""
+from ._common import REDUCTIONS, gaussian_blur, reduce_channels
+from .attribution import METHODS, SaliencyParams, compute_saliency
+from .curves import SUBSTRATES, Curve, deletion_curve, insertion_curve, random_map
+from .fooling import FoolParams, FoolResult, difference_image, fool, perturbation_size
+from .gradcam import default_cam_layer, grad_cam
+from .heatmap import COLORMAPS, colorize, normalise_map, overlay
+from .integrated import BASELINES, integrated_gradients, integrated_gradients_map
+from .sanity import RandomisationStep, cascading_randomisation, randomised_copy, spearman
+from .smoothgrad import smoothgrad
+from .vanilla import vanilla_saliency
+
+__all__ = [
+    "REDUCTIONS", "METHODS", "BASELINES", "SUBSTRATES", "COLORMAPS",
+    "vanilla_saliency", "smoothgrad", "integrated_gradients", "integrated_gradients_map", "grad_cam",
+    "default_cam_layer", "SaliencyParams", "compute_saliency", "reduce_channels", "gaussian_blur",
+    "Curve", "deletion_curve", "insertion_curve", "random_map",
+    "RandomisationStep", "cascading_randomisation", "randomised_copy", "spearman",
+    "FoolParams", "FoolResult", "fool", "difference_image", "perturbation_size",
+    "colorize", "normalise_map", "overlay",
+]

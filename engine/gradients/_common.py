@@ -1,0 +1,155 @@
+"""Plumbing shared by the gradient methods: target resolution, input
+gradients of class scores, channel reduction and a Gaussian blur.
+
+Input space.  Every method here differentiates with respect to the
+*normalised* tensor the network sees, ``x = (pixels - mean) / std``
+(see :class:`engine.models.Classifier`), and returns maps for that tensor's
+pixel grid.  The class score is the *unnormalised* score, i.e. the logit
+``S_c(x)`` before the softmax (Simonyan et al. 2014, §3.1).
+
+Autograd hygiene, as captum does it: the caller's tensor is never modified
+(each chunk becomes a fresh leaf that requires grad), and the network's
+parameters have their ``requires_grad`` flags saved, switched off for the
+computation (no weight gradients are computed) and restored afterwards.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "REDUCTIONS",
+    "check_batch",
+    "check_batch_size",
+    "frozen_parameters",
+    "resolve_targets",
+    "class_scores",
+    "input_gradient",
+    "reduce_channels",
+    "gaussian_blur",
+    "blur_sigma",
+]
+
+#: Channel reductions of ``|gradient|``: ``max`` as in Simonyan et al. §3.1, or ``sum``.
+REDUCTIONS = ("max", "sum")
+
+
+def check_batch(model, x: torch.Tensor) -> torch.Tensor:
+    """Validate a normalised (N,3,H,W) float tensor and put it on the model's device."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError("expected a normalised (N,3,H,W) tensor; use model.preprocess(image)")
+    if x.dim() == 3:
+        x = x[None]
+    if x.dim() != 4 or x.shape[1] != 3:
+        raise ValueError(f"expected a (N,3,H,W) tensor, got shape {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError("the batch is empty")
+    if not torch.isfinite(x).all():
+        raise ValueError("the input tensor contains NaN or infinite values")
+    return x.detach().to(device=model.device, dtype=torch.float32)
+
+
+def check_batch_size(batch_size: int) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    return batch_size
+
+
+@contextlib.contextmanager
+def frozen_parameters(net: nn.Module) -> Iterator[None]:
+    """Switch off ``requires_grad`` on every parameter for the duration and
+    restore each flag afterwards (no weight gradients are built)."""
+    saved = [(p, p.requires_grad) for p in net.parameters()]
+    try:
+        for p, _ in saved:
+            p.requires_grad_(False)
+        yield
+    finally:
+        for p, flag in saved:
+            p.requires_grad_(flag)
+
+
+def resolve_targets(model, x: torch.Tensor, target, *, batch_size: int = 16) -> torch.Tensor:
+    """Class indices (N,) long on the model's device.
+
+    ``target`` may be ``None`` (the predicted class of each image), an int
+    (the same class for all), or one index per image (sequence or tensor).
+    """
+    n = x.shape[0]
+    classes = len(model.labels)
+    if target is None:
+        with torch.no_grad():
+            preds = [model.logits(x[i : i + batch_size]).argmax(dim=1) for i in range(0, n, batch_size)]
+        return torch.cat(preds)
+    if isinstance(target, bool):
+        raise ValueError(f"invalid target class {target!r}")
+    if isinstance(target, int):
+        indices = [target] * n
+    elif isinstance(target, torch.Tensor):
+        indices = [int(t) for t in target.reshape(-1).tolist()]
+    elif isinstance(target, Sequence) and not isinstance(target, str):
+        indices = [int(t) for t in target]
+    else:
+        raise ValueError(f"invalid target {target!r}: give a class index, one index per image, or None")
+    if len(indices) != n:
+        raise ValueError(f"{len(indices)} targets given for {n} images")
+    for t in indices:
+        if not 0 <= t < classes:
+            raise ValueError(f"target class {t} is out of range 0..{classes - 1}")
+    return torch.tensor(indices, dtype=torch.long, device=x.device)
+
+
+def class_scores(model, x: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Unnormalised scores ``S_c(x)`` (logits) of the target classes, shape (N,)."""
+    return model.logits(x).gather(1, targets.view(-1, 1)).squeeze(1)
+
+
+def input_gradient(model, x: torch.Tensor, targets: torch.Tensor, *, batch_size: int = 16) -> torch.Tensor:
+    """``dS_c/dx`` for each image, shape (N,3,H,W), computed in chunks of
+    ``batch_size``.  Images of a chunk are independent (eval mode), so the
+    gradient of the summed scores is each image's own gradient."""
+    grads = []
+    with frozen_parameters(model.net), torch.enable_grad():
+        for i in range(0, x.shape[0], batch_size):
+            leaf = x[i : i + batch_size].detach().requires_grad_(True)
+            score = class_scores(model, leaf, targets[i : i + batch_size]).sum()
+            (grad,) = torch.autograd.grad(score, leaf)
+            grads.append(grad)
+    return torch.cat(grads)
+
+
+def reduce_channels(values: torch.Tensor, reduction: str = "max") -> torch.Tensor:
+    """(N,C,H,W) -> (N,H,W): ``max_c |v|`` (Simonyan et al. §3.1) or ``sum_c |v|``."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"unknown channel reduction {reduction!r}; choose one of {', '.join(REDUCTIONS)}")
+    magnitude = values.abs()
+    return magnitude.amax(dim=1) if reduction == "max" else magnitude.sum(dim=1)
+
+
+def blur_sigma(x: torch.Tensor) -> float:
+    """The blur used for blurred baselines and substrates: sigma = 4% of the
+    shorter image side (9 pixels at 224x224), enough to remove object detail
+    while keeping the colour layout."""
+    return 0.04 * min(x.shape[-2:])
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of an (N,C,H,W) tensor, reflect padding,
+    kernel radius ``ceil(3 sigma)`` (clipped to the image size)."""
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"blur sigma must be a positive number, got {sigma}")
+    h, w = x.shape[-2:]
+    radius = max(1, min(int(math.ceil(3 * sigma)), h - 1, w - 1))
+    t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+    kernel = torch.exp(-0.5 * (t / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    c = x.shape[1]
+    kh = kernel.view(1, 1, 1, -1).repeat(c, 1, 1, 1)
+    kv = kernel.view(1, 1, -1, 1).repeat(c, 1, 1, 1)
+    y = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="reflect"), kh, groups=c)
+    return F.conv2d(F.pad(y, (0, 0, radius, radius), mode="reflect"), kv, groups=c)

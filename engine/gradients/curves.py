@@ -1,0 +1,145 @@
+"""Deletion and insertion curves: does the map point at the pixels the
+network uses?  (Petsiuk, Das & Saenko, "RISE: Randomized Input Sampling for
+Explanation of Black-box Models", BMVC 2018, §4.)
+
+*Deletion*: remove the pixels in decreasing saliency order, replacing them
+with a substrate, and follow the target-class probability; a good map makes
+it fall fast (low AUC).  *Insertion*: start from the substrate and put the
+original pixels back in the same order; a good map makes the probability
+rise fast (high AUC).  The same curves with a random pixel order are the
+reference a map has to beat.
+
+Replacement values (``substrate``), all in the normalised input space:
+
+* ``mean``: the dataset mean colour (the normalised zero), RISE's deletion
+  substrate; default for deletion;
+* ``blur``: the image blurred with sigma = 4 % of its shorter side, RISE's
+  insertion substrate; default for insertion;
+* ``black``: pixel value 0.
+
+A pixel is removed or inserted in all three channels.  Ties in the map are
+broken in a random (seeded) order, so flat regions are not removed in
+raster order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._common import blur_sigma, check_batch, check_batch_size, gaussian_blur, resolve_targets
+
+__all__ = ["SUBSTRATES", "Curve", "pixel_order", "random_map", "curve_auc", "deletion_curve", "insertion_curve"]
+
+SUBSTRATES = ("mean", "blur", "black")
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Target probability after removing/inserting ``fractions`` of the pixels."""
+
+    mode: str  # "deletion" or "insertion"
+    fractions: np.ndarray
+    probs: np.ndarray
+    auc: float
+    substrate: str
+
+    def as_dict(self) -> dict:
+        return {"mode": self.mode, "fractions": self.fractions.tolist(), "probs": self.probs.tolist(),
+                "auc": self.auc, "substrate": self.substrate}
+
+
+def curve_auc(fractions: np.ndarray, values: np.ndarray) -> float:
+    """Trapezoidal area under ``values`` over ``fractions`` (0..1)."""
+    f = np.asarray(fractions, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    return float(np.sum((f[1:] - f[:-1]) * (v[1:] + v[:-1]) / 2.0))
+
+
+def random_map(height: int, width: int, *, seed: int = 0, device: torch.device | str = "cpu") -> torch.Tensor:
+    """A uniformly random (H,W) map: the reference pixel order."""
+    gen = torch.Generator(device="cpu").manual_seed(int(seed))
+    return torch.rand((height, width), generator=gen).to(device)
+
+
+def pixel_order(saliency: torch.Tensor, *, seed: int = 0) -> torch.Tensor:
+    """Flat pixel indices in decreasing saliency, ties in a seeded random order."""
+    flat = saliency.reshape(-1)
+    gen = torch.Generator(device="cpu").manual_seed(int(seed))
+    perm = torch.randperm(flat.numel(), generator=gen).to(flat.device)
+    ranked = torch.sort(flat[perm], descending=True, stable=True).indices
+    return perm[ranked]
+
+
+def _substrate(model, x: torch.Tensor, name: str) -> torch.Tensor:
+    if name == "mean":
+        return torch.zeros_like(x)
+    if name == "blur":
+        return gaussian_blur(x, blur_sigma(x))
+    if name == "black":
+        lo, _ = model.input_range
+        return lo.to(x.device).expand_as(x).clone()
+    raise ValueError(f"unknown substrate {name!r}; choose one of {', '.join(SUBSTRATES)}")
+
+
+def _patch_map(sal: torch.Tensor, patch: int) -> torch.Tensor:
+    """Each pixel gets the summed saliency of its ``patch`` x ``patch`` region."""
+    if patch == 1:
+        return sal
+    h, w = sal.shape[-2:]
+    pooled = torch.nn.functional.avg_pool2d(sal[None], patch, stride=patch, ceil_mode=True)
+    return torch.nn.functional.interpolate(pooled, scale_factor=patch, mode="nearest")[0, :, :h, :w]
+
+
+def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed, patch, score="prob") -> Curve:
+    x = check_batch(model, x)
+    if x.shape[0] != 1:
+        raise ValueError("deletion/insertion curves take one image at a time")
+    check_batch_size(batch_size)
+    if isinstance(points, bool) or not isinstance(points, int) or not 2 <= points <= 10_000:
+        raise ValueError(f"points must be an integer between 2 and 10000, got {points!r}")
+    h, w = x.shape[-2:]
+    if isinstance(patch, bool) or not isinstance(patch, int) or not 1 <= patch <= min(h, w):
+        raise ValueError(f"patch must be an integer between 1 and {min(h, w)} pixels, got {patch!r}")
+    if not isinstance(saliency, torch.Tensor) or saliency.numel() != h * w:
+        raise ValueError(f"the saliency map must be one {h}x{w} map")
+    sal = saliency.detach().to(device=x.device, dtype=torch.float32).reshape(1, h, w)
+    if not torch.isfinite(sal).all():
+        raise ValueError("the saliency map contains NaN or infinite values")
+    targets = resolve_targets(model, x, target)
+    order = pixel_order(_patch_map(sal, patch)[0], seed=seed)
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(order.numel(), device=order.device)
+    rank = rank.view(1, 1, h, w)
+    fractions = np.linspace(0.0, 1.0, points)
+    counts = torch.tensor(np.rint(fractions * h * w), device=x.device, dtype=torch.long).view(-1, 1, 1, 1)
+    base = _substrate(model, x, substrate)
+    probs = []
+    with torch.no_grad():
+        for i in range(0, points, batch_size):
+            chosen = (rank < counts[i : i + batch_size]).to(x.dtype)  # (B,1,H,W): 1 = pixel touched
+            if mode == "deletion":
+                batch = x * (1 - chosen) + base * chosen
+            else:
+                batch = base * (1 - chosen) + x * chosen
+            logits = model.logits(batch)
+            p = logits[:, targets[0]] if score == "logit" else torch.softmax(logits, dim=1)[:, targets[0]]
+            probs.append(p)
+    values = torch.cat(probs).cpu().numpy().astype(np.float64)
+    return Curve(mode, fractions, values, curve_auc(fractions, values), substrate)
+
+
+def deletion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, points: int = 21,
+                   substrate: str = "mean", patch: int = 1, batch_size: int = 16, seed: int = 0) -> Curve:
+    """Target probability as the most salient pixels are replaced by
+    ``substrate`` (``points`` fractions evenly spaced in 0..1); lower AUC is
+    better.  ``x`` is one normalised image, ``saliency`` its (H,W) map."""
+    return _curve(model, "deletion", x, saliency, target, points, substrate, batch_size, seed, patch)
+
+
+def insertion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, points: int = 21,
+                    substrate: str = "blur", patch: int = 1, batch_size: int = 16, seed: int = 0) -> Curve:
+    """Target probability as the most salient pixels are put back into the
+    ``substrate``; higher AUC is better."""
+    return _curve(model, "insertion", x, saliency, target, points, substrate, batch_size, seed, patch)

@@ -1,0 +1,218 @@
+"""Fooling images (Szegedy, Zaremba, Sutskever, Bruna, Erhan, Goodfellow &
+Fergus, "Intriguing properties of neural networks", ICLR 2014): gradient
+ascent on a target class score until the network predicts that class.
+
+The image is worked on at the model's evaluation view: ``model.prepare``
+(centre crop of 87.5 % of the shorter side, resized to 224x224) unless the
+caller passes ``prepared=True`` for an image that already is that view (a
+saved fooling image read back, say).  The result, the frames and the
+perturbation sizes all refer to that 224x224 view.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..jobs import Control, Frame
+from ..models import Prediction
+from ._common import frozen_parameters
+
+__all__ = ["FoolParams", "FoolResult", "fool", "difference_image", "perturbation_size"]
+
+
+@dataclass(frozen=True)
+class FoolParams:
+    """``lr``: step length in the normalised input space (> 0, default 1);
+    ``max_iter``: most gradient steps (1..100000, default 100).  Both may be
+    changed while a run goes on (``control.update``)."""
+
+    lr: float = 1.0
+    max_iter: int = 100
+
+    def __post_init__(self) -> None:
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or not 0 < self.lr <= 1000:
+            raise ValueError(f"learning rate must be a number in (0, 1000], got {self.lr!r}")
+        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int) or not 1 <= self.max_iter <= 100_000:
+            raise ValueError(f"max iterations must be an integer between 1 and 100000, got {self.max_iter!r}")
+
+
+@dataclass(frozen=True)
+class FoolResult:
+    """Outcome of a fooling run.  ``image`` is the final 8-bit image (what
+    gets saved); ``final_prediction`` is the network's top class for exactly
+    that 8-bit image, and ``success`` means it is the target.  ``l2`` and
+    ``linf`` measure ``image - original`` in 0..255 pixel units over all
+    three channels."""
+
+    success: bool
+    cancelled: bool
+    iterations: int
+    rounding_retries: int  # times the 8-bit rounding undid a fool and the ascent went on
+    target: int
+    target_label: str
+    image: np.ndarray
+    original: np.ndarray
+    original_prediction: Prediction
+    final_prediction: Prediction
+    l2: float
+    linf: float
+
+    def difference(self) -> tuple[np.ndarray, float]:
+        """The magnified difference image and its magnification factor."""
+        return difference_image(self.original, self.image)
+
+    def as_dict(self) -> dict:
+        return {
+            "success": self.success, "cancelled": self.cancelled, "iterations": self.iterations,
+            "rounding_retries": self.rounding_retries, "target": {"index": self.target, "label": self.target_label},
+            "original_prediction": self.original_prediction.as_dict(),
+            "final_prediction": self.final_prediction.as_dict(),
+            "l2": self.l2, "linf": self.linf,
+        }
+
+
+def perturbation_size(original: np.ndarray, modified: np.ndarray) -> tuple[float, float]:
+    """(L2, L-infinity) of ``modified - original`` in 0..255 units."""
+    d = modified.astype(np.int32) - original.astype(np.int32)
+    return float(np.sqrt(np.sum(d.astype(np.float64) ** 2))), float(np.abs(d).max(initial=0))
+
+
+def difference_image(original: np.ndarray, modified: np.ndarray, factor: float | None = None) -> tuple[np.ndarray, float]:
+    """Visualise ``modified - original`` as ``128 + factor * d`` (uint8).
+
+    With ``factor=None`` the largest absolute difference is stretched to 127
+    (factor ``127 / max|d|``, 1 when the images are equal).  Returns the
+    image and the factor used."""
+    d = modified.astype(np.float32) - original.astype(np.float32)
+    if factor is None:
+        peak = float(np.abs(d).max(initial=0))
+        factor = 127.0 / peak if peak > 0 else 1.0
+    if not (math.isfinite(factor) and factor > 0):
+        raise ValueError(f"magnification factor must be a positive number, got {factor}")
+    return np.clip(np.rint(128.0 + factor * d), 0, 255).astype(np.uint8), float(factor)
+
+
+def _quantise(model, x: torch.Tensor) -> torch.Tensor:
+    """The normalised tensor of the 8-bit image ``x`` rounds to (on device)."""
+    return model.from_pixels(model.to_pixels(x).clamp(0, 255).round())
+
+
+def _prediction(model, logits: torch.Tensor, index: int) -> Prediction:
+    prob = float(torch.softmax(logits, dim=0)[index])
+    return Prediction(index, model.labels[index], prob)
+
+
+def _forward(model, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits (1000,) of ``x`` with a graph back to a fresh leaf copy of it.
+    Grad mode is set here, not across the generator's ``yield``s, so the
+    consumer's own grad mode never leaks in or out."""
+    with frozen_parameters(model.net), torch.enable_grad():
+        leaf = x.detach().requires_grad_(True)
+        return leaf, model.logits(leaf)[0]
+
+
+def _frame(model, x, logits, target, original, step, total, final=False) -> Frame:
+    image = model.deprocess(x)
+    logits = logits.detach()
+    probs = torch.softmax(logits, dim=0)
+    top = int(logits.argmax())
+    l2, linf = perturbation_size(original, image)
+    diff, factor = difference_image(original, image)
+    return Frame(
+        step=step, total=total, image=image, final=final,
+        metrics={"target_score": float(logits[target]), "top_score": float(logits[top]),
+                 "target_prob": float(probs[target]), "l2": l2, "linf": linf},
+        extra={"difference": diff, "difference_factor": factor, "predicted_index": top,
+               "predicted_label": model.labels[top], "predicted_prob": float(probs[top])},
+    )
+
+
+def fool(
+    model,
+    image: np.ndarray,
+    target: int,
+    params: FoolParams | None = None,
+    control: Control | None = None,
+    *,
+    prepared: bool = False,
+) -> Generator[Frame, None, FoolResult]:
+    """Gradient ascent on the target logit ``S_t`` until the network predicts ``t``.
+
+    Each step, in the normalised input space and on the model's device:
+
+        ``g = dS_t/dx,   x <- clamp(x + lr * g / ||g||_2)``
+
+    where ``clamp`` keeps every pixel in 0..255.  The run stops as soon as
+    the prediction is the target.  The image is then rounded to 8 bits and
+    classified again; if rounding broke the fool, the ascent continues from
+    the rounded image, so the returned (and saved) 8-bit image is itself
+    classified as the target whenever ``success`` is true.  The run also
+    stops after ``max_iter`` steps or when ``control`` is cancelled.
+
+    ``params`` builds a :class:`Control` when none is given; otherwise
+    ``control.params`` (a :class:`FoolParams`) is read every step, so
+    ``lr`` and ``max_iter`` can change live.  Yields a :class:`Frame` when
+    ``control.should_emit()`` (image, target/top score, target probability,
+    L2/L-inf so far; ``extra``: magnified difference and current prediction)
+    and a last frame with ``final=True``; returns a :class:`FoolResult`.
+    """
+    if control is None:
+        control = Control(params or FoolParams())
+    if not isinstance(control.params, FoolParams):
+        raise ValueError("the control's parameters must be FoolParams")
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an HxWx3 uint8 image, got {image.dtype} {image.shape}")
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= int(target) < len(model.labels):
+        raise ValueError(f"target class must be an index in 0..{len(model.labels) - 1}, got {target!r}")
+    target = int(target)
+    original = image.copy() if prepared else model.prepare(image)
+    x = model.preprocess(original)
+    quantised = True
+    iterations = 0
+    retries = 0
+    rechecking = False
+    original_prediction = None
+    while True:
+        p = control.params
+        leaf, logits = _forward(model, x)
+        predicted = int(logits.argmax())
+        if original_prediction is None:
+            original_prediction = _prediction(model, logits.detach(), predicted)
+        if control.should_emit():
+            yield _frame(model, x, logits, target, original, iterations, p.max_iter)
+        if control.cancelled:
+            break
+        if predicted == target:
+            if quantised:
+                break
+            x = _quantise(model, x)  # re-check the 8-bit image; continue from it if needed
+            quantised = rechecking = True
+            continue
+        if rechecking:  # rounding to 8 bits undid the fool: go on from the rounded image
+            retries += 1
+            rechecking = False
+        if iterations >= p.max_iter:
+            break
+        (grad,) = torch.autograd.grad(logits[target], leaf)
+        step = p.lr * grad / grad.norm().clamp_min(1e-12)
+        x = model.clamp(x.detach() + step)
+        quantised = False
+        iterations += 1
+    with torch.no_grad():
+        x = _quantise(model, x)
+        logits = model.logits(x)[0]
+    final = model.deprocess(x)
+    predicted = int(logits.argmax())
+    yield _frame(model, x, logits, target, original, iterations, control.params.max_iter, final=True)
+    l2, linf = perturbation_size(original, final)
+    return FoolResult(
+        success=predicted == target, cancelled=control.cancelled, iterations=iterations,
+        rounding_retries=retries, target=target, target_label=model.labels[target], image=final, original=original,
+        original_prediction=original_prediction, final_prediction=_prediction(model, logits, predicted),
+        l2=l2, linf=linf,
+    )

@@ -1,0 +1,218 @@
+"""Saliency methods on tiny networks whose gradients are known exactly."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.gradients import (
+    SaliencyParams,
+    compute_saliency,
+    grad_cam,
+    integrated_gradients,
+    integrated_gradients_map,
+    reduce_channels,
+    smoothgrad,
+    vanilla_saliency,
+)
+from engine.jobs import Control
+
+from .gradients_tiny import conv_model, linear_model, random_images
+
+
+def test_vanilla_on_linear_model_is_max_abs_weight():
+    model = linear_model(size=4)
+    x = model.preprocess(random_images(3, size=4))
+    weight = model.net[1].weight.detach().view(5, 3, 4, 4)
+    for target in range(5):
+        sal = vanilla_saliency(model, x, target)
+        expected = weight[target].abs().amax(dim=0)
+        assert sal.shape == (3, 4, 4)
+        for n in range(3):
+            torch.testing.assert_close(sal[n], expected, rtol=0, atol=1e-6)
+        summed = vanilla_saliency(model, x, target, reduction="sum")
+        torch.testing.assert_close(summed[0], weight[target].abs().sum(dim=0), rtol=0, atol=1e-6)
+
+
+def test_vanilla_default_target_is_the_predicted_class():
+    model = linear_model(size=4, seed=3)
+    x = model.preprocess(random_images(4, size=4, seed=5))
+    predicted = model.logits(x).argmax(dim=1)
+    weight = model.net[1].weight.detach().view(5, 3, 4, 4)
+    sal = vanilla_saliency(model, x)
+    for n in range(4):
+        torch.testing.assert_close(sal[n], weight[predicted[n]].abs().amax(dim=0))
+
+
+def test_batched_equals_one_image_at_a_time():
+    model = conv_model()
+    x = model.preprocess(random_images(5, seed=1))
+    targets = [0, 3, 1, 4, 2]
+    together = vanilla_saliency(model, x, targets, batch_size=2)
+    for n in range(5):
+        alone = vanilla_saliency(model, x[n : n + 1], targets[n])
+        torch.testing.assert_close(together[n], alone[0], rtol=1e-5, atol=1e-7)
+    assert together.abs().sum() > 0
+
+
+def test_inputs_and_parameter_flags_are_left_as_they_were():
+    model = conv_model()
+    x = model.preprocess(random_images(2, seed=2))
+    before = x.clone()
+    model.net.fc.weight.requires_grad_(True)  # a caller's own flag must survive
+    for params in (SaliencyParams("vanilla"), SaliencyParams("smoothgrad", samples=3),
+                   SaliencyParams("integrated-gradients", steps=4), SaliencyParams("gradcam", layer="act1")):
+        compute_saliency(model, x, 1, params)
+    assert not x.requires_grad and torch.equal(x, before)
+    assert model.net.fc.weight.requires_grad and model.net.fc.weight.grad is None
+    assert not model.net.conv1.weight.requires_grad
+    model.net.fc.weight.requires_grad_(False)
+
+
+def test_works_inside_no_grad():
+    model = conv_model()
+    x = model.preprocess(random_images(1))
+    with torch.no_grad():
+        sal = vanilla_saliency(model, x, 2)
+    assert sal.abs().sum() > 0
+
+
+def test_reduce_channels():
+    v = torch.tensor([[[[1.0]], [[-3.0]], [[2.0]]]])
+    assert reduce_channels(v, "max").item() == 3.0
+    assert reduce_channels(v, "sum").item() == 6.0
+    with pytest.raises(ValueError, match="reduction"):
+        reduce_channels(v, "mean")
+
+
+def test_smoothgrad_equals_vanilla_when_the_gradient_is_constant():
+    model = linear_model(size=4)
+    x = model.preprocess(random_images(2, size=4))
+    torch.testing.assert_close(smoothgrad(model, x, 2, samples=7, noise=0.3, batch_size=3),
+                               vanilla_saliency(model, x, 2))
+
+
+def test_smoothgrad_noise_zero_is_vanilla_and_noise_changes_it():
+    model = conv_model()
+    x = model.preprocess(random_images(2, seed=4))
+    vanilla = vanilla_saliency(model, x, 1)
+    torch.testing.assert_close(smoothgrad(model, x, 1, samples=3, noise=0.0), vanilla)
+    noisy = smoothgrad(model, x, 1, samples=6, noise=0.2, batch_size=4, seed=1)
+    again = smoothgrad(model, x, 1, samples=6, noise=0.2, batch_size=4, seed=1)
+    other = smoothgrad(model, x, 1, samples=6, noise=0.2, batch_size=4, seed=2)
+    assert torch.equal(noisy, again)
+    assert not torch.allclose(noisy, other)
+    assert not torch.allclose(noisy, vanilla)
+
+
+def test_smoothgrad_rng_is_private():
+    model = conv_model()
+    x = model.preprocess(random_images(1))
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    smoothgrad(model, x, 0, samples=4)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_integrated_gradients_on_linear_model_is_exact():
+    model = linear_model(size=4)
+    x = model.preprocess(random_images(2, size=4))
+    weight = model.net[1].weight.detach().view(5, 3, 4, 4)
+    lo, _ = model.input_range
+    attributions = integrated_gradients(model, x, 3, steps=1)
+    torch.testing.assert_close(attributions, (x - lo) * weight[3], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("baseline", ["black", "blurred"])
+def test_integrated_gradients_completeness(baseline):
+    """sum_i IG_i = S(x) - S(x') (Sundararajan et al. 2017, Prop. 1) on a
+    smooth network, to within the midpoint rule's error."""
+    model = conv_model(act=nn.Softplus)
+    x = model.preprocess(random_images(2, size=48, seed=7))  # large enough for the blur to matter
+    from engine.gradients.integrated import make_baseline
+
+    base = make_baseline(model, x, baseline)
+    with torch.no_grad():
+        gap = model.logits(x)[:, 4] - model.logits(base)[:, 4]
+    coarse = integrated_gradients(model, x, 4, baseline=baseline, steps=2).sum(dim=(1, 2, 3))
+    fine = integrated_gradients(model, x, 4, baseline=baseline, steps=128, batch_size=32).sum(dim=(1, 2, 3))
+    assert gap.abs().min() > 1e-3
+    torch.testing.assert_close(fine, gap, rtol=1e-3, atol=1e-5)
+    assert (fine - gap).abs().max() < (coarse - gap).abs().max()
+
+
+def test_integrated_gradients_map_and_tensor_baseline():
+    model = conv_model()
+    x = model.preprocess(random_images(1, seed=8))
+    m = integrated_gradients_map(model, x, 0, baseline=torch.zeros(3, 8, 8), steps=8)
+    assert m.shape == (1, 8, 8) and (m >= 0).all() and m.sum() > 0
+    with pytest.raises(ValueError, match="baseline"):
+        integrated_gradients(model, x, 0, baseline="white")
+    with pytest.raises(ValueError, match="does not match"):
+        integrated_gradients(model, x, 0, baseline=torch.zeros(3, 4, 4))
+
+
+def test_grad_cam_equals_class_activation_map():
+    """For act2 -> global average -> linear, dS_c/dA^k_ij = w_ck / (h w), so
+    Grad-CAM = ReLU(sum_k w_ck A^k) / (h w) (CAM of Zhou et al. 2016)."""
+    model = conv_model()
+    x = model.preprocess(random_images(3, seed=9))
+    acts = model.features(x, "act2")
+    w = model.net.fc.weight.detach()
+    for c in range(5):
+        expected = F.relu(torch.einsum("k,nkhw->nhw", w[c], acts)) / 64
+        torch.testing.assert_close(grad_cam(model, x, c, layer="act2"), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_grad_cam_upsamples_and_checks_layer():
+    model = conv_model(stride=2)
+    x = model.preprocess(random_images(2))
+    cam = grad_cam(model, x, None, layer="act1")
+    assert cam.shape == (2, 8, 8) and (cam >= 0).all()
+    assert grad_cam(model, x).shape == (2, 8, 8)  # default: last named layer
+    with pytest.raises(ValueError, match="no layer"):
+        grad_cam(model, x, 0, layer="nope")
+
+
+def test_bad_inputs_are_refused_with_clear_messages():
+    model = conv_model()
+    x = model.preprocess(random_images(2))
+    with pytest.raises(ValueError, match="out of range"):
+        vanilla_saliency(model, x, 5)
+    with pytest.raises(ValueError, match="2 images"):
+        vanilla_saliency(model, x, [1, 2, 3])
+    with pytest.raises(ValueError, match="NaN"):
+        vanilla_saliency(model, x * float("nan"), 1)
+    with pytest.raises(ValueError, match="shape"):
+        vanilla_saliency(model, torch.zeros(1, 1, 8, 8), 1)
+    with pytest.raises(ValueError, match="samples"):
+        smoothgrad(model, x, 1, samples=0)
+    with pytest.raises(ValueError, match="noise"):
+        smoothgrad(model, x, 1, noise=float("inf"))
+    with pytest.raises(ValueError, match="steps"):
+        integrated_gradients(model, x, 1, steps=-3)
+    with pytest.raises(ValueError, match="batch_size"):
+        vanilla_saliency(model, x, 1, batch_size=0)
+
+
+@pytest.mark.parametrize("changes", [
+    {"method": "lrp"}, {"reduction": "mean"}, {"samples": 0}, {"samples": 2.5}, {"noise": -0.1},
+    {"noise": float("nan")}, {"steps": 0}, {"baseline": "white"}, {"layer": ""}, {"batch_size": 0},
+    {"seed": 1.5},
+])
+def test_saliency_params_are_validated(changes):
+    with pytest.raises(ValueError):
+        SaliencyParams(**changes)
+    control = Control(SaliencyParams())
+    with pytest.raises(ValueError):
+        control.update(**changes)
+    assert control.params == SaliencyParams()
+
+
+def test_describe_keeps_the_parameters_of_the_method():
+    assert set(SaliencyParams("smoothgrad").describe()) == {"method", "batch_size", "reduction", "samples", "noise", "seed"}
+    assert SaliencyParams("gradcam", layer="head").describe()["layer"] == "head"
+    assert "steps" not in SaliencyParams("vanilla").describe()

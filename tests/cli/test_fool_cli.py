@@ -1,0 +1,65 @@
+"""``fool`` from the command line: the saved PNG, read back, is the target."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.cli import main
+from engine.imaging import load_image, read_png_params
+
+
+@pytest.fixture
+def shared_model(monkeypatch, lite0):
+    monkeypatch.setattr("engine.cli.fool.open_model", lambda args: lite0)
+    return lite0
+
+
+def test_fool_json_and_png_read_back(shared_model, photo_dir, tmp_path, capsys):
+    out, diff = tmp_path / "fool.png", tmp_path / "diff.png"
+    code = main(["fool", str(photo_dir / "coffee.png"), "--target", "tarantula", "--out", str(out),
+                 "--difference", str(diff), "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"success", "iterations", "target", "predicted", "l2", "linf"}
+    assert result["success"] is True and 1 <= result["iterations"] <= 100
+    assert result["target"] == {"index": 76, "label": "tarantula"}
+    assert result["predicted"]["index"] == 76 and result["predicted"]["label"] == "tarantula"
+    assert 0 < result["linf"] <= 255 and result["l2"] >= result["linf"]
+    image = load_image(out)
+    assert image.shape == (224, 224, 3)
+    assert shared_model.classify(image, 1, prepared=True)[0].index == 76
+    params = read_png_params(out)
+    assert params["kind"] == "fooling" and params["lr"] == 1.0 and params["max_iter"] == 100
+    assert params["iterations"] == result["iterations"]
+    assert read_png_params(diff)["magnification"] > 1
+
+
+def test_fool_not_reached_within_max_iter(shared_model, photo_dir, tmp_path, capsys):
+    out = tmp_path / "f.png"
+    code = main(["fool", str(photo_dir / "coffee.png"), "--target", "0", "--lr", "0.01", "--max-iter", "1",
+                 "--out", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "NOT fooled after 1 steps" in text and out.exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--target", "unicorn"], "unicorn"),
+    (["--target", "0", "--lr", "0"], "learning rate"),
+    (["--target", "0", "--lr", "inf"], "learning rate"),
+    (["--target", "0", "--max-iter", "0"], "max iterations"),
+])
+def test_bad_options_are_one_line_errors(shared_model, extra, message, photo_dir, tmp_path, capsys):
+    argv = ["fool", str(photo_dir / "coffee.png"), "--out", str(tmp_path / "x.png"), *extra]
+    assert main(argv) != 0
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_bad_files(tmp_path, capsys):
+    assert main(["fool", str(tmp_path / "missing.jpg"), "--target", "1", "--out", str(tmp_path / "o.png")]) != 0
+    assert "no such file" in capsys.readouterr().err
+    assert main(["fool", str(tmp_path / "missing.jpg"), "--target", "1", "--out", str(tmp_path)]) != 0
+    assert "is a folder" in capsys.readouterr().err

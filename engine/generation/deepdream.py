@@ -1,0 +1,229 @@
+"""DeepDream and guided DeepDream, at any image size.
+
+Mordvintsev, Olah & Tyka, "Inceptionism: Going Deeper into Neural Networks"
+(2015) and google/deepdream's ``dream.ipynb``.  Each step::
+
+    g = dJ/dx            J = 0.5 ||a_l(x)||^2        (gradient = activations)
+                     or  J = sum_i max_j <a_i(x), g_j>   (guided by a guide image)
+    x <- clip(x + lr * g / mean|g|)                  (lr in pixel units)
+
+on a randomly rolled (jittered) image, computed tile by tile
+(:mod:`.tiling`) so memory stays bounded for large images.  Octaves: the
+image is dreamed from the coarsest scale ``1/octave_scale^(octaves-1)`` up to
+full size; at each scale the dream's detail (current image minus the scaled
+original) is carried up and added to the next scale's original.  The network
+runs only up to the chosen layer.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..imaging import fit_within
+from ..jobs import Control, Frame
+from .loop import NormalizedStep, optimize
+from .objectives import GuidedDot, layer_l2
+from .tiling import context_margin, layer_stride, tiled_gradient
+from .validation import check_int, check_number
+
+__all__ = ["DreamParams", "deepdream", "layer_objective", "guide_objective", "octave_sizes", "GUIDE_SIZE", "MIN_OCTAVE_SIDE"]
+
+#: The guide image is shrunk to fit this many pixels before its features are taken.
+GUIDE_SIZE = 448
+#: Octaves whose shorter side would be below this are skipped.
+MIN_OCTAVE_SIDE = 32
+
+
+@dataclass(frozen=True)
+class DreamParams:
+    """Live parameters of :func:`deepdream`.
+
+    ``steps`` per octave; ``lr``: mean pixel change per step (0..255 units);
+    ``jitter``: maximum random roll in pixels; ``octaves``/``octave_scale``:
+    number of scales and the ratio between them (read whenever an octave
+    starts: the remaining octaves are those of the new pyramid larger than the
+    current one); ``tile``: tile side in pixels (0 = whole image at once);
+    ``overlap``: context margin of each tile in pixels, or -1 (default) for
+    the layer's measured context (:func:`~.tiling.context_margin`: 32 px for
+    early layers up to 192 px for the last ones on EfficientNet-Lite0).
+    """
+
+    steps: int = 10
+    lr: float = 1.5
+    jitter: int = 32
+    octaves: int = 4
+    octave_scale: float = 1.4
+    tile: int = 512
+    overlap: int = -1
+
+    def __post_init__(self) -> None:
+        for name, (lo, hi) in {"steps": (0, 10_000), "jitter": (0, 512), "octaves": (1, 12),
+                               "tile": (0, 8192), "overlap": (-1, 1024)}.items():
+            object.__setattr__(self, name, check_int(name, getattr(self, name), low=lo, high=hi))
+        object.__setattr__(self, "lr", check_number("lr", self.lr, low=0.0, high=100.0))
+        object.__setattr__(self, "octave_scale", check_number("octave_scale", self.octave_scale, low=1.0, high=4.0, strict_low=True))
+        if 0 < self.tile < 64:
+            raise ValueError(f"tile must be 0 (no tiling) or at least 64 pixels, got {self.tile}")
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def octave_sizes(height: int, width: int, octaves: int, scale: float) -> list[tuple[int, int]]:
+    """(h, w) of each octave, smallest first, ending with the full size;
+    octaves whose shorter side would drop below :data:`MIN_OCTAVE_SIDE` are left out."""
+    sizes = []
+    for k in range(octaves - 1, -1, -1):
+        h, w = int(round(height / scale**k)), int(round(width / scale**k))
+        if k == 0 or min(h, w) >= MIN_OCTAVE_SIDE:
+            sizes.append((h, w))
+    return sizes
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    shrinking = size[0] < x.shape[-2]
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=shrinking)
+
+
+def _guide_objective(model, guide: np.ndarray, layer: str) -> GuidedDot:
+    with torch.no_grad():
+        g = model.features(model.preprocess(fit_within(np.asarray(guide, dtype=np.uint8), GUIDE_SIZE)), layer)
+    return GuidedDot(g)
+
+
+def _objective(model, layer: str, guide: np.ndarray | None):
+    return layer_l2 if guide is None else _guide_objective(model, guide, layer)
+
+
+def layer_objective(model, image: np.ndarray, layer: str, *, guide: np.ndarray | None = None, tile: int = 512) -> float:
+    """The dream objective of an uint8 image per feature position: the mean of
+    ``0.5 ||a_i||^2`` (or, with ``guide``, of ``max_j <a_i, g_j>``), computed
+    tile by tile without gradients."""
+    x = model.preprocess(np.asarray(image, dtype=np.uint8))
+    with torch.no_grad():
+        _, total, count = tiled_gradient(model, x, layer, _objective(model, layer, guide), tile=tile,
+                                         overlap=context_margin(model, layer) if tile else 0, with_grad=False)
+    return float(total) / max(1, count)
+
+
+def guide_objective(model, image: np.ndarray, layer: str, guide: np.ndarray, tile: int = 512) -> float:
+    """Mean best-match dot product of ``image``'s features with ``guide``'s."""
+    return layer_objective(model, image, layer, guide=guide, tile=tile)
+
+
+def deepdream(
+    model,
+    image: np.ndarray,
+    layer: str,
+    params: DreamParams | None = None,
+    control: Control | None = None,
+    *,
+    guide: np.ndarray | None = None,
+    seed: int = 0,
+) -> Iterator[Frame]:
+    """Dream on ``image`` (uint8 HxWx3, any size) at ``layer``; with
+    ``guide`` (uint8 image) the guided objective is used.
+
+    Yields frames (the current octave's image, so early frames are smaller)
+    with metrics ``objective`` (per-position objective of the last step) and
+    ``octave``; the last frame is the full-size result with ``final=True``.
+    Continue = run again on the result.  Returns the final uint8 image.
+    """
+    control = control or Control(params or DreamParams())
+    if not isinstance(control.params, DreamParams):
+        raise ValueError("deepdream needs DreamParams in control.params")
+    model.layer(layer)
+    source = np.asarray(image, dtype=np.uint8)
+    if source.ndim != 3 or source.shape[2] != 3:
+        raise ValueError(f"expected an HxWx3 RGB image, got shape {source.shape}")
+    height, width = source.shape[:2]
+    rng = random.Random(int(seed))
+    objective = _objective(model, layer, guide)
+    stride = layer_stride(model, layer)
+    margin: list[int] = []  # the measured context, computed once when first needed
+
+    def overlap_of(p: DreamParams) -> int:
+        if p.overlap >= 0:
+            return p.overlap
+        if not margin:
+            margin.append(context_margin(model, layer))
+        return margin[0]
+    # The original stays uint8 on the device; each octave makes its float copy.
+    original = torch.from_numpy(source.copy()).to(model.device).permute(2, 0, 1).unsqueeze(0)
+
+    lo, hi = model.input_range
+
+    def base_at(size: tuple[int, int]) -> torch.Tensor:
+        return _resize(original.float().sub_(model.mean).div_(model.std), size)  # in place: one full-size copy
+
+    detail: torch.Tensor | None = None
+    current: tuple[int, int] = (0, 0)
+    done = 0
+    octave = 0
+    x = None
+    cancelled = False
+    metrics: dict[str, float] = {}
+    while True:
+        p: DreamParams = control.params
+        remaining = [s for s in octave_sizes(height, width, p.octaves, p.octave_scale) if s[0] * s[1] > current[0] * current[1]]
+        if not remaining or control.cancelled:
+            break
+        size = remaining[0]
+        base = base_at(size)
+        x = (base + _resize(detail, size)) if detail is not None else base.clone()
+        x.requires_grad_(True)
+        del detail
+        rule = NormalizedStep([x], model.std)
+        octave += 1
+
+        def gradient(p: DreamParams, step: int, x: torch.Tensor = x) -> dict[str, torch.Tensor]:
+            dy = rng.randint(-p.jitter, p.jitter) if p.jitter else 0
+            dx = rng.randint(-p.jitter, p.jitter) if p.jitter else 0
+            rolled = torch.roll(x.detach(), shifts=(dy, dx), dims=(-2, -1)) if (dy or dx) else x.detach()
+            offset = (rng.randrange(p.tile), rng.randrange(p.tile)) if p.tile else (0, 0)
+            g, total, count = tiled_gradient(model, rolled, layer, objective, tile=p.tile, overlap=overlap_of(p),
+                                             offset=offset, stride=stride)
+            del rolled
+            if dy or dx:
+                g = torch.roll(g, shifts=(-dy, -dx), dims=(-2, -1))
+            x.grad = g.neg_()  # the rule descends a loss; the loss is -J
+            return {"objective": total / max(1, count)}
+
+        def after_step(p: DreamParams, step: int, x: torch.Tensor = x) -> None:
+            x.clamp_(min=lo, max=hi)
+
+        def render(x: torch.Tensor = x) -> np.ndarray:
+            return model.deprocess(x.detach())
+
+        n_left = len(remaining)
+        result = yield from optimize(
+            tensors=[x], gradient=gradient, rule=rule, control=control, steps=lambda p: p.steps,
+            render=render, after_step=after_step, step_offset=done,
+            total=lambda p, done=done, n_left=n_left: done + n_left * p.steps,
+            extra=lambda octave=octave, size=size: {"octave": octave, "size": size},
+        )
+        done += result.steps
+        metrics = dict(result.metrics, octave=float(octave))
+        current = size
+        cancelled = result.cancelled
+        if cancelled:
+            break
+        detail = x.detach() - base
+        del base
+    if x is None:
+        final = source.copy()
+    elif tuple(x.shape[-2:]) != (height, width):  # cancelled before the full size: carry the detail up
+        with torch.no_grad():
+            final = model.deprocess((base_at((height, width)) + _resize(x.detach() - base, (height, width))).clamp_(min=lo, max=hi))
+    else:
+        final = model.deprocess(x.detach())
+    yield Frame(step=done, total=done, image=final, metrics=metrics,
+                extra={"layer": layer, "guided": guide is not None, "cancelled": cancelled or control.cancelled}, final=True)
+    return final

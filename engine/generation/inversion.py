@@ -1,0 +1,136 @@
+"""Feature inversion: an image whose features at one layer match a photo's.
+
+Mahendran & Vedaldi, "Understanding Deep Image Representations by Inverting
+Them" (CVPR 2015)::
+
+    x* = argmin_x  ||a_l(x) - a_l(x0)||^2 / ||a_l(x0)||^2
+                   + tv * TV(x)/n + l2 * ||x||^2/n
+
+from seeded noise, with Adam.  The network runs only up to layer ``l``
+(``Classifier.features`` stops the forward pass there).  Shallow layers
+reconstruct almost the photo; deep layers keep the semantics (object parts,
+textures) and lose the exact geometry and colours.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+
+import numpy as np
+import torch
+
+from ..imaging import center_crop_resize
+from ..jobs import Control, Frame
+from .classviz import gradient_free_blur
+from .loop import AdamStep, optimize
+from .objectives import feature_distance
+from .parameterizations import PARAMETERIZATIONS, make_parameterization
+from .regularizers import l2_penalty, total_variation
+from .validation import check_choice, check_int, check_number
+
+__all__ = ["InversionParams", "feature_inversion", "relative_feature_distance"]
+
+
+@dataclass(frozen=True)
+class InversionParams:
+    """Live parameters of :func:`feature_inversion` (``parameterization``
+    and ``size`` are read once at the start).
+
+    ``lr``: Adam learning rate (normalised units for pixels; spectrum units
+    for fourier).  ``tv``/``l2``: prior weights.  ``blur_every``/``blur_sigma``:
+    periodic blur of plain pixels (0 = never).  ``size``: side of the square
+    centre crop that is inverted.
+    """
+
+    parameterization: str = "pixels"
+    size: int = 224
+    steps: int = 200
+    lr: float = 0.05
+    tv: float = 0.5
+    l2: float = 0.0
+    blur_every: int = 0
+    blur_sigma: float = 0.5
+
+    def __post_init__(self) -> None:
+        check_choice("parameterization", self.parameterization, PARAMETERIZATIONS)
+        for name, (lo, hi) in {"size": (16, 1024), "steps": (0, 100_000), "blur_every": (0, 100_000)}.items():
+            object.__setattr__(self, name, check_int(name, getattr(self, name), low=lo, high=hi))
+        for name, (lo, hi) in {"lr": (0.0, 10.0), "tv": (0.0, 1e6), "l2": (0.0, 1e6), "blur_sigma": (0.0, 10.0)}.items():
+            object.__setattr__(self, name, check_number(name, getattr(self, name), low=lo, high=hi))
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@torch.no_grad()
+def relative_feature_distance(model, image: np.ndarray, target: np.ndarray, layer: str) -> float:
+    """``||a_l(image) - a_l(target)||^2 / ||a_l(target)||^2`` for two
+    same-size uint8 images."""
+    a = model.features(model.preprocess(image), layer)
+    b = model.features(model.preprocess(target), layer)
+    return float(feature_distance(a, b))
+
+
+def feature_inversion(
+    model,
+    image: np.ndarray,
+    layer: str,
+    params: InversionParams | None = None,
+    control: Control | None = None,
+    *,
+    seed: int = 0,
+    init: np.ndarray | None = None,
+) -> Iterator[Frame]:
+    """Reconstruct the centre crop of ``image`` from its ``layer`` features.
+
+    Yields frames with metrics ``distance`` (relative feature distance, the
+    objective), ``tv`` and ``l2``; ``Frame.extra["original"]`` of the final
+    frame is the crop being inverted.  ``init`` (uint8) warm-starts from an
+    image (resized to the crop size).  Returns the final uint8 image.
+    """
+    control = control or Control(params or InversionParams())
+    p0: InversionParams = control.params
+    if not isinstance(p0, InversionParams):
+        raise ValueError("feature_inversion needs InversionParams in control.params")
+    model.layer(layer)  # unknown layer -> ValueError naming the layers
+    original = center_crop_resize(np.asarray(image, dtype=np.uint8), p0.size)
+    with torch.no_grad():
+        target = model.features(model.preprocess(original), layer).detach()
+    generator = torch.Generator().manual_seed(int(seed))
+    start = None
+    if init is not None:
+        from ..imaging import resize
+
+        start = model.preprocess(resize(np.asarray(init, dtype=np.uint8), (p0.size, p0.size)))
+    param = make_parameterization(p0.parameterization, p0.size, p0.size, mean=model.mean, std=model.std,
+                                  generator=generator, init=start)
+    rule = AdamStep(param.tensors)
+
+    def gradient(p: InversionParams, step: int) -> dict[str, torch.Tensor]:
+        x = param.image()
+        distance = feature_distance(model.features(x, layer), target)
+        tv = total_variation(x)
+        l2 = l2_penalty(x)
+        (distance + p.tv * tv + p.l2 * l2).backward()
+        return {"distance": distance.detach(), "tv": tv.detach(), "l2": l2.detach()}
+
+    def after_step(p: InversionParams, step: int) -> None:
+        if param.kind != "pixels":
+            return
+        x = param.image()
+        if p.blur_every and (step + 1) % p.blur_every == 0 and p.blur_sigma > 0:
+            x.copy_(gradient_free_blur(x, p.blur_sigma))
+        x.copy_(model.clamp(x))
+
+    def render() -> np.ndarray:
+        with torch.no_grad():
+            return model.deprocess(param.image())
+
+    result = yield from optimize(
+        tensors=param.tensors, gradient=gradient, rule=rule, control=control,
+        steps=lambda p: p.steps, render=render, after_step=after_step,
+    )
+    final = render()
+    yield Frame(step=result.steps, total=control.params.steps, image=final, metrics=result.metrics,
+                extra={"original": original, "layer": layer, "cancelled": result.cancelled}, final=True)
+    return final

@@ -1,0 +1,152 @@
+"""How a generated image is represented while it is optimised.
+
+* :class:`PixelImage` -- the classic method: the optimised tensor *is* the
+  normalised image (Simonyan et al. 2014; Mahendran & Vedaldi 2015).
+* :class:`FourierImage` -- Lucid's parameterisation (Olah, Mordvintsev &
+  Schubert, "Feature Visualization", Distill 2017; Mordvintsev et al.,
+  "Differentiable Image Parameterizations", Distill 2018): the image is the
+  inverse real FFT of a learned spectrum whose frequencies are scaled by
+  ``1 / max(|f|, 1/max(H, W))^decay`` (so a gradient step changes low
+  frequencies as much as high ones), in a *decorrelated* colour space mapped
+  to RGB by the square root of ImageNet's colour correlation matrix, and
+  squashed into 0..1 by a sigmoid::
+
+      d = irfft2(scale * S) / 4          (per decorrelated channel, "ortho" norm)
+      rgb = sigmoid(C_n d)               (C_n: colour matrix / its max column norm)
+      x = (255 rgb - mean) / std         (the model's normalised input)
+
+  Gradient steps on ``S`` then behave like steps in a whitened image space,
+  which removes the high-frequency "adversarial noise" that plain pixels get.
+
+Both offer ``tensors`` (what the optimiser updates), ``image()`` (the
+normalised (1,3,H,W) image, differentiable), and ``assign(x)`` (set the
+parameters so that ``image()`` equals a given image: warm start / Continue).
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = ["PixelImage", "FourierImage", "COLOR_CORRELATION_SQRT", "make_parameterization", "PARAMETERIZATIONS"]
+
+#: Square root of the colour correlation matrix of ImageNet photos (RGB,
+#: 0..1 pixels), the constant Lucid uses to decorrelate colour.
+COLOR_CORRELATION_SQRT = ((0.26, 0.09, 0.02), (0.27, 0.00, -0.05), (0.27, -0.09, 0.03))
+
+PARAMETERIZATIONS = ("fourier", "pixels")
+
+
+class PixelImage:
+    """The image itself is the parameter (normalised model space)."""
+
+    kind = "pixels"
+
+    def __init__(self, x: torch.Tensor) -> None:
+        self.x = x.detach().clone().float().requires_grad_(True)
+
+    @property
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.x]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return tuple(self.x.shape[-2:])
+
+    def image(self) -> torch.Tensor:
+        return self.x
+
+    @torch.no_grad()
+    def assign(self, x: torch.Tensor) -> None:
+        self.x.copy_(x)
+
+
+class FourierImage:
+    """Image = sigmoid(decorrelated colour (inverse FFT of a scaled spectrum)).
+
+    ``mean``/``std`` are the model's per-channel pixel statistics, shape
+    (1,3,1,1), so that :meth:`image` returns the model's normalised input.
+    """
+
+    kind = "fourier"
+
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        *,
+        mean: torch.Tensor,
+        std: torch.Tensor,
+        generator: torch.Generator | None = None,
+        sd: float = 0.01,
+        decay: float = 1.0,
+    ) -> None:
+        device = mean.device
+        self.h, self.w = int(height), int(width)
+        self.mean, self.std = mean, std
+        fy = torch.fft.fftfreq(self.h, device=device).view(-1, 1)
+        fx = torch.fft.rfftfreq(self.w, device=device).view(1, -1)
+        freq = torch.sqrt(fx * fx + fy * fy)
+        self.scale = (1.0 / torch.clamp(freq, min=1.0 / max(self.h, self.w)) ** decay).view(1, 1, self.h, -1, 1)
+        shape = (1, 3, self.h, self.w // 2 + 1, 2)
+        noise = torch.randn(shape, generator=generator, dtype=torch.float32) * sd
+        self.spectrum = noise.to(device).requires_grad_(True)
+        c = torch.tensor(COLOR_CORRELATION_SQRT, dtype=torch.float32, device=device)
+        self.color = c / c.norm(dim=0).max()
+        self.color_inv = torch.linalg.inv(self.color)
+
+    @property
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.spectrum]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.h, self.w
+
+    def rgb01(self) -> torch.Tensor:
+        """The image as RGB in 0..1, shape (1,3,H,W)."""
+        spectrum = torch.view_as_complex(self.spectrum * self.scale)
+        decorrelated = torch.fft.irfft2(spectrum, s=(self.h, self.w), norm="ortho") / 4.0
+        rgb = torch.einsum("ij,njhw->nihw", self.color, decorrelated)
+        return torch.sigmoid(rgb)
+
+    def image(self) -> torch.Tensor:
+        return (255.0 * self.rgb01() - self.mean) / self.std
+
+    @torch.no_grad()
+    def assign(self, x: torch.Tensor) -> None:
+        """Invert the parameterisation (pixels are clipped to 0.1%..99.9% so the
+        inverse sigmoid stays finite)."""
+        if tuple(x.shape[-2:]) != (self.h, self.w):
+            raise ValueError(f"cannot assign a {x.shape[-1]}x{x.shape[-2]} image to a {self.w}x{self.h} parameterisation")
+        rgb = ((x * self.std + self.mean) / 255.0).clamp(1e-3, 1 - 1e-3)
+        decorrelated = torch.einsum("ij,njhw->nihw", self.color_inv, torch.logit(rgb)) * 4.0
+        spectrum = torch.fft.rfft2(decorrelated, norm="ortho")
+        self.spectrum.copy_(torch.view_as_real(spectrum) / self.scale)
+
+
+def make_parameterization(
+    kind: str,
+    height: int,
+    width: int,
+    *,
+    mean: torch.Tensor,
+    std: torch.Tensor,
+    generator: torch.Generator,
+    init: torch.Tensor | None = None,
+    noise_pixels: float = 10.0,
+    decay: float = 1.0,
+) -> PixelImage | FourierImage:
+    """A parameterisation of a ``width`` x ``height`` image on ``mean``'s
+    device: from ``init`` (normalised (1,3,H,W)) when given, else from seeded
+    noise (grey plus Gaussian noise of ``noise_pixels`` pixel units for
+    ``pixels``; Lucid's small random spectrum for ``fourier``, whose
+    frequency scaling exponent is ``decay``)."""
+    if kind == "fourier":
+        param = FourierImage(height, width, mean=mean, std=std, generator=generator, decay=decay)
+    elif kind == "pixels":
+        noise = torch.randn((1, 3, height, width), generator=generator, dtype=torch.float32).to(mean.device)
+        param = PixelImage((127.5 + noise_pixels * noise - mean) / std)
+    else:
+        raise ValueError(f"unknown parameterisation {kind!r}; choose one of {', '.join(PARAMETERIZATIONS)}")
+    if init is not None:
+        param.assign(init.to(mean.device))
+    return param

@@ -1,0 +1,51 @@
+"""Checks used by the generation parameter dataclasses' ``__post_init__``.
+
+Every parameter snapshot is validated when it is made, so a bad value sent by
+``Control.update`` raises ``ValueError`` in the caller's thread and the running
+job keeps its previous, valid snapshot.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["check_number", "check_int", "check_choice"]
+
+
+def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+                 strict_low: bool = False) -> float:
+    """``value`` as a finite float within ``[low, high]`` (``(low, high]`` when
+    ``strict_low``), else ``ValueError`` naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    if low is not None and (value <= low if strict_low else value < low):
+        raise ValueError(f"{name} must be {'>' if strict_low else '>='} {low:g}, got {value:g}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high:g}, got {value:g}")
+    return value
+
+
+def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """``value`` as an int within ``[low, high]`` (integral floats accepted)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise ValueError(f"{name} must be an integer, got {value}")
+        value = int(value)
+    if not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value

@@ -1,0 +1,212 @@
+"""``classviz``, ``invert`` and ``dream``: image generation from the command line.
+
+Each runs the same engine generator as the Dreaming tab, with a progress bar
+on a terminal, saves the result with :func:`engine.imaging.save_png` (the
+parameters embedded) and, with ``--json``, prints numbers measured on the
+saved PNG read back.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..jobs import Control, run_to_end
+from .common import CliError, ProgressBar, finite, open_image, open_model, print_json, resolve_class
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("classviz", help="generate an image the network classifies as CLASS")
+    p.add_argument("--target", required=True, help="class index or name, e.g. 76 or tarantula")
+    p.add_argument("--steps", type=int, default=None, help="optimisation steps (default 256 fourier, 200 pixels)")
+    p.add_argument("--size", type=int, default=None, help="image side in pixels (default 128 fourier, 224 pixels)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the starting noise and the jitter (default 0)")
+    p.add_argument("--param", choices=("fourier", "pixels"), default="fourier",
+                   help="image parameterisation: fourier (decorrelated, Lucid; default) or pixels (classic)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the parameterisation's)")
+    _common(p)
+    p.set_defaults(func=run_classviz)
+
+    p = subparsers.add_parser("invert", help="reconstruct an image from its features at LAYER")
+    p.add_argument("image")
+    p.add_argument("--layer", required=True, help="layer name (see `layers`)")
+    p.add_argument("--steps", type=int, default=200, help="optimisation steps (default 200)")
+    p.add_argument("--size", type=int, default=None, help="side of the centre crop to invert (default: the model's input size)")
+    p.add_argument("--tv", type=float, default=None, help="total-variation weight (default 0.5)")
+    p.add_argument("--seed", type=int, default=0)
+    _common(p)
+    p.set_defaults(func=run_invert)
+
+    p = subparsers.add_parser("dream", help="DeepDream an image at LAYER (guided with --guide)")
+    p.add_argument("image")
+    p.add_argument("--layer", required=True, help="layer name (see `layers`)")
+    p.add_argument("--steps", type=int, default=10, help="steps per octave (default 10)")
+    p.add_argument("--octaves", type=int, default=4, help="number of octaves (default 4)")
+    p.add_argument("--octave-scale", type=float, default=1.4, help="size ratio between octaves (default 1.4)")
+    p.add_argument("--lr", type=float, default=1.5, help="mean pixel change per step, 0..255 units (default 1.5)")
+    p.add_argument("--jitter", type=int, default=32, help="maximum random shift in pixels (default 32)")
+    p.add_argument("--guide", default=None, help="guide image: dream towards its features")
+    p.add_argument("--tile", type=int, default=512, help="tile side in pixels for large images, 0 = no tiling (default 512)")
+    p.add_argument("--seed", type=int, default=0)
+    _common(p)
+    p.set_defaults(func=run_dream)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="output PNG")
+    p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _out_path(path: str) -> Path:
+    out = Path(path)
+    if out.suffix.lower() != ".png":
+        raise CliError(f"--out must name a .png file, got {path}")
+    if out.is_dir():
+        raise CliError(f"--out {path} is a folder")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise CliError(f"--out {path}: the folder {folder} does not exist")
+    return out
+
+
+def _option_error(exc: ValueError) -> CliError:
+    """A parameter dataclass's ValueError ("steps must be ...") as a CliError
+    naming the option ("--steps must be ...")."""
+    text = str(exc)
+    m = re.match(r"(\w+) (must .*)", text)
+    if m:
+        text = f"--{m.group(1).replace('_', '-')} {m.group(2)}"
+    return CliError(text)
+
+
+def _params(cls, **values):
+    """Build a parameter dataclass; a bad value becomes a CliError naming the option."""
+    try:
+        return cls(**values)
+    except ValueError as exc:
+        raise _option_error(exc) from None
+
+
+def _layer(model, name: str) -> str:
+    try:
+        model.layer(name)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return name
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise CliError(f"--{name} must be at least 1, got {value}")
+
+
+def _run(job, label: str):
+    bar = ProgressBar(label)
+    try:
+        last, result = run_to_end(job, bar)
+    finally:
+        bar.close()
+    return last, result
+
+
+def _save(out: Path, image: np.ndarray, params: dict) -> np.ndarray:
+    from ..imaging import load_image, save_png
+
+    try:
+        save_png(out, image, params)
+    except OSError as exc:
+        raise CliError(f"--out {out}: cannot write ({exc.strerror or exc})") from None
+    return load_image(out)
+
+
+def run_classviz(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..generation import ClassVizParams, class_visualization
+    from ..imaging import resize
+
+    _positive("steps", args.steps)
+    if args.lr is not None:
+        finite("lr", args.lr, low=0, strict_low=True)
+    changes = {k: v for k, v in {"steps": args.steps, "size": args.size, "lr": args.lr}.items() if v is not None}
+    try:
+        params = ClassVizParams.defaults(args.param, **changes)
+    except ValueError as exc:
+        raise _option_error(exc) from None
+    out = _out_path(args.out)
+    model = open_model(args)
+    index = resolve_class(model, args.target)
+    control = Control(params)
+    _, image = _run(class_visualization(model, index, control=control, seed=args.seed), f"classviz {model.labels[index]}")
+    saved = _save(out, image, {"mode": "class visualization", "model": model.name, "target": index,
+                                "label": model.labels[index], "seed": args.seed, **params.as_dict()})
+    view = resize(saved, (model.input_size, model.input_size))
+    with torch.no_grad():
+        probs = model.probabilities(model.preprocess(view))[0]
+    prob = float(probs[index])
+    top = model.top(probs, 1)[0]
+    if args.json:
+        print_json({"target": {"index": index, "label": model.labels[index]}, "prob": prob,
+                    "top": top.as_dict(), "out": str(out), "params": params.as_dict()})
+    else:
+        print(f"{out}: {model.labels[index]} with probability {prob:.4f} (top class: {top.label}, {top.prob:.4f})")
+    return 0
+
+
+def run_invert(args: argparse.Namespace) -> int:
+    from ..generation import InversionParams, feature_inversion, relative_feature_distance
+
+    _positive("steps", args.steps)
+    image = open_image(args.image)
+    out = _out_path(args.out)
+    model = open_model(args)
+    layer = _layer(model, args.layer)
+    values = {"steps": args.steps, "size": args.size or model.input_size}
+    if args.tv is not None:
+        values["tv"] = args.tv
+    params = _params(InversionParams, **values)
+    last, result = _run(feature_inversion(model, image, layer, control=Control(params), seed=args.seed), f"invert {layer}")
+    original = last.extra["original"]
+    saved = _save(out, result, {"mode": "feature inversion", "model": model.name, "layer": layer,
+                                 "source": str(args.image), "seed": args.seed, **params.as_dict()})
+    distance = relative_feature_distance(model, saved, original, layer)
+    corr = float(np.corrcoef(original.astype(float).ravel(), saved.astype(float).ravel())[0, 1])
+    if args.json:
+        print_json({"layer": layer, "distance": distance, "correlation": corr, "out": str(out), "params": params.as_dict()})
+    else:
+        print(f"{out}: relative feature distance at {layer} {distance:.4f}, pixel correlation {corr:.3f}")
+    return 0
+
+
+def run_dream(args: argparse.Namespace) -> int:
+    from ..generation import DreamParams, deepdream, layer_objective
+
+    for name in ("steps", "octaves"):
+        _positive(name, getattr(args, name))
+    finite("octave-scale", args.octave_scale, low=1, strict_low=True)
+    finite("lr", args.lr, low=0, strict_low=True)
+    image = open_image(args.image)
+    guide = open_image(args.guide) if args.guide else None
+    out = _out_path(args.out)
+    params = _params(DreamParams, steps=args.steps, octaves=args.octaves, octave_scale=args.octave_scale,
+                     lr=args.lr, jitter=args.jitter, tile=args.tile)
+    model = open_model(args)
+    layer = _layer(model, args.layer)
+    tile = params.tile or 512
+    before = layer_objective(model, image, layer, guide=guide, tile=tile)
+    _, result = _run(deepdream(model, image, layer, control=Control(params), guide=guide, seed=args.seed),
+                     f"{'guided ' if guide is not None else ''}dream {layer}")
+    saved = _save(out, result, {"mode": "guided deepdream" if guide is not None else "deepdream", "model": model.name,
+                                 "layer": layer, "source": str(args.image), "guide": args.guide, "seed": args.seed,
+                                 **params.as_dict()})
+    after = layer_objective(model, saved, layer, guide=guide, tile=tile)
+    kind = "guide objective" if guide is not None else "layer objective"
+    if args.json:
+        print_json({"layer": layer, "guided": guide is not None, "objective_before": before, "objective_after": after,
+                    "out": str(out), "params": params.as_dict()})
+    else:
+        print(f"{out}: {kind} at {layer} {before:.4g} -> {after:.4g}")
+    return 0

@@ -82,16 +82,19 @@ class SaliencyParams:
         return {k: v for k, v in d.items() if k in keep}
 
 
-def compute_saliency(model, x: torch.Tensor, target=None, params: SaliencyParams | None = None) -> torch.Tensor:
+def compute_saliency(model, x: torch.Tensor, target=None, params: SaliencyParams | None = None, *,
+                     control=None) -> torch.Tensor:
     """The (N,H,W) non-negative map of ``params.method`` for the normalised
-    batch ``x`` and ``target`` (``None``: the predicted class of each image)."""
+    batch ``x`` and ``target`` (``None``: the predicted class of each image).
+    ``control`` (optional) lets SmoothGrad and Integrated Gradients stop
+    between batches by raising :class:`~engine.jobs.Cancelled`."""
     p = params or SaliencyParams()
     if p.method == "vanilla":
         return vanilla_saliency(model, x, target, reduction=p.reduction, batch_size=p.batch_size)
     if p.method == "smoothgrad":
         return smoothgrad(model, x, target, samples=p.samples, noise=p.noise, reduction=p.reduction,
-                          batch_size=p.batch_size, seed=p.seed)
+                          batch_size=p.batch_size, seed=p.seed, control=control)
     if p.method == "integrated-gradients":
         return integrated_gradients_map(model, x, target, baseline=p.baseline, steps=p.steps,
-                                        reduction=p.reduction, batch_size=p.batch_size)
+                                        reduction=p.reduction, batch_size=p.batch_size, control=control)
     return grad_cam(model, x, target, layer=p.layer, batch_size=p.batch_size)

@@ -122,12 +122,14 @@ def _frame(model, x, logits, target, original, step, total, final=False) -> Fram
     top = int(logits.argmax())
     l2, linf = perturbation_size(original, image)
     diff, factor = difference_image(original, image)
+    extra = {"difference": diff, "difference_factor": factor, "predicted_index": top,
+             "predicted_label": model.labels[top], "predicted_prob": float(probs[top])}
+    if final:
+        extra["predictions"] = model.top(probs, 5)
     return Frame(
-        step=step, total=total, image=image, final=final,
+        step=step, total=total, image=image, final=final, extra=extra,
         metrics={"target_score": float(logits[target]), "top_score": float(logits[top]),
                  "target_prob": float(probs[target]), "l2": l2, "linf": linf},
-        extra={"difference": diff, "difference_factor": factor, "predicted_index": top,
-               "predicted_label": model.labels[top], "predicted_prob": float(probs[top])},
     )
 
 
@@ -158,7 +160,8 @@ def fool(
     ``lr`` and ``max_iter`` can change live.  Yields a :class:`Frame` when
     ``control.should_emit()`` (image, target/top score, target probability,
     L2/L-inf so far; ``extra``: magnified difference and current prediction)
-    and a last frame with ``final=True``; returns a :class:`FoolResult`.
+    and a last frame with ``final=True`` (its ``extra['predictions']``: the
+    top 5 for the final 8-bit image); returns a :class:`FoolResult`.
     """
     if control is None:
         control = Control(params or FoolParams())

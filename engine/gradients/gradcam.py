@@ -3,6 +3,8 @@ Visual Explanations from Deep Networks via Gradient-based Localization",
 ICCV 2017) on any named layer of a classifier."""
 from __future__ import annotations
 
+import threading
+
 import torch
 import torch.nn.functional as F
 
@@ -24,7 +26,8 @@ def grad_cam(model, x: torch.Tensor, target=None, *, layer: str | None = None, b
 
     with ``S_c`` the logit of the target class, upsampled bilinearly to the
     input's H x W.  The layer's output is captured with a forward hook that
-    makes it a fresh leaf of the graph, so the backward pass stops there.
+    makes it a fresh leaf of the graph, so the backward pass stops there;
+    the hook ignores forward passes of other threads through the same model.
 
     Returns (N,H,W) float32, non-negative, on the model's device.  Raises
     ``ValueError`` for an unknown layer or one whose output is not (N,K,h,w).
@@ -39,7 +42,9 @@ def grad_cam(model, x: torch.Tensor, target=None, *, layer: str | None = None, b
         for i in range(0, x.shape[0], batch_size):
             captured: list[torch.Tensor] = []
 
-            def hook(_module, _inputs, output, captured=captured):
+            def hook(_module, _inputs, output, captured=captured, owner=threading.get_ident()):
+                if threading.get_ident() != owner:
+                    return None  # another thread's forward pass through the shared model
                 if not isinstance(output, torch.Tensor) or output.dim() != 4:
                     raise ValueError(f"layer {name!r} does not output a (N,K,h,w) feature map")
                 leaf = output.detach().requires_grad_(True)

@@ -49,6 +49,7 @@ def integrated_gradients(
     baseline: str | torch.Tensor = "black",
     steps: int = 50,
     batch_size: int = 16,
+    control=None,
 ) -> torch.Tensor:
     """Signed per-channel attributions (N,3,H,W):
 
@@ -58,7 +59,9 @@ def integrated_gradients(
     ``a_k = (k - 1/2) / steps``.  ``S_c`` is the logit of the target class,
     ``x'`` the baseline, both in the normalised input space.  Completeness:
     ``sum_i IG_i(x) -> S_c(x) - S_c(x')`` as ``steps`` grows (the tests check
-    it).  The path points are evaluated ``batch_size`` at a time.
+    it).  The path points are evaluated ``batch_size`` at a time; with a
+    :class:`~engine.jobs.Control`, a cancellation raises
+    :class:`~engine.jobs.Cancelled` between batches.
     """
     x = check_batch(model, x)
     check_batch_size(batch_size)
@@ -72,6 +75,8 @@ def integrated_gradients(
         delta = x[n] - base[n]
         total = torch.zeros_like(delta)
         for start in range(0, steps, batch_size):
+            if control is not None:
+                control.raise_if_cancelled()
             a = alphas[start : start + batch_size].view(-1, 1, 1, 1)
             path = base[n].unsqueeze(0) + a * delta.unsqueeze(0)
             grads = input_gradient(model, path, targets[n].expand(a.shape[0]), batch_size=batch_size)
@@ -89,7 +94,9 @@ def integrated_gradients_map(
     steps: int = 50,
     reduction: str = "max",
     batch_size: int = 16,
+    control=None,
 ) -> torch.Tensor:
     """(N,H,W) map: ``|IG|`` reduced over channels (``max`` or ``sum``)."""
-    attributions = integrated_gradients(model, x, target, baseline=baseline, steps=steps, batch_size=batch_size)
+    attributions = integrated_gradients(model, x, target, baseline=baseline, steps=steps, batch_size=batch_size,
+                                        control=control)
     return reduce_channels(attributions, reduction)

@@ -22,6 +22,7 @@ def smoothgrad(
     reduction: str = "max",
     batch_size: int = 16,
     seed: int = 0,
+    control=None,
 ) -> torch.Tensor:
     """Average of vanilla saliency maps of noisy copies of the image:
 
@@ -35,7 +36,8 @@ def smoothgrad(
     The target class defaults to the prediction for the *clean* image.  The
     noisy copies are formed ``batch_size`` at a time, so memory stays bounded
     whatever ``N``; ``seed`` makes the noise reproducible without touching the
-    global random state.
+    global random state.  With a :class:`~engine.jobs.Control`, a
+    cancellation raises :class:`~engine.jobs.Cancelled` between batches.
 
     Returns (N_images,H,W) float32, non-negative, on the model's device.
     """
@@ -53,6 +55,8 @@ def smoothgrad(
     for n, (image, t) in enumerate(zip(x, targets)):
         acc = torch.zeros(x.shape[2], x.shape[3], device=x.device)
         for start in range(0, samples, batch_size):
+            if control is not None:
+                control.raise_if_cancelled()
             count = min(batch_size, samples - start)
             eps = torch.randn((count, *image.shape), generator=gen, device=x.device) * sigma
             noisy = image.unsqueeze(0) + eps

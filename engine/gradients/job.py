@@ -1,0 +1,89 @@
+"""A saliency computation as a job (the shape every long job has), so the
+GUI runs it on its background thread: first the map, then its deletion and
+insertion curves, each reported as a frame as soon as it is ready."""
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..jobs import Cancelled, Control, Frame
+from .attribution import SaliencyParams, compute_saliency
+from .curves import Curve, deletion_curve, insertion_curve, random_map
+
+__all__ = ["SaliencyResult", "saliency_job"]
+
+
+@dataclass(frozen=True)
+class SaliencyResult:
+    """A map on the model's 224x224 view, with its curves (``None`` when
+    the curves were not asked for)."""
+
+    view: np.ndarray
+    saliency: np.ndarray  # HxW float32, non-negative
+    target: int
+    label: str
+    params: SaliencyParams
+    deletion: Curve | None = None
+    insertion: Curve | None = None
+    random_deletion: Curve | None = None
+
+
+def saliency_job(
+    model,
+    image: np.ndarray,
+    target: int | None = None,
+    params: SaliencyParams | None = None,
+    control: Control | None = None,
+    *,
+    prepared: bool = False,
+    curves: bool = True,
+    points: int = 21,
+) -> Generator[Frame, None, SaliencyResult | None]:
+    """Compute the map of ``control.params`` (or ``params``) for ``target``
+    (``None``: the predicted class) on the model's evaluation view of
+    ``image`` (``prepared=True``: the image already is that view).
+
+    Frames: one with ``extra['saliency']`` (HxW float32 map), ``target`` and
+    ``label`` as soon as the map is ready; then, with ``curves``, a final one
+    that adds ``deletion``, ``insertion`` and ``random_deletion``
+    (:class:`Curve`; the random-order curve is the reference a map has to
+    beat).  Returns a :class:`SaliencyResult`, or ``None`` when cancelled.
+    """
+    if control is None:
+        control = Control(params or SaliencyParams())
+    p = control.params
+    if not isinstance(p, SaliencyParams):
+        raise ValueError("the control's parameters must be SaliencyParams")
+    view = np.asarray(image).copy() if prepared else model.prepare(image)
+    x = model.preprocess(view)
+    if target is None:
+        target = model.classify(view, 1, prepared=True)[0].index
+    target = model.class_index(target) if isinstance(target, str) else int(target)
+    if not 0 <= target < len(model.labels):
+        raise ValueError(f"target class {target} is out of range 0..{len(model.labels) - 1}")
+    label = model.labels[target]
+    try:
+        sal_t = compute_saliency(model, x, target, p, control=control)[0]
+    except Cancelled:
+        return None
+    saliency = sal_t.detach().cpu().numpy().astype(np.float32)
+    extra = {"saliency": saliency, "target": target, "label": label, "params": p}
+    yield Frame(step=1, total=2 if curves else 1, image=view, extra=dict(extra), final=not curves)
+    if control.cancelled:
+        return None
+    result = SaliencyResult(view, saliency, target, label, p)
+    if not curves:
+        return result
+    common = dict(points=points, batch_size=p.batch_size)
+    deletion = deletion_curve(model, x, sal_t, target, **common)
+    if control.cancelled:
+        return None
+    insertion = insertion_curve(model, x, sal_t, target, **common)
+    if control.cancelled:
+        return None
+    reference = deletion_curve(model, x, random_map(*saliency.shape, seed=p.seed, device=x.device), target, **common)
+    extra.update(deletion=deletion, insertion=insertion, random_deletion=reference)
+    yield Frame(step=2, total=2, image=view, extra=extra, final=True)
+    return SaliencyResult(view, saliency, target, label, p, deletion, insertion, reference)

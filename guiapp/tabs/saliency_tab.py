@@ -1,0 +1,316 @@
+"""The Saliency tab: drop a photo, see its class saliency map (Simonyan et al.
+2014, §3.1, and richer attributions) side by side with the photo and as an
+overlay, with deletion/insertion curves that say whether the map points at
+what the network uses.
+
+All model work runs on a :class:`JobRunner`; a parameter change recomputes
+after a short pause (debounced), and a computation that is overtaken by a
+newer one is cancelled instead of waited for, so the window never blocks.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget,
+)
+from superqt.utils import qdebounced
+
+from engine.gradients import SaliencyResult, colorize, overlay, saliency_job
+from engine.imaging import save_png
+from engine.jobs import Control
+
+from ..context import AppContext
+from ..jobrunner import JobRunner
+from ..widgets import ClassPicker, ImagePanel
+from ..widgets.classify_panel import ClassifyPanel
+from ..widgets.saliency_params import SaliencyParamsForm
+
+__all__ = ["SaliencyTab"]
+
+RECOMPUTE_DELAY_MS = 300
+
+
+class SaliencyTab(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.target: int | None = None  # None: the predicted class
+        self.result: SaliencyResult | None = None
+        self.curves: dict | None = None
+        self._pending = False
+        self.runner = JobRunner(self)
+
+        self.classify = ClassifyPanel(ctx)
+        self.map_panel = ImagePanel("Saliency map", hint="The map appears here", accept_drops=False)
+        self.overlay_panel = ImagePanel("Overlay", hint="", accept_drops=False)
+        self.form = SaliencyParamsForm()
+        self.picker = ClassPicker()
+        self.target_label = QLabel("Class: the predicted one")
+        self.status = QLabel("Drop an image on the left.")
+        self.status.setWordWrap(True)
+        self.save_map_button = QPushButton("Save map…")
+        self.save_overlay_button = QPushButton("Save overlay…")
+        self.plot = pg.PlotWidget(background=None)
+        self.plot.setLabel("bottom", "fraction of pixels removed / inserted")
+        self.plot.setLabel("left", "target probability")
+        self.plot.setYRange(0, 1)
+        self.plot.addLegend(offset=(-10, 10))
+        self.deletion_curve = self.plot.plot([], [], pen=pg.mkPen("#d9534f", width=2), name="deletion (map order)")
+        self.random_curve = self.plot.plot([], [], pen=pg.mkPen("#999999", width=2, style=Qt.PenStyle.DashLine),
+                                           name="deletion (random order)")
+        self.insertion_curve = self.plot.plot([], [], pen=pg.mkPen("#5cb85c", width=2), name="insertion (map order)")
+        self.auc_label = QLabel("")
+        self._build_layout()
+
+        self.classify.image_changed.connect(self._on_image)
+        self.classify.class_activated.connect(self.set_target)
+        self.picker.class_changed.connect(self.set_target)
+        self.form.params_changed.connect(lambda _p: self.schedule())
+        self.form.display_changed.connect(self._render)
+        self.save_map_button.clicked.connect(self._save_map_dialog)
+        self.save_overlay_button.clicked.connect(self.save)
+        self.runner.frame.connect(self._on_frame)
+        self.runner.done.connect(self._on_done)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.running_changed.connect(self._on_running)
+        ctx.model_changed.connect(self._on_model)
+        if ctx.model is not None:
+            self.form.set_layers(ctx.model.layer_names)
+        self._update_buttons()
+
+    def _build_layout(self) -> None:
+        images = QSplitter(Qt.Orientation.Horizontal)
+        images.addWidget(self.classify)
+        images.addWidget(self.map_panel)
+        images.addWidget(self.overlay_panel)
+        side = QVBoxLayout()
+        box = QGroupBox("Class")
+        lay = QVBoxLayout(box)
+        lay.addWidget(self.target_label)
+        lay.addWidget(self.picker)
+        side.addWidget(box)
+        box = QGroupBox("Method")
+        QVBoxLayout(box).addWidget(self.form)
+        side.addWidget(box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_map_button)
+        buttons.addWidget(self.save_overlay_button)
+        side.addLayout(buttons)
+        side.addWidget(self.status)
+        side.addStretch(1)
+        panel = QWidget()
+        panel.setLayout(side)
+        panel.setMaximumWidth(340)
+        bottom = QWidget()
+        blay = QVBoxLayout(bottom)
+        blay.setContentsMargins(0, 0, 0, 0)
+        blay.addWidget(self.plot, 1)
+        blay.addWidget(self.auc_label)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(images)
+        left.addWidget(bottom)
+        left.setSizes([520, 220])
+        layout = QHBoxLayout(self)
+        layout.addWidget(left, 1)
+        layout.addWidget(panel)
+
+    # -- inputs ------------------------------------------------------------------
+    def open_file(self, path: str) -> bool:
+        return self.classify.open_file(path)
+
+    def set_image(self, image: np.ndarray, name: str = "") -> None:
+        self.classify.set_image(image, name)
+
+    def set_target(self, index: int | None) -> None:
+        """Explain ``index`` (``None``: the predicted class) and recompute."""
+        self.target = None if index is None else int(index)
+        if index is not None:
+            self.picker.blockSignals(True)
+            self.picker.set_class(int(index))
+            self.picker.blockSignals(False)
+        self.schedule()
+
+    def _on_image(self, _image: np.ndarray, _path: str) -> None:
+        self.target = None
+        self.result = self.curves = None
+        self.map_panel.clear()
+        self.overlay_panel.clear()
+        self._clear_curves()
+        self.compute()
+
+    def _on_model(self, model) -> None:
+        self.form.set_layers(model.layer_names)
+        self.schedule()
+
+    # -- computing -----------------------------------------------------------------
+    @qdebounced(timeout=RECOMPUTE_DELAY_MS)
+    def schedule(self) -> None:
+        """Recompute after the user paused changing things."""
+        self.compute()
+
+    def compute(self) -> None:
+        model, image = self.ctx.model, self.classify.image
+        if image is None:
+            return
+        if model is None:
+            self.status.setText("The model is still loading; the map follows when it is ready.")
+            return
+        if self.runner.is_running:  # overtaken: cancel, start again when it has stopped
+            self._pending = True
+            self.runner.stop()
+            return
+        try:
+            params = self.form.params()
+        except ValueError as exc:
+            self.ctx.error("Saliency parameters", str(exc))
+            return
+        self._pending = False
+        target = self.target
+        control = Control(params)
+        self.status.setText(f"Computing {params.method}…")
+        self.runner.start(lambda: saliency_job(model, image, target, control=control), control)
+
+    def _on_running(self, running: bool) -> None:
+        self._update_buttons()
+        if not running and self._pending:
+            self.compute()
+
+    def _on_frame(self, frame) -> None:
+        if self._pending:
+            return  # a newer computation is waiting; do not show stale results
+        extra = frame.extra
+        self.result = SaliencyResult(frame.image, extra["saliency"], extra["target"], extra["label"], extra["params"])
+        self.target_label.setText(f"Class: {extra['label']} ({extra['target']})")
+        self.picker.blockSignals(True)
+        self.picker.set_class(extra["target"])
+        self.picker.blockSignals(False)
+        self._render()
+        if "deletion" in extra:
+            self.curves = {k: extra[k] for k in ("deletion", "insertion", "random_deletion")}
+            self._plot_curves()
+        else:
+            self._clear_curves()
+            self.status.setText("Map ready; measuring deletion and insertion curves…")
+
+    def _on_done(self, result) -> None:
+        if result is not None and not self._pending:
+            self.status.setText(f"{result.params.method} map for “{result.label}”.")
+        self._update_buttons()
+
+    def _on_failed(self, message: str) -> None:
+        self.status.setText("The map could not be computed.")
+        self.ctx.error("Saliency failed", message)
+
+    # -- showing -------------------------------------------------------------------
+    def overlay_image(self) -> np.ndarray | None:
+        if self.result is None:
+            return None
+        return overlay(self.result.view, self.result.saliency, opacity=self.form.overlay_opacity(),
+                       cmap=self.form.colormap())
+
+    def map_image(self) -> np.ndarray | None:
+        return None if self.result is None else colorize(self.result.saliency, self.form.colormap())
+
+    def _render(self) -> None:
+        if self.result is None:
+            return
+        self.map_panel.set_image(self.map_image())
+        self.overlay_panel.set_image(self.overlay_image())
+        self._update_buttons()
+
+    def _clear_curves(self) -> None:
+        for curve in (self.deletion_curve, self.random_curve, self.insertion_curve):
+            curve.setData([], [])
+        self.auc_label.setText("")
+
+    def _plot_curves(self) -> None:
+        c = self.curves
+        self.deletion_curve.setData(c["deletion"].fractions, c["deletion"].probs)
+        self.random_curve.setData(c["random_deletion"].fractions, c["random_deletion"].probs)
+        self.insertion_curve.setData(c["insertion"].fractions, c["insertion"].probs)
+        self.auc_label.setText(
+            f"Deletion AUC {c['deletion'].auc:.3f} (random order {c['random_deletion'].auc:.3f}; lower is better) · "
+            f"insertion AUC {c['insertion'].auc:.3f} (higher is better)")
+
+    def _update_buttons(self) -> None:
+        ready = self.result is not None
+        self.save_map_button.setEnabled(ready)
+        self.save_overlay_button.setEnabled(ready)
+
+    # -- saving --------------------------------------------------------------------
+    def _png_params(self, what: str) -> dict:
+        r = self.result
+        params = {"kind": f"saliency-{what}", "model": self.ctx.model.name if self.ctx.model else None,
+                  "source": os.path.basename(self.classify.image_panel.path or ""),
+                  "target": {"index": r.target, "label": r.label}, **r.params.describe(), "cmap": self.form.colormap()}
+        if what == "overlay":
+            params["opacity"] = self.form.overlay_opacity()
+        if self.curves:
+            params.update(deletion_auc=self.curves["deletion"].auc, insertion_auc=self.curves["insertion"].auc)
+        return params
+
+    def save_map(self, path: str) -> bool:
+        """The map as a colour PNG (parameters embedded), or the raw HxW
+        float32 map when ``path`` ends with .npy."""
+        if self.result is None:
+            return False
+        try:
+            if path.lower().endswith(".npy"):
+                from engine.cli.saliency import save_npy
+
+                save_npy(path, self.result.saliency)
+            else:
+                save_png(path, self.map_image(), self._png_params("map"))
+        except (OSError, ValueError) as exc:
+            self.ctx.error("Could not save the map", f"{path}: {exc}")
+            return False
+        self.ctx.show_status(f"Saved {path}", 5000)
+        return True
+
+    def save_overlay(self, path: str) -> bool:
+        if self.result is None:
+            return False
+        try:
+            save_png(path, self.overlay_image(), self._png_params("overlay"))
+        except (OSError, ValueError) as exc:
+            self.ctx.error("Could not save the overlay", f"{path}: {exc}")
+            return False
+        self.ctx.show_status(f"Saved {path}", 5000)
+        return True
+
+    def _ask_path(self, title: str, name: str, filters: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, title, os.path.join(self.ctx.last_folder, name), filters)
+        if path:
+            self.ctx.last_folder = os.path.dirname(path)
+        return path
+
+    def _save_map_dialog(self) -> None:
+        if self.result is not None:
+            path = self._ask_path("Save saliency map", f"{self.result.label}-map.png", "PNG image (*.png);;Raw map (*.npy)")
+            if path:
+                self.save_map(path)
+
+    def save(self) -> None:
+        """File ▸ Save: the overlay."""
+        if self.result is None:
+            self.ctx.show_status("No map to save yet.", 4000)
+            return
+        path = self._ask_path("Save overlay", f"{self.result.label}-overlay.png", "PNG image (*.png)")
+        if path:
+            self.save_overlay(path)
+
+    # -- the window's API ------------------------------------------------------------
+    def has_unsaved_results(self) -> bool:
+        """Maps take seconds to recompute; nothing here needs a prompt on quit."""
+        return False
+
+    def shutdown(self) -> None:
+        self._pending = False
+        self.schedule.cancel()
+        self.runner.stop()
+        self.classify.shutdown()
+        self.runner.wait(5000)

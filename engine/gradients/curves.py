@@ -11,15 +11,24 @@ reference a map has to beat.
 
 Replacement values (``substrate``), all in the normalised input space:
 
+* ``blur``: the image blurred with sigma = 4 % of its shorter side; the
+  default for both curves.  RISE uses it for insertion; for deletion it is
+  an imputation from the neighbourhood in the spirit of ROAD (Rong, Leemann,
+  Borisov, Kasneci & Kasneci, "A Consistent and Efficient Evaluation
+  Strategy for Attribution Methods", ICML 2022): replacing pixels by a
+  constant scatters sharp, out-of-distribution specks over the image, and a
+  *random* order then destroys the prediction faster than any map (with
+  EfficientNet-Lite0 a random 5 % of grey pixels already does), so the
+  comparison with random order would measure the artefact, not the map;
 * ``mean``: the dataset mean colour (the normalised zero), RISE's deletion
-  substrate; default for deletion;
-* ``blur``: the image blurred with sigma = 4 % of its shorter side, RISE's
-  insertion substrate; default for insertion;
+  substrate;
 * ``black``: pixel value 0.
 
-A pixel is removed or inserted in all three channels.  Ties in the map are
-broken in a random (seeded) order, so flat regions are not removed in
-raster order.
+A pixel is removed or inserted in all three channels.  ``patch > 1``
+removes whole ``patch`` x ``patch`` regions ranked by their mean saliency
+(the region perturbation of Samek et al., IEEE TNNLS 2017).  Ties in the
+map are broken in a random (seeded) order, so flat regions are not removed
+in raster order.
 """
 from __future__ import annotations
 
@@ -92,7 +101,7 @@ def _patch_map(sal: torch.Tensor, patch: int) -> torch.Tensor:
     return torch.nn.functional.interpolate(pooled, scale_factor=patch, mode="nearest")[0, :, :h, :w]
 
 
-def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed, patch, score="prob") -> Curve:
+def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed, patch) -> Curve:
     x = check_batch(model, x)
     if x.shape[0] != 1:
         raise ValueError("deletion/insertion curves take one image at a time")
@@ -123,15 +132,13 @@ def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed
                 batch = x * (1 - chosen) + base * chosen
             else:
                 batch = base * (1 - chosen) + x * chosen
-            logits = model.logits(batch)
-            p = logits[:, targets[0]] if score == "logit" else torch.softmax(logits, dim=1)[:, targets[0]]
-            probs.append(p)
+            probs.append(torch.softmax(model.logits(batch), dim=1)[:, targets[0]])
     values = torch.cat(probs).cpu().numpy().astype(np.float64)
     return Curve(mode, fractions, values, curve_auc(fractions, values), substrate)
 
 
 def deletion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, points: int = 21,
-                   substrate: str = "mean", patch: int = 1, batch_size: int = 16, seed: int = 0) -> Curve:
+                   substrate: str = "blur", patch: int = 1, batch_size: int = 16, seed: int = 0) -> Curve:
     """Target probability as the most salient pixels are replaced by
     ``substrate`` (``points`` fractions evenly spaced in 0..1); lower AUC is
     better.  ``x`` is one normalised image, ``saliency`` its (H,W) map."""

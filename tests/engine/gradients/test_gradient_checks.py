@@ -61,7 +61,8 @@ def test_deletion_curve_endpoints_and_oracle_order():
     assert curve.probs[0] == pytest.approx(p0, rel=1e-5)
     assert curve.probs[-1] == pytest.approx(p1, rel=1e-5)
     reverse = deletion_curve(model, x, -contribution, target, points=17, substrate="mean")
-    randoms = [deletion_curve(model, x, random_map(4, 4, seed=s)[None], target, points=17).auc for s in range(5)]
+    randoms = [deletion_curve(model, x, random_map(4, 4, seed=s)[None], target, points=17, substrate="mean").auc
+               for s in range(5)]
     assert curve.auc < np.mean(randoms) < reverse.auc
     assert curve.auc == pytest.approx(curve_auc(curve.fractions, curve.probs))
 

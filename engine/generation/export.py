@@ -35,9 +35,10 @@ class ExportError(ValueError):
 class FrameRecorder:
     """Collects frames for an animation with bounded memory.
 
-    Frames are shrunk to ``max_side``; when ``max_frames`` are held, every
-    other one is dropped and from then on only every second frame is kept, so
-    the selection stays spread evenly over the whole run.
+    Frames are shrunk to ``max_side``; a frame equal to the previous one is
+    skipped; when ``max_frames`` are held, every other one is dropped and
+    from then on only every second frame is kept, so the selection stays
+    spread evenly over the whole run.
     """
 
     def __init__(self, max_frames: int = 240, max_side: int = 512) -> None:
@@ -53,7 +54,10 @@ class FrameRecorder:
 
     def add(self, image: np.ndarray) -> None:
         if self._seen % self._stride == 0:
-            self.frames.append(fit_within(np.asarray(image, dtype=np.uint8), self.max_side))
+            small = fit_within(np.asarray(image, dtype=np.uint8), self.max_side)
+            if self.frames and np.array_equal(self.frames[-1], small):
+                return
+            self.frames.append(small)
             if len(self.frames) > self.max_frames:
                 self.frames = self.frames[::2]
                 self._stride *= 2

@@ -1,0 +1,63 @@
+"""``MetricsPlot``: live curves of a job's metrics against the step — the
+objective on the left plot, regularisation terms and probabilities on the
+right (their scales differ by orders of magnitude).  Curves are created once
+per metric and updated with ``setData``."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+__all__ = ["MetricsPlot", "PRIMARY"]
+
+#: Metrics drawn on the left ("objective") plot.
+PRIMARY = ("objective", "distance")
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
+MAX_POINTS = 20000
+
+
+class MetricsPlot(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.objective_plot = pg.PlotWidget(background=None)
+        self.objective_plot.setLabel("left", "objective")
+        self.objective_plot.setLabel("bottom", "step")
+        self.objective_plot.addLegend(offset=(-10, 10))
+        self.terms_plot = pg.PlotWidget(background=None)
+        self.terms_plot.setLabel("left", "regularisers / probability")
+        self.terms_plot.setLabel("bottom", "step")
+        self.terms_plot.addLegend(offset=(-10, 10))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.objective_plot, 1)
+        layout.addWidget(self.terms_plot, 1)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.data: dict[str, tuple[list[float], list[float]]] = {}
+
+    def add(self, step: float, metrics: Mapping[str, float]) -> None:
+        """Append one point per metric (non-finite values are skipped)."""
+        for name, value in metrics.items():
+            if name == "octave" or not np.isfinite(value):
+                continue
+            if name not in self.curves:
+                plot = self.objective_plot if name in PRIMARY else self.terms_plot
+                pen = pg.mkPen(COLORS[len(self.curves) % len(COLORS)], width=2)
+                self.curves[name] = plot.plot([], [], pen=pen, name=name)
+                self.data[name] = ([], [])
+            xs, ys = self.data[name]
+            xs.append(float(step))
+            ys.append(float(value))
+            if len(xs) > MAX_POINTS:
+                del xs[: len(xs) // 2 : 2], ys[: len(ys) // 2 : 2]  # thin the oldest half
+            self.curves[name].setData(xs, ys)
+
+    def clear(self) -> None:
+        self.objective_plot.clear()
+        self.terms_plot.clear()
+        for plot in (self.objective_plot, self.terms_plot):
+            if plot.plotItem.legend is not None:
+                plot.plotItem.legend.clear()
+        self.curves.clear()
+        self.data.clear()

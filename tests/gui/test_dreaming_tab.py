@@ -1,0 +1,106 @@
+"""The Dreaming tab end to end under pytest-qt: every mode runs on the real
+model, parameters change while the run continues, Stop / Continue / Save /
+Export work, finished results collect in the history strip."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.imaging import load_image, read_png_params
+from guiapp.tabs.dreaming_tab import CLASSVIZ, DREAM, GUIDED, INVERSION, DreamingTab
+
+
+@pytest.fixture
+def tab(qtbot, ctx):
+    widget = DreamingTab(ctx)
+    qtbot.addWidget(widget)
+    widget.show()
+    yield widget
+    widget.shutdown()
+    assert not widget.runner.is_running
+
+
+def _set(tab, **values):
+    for name, value in values.items():
+        tab.form.widgets[name].setValue(value)
+
+
+def _finished(qtbot, tab, count, timeout=60000):
+    qtbot.waitUntil(lambda: not tab.runner.is_running and tab.history.count() == count, timeout=timeout)
+
+
+def test_class_visualization_live_parameters_save_and_export(qtbot, tab, tmp_path):
+    assert tab.mode.currentText() == CLASSVIZ and not tab.source_panel.isVisible()
+    tab.picker.set_class(1)  # goldfish
+    _set(tab, size=48, steps=400)
+    assert tab.start()
+    qtbot.waitUntil(lambda: tab.result_panel.image is not None and bool(tab.plot.data.get("objective")), timeout=30000)
+    assert tab.runner.is_running
+    _set(tab, lr=0.1, jitter=3)  # live: the running job's parameters change
+    assert tab.control.params.lr == pytest.approx(0.1) and tab.control.params.jitter == 3
+    _set(tab, steps=20)  # shorter run: it ends soon after step 20
+    _finished(qtbot, tab, 1)
+    assert tab.current.shape == (48, 48, 3) and tab.has_unsaved_results()
+    assert set(tab.plot.data) >= {"objective", "prob", "l2", "tv"}
+
+    out = tmp_path / "goldfish.png"
+    assert tab.save_result(str(out)) and not tab.has_unsaved_results()
+    params = read_png_params(out)
+    assert params["mode"] == CLASSVIZ and params["target"] == 1 and params["params"]["lr"] == pytest.approx(0.1)
+    assert np.array_equal(load_image(out), tab.current)
+
+    assert tab.export_run(str(tmp_path / "run.gif"))
+    with Image.open(tmp_path / "run.gif") as gif:
+        assert gif.n_frames == len(tab.recorder) >= 2
+    assert tab.export_run(str(tmp_path / "frames"))
+    assert len(list((tmp_path / "frames").glob("frame_*.png"))) == len(tab.recorder)
+
+    before = tab.current.copy()
+    assert tab.start(warm=True)  # Continue from the current image
+    _finished(qtbot, tab, 2)
+    assert not np.array_equal(before, tab.current)
+    tab.history.itemClicked.emit(tab.history.item(1))
+    assert np.array_equal(tab.compare_panel.image, before)
+
+
+def test_deepdream_stop_continue_and_a_rejected_value(qtbot, tab, photo_dir, ctx):
+    tab.set_mode(DREAM)
+    assert tab.layer.currentText() == "blocks.8" and tab.source_panel.isVisible()
+    assert not tab.start() and "source image" in tab.status.text()
+    assert tab.open_file(str(photo_dir / "chelsea.png"))
+    _set(tab, steps=200, octaves=2, tile=0)
+    assert tab.start()
+    qtbot.waitUntil(lambda: tab.result_panel.image is not None, timeout=30000)
+    tab.form.widgets["tile"].setValue(20)  # DreamParams refuses 0 < tile < 64
+    assert tab.form.widgets["tile"].value() == 0 and tab.control.params.tile == 0
+    tab.stop()
+    _finished(qtbot, tab, 1)
+    assert tab.current.shape == load_image(photo_dir / "chelsea.png").shape  # full size even when stopped early
+
+    tab.layer.setCurrentText("blocks.4")
+    _set(tab, steps=2, octaves=1)
+    assert tab.start(warm=True)
+    qtbot.waitUntil(lambda: tab.runner.is_running, timeout=5000)
+    tab.layer.setCurrentText("blocks.5")  # a new layer mid-run restarts warm on it
+    qtbot.waitUntil(lambda: tab.run_info.get("layer") == "blocks.5", timeout=30000)
+    _finished(qtbot, tab, 2)
+
+
+def test_guided_dream_and_inversion(qtbot, tab, photo_dir):
+    tab.set_mode(GUIDED)
+    assert tab.guide_panel.isVisible()
+    tab.open_file(str(photo_dir / "chelsea.png"))
+    _set(tab, steps=2, octaves=1)
+    assert not tab.start() and "guide" in tab.status.text()
+    assert tab.guide_panel.load_file(str(photo_dir / "coffee.png"))
+    assert tab.start()
+    _finished(qtbot, tab, 1)
+    assert tab.run_info["guide"] == "coffee.png"
+
+    tab.set_mode(INVERSION)
+    assert tab.form.widgets["parameterization"].currentData() == "pixels"
+    _set(tab, size=64, steps=5)
+    assert tab.start()
+    _finished(qtbot, tab, 2)
+    assert tab.current.shape == (64, 64, 3) and "distance" in tab.plot.data

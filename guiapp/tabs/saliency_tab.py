@@ -35,6 +35,9 @@ RECOMPUTE_DELAY_MS = 300
 
 
 class SaliencyTab(QWidget):
+    #: points on the deletion/insertion curves (fewer: faster)
+    curve_points = 21
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -169,10 +172,10 @@ class SaliencyTab(QWidget):
             self.ctx.error("Saliency parameters", str(exc))
             return
         self._pending = False
-        target = self.target
+        target, points = self.target, self.curve_points
         control = Control(params)
         self.status.setText(f"Computing {params.method}…")
-        self.runner.start(lambda: saliency_job(model, image, target, control=control), control)
+        self.runner.start(lambda: saliency_job(model, image, target, control=control, points=points), control)
 
     def _on_running(self, running: bool) -> None:
         self._update_buttons()

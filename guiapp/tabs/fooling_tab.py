@@ -1,0 +1,301 @@
+"""The Fooling tab: pick a target class and watch gradient ascent turn the
+photo into an image the network calls that class (Szegedy et al. 2014).
+
+Run streams the image, the magnified difference and the target score and
+probability; Stop cancels at the next step; the learning rate and the
+iteration limit can be changed while it runs (``control.update``).  The run
+works on the model's 224x224 view of the photo, and the result that is
+shown and saved is the 8-bit image the network classifies as the target.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
+    QVBoxLayout, QWidget,
+)
+
+from engine.gradients import FoolParams, FoolResult, fool
+from engine.imaging import save_png
+from engine.jobs import Control
+
+from ..context import AppContext
+from ..jobrunner import JobRunner
+from ..widgets import ClassPicker, ImagePanel, PredictionList
+from ..widgets.classify_panel import ClassifyPanel
+
+__all__ = ["FoolingTab"]
+
+
+class FoolingTab(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.result: FoolResult | None = None
+        self.saved = True
+        self.control: Control | None = None
+        self._steps: list[float] = []
+        self._scores: list[float] = []
+        self._probs: list[float] = []
+        self.runner = JobRunner(self)
+
+        self.classify = ClassifyPanel(ctx)
+        self.picker = ClassPicker()
+        d = FoolParams()
+        self.lr = QDoubleSpinBox(minimum=0.001, maximum=1000.0, decimals=3, singleStep=0.1, value=d.lr)
+        self.lr.setToolTip("step length ||dX||_2 in the normalised input space")
+        self.max_iter = QSpinBox(minimum=1, maximum=100_000, value=d.max_iter)
+        self.run_button = QPushButton("Run")
+        self.stop_button = QPushButton("Stop")
+        self.save_button = QPushButton("Save fooling image…")
+        self.save_diff_button = QPushButton("Save difference…")
+        self.fooled_panel = ImagePanel("Fooling image", hint="Press Run", accept_drops=False)
+        self.diff_panel = ImagePanel("Difference", hint="", accept_drops=False)
+        self.after_list = PredictionList()
+        self.summary = QLabel("Drop an image, choose a target class, press Run.")
+        self.summary.setWordWrap(True)
+        self.score_plot = pg.PlotWidget(background=None)
+        self.score_plot.setLabel("left", "target score (logit)")
+        self.prob_plot = pg.PlotWidget(background=None)
+        self.prob_plot.setLabel("left", "target probability")
+        self.prob_plot.setLabel("bottom", "iteration")
+        self.prob_plot.setYRange(0, 1)
+        self.prob_plot.setXLink(self.score_plot)
+        self.score_curve = self.score_plot.plot([], [], pen=pg.mkPen("#d9534f", width=2), symbol="o", symbolSize=4)
+        self.prob_curve = self.prob_plot.plot([], [], pen=pg.mkPen("#337ab7", width=2), symbol="o", symbolSize=4)
+        self._build_layout()
+
+        self.run_button.clicked.connect(self.run)
+        self.stop_button.clicked.connect(self.stop)
+        self.save_button.clicked.connect(self.save)
+        self.save_diff_button.clicked.connect(self._save_difference_dialog)
+        self.lr.valueChanged.connect(lambda v: self._update_live(lr=float(v)))
+        self.max_iter.valueChanged.connect(lambda v: self._update_live(max_iter=int(v)))
+        self.classify.image_changed.connect(self._on_image)
+        self.classify.class_activated.connect(self.picker.set_class)
+        self.runner.frame.connect(self._on_frame)
+        self.runner.done.connect(self._on_done)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.running_changed.connect(lambda _r: self._update_buttons())
+        self._update_buttons()
+
+    def _build_layout(self) -> None:
+        form_box = QGroupBox("Target and step")
+        form = QFormLayout(form_box)
+        form.addRow("Target class", self.picker)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Max iterations", self.max_iter)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        form.addRow(buttons)
+        saves = QHBoxLayout()
+        saves.addWidget(self.save_button)
+        saves.addWidget(self.save_diff_button)
+        after_box = QGroupBox("After: predictions for the 8-bit fooling image")
+        QVBoxLayout(after_box).addWidget(self.after_list)
+        side = QVBoxLayout()
+        side.addWidget(form_box)
+        side.addWidget(self.summary)
+        side.addWidget(after_box, 1)
+        side.addLayout(saves)
+        panel = QWidget()
+        panel.setLayout(side)
+        panel.setMaximumWidth(360)
+
+        images = QSplitter(Qt.Orientation.Horizontal)
+        images.addWidget(self.classify)
+        images.addWidget(self.fooled_panel)
+        images.addWidget(self.diff_panel)
+        plots = QSplitter(Qt.Orientation.Vertical)
+        plots.addWidget(self.score_plot)
+        plots.addWidget(self.prob_plot)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(images)
+        left.addWidget(plots)
+        left.setSizes([500, 260])
+        layout = QHBoxLayout(self)
+        layout.addWidget(left, 1)
+        layout.addWidget(panel)
+
+    # -- inputs -------------------------------------------------------------------
+    def open_file(self, path: str) -> bool:
+        return self.classify.open_file(path)
+
+    def set_image(self, image: np.ndarray, name: str = "") -> None:
+        self.classify.set_image(image, name)
+
+    def _on_image(self, _image, _path) -> None:
+        if self.runner.is_running:
+            self.runner.stop()
+        self.fooled_panel.clear()
+        self.diff_panel.clear()
+        self.diff_panel.set_title("Difference")
+        self.after_list.clear()
+        self.result = None
+        self.saved = True
+        self._clear_curves()
+        self.summary.setText("Choose a target class and press Run.")
+        self._update_buttons()
+
+    def _update_live(self, **changes) -> None:
+        if self.control is None or not self.runner.is_running:
+            return
+        try:
+            self.control.update(**changes)
+        except ValueError as exc:
+            self.ctx.error("Invalid parameter", str(exc))
+
+    # -- running --------------------------------------------------------------------
+    def run(self) -> None:
+        model, image = self.ctx.model, self.classify.image
+        if image is None:
+            self.ctx.show_status("Drop an image first.", 4000)
+            return
+        if model is None:
+            self.ctx.show_status("The model is still loading.", 4000)
+            return
+        if self.runner.is_running:
+            return
+        try:
+            params = FoolParams(lr=float(self.lr.value()), max_iter=int(self.max_iter.value()))
+        except ValueError as exc:
+            self.ctx.error("Invalid parameter", str(exc))
+            return
+        target = self.picker.current_class()
+        self.control = control = Control(params, emit_every=1)
+        self.result = None
+        self.after_list.clear()
+        self._clear_curves()
+        self.summary.setText(f"Fooling towards “{model.labels[target]}”…")
+        self.runner.start(lambda: fool(model, image, target, control=control), control)
+
+    def stop(self) -> None:
+        """Cancel at the next step.  Only the control is cancelled (the worker
+        is not killed), so the job still rounds its image to 8 bits, reports
+        a final frame and returns its result (``cancelled=True``)."""
+        if self.control is not None and self.runner.is_running:
+            self.control.cancel()
+
+    def _clear_curves(self) -> None:
+        self._steps, self._scores, self._probs = [], [], []
+        self.score_curve.setData([], [])
+        self.prob_curve.setData([], [])
+
+    def _on_frame(self, frame) -> None:
+        self.fooled_panel.set_image(frame.image)
+        self.diff_panel.set_image(frame.extra["difference"])
+        self.diff_panel.set_title(f"Difference ×{frame.extra['difference_factor']:.1f} (128 = no change)")
+        self._steps.append(frame.step)
+        self._scores.append(frame.metrics["target_score"])
+        self._probs.append(frame.metrics["target_prob"])
+        self.score_curve.setData(self._steps, self._scores)
+        self.prob_curve.setData(self._steps, self._probs)
+        if not frame.final:
+            self.summary.setText(
+                f"Step {frame.step}/{frame.total}: network says “{frame.extra['predicted_label']}”, "
+                f"target probability {frame.metrics['target_prob']:.1%}")
+        if "predictions" in frame.extra:  # the final frame: top 5 for the 8-bit image
+            self.after_list.set_predictions(frame.extra["predictions"])
+
+    def _on_done(self, result: FoolResult | None) -> None:
+        if result is None:  # the worker was told to quit (closing the window)
+            self.summary.setText("Stopped.")
+            self._update_buttons()
+            return
+        self.result = result
+        self.saved = not result.success
+        before, after = result.original_prediction, result.final_prediction
+        if result.success:
+            head = f"Fooled in {result.iterations} steps."
+        elif result.cancelled:
+            head = f"Stopped after {result.iterations} steps."
+        else:
+            head = f"Not fooled within {result.iterations} steps."
+        self.summary.setText(
+            f"{head} Before: {before.label} ({before.prob:.1%}). After (8-bit image): {after.label} "
+            f"({after.prob:.1%}). Perturbation L2 {result.l2:.1f}, L∞ {result.linf:.0f} (0..255 pixel units).")
+        self.after_list.set_predictions(self.after_list.predictions, highlight=result.target)
+        self._update_buttons()
+
+    def _on_failed(self, message: str) -> None:
+        self.summary.setText("The run failed.")
+        self.ctx.error("Fooling failed", message)
+
+    def _update_buttons(self) -> None:
+        running = self.runner.is_running
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.save_button.setEnabled(self.result is not None and not running)
+        self.save_diff_button.setEnabled(self.result is not None and not running)
+        self.picker.setEnabled(not running)
+
+    # -- saving ----------------------------------------------------------------------
+    def _png_params(self, kind: str) -> dict:
+        r = self.result
+        params = self.control.params if self.control else FoolParams()
+        return {"kind": kind, "model": self.ctx.model.name if self.ctx.model else None,
+                "source": os.path.basename(self.classify.image_panel.path or ""),
+                "target": {"index": r.target, "label": r.target_label}, "lr": params.lr, "max_iter": params.max_iter,
+                "iterations": r.iterations, "success": r.success, "l2": r.l2, "linf": r.linf,
+                "view": f"centre crop {r.image.shape[1]}x{r.image.shape[0]}"}
+
+    def save_image(self, path: str) -> bool:
+        """Write the 8-bit fooling image (parameters embedded)."""
+        if self.result is None:
+            return False
+        try:
+            save_png(path, self.result.image, self._png_params("fooling"))
+        except (OSError, ValueError) as exc:
+            self.ctx.error("Could not save the fooling image", f"{path}: {exc}")
+            return False
+        self.saved = True
+        self.ctx.show_status(f"Saved {path}", 5000)
+        return True
+
+    def save_difference(self, path: str) -> bool:
+        if self.result is None:
+            return False
+        diff, factor = self.result.difference()
+        try:
+            save_png(path, diff, {**self._png_params("fooling-difference"), "magnification": factor})
+        except (OSError, ValueError) as exc:
+            self.ctx.error("Could not save the difference", f"{path}: {exc}")
+            return False
+        self.ctx.show_status(f"Saved {path}", 5000)
+        return True
+
+    def _ask_path(self, title: str, name: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, title, os.path.join(self.ctx.last_folder, name), "PNG image (*.png)")
+        if path:
+            self.ctx.last_folder = os.path.dirname(path)
+        return path
+
+    def save(self) -> None:
+        """File ▸ Save: the fooling image."""
+        if self.result is None:
+            self.ctx.show_status("No fooling image to save yet.", 4000)
+            return
+        path = self._ask_path("Save fooling image", f"fooled-{self.result.target_label}.png")
+        if path:
+            self.save_image(path)
+
+    def _save_difference_dialog(self) -> None:
+        if self.result is not None:
+            path = self._ask_path("Save difference image", f"difference-{self.result.target_label}.png")
+            if path:
+                self.save_difference(path)
+
+    # -- the window's API --------------------------------------------------------------
+    def has_unsaved_results(self) -> bool:
+        """A successful fooling image that was not saved yet."""
+        return not self.saved
+
+    def shutdown(self) -> None:
+        self.runner.stop()
+        self.classify.shutdown()
+        self.runner.wait(5000)

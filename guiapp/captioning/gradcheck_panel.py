@@ -30,7 +30,8 @@ class GradCheckPanel(QWidget):
         self.results: list[GradCheckResult] = []
         intro = QLabel(
             "Every backward pass of the captioning layers is written out by hand. Here each analytic gradient is "
-            "compared with a numerical one, (f(x+h) − f(x−h)) / 2h in float64 on small random inputs; the relative "
+            "compared with a numerical one (a five-point central difference, [−f(x+2h) + 8f(x+h) − 8f(x−h) + f(x−2h)] / 12h, "
+            "in float64 on small random inputs); the relative "
             "error |a − n| / (|a| + |n|) must stay below the tolerance (1e-7 for single steps, 1e-5 for sequences "
             "and the whole model).")
         intro.setWordWrap(True)

@@ -44,14 +44,14 @@ class _Smoother:
         return self.values
 
 
-def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
+def _plot(title: str, left: str, bottom: str, legend_offset: tuple[int, int] = (-10, 10)) -> pg.PlotWidget:
     w = pg.PlotWidget(background=None)
     item = w.getPlotItem()
     item.setTitle(title)
     item.setLabel("left", left)
     item.setLabel("bottom", bottom)
     item.showGrid(x=True, y=True, alpha=0.2)
-    item.addLegend(offset=(-10, 10))
+    item.addLegend(offset=legend_offset)
     return w
 
 
@@ -62,7 +62,7 @@ class TrainingPlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss_plot = _plot("Training loss", "loss per caption", "iteration")
+        self.loss_plot = _plot("Training loss", "loss per caption", "iteration", (-10, 70))  # below the epoch labels
         self.bleu_plot = _plot("Validation BLEU-4", "BLEU-4", "epoch")
         self.bleu_plot.getPlotItem().setYRange(0, 1, padding=0.02)
         self.raw_curve = self.loss_plot.plot([], [], pen=pg.mkPen(RAW_COLOUR, width=1), name="loss")

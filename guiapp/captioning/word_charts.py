@@ -14,12 +14,12 @@ from engine.captioning.decoding import BeamStep
 __all__ = ["TopKChart", "BeamTree"]
 
 COL_W, ROW_H, HEAD_H, PAD = 150, 20, 26, 6
-CHOSEN, OTHER, END = QColor("#1f6fb2"), QColor("#9db8d6"), QColor("#7a7a7a")
+CHOSEN, OTHER, END = QColor("#f0b442"), QColor("#b7cde6"), QColor("#cfcfcf")
 
 
 class TopKChart(QWidget):
     """One column per generated word: the word on top, below it the top-k
-    candidates at that step with probability bars (the chosen one dark)."""
+    candidates at that step with probability bars (the chosen one amber)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,7 +67,8 @@ class TopKChart(QWidget):
                 p.setPen(Qt.PenStyle.NoPen)
                 p.setBrush(QBrush(colour))
                 p.drawRoundedRect(QRectF(x0, y + 2, bar_w, ROW_H - 4), 3, 3)
-                p.setPen(QPen(QColor("white") if word == chosen and prob > 0.5 else self.palette().text().color()))
+                p.setFont(bold if word == chosen else normal)
+                p.setPen(text_pen)
                 p.drawText(QRectF(x0 + 4, y, COL_W - PAD - 8, ROW_H),
                            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{word}  {prob:.0%}")
         p.end()

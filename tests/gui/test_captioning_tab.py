@@ -71,7 +71,7 @@ def drop_file(widget, path):
 
 def test_training_streams_loss_into_the_plot_and_the_loss_falls(qtbot, tab):
     data = load_data(qtbot, tab)
-    assert data["train_features"].shape == (60, 1280)
+    assert data["train_features"].shape[0] == 60 and data["train_features"].shape[1] >= 64
     browser = tab.data_panel.browser
     assert browser.current_split == "val" and browser.model.rowCount() == 10   # at least 10 val images
     first = browser.model.index(0)
@@ -154,7 +154,7 @@ def test_dropped_photo_is_captioned_and_the_gates_are_shown(qtbot, tab, photo_di
     words = result.caption.split()
     assert words and all(w in tab.session.model.word_to_idx for w in words)
     assert captions.caption_label.text() == result.caption
-    assert result.features.shape == (1280,)
+    assert result.features.shape == (tab.session.data["train_features"].shape[1],)   # the dataset's CNN features
     assert len(captions.chart.top_k) == len(result.steps) and len(captions.chart.top_k[0]) == 5
     assert all(abs(sum(p for _, p in step) - 1) < 1.0 for step in captions.chart.top_k)
     # look inside: the LSTM's gates over the words it said

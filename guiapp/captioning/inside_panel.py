@@ -122,7 +122,7 @@ class InsidePanel(QWidget):
             plot.getAxis("left").setLabel("unit")
             img = pg.ImageItem(axisOrder="col-major")           # x = time step, y = unit
             if levels is None:
-                bound = float(np.abs(values).max()) or 1.0
+                bound = float(np.percentile(np.abs(values), 99)) or 1.0   # a few large cells do not wash it out
                 levels, cmap = (-bound, bound), pg.colormap.get("CET-D1")
             else:
                 cmap = pg.colormap.get("viridis") if levels[0] >= 0 else pg.colormap.get("CET-D1")

@@ -211,3 +211,21 @@ def test_closing_during_training_stops_and_keeps_the_checkpoint(qtbot, tab, tmp_
     assert tab.session.solver is not solver and tab.session.solver.iteration == solver.iteration
     assert tab.train_panel.resume_button.isEnabled()
     assert len(tab.train_panel.plots.raw_curve.getData()[0]) == solver.iteration
+
+
+def test_cancelling_feature_extraction_keeps_the_previous_state(qtbot, tab):
+    panel = tab.data_panel
+    options = panel.pages.currentWidget()
+    options.n_train.setValue(3000)
+    options.image_size.setValue(64)
+    options.seed.setValue(12345)                                # not in the cache: the CNN has to run
+    frames = []
+    panel.runner.frame.connect(frames.append)
+    qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+    assert panel.cancel_button.isEnabled() and not panel.load_button.isEnabled()
+    qtbot.waitUntil(lambda: len(frames) >= 1, timeout=30000)
+    assert frames[0].extra["stage"] == "features:train" and 0 < frames[0].step < frames[0].total
+    qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.runner.is_running, timeout=30000)
+    assert tab.session.data is None and "Cancelled" in panel.stage.text()
+    assert panel.load_button.isEnabled() and not tab.train_panel.start_button.isEnabled()

@@ -229,3 +229,50 @@ def test_cancelling_feature_extraction_keeps_the_previous_state(qtbot, tab):
     qtbot.waitUntil(lambda: not panel.runner.is_running, timeout=30000)
     assert tab.session.data is None and "Cancelled" in panel.stage.text()
     assert panel.load_button.isEnabled() and not tab.train_panel.start_button.isEnabled()
+
+
+def features_only_data(n_images=12, dim=16, seed=0):
+    """A dataset in the coco_captioning layout: features and URLs, no pictures, no CNN."""
+    rng = np.random.default_rng(seed)
+    words = ["<NULL>", "<START>", "<END>", "<UNK>", "a", "dog", "cat", "on", "grass", "sofa"]
+    w2i = {w: i for i, w in enumerate(words)}
+    data = {"word_to_idx": w2i, "idx_to_word": words}
+    for split, n in (("train", n_images), ("val", 4)):
+        kinds = rng.integers(0, 2, size=n)
+        feats = rng.normal(size=(n, dim)).astype(np.float32)
+        feats[:, 0] += np.where(kinds == 0, 3.0, -3.0)          # the "dog" images differ from the "cat" ones
+        caps = [[w2i["<START>"], w2i["a"], w2i["dog" if k == 0 else "cat"], w2i["on"],
+                 w2i["grass" if k == 0 else "sofa"], w2i["<END>"]] for k in kinds]
+        data[f"{split}_features"] = feats
+        data[f"{split}_captions"] = np.asarray(caps, dtype=np.int32)
+        data[f"{split}_image_idxs"] = np.arange(n, dtype=np.int32)
+        data[f"{split}_urls"] = np.asarray([f"http://images.example/{split}/{i}.jpg" for i in range(n)])
+    return data
+
+
+def test_a_features_only_dataset_trains_and_captions_its_images_but_not_photos(qtbot, tab, photo_dir):
+    data = features_only_data()
+    tab.data_panel.browser.set_data(data)
+    tab.session.set_data(data, "features only")
+    browser = tab.data_panel.browser
+    first = browser.model.index(0)
+    assert browser.model.data(first).startswith("http://images.example/val/0.jpg\n• a ")
+    assert browser.model.data(first, Qt.ItemDataRole.DecorationRole) is None
+    assert "features only" in browser.count_label.text()
+
+    configure(tab.train_panel, hidden=16, wordvec=8, lr=2e-2, batch=6, epochs=40)
+    assert tab.train_panel.start()
+    qtbot.waitUntil(lambda: not tab.train_panel.is_running, timeout=60000)
+    assert tab.session.solver.loss_history[-1] < 0.2 * tab.session.solver.loss_history[0]
+    tab.show_page("Data")
+    with qtbot.waitSignal(tab.caption_panel.caption_ready, timeout=30000) as blocker:
+        browser.image_activated.emit("val", 1)
+    assert tab.pages.currentWidget() is tab.caption_panel
+    expected = "a dog on grass" if data["val_captions"][1][2] == data["word_to_idx"]["dog"] else "a cat on sofa"
+    assert blocker.args[0].caption == expected
+    assert tab.caption_panel.references_label.text().endswith(expected)
+
+    messages = []
+    tab.ctx.status.connect(lambda text, _ms: messages.append(text))
+    tab.open_file(str(photo_dir / "coffee.png"))                # no CNN spec: said, not crashed
+    assert any("precomputed features" in m for m in messages)

@@ -13,6 +13,7 @@ from engine.jobs import Control, Frame
 
 from ..jobrunner import JobRunner
 from .dataset_browser import SPLITS, DatasetBrowser, to_pixmap
+from .scrolling import scrollable
 from .session import CaptioningSession
 from .sources import SOURCES, Source, SourceRequest
 
@@ -100,7 +101,7 @@ class DataPanel(QWidget):
 
         self.browser = DatasetBrowser()
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
+        split.addWidget(scrollable(left))
         split.addWidget(self.browser)
         split.setStretchFactor(1, 1)
         split.setSizes([340, 700])

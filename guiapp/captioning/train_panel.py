@@ -18,6 +18,7 @@ from engine.jobs import Control, Frame
 from ..jobrunner import JobRunner
 from .jobs import Run, probe_batch, training_job
 from .loss_plot import TrainingPlots
+from .scrolling import scrollable
 from .session import CaptioningSession
 
 __all__ = ["TrainPanel"]
@@ -115,7 +116,7 @@ class TrainPanel(QWidget):
         lay.addWidget(runs_box, 1)
         self.plots = TrainingPlots()
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
+        split.addWidget(scrollable(left))
         split.addWidget(self.plots)
         split.setStretchFactor(1, 1)
         split.setSizes([300, 800])

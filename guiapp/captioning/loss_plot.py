@@ -17,31 +17,24 @@ COMPARE_COLOURS = ["#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a676
 RAW_COLOUR, SMOOTH_COLOUR = (70, 130, 200, 110), "#1f4e9c"
 
 
-def smooth(values: Sequence[float], weight: float = 0.9) -> np.ndarray:
-    """Exponential moving average with bias correction (as TensorBoard plots it):
-    ``m_t = w m_{t-1} + (1 - w) x_t``, shown as ``m_t / (1 - w^t)``."""
-    out = np.empty(len(values))
-    m = 0.0
-    for t, x in enumerate(values, start=1):
-        m = weight * m + (1 - weight) * float(x)
-        out[t - 1] = m / (1 - weight ** t)
-    return out
-
-
-class _Smoother:
-    """The same average, extended incrementally as points arrive."""
-
-    def __init__(self, weight: float = 0.9) -> None:
-        self.weight, self.m, self.values = weight, 0.0, []
-
-    def extend(self, new: Sequence[float]) -> list[float]:
-        for x in new:
-            if not np.isfinite(x):
-                self.values.append(self.values[-1] if self.values else float("nan"))
-                continue
-            self.m = self.weight * self.m + (1 - self.weight) * float(x)
-            self.values.append(self.m / (1 - self.weight ** (len(self.values) + 1)))
-        return self.values
+def smooth(values: Sequence[float], half_window: int | None = None) -> np.ndarray:
+    """Centred moving average ``s_i = mean(x_{i-h} .. x_{i+h})`` (the window
+    shrinks at both ends; non-finite losses are skipped).  Centred, so the
+    smoothed curve does not lag behind a falling loss as a trailing average
+    would.  ``h`` defaults to ``len(values) // 50`` (at least 1)."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n == 0:
+        return x
+    h = max(1, n // 50) if half_window is None else max(0, int(half_window))
+    ok = np.isfinite(x)
+    csum = np.concatenate([[0.0], np.cumsum(np.where(ok, x, 0.0))])
+    ccount = np.concatenate([[0], np.cumsum(ok)])
+    lo = np.clip(np.arange(n) - h, 0, n)
+    hi = np.clip(np.arange(n) + h + 1, 0, n)
+    count = ccount[hi] - ccount[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, (csum[hi] - csum[lo]) / np.maximum(count, 1), np.nan)
 
 
 def _plot(title: str, left: str, bottom: str, legend_offset: tuple[int, int] = (-10, 10)) -> pg.PlotWidget:
@@ -72,7 +65,7 @@ class TrainingPlots(QWidget):
         self.epoch_lines: list[pg.InfiniteLine] = []
         self._compare_items: list = []
         self.run: Run | None = None
-        self._smoother = _Smoother()
+        self._smoothed = np.zeros(0)
         self._drawn = 0
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.loss_plot)
@@ -85,7 +78,7 @@ class TrainingPlots(QWidget):
     # -- the live run -------------------------------------------------------------
     def show_run(self, run: Run | None) -> None:
         self.run = run
-        self._smoother = _Smoother()
+        self._smoothed = np.zeros(0)
         self._drawn = 0
         for line in self.epoch_lines:
             self.loss_plot.removeItem(line)
@@ -106,15 +99,17 @@ class TrainingPlots(QWidget):
             return
         if n > self._drawn:
             raw = np.asarray(run.loss[:n], dtype=float)
-            self._smoother.extend(raw[self._drawn:])
+            self._smoothed = smooth(raw)
             x = np.arange(1, n + 1)
             self.raw_curve.setData(x, raw)
-            self.smooth_curve.setData(x, np.asarray(self._smoother.values[:n]))
+            self.smooth_curve.setData(x, self._smoothed)
             self._drawn = n
         self._add_epoch_lines(n, run.iterations_per_epoch)
         if run.val_bleu:
             e, b = zip(*run.val_bleu)
             self.bleu_curve.setData(np.asarray(e, float), np.asarray(b, float))
+            step = max(1, int(np.ceil(max(e) / 10)))
+            self.bleu_plot.getAxis("bottom").setTickSpacing(major=step, minor=step)   # whole epochs
 
     def _add_epoch_lines(self, n: int, per_epoch: int) -> None:
         if per_epoch <= 0:
@@ -130,7 +125,7 @@ class TrainingPlots(QWidget):
 
     @property
     def smoothed(self) -> list[float]:
-        return list(self._smoother.values)
+        return list(self._smoothed)
 
     # -- comparison ------------------------------------------------------------
     def set_compare(self, runs: Sequence[Run]) -> None:

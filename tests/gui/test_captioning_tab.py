@@ -276,3 +276,12 @@ def test_a_features_only_dataset_trains_and_captions_its_images_but_not_photos(q
     tab.ctx.status.connect(lambda text, _ms: messages.append(text))
     tab.open_file(str(photo_dir / "coffee.png"))                # no CNN spec: said, not crashed
     assert any("precomputed features" in m for m in messages)
+
+
+def test_smoothing_is_centred_and_skips_bad_points():
+    from guiapp.captioning.loss_plot import smooth
+
+    line = np.linspace(10.0, 0.0, 101)
+    np.testing.assert_allclose(smooth(line, 3)[3:-3], line[3:-3])    # no lag on a falling line
+    assert smooth([1.0, float("nan"), 3.0], 1).tolist() == [1.0, 2.0, 3.0]
+    assert smooth([4.0, 0.0], 0).tolist() == [4.0, 0.0] and smooth([]).size == 0

@@ -158,15 +158,18 @@ class DataPanel(QWidget):
         stage = str(frame.extra.get("stage", ""))
         if stage == "cached":
             self.stage.setText("Features found in the cache: no CNN needed.")
-        else:
+        elif stage.startswith("features"):
+            split = stage.partition(":")[2]
+            text = f"CNN features of the {split + ' ' if split else ''}images: {frame.step} / {frame.total}"
             rate = frame.metrics.get("images_per_s")
             skipped = frame.extra.get("skipped")
-            text = f"{stage.replace('features:', 'CNN features of the ')} images: {frame.step} / {frame.total}"
             if rate:
                 text += f" · {rate:.0f} images/s"
             if skipped:
                 text += f" · {skipped} skipped"
             self.stage.setText(text)
+        elif stage:
+            self.stage.setText(stage[0].upper() + stage[1:] + ("…" if not frame.final else "."))
         if frame.image is not None:
             self.preview.setPixmap(to_pixmap(frame.image).scaled(
                 96, 96, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))

@@ -7,12 +7,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtWidgets import QFormLayout, QSpinBox, QWidget
+from pathlib import Path
 
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox,
+                               QWidget)
+
+from engine.captioning.data.annotations import build_annotations, default_photo_spec
+from engine.captioning.data.coco import CAPTIONS_FILE, is_coco_folder, load_coco
 from engine.captioning.data.shapes import ShapesConfig, build_shapes, default_feature_spec
 from engine.jobs import Control, Frame
+from engine.models import DEFAULT_MODEL
 
-__all__ = ["Source", "SourceRequest", "SOURCES", "ScenesOptions", "scenes_request"]
+__all__ = ["Source", "SourceRequest", "SOURCES", "ScenesOptions", "CocoOptions", "JsonOptions",
+           "scenes_request", "coco_request", "json_request"]
 
 #: ``job(cnn, control)``: ``cnn(name)`` returns the classifier called ``name``
 Job = Callable[[Callable[[str], Any], Control], Iterator[Frame]]
@@ -69,6 +76,102 @@ def scenes_request(config: ShapesConfig) -> SourceRequest:
     return SourceRequest(f"Built-in scenes ({config.n_train} training images, seed {config.seed})", job)
 
 
+class _PathEdit(QWidget):
+    """A line edit with a Browse… button (a folder or a file)."""
+
+    def __init__(self, placeholder: str, *, folder: bool, file_filter: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        self.button = QPushButton("Browse…")
+        self.folder, self.file_filter = folder, file_filter
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.button)
+        self.button.clicked.connect(self._browse)
+
+    def _browse(self) -> None:
+        start = self.edit.text() or str(Path.home())
+        if self.folder:
+            path = QFileDialog.getExistingDirectory(self, "Choose a folder", start)
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, "Choose a file", start, self.file_filter)
+        if path:
+            self.edit.setText(path)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+
+class CocoOptions(QWidget):
+    """Options of a ``coco_captioning`` folder import."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.folder = _PathEdit("…/coco_captioning", folder=True)
+        self.max_train = _spin(0, 10**7, 20000, 5000)
+        self.max_train.setSpecialValueText("all")
+        self.pca = QCheckBox("512-d PCA features (else 4096-d fc7)")
+        self.pca.setChecked(True)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Folder", self.folder)
+        form.addRow("Training captions", self.max_train)
+        form.addRow("", self.pca)
+
+
+def coco_request(folder: str, max_train: int | None, pca: bool) -> SourceRequest:
+    if not folder:
+        raise ValueError("choose the coco_captioning folder first")
+    if not is_coco_folder(folder):
+        raise ValueError(f"{folder}: not a coco_captioning folder (it has no {CAPTIONS_FILE})")
+
+    def job(_cnn: Callable[[str], Any], _control: Control) -> Iterator[Frame]:
+        yield Frame(step=0, total=1, extra={"stage": "reading the HDF5 files"})
+        data = load_coco(folder, max_train=max_train, pca_features=pca)
+        yield Frame(step=1, total=1, extra={"stage": "done"}, final=True)
+        return data
+
+    name = Path(folder).name or folder
+    return SourceRequest(f"{name} (COCO, {max_train or 'all'} training captions)", job)
+
+
+class JsonOptions(QWidget):
+    """Options of a captions-JSON import."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.json = _PathEdit("captions.json (COCO, Karpathy or a simple list)", folder=False,
+                              file_filter="Captions (*.json);;All files (*)")
+        self.images = _PathEdit("image folder (default: the JSON file's folder)", folder=True)
+        self.min_count = _spin(1, 1000, 1, 1)
+        self.max_length = _spin(1, 100, 16, 1)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Captions JSON", self.json)
+        form.addRow("Images", self.images)
+        form.addRow("Minimum word count", self.min_count)
+        form.addRow("Maximum caption words", self.max_length)
+
+
+def json_request(json_path: str, images_dir: str, min_count: int, max_length: int,
+                 cnn_name: str = DEFAULT_MODEL) -> SourceRequest:
+    if not json_path:
+        raise ValueError("choose the captions JSON file first")
+    if not Path(json_path).is_file():
+        raise ValueError(f"{json_path}: no such file")
+    if images_dir and not Path(images_dir).is_dir():
+        raise ValueError(f"{images_dir}: no such folder")
+    spec = default_photo_spec(cnn_name)
+
+    def job(cnn: Callable[[str], Any], control: Control) -> Iterator[Frame]:
+        return (yield from build_annotations(lambda: cnn(spec.cnn), json_path, images_dir or None, spec, control,
+                                             min_count=min_count, max_length=max_length))
+
+    return SourceRequest(f"{Path(json_path).name} (captions JSON)", job)
+
+
 SOURCES: list[Source] = [
     Source(
         label="Built-in scenes of shapes",
@@ -77,5 +180,21 @@ SOURCES: list[Source] = [
              "The CNN features are cached, so the second load is instant.",
         make_options=ScenesOptions,
         request=lambda page: scenes_request(page.config()),
+    ),
+    Source(
+        label="coco_captioning folder (course data)",
+        help="The course's folder: coco2014_captions.h5, the VGG-16 fc7 feature files, coco2014_vocab.json and "
+             "the URL lists. Features are precomputed, so photos cannot be captioned with such a model; "
+             "dataset images are shown by their URL.",
+        make_options=CocoOptions,
+        request=lambda page: coco_request(page.folder.text(), page.max_train.value() or None, page.pca.isChecked()),
+    ),
+    Source(
+        label="Captions JSON + image folder",
+        help="A COCO or Flickr-style captions file and its images. The CNN turns every image into features "
+             "(cached); unreadable images are listed as problems and skipped.",
+        make_options=JsonOptions,
+        request=lambda page: json_request(page.json.text(), page.images.text(), page.min_count.value(),
+                                          page.max_length.value()),
     ),
 ]

@@ -55,6 +55,7 @@ class CaptioningSession(QObject):
         self.runs: list[Run] = []
         self.current_run: Run | None = None
         self.saved_iteration = 0                    # solver iteration at the last explicit save/load
+        self._resume_state: tuple[dict, Run] | None = None   # a loaded model's solver state, awaiting its data
         self._cnn_lock = threading.Lock()
         self._cnns: dict[str, Any] = {}
 
@@ -62,10 +63,14 @@ class CaptioningSession(QObject):
     def set_data(self, data: dict[str, Any] | None, label: str = "") -> None:
         self.data = data
         self.data_label = label
-        if data is not None and data.get("feature_spec"):
-            spec = FeatureSpec.from_dict(dict(data["feature_spec"]))
-            if self.model is None:
-                self.spec = spec
+        if data is not None and data.get("feature_spec") and self.model is None:
+            self.spec = FeatureSpec.from_dict(dict(data["feature_spec"]))
+        if self._resume_state is not None and self.solver is None and self.data_matches_model():
+            state, run = self._resume_state
+            self.solver, _ = self._restore_solver(self.model, state, run)
+            if self.solver is not None:
+                self._resume_state = None
+                self.saved_iteration = self.solver.iteration
         self.data_changed.emit(data)
 
     @property
@@ -74,12 +79,13 @@ class CaptioningSession(QObject):
             return None
         return FeatureSpec.from_dict(dict(self.data["feature_spec"]))
 
-    def data_matches_model(self) -> bool:
-        """Whether the loaded data can train / be captioned by the current model."""
-        if self.data is None or self.model is None:
+    def data_matches_model(self, model=None) -> bool:
+        """Whether the loaded data can train / be captioned by ``model`` (default: the current one)."""
+        model = model if model is not None else self.model
+        if self.data is None or model is None:
             return False
         dim = int(self.data["train_features"].shape[1])
-        return dim == self.model.input_dim and dict(self.data["word_to_idx"]) == self.model.word_to_idx
+        return dim == model.input_dim and dict(self.data["word_to_idx"]) == model.word_to_idx
 
     # -- the CNN for photos ----------------------------------------------------------
     def cnn(self, name: str):
@@ -97,6 +103,7 @@ class CaptioningSession(QObject):
     def set_model(self, model, solver: CaptioningSolver | None = None, *, spec: FeatureSpec | None = None,
                   label: str = "", run: Run | None = None) -> None:
         self.model, self.solver = model, solver
+        self._resume_state = None
         self.spec = spec if spec is not None else self.data_spec
         self.model_label = label
         if run is not None:
@@ -138,6 +145,20 @@ class CaptioningSession(QObject):
             log.warning("autosave failed: %s", exc)
             return None
 
+    def _restore_solver(self, model, state: dict, run: Run) -> tuple[CaptioningSolver | None, str]:
+        """A solver on the loaded data continuing from a checkpoint's ``state``."""
+        try:
+            solver = CaptioningSolver(model, self.data, update_rule=str(state.get("update_rule", "adam")),
+                                      optim_config=dict(state.get("optim_config", {})),
+                                      batch_size=int(state.get("batch_size", 50)),
+                                      num_epochs=int(state.get("num_epochs", 1)))
+            solver.load_state_dict(state)
+        except (ValueError, TypeError) as exc:
+            return None, f" (cannot resume: {exc})"
+        run.loss, run.val_bleu = solver.loss_history, solver.val_bleu_history
+        run.iterations_per_epoch = solver.iterations_per_epoch
+        return solver, ""
+
     def load_model(self, path: str | os.PathLike) -> str:
         """Load a checkpoint as the current model; returns a one-line summary.
         When the loaded data has the model's vocabulary and feature size the
@@ -156,22 +177,13 @@ class CaptioningSession(QObject):
         history = list((state or {}).get("loss_history", []))
         run = Run(label=f"{label} (loaded)", cell_type=model.cell_type, iterations_per_epoch=1, loss=history,
                   val_bleu=[tuple(x) for x in (state or {}).get("val_bleu_history", [])])
-        self.model = model  # so data_matches_model() sees it
-        if state is not None and self.data is not None and self.data_matches_model():
-            solver = CaptioningSolver(model, self.data, update_rule=str(state.get("update_rule", "adam")),
-                                      optim_config=dict(state.get("optim_config", {})),
-                                      batch_size=int(state.get("batch_size", 50)),
-                                      num_epochs=int(state.get("num_epochs", 1)))
-            try:
-                solver.load_state_dict(state)
-            except ValueError as exc:
-                solver, note = None, f" (cannot resume: {exc})"
-            else:
-                run.loss, run.val_bleu = solver.loss_history, solver.val_bleu_history
-                run.iterations_per_epoch = solver.iterations_per_epoch
+        if state is not None and self.data_matches_model(model):
+            solver, note = self._restore_solver(model, state, run)
         elif state is not None:
             note = " (load its dataset to resume training)"
         self.set_model(model, solver, spec=spec, label=label, run=run if history else None)
+        if solver is None and state is not None:
+            self._resume_state = (state, run)       # restored when matching data is loaded
         it = (state or {}).get("iteration", 0)
         return (f"Loaded {Path(path).name}: {model.cell_type.upper()}, hidden {model.hidden_dim}, "
                 f"{model.vocab_size} words, {it} iterations{note}")

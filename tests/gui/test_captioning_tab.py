@@ -285,3 +285,23 @@ def test_smoothing_is_centred_and_skips_bad_points():
     np.testing.assert_allclose(smooth(line, 3)[3:-3], line[3:-3])    # no lag on a falling line
     assert smooth([1.0, float("nan"), 3.0], 1).tolist() == [1.0, 2.0, 3.0]
     assert smooth([4.0, 0.0], 0).tolist() == [4.0, 0.0] and smooth([]).size == 0
+
+
+def test_a_model_loaded_before_its_data_resumes_once_the_data_is_there(qtbot, ctx, tab, tmp_path):
+    load_data(qtbot, tab)
+    configure(tab.train_panel, epochs=2)
+    tab.train_panel.start()
+    qtbot.waitUntil(lambda: not tab.train_panel.is_running, timeout=60000)
+    path = tmp_path / "rnn.pt"
+    assert tab.train_panel.save_to(str(path))
+    iterations = tab.session.solver.iteration
+
+    fresh = CaptioningTab(ctx, autosave_path=tmp_path / "other" / "autosave.pt")
+    qtbot.addWidget(fresh)
+    assert fresh.train_panel.load_from(str(path))
+    assert fresh.session.solver is None and not fresh.train_panel.resume_button.isEnabled()
+    assert "load its dataset" in fresh.train_panel.status.text()
+    load_data(qtbot, fresh)
+    assert fresh.session.solver is not None and fresh.session.solver.iteration == iterations
+    assert fresh.train_panel.resume_button.isEnabled() and not fresh.has_unsaved_results()
+    fresh.shutdown()

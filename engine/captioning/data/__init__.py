@@ -1,0 +1,70 @@
+"""Captioning datasets as the classic data dict: ``{split}_features (Nimg, D)``,
+``{split}_captions (Ncap, T)`` word ids, ``{split}_image_idxs (Ncap,)``,
+``{split}_urls``, ``word_to_idx``, ``idx_to_word``, plus ``dataset``, ``cnn``,
+``feature_layer``, ``feature_spec`` and ``problems``.
+
+Sources: the built-in generated scenes (:mod:`.shapes`), the course's
+``coco_captioning`` folder (:mod:`.coco`) and COCO/Flickr-style caption JSON
+files with an image folder (:mod:`.annotations`).  :func:`dataset_job`
+picks the right one from a name or a path.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ...jobs import Control, Frame
+from .annotations import build_annotations, default_photo_spec, load_annotations, parse_captions_json
+from .batches import limit_train, sample_minibatch, split_names, take_rows
+from .coco import is_coco_folder, load_coco
+from .evaluation import evaluate_split, split_references
+from .features import DatasetError, FeatureSpec, cache_dir, compute_features, extract_features
+from .shapes import ShapesConfig, attribute_accuracy, build_shapes, default_feature_spec, evaluate_attributes, load_shapes
+from .vocab import build_vocab, decode_caption, decode_captions, encode_captions, tokenize
+
+__all__ = [
+    "DatasetError", "FeatureSpec", "compute_features", "extract_features", "cache_dir",
+    "ShapesConfig", "build_shapes", "load_shapes", "default_feature_spec", "attribute_accuracy", "evaluate_attributes",
+    "load_coco", "is_coco_folder", "build_annotations", "load_annotations", "parse_captions_json",
+    "default_photo_spec", "sample_minibatch", "split_names", "take_rows", "limit_train", "dataset_job",
+    "split_references", "evaluate_split",
+    "tokenize", "build_vocab", "encode_captions", "decode_caption", "decode_captions",
+]
+
+
+def dataset_job(source: str | os.PathLike, cnn: Any, control: Control | None = None, *,
+                cnn_name: str = "efficientnet_lite0", spec: FeatureSpec | None = None,
+                max_train: int | None = None, shapes: ShapesConfig | None = None,
+                images_dir: str | os.PathLike | None = None, **options: Any) -> Iterator[Frame]:
+    """Job returning the data dict of ``source``: ``'shapes'`` (the built-in
+    scenes, ``shapes`` config), a ``coco_captioning`` folder, or a captions
+    JSON file (or a folder holding exactly one; ``images_dir`` and
+    :func:`build_annotations`'s ``options``).  ``cnn`` is the classifier
+    called ``cnn_name``, or a callable loading it (only called when features
+    must be computed); ``spec`` (e.g. a trained model's) overrides the
+    default features.  ``max_train`` keeps that many training captions.
+    Returns ``None`` when cancelled; raises :class:`DatasetError` for a
+    source that is none of these."""
+    if str(source) == "shapes":
+        config = shapes or ShapesConfig()
+        data = yield from build_shapes(cnn, config, spec or default_feature_spec(config, cnn_name), control, **options)
+        return limit_train(data, max_train) if data is not None else None
+    path = Path(source)
+    if path.is_dir():
+        if is_coco_folder(path):
+            yield Frame(step=0, total=1, extra={"stage": "reading"})
+            data = load_coco(path, max_train=max_train)
+            yield Frame(step=1, total=1, extra={"stage": "done"}, final=True)
+            return data
+        candidates = sorted(path.glob("*.json"))
+        if len(candidates) != 1:
+            raise DatasetError(path, "not a dataset folder: expected coco2014_captions.h5 (the course's "
+                                     "coco_captioning layout) or exactly one captions .json file")
+        path = candidates[0]
+    if path.suffix.lower() != ".json" and not path.is_file():
+        raise DatasetError(path, "no such dataset: give 'shapes', a coco_captioning folder or a captions JSON file")
+    data = yield from build_annotations(cnn, path, images_dir, spec or default_photo_spec(cnn_name), control,
+                                        **options)
+    return limit_train(data, max_train) if data is not None else None

@@ -1,0 +1,75 @@
+"""Scoring a captioning model on a split of the classic data dict: every
+image captioned once, compared with all of its reference captions by corpus
+BLEU-1..4 (Papineni et al. 2002; :func:`engine.captioning.bleu.corpus_bleu`)
+and, on the built-in scenes, by :func:`.shapes.attribute_accuracy`."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .batches import split_names, take_rows
+from .vocab import decode_caption
+
+__all__ = ["split_references", "caption_split", "evaluate_split"]
+
+
+def split_references(data: dict[str, Any], split: str, max_images: int | None = None) -> tuple[np.ndarray, list[list[str]]]:
+    """``(image indices, reference captions per image)`` of ``split``: the
+    images that have captions (evenly spaced ``max_images`` of them when
+    given), each with its caption texts (special tokens removed)."""
+    if split not in split_names(data):
+        raise ValueError(f"the data has no {split!r} split; it has {', '.join(split_names(data)) or 'none'}")
+    image_idxs = np.asarray(data[f"{split}_image_idxs"][:], dtype=np.int64)
+    images = np.unique(image_idxs)
+    if max_images is not None:
+        if int(max_images) < 1:
+            raise ValueError("max_images must be at least 1")
+        if len(images) > max_images:
+            images = images[np.linspace(0, len(images) - 1, int(max_images)).round().astype(np.int64)]
+    wanted = np.isin(image_idxs, images)
+    rows = np.nonzero(wanted)[0]
+    captions = np.asarray(data[f"{split}_captions"][:])[rows] if len(rows) else np.zeros((0, 1), np.int64)
+    itw = list(data["idx_to_word"])
+    refs: dict[int, list[str]] = {int(i): [] for i in images}
+    for r, row in zip(rows, captions):
+        refs[int(image_idxs[r])].append(decode_caption(row, itw, keep_unk=False))
+    return images, [refs[int(i)] for i in images]
+
+
+def caption_split(model: Any, data: dict[str, Any], split: str, images: np.ndarray,
+                  decode: Callable[..., Any], *, batch: int = 500, max_length: int = 30) -> list[str]:
+    """Captions of the given image indices of ``split`` by ``decode(model,
+    features, max_length=..., top_k=0)`` (a decoder of :mod:`engine.captioning.decoding`)."""
+    feats = data[f"{split}_features"]
+    out: list[str] = []
+    for start in range(0, len(images), batch):
+        f = take_rows(feats, np.asarray(images[start:start + batch], dtype=np.int64))
+        out += [" ".join(w) for w in decode(model, f, max_length=max_length, top_k=0).words]
+    return out
+
+
+def evaluate_split(model: Any, data: dict[str, Any], split: str = "val", *, decode: Callable[..., Any] | None = None,
+                   max_images: int | None = None, max_length: int | None = None) -> dict[str, Any]:
+    """Corpus BLEU-1..4 of ``model``'s captions (greedy unless ``decode``) of
+    ``split``, plus ``n_images`` and, where the data has scenes (built-in
+    dataset), ``attributes`` (main object's colour and shape named)."""
+    from ..bleu import corpus_bleu
+
+    if decode is None:
+        from ..decoding import greedy_decode as decode
+    images, refs = split_references(data, split, max_images)
+    if len(images) == 0:
+        raise ValueError(f"the {split!r} split has no captioned images")
+    length = max_length or max(1, int(data[f"{split}_captions"].shape[1]) - 1)
+    hyps = caption_split(model, data, split, images, decode, max_length=length)
+    result: dict[str, Any] = {"split": split, "n_images": int(len(images)), **corpus_bleu(refs, hyps)}
+    scenes = data.get(f"{split}_scenes")
+    if scenes is not None:
+        from .shapes import attribute_accuracy
+
+        result["attributes"] = attribute_accuracy(hyps, [scenes[int(i)] for i in images]).as_dict()
+    result["examples"] = [{"image": int(i), "caption": h, "references": r}
+                          for i, h, r in list(zip(images, hyps, refs))[:5]]
+    return result

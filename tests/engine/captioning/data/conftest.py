@@ -1,0 +1,21 @@
+"""Fixtures of the dataset tests: one torch thread (the machine is shared)
+and a private feature cache folder per test."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path, monkeypatch):
+    """``$XDG_CACHE_HOME`` in the test's temporary folder; returns the captioning cache folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg" / "neural-lens" / "captioning"

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QListWidget, QProgressBar,
-                               QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from engine.jobs import Control, Frame
 
@@ -51,7 +51,7 @@ class DataPanel(QWidget):
             self.sources.append(source)
             self.source.addItem(source.label)
             self.pages.addWidget(source.make_options(self))
-        self.source.currentIndexChanged.connect(self.pages.setCurrentIndex)
+        self.source.currentIndexChanged.connect(self._show_options)
         self.help = QLabel(self.sources[0].help)
         self.help.setWordWrap(True)
         self.help.setObjectName("muted")
@@ -109,6 +109,7 @@ class DataPanel(QWidget):
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addWidget(split)
 
+        self._show_options(0)
         self.load_button.clicked.connect(self.load)
         self.cancel_button.clicked.connect(self.cancel)
         self.runner.frame.connect(self._on_frame)
@@ -116,6 +117,14 @@ class DataPanel(QWidget):
         self.runner.failed.connect(self._on_failed)
         self.runner.running_changed.connect(self._on_running)
         self.browser.image_activated.connect(self.image_activated)
+
+    def _show_options(self, index: int) -> None:
+        """Show the options of source ``index``; the stack takes that page's height only."""
+        for k in range(self.pages.count()):
+            policy = QSizePolicy.Policy.Preferred if k == index else QSizePolicy.Policy.Ignored
+            self.pages.widget(k).setSizePolicy(policy, policy)
+        self.pages.setCurrentIndex(index)
+        self.pages.adjustSize()
 
     # -- loading -------------------------------------------------------------------
     @property

@@ -19,14 +19,16 @@ class PredictionList(QTreeWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setColumnCount(2)
-        self.setHeaderLabels(["Class", "Probability"])
+        self.setColumnCount(3)
+        self.setHeaderLabels(["Class", "Probability", ""])
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
-        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
-        self.header().resizeSection(1, 130)
-        self.header().setStretchLastSection(False)
+        header = self.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(2, 90)
+        header.setStretchLastSection(False)
         self.itemClicked.connect(self._clicked)
         self._predictions: list[Prediction] = []
 
@@ -38,16 +40,16 @@ class PredictionList(QTreeWidget):
         self.clear()
         self._predictions = list(predictions)
         for p in predictions:
-            item = QTreeWidgetItem([f"{p.label}  ({p.index})", ""])
+            item = QTreeWidgetItem([f"{p.label}  ({p.index})", f"{p.prob:.1%}", ""])
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setData(0, Qt.ItemDataRole.UserRole, p.index)
             item.setToolTip(0, f"class {p.index}: {p.label} — {p.prob:.2%}")
             self.addTopLevelItem(item)
             bar = QProgressBar()
             bar.setRange(0, 1000)
             bar.setValue(int(round(p.prob * 1000)))
-            bar.setFormat(f"{p.prob:.1%}")
-            bar.setTextVisible(True)
-            self.setItemWidget(item, 1, bar)
+            bar.setTextVisible(False)  # the number is in its own column: text over the bar is unreadable
+            self.setItemWidget(item, 2, bar)
             if highlight is not None and p.index == highlight:
                 self.setCurrentItem(item)
 

@@ -43,6 +43,7 @@ def test_drop_shows_image_and_predictions(qtbot, ctx, photo_dir):
     assert predictions[0].label == "espresso"
     assert panel.prediction_list.topLevelItemCount() == 5
     assert panel.prediction_list.topLevelItem(0).text(0).startswith("espresso")
+    assert panel.prediction_list.topLevelItem(0).text(1) == f"{predictions[0].prob:.1%}"
     activated = []
     panel.class_activated.connect(activated.append)
     item = panel.prediction_list.topLevelItem(1)

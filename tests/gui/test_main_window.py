@@ -90,12 +90,13 @@ def test_model_loads_in_background_and_window_stays_responsive(qtbot, settings):
 def test_geometry_and_tab_persist(qtbot, ctx):
     window = MainWindow(ctx, load_model=False)
     qtbot.addWidget(window)
-    window.resize(700, 500)
+    window.resize(window.minimumSizeHint().width() + 7, window.minimumSizeHint().height() + 5)
     window.show()
+    size = (window.width(), window.height())
     window.tabs.setCurrentIndex(window.tabs.count() - 1)
     window.close()
     again = MainWindow(ctx, load_model=False)
     qtbot.addWidget(again)
     assert again.tabs.currentIndex() == again.tabs.count() - 1
-    assert (again.width(), again.height()) == (700, 500)
+    assert (again.width(), again.height()) == size
     again.close()

@@ -90,7 +90,8 @@ def test_model_loads_in_background_and_window_stays_responsive(qtbot, settings):
 def test_geometry_and_tab_persist(qtbot, ctx):
     window = MainWindow(ctx, load_model=False)
     qtbot.addWidget(window)
-    window.resize(window.minimumSizeHint().width() + 7, window.minimumSizeHint().height() + 5)
+    screen = window.screen().availableGeometry()  # offscreen: 800x600
+    window.resize(min(screen.width(), window.minimumSizeHint().width()), window.minimumSizeHint().height() + 30)
     window.show()
     size = (window.width(), window.height())
     window.tabs.setCurrentIndex(window.tabs.count() - 1)

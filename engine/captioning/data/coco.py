@@ -58,7 +58,7 @@ def _open_h5(path: Path):
 
 
 def _map_features(path: Path) -> Any:
-    """``features`` of an HDF5 file as a read-only ``np.memmap`` when the
+    """``features`` of an HDF5 file as a copy-on-write ``np.memmap`` when the
     data is contiguous and uncompressed, else the open h5py dataset."""
     f = _open_h5(path)
     if "features" not in f:
@@ -74,7 +74,8 @@ def _map_features(path: Path) -> Any:
         return dset  # streamed through h5py; the file stays open with the dataset
     shape, dtype = dset.shape, dset.dtype
     f.close()
-    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
+    # copy-on-write: slices are writable arrays, the file is never changed
+    return np.memmap(path, dtype=dtype, mode="c", offset=offset, shape=shape)
 
 
 def _read_vocab(path: Path) -> tuple[dict[str, int], list[str]]:

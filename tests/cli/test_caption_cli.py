@@ -1,0 +1,110 @@
+"""``caption train / sample / evaluate`` through engine.cli.main, on a tiny
+built-in dataset (one model trained per module)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from engine.cli import main
+
+TINY = ["--n-train", "40", "--epochs", "3", "--batch-size", "40", "--hidden", "32", "--wordvec", "16", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """(checkpoint path, train report), with a private feature cache kept for the module."""
+    folder = tmp_path_factory.mktemp("caption_cli")
+    n = torch.get_num_threads()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(folder / "cache"))
+        out = folder / "lstm.pt"
+        import io
+        from contextlib import redirect_stdout
+
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            code = main(["caption", "train", "--cell", "lstm", *TINY, "--out", str(out), "--json"])
+        assert code == 0
+        yield out, json.loads(buf.getvalue())
+    torch.set_num_threads(n)
+
+
+def run(capsys, *argv):
+    code = main(["caption", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_train_reports_loss_bleu_speed_and_saves_a_safe_checkpoint(trained):
+    out, report = trained
+    assert report["iterations"] == 3 * (160 // 40) and report["epochs"] == 3 and report["cell"] == "lstm"
+    assert 0 < report["final_loss"] < 100 and report["sequences_per_s"] > 0 and report["train_seconds"] > 0
+    for split in ("val", "test", "novel"):
+        b = report[f"{split}_bleu"]
+        assert 0 <= b["bleu4"] <= b["bleu1"] <= 1
+        assert 0 <= report[f"{split}_attributes"]["accuracy"] <= 1
+    ckpt = torch.load(out, weights_only=True)
+    assert ckpt["config"]["cell_type"] == "lstm" and ckpt["config"]["cnn_name"] == "efficientnet_lite0"
+    assert ckpt["metadata"]["feature_spec"]["layers"] == ["blocks.5", "blocks.10", "blocks.15"]
+    assert ckpt["metadata"]["dataset_source"] == "shapes" and len(ckpt["solver"]["loss_history"]) == 12
+
+
+def test_sample_split_images_with_references(trained, capsys):
+    out, _ = trained
+    code, stdout, _ = run(capsys, "sample", str(out), "--split", "val", "--n", "3", "--json")
+    assert code == 0
+    rows = json.loads(stdout)["captions"]
+    assert len(rows) == 3 and len({r["index"] for r in rows}) == 3
+    assert all(r["image"].startswith("shapes:val/") and len(r["references"]) == 4 for r in rows)
+    code, stdout, _ = run(capsys, "sample", str(out), "--split", "test", "--n", "2", "--beam", "3")
+    assert code == 0 and len(stdout.strip().splitlines()) == 2 and stdout.startswith("shapes:test/")
+
+
+def test_sample_image_files_with_the_checkpoints_cnn(trained, capsys, photo_dir):
+    out, _ = trained
+    images = [str(photo_dir / "chelsea.png"), str(photo_dir / "coffee.png")]
+    code, stdout, _ = run(capsys, "sample", str(out), *images, "--temperature", "0.7", "--seed", "3", "--json")
+    assert code == 0
+    rows = json.loads(stdout)["captions"]
+    assert [r["image"] for r in rows] == images and all(isinstance(r["caption"], str) for r in rows)
+    assert run(capsys, "sample", str(out), *images, "--temperature", "0.7", "--seed", "3", "--json")[1] == stdout
+
+
+def test_evaluate_prints_bleu_as_json(trained, capsys):
+    out, report = trained
+    code, stdout, _ = run(capsys, "evaluate", str(out), "--split", "val")
+    assert code == 0
+    result = json.loads(stdout)
+    assert result["split"] == "val" and result["n_images"] == 10
+    assert {k: result[k] for k in ("bleu1", "bleu2", "bleu3", "bleu4")} == pytest.approx(report["val_bleu"])
+    code, stdout, _ = run(capsys, "evaluate", str(out), "--split", "novel", "--max-images", "4", "--beam", "2")
+    assert code == 0 and json.loads(stdout)["n_images"] == 4
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sample", "{missing}", "--split", "val"], "no such file"),
+    (["sample", "{model}"], "give image files or --split"),
+    (["sample", "{model}", "{photo}", "--split", "val"], "not both"),
+    (["sample", "{model}", "--split", "val", "--beam", "2", "--temperature", "1"], "--beam or --temperature"),
+    (["sample", "{model}", "--split", "bogus"], "no 'bogus' split"),
+    (["sample", "{model}", "--split", "val", "--n", "0"], "--n must be"),
+    (["sample", "{model}", "{corrupt}"], "corrupt.png"),
+    (["sample", "{model}", "--split", "val", "--temperature", "nan"], "--temperature must be a finite"),
+    (["evaluate", "{model}", "--max-images", "0"], "--max-images must be"),
+    (["evaluate", "{corrupt}"], "corrupt.png: "),
+    (["train", "--cell", "rnn", "--epochs", "0", "--out", "{tmp}/m.pt"], "--epochs must be"),
+    (["train", "--cell", "rnn", "--lr", "-1", "--out", "{tmp}/m.pt"], "--lr must be >"),
+    (["train", "--cell", "rnn", "--out", "{tmp}/no/such/m.pt"], "cannot write the checkpoint"),
+    (["train", "--cell", "rnn", "--dataset", "{tmp}/nothing", "--out", "{tmp}/m.pt"], "no such dataset"),
+])
+def test_bad_input_is_one_line_on_stderr_and_a_nonzero_exit(trained, capsys, tmp_path, photo_dir, argv, message):
+    out, _ = trained
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    names = {"model": out, "missing": tmp_path / "none.pt", "photo": photo_dir / "chelsea.png", "corrupt": corrupt,
+             "tmp": tmp_path}
+    code, _, err = run(capsys, *[a.format(**names) for a in argv])
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ") and message in err

@@ -104,7 +104,7 @@ class DataPanel(QWidget):
         split.addWidget(scrollable(left))
         split.addWidget(self.browser)
         split.setStretchFactor(1, 1)
-        split.setSizes([340, 700])
+        split.setSizes([400, 700])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addWidget(split)

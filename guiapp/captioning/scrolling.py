@@ -8,11 +8,11 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 __all__ = ["scrollable"]
 
 
-def scrollable(widget: QWidget) -> QScrollArea:
+def scrollable(widget: QWidget, min_width: int = 320) -> QScrollArea:
     area = QScrollArea()
     area.setWidget(widget)
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    area.setMinimumWidth(widget.minimumSizeHint().width() + 16)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    area.setMinimumWidth(min(widget.minimumSizeHint().width() + 16, min_width))
     return area

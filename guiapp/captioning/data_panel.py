@@ -71,6 +71,7 @@ class DataPanel(QWidget):
         self.summary = QLabel("No dataset loaded.")
         self.summary.setWordWrap(True)
         self.problems = QListWidget()
+        self.problems.setWordWrap(True)
         self.problems_box = QGroupBox("Problems (skipped, not fatal)")
         QVBoxLayout(self.problems_box).addWidget(self.problems)
         self.problems_box.setVisible(False)
@@ -192,6 +193,7 @@ class DataPanel(QWidget):
         problems = list(data.get("problems") or [])
         for p in problems:
             self.problems.addItem(str(p))
+            self.problems.item(self.problems.count() - 1).setToolTip(str(p))
         self.problems_box.setVisible(bool(problems))
         self.summary.setText(f"<b>{self._pending_label}</b><br>" + describe_data(data).replace("\n", "<br>"))
         self.stage.setText("Ready." + (f" {len(problems)} problem(s) listed below." if problems else ""))

@@ -3,6 +3,7 @@ demand, or the image URL / file name where only features exist) with their
 ground-truth captions."""
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from typing import Any
 
@@ -52,8 +53,10 @@ class SplitIndex:
         return decode_captions(ids, self.data["idx_to_word"], keep_unk=True)
 
     def name(self, i: int) -> str:
+        """The image's URL, its file name (local files), or ``'<split> #i'``."""
         if self.urls is not None and i < len(self.urls):
-            return str(self.urls[i])
+            url = str(self.urls[i])
+            return os.path.basename(url) if os.path.isabs(url) else url
         return f"{self.split} #{i}"
 
     def image(self, i: int) -> np.ndarray | None:

@@ -2,10 +2,10 @@
 
 * Heat maps over the words of a caption: for the LSTM the input, forget and
   output gates and the cell state per hidden unit (for the vanilla RNN its
-  hidden state), from :func:`engine.captioning.inspect.caption_internals`.
+  hidden state), from :func:`engine.captioning.internals.caption_internals`.
 * The gradient per time step while training (both cells): the norm of
   ``dL/dh_t`` of the latest minibatch, and the gradient of the last word's
-  loss ``k`` steps back (:func:`~engine.captioning.inspect.gradient_through_time`),
+  loss ``k`` steps back (:func:`~engine.captioning.internals.gradient_through_time`),
   measured at every epoch end: the vanishing-gradient picture.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from engine.captioning.inspect import caption_internals
+from engine.captioning.internals import caption_internals
 from engine.jobs import Frame
 
 from .jobs import CaptionResult, Run

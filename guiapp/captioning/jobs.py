@@ -17,7 +17,7 @@ import torch
 
 from engine.captioning.decoding import DecodeResult, beam_search, greedy_decode, temperature_sample
 from engine.captioning.gradcheck import GradCheckResult, check_layers, check_model
-from engine.captioning.inspect import gradient_through_time
+from engine.captioning.internals import gradient_through_time
 from engine.captioning.data.features import FeatureSpec, compute_features
 from engine.jobs import Control, Frame
 
@@ -181,7 +181,7 @@ def training_job(solver, run: Run, control: Control, *, probe: tuple[np.ndarray,
     """Job: ``solver.run(control)`` plus what the tab needs around it.
 
     At the start and at every epoch end the gradient probe
-    (:func:`~engine.captioning.inspect.gradient_through_time` on ``probe``)
+    (:func:`~engine.captioning.internals.gradient_through_time` on ``probe``)
     is appended to ``run.backprop`` and ``autosave()`` is called while the
     solver is paused at its ``yield`` (a consistent state).  The run's
     latest hidden-gradient norms and training speed are kept up to date.

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from engine.captioning import CaptioningRNN
-from engine.captioning.inspect import caption_internals, gradient_through_time
+from engine.captioning.internals import caption_internals, gradient_through_time
 
 WORDS = ["<NULL>", "<START>", "<END>", "<UNK>", "a", "red", "blue", "circle", "square", "left"]
 VOCAB = {w: i for i, w in enumerate(WORDS)}

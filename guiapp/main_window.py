@@ -8,7 +8,7 @@ import time
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget,
+    QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget, QWidget,
 )
 
 from typing import TYPE_CHECKING
@@ -45,7 +45,13 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)  # a file dropped anywhere goes to the current tab
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.setCentralWidget(self.tabs)
+        self._starting = QLabel("Starting Neural Lens…\nloading PyTorch and the workbenches")
+        self._starting.setObjectName("dropHint")
+        self._starting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self._starting)
+        self._stack.addWidget(self.tabs)
+        self.setCentralWidget(self._stack)
         self.tab_widgets: dict[str, QWidget] = {}
         self._build_menus()
         self._build_status_bar()
@@ -62,6 +68,7 @@ class MainWindow(QMainWindow):
             if tab is not None:
                 self.tab_widgets[title] = tab
                 self.tabs.addTab(tab, title)
+        self._stack.setCurrentWidget(self.tabs)
         self._fill_model_menu()
         ctx.model_changed.connect(self._on_model_changed)
         ctx.model_loading.connect(self._on_model_loading)

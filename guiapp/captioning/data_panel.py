@@ -68,6 +68,8 @@ class DataPanel(QWidget):
         self.preview = QLabel()
         self.preview.setFixedSize(96, 96)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setToolTip("The last image the CNN saw")
+        self.preview.setVisible(False)
         self.summary = QLabel("No dataset loaded.")
         self.summary.setWordWrap(True)
         self.problems = QListWidget()
@@ -148,6 +150,8 @@ class DataPanel(QWidget):
         self.problems.clear()
         self.problems_box.setVisible(False)
         self.progress.setValue(0)
+        self.preview.clear()
+        self.preview.setVisible(False)
         self.stage.setText(f"Preparing {request.label}…")
         control, session = self.control, self.session
         self.runner.start(lambda: request.job(session.cnn, control), control)
@@ -181,6 +185,7 @@ class DataPanel(QWidget):
         elif stage:
             self.stage.setText(stage[0].upper() + stage[1:] + ("…" if not frame.final else "."))
         if frame.image is not None:
+            self.preview.setVisible(True)
             self.preview.setPixmap(to_pixmap(frame.image).scaled(
                 96, 96, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
 

@@ -48,11 +48,21 @@ def layer_stride(model, layer: str) -> int:
     return max(1, int(round(side / features.shape[-1])))
 
 
-def context_margin(model, layer: str, mass: float = 0.99, probe: int = 384, seed: int = 0) -> int:
+def context_margin(model, layer: str, mass: float = 0.99, seed: int = 0) -> int:
     """The context a tile needs for ``layer``: the half-width (rounded up to
     :data:`ALIGN`) of the square around a feature position that holds
-    ``mass`` of the input gradient of that position's activations, measured on
-    a seeded noise image of ``probe`` pixels (capped at ``probe / 2``)."""
+    ``mass`` of the input gradient of that position's activations, measured
+    on seeded noise images of 128, 256 and then 512 pixels until the square
+    fits well inside (small probes for shallow layers keep this cheap)."""
+    radius = 256
+    for probe in (128, 256, 512):
+        radius = _gradient_radius(model, layer, mass, probe, seed)
+        if radius is not None and radius <= probe // 4:
+            break
+    return _round_up(radius if radius is not None else 256, ALIGN)
+
+
+def _gradient_radius(model, layer: str, mass: float, probe: int, seed: int) -> int | None:
     generator = torch.Generator().manual_seed(seed)
     noise = torch.rand((1, 3, probe, probe), generator=generator).to(model.device) * 255.0
     with torch.enable_grad():
@@ -66,12 +76,12 @@ def context_margin(model, layer: str, mass: float = 0.99, probe: int = 384, seed
     cy, cx = int((fh // 2 + 0.5) * stride), int((fw // 2 + 0.5) * stride)
     total = float(weight.sum())
     if total <= 0:
-        return ALIGN
+        return 8
     for r in range(8, probe // 2 + 1, 8):
         window = weight[max(0, cy - r) : cy + r, max(0, cx - r) : cx + r]
         if float(window.sum()) >= mass * total:
-            return _round_up(r, ALIGN)
-    return _round_up(probe // 2, ALIGN)
+            return r
+    return None
 
 
 def tile_spans(length: int, tile: int, offset: int = 0) -> list[tuple[int, int]]:

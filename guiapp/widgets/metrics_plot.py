@@ -35,6 +35,7 @@ class MetricsPlot(QWidget):
         layout.addWidget(self.terms_plot, 1)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.data: dict[str, tuple[list[float], list[float]]] = {}
+        self.terms_plot.setVisible(False)  # shown when a mode reports regulariser terms
 
     def add(self, step: float, metrics: Mapping[str, float]) -> None:
         """Append one point per metric (non-finite values are skipped)."""
@@ -43,6 +44,7 @@ class MetricsPlot(QWidget):
                 continue
             if name not in self.curves:
                 plot = self.objective_plot if name in PRIMARY else self.terms_plot
+                plot.setVisible(True)
                 pen = pg.mkPen(COLORS[len(self.curves) % len(COLORS)], width=2)
                 self.curves[name] = plot.plot([], [], pen=pen, name=name)
                 self.data[name] = ([], [])
@@ -61,3 +63,6 @@ class MetricsPlot(QWidget):
                 plot.plotItem.legend.clear()
         self.curves.clear()
         self.data.clear()
+        self.terms_plot.setVisible(False)
+        for plot in (self.objective_plot, self.terms_plot):
+            plot.enableAutoRange()

@@ -46,6 +46,7 @@ class DataPanel(QWidget):
 
         self.source = QComboBox()
         self.pages = QStackedWidget()
+        self.pages.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.sources: list[Source] = []
         for source in SOURCES:
             self.sources.append(source)
@@ -124,8 +125,9 @@ class DataPanel(QWidget):
     def _show_options(self, index: int) -> None:
         """Show the options of source ``index``; the stack takes that page's height only."""
         for k in range(self.pages.count()):
-            policy = QSizePolicy.Policy.Preferred if k == index else QSizePolicy.Policy.Ignored
-            self.pages.widget(k).setSizePolicy(policy, policy)
+            shown = k == index
+            self.pages.widget(k).setSizePolicy(QSizePolicy.Policy.Preferred if shown else QSizePolicy.Policy.Ignored,
+                                               QSizePolicy.Policy.Maximum if shown else QSizePolicy.Policy.Ignored)
         self.pages.setCurrentIndex(index)
         self.pages.adjustSize()
 
@@ -174,7 +176,7 @@ class DataPanel(QWidget):
             self.stage.setText("Features found in the cache: no CNN needed.")
         elif stage.startswith("features"):
             split = stage.partition(":")[2]
-            text = f"CNN features of the {split + ' ' if split else ''}images: {frame.step} / {frame.total}"
+            text = f"CNN features{f' ({split} split)' if split else ''}: {frame.step} / {frame.total} images"
             rate = frame.metrics.get("images_per_s")
             skipped = frame.extra.get("skipped")
             if rate:

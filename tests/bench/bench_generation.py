@@ -3,10 +3,11 @@ forward+backward rate of the same model measured in the same run.
 
     python tests/bench/bench_generation.py [--steps 20] [--threads N] [--device cpu]
 
-Prints a table: mode, steps/s, seconds per step, and the ratio of a mode's
+Prints a Markdown table: mode, steps/s, seconds per step, and the ratio of a mode's
 step time to one full forward+backward (below 1: the truncated forward pass
 up to the layer pays off; above 1: the transforms and regularisers cost
-extra).  Not run by CI.
+extra).  The bare rate is re-measured between modes and each ratio uses
+the two measurements around it.  Not run by CI.
 """
 from __future__ import annotations
 
@@ -95,16 +96,25 @@ def main() -> None:
         ("deepdream blocks.12", lambda c: deepdream(model, photo, "blocks.12", control=c), dream),
         ("guided dream blocks.8", lambda c: deepdream(model, photo, "blocks.8", control=c, guide=guide), dream),
     ]
-    base = forward_backward_rate(model, n)
-    rows = [("forward+backward (full net)", base)]
+    # The bare rate is measured before every mode and the ratio uses the mean
+    # of the two measurements around it, so a machine whose load drifts
+    # during the run still gives comparable ratios.
+    bases = [forward_backward_rate(model, n)]
+    rows = []
     for name, make, params in modes:
-        rows.append((name, job_rate(make, params, n, model.device)))
-    base_again = forward_backward_rate(model, n)
-    print(f"model {model.name} on {args.device}, {torch.get_num_threads()} threads, {n} timed steps per mode")
-    print(f"{'mode':40s} {'steps/s':>9s} {'ms/step':>9s} {'cost vs fwd+bwd':>16s}")
-    for name, rate in rows:
-        print(f"{name:40s} {rate:9.2f} {1000 / rate:9.1f} {base / rate:16.2f}")
-    print(f"(forward+backward measured again at the end: {base_again:.2f} steps/s)")
+        rate = job_rate(make, params, n, model.device)
+        bases.append(forward_backward_rate(model, n))
+        rows.append((name, rate, (bases[-2] + bases[-1]) / 2))
+    base = statistics.mean(bases)
+    print("### Image generation: steps per second at 224 px\n")
+    print(f"Model {model.name} on {args.device}, {torch.get_num_threads()} threads, median of {n} steps per mode. "
+          "Cost = time of one step / time of one full forward+backward.\n")
+    print("| mode | steps/s | ms/step | cost vs fwd+bwd |")
+    print("|---|---:|---:|---:|")
+    print(f"| forward+backward (full net), mean | {base:.2f} | {1000 / base:.1f} | 1.00 |")
+    for name, rate, local in rows:
+        print(f"| {name} | {rate:.2f} | {1000 / rate:.1f} | {local / rate:.2f} |")
+    print(f"\nForward+backward rates measured between the modes: {', '.join(f'{b:.2f}' for b in bases)} steps/s.")
 
 
 if __name__ == "__main__":

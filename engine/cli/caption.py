@@ -113,7 +113,9 @@ def _dataset_options(args: argparse.Namespace) -> dict:
     elif args.dataset == "shapes" and args.data_seed:
         opts["shapes"] = {"seed": args.data_seed}
     if getattr(args, "images", None):
-        opts["images_dir"] = args.images
+        from pathlib import Path
+
+        opts["images_dir"] = str(Path(args.images).resolve())
     return opts
 
 
@@ -176,15 +178,21 @@ def run_train(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     bar = ProgressBar(f"train {args.cell}")
     start = time.monotonic()
+    interrupted = False
     try:
         run_to_end(solver.run(), bar)
     except FloatingPointError as exc:
         raise CliError(str(exc)) from None
+    except KeyboardInterrupt:  # keep the work done so far: save it (resumable), then exit 130
+        interrupted = True
     finally:
         bar.close()
     seconds = time.monotonic() - start
+    if solver.iteration == 0:
+        raise CliError("interrupted before the first iteration; nothing saved", code=130)
     splits = split_names(data)
-    report = {"out": str(out), "cell": args.cell, "dataset": args.dataset, "iterations": solver.iteration,
+    report = {"out": str(out), "cell": args.cell, "dataset": args.dataset, "interrupted": interrupted,
+              "iterations": solver.iteration,
               "epochs": solver.epoch, "final_loss": _mean_tail(solver.loss_history), "train_seconds": seconds,
               "sequences_per_s": solver.iteration * args.batch_size / max(seconds, 1e-9),
               "feature_layer": data.get("feature_layer"), "vocab_size": len(data["idx_to_word"])}
@@ -214,8 +222,8 @@ def run_train(args: argparse.Namespace) -> int:
                 if f"{split}_attributes" in report:
                     line += f"  main colour+shape named {report[f'{split}_attributes']['accuracy']:.1%}"
                 print(line)
-        print(f"saved {out}")
-    return 0
+        print(f"saved {out}" + (f" (interrupted after {solver.iteration} iterations)" if interrupted else ""))
+    return 130 if interrupted else 0
 
 
 def _mean_tail(history: list[float], n: int = 20) -> float:

@@ -108,3 +108,23 @@ def test_bad_input_is_one_line_on_stderr_and_a_nonzero_exit(trained, capsys, tmp
     code, _, err = run(capsys, *[a.format(**names) for a in argv])
     assert code != 0
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ") and message in err
+
+
+def test_ctrl_c_during_training_saves_the_work_done(trained, capsys, tmp_path, monkeypatch):
+    from engine.captioning import CaptioningSolver, load_checkpoint
+
+    original = CaptioningSolver.run
+
+    def run_then_interrupt(self, control=None):
+        for frame in original(self, control):
+            yield frame
+            if self.iteration >= 2:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(CaptioningSolver, "run", run_then_interrupt)
+    out = tmp_path / "part.pt"
+    code, stdout, _ = run(capsys, "train", "--cell", "rnn", *TINY, "--out", str(out), "--json")
+    assert code == 130
+    report = json.loads(stdout)
+    assert report["interrupted"] is True and 2 <= report["iterations"] < 12          # not all 3 epochs
+    assert load_checkpoint(out).solver_state["iteration"] == report["iterations"]

@@ -1,7 +1,7 @@
 """The built-in captioning dataset: generated scenes of coloured shapes (see
 :mod:`.scenes`), no download.
 
-* **Deterministic**: split ``k`` (train, val, test) draws its scenes from
+* **Deterministic**: split ``k`` (train, val, test, novel) draws its scenes from
   ``numpy.random.default_rng([seed, k])``; the same config gives the same
   images, captions and vocabulary on every machine.
 * **Splits**: ``train``, ``val`` and ``test`` are disjoint sets of scenes

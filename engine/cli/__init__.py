@@ -17,8 +17,28 @@ from .common import CliError
 __all__ = ["main", "build_parser", "CliError"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (the full usage is in ``--help``);
+    the subcommands' parsers inherit it."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _tolerate_undecodable_names() -> None:
+    """File names that are not valid UTF-8 reach Python as lone surrogates;
+    print them back as their original bytes instead of failing to encode."""
+    for stream, errors in ((sys.stdout, "surrogateescape"), (sys.stderr, "backslashreplace")):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors=errors)
+            except (ValueError, OSError):  # a closed or unusual stream: leave it as it is
+                pass
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="neural-lens",
         description="Neural Lens: see inside neural networks. Without a subcommand the window opens.",
     )
@@ -35,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _tolerate_undecodable_names()
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

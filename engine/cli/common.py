@@ -13,7 +13,7 @@ import numpy as np
 from ..imaging import ImageLoadError, load_image
 from ..jobs import Frame
 
-__all__ = ["CliError", "open_model", "open_image", "resolve_class", "print_json", "ProgressBar", "finite"]
+__all__ = ["CliError", "open_model", "open_image", "resolve_class", "print_json", "ProgressBar", "finite", "check_seed", "MAX_SEED"]
 
 
 class CliError(Exception):
@@ -56,6 +56,17 @@ def finite(name: str, value: float, *, low: float | None = None, high: float | N
         raise CliError(f"--{name} must be {'>' if strict_low else '>='} {low}, got {value}")
     if high is not None and value > high:
         raise CliError(f"--{name} must be <= {high}, got {value}")
+    return value
+
+
+#: Largest random seed accepted (torch, numpy and Python generators all take 0..2**63-1).
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(value: int | None, option: str = "seed") -> int | None:
+    """Validate a seed option: an integer in 0..2**63-1 (``None`` passes), else a clear CliError."""
+    if value is not None and not 0 <= value <= MAX_SEED:
+        raise CliError(f"--{option} must be between 0 and 2**63-1, got {value}")
     return value
 
 

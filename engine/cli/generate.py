@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..jobs import Control, run_to_end
-from .common import CliError, ProgressBar, finite, open_image, open_model, print_json, resolve_class
+from .common import CliError, ProgressBar, check_seed, finite, open_image, open_model, print_json, resolve_class
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -129,6 +129,7 @@ def run_classviz(args: argparse.Namespace) -> int:
     from ..imaging import resize
 
     _positive("steps", args.steps)
+    check_seed(args.seed)
     if args.lr is not None:
         finite("lr", args.lr, low=0, strict_low=True)
     changes = {k: v for k, v in {"steps": args.steps, "size": args.size, "lr": args.lr}.items() if v is not None}
@@ -160,6 +161,7 @@ def run_invert(args: argparse.Namespace) -> int:
     from ..generation import InversionParams, feature_inversion, relative_feature_distance
 
     _positive("steps", args.steps)
+    check_seed(args.seed)
     image = open_image(args.image)
     out = _out_path(args.out)
     model = open_model(args)
@@ -186,6 +188,7 @@ def run_dream(args: argparse.Namespace) -> int:
 
     for name in ("steps", "octaves"):
         _positive(name, getattr(args, name))
+    check_seed(args.seed)
     finite("octave-scale", args.octave_scale, low=1, strict_low=True)
     finite("lr", args.lr, low=0, strict_low=True)
     image = open_image(args.image)

@@ -145,7 +145,7 @@ class DreamingTab(QWidget):
         scroll.setWidget(controls)
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(250)
-        scroll.setMaximumWidth(400)
+        scroll.setMaximumWidth(470)
         layout = QHBoxLayout(self)
         layout.addWidget(centre, 1)
         layout.addWidget(scroll)
@@ -291,10 +291,9 @@ class DreamingTab(QWidget):
             self.result_panel.set_image(frame.image)
             self.recorder.add(frame.image)
         step = self._step_offset + frame.step
-        if not frame.final:
-            self._last_step = step
-            if frame.metrics:
-                self.plot.add(step, frame.metrics)
+        self._last_step = step
+        if frame.metrics:  # the final frame too: the runner may have dropped the ones before it
+            self.plot.add(step, frame.metrics)
         if frame.total:
             self.progress.setRange(0, frame.total)
             self.progress.setValue(min(frame.step, frame.total))

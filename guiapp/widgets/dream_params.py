@@ -63,6 +63,8 @@ class DreamParamsForm(QWidget):
             value = getattr(params, f.name)
             if f.name == "parameterization":
                 widget = QComboBox()
+                widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                widget.setMinimumContentsLength(10)
                 widget.addItem("Fourier, decorrelated (Lucid)", "fourier")
                 widget.addItem("Plain pixels (classic)", "pixels")
                 widget.setCurrentIndex(widget.findData(value))

@@ -79,12 +79,14 @@ def test_deepdream_stop_continue_and_a_rejected_value(qtbot, tab, photo_dir, ctx
     assert tab.current.shape == load_image(photo_dir / "chelsea.png").shape  # full size even when stopped early
 
     tab.layer.setCurrentText("blocks.4")
-    _set(tab, steps=2, octaves=1)
-    assert tab.start(warm=True)
-    qtbot.waitUntil(lambda: tab.runner.is_running, timeout=5000)
+    _set(tab, steps=500, octaves=1)
+    assert tab.start(warm=True) and tab.runner.is_running
     tab.layer.setCurrentText("blocks.5")  # a new layer mid-run restarts warm on it
-    qtbot.waitUntil(lambda: tab.run_info.get("layer") == "blocks.5", timeout=30000)
+    qtbot.waitUntil(lambda: tab.run_info.get("layer") == "blocks.5" and tab.runner.is_running, timeout=30000)
+    assert tab.run_info["warm_start"]
+    _set(tab, steps=2)
     _finished(qtbot, tab, 2)
+    assert tab.history.entries()[0]["layer"] == "blocks.5"
 
 
 def test_guided_dream_and_inversion(qtbot, tab, photo_dir):

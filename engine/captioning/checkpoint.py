@@ -141,18 +141,24 @@ def load_checkpoint(path: str | os.PathLike, *, map_location: Any = "cpu") -> Ch
     try:
         data = torch.load(path, weights_only=True, map_location=map_location)
     except Exception as exc:  # truncated zip, pickle payload, not a torch file...
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+        if isinstance(exc, OSError) and not isinstance(exc, EOFError):
+            reason = f"cannot be read ({exc.strerror or exc})"
+        elif "Unsupported global" in str(exc):
             reason = "refused: the file contains Python objects other than tensors and plain data"
-        else:
-            reason = f"not a readable checkpoint (damaged or truncated?): {message[:200]}"
+        else:  # torch's own text here suggests weights_only=False: never pass that on
+            reason = "not a readable checkpoint (damaged or truncated, or not a PyTorch file)"
         raise CheckpointError(path, reason) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(path, "not a Neural Lens captioning checkpoint")
     version = data.get("version")
     if not isinstance(version, int) or version > VERSION:
         raise CheckpointError(path, f"checkpoint version {version!r} is newer than this program understands")
-    return Checkpoint(path=str(path), params=_check_params(path, data), word_to_idx=_check_vocab(path, data),
+    vocab = _check_vocab(path, data)  # first: the parameter shapes depend on it
+    params = _check_params(path, data)
+    for key, kind in (("metadata", "metadata"), ("solver", "solver state")):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise CheckpointError(path, f"the {kind} is malformed (not a dict)")
+    return Checkpoint(path=str(path), params=params, word_to_idx=vocab,
                       config=data["config"], solver_state=data.get("solver"), metadata=data.get("metadata") or {})
 
 

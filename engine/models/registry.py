@@ -96,6 +96,16 @@ def list_models(extra_paths: list[str | os.PathLike] | None = None) -> list[Mode
     return models
 
 
+def _load_failure(exc: BaseException) -> str:
+    """Why ``torch.load(..., weights_only=True)`` failed, in a few words.
+    (torch's own message suggests ``weights_only=False``: never pass that on.)"""
+    if isinstance(exc, OSError) and not isinstance(exc, EOFError):
+        return exc.strerror or str(exc)
+    if "Unsupported global" in str(exc):
+        return "refused: it holds pickled Python objects, not only tensors"
+    return "not a PyTorch weight file, or a damaged or truncated one"
+
+
 def _read_state_dict(path: Path, name: str) -> dict:
     if not path.exists():
         raise ModelLoadError(f"{name}: weight file {path} does not exist")
@@ -104,8 +114,7 @@ def _read_state_dict(path: Path, name: str) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle payloads, truncation, garbage: all refused
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"{name}: cannot read weight file {path} ({first[:200]})") from None
+        raise ModelLoadError(f"{name}: cannot read weight file {path} ({_load_failure(exc)})") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):

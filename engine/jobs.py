@@ -82,10 +82,11 @@ class Control:
         emit_every: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if emit_every is not None and emit_every < 1:
-            raise ValueError("emit_every must be a positive number of steps")
-        if emit_interval is not None and not emit_interval >= 0:
-            raise ValueError("emit_interval must be a non-negative number of seconds")
+        if emit_every is not None and (isinstance(emit_every, bool) or not isinstance(emit_every, int) or emit_every < 1):
+            raise ValueError(f"emit_every must be a positive number of steps, got {emit_every!r}")
+        if emit_interval is not None and (isinstance(emit_interval, bool) or not isinstance(emit_interval, (int, float))
+                                          or not 0 <= emit_interval < float("inf")):
+            raise ValueError(f"emit_interval must be a non-negative number of seconds, got {emit_interval!r}")
         self._lock = threading.Lock()
         self._params = params
         self._version = 0

@@ -61,7 +61,12 @@ UPDATE_RULES = {"sgd": sgd, "adam": adam}
 
 def check_learning_rate(value: float) -> float:
     """A learning rate must be a positive finite number."""
-    value = float(value)
+    if isinstance(value, (bool, str, bytes)):
+        raise ValueError(f"learning rate must be a positive finite number, got {value!r}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"learning rate must be a positive finite number, got {value!r}") from None
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"learning rate must be a positive finite number, got {value}")
     return value

@@ -41,8 +41,9 @@ class TrainParams:
     lr_decay: float = 1.0
 
     def __post_init__(self) -> None:
-        check_learning_rate(self.learning_rate)
-        if not (isinstance(self.lr_decay, (int, float)) and math.isfinite(self.lr_decay) and self.lr_decay > 0):
+        object.__setattr__(self, "learning_rate", check_learning_rate(self.learning_rate))
+        if isinstance(self.lr_decay, bool) or not (isinstance(self.lr_decay, (int, float))
+                                                   and math.isfinite(self.lr_decay) and self.lr_decay > 0):
             raise ValueError(f"lr_decay must be a positive finite number, got {self.lr_decay}")
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 import time
@@ -56,6 +57,16 @@ class DatasetError(ValueError):
         super().__init__(f"{self.path}: {reason}")
 
 
+def check_whole(name: str, value: Any, low: int, high: int) -> int:
+    """``value`` as an int in ``low..high`` (integral floats accepted), else a
+    ``ValueError`` naming ``name`` -- never a ``TypeError``/``OverflowError``."""
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if not (number and (isinstance(value, (int, np.integer)) or math.isfinite(value))
+            and int(value) == value and low <= value <= high):
+        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """How images become feature vectors (see the module docstring)."""
@@ -71,23 +82,27 @@ class FeatureSpec:
     def __post_init__(self) -> None:
         if not isinstance(self.cnn, str) or not self.cnn:
             raise ValueError("FeatureSpec.cnn must name a CNN")
+        if not isinstance(self.layers, (str, tuple, list)):
+            raise ValueError("FeatureSpec.layers must name one or more distinct layers (or 'embed')")
         layers = (self.layers,) if isinstance(self.layers, str) else tuple(self.layers)
         if not layers or not all(isinstance(n, str) and n for n in layers) or len(set(layers)) != len(layers):
             raise ValueError("FeatureSpec.layers must name one or more distinct layers (or 'embed')")
         object.__setattr__(self, "layers", layers)
-        if int(self.grid) != self.grid or not 1 <= self.grid <= 8:
-            raise ValueError(f"FeatureSpec.grid must be an integer in 1..8, got {self.grid}")
-        if int(self.image_size) != self.image_size or not 32 <= self.image_size <= 1024:
-            raise ValueError(f"FeatureSpec.image_size must be an integer in 32..1024, got {self.image_size}")
-        if not (isinstance(self.crop_fraction, (int, float)) and 0.1 <= self.crop_fraction <= 1.0):
+        object.__setattr__(self, "grid", check_whole("FeatureSpec.grid", self.grid, 1, 8))
+        object.__setattr__(self, "image_size", check_whole("FeatureSpec.image_size", self.image_size, 32, 1024))
+        if isinstance(self.crop_fraction, bool) or not (isinstance(self.crop_fraction, (int, float))
+                                                          and 0.1 <= self.crop_fraction <= 1.0):
             raise ValueError(f"FeatureSpec.crop_fraction must be in 0.1..1, got {self.crop_fraction}")
         if "embed" in layers and self.grid != 1:
             raise ValueError("the pooled 'embed' features have no spatial grid; use grid=1")
         if (self.mean is None) != (self.std is None):
             raise ValueError("FeatureSpec.mean and .std go together")
         if self.mean is not None:
-            mean = tuple(float(v) for v in np.asarray(self.mean, dtype=np.float64).reshape(-1))
-            std = tuple(float(v) for v in np.asarray(self.std, dtype=np.float64).reshape(-1))
+            try:
+                mean = tuple(float(v) for v in np.asarray(self.mean, dtype=np.float64).reshape(-1))
+                std = tuple(float(v) for v in np.asarray(self.std, dtype=np.float64).reshape(-1))
+            except (TypeError, ValueError):
+                raise ValueError("FeatureSpec.mean and .std must be sequences of numbers") from None
             if len(mean) != len(std) or not mean:
                 raise ValueError("FeatureSpec.mean and .std must have the same, non-zero length")
             if not all(np.isfinite(mean)) or not all(np.isfinite(std)) or min(std) <= 0:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ...jobs import Control, Frame, run_to_end
-from .features import FeatureSpec, cache_dir, cache_key, extract_features, load_npz, save_npz_atomic
+from .features import FeatureSpec, cache_dir, check_whole, cache_key, extract_features, load_npz, save_npz_atomic
 from .images import RenderedImages
 from .scenes import COLOURS, SHAPES, Scene, main_attributes, random_scene, scene_captions
 from .vocab import build_vocab, encode_captions, tokenize
@@ -64,17 +64,18 @@ class ShapesConfig:
 
     def __post_init__(self) -> None:
         for name in ("n_train", "n_val", "n_test", "n_novel"):
-            v = getattr(self, name)
-            if int(v) != v or not 0 <= v <= 1_000_000:
-                raise ValueError(f"{name} must be an integer in 0..1000000, got {v}")
+            object.__setattr__(self, name, check_whole(name, getattr(self, name), 0, 1_000_000))
         if self.n_train < 1:
             raise ValueError("n_train must be at least 1")
-        if int(self.image_size) != self.image_size or not 32 <= self.image_size <= 512:
-            raise ValueError(f"image_size must be an integer in 32..512, got {self.image_size}")
+        object.__setattr__(self, "image_size", check_whole("image_size", self.image_size, 32, 512))
+        object.__setattr__(self, "seed", check_whole("seed", self.seed, 0, 2**63 - 1))
         v = self.two_object_fraction
-        if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
+        if isinstance(v, bool) or not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
             raise ValueError(f"two_object_fraction must be in 0..1, got {v}")
-        held = tuple((str(c), str(s)) for c, s in self.held_out)
+        try:
+            held = tuple((str(c), str(s)) for c, s in self.held_out)
+        except (TypeError, ValueError):
+            raise ValueError("held_out must be a list of (colour, shape) pairs") from None
         for c, s in held:
             if c not in COLOURS or s not in SHAPES:
                 raise ValueError(f"held-out pair ({c}, {s}) is not a known colour and shape")

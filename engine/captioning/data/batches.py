@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from .features import check_whole
+
 __all__ = ["sample_minibatch", "split_names", "take_rows", "limit_train"]
 
 
@@ -51,8 +53,10 @@ def limit_train(data: dict[str, Any], max_train: int | None, seed: int = 0) -> d
     the features stay whole.  Returns ``data`` (changed in place)."""
     if max_train is None:
         return data
-    if int(max_train) != max_train or max_train < 1:
-        raise ValueError(f"max_train must be a positive integer, got {max_train}")
+    try:
+        max_train = check_whole("max_train", max_train, 1, float("inf"))
+    except ValueError:
+        raise ValueError(f"max_train must be a positive integer, got {max_train!r}") from None
     n = int(data["train_captions"].shape[0])
     if max_train < n:
         keep = np.sort(np.random.default_rng(seed).choice(n, int(max_train), replace=False))

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .batches import limit_train
-from .features import DatasetError
+from .features import DatasetError, check_whole
 from .vocab import END, NULL, START
 
 __all__ = ["CAPTIONS_FILE", "VOCAB_FILE", "is_coco_folder", "load_coco"]
@@ -129,8 +129,11 @@ def load_coco(folder: str | os.PathLike, *, max_train: int | None = None, pca_fe
     root = Path(folder)
     if not root.is_dir():
         raise DatasetError(root, "no such folder")
-    if max_train is not None and (int(max_train) != max_train or max_train < 1):
-        raise DatasetError(root, f"max_train must be a positive integer, got {max_train}")
+    if max_train is not None:
+        try:
+            max_train = check_whole("max_train", max_train, 1, float("inf"))
+        except ValueError:
+            raise DatasetError(root, f"max_train must be a positive integer, got {max_train!r}") from None
     problems: list[str] = []
     data: dict[str, Any] = {}
     cap_path = root / CAPTIONS_FILE

@@ -141,7 +141,7 @@ def load_checkpoint(path: str | os.PathLike, *, map_location: Any = "cpu") -> Ch
     try:
         data = torch.load(path, weights_only=True, map_location=map_location)
     except Exception as exc:  # truncated zip, pickle payload, not a torch file...
-        if isinstance(exc, OSError) and not isinstance(exc, EOFError):
+        if isinstance(exc, (PermissionError, FileNotFoundError, IsADirectoryError)):
             reason = f"cannot be read ({exc.strerror or exc})"
         elif "Unsupported global" in str(exc):
             reason = "refused: the file contains Python objects other than tensors and plain data"

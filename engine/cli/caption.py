@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import CliError, ProgressBar, finite, open_image, print_json
+from .common import CliError, ProgressBar, check_seed, finite, open_image, print_json
 
 __all__ = ["register", "run_gradcheck", "run_train", "run_sample", "run_evaluate"]
 
@@ -51,6 +51,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     gradient (float64); exit 1 when any is above its tolerance."""
     from ..captioning.gradcheck import check_layers, check_model
 
+    check_seed(args.seed)
     device = _device(args)
     results = check_layers(seed=args.seed, device=device)
     if not args.no_model:
@@ -157,6 +158,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     for name in ("epochs", "batch_size", "hidden", "wordvec", "threads", "n_train", "max_train"):
         _positive_int(name.replace("_", "-"), getattr(args, name), 100_000_000 if "train" in name else 100_000)
+    check_seed(args.seed)
+    check_seed(args.data_seed, "data-seed")
     finite("lr", args.lr, low=0, strict_low=True, high=10)
     finite("lr-decay", args.lr_decay, low=0, strict_low=True, high=1)
     out = Path(args.out)
@@ -196,7 +199,7 @@ def run_train(args: argparse.Namespace) -> int:
               "epochs": solver.epoch, "final_loss": _mean_tail(solver.loss_history), "train_seconds": seconds,
               "sequences_per_s": solver.iteration * args.batch_size / max(seconds, 1e-9),
               "feature_layer": data.get("feature_layer"), "vocab_size": len(data["idx_to_word"])}
-    for split in [s for s in ("val", "test", "novel") if s in splits]:
+    for split in [s for s in ("val", "test", "novel") if s in splits and len(data[f"{s}_captions"])]:
         scores = evaluate_split(model, data, split)
         report[f"{split}_bleu"] = {k: scores[k] for k in ("bleu1", "bleu2", "bleu3", "bleu4")}
         if "attributes" in scores:
@@ -260,7 +263,10 @@ def _checkpoint_data(ckpt, model, device, dataset: str | None, quiet: bool) -> d
     source = dataset or meta.get("dataset_source")
     if not source:
         raise CliError(f"{ckpt.path}: the checkpoint does not say which dataset it was trained on; give --dataset")
-    opts = dict(meta.get("dataset_options") or {}) if not dataset or dataset == meta.get("dataset_source") else {}
+    raw_opts = meta.get("dataset_options") or {}
+    if not isinstance(raw_opts, dict):
+        raise CliError(f"{ckpt.path}: the dataset options in the checkpoint are malformed; give --dataset")
+    opts = dict(raw_opts) if not dataset or dataset == meta.get("dataset_source") else {}
     max_train = opts.pop("max_train", None)
     cnn_name = opts.pop("cnn", None) or "efficientnet_lite0"
     data = _load_dataset(source, device, cnn_name=cnn_name, spec=_spec_of(ckpt), max_train=max_train,
@@ -277,6 +283,7 @@ def _decoder(args: argparse.Namespace):
     """``decode(model, features, max_length=, top_k=)`` from --beam / --temperature."""
     from ..captioning.decoding import beam_search, greedy_decode, temperature_sample
 
+    check_seed(args.seed)
     if args.beam is not None and args.temperature is not None:
         raise CliError("give --beam or --temperature, not both")
     if args.beam is not None:
@@ -341,6 +348,8 @@ def run_sample(args: argparse.Namespace) -> int:
         if args.split not in split_names(data):
             raise CliError(f"the dataset has no {args.split!r} split; it has {', '.join(split_names(data))}")
         images, refs = split_references(data, args.split)
+        if len(images) == 0:
+            raise CliError(f"the {args.split!r} split has no captioned images")
         pick = np.sort(np.random.default_rng(args.seed).choice(len(images), min(args.n, len(images)), replace=False))
         feats = take_rows(data[f"{args.split}_features"], images[pick])
         urls = data.get(f"{args.split}_urls")

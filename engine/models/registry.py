@@ -99,7 +99,7 @@ def list_models(extra_paths: list[str | os.PathLike] | None = None) -> list[Mode
 def _load_failure(exc: BaseException) -> str:
     """Why ``torch.load(..., weights_only=True)`` failed, in a few words.
     (torch's own message suggests ``weights_only=False``: never pass that on.)"""
-    if isinstance(exc, OSError) and not isinstance(exc, EOFError):
+    if isinstance(exc, (PermissionError, FileNotFoundError, IsADirectoryError)):
         return exc.strerror or str(exc)
     if "Unsupported global" in str(exc):
         return "refused: it holds pickled Python objects, not only tensors"

@@ -51,7 +51,7 @@ class FoolResult:
     success: bool
     cancelled: bool
     iterations: int
-    rounding_retries: int  # times the 8-bit rounding undid a fool and the ascent went on
+    rounding_retries: int  # steps on which the 8-bit rounding undid the fool and the ascent went on
     target: int
     target_label: str
     image: np.ndarray
@@ -148,11 +148,15 @@ def fool(
 
         ``g = dS_t/dx,   x <- clamp(x + lr * g / ||g||_2)``
 
-    where ``clamp`` keeps every pixel in 0..255.  The run stops as soon as
-    the prediction is the target.  The image is then rounded to 8 bits and
-    classified again; if rounding broke the fool, the ascent continues from
-    the rounded image, so the returned (and saved) 8-bit image is itself
-    classified as the target whenever ``success`` is true.  The run also
+    where ``clamp`` keeps every pixel in 0..255.  Whenever the prediction is
+    the target, the image rounded to 8 bits is classified too; the run stops
+    as soon as that rounded image is the target, so the returned (and saved)
+    8-bit image is itself classified as the target whenever ``success`` is
+    true.  If rounding undid the fool, the ascent goes on from the unrounded
+    image: restarting from the rounded one would retrace the same sub-grey-
+    level steps and round back again (measured: with lr 0.1 on coffee.png,
+    140 such retries and no success in 300 steps), whereas the unrounded
+    image keeps gaining margin until rounding cannot undo it.  The run also
     stops after ``max_iter`` steps or when ``control`` is cancelled.
 
     ``params`` builds a :class:`Control` when none is given; otherwise
@@ -178,7 +182,6 @@ def fool(
     quantised = True
     iterations = 0
     retries = 0
-    rechecking = False
     original_prediction = None
     while True:
         p = control.params
@@ -193,12 +196,12 @@ def fool(
         if predicted == target:
             if quantised:
                 break
-            x = _quantise(model, x)  # re-check the 8-bit image; continue from it if needed
-            quantised = rechecking = True
-            continue
-        if rechecking:  # rounding to 8 bits undid the fool: go on from the rounded image
-            retries += 1
-            rechecking = False
+            rounded = _quantise(model, x)  # the 8-bit image is what counts
+            with torch.no_grad():
+                if int(model.logits(rounded)[0].argmax()) == target:
+                    x, quantised = rounded, True
+                    break
+            retries += 1  # rounding undid the fool: keep climbing from the unrounded image
         if iterations >= p.max_iter:
             break
         (grad,) = torch.autograd.grad(logits[target], leaf)

@@ -71,18 +71,22 @@ def test_max_iter_and_lr_are_read_live():
     assert result.final_prediction.index != target
 
 
-def test_a_fool_undone_by_rounding_is_not_a_success():
+def test_a_fool_undone_by_rounding_is_not_a_success_and_the_ascent_goes_on():
     """Steps far below half a grey level cross the boundary in float, but
-    the 8-bit image rounds back: that must never count as a success."""
+    the 8-bit image rounds back: that must never count as a success, and
+    climbing on from the unrounded image must eventually survive rounding."""
     model, image, original, _ = _setup()
     x = model.preprocess(image)
     with torch.no_grad():
         logits = model.logits(x)[0]
         runner_up = int(logits.argsort(descending=True)[1])
         model.net[1].bias[runner_up] += float(logits[original] - logits[runner_up]) - 1e-4
-    _, result = run_to_end(fool(model, image, runner_up, FoolParams(lr=1e-4, max_iter=30), prepared=True))
-    assert not result.success and result.rounding_retries >= 1
-    assert result.final_prediction.index == model.classify(result.image, 1, prepared=True)[0].index != runner_up
+    _, short = run_to_end(fool(model, image, runner_up, FoolParams(lr=1e-4, max_iter=30), prepared=True))
+    assert not short.success and short.rounding_retries >= 1 and short.linf == 0
+    assert short.final_prediction.index == model.classify(short.image, 1, prepared=True)[0].index != runner_up
+    _, long = run_to_end(fool(model, image, runner_up, FoolParams(lr=1e-4, max_iter=3000), prepared=True))
+    assert long.success and long.rounding_retries >= 1 and long.iterations < 3000
+    assert model.classify(long.image, 1, prepared=True)[0].index == runner_up
 
 
 def test_cancel_stops_at_the_next_step():

@@ -29,6 +29,17 @@ removes whole ``patch`` x ``patch`` regions ranked by their mean saliency
 (the region perturbation of Samek et al., IEEE TNNLS 2017).  Ties in the
 map are broken in a random (seeded) order, so flat regions are not removed
 in raster order.
+
+Measured with EfficientNet-Lite0 (21 points, blur substrate, deletion AUC,
+random = mean of 3 seeds) on coffee / camera / chelsea / rocket /
+motorcycle_right from scikit-image: vanilla 0.30 / 0.62 / 0.15 / 0.11 /
+0.33, SmoothGrad(25) 0.24 / 0.40 / 0.10 / 0.21 / 0.07, random 0.32 / 0.68 /
+0.08 / 0.07 / 0.18; means vanilla 0.301, SmoothGrad 0.204, Integrated
+Gradients 0.238, Grad-CAM 0.137, random 0.268.  So a map beats a random
+order clearly on photos of one object the network is sure of (espresso
+0.95, tripod 0.94), and not reliably on photos whose top class is an
+ambiguous fine-grained one (tiger cat 0.39 vs Egyptian cat 0.36), where
+removing anything moves probability between near-synonyms.
 """
 from __future__ import annotations
 
@@ -101,7 +112,7 @@ def _patch_map(sal: torch.Tensor, patch: int) -> torch.Tensor:
     return torch.nn.functional.interpolate(pooled, scale_factor=patch, mode="nearest")[0, :, :h, :w]
 
 
-def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed, patch) -> Curve:
+def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed, patch, control=None) -> Curve:
     x = check_batch(model, x)
     if x.shape[0] != 1:
         raise ValueError("deletion/insertion curves take one image at a time")
@@ -127,6 +138,8 @@ def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed
     probs = []
     with torch.no_grad():
         for i in range(0, points, batch_size):
+            if control is not None:  # a Control: stop between batches (raises Cancelled)
+                control.raise_if_cancelled()
             chosen = (rank < counts[i : i + batch_size]).to(x.dtype)  # (B,1,H,W): 1 = pixel touched
             if mode == "deletion":
                 batch = x * (1 - chosen) + base * chosen
@@ -138,15 +151,19 @@ def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed
 
 
 def deletion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, points: int = 21,
-                   substrate: str = "blur", patch: int = 1, batch_size: int = 16, seed: int = 0) -> Curve:
+                   substrate: str = "blur", patch: int = 1, batch_size: int = 16, seed: int = 0,
+                   control=None) -> Curve:
     """Target probability as the most salient pixels are replaced by
     ``substrate`` (``points`` fractions evenly spaced in 0..1); lower AUC is
-    better.  ``x`` is one normalised image, ``saliency`` its (H,W) map."""
-    return _curve(model, "deletion", x, saliency, target, points, substrate, batch_size, seed, patch)
+    better.  ``x`` is one normalised image, ``saliency`` its (H,W) map.
+    With a :class:`~engine.jobs.Control`, a cancellation raises
+    :class:`~engine.jobs.Cancelled` between batches."""
+    return _curve(model, "deletion", x, saliency, target, points, substrate, batch_size, seed, patch, control)
 
 
 def insertion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, points: int = 21,
-                    substrate: str = "blur", patch: int = 1, batch_size: int = 16, seed: int = 0) -> Curve:
+                    substrate: str = "blur", patch: int = 1, batch_size: int = 16, seed: int = 0,
+                    control=None) -> Curve:
     """Target probability as the most salient pixels are put back into the
-    ``substrate``; higher AUC is better."""
-    return _curve(model, "insertion", x, saliency, target, points, substrate, batch_size, seed, patch)
+    ``substrate``; higher AUC is better.  ``control``: as for :func:`deletion_curve`."""
+    return _curve(model, "insertion", x, saliency, target, points, substrate, batch_size, seed, patch, control)

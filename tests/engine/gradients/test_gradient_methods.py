@@ -1,7 +1,6 @@
 """Saliency methods on tiny networks whose gradients are known exactly."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F

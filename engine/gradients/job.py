@@ -76,14 +76,14 @@ def saliency_job(
     result = SaliencyResult(view, saliency, target, label, p)
     if not curves:
         return result
-    common = dict(points=points, batch_size=p.batch_size)
-    deletion = deletion_curve(model, x, sal_t, target, **common)
-    if control.cancelled:
+    common = dict(points=points, batch_size=p.batch_size, control=control)
+    try:
+        deletion = deletion_curve(model, x, sal_t, target, **common)
+        insertion = insertion_curve(model, x, sal_t, target, **common)
+        reference = deletion_curve(model, x, random_map(*saliency.shape, seed=p.seed, device=x.device), target,
+                                   **common)
+    except Cancelled:
         return None
-    insertion = insertion_curve(model, x, sal_t, target, **common)
-    if control.cancelled:
-        return None
-    reference = deletion_curve(model, x, random_map(*saliency.shape, seed=p.seed, device=x.device), target, **common)
     extra.update(deletion=deletion, insertion=insertion, random_deletion=reference)
     yield Frame(step=2, total=2, image=view, extra=extra, final=True)
     return SaliencyResult(view, saliency, target, label, p, deletion, insertion, reference)

@@ -128,3 +128,27 @@ def test_ctrl_c_during_training_saves_the_work_done(trained, capsys, tmp_path, m
     report = json.loads(stdout)
     assert report["interrupted"] is True and 2 <= report["iterations"] < 12          # not all 3 epochs
     assert load_checkpoint(out).solver_state["iteration"] == report["iterations"]
+
+
+def test_train_and_sample_a_captions_json_folder(capsys, tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    items = []
+    for i, (name, rgb) in enumerate([("red", (220, 30, 30)), ("blue", (30, 60, 220))] * 3):
+        Image.new("RGB", (64, 48), rgb).save(folder / f"{i}.png")
+        items.append({"image": f"{i}.png", "captions": [f"a plain {name} picture here"], "split": "val" if i == 5 else "train"})
+    items.append({"image": "gone.png", "captions": ["lost"]})
+    (folder / "captions.json").write_text(json.dumps(items))
+    out = tmp_path / "m.pt"
+    code, stdout, _ = run(capsys, "train", "--cell", "lstm", "--dataset", str(folder), "--epochs", "60",
+                          "--batch-size", "5", "--lr", "2e-2", "--hidden", "16", "--wordvec", "8", "--threads", "1",
+                          "--out", str(out), "--json")
+    assert code == 0
+    assert json.loads(stdout)["val_bleu"]["bleu4"] == pytest.approx(1.0)
+    code, stdout, _ = run(capsys, "sample", str(out), str(folder / "4.png"), "--json")
+    assert code == 0 and json.loads(stdout)["captions"][0]["caption"] == "a plain red picture here"
+    code, stdout, _ = run(capsys, "sample", str(out), "--split", "val", "--n", "1")
+    assert code == 0 and stdout.strip() == f"{folder / '5.png'}: a plain blue picture here"

@@ -18,7 +18,7 @@ import torch
 from engine.captioning.decoding import DecodeResult, beam_search, greedy_decode, temperature_sample
 from engine.captioning.gradcheck import GradCheckResult, check_layers, check_model
 from engine.captioning.internals import gradient_through_time
-from engine.captioning.data.features import FeatureSpec, compute_features
+from engine.captioning.data.features import FeatureSpec, check_whole, compute_features
 from engine.jobs import Control, Frame
 
 __all__ = ["DecodeOptions", "CaptionResult", "decode", "caption_job", "gradcheck_job", "Run", "training_job",
@@ -40,14 +40,23 @@ class DecodeOptions:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
+        if not isinstance(self.method, str) or self.method not in METHODS:
             raise ValueError(f"unknown decoding method {self.method!r}; choose from {', '.join(METHODS)}")
-        if not (isinstance(self.temperature, (int, float)) and math.isfinite(self.temperature) and self.temperature > 0):
+        if isinstance(self.temperature, bool) or not (isinstance(self.temperature, (int, float))
+                                                      and math.isfinite(self.temperature) and self.temperature > 0):
             raise ValueError("the temperature must be a positive number")
-        if not 1 <= int(self.beam_width) <= 50:
-            raise ValueError("the beam width must be between 1 and 50")
-        if not 1 <= int(self.top_k) <= 20 or not 1 <= int(self.max_length) <= 100:
-            raise ValueError("top-k must be 1..20 and the maximum length 1..100")
+        for name, low, high, message in (
+                ("beam_width", 1, 50, "the beam width must be between 1 and 50"),
+                ("top_k", 1, 20, "top-k must be 1..20 and the maximum length 1..100"),
+                ("max_length", 1, 100, "top-k must be 1..20 and the maximum length 1..100"),
+                ("seed", 0, 2**63 - 1, "the seed must be None or an integer in 0..2**63-1")):
+            value = getattr(self, name)
+            if name == "seed" and value is None:
+                continue
+            try:  # ints (integral floats accepted) in range; never a TypeError/OverflowError
+                object.__setattr__(self, name, check_whole(name, value, low, high))
+            except ValueError:
+                raise ValueError(message) from None
 
 
 @dataclass

@@ -3,10 +3,11 @@ zoom/pan with the mouse) and accepts image files dropped on it."""
 from __future__ import annotations
 
 import os
+from urllib.parse import unquote_to_bytes
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from engine.imaging import ImageLoadError, load_image
@@ -14,11 +15,29 @@ from engine.imaging import ImageLoadError, load_image
 __all__ = ["ImagePanel", "image_paths_from_mime"]
 
 
+def _local_path(url: QUrl) -> str:
+    """The local file a URL names.  On POSIX the name's exact bytes are kept,
+    so a file name that is not valid UTF-8 still opens (``toLocalFile`` would
+    replace those bytes and name a file that does not exist)."""
+    if os.name == "posix" and not url.host():
+        return os.fsdecode(unquote_to_bytes(url.path(QUrl.ComponentFormattingOption.FullyEncoded)))
+    return url.toLocalFile()
+
+
+def displayable(text: str) -> str:
+    """``text`` with undecodable file-name bytes (lone surrogates) shown as U+FFFD
+    (Qt would silently drop them)."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def image_paths_from_mime(mime: QMimeData) -> list[str]:
     """Local file paths carried by a drag (URLs of local files only)."""
     if not mime.hasUrls():
         return []
-    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
+    return [_local_path(url) for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
 
 
 class ImagePanel(QWidget):
@@ -105,10 +124,10 @@ class ImagePanel(QWidget):
         try:
             image = load_image(path)
         except ImageLoadError as exc:
-            self.load_failed.emit(str(exc))
+            self.load_failed.emit(displayable(str(exc)))
             return False
         except MemoryError:
-            self.load_failed.emit(f"{os.fsdecode(path)}: not enough memory to open this image")
+            self.load_failed.emit(displayable(f"{os.fsdecode(path)}: not enough memory to open this image"))
             return False
         self.path = path
         self.set_image(image)

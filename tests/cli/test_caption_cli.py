@@ -144,7 +144,8 @@ def test_train_and_sample_a_captions_json_folder(capsys, tmp_path, monkeypatch):
     (folder / "captions.json").write_text(json.dumps(items))
     out = tmp_path / "m.pt"
     code, stdout, _ = run(capsys, "train", "--cell", "lstm", "--dataset", str(folder), "--epochs", "60",
-                          "--batch-size", "5", "--lr", "2e-2", "--hidden", "16", "--wordvec", "8", "--threads", "1",
+                          "--batch-size", "5", "--lr", "2e-2", "--lr-decay", "1", "--hidden", "16", "--wordvec", "8",
+                          "--threads", "1",
                           "--out", str(out), "--json")
     assert code == 0
     assert json.loads(stdout)["val_bleu"]["bleu4"] == pytest.approx(1.0)

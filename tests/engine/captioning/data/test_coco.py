@@ -141,7 +141,7 @@ def test_cli_trains_samples_and_evaluates_a_coco_folder(tmp_path, capsys):
     folder = make_coco(tmp_path / "c")
     out = tmp_path / "m.pt"
     assert main(["caption", "train", "--cell", "rnn", "--dataset", str(folder), "--epochs", "30", "--batch-size", "8",
-                 "--lr", "2e-2", "--hidden", "32", "--wordvec", "16", "--out", str(out), "--json"]) == 0
+                 "--lr", "2e-2", "--lr-decay", "1", "--hidden", "32", "--wordvec", "16", "--out", str(out), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["val_bleu"]["bleu4"] > 0.9 and report["iterations"] == 90
     assert main(["caption", "sample", str(out), "--split", "val", "--n", "2", "--json"]) == 0

@@ -1,0 +1,417 @@
+"""The GPU path: correctness of the engine on a device against the CPU, and the
+speed benchmarks, in ONE Markdown table.  Not run by CI.
+
+    python tests/bench/gpu_check.py [--device cuda|cuda:1|cpu] [--quick] [--threads K]
+
+Correctness (reference: the same computation on the CPU, float32 as the app
+runs it; with ``--device cpu`` these are self-checks of the script): model
+logits, vanilla saliency, SmoothGrad (noise streams differ between devices,
+so it must agree with the CPU as well as two CPU seeds agree with each
+other), Integrated Gradients (+ completeness), Grad-CAM, a fooling run, a few
+steps of each generation mode, every captioning layer's backward pass in
+float64 and float32 against the CPU in float64 (+ the numerical gradient
+check on the device), and a short captioning training run.
+
+Speed (on the device): forward+backward rate of EfficientNet-Lite0 at 224 px,
+steps/s of each optimisation loop as a fraction of that rate, SmoothGrad (25)
+and Integrated Gradients (50) in forward+backward units, training throughput
+of the explicit-backward LSTM/RNN vs ``torch.nn.LSTM``/``RNN``; and candidate
+GPU speed-ups that the engine does NOT use (channels-last, autocast), with
+their speed and their error, so the decision can be made on numbers.
+
+Needs only PyTorch, torchvision, numpy, Pillow and the weights package (no
+Qt, pytest or scikit-image: the test photos are drawn here).  Exit code 1
+when a correctness check fails.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+sys.path.insert(0, str(HERE))
+
+from engine.captioning import layers as L  # noqa: E402
+from engine.captioning import CaptioningRNN, CaptioningSolver, check_layers  # noqa: E402
+from engine.generation import (ClassVizParams, DreamParams, InversionParams, class_visualization,  # noqa: E402
+                               deepdream, feature_inversion)
+from engine.gradients import (FoolParams, fool, grad_cam, integrated_gradients, smoothgrad,  # noqa: E402
+                              vanilla_saliency)
+from engine.jobs import Control, run_to_end  # noqa: E402
+from engine.models import load_model  # noqa: E402
+
+
+# ---------------------------------------------------------------------- helpers
+class Table:
+    """Rows of | area | check | measured | target | ok |.  ``ok`` of a
+    correctness row decides the exit code; a speed row (``speed=True``) says
+    whether its target is met without failing the run (timings vary)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str, str]] = []
+        self.failures = 0
+
+    def add(self, area: str, check: str, value: float | str, target: str = "", ok: bool | None = None,
+            *, speed: bool = False) -> None:
+        text = f"{value:.3g}" if isinstance(value, float) else str(value)
+        if ok is False and not speed:
+            self.failures += 1
+        mark = "-" if ok is None else ("met" if ok else "not met") if speed else ("yes" if ok else "**NO**")
+        self.rows.append((area, check.replace("|", "/"), text, target, mark))
+        print(f"  {area}: {check} = {text} {target} {'' if ok is None else ('ok' if ok else 'FAIL')}",
+              file=sys.stderr, flush=True)
+
+    def markdown(self) -> str:
+        lines = ["| area | check | measured | target | ok |", "|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        return "\n".join(lines)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def seconds(fn, device: torch.device, reps: int = 3, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` (device work included)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        sync(device)
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def photo(seed: int, size: int = 224) -> np.ndarray:
+    """A procedural test photo: smooth colour gradients, a few discs and squares, mild noise."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    img = np.stack([255 * xx, 255 * yy, 128 + 100 * np.sin(6 * xx + 4 * yy)], -1)
+    for _ in range(6):
+        cy, cx, r = rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9), rng.uniform(0.05, 0.2)
+        colour = rng.uniform(0, 255, 3)
+        mask = ((yy - cy) ** 2 + (xx - cx) ** 2 < r * r) if rng.random() < 0.5 else \
+            ((abs(yy - cy) < r) & (abs(xx - cx) < r))
+        img[mask] = colour
+    return np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+
+
+def rel_err(a, b) -> float:
+    """max |a - b| / max |b| (both moved to the CPU in float64)."""
+    a = torch.as_tensor(a).detach().double().cpu()
+    b = torch.as_tensor(b).detach().double().cpu()
+    return float((a - b).abs().max() / b.abs().max().clamp_min(1e-30))
+
+
+def corr(a, b) -> float:
+    a = torch.as_tensor(a).detach().double().cpu().flatten()
+    b = torch.as_tensor(b).detach().double().cpu().flatten()
+    return float(np.corrcoef(a.numpy(), b.numpy())[0, 1])
+
+
+# ---------------------------------------------------------------------- correctness: classifier and gradients
+def check_gradients(t: Table, ref, dev, quick: bool) -> None:
+    photos = [photo(k) for k in range(2)]
+    x_ref, x_dev = ref.preprocess(photos), dev.preprocess(photos)
+    with torch.no_grad():
+        lr, ld = ref.logits(x_ref), dev.logits(x_dev)
+    t.add("model", "logits: max rel. error vs CPU", rel_err(ld, lr), "< 5e-3", rel_err(ld, lr) < 5e-3)
+    same = bool((ld.topk(5).indices.cpu() == lr.topk(5).indices).all())
+    t.add("model", "top-5 classes equal to CPU", str(same), "True", same)
+    target = int(lr[0].argmax())
+    v_ref, v_dev = vanilla_saliency(ref, x_ref[:1], target), vanilla_saliency(dev, x_dev[:1], target)
+    t.add("saliency", "vanilla map: rel. L2 error vs CPU", _l2(v_dev, v_ref), "< 2e-2", _l2(v_dev, v_ref) < 2e-2)
+    n = 8 if quick else 25
+    s_ref = smoothgrad(ref, x_ref[:1], target, samples=n, seed=0)
+    s_ref2 = smoothgrad(ref, x_ref[:1], target, samples=n, seed=1)
+    s_dev = smoothgrad(dev, x_dev[:1], target, samples=n, seed=0)
+    base = corr(s_ref2, s_ref)
+    t.add("saliency", f"SmoothGrad N={n}: corr. with CPU (two CPU seeds: {base:.3f})", corr(s_dev, s_ref),
+          ">= CPU seeds - 0.05", corr(s_dev, s_ref) >= base - 0.05)
+    m = 16 if quick else 50
+    ig_ref = integrated_gradients(ref, x_ref[:1], target, steps=m)
+    ig_dev = integrated_gradients(dev, x_dev[:1], target, steps=m)
+    t.add("saliency", f"Integrated Gradients m={m}: rel. L2 error vs CPU", _l2(ig_dev, ig_ref), "< 2e-2",
+          _l2(ig_dev, ig_ref) < 2e-2)
+    gaps = []
+    for model, x, ig in ((ref, x_ref, ig_ref), (dev, x_dev, ig_dev)):
+        lo, _ = model.input_range
+        with torch.no_grad():
+            delta = model.logits(x[:1])[0, target] - model.logits(lo.expand_as(x[:1]))[0, target]
+        gaps.append(float(abs(ig.sum() - delta) / abs(delta)))
+    t.add("saliency", f"IG completeness error on device (CPU {gaps[0]:.3g})", gaps[1], "<= 2 x CPU + 0.01",
+          gaps[1] <= 2 * gaps[0] + 0.01)
+    c_ref, c_dev = grad_cam(ref, x_ref[:1], target), grad_cam(dev, x_dev[:1], target)
+    t.add("saliency", "Grad-CAM: rel. L2 error vs CPU", _l2(c_dev, c_ref), "< 2e-2", _l2(c_dev, c_ref) < 2e-2)
+
+    second = int(lr[1].topk(6).indices[5])  # the 6th most likely class: a short but real run
+    runs = []
+    for model in (ref, dev):
+        _, result = run_to_end(fool(model, photos[1], second, control=Control(FoolParams(lr=1.0, max_iter=40)),
+                                    prepared=True))
+        runs.append(result)
+    ok = all(r.success for r in runs) and abs(runs[0].iterations - runs[1].iterations) <= max(2, runs[0].iterations // 5)
+    t.add("fooling", f"to class {second}: fooled on CPU / device, iterations CPU / device",
+          f"{runs[0].success}/{runs[1].success}, {runs[0].iterations}/{runs[1].iterations}", "both, within 20%", ok)
+
+
+def _l2(a, b) -> float:
+    a = torch.as_tensor(a).detach().double().cpu()
+    b = torch.as_tensor(b).detach().double().cpu()
+    return float((a - b).norm() / b.norm().clamp_min(1e-30))
+
+
+# ---------------------------------------------------------------------- correctness: generation
+def check_generation(t: Table, ref, dev, quick: bool) -> None:
+    steps = 4 if quick else 10
+    source, guide = photo(3), photo(4, 128)
+    modes = {
+        "class viz (fourier 64 px)": lambda m, c: class_visualization(m, 76, control=c, seed=0),
+        "feature inversion (blocks.3)": lambda m, c: feature_inversion(m, source, "blocks.3", control=c, seed=0),
+        "DeepDream (blocks.5)": lambda m, c: deepdream(m, source, "blocks.5", control=c, seed=0),
+        "guided DeepDream (blocks.5)": lambda m, c: deepdream(m, source, "blocks.5", control=c, guide=guide, seed=0),
+    }
+    params = {"class viz (fourier 64 px)": ClassVizParams(size=64, steps=steps),
+              "feature inversion (blocks.3)": InversionParams(size=224, steps=steps),
+              "DeepDream (blocks.5)": DreamParams(steps=steps, octaves=1, tile=0),
+              "guided DeepDream (blocks.5)": DreamParams(steps=steps, octaves=1, tile=0)}
+    for name, make in modes.items():
+        out = []
+        for model in (ref, dev):
+            last, image = run_to_end(make(model, Control(params[name])))
+            out.append((image.astype(np.float64), next(iter(last.metrics.values()))))
+        diff = float(np.abs(out[0][0] - out[1][0]).mean())
+        objective = abs(out[1][1] - out[0][1]) / max(abs(out[0][1]), 1e-12)
+        t.add("generation", f"{name}, {steps} steps: mean abs. pixel diff. vs CPU (objective rel. diff {objective:.2g})",
+              diff, "< 3 of 255, obj. < 5%", diff < 3 and objective < 0.05)
+
+
+# ---------------------------------------------------------------------- correctness: captioning
+def layer_gradients(device: torch.device, dtype: torch.dtype) -> dict[str, list[torch.Tensor]]:
+    """Forward + explicit backward of every captioning layer on the same
+    inputs (made on the CPU in float64, then cast); gradients back on the CPU."""
+    g = torch.Generator().manual_seed(0)
+    N, T, D, H, V = 16, 12, 64, 48, 100
+
+    def rnd(*shape, scale=1.0):
+        return (torch.randn(*shape, generator=g, dtype=torch.float64) * scale).to(device=device, dtype=dtype)
+
+    out = {}
+    x1, h, c, x = rnd(N, D), rnd(N, H), rnd(N, H), rnd(N, T, D)
+    Wx, Wh, b = rnd(D, H, scale=0.2), rnd(H, H, scale=0.2), rnd(H)
+    Wx4, Wh4, b4 = rnd(D, 4 * H, scale=0.2), rnd(H, 4 * H, scale=0.2), rnd(4 * H)
+    nh, cache = L.rnn_step_forward(x1, h, Wx, Wh, b)
+    out["rnn_step"] = L.rnn_step_backward(rnd(*nh.shape), cache)
+    hs, cache = L.rnn_forward(x, h, Wx, Wh, b)
+    out["rnn"] = L.rnn_backward(rnd(*hs.shape), cache)
+    nh, nc, cache = L.lstm_step_forward(x1, h, c, Wx4, Wh4, b4)
+    out["lstm_step"] = L.lstm_step_backward(rnd(*nh.shape), rnd(*nc.shape), cache)
+    hs, cache = L.lstm_forward(x, h, Wx4, Wh4, b4)
+    out["lstm"] = L.lstm_backward(rnd(*hs.shape), cache)
+    ids = torch.randint(0, V, (N, T), generator=g).to(device)
+    W = rnd(V, D)
+    emb, cache = L.word_embedding_forward(ids, W)
+    out["word_embedding"] = [L.word_embedding_backward(rnd(*emb.shape), cache)]
+    w, bb = rnd(H, V, scale=0.1), rnd(V)
+    scores, cache = L.temporal_affine_forward(rnd(N, T, H), w, bb)
+    out["temporal_affine"] = L.temporal_affine_backward(rnd(*scores.shape), cache)
+    y = torch.randint(0, V, (N, T), generator=g).to(device)
+    mask = (torch.rand(N, T, generator=g) > 0.3).to(device)
+    loss, dx = L.temporal_softmax_loss(rnd(N, T, V), y, mask)
+    out["temporal_softmax_loss"] = [torch.as_tensor(loss).reshape(1), dx]
+    return {k: [v.detach().double().cpu() for v in grads] for k, grads in out.items()}
+
+
+def check_captioning(t: Table, device: torch.device, quick: bool) -> None:
+    reference = layer_gradients(torch.device("cpu"), torch.float64)
+    for dtype, limit in ((torch.float64, 1e-10), (torch.float32, 1e-4)):
+        got = layer_gradients(device, dtype)
+        worst = {name: max(rel_err(a, b) for a, b in zip(got[name], reference[name])) for name in reference}
+        name = max(worst, key=worst.get)
+        t.add("captioning", f"layers' backward, {str(dtype)[6:]}: worst rel. error vs CPU float64 ({name})",
+              worst[name], f"< {limit:g}", worst[name] < limit)
+    results = check_layers(device=device)
+    t.add("captioning", "numerical gradient check of every layer on the device (float64)",
+          f"{sum(r.passed for r in results)}/{len(results)} pass", "all", all(r.passed for r in results))
+
+    rng = np.random.default_rng(0)
+    words = {"<NULL>": 0, "<START>": 1, "<END>": 2, **{f"w{i}": 3 + i for i in range(50)}}
+    caps = rng.integers(3, 53, (400, 13)).astype(np.int32)
+    caps[:, 0] = 1
+    data = {"train_features": rng.normal(size=(100, 64)).astype(np.float32), "train_captions": caps,
+            "train_image_idxs": rng.integers(0, 100, 400), "word_to_idx": words}
+    losses = []
+    iterations = 10 if quick else 40
+    for dev in (torch.device("cpu"), device):
+        model = CaptioningRNN(words, input_dim=64, wordvec_dim=32, hidden_dim=64, cell_type="lstm", device=dev, seed=0)
+        solver = CaptioningSolver(model, data, optim_config={"learning_rate": 5e-3}, batch_size=40,
+                                  num_epochs=iterations // 10, seed=0, val_bleu_samples=0)
+        run_to_end(solver.run())
+        losses.append(np.array(solver.loss_history))
+    err = float(np.abs(losses[1] - losses[0]).max() / losses[0].max())
+    t.add("captioning", f"LSTM training, {iterations} iterations: loss curve rel. diff vs CPU "
+          f"(loss {losses[1][0]:.3g} -> {losses[1][-1]:.3g})", err, "< 1e-3, loss falls",
+          err < 1e-3 and losses[1][-1] < losses[1][0])
+
+
+# ---------------------------------------------------------------------- speed
+def fwd_bwd_seconds(model, batch: int, reps: int, x: torch.Tensor | None = None) -> float:
+    """Seconds per image of a full forward to one logit and backward to the input."""
+    if x is None:
+        x = torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(0)).to(model.device)
+
+    def step():
+        leaf = x.detach().requires_grad_(True)
+        torch.autograd.grad(model.logits(leaf)[:, 1].sum(), leaf)
+
+    return seconds(step, model.device, reps=reps, warmup=2) / batch
+
+
+def loop_rate(make_job, params_for, device, short: int, long: int) -> float:
+    """Steps per second of a job in real use (default frame emission), set-up
+    cost removed: (long - short) steps / (time(long) - time(short))."""
+    def run(n):
+        sync(device)
+        start = time.perf_counter()
+        run_to_end(make_job(Control(params_for(n))))
+        sync(device)
+        return time.perf_counter() - start
+
+    run(short)  # warm-up
+    return (long - short) / max(run(long) - run(short), 1e-9)
+
+
+def bench(t: Table, dev, quick: bool) -> None:
+    device = dev.device
+    reps = 3 if quick else 10
+    unit = fwd_bwd_seconds(dev, 1, reps)
+    t.add("speed", "forward+backward, batch 1 (images/s)", 1 / unit)
+    t.add("speed", "forward+backward, batch 16 (images/s)", 1 / fwd_bwd_seconds(dev, 16, max(2, reps // 3)))
+    source, guide = photo(5), photo(6, 128)
+    short, long = (2, 6) if quick else (5, 25)
+    loops = {
+        "fooling": (lambda c: fool(dev, source, 1, control=c, prepared=True), lambda n: FoolParams(lr=1e-4, max_iter=n)),
+        "class viz (fourier 128 -> 224)": (lambda c: class_visualization(dev, 76, control=c),
+                                           lambda n: ClassVizParams(steps=n)),
+        "feature inversion (blocks.8)": (lambda c: feature_inversion(dev, source, "blocks.8", control=c),
+                                         lambda n: InversionParams(steps=n)),
+        "DeepDream (blocks.8)": (lambda c: deepdream(dev, source, "blocks.8", control=c),
+                                 lambda n: DreamParams(steps=n, octaves=1, tile=0)),
+        "guided DeepDream (blocks.8)": (lambda c: deepdream(dev, source, "blocks.8", control=c, guide=guide),
+                                        lambda n: DreamParams(steps=n, octaves=1, tile=0)),
+    }
+    for name, (make, params) in loops.items():
+        rate = loop_rate(make, params, device, short, long)
+        t.add("speed", f"{name}: steps/s ({rate:.3g}) / forward+backward rate", rate * unit, ">= 0.9",
+              rate * unit >= 0.9, speed=True)
+    x = dev.preprocess(source)
+    for name, fn, n in (("SmoothGrad N=25", lambda: smoothgrad(dev, x, 1, samples=25), 25),
+                        ("Integrated Gradients m=50", lambda: integrated_gradients(dev, x, 1, steps=50), 50)):
+        cost = seconds(fn, device, reps=1 if quick else 3, warmup=1) / unit
+        t.add("speed", f"{name}, batch 16: cost in forward+backward passes", cost, f"< {n}", cost < n, speed=True)
+
+    from bench_captioning import train_bench  # the captioning benchmark's own comparison
+
+    sizes = (20, 8, 64, 64, 128, 200) if quick else (100, 16, 256, 256, 512, 1000)
+    for cell in ("lstm", "rnn"):
+        ours, ref = train_bench(cell, sizes, device, 3 if quick else 5)
+        t.add("speed", f"{cell.upper()} training seq/s: explicit backward ({ours:.0f}) / torch.nn autograd ({ref:.0f})",
+              ours / ref)
+
+
+def candidate_speedups(t: Table, dev, quick: bool) -> None:
+    """Speed and error of GPU speed-ups the engine does not use (yet)."""
+    reps = 3 if quick else 10
+    x = dev.preprocess([photo(7), photo(8)])
+    with torch.no_grad():
+        base_logits = dev.logits(x)
+    unit = fwd_bwd_seconds(dev, 2, reps, x)
+    fast = copy.deepcopy(dev)
+    fast.net = fast.net.to(memory_format=torch.channels_last)
+    xc = x.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        err = rel_err(fast.logits(xc), base_logits)
+    speed = unit / fwd_bwd_seconds(fast, 2, reps, xc)
+    t.add("candidate", f"channels-last: forward+backward speed-up (logits rel. error {err:.2g})", speed,
+          "> 1.1 and error < 5e-3 to adopt", None)
+    if dev.device.type != "cuda":
+        t.add("candidate", "autocast float16 / bfloat16", "n/a on the CPU")
+        return
+    for dtype in (torch.float16, torch.bfloat16):
+        class Autocast(torch.nn.Module):
+            def __init__(self, net):
+                super().__init__()
+                self.net = net
+
+            def forward(self, inp):
+                with torch.autocast("cuda", dtype=dtype):
+                    return self.net(inp).float()
+
+        amp = copy.deepcopy(dev)
+        amp.net = Autocast(dev.net)
+        with torch.no_grad():
+            logits = amp.logits(x)
+        err = rel_err(logits, base_logits)
+        top1 = bool((logits.argmax(1) == base_logits.argmax(1)).all())
+        sal = corr(vanilla_saliency(amp, x[:1], 1), vanilla_saliency(dev, x[:1], 1))
+        speed = unit / fwd_bwd_seconds(amp, 2, reps, x)
+        t.add("candidate", f"autocast {str(dtype)[6:]}: speed-up (logits rel. error {err:.2g}, top-1 same {top1}, "
+              f"saliency corr. {sal:.3f})", speed, "> 1.3, corr. > 0.99 to adopt", None)
+
+
+# ---------------------------------------------------------------------- main
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda", help="device to check against the CPU (default cuda)")
+    parser.add_argument("--quick", action="store_true", help="fewer steps and repetitions (a few minutes on a CPU)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        device = torch.device(args.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("no CUDA device here; use --device cpu")
+    except (RuntimeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    torch.manual_seed(0)
+    random.seed(0)
+    started = time.monotonic()
+    ref = load_model(device="cpu")
+    dev = ref if device.type == "cpu" else load_model(device=device)
+    if device.type == "cuda":  # what the app runs with: PyTorch's defaults, TF32 convolutions included
+        name = (f"{torch.cuda.get_device_name(device)}; TF32 convolutions {torch.backends.cudnn.allow_tf32}, "
+                f"TF32 matmul {torch.backends.cuda.matmul.allow_tf32}")
+    else:
+        name = f"CPU, {torch.get_num_threads()} threads"
+    t = Table()
+    print(f"checking {dev.name} on {device} ({name}) against the CPU{' (quick)' if args.quick else ''}",
+          file=sys.stderr)
+    check_gradients(t, ref, dev, args.quick)
+    check_generation(t, ref, dev, args.quick)
+    check_captioning(t, device, args.quick)
+    bench(t, dev, args.quick)
+    candidate_speedups(t, dev, args.quick)
+    print(f"### GPU path check: {device} ({name}), torch {torch.__version__}"
+          f"{', quick' if args.quick else ''}, {time.monotonic() - started:.0f} s\n")
+    print(t.markdown())
+    print(f"\n{t.failures} correctness check(s) failed." if t.failures else "\nAll correctness checks passed.")
+    return 1 if t.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,7 +17,7 @@ from engine.imaging import center_crop_resize
 
 __all__ = ["DatasetBrowser", "SplitIndex", "to_pixmap", "SPLITS"]
 
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "novel")  # novel: held-out colour-shape pairs (built-in scenes only)
 THUMB = 72
 
 

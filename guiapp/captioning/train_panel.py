@@ -64,9 +64,9 @@ class TrainPanel(QWidget):
         self.hidden = _spin(4, 2048, 128, 16)
         self.wordvec = _spin(4, 1024, 64, 16)
         self.lr = _dspin(1e-6, 1.0, 5e-3, 6)
-        self.decay = _dspin(0.5, 1.0, 0.95, 3)
-        self.batch = _spin(1, 4096, 50, 10)
-        self.epochs = _spin(1, 10000, 10)
+        self.decay = _dspin(0.5, 1.0, 0.9, 3)  # defaults as measured with `caption train`
+        self.batch = _spin(1, 4096, 100, 10)
+        self.epochs = _spin(1, 10000, 20)
         self.rule = QComboBox()
         self.rule.addItem("Adam", "adam")
         self.rule.addItem("SGD", "sgd")

@@ -3,6 +3,7 @@ workbenches need around the bare network (labels, pre/de-processing, named
 layers, truncated forward passes)."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -152,9 +153,12 @@ class Classifier:
         as the last of them has run (autograd still flows through them)."""
         wanted = {name: self.layer(name) for name in layers}
         out: dict[str, torch.Tensor] = {}
+        owner = threading.get_ident()  # the network is shared: other threads' passes must not see these hooks
 
         def make_hook(name: str):
             def hook(_module, _inputs, output):
+                if threading.get_ident() != owner:
+                    return None
                 out[name] = output
                 if len(out) == len(wanted):
                     raise _StopForward
@@ -178,8 +182,11 @@ class Classifier:
         if self._last_linear is None:
             return self.features(x, self.layer_names[-1]).mean(dim=(2, 3))
         captured: list[torch.Tensor] = []
+        owner = threading.get_ident()
 
         def pre_hook(_module, inputs):
+            if threading.get_ident() != owner:
+                return None
             captured.append(inputs[0])
             raise _StopForward
 

@@ -137,3 +137,35 @@ def test_bad_weight_files_are_refused_clearly(tmp_path):
     torch.save({"conv1.weight": torch.zeros(1)}, wrong)
     with pytest.raises(ModelLoadError, match="does not match"):
         load_model(str(wrong), device="cpu")
+
+
+def test_truncated_passes_do_not_disturb_other_threads(lite0):
+    """The hooks of ``features``/``embed`` belong to the thread that set them:
+    a full forward pass running at the same time in another thread is untouched."""
+    import threading
+
+    x = lite0.preprocess(np.full((96, 96, 3), 90, np.uint8))
+    with torch.no_grad():
+        expected = lite0.logits(x)
+    errors, stop = [], threading.Event()
+
+    def full_passes():
+        while not stop.is_set():
+            try:
+                with torch.no_grad():
+                    assert torch.allclose(lite0.logits(x), expected, atol=1e-4)
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+                return
+
+    worker = threading.Thread(target=full_passes)
+    worker.start()
+    try:
+        for _ in range(30):
+            with torch.no_grad():
+                lite0.features(x, "blocks.1")
+                lite0.embed(x)
+    finally:
+        stop.set()
+        worker.join()
+    assert not errors, errors[0]

@@ -61,7 +61,10 @@ class AppContext(QObject):
         self.model_loading.emit(name)
         self.show_status(f"Loading {name} on {self.device_description}…")
         started = time.monotonic()
-        worker = create_worker(load_model, name, self.device, weights_path=weights_path, _start_thread=False)
+        # errors go to on_errored (a dialog); without _ignore_errors superqt also re-raises them in the
+        # GUI thread, a traceback for every bad weight file
+        worker = create_worker(load_model, name, self.device, weights_path=weights_path, _start_thread=False,
+                               _ignore_errors=True)
 
         def on_returned(model: Classifier) -> None:
             self.model_load_seconds = time.monotonic() - started

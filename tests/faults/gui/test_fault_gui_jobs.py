@@ -211,3 +211,40 @@ def test_broken_checkpoints_in_the_train_page(window, qtbot, messages, tmp_path)
     assert panel.session.model is None
     assert panel.load_from(str(good)) is True  # a bad feature spec in the metadata: loads, photos disabled
     assert panel.session.model is not None and panel.session.spec is None
+
+
+def test_broken_weight_files_from_the_model_menu(window, qtbot, ctx, messages, tmp_path, lite0):
+    from badfiles import make_weight_files
+
+    weights = make_weight_files(tmp_path / "weights")
+    for case in ("corrupt", "pickle_payload", "wrong_architecture", "directory"):
+        with qtbot.waitSignal(ctx.model_failed, timeout=30000) as failed:
+            ctx.load_model(str(weights[case]))
+        assert weights[case].name in failed.args[0] and "weights_only" not in failed.args[0]
+        assert ctx.model is lite0  # the working model stays
+        assert any(weights[case].name in m for m in messages)
+    assert not weights["marker"].exists(), "the pickle payload ran"
+    qtbot.waitUntil(lambda: not ctx.is_loading, timeout=10000)
+
+
+def test_saving_to_bad_places_says_why_and_keeps_the_result(window, qtbot, ctx, messages, tmp_path):
+    dreaming = window.tab_widgets["Dreaming"]
+    dreaming.current = photo_array(32, 32)
+    dreaming.recorder.add(dreaming.current)
+    train = window.tab_widgets["Captioning"].train_panel
+    from engine.captioning import CaptioningRNN
+
+    train.session.set_model(CaptioningRNN(synthetic_captions()["word_to_idx"], input_dim=32, wordvec_dim=8,
+                                          hidden_dim=8, seed=0))
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "run.gif").mkdir()
+    for target, gif in ((tmp_path, tmp_path / "run.gif"), (tmp_path / "missing" / "out.png", tmp_path / "no" / "r.gif"),
+                        (tmp_path / "file.txt" / "out.png", tmp_path / "file.txt" / "r.gif")):
+        count = len(messages)
+        assert dreaming.save_result(str(target)) is False
+        assert dreaming.export_run(str(gif)) is False
+        assert len(messages) == count + 2, messages[count:]
+        assert target.name in messages[count] and gif.name in messages[count + 1], messages[count:]
+    assert train.save_to(str(tmp_path / "file.txt" / "m.pt")) is False and "Model not saved" in messages[-1]
+    assert dreaming.current is not None and dreaming.has_unsaved_results() is False
+    assert dreaming.save_result(str(tmp_path / "ok.png")) is True

@@ -242,3 +242,27 @@ def test_models_lists_a_broken_hub_file_and_layers_refuses_it(weight_files, caps
     names = [m["name"] for m in json.loads(out)["models"]]
     assert names == ["efficientnet_lite0", "resnet18"]
     refused(capsys, "layers", "--model", "resnet18", says=("resnet18", "cannot read weight file"))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 300), (300, 2)])
+def test_degenerate_image_sizes_still_work(shape, tmp_path, capsys, shared_model):
+    from PIL import Image
+
+    src = tmp_path / "thin.png"
+    Image.fromarray(np.full((*shape, 3), 90, np.uint8)).save(src)
+    out = tmp_path / "o.png"
+    for argv in (["classify", src, "--json"], ["fool", src, "--target", "3", "--max-iter", "1", "--out", out],
+                 ["dream", src, "--layer", "blocks.8", "--steps", "1", "--octaves", "3", "--out", out],
+                 ["dream", files_png(tmp_path), "--guide", src, "--layer", "blocks.3", "--steps", "1", "--octaves", "1",
+                  "--out", out]):
+        code, _, err = run(capsys, *argv)
+        assert code == 0, (argv[0], err)
+    assert load_image(out).shape == (32, 32, 3)
+
+
+def files_png(folder):
+    from PIL import Image
+
+    path = folder / "square.png"
+    Image.fromarray(np.full((32, 32, 3), 200, np.uint8)).save(path)
+    return path

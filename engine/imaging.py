@@ -110,11 +110,20 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
         if "truncated" in reason.lower() or isinstance(exc, EOFError):
             reason = "the image file is truncated"
         raise ImageLoadError(name, f"corrupt image ({reason})") from None
+    except MemoryError:
+        raise
+    except Exception:  # Pillow's plugins raise KeyError, TypeError, IndexError... on damaged files
+        raise ImageLoadError(name, "corrupt image (damaged image data)") from None
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # a broken EXIF block must not hide a readable image
         pass
-    return _to_rgb_array(im)
+    try:
+        return _to_rgb_array(im)
+    except MemoryError:
+        raise
+    except Exception:  # a mode Pillow reads but cannot convert (damaged or exotic)
+        raise ImageLoadError(name, f"unsupported image type ({im.mode} pixels)") from None
 
 
 def _to_rgb_array(im: Image.Image) -> np.ndarray:

@@ -3,7 +3,7 @@ returns an RGB uint8 image or raises ImageLoadError — nothing else, no hang.""
 import io
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -38,6 +38,7 @@ def test_random_bytes(data):
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fmt=st.sampled_from(FORMATS), w=st.integers(1, 40), h=st.integers(1, 40), seed=st.integers(0, 2**16),
        cut=st.floats(0, 1), flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=8))
+@example(fmt="TIFF", w=14, h=28, seed=0, cut=0.0, flips=[(0.1015625, 1)])  # raised KeyError / TypeError once
 def test_damaged_real_images(fmt, w, h, seed, cut, flips):
     data = bytearray(encoded(fmt, w, h, seed))
     for where, value in flips:

@@ -77,13 +77,17 @@ def test_model_loads_in_background_and_window_stays_responsive(qtbot, settings):
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start(10)
+    started = time.monotonic()
     with qtbot.waitSignal(ctx.model_changed, timeout=60000):
         ctx.load_model()
+    qtbot.wait(50)  # a few more ticks after the load
     timer.stop()
     assert ctx.model is not None and ctx.model.name == "efficientnet_lite0"
     assert "efficientnet_lite0" in window._model_label.text()
-    gaps = np.diff(ticks)
-    assert len(ticks) > 5 and gaps.max() < 1.0     # the event loop kept running while torch loaded
+    # the event loop kept running while torch built the model: no gap between
+    # ticks anywhere near the load's own duration (however quick the load was)
+    ticks = [started] + ticks
+    assert len(ticks) >= 3 and np.diff(ticks).max() < 1.0
     window.close()
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+from .atomic import atomic_write
 
 __all__ = [
     "ImageLoadError",
@@ -206,20 +207,8 @@ def save_png(path: str | os.PathLike, image: np.ndarray, params: dict[str, Any] 
     info = PngImagePlugin.PngInfo()
     if params:
         info.add_text(PARAMS_KEY, json.dumps(_jsonable(params), sort_keys=True))
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            to_pil(image).save(handle, format="PNG", pnginfo=info)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(path) as handle:
+        to_pil(image).save(handle, format="PNG", pnginfo=info)
     return path
 
 

@@ -3,7 +3,6 @@ clear messages, class specs, JSON output and a terminal progress bar."""
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from typing import Any, TextIO
@@ -12,6 +11,7 @@ import numpy as np
 
 from ..imaging import ImageLoadError, load_image
 from ..jobs import Frame
+from ..validation import check_number
 
 __all__ = ["CliError", "open_model", "open_image", "resolve_class", "print_json", "ProgressBar", "finite", "check_seed", "MAX_SEED"]
 
@@ -50,13 +50,10 @@ def resolve_class(model: Any, spec: str) -> int:
 
 def finite(name: str, value: float, *, low: float | None = None, high: float | None = None, strict_low: bool = False) -> float:
     """Validate a numeric option: finite and in range, else a clear CliError."""
-    if value is None or not math.isfinite(value):
-        raise CliError(f"--{name} must be a finite number, got {value}")
-    if low is not None and (value <= low if strict_low else value < low):
-        raise CliError(f"--{name} must be {'>' if strict_low else '>='} {low}, got {value}")
-    if high is not None and value > high:
-        raise CliError(f"--{name} must be <= {high}, got {value}")
-    return value
+    try:
+        return check_number(f"--{name}", value, low=low, high=high, strict_low=strict_low)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
 #: Largest random seed accepted (torch, numpy and Python generators all take 0..2**63-1).

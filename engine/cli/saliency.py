@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_write
 from .common import CliError, finite, open_image, open_model, print_json, resolve_class
 
 __all__ = ["register", "run_saliency", "save_npy", "writable_path"]
@@ -63,17 +63,8 @@ def writable_path(path: str, option: str) -> Path:
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     """Write ``array`` as .npy atomically (temporary file, then rename)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, array, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(path) as handle:
+        np.save(handle, array, allow_pickle=False)
     return path
 
 

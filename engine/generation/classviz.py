@@ -31,7 +31,7 @@ from .objectives import class_logit
 from .parameterizations import PARAMETERIZATIONS, make_parameterization
 from .regularizers import l2_penalty, total_variation
 from .transforms import gaussian_blur, robust_view
-from .validation import check_choice, check_int, check_number
+from ..validation import check_choice, check_int, check_number
 
 __all__ = ["ClassVizParams", "class_visualization", "MAX_SIZE"]
 

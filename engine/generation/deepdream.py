@@ -29,7 +29,7 @@ from ..jobs import Control, Frame
 from .loop import NormalizedStep, optimize
 from .objectives import GuidedDot, layer_l2
 from .tiling import context_margin, layer_stride, tiled_gradient
-from .validation import check_int, check_number
+from ..validation import check_int, check_number
 
 __all__ = ["DreamParams", "deepdream", "layer_objective", "guide_objective", "octave_sizes", "GUIDE_SIZE", "MIN_OCTAVE_SIDE"]
 

@@ -13,13 +13,13 @@ frame's size.  Files are written atomically (temporary file, then rename).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from ..atomic import atomic_path, atomic_write
 from ..imaging import fit_within, resize, save_png
 
 __all__ = ["ExportError", "FrameRecorder", "mp4_available", "export_gif", "export_mp4",
@@ -103,26 +103,20 @@ def _check_fps(fps: float) -> float:
     return float(fps)
 
 
-def _atomic_target(path: Path) -> tuple[int, str]:
+def _check_folder(path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ExportError(f"{path}: the folder {folder} does not exist")
-    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=folder)
 
 
 def export_gif(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 10.0, loop: int = 0) -> Path:
     """An animated GIF (adaptive palette per frame), looping forever by default."""
     path, fps = Path(path), _check_fps(fps)
     images = [Image.fromarray(f, mode="RGB") for f in _uniform(frames)]
-    fd, tmp = _atomic_target(path)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            images[0].save(handle, format="GIF", save_all=True, append_images=images[1:],
-                           duration=max(20, int(round(1000 / fps))), loop=loop, optimize=False)
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink(tmp)
-        raise
+    _check_folder(path)
+    with atomic_write(path, suffix=path.suffix) as handle:
+        images[0].save(handle, format="GIF", save_all=True, append_images=images[1:],
+                       duration=max(20, int(round(1000 / fps))), loop=loop, optimize=False)
     return path
 
 
@@ -136,21 +130,18 @@ def export_mp4(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float
 
     images = _uniform(frames, even=True)
     h, w = images[0].shape[:2]
-    fd, tmp = _atomic_target(path)
-    os.close(fd)
+    _check_folder(path)
     try:
-        writer = imageio_ffmpeg.write_frames(tmp, (w, h), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
-                                             macro_block_size=2, quality=8, ffmpeg_log_level="error")
-        writer.send(None)
-        for f in images:
-            writer.send(np.ascontiguousarray(f).tobytes())
-        writer.close()
-        os.replace(tmp, path)
+        with atomic_path(path, suffix=path.suffix) as tmp:
+            writer = imageio_ffmpeg.write_frames(str(tmp), (w, h), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
+                                                 macro_block_size=2, quality=8, ffmpeg_log_level="error")
+            writer.send(None)
+            for f in images:
+                writer.send(np.ascontiguousarray(f).tobytes())
+            writer.close()
     except ExportError:
-        _unlink(tmp)
         raise
     except Exception as exc:
-        _unlink(tmp)
         raise ExportError(f"{path}: ffmpeg could not write the video ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
     return path
 
@@ -173,10 +164,3 @@ def export_animation(frames: Sequence[np.ndarray], path: str | os.PathLike, fps:
     if suffix == ".mp4":
         return export_mp4(frames, path, fps)
     raise ExportError(f"{path}: unknown animation type {suffix or '(no suffix)'}; use .gif or .mp4")
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

@@ -26,7 +26,7 @@ from .loop import AdamStep, optimize
 from .objectives import feature_distance
 from .parameterizations import PARAMETERIZATIONS, make_parameterization
 from .regularizers import l2_penalty, total_variation
-from .validation import check_choice, check_int, check_number
+from ..validation import check_choice, check_int, check_number
 
 __all__ = ["InversionParams", "feature_inversion", "relative_feature_distance"]
 

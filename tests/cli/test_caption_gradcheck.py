@@ -10,12 +10,7 @@ from engine.captioning import layers as L
 from engine.cli import main
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_gradcheck_json_reports_every_gradient(capsys):

@@ -35,9 +35,5 @@ def shared_model(monkeypatch, lite0):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny workloads: one intra-op thread is faster on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread_per_module):
+    """Every test here runs with one torch thread (see tests/conftest.py)."""

@@ -28,7 +28,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -39,6 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...atomic import atomic_write
 from ...imaging import center_crop_resize
 from ...jobs import Control, Frame
 
@@ -266,18 +266,10 @@ def save_npz_atomic(path: Path, **arrays: np.ndarray) -> Path:
     cache that cannot be written is not an error (returns the path anyway)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError:
-        return path
-    try:
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_write(path) as fh:
             np.savez(fh, **arrays)
-        os.replace(tmp, path)
     except OSError:
         pass
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

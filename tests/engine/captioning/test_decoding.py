@@ -15,12 +15,7 @@ W2I = {w: i for i, w in enumerate(WORDS)}
 V = len(WORDS)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def peaky_model(cell="lstm", seed=0, scale=6.0):

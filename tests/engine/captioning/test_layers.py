@@ -15,13 +15,7 @@ F64 = torch.float64
 N, T, D, H, V = 3, 5, 4, 6, 9
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread (two threads spin badly on a loaded 2-core CI box)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def rnd(g, *shape, dtype=F64, scale=1.0):

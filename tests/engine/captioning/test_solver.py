@@ -16,12 +16,7 @@ from engine.captioning.solver import CaptioningSolver, TrainParams
 from engine.jobs import Control, Frame
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_data(seed=0, n=50, V=12, T=10, D=16, n_val=0):

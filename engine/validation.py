@@ -1,4 +1,4 @@
-"""Checks used by the generation parameter dataclasses' ``__post_init__``.
+"""Checks for parameter values (the params dataclasses' ``__post_init__``, CLI options).
 
 Every parameter snapshot is validated when it is made, so a bad value sent by
 ``Control.update`` raises ``ValueError`` in the caller's thread and the running

@@ -1,0 +1,41 @@
+"""Atomic file writing: a result is written to a temporary file in the target's
+folder and renamed over the target only when complete, so a crash or a kill
+mid-save leaves the previous file intact (``os.replace`` is atomic on POSIX
+and Windows)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["atomic_write", "atomic_path"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; when the block ends without an
+    exception it is renamed onto ``path``, otherwise it is removed."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[BinaryIO]:
+    """Yield a binary file handle whose content replaces ``path`` atomically
+    (flushed and fsynced first) when the block ends without an exception."""
+    with atomic_path(path, suffix) as tmp, open(tmp, "wb") as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())

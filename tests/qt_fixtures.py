@@ -1,0 +1,41 @@
+"""GUI fixtures shared by tests/gui and tests/faults/gui (each conftest
+imports them): an ``AppContext`` with temporary settings, user data and
+caches and the session's model, the status lines it shows, and a check that
+no test leaves a background thread running."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, QThreadPool
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def ctx(qapp, settings, lite0, tmp_path, monkeypatch):
+    from guiapp.context import AppContext
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))    # the captioning autosave goes here
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    context = AppContext(settings, device="cpu")
+    context.model = lite0
+    return context
+
+
+@pytest.fixture
+def messages(ctx):
+    """Every status line (and dialog text) the window shows, in order."""
+    seen: list[str] = []
+    ctx.status.connect(lambda text, _ms: seen.append(text))
+    return seen
+
+
+@pytest.fixture(autouse=True)
+def no_threads_left_behind(qapp):
+    yield
+    pool = QThreadPool.globalInstance()
+    done = pool.waitForDone(10000)
+    qapp.processEvents()
+    assert done and pool.activeThreadCount() == 0, "a test left a background job running"

@@ -150,17 +150,7 @@ def class_visualization(
             prob = torch.softmax(logits[0], dim=0)[index]
         return {"objective": score.detach(), "prob": prob, "l2": l2.detach(), "tv": tv.detach()}
 
-    def after_step(p: ClassVizParams, step: int) -> None:
-        if image.kind != "pixels":
-            return
-        x = image.image()
-        if p.blur_every and (step + 1) % p.blur_every == 0 and p.blur_sigma > 0:
-            x.copy_(gradient_free_blur(x, p.blur_sigma))
-        x.copy_(model.clamp(x))
-
-    def render() -> np.ndarray:
-        with torch.no_grad():
-            return model.deprocess(image.image())
+    after_step, render = pixel_cleanup(model, image), renderer(model, image)
 
     result = yield from optimize(
         tensors=image.tensors, gradient=gradient, rule=rule, control=control,
@@ -177,3 +167,30 @@ def gradient_free_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """The periodic blur of the classic loop (no autograd)."""
     with torch.no_grad():
         return gaussian_blur(x.detach(), sigma)
+
+
+def pixel_cleanup(model, param):
+    """The after-step hook of the classic plain-pixel loops: blur every
+    ``p.blur_every`` steps (``p.blur_sigma``) and clamp to the valid pixel
+    range.  Other parameterisations need neither (they are smooth and bounded
+    by construction)."""
+
+    def after_step(p, step: int) -> None:
+        if param.kind != "pixels":
+            return
+        x = param.image()
+        if p.blur_every and (step + 1) % p.blur_every == 0 and p.blur_sigma > 0:
+            x.copy_(gradient_free_blur(x, p.blur_sigma))
+        x.copy_(model.clamp(x))
+
+    return after_step
+
+
+def renderer(model, param):
+    """A function returning the parameterised image as uint8 HxWx3."""
+
+    def render() -> np.ndarray:
+        with torch.no_grad():
+            return model.deprocess(param.image())
+
+    return render

@@ -21,7 +21,7 @@ import torch
 
 from ..imaging import center_crop_resize
 from ..jobs import Control, Frame
-from .classviz import gradient_free_blur
+from .classviz import pixel_cleanup, renderer
 from .loop import AdamStep, optimize
 from .objectives import feature_distance
 from .parameterizations import PARAMETERIZATIONS, make_parameterization
@@ -114,17 +114,7 @@ def feature_inversion(
         (distance + p.tv * tv + p.l2 * l2).backward()
         return {"distance": distance.detach(), "tv": tv.detach(), "l2": l2.detach()}
 
-    def after_step(p: InversionParams, step: int) -> None:
-        if param.kind != "pixels":
-            return
-        x = param.image()
-        if p.blur_every and (step + 1) % p.blur_every == 0 and p.blur_sigma > 0:
-            x.copy_(gradient_free_blur(x, p.blur_sigma))
-        x.copy_(model.clamp(x))
-
-    def render() -> np.ndarray:
-        with torch.no_grad():
-            return model.deprocess(param.image())
+    after_step, render = pixel_cleanup(model, param), renderer(model, param)
 
     result = yield from optimize(
         tensors=param.tensors, gradient=gradient, rule=rule, control=control,

@@ -119,7 +119,6 @@ def class_visualization(
     if not isinstance(p0, ClassVizParams):
         raise ValueError("class_visualization needs ClassVizParams in control.params")
     index = model.class_index(target)
-    device = model.device
     generator = torch.Generator().manual_seed(int(seed))
     rng = random.Random(int(seed))
     start = None

@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from engine.generation import (ClassVizParams, DreamParams, InversionParams, class_visualization,  # noqa: E402

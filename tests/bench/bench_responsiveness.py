@@ -105,7 +105,7 @@ def main() -> str:
     dream = tabs["Dreaming"]
     window.tabs.setCurrentWidget(dream)
     dream.open_file(str(photos / "astronaut.png"))
-    from guiapp.tabs.dreaming_tab import MODES, GUIDED
+    from guiapp.tabs.dreaming_tab import MODES
 
     dream.guide_panel.load_file(str(photos / "coffee.png"))
     for mode in MODES:

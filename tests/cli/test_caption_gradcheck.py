@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from engine.captioning import layers as L
 from engine.cli import main

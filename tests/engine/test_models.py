@@ -1,6 +1,5 @@
 """The bundled EfficientNet-Lite0: strict loading, the published behaviour,
 named layers, truncated forward passes and the registry."""
-import io
 
 import numpy as np
 import pytest

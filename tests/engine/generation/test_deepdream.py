@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from engine.generation import DreamParams, deepdream, guide_objective, layer_objective
 from engine.generation.deepdream import octave_sizes

@@ -17,7 +17,6 @@ from engine.gradients import (
     random_map,
     randomised_copy,
     smoothgrad,
-    spearman,
     vanilla_saliency,
 )
 from engine.imaging import load_image, save_png

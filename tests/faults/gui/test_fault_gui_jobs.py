@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 import pytest
-import torch
 from PySide6.QtCore import QThreadPool
 
 from badfiles import photo_array

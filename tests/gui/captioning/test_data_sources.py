@@ -8,7 +8,6 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 from PySide6.QtCore import Qt
 
 from guiapp.captioning.data_panel import DataPanel

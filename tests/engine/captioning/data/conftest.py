@@ -3,7 +3,6 @@ and a private feature cache folder per test."""
 from __future__ import annotations
 
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)

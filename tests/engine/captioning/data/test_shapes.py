@@ -11,7 +11,7 @@ from engine.captioning.data import evaluate_split, sample_minibatch, split_names
 from engine.captioning.data.features import compute_features
 from engine.captioning.data.scenes import scene_captions
 from engine.captioning.data.shapes import (SPLITS, ShapesConfig, attribute_accuracy, build_shapes,
-                                           default_feature_spec, evaluate_attributes, load_shapes, make_scenes)
+                                           evaluate_attributes, load_shapes, make_scenes)
 from engine.captioning.data.vocab import decode_captions
 from engine.jobs import Control, run_to_end
 

@@ -7,19 +7,35 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "atomic_path"]
+__all__ = ["atomic_write", "atomic_path", "STALE_SECONDS"]
+
+#: A temporary file this old was left by a save that was killed; the next
+#: save of the same target removes it.
+STALE_SECONDS = 3600.0
+
+
+def _remove_stale(path: Path, folder: Path, suffix: str) -> None:
+    now = time.time()
+    for old in folder.glob(f".{path.name}.*{suffix}"):
+        with contextlib.suppress(OSError):
+            if now - old.stat().st_mtime > STALE_SECONDS:
+                old.unlink()
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path next to ``path``; when the block ends without an
-    exception it is renamed onto ``path``, otherwise it is removed."""
+    exception it is renamed onto ``path``, otherwise it is removed.  Leftovers
+    of earlier saves that were killed (older than :data:`STALE_SECONDS`) are
+    removed first."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    _remove_stale(path, folder, suffix)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
     os.close(fd)
     try:

@@ -27,6 +27,7 @@ from ..context import AppContext
 from ..jobrunner import JobRunner
 from ..widgets import ClassPicker, ImagePanel, PredictionList
 from ..widgets.classify_panel import ClassifyPanel
+from ..widgets.workbench import workbench_layout
 
 __all__ = ["FoolingTab"]
 
@@ -114,13 +115,7 @@ class FoolingTab(QWidget):
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.addWidget(self.score_plot)
         plots.addWidget(self.prob_plot)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(images)
-        left.addWidget(plots)
-        left.setSizes([500, 260])
-        layout = QHBoxLayout(self)
-        layout.addWidget(left, 1)
-        layout.addWidget(panel)
+        workbench_layout(self, images, plots, panel, sizes=(500, 260))
 
     # -- inputs -------------------------------------------------------------------
     def open_file(self, path: str) -> bool:

@@ -28,6 +28,7 @@ from ..context import AppContext
 from ..jobrunner import JobRunner
 from ..widgets import ClassPicker, ImagePanel
 from ..widgets.classify_panel import ClassifyPanel
+from ..widgets.workbench import workbench_layout
 from ..widgets.saliency_params import SaliencyParamsForm
 
 __all__ = ["SaliencyTab"]
@@ -118,13 +119,7 @@ class SaliencyTab(QWidget):
         blay.setContentsMargins(0, 0, 0, 0)
         blay.addWidget(self.plot, 1)
         blay.addWidget(self.auc_label)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(images)
-        left.addWidget(bottom)
-        left.setSizes([520, 220])
-        layout = QHBoxLayout(self)
-        layout.addWidget(left, 1)
-        layout.addWidget(panel)
+        workbench_layout(self, images, bottom, panel, sizes=(520, 220))
 
     # -- inputs ------------------------------------------------------------------
     def open_file(self, path: str) -> bool:

@@ -45,7 +45,7 @@ __all__ = [
 #: bump when scenes, rendering or captions change (invalidates cached features)
 GENERATOR_VERSION = 1
 SPLITS = ("train", "val", "test", "novel")
-_LITE0_LAYERS = ("blocks.5", "blocks.10", "blocks.15")
+_LITE0_LAYERS = ("blocks.5", "blocks.10")
 DEFAULT_HELD_OUT: tuple[tuple[str, str], ...] = tuple(zip(COLOURS, SHAPES))
 
 
@@ -106,13 +106,17 @@ class ShapesConfig:
 def default_feature_spec(config: ShapesConfig | None = None, cnn: str = "efficientnet_lite0") -> FeatureSpec:
     """The features the built-in dataset uses by default, of the whole
     rendered image: for EfficientNet-Lite0 the globally averaged outputs of
-    blocks 5, 10 and 15 (80 + 112 + 320 = 512 values);
-    for another CNN its pooled penultimate features.
+    blocks 5 and 10 (80 + 112 = 192 values); for another CNN its pooled
+    penultimate features.
 
-    Measured (linear probes of the main object's colour / shape, 3000
-    training and 216 test scenes at 96 px): the pooled 1280-d ``embed``
-    features give 0.90 / 0.99, blocks 5+10+15 give 0.98 / 1.00, and the
-    forward pass stops before the 1280-channel head."""
+    Measured (LSTM h128, 6000 training scenes at 80 px, 20 epochs, greedy;
+    colour+shape of the main object named, mean of 3 seeds): blocks 5+10 give
+    94.8% on ``test`` and 73.9% on ``novel`` (held-out colour-shape pairs);
+    adding blocks.15 gives 96.0% / 41.5% — the deepest layer lets the model
+    memorise colour-shape pairs as wholes.  Adding the stem or a 2x2 grid
+    made ``novel`` worse.  (Linear probes at 96 px: the pooled 1280-d
+    ``embed`` features name the colour 90% of the time, mid-layer features
+    98%.)  The forward pass stops at blocks.10."""
     config = config or ShapesConfig()
     layers = _LITE0_LAYERS if cnn == "efficientnet_lite0" else ("embed",)
     return FeatureSpec(cnn=cnn, layers=layers, grid=1, image_size=config.image_size, crop_fraction=1.0)

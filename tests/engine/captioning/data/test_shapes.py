@@ -56,14 +56,14 @@ def test_build_gives_the_classic_dict(tiny):
     d = tiny
     assert split_names(d) == list(SPLITS)
     for s, n in (("train", 24), ("val", 6), ("test", 6), ("novel", 6)):
-        assert d[f"{s}_features"].shape == (n, 512) and d[f"{s}_features"].dtype == np.float32
+        assert d[f"{s}_features"].shape == (n, 192) and d[f"{s}_features"].dtype == np.float32
         assert d[f"{s}_captions"].shape[0] == 4 * n and d[f"{s}_image_idxs"].shape == (4 * n,)
         assert len(d[f"{s}_urls"]) == len(d[f"{s}_images"]) == len(d[f"{s}_scenes"]) == n
         for row in range(0, 4 * n, 5):   # every caption row is a phrasing of its image's scene
             text = decode_captions(d[f"{s}_captions"][row], d["idx_to_word"])[0]
             assert text in scene_captions(d[f"{s}_scenes"][d[f"{s}_image_idxs"][row]])
     assert d["idx_to_word"][:4] == ["<NULL>", "<START>", "<END>", "<UNK>"]
-    assert d["cnn"] == "efficientnet_lite0" and d["feature_layer"] == "blocks.5+blocks.10+blocks.15"
+    assert d["cnn"] == "efficientnet_lite0" and d["feature_layer"] == "blocks.5+blocks.10"
     assert d["dataset"] == "shapes" and d["problems"] == []
     np.testing.assert_allclose(d["train_features"].mean(0), 0, atol=1e-4)     # standardised on train
     assert d["train_images"][3].shape == (48, 48, 3)
@@ -106,7 +106,7 @@ def test_cancelled_build_returns_none_and_caches_nothing(lite0, cache_home):
 
 def test_minibatch_matches_the_image_features(tiny):
     caps, feats, urls = sample_minibatch(tiny, 10, "val", 0)
-    assert caps.shape == (10, tiny["val_captions"].shape[1]) and feats.shape == (10, 512) and len(urls) == 10
+    assert caps.shape == (10, tiny["val_captions"].shape[1]) and feats.shape == (10, 192) and len(urls) == 10
     for c, f, u in zip(caps, feats, urls):
         i = int(u.split("/")[1])
         np.testing.assert_array_equal(f, tiny["val_features"][i])
@@ -136,7 +136,7 @@ def test_a_small_lstm_learns_to_name_the_main_object(lite0):
     torch.manual_seed(0)
     config = ShapesConfig(n_train=160, n_val=40, n_test=40, n_novel=10, image_size=64, two_object_fraction=0.0)
     data = load_shapes(lite0, config)
-    model = CaptioningRNN(data["word_to_idx"], input_dim=512, wordvec_dim=32, hidden_dim=64, cell_type="lstm", seed=0)
+    model = CaptioningRNN(data["word_to_idx"], input_dim=192, wordvec_dim=32, hidden_dim=64, cell_type="lstm", seed=0)
     assert evaluate_attributes(model, data, "train")[0].accuracy < 0.1
     solver = CaptioningSolver(model, data, optim_config={"learning_rate": 1e-2}, batch_size=64, num_epochs=25,
                               seed=0, val_bleu_samples=0)

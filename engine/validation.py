@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["check_number", "check_int", "check_choice"]
+__all__ = ["check_number", "check_int", "check_choice", "check_fields"]
 
 
 def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
@@ -49,3 +49,14 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
     return value
+
+
+def check_fields(obj: Any, *, ints: dict[str, tuple[int, int]] | None = None,
+                 numbers: dict[str, tuple[float, float]] | None = None) -> None:
+    """Validate and normalise fields of a frozen dataclass in place (from its
+    ``__post_init__``): each name in ``ints`` with :func:`check_int`, each in
+    ``numbers`` with :func:`check_number`, within its ``(low, high)``."""
+    for name, (low, high) in (ints or {}).items():
+        object.__setattr__(obj, name, check_int(name, getattr(obj, name), low=low, high=high))
+    for name, (low, high) in (numbers or {}).items():
+        object.__setattr__(obj, name, check_number(name, getattr(obj, name), low=low, high=high))

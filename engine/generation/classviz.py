@@ -31,7 +31,7 @@ from .objectives import class_logit
 from .parameterizations import PARAMETERIZATIONS, make_parameterization
 from .regularizers import l2_penalty, total_variation
 from .transforms import gaussian_blur, robust_view
-from ..validation import check_choice, check_int, check_number
+from ..validation import check_choice, check_fields
 
 __all__ = ["ClassVizParams", "class_visualization", "MAX_SIZE"]
 
@@ -74,12 +74,11 @@ class ClassVizParams:
 
     def __post_init__(self) -> None:
         check_choice("parameterization", self.parameterization, PARAMETERIZATIONS)
-        ints = {"size": (16, MAX_SIZE), "steps": (0, 100_000), "blur_every": (0, 100_000), "jitter": (0, 256), "pad": (0, 256)}
-        for name, (lo, hi) in ints.items():
-            object.__setattr__(self, name, check_int(name, getattr(self, name), low=lo, high=hi))
-        floats = {"decay": (0.0, 3.0), "lr": (0.0, 1000.0), "l2": (0.0, 1e6), "tv": (0.0, 1e6), "blur_sigma": (0.0, 10.0), "scale": (0.0, 0.5), "rotate": (0.0, 180.0)}
-        for name, (lo, hi) in floats.items():
-            object.__setattr__(self, name, check_number(name, getattr(self, name), low=lo, high=hi))
+        check_fields(self,
+                     ints={"size": (16, MAX_SIZE), "steps": (0, 100_000), "blur_every": (0, 100_000),
+                           "jitter": (0, 256), "pad": (0, 256)},
+                     numbers={"decay": (0.0, 3.0), "lr": (0.0, 1000.0), "l2": (0.0, 1e6), "tv": (0.0, 1e6),
+                              "blur_sigma": (0.0, 10.0), "scale": (0.0, 0.5), "rotate": (0.0, 180.0)})
 
     @classmethod
     def defaults(cls, parameterization: str = "fourier", **changes) -> ClassVizParams:

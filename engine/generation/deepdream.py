@@ -29,7 +29,7 @@ from ..jobs import Control, Frame
 from .loop import NormalizedStep, optimize
 from .objectives import GuidedDot, layer_l2
 from .tiling import context_margin, layer_stride, tiled_gradient
-from ..validation import check_int, check_number
+from ..validation import check_fields, check_number
 
 __all__ = ["DreamParams", "deepdream", "layer_objective", "guide_objective", "octave_sizes", "GUIDE_SIZE", "MIN_OCTAVE_SIDE"]
 
@@ -62,10 +62,9 @@ class DreamParams:
     overlap: int = -1
 
     def __post_init__(self) -> None:
-        for name, (lo, hi) in {"steps": (0, 10_000), "jitter": (0, 512), "octaves": (1, 12),
-                               "tile": (0, 8192), "overlap": (-1, 1024)}.items():
-            object.__setattr__(self, name, check_int(name, getattr(self, name), low=lo, high=hi))
-        object.__setattr__(self, "lr", check_number("lr", self.lr, low=0.0, high=100.0))
+        check_fields(self, ints={"steps": (0, 10_000), "jitter": (0, 512), "octaves": (1, 12),
+                                 "tile": (0, 8192), "overlap": (-1, 1024)},
+                     numbers={"lr": (0.0, 100.0)})
         object.__setattr__(self, "octave_scale", check_number("octave_scale", self.octave_scale, low=1.0, high=4.0, strict_low=True))
         if 0 < self.tile < 64:
             raise ValueError(f"tile must be 0 (no tiling) or at least 64 pixels, got {self.tile}")

@@ -26,7 +26,7 @@ from .loop import AdamStep, optimize
 from .objectives import feature_distance
 from .parameterizations import PARAMETERIZATIONS, make_parameterization
 from .regularizers import l2_penalty, total_variation
-from ..validation import check_choice, check_int, check_number
+from ..validation import check_choice, check_fields
 
 __all__ = ["InversionParams", "feature_inversion", "relative_feature_distance"]
 
@@ -53,10 +53,8 @@ class InversionParams:
 
     def __post_init__(self) -> None:
         check_choice("parameterization", self.parameterization, PARAMETERIZATIONS)
-        for name, (lo, hi) in {"size": (16, 1024), "steps": (0, 100_000), "blur_every": (0, 100_000)}.items():
-            object.__setattr__(self, name, check_int(name, getattr(self, name), low=lo, high=hi))
-        for name, (lo, hi) in {"lr": (0.0, 10.0), "tv": (0.0, 1e6), "l2": (0.0, 1e6), "blur_sigma": (0.0, 10.0)}.items():
-            object.__setattr__(self, name, check_number(name, getattr(self, name), low=lo, high=hi))
+        check_fields(self, ints={"size": (16, 1024), "steps": (0, 100_000), "blur_every": (0, 100_000)},
+                     numbers={"lr": (0.0, 10.0), "tv": (0.0, 1e6), "l2": (0.0, 1e6), "blur_sigma": (0.0, 10.0)})
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}

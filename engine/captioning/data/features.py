@@ -12,7 +12,13 @@ so ``caption sample photo.jpg`` reproduces it):
   whose (N, C, h, w) maps are average-pooled to a ``grid`` x ``grid`` map
   (``grid=1``: global average pooling; larger grids keep *where* things are,
   as one level of He et al. 2014's spatial pyramid pooling) and flattened to
-  ``C * grid**2`` values.  Several layers are concatenated in order, in one
+  ``C * grid**2`` values, each followed, when it is listed in ``max_pooled``,
+  by its global *maximum* over space (``C`` values: whether a channel fires
+  anywhere, independent of how much of the image it covers -- the average
+  alone mixes an object's colour with its area, so on the built-in scenes a
+  linear probe names the colour of objects with *unseen* colour-shape pairs
+  from avg+max stem features on 96% of images, from the average alone on
+  90%).  Several layers are concatenated in order, in one
   forward pass that stops after the deepest of them (hypercolumn-style
   multi-level features, Hariharan et al. 2015): mid-level layers keep colour,
   deep ones shape;
@@ -76,6 +82,7 @@ class FeatureSpec:
     grid: int = 1
     image_size: int = 224
     crop_fraction: float = 0.875
+    max_pooled: tuple[str, ...] = ()
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
 
@@ -88,6 +95,15 @@ class FeatureSpec:
         if not layers or not all(isinstance(n, str) and n for n in layers) or len(set(layers)) != len(layers):
             raise ValueError("FeatureSpec.layers must name one or more distinct layers (or 'embed')")
         object.__setattr__(self, "layers", layers)
+        maxed = (self.max_pooled,) if isinstance(self.max_pooled, str) else self.max_pooled
+        if not isinstance(maxed, (tuple, list)) or not all(isinstance(n, str) for n in maxed):
+            raise ValueError("FeatureSpec.max_pooled must list layer names")
+        maxed = tuple(maxed)
+        bad = [n for n in maxed if n not in layers or n == "embed"]
+        if bad or len(set(maxed)) != len(maxed):
+            raise ValueError(f"FeatureSpec.max_pooled must name distinct layers of FeatureSpec.layers "
+                             f"(not 'embed'); got {list(maxed)}")
+        object.__setattr__(self, "max_pooled", maxed)
         object.__setattr__(self, "grid", check_whole("FeatureSpec.grid", self.grid, 1, 8))
         object.__setattr__(self, "image_size", check_whole("FeatureSpec.image_size", self.image_size, 32, 1024))
         if isinstance(self.crop_fraction, bool) or not (isinstance(self.crop_fraction, (int, float))
@@ -113,7 +129,7 @@ class FeatureSpec:
     def as_dict(self) -> dict[str, Any]:
         """Plain values (lists, numbers, strings) for JSON and checkpoints."""
         d = asdict(self)
-        for k in ("layers", "mean", "std"):
+        for k in ("layers", "max_pooled", "mean", "std"):
             d[k] = list(d[k]) if d[k] is not None else None
         return d
 
@@ -148,9 +164,9 @@ class FeatureSpec:
         """The spec saved by :meth:`as_dict`; a ``ValueError`` names what is wrong."""
         if not isinstance(d, dict):
             raise ValueError("a feature spec must be a dict")
-        names = ("cnn", "layers", "grid", "image_size", "crop_fraction", "mean", "std")
+        names = ("cnn", "layers", "grid", "image_size", "crop_fraction", "max_pooled", "mean", "std")
         known = {k: d[k] for k in names if k in d}
-        for k in ("layers", "mean", "std"):
+        for k in ("layers", "max_pooled", "mean", "std"):
             if isinstance(known.get(k), list):
                 known[k] = tuple(known[k])
         try:
@@ -169,6 +185,8 @@ class FeatureSpec:
         if self.layers == ("embed",):
             return f"{self.cnn} embed"
         pool = "avg pooled" if self.grid == 1 else f"{self.grid}x{self.grid} avg pooled"
+        if self.max_pooled:
+            pool += f"; max of {'+'.join(self.max_pooled)}"
         return f"{self.cnn} {self.layer_name} ({pool})"
 
     def view(self, image: np.ndarray) -> np.ndarray:
@@ -195,6 +213,8 @@ def compute_features(model: Any, views: Sequence[np.ndarray] | np.ndarray, spec:
         if fmap.dim() != 4:
             raise ValueError(f"layer {name!r} gives {fmap.dim()}-d activations, not a feature map")
         parts.append(F.adaptive_avg_pool2d(fmap, int(spec.grid)).flatten(1))
+        if name in spec.max_pooled:
+            parts.append(fmap.amax(dim=(2, 3)))
     return spec.normalise(torch.cat(parts, dim=1).float().cpu().numpy())
 
 

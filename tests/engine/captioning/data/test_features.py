@@ -19,6 +19,8 @@ def images(n, size=40, seed=0):
     ({"crop_fraction": 0}, "crop_fraction"), ({"layers": ()}, "layers"), ({"layers": ("a", "a")}, "layers"),
     ({"mean": (0.0,)}, "together"), ({"mean": (0.0,), "std": (0.0,)}, "positive"),
     ({"mean": (0.0, 1.0), "std": (1.0,)}, "same"), ({"mean": (np.nan,), "std": (1.0,)}, "finite"),
+    ({"layers": ("stem",), "max_pooled": ("blocks.5",)}, "max_pooled"), ({"max_pooled": ("embed",)}, "max_pooled"),
+    ({"layers": ("stem",), "max_pooled": ("stem", "stem")}, "max_pooled"), ({"max_pooled": (3,)}, "max_pooled"),
 ])
 def test_spec_rejects_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -52,6 +54,25 @@ def test_compute_features_pools_and_concatenates_layers(lite0):
     np.testing.assert_allclose(multi[:, :320], one, rtol=1e-5, atol=1e-5)   # layers concatenated in order
     with pytest.raises(ValueError, match="loaded model"):
         compute_features(lite0, views, FeatureSpec(cnn="resnet18", image_size=48))
+
+
+def test_max_pooled_layers_add_their_spatial_maximum(lite0):
+    """Each max-pooled layer contributes its average, then its maximum over space."""
+    import torch
+
+    views = np.stack([FeatureSpec(image_size=48).view(im) for im in images(2)])
+    spec = FeatureSpec(layers=("stem", "blocks.5"), max_pooled=("stem",), image_size=48)
+    f = compute_features(lite0, views, spec)
+    assert f.shape == (2, 32 + 32 + 80)
+    with torch.inference_mode():
+        stem = lite0.features_at(lite0.preprocess(views), ["stem"])["stem"]
+    np.testing.assert_allclose(f[:, :32], stem.mean(dim=(2, 3)).numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(f[:, 32:64], stem.amax(dim=(2, 3)).numpy(), rtol=1e-6, atol=1e-6)
+    assert (f[:, 32:64] >= f[:, :32] - 1e-6).all()
+    assert spec.description == "efficientnet_lite0 stem+blocks.5 (avg pooled; max of stem)"
+    assert FeatureSpec.from_dict(spec.as_dict()) == spec
+    old = {k: v for k, v in spec.as_dict().items() if k != "max_pooled"}   # a checkpoint from before the field
+    assert FeatureSpec.from_dict(old).max_pooled == ()
     with pytest.raises(ValueError, match="no layer"):
         compute_features(lite0, views, FeatureSpec(layers=("blocks.99",), image_size=48))
 

@@ -121,12 +121,16 @@ class CaptioningRNN:
         return f
 
     # ------------------------------------------------------------------ training
-    def loss(self, features, captions, *, compute_grads: bool = True) -> tuple[float, dict[str, torch.Tensor]]:
+    def loss(self, features, captions, *, compute_grads: bool = True,
+             input_words=None) -> tuple[float, dict[str, torch.Tensor]]:
         """Loss and gradients for a minibatch.
 
         ``features (N, D)``, ``captions (N, T+1)`` word ids starting with
         ``<START>``.  The RNN reads ``captions[:, :-1]`` and is scored against
-        ``captions[:, 1:]`` where those are not ``<NULL>``.  Returns
+        ``captions[:, 1:]`` where those are not ``<NULL>``.  ``input_words
+        (N, T)``, when given, is read instead of ``captions[:, :-1]`` (the
+        solver's word dropout replaces some input words by ``<UNK>``; the
+        targets stay the true next words).  Returns
         ``(loss, grads)`` with a gradient for every parameter (``{}`` when
         ``compute_grads`` is false); sets :attr:`last_hidden_grad_norms`.
         """
@@ -139,6 +143,12 @@ class CaptioningRNN:
         if int(captions.min()) < 0 or int(captions.max()) >= self.vocab_size:
             raise ValueError(f"caption word ids must lie in 0..{self.vocab_size - 1}")
         captions_in, captions_out = captions[:, :-1], captions[:, 1:]
+        if input_words is not None:
+            captions_in = torch.as_tensor(input_words).to(device=self.device, dtype=torch.long)
+            if tuple(captions_in.shape) != tuple(captions_out.shape):
+                raise ValueError(f"input_words must be {tuple(captions_out.shape)}, got {tuple(captions_in.shape)}")
+            if int(captions_in.min()) < 0 or int(captions_in.max()) >= self.vocab_size:
+                raise ValueError(f"input word ids must lie in 0..{self.vocab_size - 1}")
         mask = captions_out != self.null_idx
 
         h0, proj_cache = L.temporal_affine_forward(features.unsqueeze(1), p["W_proj"], p["b_proj"])

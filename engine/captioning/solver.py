@@ -11,13 +11,24 @@ optimiser state, so calling ``run`` again continues where it stopped.
 ``data`` is the classic dict: ``train_features (Nimg, D)``, ``train_captions
 (Ncap, T) int``, ``train_image_idxs (Ncap,)``, optionally the same with
 ``val_``, ``word_to_idx`` and ``idx_to_word``; arrays may be numpy arrays,
-torch tensors or h5py datasets (read with sorted indices).
+torch tensors or h5py datasets (read with sorted indices).  A dataset may
+recommend word dropout with ``word_dropout`` (probability) and
+``dropout_words`` (the built-in scenes do, for their colour words).
+
+**Word dropout** (Bowman et al. 2016, "Generating sentences from a continuous
+space", §3.2): during training each input word (of ``dropout_words``, or of
+every non-special word) is replaced by ``<UNK>`` with probability
+``word_dropout``; the targets stay the true next words.  The RNN then has to
+predict the next word from its state (the image) more than from the word it
+just read.  On the built-in scenes, dropping the colour words with p = 0.5
+cuts the shortcut "red is never followed by circle" that held-out
+colour-shape pairs break (see :mod:`.data.shapes`).
 """
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +40,7 @@ from .bleu import corpus_bleu
 from .decoding import _words, greedy_decode
 from .optim import UPDATE_RULES, check_learning_rate
 
-__all__ = ["TrainParams", "CaptioningSolver"]
+__all__ = ["TrainParams", "CaptioningSolver", "check_word_dropout"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,13 @@ class TrainParams:
         if isinstance(self.lr_decay, bool) or not (isinstance(self.lr_decay, (int, float))
                                                    and math.isfinite(self.lr_decay) and self.lr_decay > 0):
             raise ValueError(f"lr_decay must be a positive finite number, got {self.lr_decay}")
+
+
+def check_word_dropout(p: Any) -> float:
+    """``p`` as a probability in 0..0.95, else a ``ValueError``."""
+    if isinstance(p, bool) or not (isinstance(p, (int, float, np.floating)) and math.isfinite(p) and 0 <= p <= 0.95):
+        raise ValueError(f"word dropout must be a probability in 0..0.95, got {p!r}")
+    return float(p)
 
 
 def _take(array: Any, idx: np.ndarray) -> np.ndarray | torch.Tensor:
@@ -67,12 +85,14 @@ class CaptioningSolver:
     5e-3}``); ``lr_decay`` multiplies the learning rate after every epoch;
     ``seed`` makes the minibatch order reproducible; ``val_bleu_samples``
     caps the number of validation images captioned for the per-epoch BLEU-4
-    (0 switches it off).
+    (0 switches it off).  ``word_dropout`` and ``dropout_words`` (see the
+    module docstring) default to the data's recommendation, else none.
     """
 
     def __init__(self, model, data: Mapping[str, Any], *, update_rule: str = "adam",
                  optim_config: Mapping[str, Any] | None = None, lr_decay: float = 1.0, batch_size: int = 100,
-                 num_epochs: int = 10, seed: int | None = None, val_bleu_samples: int = 100) -> None:
+                 num_epochs: int = 10, seed: int | None = None, val_bleu_samples: int = 100,
+                 word_dropout: float | None = None, dropout_words: Sequence[str] | None = None) -> None:
         if update_rule not in UPDATE_RULES:
             raise ValueError(f"unknown update rule {update_rule!r}; choose from {', '.join(UPDATE_RULES)}")
         for key in ("train_features", "train_captions", "train_image_idxs"):
@@ -101,6 +121,8 @@ class CaptioningSolver:
         self.loss_history: list[float] = []
         self.val_bleu_history: list[tuple[int, float]] = []
         self.optim_configs = {name: dict(self.optim_config) for name in model.params}
+        self.set_word_dropout(data.get("word_dropout", 0.0) if word_dropout is None else word_dropout,
+                              data.get("dropout_words") if dropout_words is None else dropout_words)
         self._reference_cache: dict[str, tuple[torch.Tensor, list[list[list[str]]]]] = {}
 
     # ------------------------------------------------------------------ bookkeeping
@@ -115,6 +137,36 @@ class CaptioningSolver:
     @property
     def total_iterations(self) -> int:
         return self.num_epochs * self.iterations_per_epoch
+
+    def set_word_dropout(self, p: float, words: Sequence[str] | None = None) -> None:
+        """Drop input words with probability ``p`` from the next minibatch on:
+        the ``words`` given (each must be in the vocabulary), or every word
+        but ``<NULL>``/``<START>``/``<END>``/``<UNK>`` when ``None``."""
+        p = check_word_dropout(p)
+        model = self.model
+        if p > 0 and model.unk_idx is None:
+            raise ValueError("word dropout needs an <UNK> token in the vocabulary")
+        if words is None:
+            special = {model.null_idx, model.start_idx, model.end_idx, model.unk_idx}
+            ids = [i for i in range(model.vocab_size) if i not in special]
+        else:
+            words = [str(w) for w in words]
+            unknown = [w for w in words if w not in model.word_to_idx]
+            if unknown:
+                raise ValueError(f"dropout words not in the vocabulary: {', '.join(unknown[:5])}")
+            ids = [model.word_to_idx[w] for w in words]
+        self.word_dropout = p
+        self.dropout_words = None if words is None else list(words)
+        self._dropout_ids = torch.tensor(sorted(set(ids)), dtype=torch.long)
+
+    def _dropped_inputs(self, captions: Any) -> torch.Tensor | None:
+        """The minibatch's input words with dropout applied (``None`` when off)."""
+        if self.word_dropout <= 0:
+            return None
+        words = torch.as_tensor(np.asarray(torch.as_tensor(captions).cpu()))[:, :-1].long().clone()
+        coin = torch.from_numpy(self.rng.random(tuple(words.shape)) < self.word_dropout)
+        words[coin & torch.isin(words, self._dropout_ids)] = self.model.unk_idx
+        return words
 
     def default_params(self) -> TrainParams:
         """The parameters a run starts with when no control is given."""
@@ -138,7 +190,7 @@ class CaptioningSolver:
         Raises ``FloatingPointError`` (before touching the weights) when the
         loss is not finite."""
         features, captions = self._minibatch()
-        loss, grads = self.model.loss(features, captions)
+        loss, grads = self.model.loss(features, captions, input_words=self._dropped_inputs(captions))
         if not math.isfinite(loss):
             raise FloatingPointError(f"training diverged (loss {loss}) at iteration {self.iteration + 1}; "
                                      "lower the learning rate")
@@ -253,6 +305,7 @@ class CaptioningSolver:
                 "num_epochs": self.num_epochs, "iteration": self.iteration, "epoch": self.epoch,
                 "loss_history": list(self.loss_history),
                 "val_bleu_history": [list(x) for x in self.val_bleu_history],
+                "word_dropout": self.word_dropout, "dropout_words": self.dropout_words,
                 "rng_state": json.dumps(self.rng.bit_generator.state)}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -267,6 +320,8 @@ class CaptioningSolver:
             self.val_bleu_history = [(int(e), float(b)) for e, b in state.get("val_bleu_history", [])]
             if "rng_state" in state:
                 self.rng.bit_generator.state = json.loads(state["rng_state"])
+            if "word_dropout" in state:
+                self.set_word_dropout(state["word_dropout"], state.get("dropout_words"))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"incomplete solver state ({exc})") from None
         if set(self.optim_configs) != set(self.model.params):

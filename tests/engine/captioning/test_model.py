@@ -74,12 +74,12 @@ def test_zero_weights_give_uniform_loss():
     assert set(grads) == set(m.params)
 
 
-def reference_loss(params, features, captions, cell, null=0):
+def reference_loss(params, features, captions, cell, null=0, input_words=None):
     """The same network written with plain torch ops, differentiated by autograd."""
     p = params
     h = features @ p["W_proj"] + p["b_proj"]
     c = torch.zeros_like(h)
-    x = p["W_embed"][captions[:, :-1]]
+    x = p["W_embed"][captions[:, :-1] if input_words is None else input_words]
     H = h.shape[1]
     total = 0.0
     for t in range(x.shape[1]):
@@ -107,6 +107,31 @@ def test_loss_and_grads_match_an_autograd_reference(cell):
     assert loss == pytest.approx(ref.detach().item(), rel=1e-12)
     for (name, _), a in zip(leaf.items(), auto):
         assert torch.allclose(grads[name], a, rtol=1e-9, atol=1e-12), name
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_input_words_replace_what_the_rnn_reads_not_the_targets(cell):
+    """Word dropout's hook: the RNN reads ``input_words``, the loss still
+    scores the true next words; gradients match autograd in float64."""
+    m = CaptioningRNN(W2I, input_dim=5, wordvec_dim=4, hidden_dim=6, cell_type=cell, dtype=torch.float64, seed=1)
+    features, captions = batch(seed=2)
+    same, _ = m.loss(features, captions, input_words=captions[:, :-1])
+    assert same == m.loss(features, captions)[0]
+    words = captions[:, :-1].clone()
+    words[:, 2:4] = W2I["<UNK>"]
+    loss, grads = m.loss(features, captions, input_words=words)
+    assert loss != pytest.approx(same)
+    leaf = {k: v.clone().requires_grad_(True) for k, v in m.params.items()}
+    ref = reference_loss(leaf, features, captions, cell, input_words=words)
+    auto = torch.autograd.grad(ref, list(leaf.values()))
+    assert loss == pytest.approx(ref.detach().item(), rel=1e-12)
+    for (name, _), a in zip(leaf.items(), auto):
+        assert torch.allclose(grads[name], a, rtol=1e-9, atol=1e-12), name
+    assert grads["W_embed"][W2I["<UNK>"]].abs().sum() > 0   # the <UNK> row now learns
+    with pytest.raises(ValueError, match="input_words must be"):
+        m.loss(features, captions, input_words=words[:, 1:])
+    with pytest.raises(ValueError, match="input word ids"):
+        m.loss(features, captions, input_words=words + V)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])

@@ -216,6 +216,41 @@ def test_checkpoint_resume_equals_an_uninterrupted_run(tmp_path):
     assert resumed.learning_rate == pytest.approx(straight.learning_rate)
 
 
+def test_word_dropout_replaces_only_the_chosen_input_words():
+    data = tiny_data(n=200, V=12, T=10)
+    model, solver = make(data, batch_size=200, word_dropout=0.4, dropout_words=["w1", "w2"])
+    captions = torch.as_tensor(data["train_captions"])
+    dropped = solver._dropped_inputs(captions)
+    original = captions[:, :-1]
+    changed = dropped != original
+    chosen = (original == model.word_to_idx["w1"]) | (original == model.word_to_idx["w2"])
+    assert bool((dropped[changed] == model.unk_idx).all()) and not bool((changed & ~chosen).any())
+    assert 0.3 < changed.sum().item() / chosen.sum().item() < 0.5      # about p of the chosen words
+    _, every = make(data, batch_size=200, word_dropout=0.4)             # default: every ordinary word
+    hit = every._dropped_inputs(captions) != original
+    assert bool((original[hit] >= 4).all()) and 0.3 < hit.float().mean() / (original >= 4).float().mean() < 0.5
+    _, off = make(data)
+    assert off.word_dropout == 0 and off._dropped_inputs(captions) is None
+    for bad in (-0.1, 1.0, float("nan"), True, "0.5"):
+        with pytest.raises(ValueError, match="word dropout"):
+            make(data, word_dropout=bad)
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        make(data, word_dropout=0.5, dropout_words=["zebra"])
+
+
+def test_word_dropout_follows_the_data_and_survives_a_checkpoint(tmp_path):
+    data = dict(tiny_data(n=30), word_dropout=0.5, dropout_words=["w3"])
+    model, solver = make(data, batch_size=10, num_epochs=1)
+    assert solver.word_dropout == 0.5 and solver.dropout_words == ["w3"]
+    list(solver.run())
+    assert all(math.isfinite(x) for x in solver.loss_history)
+    path = save_checkpoint(tmp_path / "m.pt", model, solver, cnn_name="efficientnet_lite0", feature_layer="x")
+    resumed = CaptioningSolver(load_checkpoint(path).build_model(), tiny_data(n=30), batch_size=10)
+    assert resumed.word_dropout == 0
+    resumed.load_state_dict(load_checkpoint(path).solver_state)
+    assert resumed.word_dropout == 0.5 and resumed.dropout_words == ["w3"]
+
+
 def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
     data = tiny_data(n=10)
     model, _ = make(data)

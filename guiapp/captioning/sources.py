@@ -52,7 +52,7 @@ class ScenesOptions(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        default = ShapesConfig()  # the measured defaults (95% colour+shape on test with an LSTM)
+        default = ShapesConfig()  # the measured defaults (LSTM: colour+shape named on 99% of test, 91% of novel)
         self.n_train = _spin(20, 100000, default.n_train, 500)
         self.image_size = _spin(32, 256, default.image_size, 16)
         self.seed = _spin(0, 10**6, 0, 1)

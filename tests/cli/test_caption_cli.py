@@ -47,7 +47,9 @@ def test_train_reports_loss_bleu_speed_and_saves_a_safe_checkpoint(trained):
         assert 0 <= report[f"{split}_attributes"]["accuracy"] <= 1
     ckpt = torch.load(out, weights_only=True)
     assert ckpt["config"]["cell_type"] == "lstm" and ckpt["config"]["cnn_name"] == "efficientnet_lite0"
-    assert ckpt["metadata"]["feature_spec"]["layers"] == ["blocks.5", "blocks.10"]
+    assert ckpt["metadata"]["feature_spec"]["layers"] == ["stem", "blocks.5", "blocks.10"]
+    assert ckpt["metadata"]["feature_spec"]["max_pooled"] == ["stem"]
+    assert ckpt["solver"]["word_dropout"] == 0.5 and "red" in ckpt["solver"]["dropout_words"]
     assert ckpt["metadata"]["dataset_source"] == "shapes" and len(ckpt["solver"]["loss_history"]) == 12
 
 

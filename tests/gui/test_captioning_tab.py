@@ -71,6 +71,7 @@ def test_training_streams_loss_into_the_plot_and_the_loss_falls(qtbot, tab):
     assert browser.model.data(first).count("\n• ") == 4                       # four ground-truth captions
     assert browser.model.data(first, Qt.ItemDataRole.DecorationRole).width() == 72
     panel = tab.train_panel
+    assert panel.word_dropout.value() == 0.5           # the built-in scenes' recommendation
     configure(panel, epochs=12)
     seen = []
     panel.frame.connect(lambda f: seen.append(len(panel.plots.raw_curve.getData()[0])))
@@ -80,6 +81,7 @@ def test_training_streams_loss_into_the_plot_and_the_loss_falls(qtbot, tab):
 
     solver = tab.session.solver
     assert solver.iteration == 12 * 12                          # 240 captions / batch 20, 12 epochs
+    assert solver.word_dropout == 0.5 and "red" in solver.dropout_words
     xs, ys = panel.plots.raw_curve.getData()
     assert len(xs) == solver.iteration and np.allclose(ys, solver.loss_history)
     assert len(seen) >= 2 and seen[0] < seen[-1]                # points arrived while it ran

@@ -7,6 +7,11 @@ placed clearly to its left, right, above or below.  Everything is a pure
 function of a random generator, so a scene, its image and its captions are
 reproducible from a seed.
 
+Eight colours and eight shapes (circle, square, triangle, star, diamond,
+hexagon, a plus-sign cross, a ring): with one colour-shape pair per colour
+held out, every colour is still seen with seven shapes, which is what lets a
+captioner name the held-out pairs (see :class:`.shapes.ShapesConfig`).
+
 Caption grammar (lower case, no punctuation)::
 
     one object:  "a big red circle at the top left"
@@ -35,8 +40,9 @@ __all__ = [
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (210, 35, 35), "green": (35, 150, 55), "blue": (35, 75, 215),
     "yellow": (235, 205, 25), "purple": (135, 50, 175), "orange": (245, 130, 25),
+    "pink": (240, 120, 190), "cyan": (30, 185, 200),
 }
-SHAPES = ("circle", "square", "triangle", "star", "diamond", "hexagon")
+SHAPES = ("circle", "square", "triangle", "star", "diamond", "hexagon", "cross", "ring")
 #: size word -> radius range as a fraction of the image side
 SIZES = {"small": (0.09, 0.12), "big": (0.19, 0.24)}
 #: relation of the main object to the second one -> (words, "on its ..." words)
@@ -159,6 +165,14 @@ def _polygon(obj: ShapeObject, scale: float) -> list[tuple[float, float]]:
     elif obj.shape == "star":
         corners = [-90 + 36 * k for k in range(10)]
         radii = [r if k % 2 == 0 else 0.42 * r for k in range(10)]
+    elif obj.shape == "cross":  # a plus sign: arms 0.36 r wide
+        w = math.degrees(math.atan(0.18))
+        inner = 0.18 * math.sqrt(2)
+        corners, radii = [], []
+        for k in range(4):
+            base = 90 * k
+            corners += [base - w, base + w, base + 45]
+            radii += [r * math.hypot(1, 0.18), r * math.hypot(1, 0.18), r * inner]
     else:
         raise ValueError(f"unknown polygon shape {obj.shape!r}")
     pts = []
@@ -176,9 +190,12 @@ def render_scene(scene: Scene, size: int, supersample: int = 3) -> np.ndarray:
     im = Image.new("RGB", (big, big), scene.background)
     draw = ImageDraw.Draw(im)
     for obj in reversed(scene.objects):  # the main object drawn last, on top
-        if obj.shape == "circle":
+        if obj.shape in ("circle", "ring"):
             cx, cy, r = obj.cx * big, obj.cy * big, obj.radius * big * 0.92
-            draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=obj.rgb)
+            if obj.shape == "circle":
+                draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=obj.rgb)
+            else:  # a ring 0.4 r thick
+                draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=obj.rgb, width=max(1, round(0.4 * r)))
         else:
             draw.polygon(_polygon(obj, big), fill=obj.rgb)
     im = im.resize((int(size), int(size)), Image.BOX)

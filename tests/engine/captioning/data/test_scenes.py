@@ -36,16 +36,24 @@ def test_two_object_geometry_matches_the_relation():
 
 
 def test_rendering_draws_the_main_object_in_its_colour():
-    for s in scenes(2, 30):
+    rings = 0
+    for s in scenes(2, 60):
         img = render_scene(s, 96)
         assert img.shape == (96, 96, 3) and img.dtype == np.uint8
         m = s.main
         y, x = int(m.cy * 96), int(m.cx * 96)
-        patch = img[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3).mean(0)
+        if m.shape == "ring":   # a hole in the middle (the background shows), colour on the band
+            centre = img[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3).mean(0)
+            assert np.abs(centre - np.array(s.background)).max() < 20
+            x = int((m.cx + 0.92 * 0.8 * m.radius) * 96)
+            rings += 1
+        near = 0 if m.shape == "ring" else 1   # the band of a small ring is about 3 px wide
+        patch = img[y - near:y + near + 1, x - near:x + near + 1].reshape(-1, 3).mean(0)
         assert np.abs(patch - np.array(m.rgb)).max() < 20, (m, patch)
         # the main colour is nearer to its own name than to any other colour name
         names = {c: np.abs(np.array(rgb) - patch).sum() for c, rgb in COLOURS.items()}
         assert min(names, key=names.get) == m.colour
+    assert rings > 0
 
 
 def test_every_phrasing_names_the_main_object_first():

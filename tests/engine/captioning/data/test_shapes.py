@@ -34,7 +34,8 @@ def tiny(lite0):
 def test_held_out_pairs_only_in_the_novel_split():
     config = ShapesConfig(n_train=300, n_val=50, n_test=50, n_novel=50)
     held = set(config.held_out)
-    assert len(held) == 6 and {c for c, _ in held} == {c for c, _ in config.allowed}  # every colour still seen
+    assert len(held) == 8 and {c for c, _ in held} == {c for c, _ in config.allowed}  # every colour still seen
+    assert {s for _, s in held} == {s for _, s in config.allowed} and len(config.allowed) == 56
     for split in ("train", "val", "test"):
         pairs = {(o.colour, o.shape) for s in make_scenes(config, split) for o in s.objects}
         assert not pairs & held, split
@@ -46,7 +47,7 @@ def test_held_out_pairs_only_in_the_novel_split():
 
 
 @pytest.mark.parametrize("kwargs", [{"n_train": 0}, {"n_val": -1}, {"image_size": 8}, {"two_object_fraction": 2},
-                                    {"held_out": (("pink", "circle"),)}, {"held_out": (), "n_novel": 5}])
+                                    {"held_out": (("magenta", "circle"),)}, {"held_out": (), "n_novel": 5}])
 def test_config_rejects_bad_values(kwargs):
     with pytest.raises(ValueError):
         ShapesConfig(**kwargs)
@@ -56,14 +57,14 @@ def test_build_gives_the_classic_dict(tiny):
     d = tiny
     assert split_names(d) == list(SPLITS)
     for s, n in (("train", 24), ("val", 6), ("test", 6), ("novel", 6)):
-        assert d[f"{s}_features"].shape == (n, 192) and d[f"{s}_features"].dtype == np.float32
+        assert d[f"{s}_features"].shape == (n, 256) and d[f"{s}_features"].dtype == np.float32
         assert d[f"{s}_captions"].shape[0] == 4 * n and d[f"{s}_image_idxs"].shape == (4 * n,)
         assert len(d[f"{s}_urls"]) == len(d[f"{s}_images"]) == len(d[f"{s}_scenes"]) == n
         for row in range(0, 4 * n, 5):   # every caption row is a phrasing of its image's scene
             text = decode_captions(d[f"{s}_captions"][row], d["idx_to_word"])[0]
             assert text in scene_captions(d[f"{s}_scenes"][d[f"{s}_image_idxs"][row]])
     assert d["idx_to_word"][:4] == ["<NULL>", "<START>", "<END>", "<UNK>"]
-    assert d["cnn"] == "efficientnet_lite0" and d["feature_layer"] == "blocks.5+blocks.10"
+    assert d["cnn"] == "efficientnet_lite0" and d["feature_layer"] == "stem+blocks.5+blocks.10"
     assert d["dataset"] == "shapes" and d["problems"] == []
     np.testing.assert_allclose(d["train_features"].mean(0), 0, atol=1e-4)     # standardised on train
     assert d["train_images"][3].shape == (48, 48, 3)
@@ -106,7 +107,7 @@ def test_cancelled_build_returns_none_and_caches_nothing(lite0, cache_home):
 
 def test_minibatch_matches_the_image_features(tiny):
     caps, feats, urls = sample_minibatch(tiny, 10, "val", 0)
-    assert caps.shape == (10, tiny["val_captions"].shape[1]) and feats.shape == (10, 192) and len(urls) == 10
+    assert caps.shape == (10, tiny["val_captions"].shape[1]) and feats.shape == (10, 256) and len(urls) == 10
     for c, f, u in zip(caps, feats, urls):
         i = int(u.split("/")[1])
         np.testing.assert_array_equal(f, tiny["val_features"][i])
@@ -132,11 +133,11 @@ def test_attribute_accuracy_scores_main_colour_and_shape():
 
 def test_a_small_lstm_learns_to_name_the_main_object(lite0):
     """A short run: near-perfect on its training images, far above chance
-    (1/30 pairs) on unseen ones; an untrained model is at chance."""
+    (1/56 pairs) on unseen ones; an untrained model is at chance."""
     torch.manual_seed(0)
     config = ShapesConfig(n_train=160, n_val=40, n_test=40, n_novel=10, image_size=64, two_object_fraction=0.0)
     data = load_shapes(lite0, config)
-    model = CaptioningRNN(data["word_to_idx"], input_dim=192, wordvec_dim=32, hidden_dim=64, cell_type="lstm", seed=0)
+    model = CaptioningRNN(data["word_to_idx"], input_dim=256, wordvec_dim=32, hidden_dim=64, cell_type="lstm", seed=0)
     assert evaluate_attributes(model, data, "train")[0].accuracy < 0.1
     solver = CaptioningSolver(model, data, optim_config={"learning_rate": 1e-2}, batch_size=64, num_epochs=25,
                               seed=0, val_bleu_samples=0)

@@ -127,7 +127,7 @@ class TrainPanel(QWidget):
         split.addWidget(scrollable(left))
         split.addWidget(self.plots)
         split.setStretchFactor(1, 1)
-        split.setSizes([300, 800])
+        split.setSizes([350, 800])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addWidget(split)

@@ -112,6 +112,20 @@ def test_bad_input_is_one_line_on_stderr_and_a_nonzero_exit(trained, capsys, tmp
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ") and message in err
 
 
+def test_a_model_of_older_scenes_is_told_to_retrain(trained, capsys, tmp_path):
+    """A checkpoint of an earlier generator (other words, smaller images): a
+    clear message, not a traceback or a silent mismatch."""
+    out, _ = trained
+    ckpt = torch.load(out, weights_only=True)
+    w2i = ckpt["word_to_idx"]
+    w2i["magenta"] = w2i.pop("pink")        # a colour the current scenes do not have
+    ckpt["metadata"]["feature_spec"]["image_size"] = 80
+    old = tmp_path / "old.pt"
+    torch.save(ckpt, old)
+    code, _, err = run(capsys, "sample", str(old), "--split", "val", "--n", "2")
+    assert code != 0 and "older version of the built-in scenes" in err and "Traceback" not in err
+
+
 def test_ctrl_c_during_training_saves_the_work_done(trained, capsys, tmp_path, monkeypatch):
     from engine.captioning import CaptioningSolver, load_checkpoint
 

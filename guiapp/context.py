@@ -66,7 +66,15 @@ class AppContext(QObject):
         worker = create_worker(load_model, name, self.device, weights_path=weights_path, _start_thread=False,
                                _ignore_errors=True)
 
+        def release() -> None:
+            # before the signals go out: a slot may load another model at once (the worker's
+            # `finished` comes later, and must not clear a newer load)
+            if self._loader is worker:
+                self._loader = None
+                self._loading_name = None
+
         def on_returned(model: Classifier) -> None:
+            release()
             self.model_load_seconds = time.monotonic() - started
             self.model = model
             self.settings.setValue("model/name", name)
@@ -74,17 +82,14 @@ class AppContext(QObject):
             self.model_changed.emit(model)
 
         def on_errored(exc: BaseException) -> None:
+            release()
             self.show_status(f"Could not load {name}", 8000)
             self.model_failed.emit(str(exc))
             self.error("Model not loaded", str(exc))
 
-        def on_finished() -> None:
-            self._loader = None
-            self._loading_name = None
-
         worker.returned.connect(on_returned)
         worker.errored.connect(on_errored)
-        worker.finished.connect(on_finished)
+        worker.finished.connect(release)
         self._loader = worker
         worker.start()
 

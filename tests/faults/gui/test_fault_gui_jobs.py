@@ -226,6 +226,31 @@ def test_broken_weight_files_from_the_model_menu(window, qtbot, ctx, messages, t
     qtbot.waitUntil(lambda: not ctx.is_loading, timeout=10000)
 
 
+def test_another_model_can_be_loaded_as_soon_as_a_load_fails(window, qtbot, ctx, messages, tmp_path, lite0):
+    """Regression: the loader used to stay busy until its thread's `finished`
+    arrived, so a load started right after `model_failed` was refused
+    ("Still loading…") and never reported -- the flaky model-menu test."""
+    from badfiles import make_weight_files
+
+    weights = make_weight_files(tmp_path / "weights")
+    failures = []
+
+    def again(message):
+        failures.append(message)
+        if len(failures) == 1:
+            ctx.load_model(str(weights["wrong_architecture"]))   # from the failure signal itself
+
+    ctx.model_failed.connect(again)
+    try:
+        ctx.load_model(str(weights["corrupt"]))
+        qtbot.waitUntil(lambda: len(failures) == 2, timeout=30000)
+    finally:
+        ctx.model_failed.disconnect(again)
+    assert weights["corrupt"].name in failures[0] and weights["wrong_architecture"].name in failures[1]
+    qtbot.waitUntil(lambda: not ctx.is_loading, timeout=10000)
+    assert ctx.model is lite0
+
+
 def test_saving_to_bad_places_says_why_and_keeps_the_result(window, qtbot, ctx, messages, tmp_path):
     dreaming = window.tab_widgets["Dreaming"]
     dreaming.current = photo_array(32, 32)

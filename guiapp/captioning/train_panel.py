@@ -145,7 +145,7 @@ class TrainPanel(QWidget):
         self.runner.failed.connect(lambda msg: self.ctx.error("Training stopped", msg))
         self.runner.running_changed.connect(self._on_running_changed)
         session.data_changed.connect(self._on_data_changed)
-        session.model_changed.connect(lambda _m: self._update_buttons())
+        session.model_changed.connect(self._on_model_changed)
         session.runs_changed.connect(self._fill_runs)
         self._update_buttons()
 
@@ -170,6 +170,12 @@ class TrainPanel(QWidget):
         """New data: its recommended word dropout (0 when it has none)."""
         if data is not None:
             self.word_dropout.setValue(float(data.get("word_dropout", 0.0)))
+        self._update_buttons()
+
+    def _on_model_changed(self, _model) -> None:
+        """A loaded model that can resume shows the word dropout it trains with."""
+        if self.session.solver is not None and not self.runner.is_running:
+            self.word_dropout.setValue(self.session.solver.word_dropout)
         self._update_buttons()
 
     def _on_running_changed(self, running: bool) -> None:
@@ -221,6 +227,11 @@ class TrainPanel(QWidget):
         if s is None or self.runner.is_running or not self.session.data_matches_model():
             return False
         s.num_epochs = max(s.num_epochs, self.epochs.value())
+        try:
+            s.set_word_dropout(self.word_dropout.value(), s.dropout_words)   # as shown on the page
+        except ValueError as exc:
+            self.ctx.error("Cannot resume", str(exc))
+            return False
         if s.iteration >= s.total_iterations:
             self.status.setText("This run has done all its epochs: raise Epochs to train further.")
             return False

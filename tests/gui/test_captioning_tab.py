@@ -123,6 +123,7 @@ def test_learning_rate_changes_mid_run_and_stop_resume_continues(qtbot, tab):
     assert panel.resume_button.isEnabled()
 
     frames.clear()
+    panel.word_dropout.setValue(0.2)                            # applies from the resumed iteration on
     qtbot.mouseClick(panel.resume_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(frames) >= 2, timeout=30000)
     panel.stop()
@@ -132,6 +133,7 @@ def test_learning_rate_changes_mid_run_and_stop_resume_continues(qtbot, tab):
     xs, _ = panel.plots.raw_curve.getData()
     assert len(xs) == solver.iteration and xs[0] == 1                 # the same curve, extended
     assert solver.learning_rate == pytest.approx(2e-3)                # resumed with the changed rate
+    assert solver.word_dropout == 0.2 and "red" in solver.dropout_words
 
 
 def test_dropped_photo_is_captioned_and_the_gates_are_shown(qtbot, tab, photo_dir):

@@ -82,6 +82,17 @@ class JobRunner(QObject):
         self._since_last = QElapsedTimer()
 
     # -- public API -------------------------------------------------------
+    def connect_slots(self, *, frame: Callable[[Frame], Any] | None = None, done: Callable[[Any], Any] | None = None,
+                      failed: Callable[[str], Any] | None = None,
+                      running: Callable[[bool], Any] | None = None) -> JobRunner:
+        """Connect the given slots to :attr:`frame`, :attr:`done`,
+        :attr:`failed` and :attr:`running_changed` (the wiring every tab needs)."""
+        for signal, slot in ((self.frame, frame), (self.done, done), (self.failed, failed),
+                             (self.running_changed, running)):
+            if slot is not None:
+                signal.connect(slot)
+        return self
+
     @property
     def is_running(self) -> bool:
         return self._worker is not None

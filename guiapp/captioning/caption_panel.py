@@ -129,8 +129,7 @@ class CaptionPanel(QWidget):
         self.method.currentIndexChanged.connect(lambda _i: self._options_changed())
         for w in (self.temperature, self.beam_width, self.top_k, self.max_length):
             w.valueChanged.connect(lambda _v: self.caption())
-        self.runner.done.connect(self._on_done)
-        self.runner.failed.connect(self._on_failed)
+        self.runner.connect_slots(done=self._on_done, failed=self._on_failed)
         session.model_changed.connect(lambda _m: self.caption())
         session.data_changed.connect(lambda _d: self.random_button.setEnabled(session.data is not None))
         self.random_button.setEnabled(False)

@@ -116,10 +116,8 @@ class DataPanel(QWidget):
         self._show_options(0)
         self.load_button.clicked.connect(self.load)
         self.cancel_button.clicked.connect(self.cancel)
-        self.runner.frame.connect(self._on_frame)
-        self.runner.done.connect(self._on_done)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.running_changed.connect(self._on_running)
+        self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
+                                  running=self._on_running)
         self.browser.image_activated.connect(self.image_activated)
 
     def _show_options(self, index: int) -> None:

@@ -57,10 +57,9 @@ class GradCheckPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         self.run_button.clicked.connect(self.run)
-        self.runner.frame.connect(self._on_frame)
-        self.runner.done.connect(self._on_done)
-        self.runner.failed.connect(lambda msg: self.summary.setText(f"The check could not run: {msg}"))
-        self.runner.running_changed.connect(lambda r: self.run_button.setEnabled(not r))
+        self.runner.connect_slots(frame=self._on_frame, done=self._on_done,
+                                  failed=lambda msg: self.summary.setText(f"The check could not run: {msg}"),
+                                  running=lambda r: self.run_button.setEnabled(not r))
 
     def run(self) -> bool:
         if self.runner.is_running:

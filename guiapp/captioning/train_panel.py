@@ -141,9 +141,8 @@ class TrainPanel(QWidget):
         self.lr.valueChanged.connect(lambda v: self._live_update(learning_rate=float(v)))
         self.decay.valueChanged.connect(lambda v: self._live_update(lr_decay=float(v)))
         self.runs_list.itemChanged.connect(lambda _item: self._update_compare())
-        self.runner.frame.connect(self._on_frame)
-        self.runner.failed.connect(lambda msg: self.ctx.error("Training stopped", msg))
-        self.runner.running_changed.connect(self._on_running_changed)
+        self.runner.connect_slots(frame=self._on_frame, failed=lambda msg: self.ctx.error("Training stopped", msg),
+                                  running=self._on_running_changed)
         session.data_changed.connect(self._on_data_changed)
         session.model_changed.connect(self._on_model_changed)
         session.runs_changed.connect(self._fill_runs)

@@ -97,10 +97,8 @@ class DreamingTab(QWidget):
         self.save_button.clicked.connect(self.save)
         self.export_button.clicked.connect(self._export_dialog)
         self.history.chosen.connect(self._compare)
-        self.runner.frame.connect(self._on_frame)
-        self.runner.done.connect(self._on_done)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.running_changed.connect(self._on_running)
+        self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
+                                  running=self._on_running)
         ctx.model_changed.connect(self._on_model)
         if ctx.model is not None:
             self._on_model(ctx.model)

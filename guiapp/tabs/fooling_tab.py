@@ -78,10 +78,8 @@ class FoolingTab(QWidget):
         self.max_iter.valueChanged.connect(lambda v: self._update_live(max_iter=int(v)))
         self.classify.image_changed.connect(self._on_image)
         self.classify.class_activated.connect(self.picker.set_class)
-        self.runner.frame.connect(self._on_frame)
-        self.runner.done.connect(self._on_done)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.running_changed.connect(lambda _r: self._update_buttons())
+        self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
+                                  running=lambda _r: self._update_buttons())
         self._update_buttons()
 
     def _build_layout(self) -> None:

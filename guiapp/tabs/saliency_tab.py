@@ -82,10 +82,8 @@ class SaliencyTab(QWidget):
         self.form.display_changed.connect(self._render)
         self.save_map_button.clicked.connect(self._save_map_dialog)
         self.save_overlay_button.clicked.connect(self.save)
-        self.runner.frame.connect(self._on_frame)
-        self.runner.done.connect(self._on_done)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.running_changed.connect(self._on_running)
+        self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
+                                  running=self._on_running)
         ctx.model_changed.connect(self._on_model)
         if ctx.model is not None:
             self.form.set_layers(ctx.model.layer_names)

@@ -54,8 +54,7 @@ class ClassifyPanel(QWidget):
         self.image_panel.image_loaded.connect(self._on_image)
         self.image_panel.load_failed.connect(lambda msg: ctx.error("Cannot open image", msg))
         self.prediction_list.class_activated.connect(self.class_activated)
-        self.runner.frame.connect(self._on_frame)
-        self.runner.failed.connect(lambda msg: ctx.error("Classification failed", msg))
+        self.runner.connect_slots(frame=self._on_frame, failed=lambda msg: ctx.error("Classification failed", msg))
         ctx.model_changed.connect(lambda _m: self.classify())
 
     def open_file(self, path: str) -> bool:

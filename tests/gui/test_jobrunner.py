@@ -18,13 +18,13 @@ def slow_job(control, steps=200, sleep=0.005):
 
 def test_frames_and_return_value(qtbot):
     runner = JobRunner()
-    frames, results = [], []
-    runner.frame.connect(frames.append)
-    runner.done.connect(results.append)
+    frames, results, running = [], [], []
+    assert runner.connect_slots(frame=frames.append, done=results.append, running=running.append) is runner
     control = Control(emit_every=1)
     with qtbot.waitSignal(runner.done, timeout=10000):
         runner.start(lambda: slow_job(control, steps=50, sleep=0.002), control)
     assert results == ["finished"]
+    qtbot.waitUntil(lambda: running == [True, False], timeout=5000)
     assert frames and frames[-1].step == 50           # the newest frame is always delivered
     assert len(frames) < 50                            # ...but throttled, not one per step
     assert not runner.is_running

@@ -7,13 +7,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QListWidget, QProgressBar,
-                               QPushButton, QSizePolicy, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
 
 from engine.jobs import Control, Frame
 
 from ..jobrunner import JobRunner
 from .dataset_browser import SPLITS, DatasetBrowser, to_pixmap
-from .scrolling import scrollable
+from .scrolling import controls_beside
 from .session import CaptioningSession
 from .sources import SOURCES, Source, SourceRequest
 
@@ -104,14 +104,7 @@ class DataPanel(QWidget):
         lay.addStretch(0)
 
         self.browser = DatasetBrowser()
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scrollable(left))
-        split.addWidget(self.browser)
-        split.setStretchFactor(1, 1)
-        split.setSizes([400, 700])
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(4, 4, 4, 4)
-        outer.addWidget(split)
+        controls_beside(self, left, self.browser, (400, 700))
 
         self._show_options(0)
         self.load_button.clicked.connect(self.load)

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from engine.captioning import CaptioningRNN, CaptioningSolver, TrainParams
 from engine.captioning.checkpoint import CheckpointError
@@ -18,7 +18,7 @@ from engine.jobs import Control, Frame
 from ..jobrunner import JobRunner
 from .jobs import Run, probe_batch, training_job
 from .loss_plot import TrainingPlots
-from .scrolling import scrollable
+from .scrolling import controls_beside
 from .session import CaptioningSession
 
 __all__ = ["TrainPanel"]
@@ -123,14 +123,7 @@ class TrainPanel(QWidget):
         lay.addLayout(files)
         lay.addWidget(runs_box, 1)
         self.plots = TrainingPlots()
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scrollable(left))
-        split.addWidget(self.plots)
-        split.setStretchFactor(1, 1)
-        split.setSizes([350, 800])
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(4, 4, 4, 4)
-        outer.addWidget(split)
+        controls_beside(self, left, self.plots, (350, 800))
 
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)

@@ -7,6 +7,7 @@ job keeps its previous, valid snapshot.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 __all__ = ["check_number", "check_int", "check_choice", "check_fields"]
@@ -14,9 +15,10 @@ __all__ = ["check_number", "check_int", "check_choice", "check_fields"]
 
 def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
                  strict_low: bool = False) -> float:
-    """``value`` as a finite float within ``[low, high]`` (``(low, high]`` when
-    ``strict_low``), else ``ValueError`` naming the parameter."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """``value`` (any real number, numpy's included, not a bool) as a finite
+    float within ``[low, high]`` (``(low, high]`` when ``strict_low``), else
+    ``ValueError`` naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a number, got {value!r}")
     value = float(value)
     if not math.isfinite(value):
@@ -29,15 +31,14 @@ def check_number(name: str, value: Any, *, low: float | None = None, high: float
 
 
 def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
-    """``value`` as an int within ``[low, high]`` (integral floats accepted)."""
-    if isinstance(value, bool):
+    """``value`` as an int within ``[low, high]`` (numpy integers and integral
+    floats accepted; a bound may be infinite), else ``ValueError`` naming the
+    parameter -- never a ``TypeError`` or ``OverflowError``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be an integer, got {value!r}")
-    if isinstance(value, float):
-        if not math.isfinite(value) or value != int(value):
-            raise ValueError(f"{name} must be an integer, got {value}")
-        value = int(value)
-    if not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if not isinstance(value, numbers.Integral) and not (math.isfinite(value) and value == int(value)):
+        raise ValueError(f"{name} must be an integer, got {value}")
+    value = int(value)
     if low is not None and value < low:
         raise ValueError(f"{name} must be >= {low}, got {value}")
     if high is not None and value > high:

@@ -36,11 +36,12 @@ import numpy as np
 import torch
 
 from ..jobs import Control, Frame
+from ..validation import check_number
 from .bleu import corpus_bleu
 from .decoding import _words, greedy_decode
 from .optim import UPDATE_RULES, check_learning_rate
 
-__all__ = ["TrainParams", "CaptioningSolver", "check_word_dropout"]
+__all__ = ["TrainParams", "CaptioningSolver"]
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,6 @@ class TrainParams:
         if isinstance(self.lr_decay, bool) or not (isinstance(self.lr_decay, (int, float))
                                                    and math.isfinite(self.lr_decay) and self.lr_decay > 0):
             raise ValueError(f"lr_decay must be a positive finite number, got {self.lr_decay}")
-
-
-def check_word_dropout(p: Any) -> float:
-    """``p`` as a probability in 0..0.95, else a ``ValueError``."""
-    if isinstance(p, bool) or not (isinstance(p, (int, float, np.floating)) and math.isfinite(p) and 0 <= p <= 0.95):
-        raise ValueError(f"word dropout must be a probability in 0..0.95, got {p!r}")
-    return float(p)
 
 
 def _take(array: Any, idx: np.ndarray) -> np.ndarray | torch.Tensor:
@@ -142,7 +136,7 @@ class CaptioningSolver:
         """Drop input words with probability ``p`` from the next minibatch on:
         the ``words`` given (each must be in the vocabulary), or every word
         but ``<NULL>``/``<START>``/``<END>``/``<UNK>`` when ``None``."""
-        p = check_word_dropout(p)
+        p = check_number("word dropout", p, low=0, high=0.95)
         model = self.model
         if p > 0 and model.unk_idx is None:
             raise ValueError("word dropout needs an <UNK> token in the vocabulary")

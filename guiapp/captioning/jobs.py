@@ -18,8 +18,9 @@ import torch
 from engine.captioning.decoding import DecodeResult, beam_search, greedy_decode, temperature_sample
 from engine.captioning.gradcheck import GradCheckResult, check_layers, check_model
 from engine.captioning.internals import gradient_through_time
-from engine.captioning.data.features import FeatureSpec, check_whole, compute_features
+from engine.captioning.data.features import FeatureSpec, compute_features
 from engine.jobs import Control, Frame
+from engine.validation import check_int
 
 __all__ = ["DecodeOptions", "CaptionResult", "decode", "caption_job", "gradcheck_job", "Run", "training_job",
            "METHODS"]
@@ -54,7 +55,7 @@ class DecodeOptions:
             if name == "seed" and value is None:
                 continue
             try:  # ints (integral floats accepted) in range; never a TypeError/OverflowError
-                object.__setattr__(self, name, check_whole(name, value, low, high))
+                object.__setattr__(self, name, check_int(name, value, low=low, high=high))
             except ValueError:
                 raise ValueError(message) from None
 

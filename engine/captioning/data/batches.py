@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .features import check_whole
+from ...validation import check_int
 
 __all__ = ["sample_minibatch", "split_names", "take_rows", "limit_train"]
 
@@ -54,7 +54,7 @@ def limit_train(data: dict[str, Any], max_train: int | None, seed: int = 0) -> d
     if max_train is None:
         return data
     try:
-        max_train = check_whole("max_train", max_train, 1, float("inf"))
+        max_train = check_int("max_train", max_train, low=1)
     except ValueError:
         raise ValueError(f"max_train must be a positive integer, got {max_train!r}") from None
     n = int(data["train_captions"].shape[0])

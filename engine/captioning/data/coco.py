@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from .batches import limit_train
-from .features import DatasetError, check_whole
+from ...validation import check_int
+from .features import DatasetError
 from .vocab import END, NULL, START
 
 __all__ = ["CAPTIONS_FILE", "VOCAB_FILE", "is_coco_folder", "load_coco"]
@@ -131,7 +132,7 @@ def load_coco(folder: str | os.PathLike, *, max_train: int | None = None, pca_fe
         raise DatasetError(root, "no such folder")
     if max_train is not None:
         try:
-            max_train = check_whole("max_train", max_train, 1, float("inf"))
+            max_train = check_int("max_train", max_train, low=1)
         except ValueError:
             raise DatasetError(root, f"max_train must be a positive integer, got {max_train!r}") from None
     problems: list[str] = []

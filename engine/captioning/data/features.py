@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -47,6 +46,7 @@ import torch.nn.functional as F
 from ...atomic import atomic_write
 from ...imaging import center_crop_resize
 from ...jobs import Control, Frame
+from ...validation import check_int
 
 __all__ = [
     "DatasetError", "FeatureSpec", "extract_features", "compute_features", "cache_dir", "cache_key",
@@ -61,16 +61,6 @@ class DatasetError(ValueError):
         self.path = os.fsdecode(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
-
-
-def check_whole(name: str, value: Any, low: int, high: int) -> int:
-    """``value`` as an int in ``low..high`` (integral floats accepted), else a
-    ``ValueError`` naming ``name`` -- never a ``TypeError``/``OverflowError``."""
-    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-    if not (number and (isinstance(value, (int, np.integer)) or math.isfinite(value))
-            and int(value) == value and low <= value <= high):
-        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -104,8 +94,8 @@ class FeatureSpec:
             raise ValueError(f"FeatureSpec.max_pooled must name distinct layers of FeatureSpec.layers "
                              f"(not 'embed'); got {list(maxed)}")
         object.__setattr__(self, "max_pooled", maxed)
-        object.__setattr__(self, "grid", check_whole("FeatureSpec.grid", self.grid, 1, 8))
-        object.__setattr__(self, "image_size", check_whole("FeatureSpec.image_size", self.image_size, 32, 1024))
+        object.__setattr__(self, "grid", check_int("FeatureSpec.grid", self.grid, low=1, high=8))
+        object.__setattr__(self, "image_size", check_int("FeatureSpec.image_size", self.image_size, low=32, high=1024))
         if isinstance(self.crop_fraction, bool) or not (isinstance(self.crop_fraction, (int, float))
                                                           and 0.1 <= self.crop_fraction <= 1.0):
             raise ValueError(f"FeatureSpec.crop_fraction must be in 0.1..1, got {self.crop_fraction}")

@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from ...jobs import Control, Frame, run_to_end
-from .features import FeatureSpec, cache_dir, check_whole, cache_key, extract_features, load_npz, save_npz_atomic
+from ...validation import check_int
+from .features import FeatureSpec, cache_dir, cache_key, extract_features, load_npz, save_npz_atomic
 from .images import RenderedImages
 from .scenes import COLOURS, SHAPES, Scene, main_attributes, random_scene, scene_captions
 from .vocab import build_vocab, encode_captions, tokenize
@@ -98,11 +99,11 @@ class ShapesConfig:
 
     def __post_init__(self) -> None:
         for name in ("n_train", "n_val", "n_test", "n_novel"):
-            object.__setattr__(self, name, check_whole(name, getattr(self, name), 0, 1_000_000))
+            object.__setattr__(self, name, check_int(name, getattr(self, name), low=0, high=1_000_000))
         if self.n_train < 1:
             raise ValueError("n_train must be at least 1")
-        object.__setattr__(self, "image_size", check_whole("image_size", self.image_size, 32, 512))
-        object.__setattr__(self, "seed", check_whole("seed", self.seed, 0, 2**63 - 1))
+        object.__setattr__(self, "image_size", check_int("image_size", self.image_size, low=32, high=512))
+        object.__setattr__(self, "seed", check_int("seed", self.seed, low=0, high=2**63 - 1))
         v = self.two_object_fraction
         if isinstance(v, bool) or not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
             raise ValueError(f"two_object_fraction must be in 0..1, got {v}")

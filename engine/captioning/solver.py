@@ -38,7 +38,9 @@ import torch
 from ..jobs import Control, Frame
 from ..validation import check_number
 from .bleu import corpus_bleu
-from .decoding import _words, greedy_decode
+from .data.batches import take_rows
+from .data.evaluation import split_references
+from .decoding import greedy_decode
 from .optim import UPDATE_RULES, check_learning_rate
 
 __all__ = ["TrainParams", "CaptioningSolver"]
@@ -57,15 +59,6 @@ class TrainParams:
         if isinstance(self.lr_decay, bool) or not (isinstance(self.lr_decay, (int, float))
                                                    and math.isfinite(self.lr_decay) and self.lr_decay > 0):
             raise ValueError(f"lr_decay must be a positive finite number, got {self.lr_decay}")
-
-
-def _take(array: Any, idx: np.ndarray) -> np.ndarray | torch.Tensor:
-    """``array[idx]`` for numpy arrays, torch tensors and h5py datasets (which
-    need strictly increasing indices: read the sorted unique rows, then expand)."""
-    if isinstance(array, torch.Tensor):
-        return array[torch.as_tensor(idx, dtype=torch.long, device=array.device)]
-    uniq, inverse = np.unique(np.asarray(idx, dtype=np.int64), return_inverse=True)
-    return np.asarray(array[uniq])[inverse]
 
 
 def _length(array: Any) -> int:
@@ -174,9 +167,9 @@ class CaptioningSolver:
     def _minibatch(self) -> tuple[Any, Any]:
         n = self.num_train
         idx = self.rng.choice(n, size=self.batch_size, replace=self.batch_size > n)
-        captions = _take(self.data["train_captions"], idx)
-        image_idxs = np.asarray(_take(self.data["train_image_idxs"], idx).tolist(), dtype=np.int64)
-        features = _take(self.data["train_features"], image_idxs)
+        captions = take_rows(self.data["train_captions"], idx)
+        image_idxs = np.asarray(take_rows(self.data["train_image_idxs"], idx).tolist(), dtype=np.int64)
+        features = take_rows(self.data["train_features"], image_idxs)
         return features, captions
 
     def step(self, learning_rate: float) -> float:
@@ -261,21 +254,16 @@ class CaptioningSolver:
         return bleu4
 
     def _references(self, split: str, max_images: int | None):
+        """``(features, reference word lists, caption length)`` of the images
+        BLEU is measured on (read once per split and size)."""
         key = f"{split}:{max_images}"
         if key not in self._reference_cache:
-            image_idxs = np.asarray(self.data[f"{split}_image_idxs"][:]).astype(np.int64)
-            images = np.unique(image_idxs)
-            if max_images is not None and len(images) > max_images:
-                images = images[np.linspace(0, len(images) - 1, max_images).round().astype(np.int64)]
-            rows = np.nonzero(np.isin(image_idxs, images))[0]
-            captions = np.asarray(torch.as_tensor(_take(self.data[f"{split}_captions"], rows)).cpu())
-            itw = self.data.get("idx_to_word")
-            itw = self.model.idx_to_word if itw is None else list(itw)
-            refs: dict[int, list[list[str]]] = {int(i): [] for i in images}
-            for r, row in zip(rows, captions.tolist()):
-                refs[int(image_idxs[r])].append(_words(row, itw))
-            features = torch.as_tensor(np.asarray(torch.as_tensor(_take(self.data[f"{split}_features"], images)).cpu()))
-            self._reference_cache[key] = (features, [refs[int(i)] for i in images], captions.shape[1])
+            data = self.data if self.data.get("idx_to_word") is not None else \
+                {**self.data, "idx_to_word": self.model.idx_to_word}
+            images, refs = split_references(data, split, max_images)
+            features = torch.as_tensor(take_rows(self.data[f"{split}_features"], images)).cpu()
+            self._reference_cache[key] = (features, [[r.split() for r in rs] for rs in refs],
+                                          int(self.data[f"{split}_captions"].shape[1]))
         return self._reference_cache[key]
 
     def evaluate_bleu(self, split: str = "val", *, max_images: int | None = None, batch: int = 500) -> dict[str, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 
 from ...validation import check_int
 
@@ -19,10 +20,13 @@ def split_names(data: dict[str, Any]) -> list[str]:
     return [s for s in names if f"{s}_features" in data and f"{s}_image_idxs" in data]
 
 
-def take_rows(array: Any, idx: np.ndarray) -> np.ndarray:
-    """``array[idx]`` for numpy arrays, memory maps and h5py datasets (which
-    need sorted unique indices)."""
-    uniq, inverse = np.unique(idx, return_inverse=True)
+def take_rows(array: Any, idx: np.ndarray) -> np.ndarray | torch.Tensor:
+    """``array[idx]`` for numpy arrays, memory maps, torch tensors (indexed on
+    their device) and h5py datasets (which need sorted unique indices: read
+    those rows, then expand)."""
+    if isinstance(array, torch.Tensor):
+        return array[torch.as_tensor(idx, dtype=torch.long, device=array.device)]
+    uniq, inverse = np.unique(np.asarray(idx, dtype=np.int64), return_inverse=True)
     return np.asarray(array[uniq])[inverse]
 
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from ...jobs import Control, Frame, run_to_end
 from ...validation import check_int
+from .evaluation import caption_split
 from .features import FeatureSpec, cache_dir, cache_key, extract_features, load_npz, save_npz_atomic
 from .images import RenderedImages
 from .scenes import COLOURS, SHAPES, Scene, main_attributes, random_scene, scene_captions
@@ -325,8 +326,5 @@ def evaluate_attributes(model: Any, data: dict[str, Any], split: str = "test", *
     if decode is None:
         from ..decoding import greedy_decode as decode
     scenes = data[f"{split}_scenes"]
-    features = data[f"{split}_features"]
-    words: list[list[str]] = []
-    for start in range(0, len(scenes), batch):
-        words += decode(model, features[start:start + batch], max_length=max_length, top_k=0).words
-    return attribute_accuracy(words, scenes), [" ".join(w) for w in words]
+    captions = caption_split(model, data, split, np.arange(len(scenes)), decode, batch=batch, max_length=max_length)
+    return attribute_accuracy(captions, scenes), captions

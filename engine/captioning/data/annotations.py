@@ -34,7 +34,8 @@ import numpy as np
 
 from ...imaging import load_image
 from ...jobs import Control, Frame, run_to_end
-from .features import DatasetError, FeatureSpec, cache_dir, cache_key, extract_features, load_npz, save_npz_atomic
+from .features import (DatasetError, FeatureSpec, cache_dir, cache_key, extract_features, load_npz, resolve_cnn,
+                       save_npz_atomic)
 from .images import FileImages
 from .vocab import build_vocab, encode_captions, tokenize
 
@@ -207,7 +208,7 @@ def build_annotations(model: Any, json_path: str | os.PathLike, images_dir: str 
         skipped = list(zip(cached["skipped"].tolist(), cached["reasons"].tolist()))
         yield Frame(step=1, total=1, extra={"stage": "cached", "path": str(path)}, final=True)
     else:
-        cnn = model() if callable(model) and not hasattr(model, "embed") else model
+        cnn = resolve_cnn(model)
         job = extract_features(cnn, paths, raw, control or Control(), batch_size=batch_size, load=load_image,
                                stage="features")
         frames_done = yield from job

@@ -49,7 +49,7 @@ from ...jobs import Control, Frame
 from ...validation import check_int
 
 __all__ = [
-    "DatasetError", "FeatureSpec", "extract_features", "compute_features", "cache_dir", "cache_key",
+    "DatasetError", "FeatureSpec", "extract_features", "compute_features", "resolve_cnn", "cache_dir", "cache_key",
     "save_npz_atomic", "load_npz",
 ]
 
@@ -182,6 +182,13 @@ class FeatureSpec:
     def view(self, image: np.ndarray) -> np.ndarray:
         """The square view of ``image`` the CNN sees."""
         return center_crop_resize(image, int(self.image_size), float(self.crop_fraction))
+
+
+def resolve_cnn(model: Any) -> Any:
+    """The CNN a dataset builder was given: a :class:`~engine.models.Classifier`
+    as is, or a zero-argument loader called now (builders call this only when
+    the features are not cached, so a cached dataset never loads the CNN)."""
+    return model() if callable(model) and not hasattr(model, "embed") else model
 
 
 @torch.inference_mode()

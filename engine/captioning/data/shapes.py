@@ -36,7 +36,7 @@ import numpy as np
 from ...jobs import Control, Frame, run_to_end
 from ...validation import check_int
 from .evaluation import caption_split
-from .features import FeatureSpec, cache_dir, cache_key, extract_features, load_npz, save_npz_atomic
+from .features import FeatureSpec, cache_dir, cache_key, extract_features, load_npz, resolve_cnn, save_npz_atomic
 from .images import RenderedImages
 from .scenes import COLOURS, SHAPES, Scene, main_attributes, random_scene, scene_captions
 from .vocab import build_vocab, encode_captions, tokenize
@@ -181,10 +181,6 @@ def _caption_table(scenes: Sequence[Scene]) -> tuple[list[list[str]], np.ndarray
     return words, np.asarray(image_idxs, dtype=np.int32)
 
 
-def _resolve_model(model: Any) -> Any:
-    return model() if callable(model) and not hasattr(model, "embed") else model
-
-
 def build_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSpec | None = None,
                  control: Control | None = None, *, cache: bool = True,
                  cache_folder: str | None = None, batch_size: int = 64) -> Iterator[Frame]:
@@ -226,7 +222,7 @@ def build_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSp
         features = {s: cached[f"{s}_features"].astype(np.float32) for s in SPLITS}
         yield Frame(step=1, total=1, extra={"stage": "cached", "path": str(path)}, final=True)
     else:
-        cnn = _resolve_model(model)
+        cnn = resolve_cnn(model)
         total = sum(len(scenes[s]) for s in SPLITS)
         offset = 0
         for s in SPLITS:

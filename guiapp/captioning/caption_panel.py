@@ -9,7 +9,7 @@ import os
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget)
+                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from engine.jobs import Control
 
@@ -18,6 +18,7 @@ from ..widgets.image_panel import ImagePanel
 from .dataset_browser import SplitIndex
 from .jobs import METHODS, CaptionResult, DecodeOptions, caption_job
 from .session import CaptioningSession
+from .spinboxes import int_spin
 from .word_charts import BeamTree, TopKChart
 
 __all__ = ["CaptionPanel"]
@@ -58,15 +59,9 @@ class CaptionPanel(QWidget):
         self.temperature.setRange(0.05, 5.0)
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(0.7)
-        self.beam_width = QSpinBox()
-        self.beam_width.setRange(1, 20)
-        self.beam_width.setValue(3)
-        self.top_k = QSpinBox()
-        self.top_k.setRange(1, 10)
-        self.top_k.setValue(5)
-        self.max_length = QSpinBox()
-        self.max_length.setRange(1, 60)
-        self.max_length.setValue(20)
+        self.beam_width = int_spin(1, 20, 3)
+        self.top_k = int_spin(1, 10, 5)
+        self.max_length = int_spin(1, 60, 20)
         self.again_button = QPushButton("Caption again")
         form = QFormLayout()
         form.addRow("Decoding", self.method)

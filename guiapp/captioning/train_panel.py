@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QSpinBox, QVBoxLayout, QWidget)
+                               QVBoxLayout, QWidget)
 
 from engine.captioning import CaptioningRNN, CaptioningSolver, TrainParams
 from engine.captioning.checkpoint import CheckpointError
@@ -20,18 +20,11 @@ from .jobs import Run, probe_batch, training_job
 from .loss_plot import TrainingPlots
 from .scrolling import controls_beside
 from .session import CaptioningSession
+from .spinboxes import int_spin
 
 __all__ = ["TrainPanel"]
 
 MODEL_FILTER = "Captioning models (*.pt);;All files (*)"
-
-
-def _spin(lo: int, hi: int, value: int, step: int = 1) -> QSpinBox:
-    s = QSpinBox()
-    s.setRange(lo, hi)
-    s.setValue(value)
-    s.setSingleStep(step)
-    return s
 
 
 def _dspin(lo: float, hi: float, value: float, decimals: int) -> QDoubleSpinBox:
@@ -61,12 +54,12 @@ class TrainPanel(QWidget):
         self.cell = QComboBox()
         self.cell.addItem("LSTM", "lstm")
         self.cell.addItem("Vanilla RNN", "rnn")
-        self.hidden = _spin(4, 2048, 128, 16)
-        self.wordvec = _spin(4, 1024, 64, 16)
+        self.hidden = int_spin(4, 2048, 128, 16)
+        self.wordvec = int_spin(4, 1024, 64, 16)
         self.lr = _dspin(1e-6, 1.0, 5e-3, 6)
         self.decay = _dspin(0.5, 1.0, 0.9, 3)  # defaults as measured with `caption train`
-        self.batch = _spin(1, 4096, 100, 10)
-        self.epochs = _spin(1, 10000, 12)
+        self.batch = int_spin(1, 4096, 100, 10)
+        self.epochs = int_spin(1, 10000, 12)
         self.word_dropout = _dspin(0.0, 0.95, 0.0, 2)
         self.word_dropout.setSingleStep(0.05)
         self.word_dropout.setToolTip(

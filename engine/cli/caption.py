@@ -274,10 +274,7 @@ def _checkpoint_data(ckpt, model, device, dataset: str | None, quiet: bool) -> d
     opts = dict(raw_opts) if not dataset or dataset == meta.get("dataset_source") else {}
     max_train = opts.pop("max_train", None)
     cnn_name = opts.pop("cnn", None) or "efficientnet_lite0"
-    spec = _spec_of(ckpt)
-    if source == "shapes" and spec is not None:   # render at the size the model's features were made at
-        opts["shapes"] = {**(opts.get("shapes") or {}), "image_size": spec.image_size}
-    data = _load_dataset(source, device, cnn_name=cnn_name, spec=spec, max_train=max_train,
+    data = _load_dataset(source, device, cnn_name=cnn_name, spec=_spec_of(ckpt), max_train=max_train,
                          options=opts, quiet=quiet)
     if dict(data["word_to_idx"]) != model.word_to_idx:
         hint = " (or by an older version of the built-in scenes: train it again)" if source == "shapes" else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,14 @@ def dataset_job(source: str | os.PathLike, cnn: Any, control: Control | None = N
     :func:`build_annotations`'s ``options``).  ``cnn`` is the classifier
     called ``cnn_name``, or a callable loading it (only called when features
     must be computed); ``spec`` (e.g. a trained model's) overrides the
-    default features.  ``max_train`` keeps that many training captions.
+    default features (the built-in scenes are then rendered at its image
+    size).  ``max_train`` keeps that many training captions.
     Returns ``None`` when cancelled; raises :class:`DatasetError` for a
     source that is none of these."""
     if str(source) == "shapes":
         config = shapes or ShapesConfig()
+        if spec is not None and spec.image_size != config.image_size:   # render at the size the features need
+            config = replace(config, image_size=spec.image_size)
         data = yield from build_shapes(cnn, config, spec or default_feature_spec(config, cnn_name), control, **options)
         return limit_train(data, max_train) if data is not None else None
     path = Path(source)

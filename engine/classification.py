@@ -13,12 +13,13 @@ __all__ = ["classify_job"]
 
 
 def classify_job(model: Classifier, image: np.ndarray, control: Control | None = None, top: int = 5) -> Iterator[Frame]:
-    """Classify ``image`` (centre-cropped evaluation view); yields one final
-    frame whose ``extra['predictions']`` is the top-``top`` list, and returns it."""
+    """Classify ``image`` (the model's view of it, ``model.prepare``); yields
+    one final frame whose ``extra['predictions']`` is the top-``top`` list
+    (``extra['model']``: the network's name), and returns the list."""
     control = control or Control()
     if control.cancelled:
         return []
     view = model.prepare(image)
     predictions: list[Prediction] = model.classify(view, top=top, prepared=True)
-    yield Frame(step=1, total=1, image=view, extra={"predictions": predictions}, final=True)
+    yield Frame(step=1, total=1, image=view, extra={"predictions": predictions, "model": model.name}, final=True)
     return predictions

@@ -24,6 +24,7 @@ __all__ = [
     "to_pil",
     "resize",
     "center_crop_resize",
+    "model_view",
     "fit_within",
     "save_png",
     "read_png_params",
@@ -171,6 +172,22 @@ def center_crop_resize(image: np.ndarray, size: int, crop_fraction: float = 0.87
     side = max(1, int(round(min(h, w) * crop_fraction)))
     top, left = (h - side) // 2, (w - side) // 2
     return resize(image[top : top + side, left : left + side], (size, size))
+
+
+def model_view(image: np.ndarray, size: int, crop_fraction: float = 0.875) -> np.ndarray:
+    """What a network with ``size`` x ``size`` input sees of a picture.
+
+    The one rule every reader uses (the CLI, every tab, the predictions lists,
+    captioning features): a picture that already is ``size`` x ``size`` is
+    taken exactly as it is, so a result the app saved at the model's input
+    size (a fooling image, a visualization) is read back pixel for pixel;
+    any other picture gets the usual ImageNet evaluation view
+    (:func:`center_crop_resize`: a centred square of ``crop_fraction`` of
+    the shorter side, resized).  Always returns a new array."""
+    image = np.asarray(image)
+    if image.shape[0] == image.shape[1] == int(size):
+        return image.copy()
+    return center_crop_resize(image, size, crop_fraction)
 
 
 def fit_within(image: np.ndarray, max_side: int) -> np.ndarray:

@@ -22,12 +22,16 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Frame", "Control", "Cancelled", "run_to_end"]
+__all__ = ["Frame", "Control", "Cancelled", "run_to_end", "current_control", "interrupt_point",
+           "uninterrupted", "interruptibly"]
+
+_scope = threading.local()
 
 
 class Cancelled(Exception):
@@ -152,6 +156,23 @@ class Control:
         if self._cancel.is_set():
             raise Cancelled()
 
+    @contextmanager
+    def active(self) -> Iterator[Control]:
+        """Make this the current thread's control while the block runs.
+
+        Long computations that cannot yield (a network's forward and backward
+        pass on a large image) call :func:`interrupt_point` between their
+        pieces; inside this block a cancellation then raises
+        :class:`Cancelled` there at once, instead of waiting for the job's
+        next step.  Jobs catch it where they can still report a result.
+        The scope is per thread, so jobs on other threads are not affected."""
+        previous = getattr(_scope, "control", None)
+        _scope.control = self
+        try:
+            yield self
+        finally:
+            _scope.control = previous
+
     # -- emission throttle -----------------------------------------------
     def should_emit(self) -> bool:
         """True when the job should yield a frame now (cheap to call every step)."""
@@ -164,6 +185,53 @@ class Control:
                 self._last_emit = now
                 return True
             return False
+
+
+def current_control() -> Control | None:
+    """The control made current on this thread by :meth:`Control.active`, if any."""
+    return getattr(_scope, "control", None)
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Run a block without the thread's current control: the last passes a
+    cancelled job still needs to report its result (rounding and classifying
+    the final image, say) are not cut short."""
+    previous = getattr(_scope, "control", None)
+    _scope.control = None
+    try:
+        yield
+    finally:
+        _scope.control = previous
+
+
+def interrupt_point() -> None:
+    """Raise :class:`Cancelled` if this thread's current control is cancelled
+    (cheap: call it between the pieces of a long computation)."""
+    control = getattr(_scope, "control", None)
+    if control is not None and control.cancelled:
+        raise Cancelled()
+
+
+def interruptibly(job: Callable[[], Iterator[Frame]], control: Control) -> Iterator[Frame]:
+    """Run the generator ``job()`` with ``control`` current on this thread
+    while it computes (:meth:`Control.active`; never across a ``yield``, so
+    the thread-local does not outlive an abandoned job), yielding its frames
+    and returning its value.  A :class:`Cancelled` the job let escape ends it
+    quietly with ``None``.  This is how the window runs every job, so Stop
+    interrupts a long network pass instead of waiting for its end."""
+    try:
+        with control.active():
+            frames = iter(job())
+        while True:
+            with control.active():
+                try:
+                    frame = next(frames)
+                except StopIteration as stop:
+                    return stop.value
+            yield frame
+    except Cancelled:
+        return None
 
 
 def run_to_end(frames: Iterable[Frame], on_frame: Callable[[Frame], None] | None = None) -> tuple[Frame | None, Any]:

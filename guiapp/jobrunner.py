@@ -11,7 +11,10 @@ what every tab needs:
 * ``running_changed(bool)``.
 
 Stopping calls ``control.cancel()`` *and* asks the worker to quit, so the job
-ends at its next step even when it emits frames rarely.
+ends at its next step even when it emits frames rarely.  ``discard()`` stops
+too, and also drops whatever the job still sends (frames already queued, its
+result): for a job whose input is gone (a new photo, another model), so that
+nothing of it is shown as if it belonged to the new input.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from typing import Any
 from PySide6.QtCore import QElapsedTimer, QObject, QThreadPool, QTimer, Signal
 from superqt.utils import GeneratorWorker
 
-from engine.jobs import Control, Frame
+from engine.jobs import Control, Frame, interruptibly
 
 __all__ = ["JobRunner", "JobError", "wait_for_all_jobs"]
 
@@ -50,12 +53,14 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def _guarded(job: Callable[[], Iterator[Frame]]):
-    """A generator function that runs ``job()`` and wraps its exceptions."""
+def _guarded(job: Callable[[], Iterator[Frame]], control: Control):
+    """A generator function that runs ``job()`` interruptibly (a Stop cuts
+    even a long network pass short, :func:`engine.jobs.interruptibly`) and
+    wraps its exceptions."""
 
     def run():
         try:
-            return (yield from job())
+            return (yield from interruptibly(job, control))
         except Exception as exc:  # noqa: BLE001 - reported to the user, with a log traceback
             log.error("job failed:\n%s", traceback.format_exc())
             raise JobError(_message(exc), exc) from exc
@@ -80,6 +85,7 @@ class JobRunner(QObject):
         self._timer.setInterval(FRAME_INTERVAL_MS)
         self._timer.timeout.connect(self._deliver)
         self._since_last = QElapsedTimer()
+        self._discarded = False
 
     # -- public API -------------------------------------------------------
     def connect_slots(self, *, frame: Callable[[Frame], Any] | None = None, done: Callable[[Any], Any] | None = None,
@@ -105,11 +111,12 @@ class JobRunner(QObject):
         """Start ``job()`` (a callable returning the generator) in the background.
         A job already running is stopped first."""
         if self._worker is not None:
-            self.stop()
+            self.discard()
             self.wait(2000)
         self._control = control
         self._pending = None
-        worker = GeneratorWorker(_guarded(job))
+        self._discarded = False
+        worker = GeneratorWorker(_guarded(job, control))
         worker.yielded.connect(self._on_yielded)
         worker.returned.connect(self._on_returned)
         worker.errored.connect(self._on_errored)
@@ -127,6 +134,15 @@ class JobRunner(QObject):
         if self._worker is not None:
             self._worker.quit()
 
+    def discard(self) -> None:
+        """Stop the job and drop everything it still sends: no more frames,
+        and ``done`` carries ``None`` instead of its result."""
+        if self._worker is not None:
+            self._discarded = True
+            self._pending = None
+            self._timer.stop()
+        self.stop()
+
     def wait(self, msecs: int = 1000) -> bool:
         """Block until the job's thread is done (processing queued signals).
         Returns False on timeout."""
@@ -141,6 +157,8 @@ class JobRunner(QObject):
 
     # -- slots ------------------------------------------------------------
     def _on_yielded(self, frame: Frame) -> None:
+        if self._discarded:
+            return
         self._pending = frame
         if not self._timer.isActive():
             if not self._since_last.isValid() or self._since_last.elapsed() >= FRAME_INTERVAL_MS:
@@ -155,17 +173,20 @@ class JobRunner(QObject):
             self.frame.emit(frame)
 
     def _on_returned(self, value: Any) -> None:
-        self._result = value
+        self._result = None if self._discarded else value
 
     def _on_errored(self, exc: BaseException) -> None:
         self._error = str(exc) if isinstance(exc, JobError) else _message(exc)
 
     def _on_finished(self) -> None:
         self._timer.stop()
-        self._deliver()
+        discarded, self._discarded = self._discarded, False
+        if not discarded:
+            self._deliver()
+        self._pending = None
         self._worker = None
         self.running_changed.emit(False)
-        if self._error is not None:
+        if self._error is not None and not discarded:
             self.failed.emit(self._error)
         else:
             self.done.emit(self._result)

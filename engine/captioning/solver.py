@@ -41,24 +41,21 @@ from .bleu import corpus_bleu
 from .data.batches import take_rows
 from .data.evaluation import split_references
 from .decoding import greedy_decode
+from ..params import Params, param
 from .optim import UPDATE_RULES, check_learning_rate
 
 __all__ = ["TrainParams", "CaptioningSolver"]
 
 
 @dataclass(frozen=True)
-class TrainParams:
+class TrainParams(Params):
     """What may change while training runs: the learning rate (read every
     iteration) and the factor it is multiplied by after every epoch."""
 
-    learning_rate: float
-    lr_decay: float = 1.0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "learning_rate", check_learning_rate(self.learning_rate))
-        if isinstance(self.lr_decay, bool) or not (isinstance(self.lr_decay, (int, float))
-                                                   and math.isfinite(self.lr_decay) and self.lr_decay > 0):
-            raise ValueError(f"lr_decay must be a positive finite number, got {self.lr_decay}")
+    learning_rate: float = param(5e-3, "Learning rate", low=0.0, strict_low=True, high=10.0, step=1e-3, decimals=6,
+                                 help="May be changed while training runs: the next minibatch uses it")
+    lr_decay: float = param(0.9, "LR decay per epoch", low=0.0, strict_low=True, high=1.0, step=0.01, decimals=3,
+                            help="The learning rate is multiplied by this after every epoch")
 
 
 def _length(array: Any) -> int:

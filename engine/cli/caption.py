@@ -7,8 +7,11 @@ them.  Subcommands: ``gradcheck``, ``train``, ``sample``, ``evaluate``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
+from ..params import specs
 from .common import CliError, ProgressBar, check_seed, finite, open_image, print_json
+from .options import add_param_options, params_from_args
 
 __all__ = ["register", "run_gradcheck", "run_train", "run_sample", "run_evaluate"]
 
@@ -122,6 +125,8 @@ def _dataset_options(args: argparse.Namespace) -> dict:
 
 # ---------------------------------------------------------------------- train
 def _add_train(sub: argparse._SubParsersAction) -> None:
+    from ..captioning.solver import TrainParams
+
     p = sub.add_parser("train", help="train an RNN or LSTM captioner and save it")
     p.add_argument("--cell", choices=("rnn", "lstm"), required=True, help="recurrent cell")
     p.add_argument("--dataset", default="shapes",
@@ -133,8 +138,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cnn", default="efficientnet_lite0", help="CNN for image features (default efficientnet_lite0)")
     p.add_argument("--epochs", type=int, default=12, help="epochs (default 12)")
     p.add_argument("--batch-size", type=int, default=100, help="captions per minibatch (default 100)")
-    p.add_argument("--lr", type=float, default=5e-3, help="learning rate (default 5e-3)")
-    p.add_argument("--lr-decay", type=float, default=0.9, help="learning-rate factor per epoch (default 0.9)")
+    add_param_options(p, TrainParams, aliases={"learning_rate": ("--lr",)})
     p.add_argument("--update", choices=("adam", "sgd"), default="adam", help="update rule (default adam)")
     p.add_argument("--word-dropout", type=float, default=None,
                    help="replace input words by <UNK> with this probability while training (default: the "
@@ -156,6 +160,7 @@ def run_train(args: argparse.Namespace) -> int:
     import torch
 
     from ..captioning import CaptioningRNN, CaptioningSolver, CheckpointError, save_checkpoint
+    from ..captioning.solver import TrainParams
     from ..captioning.data import evaluate_split, split_names
     from ..jobs import run_to_end
 
@@ -163,8 +168,7 @@ def run_train(args: argparse.Namespace) -> int:
         _positive_int(name.replace("_", "-"), getattr(args, name), 100_000_000 if "train" in name else 100_000)
     check_seed(args.seed)
     check_seed(args.data_seed, "data-seed")
-    finite("lr", args.lr, low=0, strict_low=True, high=10)
-    finite("lr-decay", args.lr_decay, low=0, strict_low=True, high=1)
+    rates = params_from_args(TrainParams, args)
     if args.word_dropout is not None:
         finite("word-dropout", args.word_dropout, low=0, high=0.95)
     out = Path(args.out)
@@ -179,8 +183,8 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         model = CaptioningRNN(data["word_to_idx"], input_dim=dim, wordvec_dim=args.wordvec, hidden_dim=args.hidden,
                               cell_type=args.cell, device=device, seed=args.seed)
-        solver = CaptioningSolver(model, data, update_rule=args.update, optim_config={"learning_rate": args.lr},
-                                  lr_decay=args.lr_decay, batch_size=args.batch_size, num_epochs=args.epochs,
+        solver = CaptioningSolver(model, data, update_rule=args.update, optim_config={"learning_rate": rates.learning_rate},
+                                  lr_decay=rates.lr_decay, batch_size=args.batch_size, num_epochs=args.epochs,
                                   seed=args.seed, val_bleu_samples=0, word_dropout=args.word_dropout)
     except ValueError as exc:
         raise CliError(str(exc)) from None
@@ -286,19 +290,28 @@ def _checkpoint_data(ckpt, model, device, dataset: str | None, quiet: bool) -> d
 
 
 def _decoder(args: argparse.Namespace):
-    """``decode(model, features, max_length=, top_k=)`` from --beam / --temperature."""
-    from ..captioning.decoding import beam_search, greedy_decode, temperature_sample
+    """``decode(model, features, max_length=, top_k=)`` with the engine's
+    :class:`DecodeOptions` made from --beam / --temperature (the Caption page's
+    options, the same ranges)."""
+    from ..captioning.jobs import DecodeOptions, decode
 
     check_seed(args.seed)
     if args.beam is not None and args.temperature is not None:
         raise CliError("give --beam or --temperature, not both")
-    if args.beam is not None:
-        _positive_int("beam", args.beam, 100)
-        return lambda m, f, **kw: beam_search(m, f, beam_width=args.beam, **kw)
-    if args.temperature is not None:
-        finite("temperature", args.temperature, low=0, strict_low=True, high=100)
-        return lambda m, f, **kw: temperature_sample(m, f, temperature=args.temperature, seed=args.seed, **kw)
-    return greedy_decode
+    values = {"method": "beam" if args.beam is not None else "sample" if args.temperature is not None else "greedy",
+              "seed": args.seed}
+    for option, name, value in (("--beam", "beam_width", args.beam), ("--temperature", "temperature", args.temperature)):
+        if value is not None:
+            try:
+                values[name] = specs(DecodeOptions)[name].check(value)
+            except ValueError as exc:
+                raise CliError(f"{option}: {exc}") from None
+    options = DecodeOptions(**values)
+
+    def run(model, features, *, max_length: int, top_k: int = 0):
+        return decode(model, features, dataclasses.replace(options, max_length=max_length, top_k=top_k))
+
+    return run
 
 
 def _add_decoding(p: argparse.ArgumentParser) -> None:

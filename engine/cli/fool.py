@@ -2,22 +2,25 @@
 (Szegedy et al. 2014) and save it as an 8-bit PNG that is still classified
 as the target when read back.
 
-Works on the model's 224x224 evaluation view of the photo (centre crop,
-``Classifier.prepare``); the saved PNG is that view, and ``predicted`` in
-the JSON is the model's top class for the PNG read back from disk.
+Works on the model's view of the photo (``Classifier.prepare``: centre crop
+resized to the input size); the saved PNG is that view, and ``predicted`` in
+the JSON is the model's top class for the PNG read back from disk the way
+every reader reads it (a picture at the input size is taken as it is).
 """
 from __future__ import annotations
 
 import argparse
-import os
 
-from .common import CliError, ProgressBar, open_image, open_model, print_json, resolve_class
+from .common import ProgressBar, open_image, open_model, print_json, resolve_class
+from .options import add_param_options, params_from_args
 from .saliency import writable_path
 
 __all__ = ["register", "run_fool"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from ..gradients import FoolParams
+
     p = subparsers.add_parser(
         "fool", help="gradient ascent on a target class until the network is fooled; save the 8-bit PNG",
         description="Fooling image (Szegedy et al. 2014): steps dX = lr * g / ||g||_2 on the target logit in "
@@ -26,8 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("image")
     p.add_argument("--target", required=True, help="target class index or name")
-    p.add_argument("--lr", type=float, default=1.0, help="step length in the normalised input space (default 1.0)")
-    p.add_argument("--max-iter", type=int, default=100, help="most gradient steps (default 100)")
+    add_param_options(p, FoolParams)
     p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
     p.add_argument("--out", required=True, help="fooling image PNG to write (parameters embedded)")
     p.add_argument("--difference", default=None, help="also write the magnified difference image PNG")
@@ -42,10 +44,7 @@ def run_fool(args: argparse.Namespace) -> int:
 
     out = writable_path(args.out, "--out")
     diff_path = writable_path(args.difference, "--difference") if args.difference else None
-    try:
-        params = FoolParams(lr=args.lr, max_iter=args.max_iter)
-    except ValueError as exc:
-        raise CliError(f"{exc} (--lr / --max-iter)") from None
+    params = params_from_args(FoolParams, args)
     image = open_image(args.image)
     model = open_model(args)
     target = resolve_class(model, args.target)
@@ -54,16 +53,11 @@ def run_fool(args: argparse.Namespace) -> int:
         _, result = run_to_end(fool(model, image, target, control=Control(params)), bar)
     finally:
         bar.close()
-    common = {
-        "model": model.name, "source": os.path.basename(args.image), "target": {"index": target, "label": result.target_label},
-        "lr": params.lr, "max_iter": params.max_iter, "iterations": result.iterations, "success": result.success,
-        "l2": result.l2, "linf": result.linf, "view": f"centre crop {result.image.shape[1]}x{result.image.shape[0]}",
-    }
-    save_png(out, result.image, {"kind": "fooling", **common})
+    save_png(out, result.image, result.metadata(source=args.image, lr=params.lr, max_iter=params.max_iter))
     if diff_path is not None:
-        diff, factor = result.difference()
-        save_png(diff_path, diff, {"kind": "fooling-difference", "magnification": factor, **common})
-    predicted = model.classify(load_image(out), 1, prepared=True)[0]
+        save_png(diff_path, result.difference()[0],
+                 result.metadata("fooling-difference", source=args.image, lr=params.lr, max_iter=params.max_iter))
+    predicted = model.classify(load_image(out), 1)[0]
     if args.json:
         print_json({"success": result.success and predicted.index == target, "iterations": result.iterations,
                     "target": {"index": target, "label": result.target_label}, "predicted": predicted.as_dict(),

@@ -8,48 +8,41 @@ saved PNG read back.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import numpy as np
 
 from ..jobs import Control, run_to_end
-from .common import CliError, ProgressBar, check_seed, finite, open_image, open_model, print_json, resolve_class
+from .common import CliError, ProgressBar, check_seed, open_image, open_model, print_json, resolve_class
+from .options import add_param_options, params_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from ..generation import ClassVizParams, DreamParams, InversionParams
+
     p = subparsers.add_parser("classviz", help="generate an image the network classifies as CLASS")
     p.add_argument("--target", required=True, help="class index or name, e.g. 76 or tarantula")
-    p.add_argument("--steps", type=int, default=None, help="optimisation steps (default 256 fourier, 200 pixels)")
-    p.add_argument("--size", type=int, default=None, help="image side in pixels (default 128 fourier, 224 pixels)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the starting noise and the jitter (default 0)")
-    p.add_argument("--param", choices=("fourier", "pixels"), default="fourier",
-                   help="image parameterisation: fourier (decorrelated, Lucid; default) or pixels (classic)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the parameterisation's)")
+    add_param_options(p, ClassVizParams, aliases={"parameterization": ("--param",)},
+                      defaults={"size": "128 fourier, 224 pixels", "steps": "256 fourier, 200 pixels",
+                                "lr": "the parameterisation's"})
     _common(p)
     p.set_defaults(func=run_classviz)
 
     p = subparsers.add_parser("invert", help="reconstruct an image from its features at LAYER")
     p.add_argument("image")
     p.add_argument("--layer", required=True, help="layer name (see `layers`)")
-    p.add_argument("--steps", type=int, default=200, help="optimisation steps (default 200)")
-    p.add_argument("--size", type=int, default=None, help="side of the centre crop to invert (default: the model's input size)")
-    p.add_argument("--tv", type=float, default=None, help="total-variation weight (default 0.5)")
     p.add_argument("--seed", type=int, default=0)
+    add_param_options(p, InversionParams, defaults={"size": "the model's input size"})
     _common(p)
     p.set_defaults(func=run_invert)
 
     p = subparsers.add_parser("dream", help="DeepDream an image at LAYER (guided with --guide)")
     p.add_argument("image")
     p.add_argument("--layer", required=True, help="layer name (see `layers`)")
-    p.add_argument("--steps", type=int, default=10, help="steps per octave (default 10)")
-    p.add_argument("--octaves", type=int, default=4, help="number of octaves (default 4)")
-    p.add_argument("--octave-scale", type=float, default=1.4, help="size ratio between octaves (default 1.4)")
-    p.add_argument("--lr", type=float, default=1.5, help="mean pixel change per step, 0..255 units (default 1.5)")
-    p.add_argument("--jitter", type=int, default=32, help="maximum random shift in pixels (default 32)")
     p.add_argument("--guide", default=None, help="guide image: dream towards its features")
-    p.add_argument("--tile", type=int, default=512, help="tile side in pixels for large images, 0 = no tiling (default 512)")
     p.add_argument("--seed", type=int, default=0)
+    add_param_options(p, DreamParams)
     _common(p)
     p.set_defaults(func=run_dream)
 
@@ -72,35 +65,12 @@ def _out_path(path: str) -> Path:
     return out
 
 
-def _option_error(exc: ValueError) -> CliError:
-    """A parameter dataclass's ValueError ("steps must be ...") as a CliError
-    naming the option ("--steps must be ...")."""
-    text = str(exc)
-    m = re.match(r"(\w+) (must .*)", text)
-    if m:
-        text = f"--{m.group(1).replace('_', '-')} {m.group(2)}"
-    return CliError(text)
-
-
-def _params(cls, **values):
-    """Build a parameter dataclass; a bad value becomes a CliError naming the option."""
-    try:
-        return cls(**values)
-    except ValueError as exc:
-        raise _option_error(exc) from None
-
-
 def _layer(model, name: str) -> str:
     try:
         model.layer(name)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     return name
-
-
-def _positive(name: str, value: int | None) -> None:
-    if value is not None and value < 1:
-        raise CliError(f"--{name} must be at least 1, got {value}")
 
 
 def _run(job, label: str):
@@ -128,15 +98,9 @@ def run_classviz(args: argparse.Namespace) -> int:
     from ..generation import ClassVizParams, class_visualization
     from ..imaging import resize
 
-    _positive("steps", args.steps)
     check_seed(args.seed)
-    if args.lr is not None:
-        finite("lr", args.lr, low=0, strict_low=True)
-    changes = {k: v for k, v in {"steps": args.steps, "size": args.size, "lr": args.lr}.items() if v is not None}
-    try:
-        params = ClassVizParams.defaults(args.param, **changes)
-    except ValueError as exc:
-        raise _option_error(exc) from None
+    kind = args.parameterization or "fourier"
+    params = params_from_args(ClassVizParams, args, base=ClassVizParams.defaults(kind))
     out = _out_path(args.out)
     model = open_model(args)
     index = resolve_class(model, args.target)
@@ -160,16 +124,13 @@ def run_classviz(args: argparse.Namespace) -> int:
 def run_invert(args: argparse.Namespace) -> int:
     from ..generation import InversionParams, feature_inversion, relative_feature_distance
 
-    _positive("steps", args.steps)
     check_seed(args.seed)
+    params_from_args(InversionParams, args)  # a refused option is reported before anything loads
     image = open_image(args.image)
     out = _out_path(args.out)
     model = open_model(args)
     layer = _layer(model, args.layer)
-    values = {"steps": args.steps, "size": args.size or model.input_size}
-    if args.tv is not None:
-        values["tv"] = args.tv
-    params = _params(InversionParams, **values)
+    params = params_from_args(InversionParams, args, size=model.input_size)
     last, result = _run(feature_inversion(model, image, layer, control=Control(params), seed=args.seed), f"invert {layer}")
     original = last.extra["original"]
     saved = _save(out, result, {"mode": "feature inversion", "model": model.name, "layer": layer,
@@ -186,16 +147,11 @@ def run_invert(args: argparse.Namespace) -> int:
 def run_dream(args: argparse.Namespace) -> int:
     from ..generation import DreamParams, deepdream, layer_objective
 
-    for name in ("steps", "octaves"):
-        _positive(name, getattr(args, name))
     check_seed(args.seed)
-    finite("octave-scale", args.octave_scale, low=1, strict_low=True)
-    finite("lr", args.lr, low=0, strict_low=True)
+    params = params_from_args(DreamParams, args)
     image = open_image(args.image)
     guide = open_image(args.guide) if args.guide else None
     out = _out_path(args.out)
-    params = _params(DreamParams, steps=args.steps, octaves=args.octaves, octave_scale=args.octave_scale,
-                     lr=args.lr, jitter=args.jitter, tile=args.tile)
     model = open_model(args)
     layer = _layer(model, args.layer)
     tile = params.tile or 512

@@ -2,9 +2,9 @@
 overlay PNG (and optionally the raw map as .npy), with its deletion and
 insertion AUC.
 
-The map is computed on the model's evaluation view of the photo (centre
-crop resized to 224x224, ``Classifier.prepare``), so the overlay and the
-.npy map are 224x224.
+The map is computed by the same job as the Saliency tab
+(:func:`engine.gradients.saliency_job`) on the model's view of the photo
+(``Classifier.prepare``), so the overlay and the .npy map are that size.
 """
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ import numpy as np
 
 from ..atomic import atomic_write
 from .common import CliError, finite, open_image, open_model, print_json, resolve_class
+from .options import add_param_options, params_from_args
 
 __all__ = ["register", "run_saliency", "save_npy", "writable_path"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..gradients import BASELINES, COLORMAPS, METHODS, REDUCTIONS
+    from ..gradients import COLORMAPS, SaliencyParams
 
     p = subparsers.add_parser(
         "saliency", help="class saliency map of an image (overlay PNG, raw map, deletion/insertion AUC)",
@@ -30,14 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("image")
     p.add_argument("--target", default=None, help="class index or name (default: the predicted class)")
-    p.add_argument("--method", choices=METHODS, default="vanilla", help="attribution method (default vanilla)")
-    p.add_argument("--layer", default=None, help="Grad-CAM layer (see `layers`; default: the last one)")
-    p.add_argument("--reduction", choices=REDUCTIONS, default="max", help="channel reduction of |gradient| (default max)")
-    p.add_argument("--samples", type=int, default=25, help="SmoothGrad samples (default 25)")
-    p.add_argument("--noise", type=float, default=0.15, help="SmoothGrad noise, fraction of the input range (default 0.15)")
-    p.add_argument("--steps", type=int, default=50, help="Integrated Gradients steps (default 50)")
-    p.add_argument("--baseline", choices=BASELINES, default="black", help="Integrated Gradients baseline (default black)")
-    p.add_argument("--batch-size", type=int, default=16, help="images per forward/backward pass (default 16)")
+    add_param_options(p, SaliencyParams)
     p.add_argument("--points", type=int, default=21, help="points on the deletion/insertion curves (default 21)")
     p.add_argument("--cmap", choices=COLORMAPS, default="inferno", help="colour map (default inferno)")
     p.add_argument("--opacity", type=float, default=0.5, help="overlay opacity 0..1 (default 0.5)")
@@ -69,43 +63,31 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
 
 
 def run_saliency(args: argparse.Namespace) -> int:
-    from ..gradients import SaliencyParams, compute_saliency, deletion_curve, insertion_curve, overlay
+    from ..gradients import SaliencyParams, overlay, saliency_job
     from ..imaging import save_png
+    from ..jobs import Control, run_to_end
 
     out = writable_path(args.out, "--out")
     npy = writable_path(args.npy, "--npy") if args.npy else None
     finite("opacity", args.opacity, low=0, high=1)
     if not 2 <= args.points <= 1000:
         raise CliError(f"--points must be between 2 and 1000, got {args.points}")
-    try:
-        params = SaliencyParams(method=args.method, reduction=args.reduction, samples=args.samples, noise=args.noise,
-                                steps=args.steps, baseline=args.baseline, layer=args.layer, batch_size=args.batch_size)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    params = params_from_args(SaliencyParams, args)
     image = open_image(args.image)
     model = open_model(args)
     if args.layer is not None and args.layer not in model.layer_names:
         raise CliError(f"model {model.name!r} has no layer {args.layer!r}; see `layers` for the list")
-    view = model.prepare(image)
-    x = model.preprocess(view)
-    target = resolve_class(model, args.target) if args.target is not None else model.classify(view, 1, prepared=True)[0].index
-    saliency = compute_saliency(model, x, target, params)[0]
-    deletion = deletion_curve(model, x, saliency, target, points=args.points, batch_size=args.batch_size)
-    insertion = insertion_curve(model, x, saliency, target, points=args.points, batch_size=args.batch_size)
-    sal = saliency.detach().cpu().numpy().astype(np.float32)
-    label = model.labels[target]
-    save_png(out, overlay(view, sal, opacity=args.opacity, cmap=args.cmap), {
-        "kind": "saliency", "model": model.name, "source": os.path.basename(args.image),
-        "target": {"index": target, "label": label}, **params.describe(),
-        "cmap": args.cmap, "opacity": args.opacity, "view": f"centre crop {view.shape[1]}x{view.shape[0]}",
-        "deletion_auc": deletion.auc, "insertion_auc": insertion.auc,
-    })
+    target = resolve_class(model, args.target) if args.target is not None else None
+    _, result = run_to_end(saliency_job(model, image, target, control=Control(params), points=args.points))
+    save_png(out, overlay(result.view, result.saliency, opacity=args.opacity, cmap=args.cmap),
+             result.metadata(source=args.image, cmap=args.cmap, opacity=args.opacity))
+    target, label, deletion, insertion, sal = result.target, result.label, result.deletion, result.insertion, result.saliency
     if npy is not None:
         save_npy(npy, sal)
     if args.json:
-        print_json({"target": {"index": target, "label": label}, "method": args.method,
+        print_json({"target": {"index": target, "label": label}, "method": params.method,
                     "deletion_auc": deletion.auc, "insertion_auc": insertion.auc})
     else:
-        print(f"{args.method} saliency for class {target} ({label}) written to {out}")
+        print(f"{params.method} saliency for class {target} ({label}) written to {out}")
         print(f"deletion AUC {deletion.auc:.4f} (lower is better), insertion AUC {insertion.auc:.4f} (higher is better)")
     return 0

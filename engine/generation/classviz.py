@@ -20,18 +20,19 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from ..jobs import Control, Frame
-from .loop import AdamStep, NormalizedStep, optimize
+from .loop import AdamStep, NormalizedStep, optimize, stoppable
 from .objectives import class_logit
-from .parameterizations import PARAMETERIZATIONS, make_parameterization
+from .parameterizations import PARAMETERIZATION_TITLES, PARAMETERIZATIONS, make_parameterization
 from .regularizers import l2_penalty, total_variation
 from .transforms import gaussian_blur, robust_view
-from ..validation import check_choice, check_fields
+from ..params import Params, param
+from ..validation import check_choice
 
 __all__ = ["ClassVizParams", "class_visualization", "MAX_SIZE"]
 
@@ -39,7 +40,7 @@ MAX_SIZE = 2048
 
 
 @dataclass(frozen=True)
-class ClassVizParams:
+class ClassVizParams(Params):
     """Live parameters of :func:`class_visualization` (all may change mid-run
     except ``parameterization``, ``size`` and ``decay``, read once at the start).
 
@@ -58,27 +59,30 @@ class ClassVizParams:
     relative scale amount, degrees).
     """
 
-    parameterization: str = "fourier"
-    size: int = 128
-    decay: float = 1.25
-    steps: int = 256
-    lr: float = 0.05
-    l2: float = 0.0
-    tv: float = 0.0
-    blur_every: int = 0
-    blur_sigma: float = 0.5
-    jitter: int = 8
-    pad: int = 12
-    scale: float = 0.2
-    rotate: float = 15.0
-
-    def __post_init__(self) -> None:
-        check_choice("parameterization", self.parameterization, PARAMETERIZATIONS)
-        check_fields(self,
-                     ints={"size": (16, MAX_SIZE), "steps": (0, 100_000), "blur_every": (0, 100_000),
-                           "jitter": (0, 256), "pad": (0, 256)},
-                     numbers={"decay": (0.0, 3.0), "lr": (0.0, 1000.0), "l2": (0.0, 1e6), "tv": (0.0, 1e6),
-                              "blur_sigma": (0.0, 10.0), "scale": (0.0, 0.5), "rotate": (0.0, 180.0)})
+    parameterization: str = param("fourier", "Parameterisation", choices=PARAMETERIZATION_TITLES, live=False,
+                                  help="How the image is represented while it is optimised")
+    size: int = param(128, "Image size", low=16, high=MAX_SIZE, step=16, unit="px", live=False,
+                      help="Side of the generated square image")
+    decay: float = param(1.25, "Spectrum decay", low=0.0, high=3.0, step=0.05, live=False,
+                         help="Fourier frequency scaling exponent: higher = smoother, larger shapes")
+    steps: int = param(256, "Steps", low=0, high=100_000, step=10,
+                       help="Optimisation steps; change it to run longer or stop earlier")
+    lr: float = param(0.05, "Learning rate", low=0.0, high=1000.0, step=0.01, decimals=3,
+                      help="Adam step (fourier) or mean pixel change per step (pixels)")
+    l2: float = param(0.0, "L2 weight", low=0.0, high=1e6, step=0.01, decimals=3,
+                      help="Weight of the mean squared image value (Simonyan et al. 2014)")
+    tv: float = param(0.0, "TV weight", low=0.0, high=1e6, step=0.05, decimals=3,
+                      help="Weight of the total variation prior (Mahendran & Vedaldi 2015)")
+    blur_every: int = param(0, "Blur every", low=0, high=100_000, unit="steps",
+                            help="Gaussian blur of the pixels every N steps; 0 = never")
+    blur_sigma: float = param(0.5, "Blur sigma", low=0.0, high=10.0, step=0.1, unit="px",
+                              help="Standard deviation of the periodic blur")
+    jitter: int = param(8, "Jitter", low=0, high=256, unit="px", help="Largest random shift of the image each step")
+    pad: int = param(12, "Pad", low=0, high=256, unit="px", help="Grey border added before the random view")
+    scale: float = param(0.2, "Random scale ±", low=0.0, high=0.5, step=0.01,
+                         help="Largest relative random zoom of the view")
+    rotate: float = param(15.0, "Random rotation ±", low=0.0, high=180.0, step=1.0, decimals=1, unit="°",
+                          help="Largest random rotation of the view")
 
     @classmethod
     def defaults(cls, parameterization: str = "fourier", **changes) -> ClassVizParams:
@@ -89,10 +93,6 @@ class ClassVizParams:
         else:
             base = cls(parameterization=check_choice("parameterization", parameterization, PARAMETERIZATIONS))
         return replace(base, **changes)
-
-    def as_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 def class_visualization(
     model,
@@ -134,10 +134,13 @@ def class_visualization(
     grey = model.from_pixels(torch.full_like(model.mean, 127.5))
 
     def gradient(p: ClassVizParams, step: int) -> dict[str, torch.Tensor]:
-        x = image.image()
+        x = stoppable(image.image(), control)
+        control.raise_if_cancelled()  # each piece of a 2048-px step takes a while
         view = robust_view(x, rng, pad_width=p.pad, jitter_px=p.jitter, scale=p.scale, degrees=p.rotate, fill=grey)
         if view.shape[-1] < model.input_size:
             view = torch.nn.functional.interpolate(view, size=(model.input_size, model.input_size), mode="bilinear", align_corners=True)
+        view = stoppable(view, control)
+        control.raise_if_cancelled()
         logits = model.logits(view)
         score = class_logit(logits, index)
         l2 = l2_penalty(x)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ from ..jobs import Control, Frame
 from .loop import NormalizedStep, optimize
 from .objectives import GuidedDot, layer_l2
 from .tiling import context_margin, layer_stride, tiled_gradient
-from ..validation import check_fields, check_number
+from ..params import Params, param
 
 __all__ = ["DreamParams", "deepdream", "layer_objective", "guide_objective", "octave_sizes", "GUIDE_SIZE", "MIN_OCTAVE_SIDE"]
 
@@ -40,7 +40,7 @@ MIN_OCTAVE_SIDE = 32
 
 
 @dataclass(frozen=True)
-class DreamParams:
+class DreamParams(Params):
     """Live parameters of :func:`deepdream`.
 
     ``steps`` per octave; ``lr``: mean pixel change per step (0..255 units);
@@ -53,24 +53,22 @@ class DreamParams:
     early layers up to 192 px for the last ones on EfficientNet-Lite0).
     """
 
-    steps: int = 10
-    lr: float = 1.5
-    jitter: int = 32
-    octaves: int = 4
-    octave_scale: float = 1.4
-    tile: int = 512
-    overlap: int = -1
+    steps: int = param(10, "Steps per octave", low=0, high=10_000,
+                       help="Optimisation steps at each scale; change it to run longer or stop earlier")
+    lr: float = param(1.5, "Learning rate", low=0.0, high=100.0, step=0.1, decimals=3, unit="grey levels",
+                      help="Mean pixel change per step (0..255 units)")
+    jitter: int = param(32, "Jitter", low=0, high=512, unit="px", help="Largest random shift of the image each step")
+    octaves: int = param(4, "Octaves", low=1, high=12, help="Number of scales, dreamed from the smallest up")
+    octave_scale: float = param(1.4, "Octave scale", low=1.0, strict_low=True, high=4.0, step=0.05,
+                                help="Size ratio between octaves")
+    tile: int = param(512, "Tile", low=0, high=8192, step=64, unit="px",
+                      help="Process large images in tiles of this size (at least 64); 0 = whole image")
+    overlap: int = param(-1, "Tile context", low=-1, high=1024, step=32, unit="px", special="auto",
+                         help="Context margin around each tile; -1 = measured for the layer")
 
-    def __post_init__(self) -> None:
-        check_fields(self, ints={"steps": (0, 10_000), "jitter": (0, 512), "octaves": (1, 12),
-                                 "tile": (0, 8192), "overlap": (-1, 1024)},
-                     numbers={"lr": (0.0, 100.0)})
-        object.__setattr__(self, "octave_scale", check_number("octave_scale", self.octave_scale, low=1.0, high=4.0, strict_low=True))
+    def check(self) -> None:
         if 0 < self.tile < 64:
             raise ValueError(f"tile must be 0 (no tiling) or at least 64 pixels, got {self.tile}")
-
-    def as_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def octave_sizes(height: int, width: int, octaves: int, scale: float) -> list[tuple[int, int]]:

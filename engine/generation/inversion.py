@@ -14,25 +14,25 @@ textures) and lose the exact geometry and colours.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..imaging import center_crop_resize
+from ..imaging import model_view
 from ..jobs import Control, Frame
 from .classviz import pixel_cleanup, renderer
-from .loop import AdamStep, optimize
+from .loop import AdamStep, optimize, stoppable
 from .objectives import feature_distance
-from .parameterizations import PARAMETERIZATIONS, make_parameterization
+from .parameterizations import PARAMETERIZATION_TITLES, make_parameterization
 from .regularizers import l2_penalty, total_variation
-from ..validation import check_choice, check_fields
+from ..params import Params, param
 
 __all__ = ["InversionParams", "feature_inversion", "relative_feature_distance"]
 
 
 @dataclass(frozen=True)
-class InversionParams:
+class InversionParams(Params):
     """Live parameters of :func:`feature_inversion` (``parameterization``
     and ``size`` are read once at the start).
 
@@ -42,22 +42,21 @@ class InversionParams:
     centre crop that is inverted.
     """
 
-    parameterization: str = "pixels"
-    size: int = 224
-    steps: int = 200
-    lr: float = 0.05
-    tv: float = 0.5
-    l2: float = 0.0
-    blur_every: int = 0
-    blur_sigma: float = 0.5
-
-    def __post_init__(self) -> None:
-        check_choice("parameterization", self.parameterization, PARAMETERIZATIONS)
-        check_fields(self, ints={"size": (16, 1024), "steps": (0, 100_000), "blur_every": (0, 100_000)},
-                     numbers={"lr": (0.0, 10.0), "tv": (0.0, 1e6), "l2": (0.0, 1e6), "blur_sigma": (0.0, 10.0)})
-
-    def as_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    parameterization: str = param("pixels", "Parameterisation", choices=PARAMETERIZATION_TITLES, live=False,
+                                  help="How the image is represented while it is optimised")
+    size: int = param(224, "Image size", low=16, high=1024, step=16, unit="px", live=False,
+                      help="Side of the square centre crop that is inverted")
+    steps: int = param(200, "Steps", low=0, high=100_000, step=10,
+                       help="Optimisation steps; change it to run longer or stop earlier")
+    lr: float = param(0.05, "Learning rate", low=0.0, high=10.0, step=0.01, decimals=3, help="Adam step")
+    tv: float = param(0.5, "TV weight", low=0.0, high=1e6, step=0.05, decimals=3,
+                      help="Weight of the total variation prior (Mahendran & Vedaldi 2015)")
+    l2: float = param(0.0, "L2 weight", low=0.0, high=1e6, step=0.01, decimals=3,
+                      help="Weight of the mean squared image value")
+    blur_every: int = param(0, "Blur every", low=0, high=100_000, unit="steps",
+                            help="Gaussian blur of the pixels every N steps; 0 = never")
+    blur_sigma: float = param(0.5, "Blur sigma", low=0.0, high=10.0, step=0.1, unit="px",
+                              help="Standard deviation of the periodic blur")
 
 
 @torch.no_grad()
@@ -91,7 +90,7 @@ def feature_inversion(
     if not isinstance(p0, InversionParams):
         raise ValueError("feature_inversion needs InversionParams in control.params")
     model.layer(layer)  # unknown layer -> ValueError naming the layers
-    original = center_crop_resize(np.asarray(image, dtype=np.uint8), p0.size)
+    original = model_view(np.asarray(image, dtype=np.uint8), p0.size)
     with torch.no_grad():
         target = model.features(model.preprocess(original), layer).detach()
     generator = torch.Generator().manual_seed(int(seed))
@@ -105,7 +104,7 @@ def feature_inversion(
     rule = AdamStep(param.tensors)
 
     def gradient(p: InversionParams, step: int) -> dict[str, torch.Tensor]:
-        x = param.image()
+        x = stoppable(param.image(), control)
         distance = feature_distance(model.features(x, layer), target)
         tv = total_variation(x)
         l2 = l2_penalty(x)

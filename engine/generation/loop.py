@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..jobs import Control, Frame
+from ..jobs import Cancelled, Control, Frame
 
-__all__ = ["AdamStep", "NormalizedStep", "optimize", "LoopResult"]
+__all__ = ["AdamStep", "NormalizedStep", "optimize", "LoopResult", "stoppable"]
 
 Metrics = dict[str, torch.Tensor]
 
@@ -74,6 +74,16 @@ class LoopResult:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
+def stoppable(x: torch.Tensor, control: Control) -> torch.Tensor:
+    """``x``, with a hook that stops the backward pass at ``x`` once
+    ``control`` is cancelled (a large image's transforms and Fourier
+    synthesis take a while to differentiate); :func:`optimize` catches the
+    :class:`Cancelled`."""
+    if x.requires_grad:
+        x.register_hook(lambda _grad: control.raise_if_cancelled())
+    return x
+
+
 def _floats(metrics: Metrics) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items()}
 
@@ -110,7 +120,10 @@ def optimize(
             break
         for t in tensors:
             t.grad = None
-        metrics = gradient(p, step)
+        try:
+            metrics = gradient(p, step)
+        except Cancelled:  # stopped inside the network's pass (a large image): the last full step stands
+            break
         rule.step(p)
         if after_step is not None:
             with torch.no_grad():

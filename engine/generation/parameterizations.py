@@ -26,13 +26,16 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["PixelImage", "FourierImage", "COLOR_CORRELATION_SQRT", "make_parameterization", "PARAMETERIZATIONS"]
+__all__ = ["PixelImage", "FourierImage", "COLOR_CORRELATION_SQRT", "make_parameterization", "PARAMETERIZATIONS",
+           "PARAMETERIZATION_TITLES"]
 
 #: Square root of the colour correlation matrix of ImageNet photos (RGB,
 #: 0..1 pixels), the constant Lucid uses to decorrelate colour.
 COLOR_CORRELATION_SQRT = ((0.26, 0.09, 0.02), (0.27, 0.00, -0.05), (0.27, -0.09, 0.03))
 
 PARAMETERIZATIONS = ("fourier", "pixels")
+#: The same, with the titles the window shows.
+PARAMETERIZATION_TITLES = (("fourier", "Fourier, decorrelated (Lucid)"), ("pixels", "Plain pixels (classic)"))
 
 
 class PixelImage:

@@ -2,30 +2,30 @@
 parameter set (the GUI changes it live, the CLI builds it from options)."""
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import torch
 
+from ..params import Params, param
 from ._common import REDUCTIONS
 from .gradcam import grad_cam
 from .integrated import BASELINES, integrated_gradients_map
 from .smoothgrad import smoothgrad
 from .vanilla import vanilla_saliency
 
-__all__ = ["METHODS", "SaliencyParams", "compute_saliency"]
+__all__ = ["METHODS", "METHOD_TITLES", "SaliencyParams", "compute_saliency"]
 
 #: Method names as the CLI and GUI spell them.
 METHODS = ("vanilla", "smoothgrad", "integrated-gradients", "gradcam")
 
 
-def _positive_int(name: str, value, upper: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= upper:
-        raise ValueError(f"{name} must be an integer between 1 and {upper}, got {value!r}")
+METHOD_TITLES = (("vanilla", "Vanilla gradient (Simonyan 2014)"), ("smoothgrad", "SmoothGrad (Smilkov 2017)"),
+                 ("integrated-gradients", "Integrated Gradients (Sundararajan 2017)"),
+                 ("gradcam", "Grad-CAM (Selvaraju 2017)"))
 
 
 @dataclass(frozen=True)
-class SaliencyParams:
+class SaliencyParams(Params):
     """Parameters of a saliency computation; invalid values raise ``ValueError``.
 
     * ``method``: one of :data:`METHODS`.
@@ -40,32 +40,18 @@ class SaliencyParams:
     * ``seed``: SmoothGrad's noise seed.
     """
 
-    method: str = "vanilla"
-    reduction: str = "max"
-    samples: int = 25
-    noise: float = 0.15
-    steps: int = 50
-    baseline: str = "black"
-    layer: str | None = None
-    batch_size: int = 16
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"unknown saliency method {self.method!r}; choose one of {', '.join(METHODS)}")
-        if self.reduction not in REDUCTIONS:
-            raise ValueError(f"unknown channel reduction {self.reduction!r}; choose one of {', '.join(REDUCTIONS)}")
-        _positive_int("samples", self.samples, 1000)
-        if isinstance(self.noise, bool) or not isinstance(self.noise, (int, float)) or not math.isfinite(self.noise) or not 0 <= self.noise <= 1:
-            raise ValueError(f"noise must be a fraction of the input range in [0, 1], got {self.noise!r}")
-        _positive_int("steps", self.steps, 2000)
-        if self.baseline not in BASELINES:
-            raise ValueError(f"unknown baseline {self.baseline!r}; choose one of {', '.join(BASELINES)}")
-        if self.layer is not None and (not isinstance(self.layer, str) or not self.layer):
-            raise ValueError(f"layer must be a layer name or None, got {self.layer!r}")
-        _positive_int("batch_size", self.batch_size, 1024)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+    method: str = param("vanilla", "Method", choices=METHOD_TITLES, help="The attribution method")
+    reduction: str = param("max", "Channels", choices=REDUCTIONS,
+                           help="max_c |grad| as in Simonyan et al. §3.1, or the sum over colour channels")
+    samples: int = param(25, "Samples", low=1, high=1000, help="SmoothGrad: number of noisy copies averaged")
+    noise: float = param(0.15, "Noise", low=0.0, high=1.0, step=0.05,
+                         help="SmoothGrad: noise sigma as a fraction of the input range")
+    steps: int = param(50, "Steps", low=1, high=2000, help="Integrated Gradients: points on the path from the baseline")
+    baseline: str = param("black", "Baseline", choices=BASELINES, help="Integrated Gradients: where the path starts")
+    layer: str | None = param(None, "Layer", kind="text", optional=True,
+                              help="Grad-CAM: the feature map whose gradients weight the channels (default: the last)")
+    batch_size: int = param(16, "Batch size", low=1, high=1024, help="Images per forward/backward pass (bounds memory)")
+    seed: int = param(0, "Seed", low=0, high=2**31 - 1, help="SmoothGrad: random seed of the noise")
 
     def describe(self) -> dict:
         """The parameters that matter for this method (for saved files)."""

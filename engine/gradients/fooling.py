@@ -2,42 +2,41 @@
 Fergus, "Intriguing properties of neural networks", ICLR 2014): gradient
 ascent on a target class score until the network predicts that class.
 
-The image is worked on at the model's evaluation view: ``model.prepare``
-(centre crop of 87.5 % of the shorter side, resized to 224x224) unless the
-caller passes ``prepared=True`` for an image that already is that view (a
-saved fooling image read back, say).  The result, the frames and the
-perturbation sizes all refer to that 224x224 view.
+The image is worked on at the model's view of it (``model.prepare``, i.e.
+:func:`engine.imaging.model_view`: a picture already at the input size as it
+is, any other the centre crop of 87.5 % of the shorter side resized to the
+input size).  The result, the frames and the perturbation sizes all refer to
+that view, so the saved fooling image is read back, by ``classify`` or any
+tab, exactly as it was made.
 """
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..jobs import Control, Frame
+from ..jobs import Cancelled, Control, Frame, uninterrupted
 from ..models import Prediction
+from ..params import Params, param
 from ._common import frozen_parameters
 
 __all__ = ["FoolParams", "FoolResult", "fool", "difference_image", "perturbation_size"]
 
 
 @dataclass(frozen=True)
-class FoolParams:
+class FoolParams(Params):
     """``lr``: step length in the normalised input space (> 0, default 1);
     ``max_iter``: most gradient steps (1..100000, default 100).  Both may be
     changed while a run goes on (``control.update``)."""
 
-    lr: float = 1.0
-    max_iter: int = 100
-
-    def __post_init__(self) -> None:
-        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not math.isfinite(self.lr) or not 0 < self.lr <= 1000:
-            raise ValueError(f"learning rate must be a number in (0, 1000], got {self.lr!r}")
-        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int) or not 1 <= self.max_iter <= 100_000:
-            raise ValueError(f"max iterations must be an integer between 1 and 100000, got {self.max_iter!r}")
+    lr: float = param(1.0, "Learning rate", low=0.0, strict_low=True, high=1000.0, step=0.1, decimals=3,
+                      help="Step length ||dX||_2 in the normalised input space")
+    max_iter: int = param(100, "Max iterations", low=1, high=100_000, step=10,
+                          help="Most gradient steps before giving up")
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,7 @@ class FoolResult:
     final_prediction: Prediction
     l2: float
     linf: float
+    model: str = ""  # the name of the network that was fooled
 
     def difference(self) -> tuple[np.ndarray, float]:
         """The magnified difference image and its magnification factor."""
@@ -71,8 +71,23 @@ class FoolResult:
             "rounding_retries": self.rounding_retries, "target": {"index": self.target, "label": self.target_label},
             "original_prediction": self.original_prediction.as_dict(),
             "final_prediction": self.final_prediction.as_dict(),
-            "l2": self.l2, "linf": self.linf,
+            "l2": self.l2, "linf": self.linf, "model": self.model,
         }
+
+    def metadata(self, kind: str = "fooling", *, source: str = "", lr: float | None = None,
+                 max_iter: int | None = None) -> dict:
+        """The parameters embedded in a saved PNG (the CLI and the tab both use this)."""
+        meta = {"kind": kind, "model": self.model, "source": os.path.basename(source),
+                "target": {"index": self.target, "label": self.target_label}, "iterations": self.iterations,
+                "success": self.success, "l2": self.l2, "linf": self.linf,
+                "view": f"model view {self.image.shape[1]}x{self.image.shape[0]}"}
+        if lr is not None:
+            meta["lr"] = lr
+        if max_iter is not None:
+            meta["max_iter"] = max_iter
+        if kind == "fooling-difference":
+            meta["magnification"] = self.difference()[1]
+        return meta
 
 
 def perturbation_size(original: np.ndarray, modified: np.ndarray) -> tuple[float, float]:
@@ -184,32 +199,39 @@ def fool(
     retries = 0
     original_prediction = None
     while True:
-        p = control.params
-        leaf, logits = _forward(model, x)
-        predicted = int(logits.argmax())
-        if original_prediction is None:
-            original_prediction = _prediction(model, logits.detach(), predicted)
-        if control.should_emit():
-            yield _frame(model, x, logits, target, original, iterations, p.max_iter)
-        if control.cancelled:
-            break
-        if predicted == target:
-            if quantised:
+        try:
+            p = control.params
+            leaf, logits = _forward(model, x)
+            predicted = int(logits.argmax())
+            if original_prediction is None:
+                original_prediction = _prediction(model, logits.detach(), predicted)
+            if control.should_emit():
+                yield _frame(model, x, logits, target, original, iterations, p.max_iter)
+            if control.cancelled:
                 break
-            rounded = _quantise(model, x)  # the 8-bit image is what counts
-            with torch.no_grad():
-                if int(model.logits(rounded)[0].argmax()) == target:
-                    x, quantised = rounded, True
+            if predicted == target:
+                if quantised:
                     break
-            retries += 1  # rounding undid the fool: keep climbing from the unrounded image
-        if iterations >= p.max_iter:
+                rounded = _quantise(model, x)  # the 8-bit image is what counts
+                with torch.no_grad():
+                    if int(model.logits(rounded)[0].argmax()) == target:
+                        x, quantised = rounded, True
+                        break
+                retries += 1  # rounding undid the fool: keep climbing from the unrounded image
+            if iterations >= p.max_iter:
+                break
+            (grad,) = torch.autograd.grad(logits[target], leaf)
+            step = p.lr * grad / grad.norm().clamp_min(1e-12)
+            x = model.clamp(x.detach() + step)
+            quantised = False
+            iterations += 1
+        except Cancelled:  # stopped inside the network's pass: x is the last full step
             break
-        (grad,) = torch.autograd.grad(logits[target], leaf)
-        step = p.lr * grad / grad.norm().clamp_min(1e-12)
-        x = model.clamp(x.detach() + step)
-        quantised = False
-        iterations += 1
-    with torch.no_grad():
+    if original_prediction is None:  # cancelled before the first pass ended
+        with uninterrupted(), torch.no_grad():
+            logits = model.logits(x)[0]
+        original_prediction = _prediction(model, logits, int(logits.argmax()))
+    with uninterrupted(), torch.no_grad():
         x = _quantise(model, x)
         logits = model.logits(x)[0]
     final = model.deprocess(x)
@@ -220,5 +242,5 @@ def fool(
         success=predicted == target, cancelled=control.cancelled, iterations=iterations,
         rounding_retries=retries, target=target, target_label=model.labels[target], image=final, original=original,
         original_prediction=original_prediction, final_prediction=_prediction(model, logits, predicted),
-        l2=l2, linf=linf,
+        l2=l2, linf=linf, model=model.name,
     )

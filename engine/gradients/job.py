@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass
 
+import os
+
 import numpy as np
 
 from ..jobs import Cancelled, Control, Frame
@@ -17,8 +19,8 @@ __all__ = ["SaliencyResult", "saliency_job"]
 
 @dataclass(frozen=True)
 class SaliencyResult:
-    """A map on the model's 224x224 view, with its curves (``None`` when
-    the curves were not asked for)."""
+    """A map on the model's view of the photo, with its curves (``None`` when
+    the curves were not asked for) and the name of the network it explains."""
 
     view: np.ndarray
     saliency: np.ndarray  # HxW float32, non-negative
@@ -28,6 +30,20 @@ class SaliencyResult:
     deletion: Curve | None = None
     insertion: Curve | None = None
     random_deletion: Curve | None = None
+    model: str = ""
+
+    def metadata(self, what: str = "overlay", *, source: str = "", cmap: str = "", opacity: float | None = None) -> dict:
+        """The parameters embedded in a saved map or overlay PNG (CLI and tab)."""
+        meta = {"kind": f"saliency-{what}", "model": self.model, "source": os.path.basename(source),
+                "target": {"index": self.target, "label": self.label}, **self.params.describe(),
+                "view": f"model view {self.view.shape[1]}x{self.view.shape[0]}"}
+        if cmap:
+            meta["cmap"] = cmap
+        if opacity is not None:
+            meta["opacity"] = opacity
+        if self.deletion is not None and self.insertion is not None:
+            meta.update(deletion_auc=self.deletion.auc, insertion_auc=self.insertion.auc)
+        return meta
 
 
 def saliency_job(
@@ -69,11 +85,11 @@ def saliency_job(
     except Cancelled:
         return None
     saliency = sal_t.detach().cpu().numpy().astype(np.float32)
-    extra = {"saliency": saliency, "target": target, "label": label, "params": p}
+    extra = {"saliency": saliency, "target": target, "label": label, "params": p, "model": model.name}
     yield Frame(step=1, total=2 if curves else 1, image=view, extra=dict(extra), final=not curves)
     if control.cancelled:
         return None
-    result = SaliencyResult(view, saliency, target, label, p)
+    result = SaliencyResult(view, saliency, target, label, p, model=model.name)
     if not curves:
         return result
     common = dict(points=points, batch_size=p.batch_size, control=control)
@@ -86,4 +102,4 @@ def saliency_job(
         return None
     extra.update(deletion=deletion, insertion=insertion, random_deletion=reference)
     yield Frame(step=2, total=2, image=view, extra=extra, final=True)
-    return SaliencyResult(view, saliency, target, label, p, deletion, insertion, reference)
+    return SaliencyResult(view, saliency, target, label, p, deletion, insertion, reference, model=model.name)

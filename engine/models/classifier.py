@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..imaging import center_crop_resize
+from ..imaging import model_view
+from ..jobs import current_control
 from .labels import class_index
 
 __all__ = ["Classifier", "Prediction"]
@@ -29,6 +30,20 @@ class Prediction:
 
 class _StopForward(Exception):
     """Raised by a forward hook to stop the pass once the wanted layers ran."""
+
+
+def _interrupt_hook(_module: nn.Module, _inputs, output):
+    """After every convolution and linear layer: stop a cancelled job's forward pass here, and
+    its backward pass at the same place (a hook on this pass's output only).
+    The control is the calling thread's (:meth:`engine.jobs.Control.active`),
+    so passes that other threads run on the shared network go on."""
+    control = current_control()
+    if control is None:
+        return None
+    control.raise_if_cancelled()
+    if isinstance(output, torch.Tensor) and output.requires_grad:
+        output.register_hook(lambda _grad: control.raise_if_cancelled())
+    return None
 
 
 class Classifier:
@@ -66,11 +81,16 @@ class Classifier:
         self._layers = dict(layers)
         linears = [m for m in self.net.modules() if isinstance(m, nn.Linear)]
         self._last_linear = linears[-1] if linears else None
+        for module in self.net.modules():  # the costly pieces: a Stop lands within one of them
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                module.register_forward_hook(_interrupt_hook)
 
     # -- pixels <-> tensors ---------------------------------------------
     def prepare(self, image: np.ndarray) -> np.ndarray:
-        """The evaluation view of a photo: centre crop, resized to ``input_size``."""
-        return center_crop_resize(image, self.input_size)
+        """What the network sees of a photo (:func:`engine.imaging.model_view`):
+        a picture already at ``input_size`` as it is, else the centre crop
+        resized to ``input_size``."""
+        return model_view(image, self.input_size)
 
     def preprocess(self, image: np.ndarray | Sequence[np.ndarray]) -> torch.Tensor:
         """uint8 HxWx3 image (or a list of same-size images) -> normalised
@@ -124,7 +144,7 @@ class Classifier:
         return [Prediction(int(i), self.labels[int(i)], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
 
     def classify(self, image: np.ndarray, top: int = 5, *, prepared: bool = False) -> list[Prediction]:
-        """Top-``top`` classes for a photo (any size; centre-cropped unless ``prepared``)."""
+        """Top-``top`` classes for a photo (any size; seen through :meth:`prepare` unless ``prepared``)."""
         view = image if prepared else self.prepare(image)
         return self.top(self.probabilities(self.preprocess(view))[0], top)
 

@@ -8,17 +8,17 @@ import os
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from engine.jobs import Control
 
 from ..jobrunner import JobRunner
 from ..widgets.image_panel import ImagePanel
+from ..widgets.param_form import ParamForm
 from .dataset_browser import SplitIndex
-from .jobs import METHODS, CaptionResult, DecodeOptions, caption_job
+from engine.captioning.jobs import CaptionResult, DecodeOptions, caption_job
 from .session import CaptioningSession
-from .spinboxes import int_spin
 from .word_charts import BeamTree, TopKChart
 
 __all__ = ["CaptionPanel"]
@@ -52,26 +52,15 @@ class CaptionPanel(QWidget):
         ll.addWidget(self.random_button)
         ll.addWidget(self.source_label)
 
-        self.method = QComboBox()
-        for key, label in METHODS.items():
-            self.method.addItem(label, key)
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.05, 5.0)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setValue(0.7)
-        self.beam_width = int_spin(1, 20, 3)
-        self.top_k = int_spin(1, 10, 5)
-        self.max_length = int_spin(1, 60, 20)
+        self.decoding = ParamForm(DecodeOptions(), only=("method", "temperature", "beam_width", "top_k", "max_length"))
+        widgets = self.decoding.widgets
+        self.method, self.temperature, self.beam_width = widgets["method"], widgets["temperature"], widgets["beam_width"]
+        self.top_k, self.max_length = widgets["top_k"], widgets["max_length"]
         self.again_button = QPushButton("Caption again")
-        form = QFormLayout()
-        form.addRow("Decoding", self.method)
-        form.addRow("Temperature", self.temperature)
-        form.addRow("Beam width", self.beam_width)
-        form.addRow("Top-k shown", self.top_k)
-        form.addRow("Maximum words", self.max_length)
-        form.addRow("", self.again_button)
         options = QGroupBox("Decoding")
-        options.setLayout(form)
+        form = QVBoxLayout(options)
+        form.addWidget(self.decoding)
+        form.addWidget(self.again_button)
 
         self.caption_label = QLabel("")
         self.caption_label.setWordWrap(True)
@@ -121,9 +110,7 @@ class CaptionPanel(QWidget):
         self.image_panel.load_failed.connect(lambda msg: self.ctx.error("Cannot open image", msg))
         self.random_button.clicked.connect(self.random_image)
         self.again_button.clicked.connect(self._again)
-        self.method.currentIndexChanged.connect(lambda _i: self._options_changed())
-        for w in (self.temperature, self.beam_width, self.top_k, self.max_length):
-            w.valueChanged.connect(lambda _v: self.caption())
+        self.decoding.value_changed.connect(lambda name, _v: self._options_changed() if name == "method" else self.caption())
         self.runner.connect_slots(done=self._on_done, failed=self._on_failed)
         session.model_changed.connect(lambda _m: self.caption())
         session.data_changed.connect(lambda _d: self.random_button.setEnabled(session.data is not None))
@@ -174,9 +161,7 @@ class CaptionPanel(QWidget):
 
     # -- decoding -------------------------------------------------------------------------
     def options(self) -> DecodeOptions:
-        return DecodeOptions(method=self.method.currentData(), temperature=self.temperature.value(),
-                             beam_width=self.beam_width.value(), top_k=self.top_k.value(),
-                             max_length=self.max_length.value(), seed=self._seed)
+        return self.decoding.params(seed=self._seed)
 
     def _options_changed(self, run: bool = True) -> None:
         method = self.method.currentData()

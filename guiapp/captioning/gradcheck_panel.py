@@ -12,7 +12,7 @@ from engine.captioning.gradcheck import GradCheckResult
 from engine.jobs import Control, Frame
 
 from ..jobrunner import JobRunner
-from .jobs import gradcheck_job
+from engine.captioning.jobs import gradcheck_job
 
 __all__ = ["GradCheckPanel"]
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidg
 from engine.captioning.internals import caption_internals
 from engine.jobs import Frame
 
-from .jobs import CaptionResult, Run
+from engine.captioning.jobs import CaptionResult, Run
 from .loss_plot import COMPARE_COLOURS, SMOOTH_COLOUR
 
 __all__ = ["InsidePanel", "GATE_ROWS"]

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from .jobs import Run
+from engine.captioning.jobs import Run
 
 __all__ = ["TrainingPlots", "smooth", "COMPARE_COLOURS"]
 

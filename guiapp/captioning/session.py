@@ -17,7 +17,7 @@ from engine.captioning.data.features import FeatureSpec
 from engine.models import load_model
 
 from ..context import AppContext
-from .jobs import Run
+from engine.captioning.jobs import Run
 
 __all__ = ["CaptioningSession", "default_autosave_path"]
 

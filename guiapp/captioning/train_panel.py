@@ -15,8 +15,10 @@ from engine.captioning import CaptioningRNN, CaptioningSolver, TrainParams
 from engine.captioning.checkpoint import CheckpointError
 from engine.jobs import Control, Frame
 
+from engine.captioning.jobs import Run, probe_batch, training_job
+
 from ..jobrunner import JobRunner
-from .jobs import Run, probe_batch, training_job
+from ..widgets.param_form import ParamForm
 from .loss_plot import TrainingPlots
 from .scrolling import controls_beside
 from .session import CaptioningSession
@@ -56,8 +58,10 @@ class TrainPanel(QWidget):
         self.cell.addItem("Vanilla RNN", "rnn")
         self.hidden = int_spin(4, 2048, 128, 16)
         self.wordvec = int_spin(4, 1024, 64, 16)
-        self.lr = _dspin(1e-6, 1.0, 5e-3, 6)
-        self.decay = _dspin(0.5, 1.0, 0.9, 3)  # defaults as measured with `caption train`
+        self.rates = ParamForm(TrainParams())  # defaults as measured with `caption train`
+        self.lr, self.decay = self.rates.widgets["learning_rate"], self.rates.widgets["lr_decay"]
+        for spin in (self.lr, self.decay):
+            spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         self.batch = int_spin(1, 4096, 100, 10)
         self.epochs = int_spin(1, 10000, 12)
         self.word_dropout = _dspin(0.0, 0.95, 0.0, 2)
@@ -72,11 +76,10 @@ class TrainPanel(QWidget):
         self.rule.addItem("SGD", "sgd")
         form = QFormLayout()
         for label, w in (("Cell", self.cell), ("Hidden size", self.hidden), ("Word vector size", self.wordvec),
-                         ("Learning rate", self.lr), ("LR decay per epoch", self.decay),
                          ("Batch size", self.batch), ("Epochs", self.epochs), ("Word dropout", self.word_dropout),
                          ("Update rule", self.rule)):
             form.addRow(label, w)
-        self.lr.setToolTip("May be changed while training runs: the next minibatch uses it.")
+        form.insertRow(3, self.rates)
         settings = QGroupBox("Model and training")
         settings.setLayout(form)
 
@@ -124,8 +127,7 @@ class TrainPanel(QWidget):
         self.save_button.clicked.connect(self.save_dialog)
         self.load_button.clicked.connect(self.load_dialog)
         self.autosave_button.clicked.connect(lambda: self.load_from(str(self.session.autosave_path)))
-        self.lr.valueChanged.connect(lambda v: self._live_update(learning_rate=float(v)))
-        self.decay.valueChanged.connect(lambda v: self._live_update(lr_decay=float(v)))
+        self.rates.value_changed.connect(lambda name, value: self._live_update(**{name: value}))
         self.runs_list.itemChanged.connect(lambda _item: self._update_compare())
         self.runner.connect_slots(frame=self._on_frame, failed=lambda msg: self.ctx.error("Training stopped", msg),
                                   running=self._on_running_changed)
@@ -228,7 +230,7 @@ class TrainPanel(QWidget):
     def _launch(self) -> None:
         s, run = self.session.solver, self.session.current_run
         try:
-            params = TrainParams(learning_rate=self.lr.value(), lr_decay=self.decay.value())
+            params = self.rates.params()
         except ValueError as exc:
             self.ctx.error("Cannot train", str(exc))
             return
@@ -261,9 +263,7 @@ class TrainPanel(QWidget):
         lr = frame.metrics.get("lr")
         p = self.control.params if self.control is not None else None
         if p is not None and not self.lr.hasFocus() and not math.isclose(self.lr.value(), p.learning_rate, rel_tol=1e-6):
-            self.lr.blockSignals(True)          # follow the per-epoch decay without echoing it back
-            self.lr.setValue(p.learning_rate)
-            self.lr.blockSignals(False)
+            self.rates.set_value("learning_rate", p.learning_rate)  # follow the per-epoch decay, no echo
         self.status.setText(self._status_text(frame, lr))
         self.frame.emit(frame)
 

@@ -29,9 +29,10 @@ from engine.jobs import Control
 from ..context import AppContext
 from ..jobrunner import JobRunner
 from ..widgets import ClassPicker, ImagePanel
-from ..widgets.dream_params import START_ONLY, DreamParamsForm
+from ..widgets.param_form import ParamForm
 from ..widgets.history_strip import HistoryStrip
 from ..widgets.metrics_plot import MetricsPlot
+from ..widgets.typed_values import commit_typed_values
 
 __all__ = ["DreamingTab", "MODES", "CLASSVIZ", "INVERSION", "DREAM", "GUIDED"]
 
@@ -68,7 +69,7 @@ class DreamingTab(QWidget):
         self.picker = ClassPicker()
         self.picker.set_class(76)  # tarantula
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
-        self.form = DreamParamsForm()
+        self.form = ParamForm()
         self.start_button = QPushButton("Start")
         self.stop_button = QPushButton("Stop")
         self.continue_button = QPushButton("Continue")
@@ -87,8 +88,8 @@ class DreamingTab(QWidget):
         self.mode.currentTextChanged.connect(self._on_mode)
         self.layer.currentTextChanged.connect(lambda _t: self._restart_if_running())
         self.picker.class_changed.connect(lambda _i: self._restart_if_running())
+        self.picker.validity_changed.connect(self._on_picker_validity)
         self.form.value_changed.connect(self._on_value)
-        self.form.kind_changed.connect(self._on_kind)
         self.source_panel.load_failed.connect(lambda m: self.ctx.error("Cannot open the image", m))
         self.guide_panel.load_failed.connect(lambda m: self.ctx.error("Cannot open the guide image", m))
         self.start_button.clicked.connect(lambda: self.start(warm=False))
@@ -199,8 +200,11 @@ class DreamingTab(QWidget):
         self.form.set_values(self.params[self.mode.currentText()])
 
     def _on_value(self, name: str, value) -> None:
-        """A spin box changed: tell the running job at once (unless the field is start-only)."""
-        if self.control is None or not self.runner.is_running or name in START_ONLY:
+        """A field changed: tell the running job at once (unless the field applies at the next run)."""
+        if name == "parameterization":
+            self._on_kind(value)
+            return
+        if self.control is None or not self.runner.is_running or not self.form.specs[name].live:
             return
         try:
             self.control.update(**{name: value})
@@ -220,6 +224,11 @@ class DreamingTab(QWidget):
             self._restart, self._restart_warm = True, warm
             self._finish_early()
             return True
+        problem = commit_typed_values(self)
+        if problem:
+            self.status.setText(problem)
+            self._update_buttons()
+            return False
         try:
             params = self.form.params()
         except ValueError as exc:
@@ -316,9 +325,14 @@ class DreamingTab(QWidget):
         self.status.setText("The run stopped with an error.")
         self.ctx.error("Dreaming failed", message)
 
+    def _on_picker_validity(self, valid: bool) -> None:
+        if not valid:
+            self.status.setText(f"Class not chosen: {self.picker.problem}")
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         running = self.runner.is_running
-        ready = self.ctx.model is not None
+        ready = self.ctx.model is not None and (self.picker.is_valid or self.mode.currentText() != CLASSVIZ)
         self.start_button.setEnabled(ready)
         self.stop_button.setEnabled(running)
         self.continue_button.setEnabled(ready and self.current is not None)

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
+    QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter,
     QVBoxLayout, QWidget,
 )
 
@@ -27,6 +27,8 @@ from ..context import AppContext
 from ..jobrunner import JobRunner
 from ..widgets import ClassPicker, ImagePanel, PredictionList
 from ..widgets.classify_panel import ClassifyPanel
+from ..widgets.param_form import ParamForm
+from ..widgets.typed_values import commit_typed_values
 from ..widgets.workbench import workbench_layout
 
 __all__ = ["FoolingTab"]
@@ -46,10 +48,8 @@ class FoolingTab(QWidget):
 
         self.classify = ClassifyPanel(ctx)
         self.picker = ClassPicker()
-        d = FoolParams()
-        self.lr = QDoubleSpinBox(minimum=0.001, maximum=1000.0, decimals=3, singleStep=0.1, value=d.lr)
-        self.lr.setToolTip("step length ||dX||_2 in the normalised input space")
-        self.max_iter = QSpinBox(minimum=1, maximum=100_000, value=d.max_iter)
+        self.form = ParamForm(FoolParams())
+        self.lr, self.max_iter = self.form.widgets["lr"], self.form.widgets["max_iter"]
         self.run_button = QPushButton("Run")
         self.stop_button = QPushButton("Stop")
         self.save_button = QPushButton("Save fooling image…")
@@ -74,10 +74,11 @@ class FoolingTab(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.save_button.clicked.connect(self.save)
         self.save_diff_button.clicked.connect(self._save_difference_dialog)
-        self.lr.valueChanged.connect(lambda v: self._update_live(lr=float(v)))
-        self.max_iter.valueChanged.connect(lambda v: self._update_live(max_iter=int(v)))
+        self.form.value_changed.connect(lambda name, value: self._update_live(**{name: value}))
         self.classify.image_changed.connect(self._on_image)
         self.classify.class_activated.connect(self.picker.set_class)
+        self.picker.validity_changed.connect(self._on_picker_validity)
+        ctx.model_changed.connect(self._on_model)
         self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
                                   running=lambda _r: self._update_buttons())
         self._update_buttons()
@@ -86,8 +87,7 @@ class FoolingTab(QWidget):
         form_box = QGroupBox("Target and step")
         form = QFormLayout(form_box)
         form.addRow("Target class", self.picker)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Max iterations", self.max_iter)
+        form.addRow(self.form)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.stop_button)
@@ -124,7 +124,7 @@ class FoolingTab(QWidget):
 
     def _on_image(self, _image, _path) -> None:
         if self.runner.is_running:
-            self.runner.stop()
+            self.runner.discard()  # its frames belong to the old photo
         self.fooled_panel.clear()
         self.diff_panel.clear()
         self.diff_panel.set_title("Difference")
@@ -134,6 +134,17 @@ class FoolingTab(QWidget):
         self._clear_curves()
         self.summary.setText("Choose a target class and press Run.")
         self._update_buttons()
+
+    def _on_picker_validity(self, valid: bool) -> None:
+        if not valid:
+            self.summary.setText(f"Target class not chosen: {self.picker.problem}")
+        elif not self.runner.is_running:
+            self.summary.setText("Press Run.")
+        self._update_buttons()
+
+    def _on_model(self, model) -> None:
+        """Another network: a running job stops (its result still names the network it fooled)."""
+        self.stop()
 
     def _update_live(self, **changes) -> None:
         if self.control is None or not self.runner.is_running:
@@ -154,8 +165,14 @@ class FoolingTab(QWidget):
             return
         if self.runner.is_running:
             return
+        problem = commit_typed_values(self)
+        if problem:
+            self.summary.setText(problem)
+            self.ctx.show_status(problem, 6000)
+            self._update_buttons()
+            return
         try:
-            params = FoolParams(lr=float(self.lr.value()), max_iter=int(self.max_iter.value()))
+            params = self.form.params()
         except ValueError as exc:
             self.ctx.error("Invalid parameter", str(exc))
             return
@@ -164,7 +181,7 @@ class FoolingTab(QWidget):
         self.result = None
         self.after_list.clear()
         self._clear_curves()
-        self.summary.setText(f"Fooling towards “{model.labels[target]}”…")
+        self.summary.setText(f"Fooling {model.name} towards “{model.labels[target]} ({target})”…")
         self.runner.start(lambda: fool(model, image, target, control=control), control)
 
     def stop(self) -> None:
@@ -204,11 +221,11 @@ class FoolingTab(QWidget):
         self.saved = not result.success
         before, after = result.original_prediction, result.final_prediction
         if result.success:
-            head = f"Fooled in {result.iterations} steps."
+            head = f"{result.model}: fooled in {result.iterations} steps."
         elif result.cancelled:
-            head = f"Stopped after {result.iterations} steps."
+            head = f"{result.model}: stopped after {result.iterations} steps."
         else:
-            head = f"Not fooled within {result.iterations} steps."
+            head = f"{result.model}: not fooled within {result.iterations} steps."
         self.summary.setText(
             f"{head} Before: {before.label} ({before.prob:.1%}). After (8-bit image): {after.label} "
             f"({after.prob:.1%}). Perturbation L2 {result.l2:.1f}, L∞ {result.linf:.0f} (0..255 pixel units).")
@@ -221,7 +238,7 @@ class FoolingTab(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.runner.is_running
-        self.run_button.setEnabled(not running)
+        self.run_button.setEnabled(not running and self.picker.is_valid)
         self.stop_button.setEnabled(running)
         self.save_button.setEnabled(self.result is not None and not running)
         self.save_diff_button.setEnabled(self.result is not None and not running)
@@ -229,13 +246,9 @@ class FoolingTab(QWidget):
 
     # -- saving ----------------------------------------------------------------------
     def _png_params(self, kind: str) -> dict:
-        r = self.result
         params = self.control.params if self.control else FoolParams()
-        return {"kind": kind, "model": self.ctx.model.name if self.ctx.model else None,
-                "source": os.path.basename(self.classify.image_panel.path or ""),
-                "target": {"index": r.target, "label": r.target_label}, "lr": params.lr, "max_iter": params.max_iter,
-                "iterations": r.iterations, "success": r.success, "l2": r.l2, "linf": r.linf,
-                "view": f"centre crop {r.image.shape[1]}x{r.image.shape[0]}"}
+        return self.result.metadata(kind, source=self.classify.image_panel.path or "", lr=params.lr,
+                                    max_iter=params.max_iter)
 
     def save_image(self, path: str) -> bool:
         """Write the 8-bit fooling image (parameters embedded)."""
@@ -253,9 +266,9 @@ class FoolingTab(QWidget):
     def save_difference(self, path: str) -> bool:
         if self.result is None:
             return False
-        diff, factor = self.result.difference()
+        diff = self.result.difference()[0]
         try:
-            save_png(path, diff, {**self._png_params("fooling-difference"), "magnification": factor})
+            save_png(path, diff, self._png_params("fooling-difference"))
         except (OSError, ValueError) as exc:
             self.ctx.error("Could not save the difference", f"{path}: {exc}")
             return False

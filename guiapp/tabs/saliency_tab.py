@@ -78,6 +78,7 @@ class SaliencyTab(QWidget):
         self.classify.image_changed.connect(self._on_image)
         self.classify.class_activated.connect(self.set_target)
         self.picker.class_changed.connect(self.set_target)
+        self.picker.validity_changed.connect(self._on_picker_validity)
         self.form.params_changed.connect(lambda _p: self.schedule())
         self.form.display_changed.connect(self._render)
         self.save_map_button.clicked.connect(self._save_map_dialog)
@@ -144,8 +145,20 @@ class SaliencyTab(QWidget):
         self.compute()
 
     def _on_model(self, model) -> None:
+        """Another network: what was shown explained the old one, so it goes at once."""
+        self.runner.discard()
+        self._pending = False
+        self.result = self.curves = None
+        self.map_panel.clear()
+        self.overlay_panel.clear()
+        self._clear_curves()
+        self._update_buttons()
         self.form.set_layers(model.layer_names)
         self.schedule()
+
+    def _on_picker_validity(self, valid: bool) -> None:
+        if not valid:
+            self.status.setText(f"Class not chosen: {self.picker.problem}")
 
     # -- computing -----------------------------------------------------------------
     @qdebounced(timeout=RECOMPUTE_DELAY_MS)
@@ -160,9 +173,12 @@ class SaliencyTab(QWidget):
         if model is None:
             self.status.setText("The model is still loading; the map follows when it is ready.")
             return
+        if not self.picker.is_valid:
+            self.status.setText(f"Class not chosen: {self.picker.problem}")
+            return
         if self.runner.is_running:  # overtaken: cancel, start again when it has stopped
             self._pending = True
-            self.runner.stop()
+            self.runner.discard()
             return
         try:
             params = self.form.params()
@@ -186,7 +202,8 @@ class SaliencyTab(QWidget):
         if self._pending:
             return  # a newer computation is waiting; do not show stale results
         extra = frame.extra
-        self.result = SaliencyResult(frame.image, extra["saliency"], extra["target"], extra["label"], extra["params"])
+        self.result = SaliencyResult(frame.image, extra["saliency"], extra["target"], extra["label"], extra["params"],
+                                     model=extra["model"])
         self.target_label.setText(f"Class: {extra['label']} ({extra['target']})")
         self.picker.blockSignals(True)
         self.picker.set_class(extra["target"])
@@ -246,15 +263,11 @@ class SaliencyTab(QWidget):
 
     # -- saving --------------------------------------------------------------------
     def _png_params(self, what: str) -> dict:
-        r = self.result
-        params = {"kind": f"saliency-{what}", "model": self.ctx.model.name if self.ctx.model else None,
-                  "source": os.path.basename(self.classify.image_panel.path or ""),
-                  "target": {"index": r.target, "label": r.label}, **r.params.describe(), "cmap": self.form.colormap()}
-        if what == "overlay":
-            params["opacity"] = self.form.overlay_opacity()
+        result = self.result
         if self.curves:
-            params.update(deletion_auc=self.curves["deletion"].auc, insertion_auc=self.curves["insertion"].auc)
-        return params
+            result = replace(result, **self.curves)
+        return result.metadata(what, source=self.classify.image_panel.path or "", cmap=self.form.colormap(),
+                               opacity=self.form.overlay_opacity() if what == "overlay" else None)
 
     def save_map(self, path: str) -> bool:
         """The map as a colour PNG (parameters embedded), or the raw HxW

@@ -55,7 +55,7 @@ class ClassifyPanel(QWidget):
         self.image_panel.load_failed.connect(lambda msg: ctx.error("Cannot open image", msg))
         self.prediction_list.class_activated.connect(self.class_activated)
         self.runner.connect_slots(frame=self._on_frame, failed=lambda msg: ctx.error("Classification failed", msg))
-        ctx.model_changed.connect(lambda _m: self.classify())
+        ctx.model_changed.connect(self._on_model)
 
     def open_file(self, path: str) -> bool:
         return self.image_panel.load_file(path)
@@ -71,6 +71,12 @@ class ClassifyPanel(QWidget):
         self.image_changed.emit(image, path)
         self.classify()
 
+    def _on_model(self, _model) -> None:
+        """Another network: the old one's top-5 goes at once, the new one's follows."""
+        self.predictions = []
+        self.prediction_list.clear()
+        self.classify()
+
     def classify(self) -> None:
         model, image = self.ctx.model, self.image
         if image is None:
@@ -83,6 +89,9 @@ class ClassifyPanel(QWidget):
         self.runner.start(lambda: classify_job(model, image, control), control)
 
     def _on_frame(self, frame) -> None:
+        model = self.ctx.model
+        if model is not None and frame.extra.get("model") not in (None, model.name):
+            return  # the job of a network that is no longer the current one
         self.predictions = frame.extra.get("predictions", [])
         self.prediction_list.set_predictions(self.predictions)
         self.predictions_ready.emit(self.predictions)

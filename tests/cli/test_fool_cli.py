@@ -63,3 +63,24 @@ def test_bad_files(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     assert main(["fool", str(tmp_path / "missing.jpg"), "--target", "1", "--out", str(tmp_path)]) != 0
     assert "is a folder" in capsys.readouterr().err
+
+
+@pytest.fixture
+def shared_classify_model(monkeypatch, lite0):
+    monkeypatch.setattr("engine.cli.classify.open_model", lambda args: lite0)
+    return lite0
+
+
+@pytest.mark.parametrize("photo, target", [("chelsea.png", "tarantula"), ("coffee.png", "goldfish"),
+                                           ("astronaut.png", "banana"), ("rocket.jpg", "daisy")])
+def test_a_saved_fooling_image_reads_back_as_the_target(shared_model, shared_classify_model, photo_dir, tmp_path,
+                                                       capsys, photo, target):
+    """photo -> fool -> PNG -> ``classify``: the reader sees what was saved (a
+    picture at the model's input size is not cropped and resized again)."""
+    out = tmp_path / "f.png"
+    assert main(["fool", str(photo_dir / photo), "--target", target, "--out", str(out), "--json"]) == 0
+    fooled = json.loads(capsys.readouterr().out)
+    assert fooled["success"] is True, fooled
+    assert main(["classify", str(out), "--top", "1", "--json"]) == 0
+    top = json.loads(capsys.readouterr().out)["predictions"][0]
+    assert top["label"] == target and top["index"] == fooled["target"]["index"]

@@ -71,7 +71,7 @@ def test_guided_dream(tmp_path, capsys, photo_dir):
 
 @pytest.mark.parametrize("argv, message", [
     (["classviz", "--target", "no such class", "--out", "{out}"], "unknown class"),
-    (["classviz", "--target", "goldfish", "--steps", "0", "--out", "{out}"], "--steps"),
+    (["classviz", "--target", "goldfish", "--steps", "-1", "--out", "{out}"], "--steps"),
     (["classviz", "--target", "goldfish", "--size", "100000", "--out", "{out}"], "--size"),
     (["classviz", "--target", "goldfish", "--lr", "nan", "--out", "{out}"], "--lr"),
     (["classviz", "--target", "goldfish", "--out", "{tmp}/missing/x.png"], "does not exist"),

@@ -31,7 +31,7 @@ def test_vanilla_json_png_and_npy(shared_model, photo_dir, tmp_path, capsys):
     saliency = np.load(npy)
     assert saliency.shape == (224, 224) and saliency.dtype == np.float32 and saliency.min() >= 0 and saliency.max() > 0
     params = read_png_params(out)
-    assert params["kind"] == "saliency" and params["method"] == "vanilla" and params["target"]["index"] == 967
+    assert params["kind"] == "saliency-overlay" and params["method"] == "vanilla" and params["target"]["index"] == 967
     assert params["deletion_auc"] == pytest.approx(result["deletion_auc"])
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.imaging import (ImageLoadError, center_crop_resize, fit_within, load_image, read_png_params,
+from engine.imaging import (ImageLoadError, center_crop_resize, model_view, fit_within, load_image, read_png_params,
                             resize, save_png)
 
 
@@ -153,3 +153,14 @@ def test_save_is_atomic_when_the_write_fails(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert np.array_equal(load_image(path), first)
     assert [p.name for p in tmp_path.iterdir()] == ["result.png"]  # no temp file left
+
+
+def test_the_model_view_takes_a_picture_at_the_input_size_as_it_is():
+    rng = np.random.default_rng(0)
+    exact = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)
+    view = model_view(exact, 224)
+    assert np.array_equal(view, exact) and view is not exact
+    other = rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    assert np.array_equal(model_view(other, 224), center_crop_resize(other, 224))
+    wide = rng.integers(0, 256, (224, 300, 3), dtype=np.uint8)  # one side at the size is not enough
+    assert np.array_equal(model_view(wide, 224), center_crop_resize(wide, 224))

@@ -96,6 +96,26 @@ def test_labels_and_class_specs():
         class_index("tarantla", labels)
 
 
+def test_a_typed_class_resolves_to_one_class_or_says_why():
+    """One rule for the CLI and every chooser: index, the chooser's own
+    "name (index)" text, whole name, unique start of a name or of a word."""
+    from engine.models.labels import class_choice_text, class_matches
+
+    labels = imagenet_labels()
+    for text in ("76", "Tarantula", "taran", "tarantula (76)", " TARANTULA (76) "):
+        assert class_index(text, labels) == 76, text
+    assert class_index("white shark", labels) == 2 and class_index("egyptian", labels) == 285
+    assert class_choice_text(76, labels) == "tarantula (76)"
+    assert class_matches("tarantula (77)", labels) == []  # name and index disagree: neither is guessed
+    assert len(class_matches("cat", labels)) > 1 and class_matches("zzz", labels) == []
+    with pytest.raises(ValueError, match=r"'retriever' matches 5 classes: .*golden retriever \(207\)"):
+        class_index("retriever", labels)
+    with pytest.raises(ValueError, match="matches"):
+        class_index("cat", labels)
+    with pytest.raises(ValueError, match="unknown class 'nan'"):
+        class_index("nan", labels)  # a part inside a word ("ba-nan-a") is not a match
+
+
 def test_registry_lists_bundled_model_and_local_torchvision_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     assert [m.name for m in list_models()] == ["efficientnet_lite0"]

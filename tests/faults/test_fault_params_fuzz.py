@@ -19,7 +19,7 @@ from engine.captioning.solver import TrainParams
 from engine.generation import ClassVizParams, DreamParams, InversionParams
 from engine.gradients import FoolParams, SaliencyParams
 from engine.jobs import Control
-from guiapp.captioning.jobs import DecodeOptions  # Qt-free: the Caption page's decoding options
+from engine.captioning.jobs import DecodeOptions
 
 SPECIAL = [0, 1, -1, 2, 16, 2**31, 2**63, 2**64, 10**12, -(10**12), 0.5, 1e-300, 5e-324, 1e308, -1e308,
            float("nan"), float("inf"), float("-inf"), -0.0, True, False, None, "", "1", "0.5", "nan", "abc",

@@ -45,16 +45,17 @@ def test_run_streams_fools_and_saves(qtbot, tab, ctx, photo_dir, tmp_path):
     assert len(x) == len(tab._steps) >= 2 and y[-1] > y[0]
     assert tab.after_list.predictions[0].label == "tarantula"
     text = tab.summary.text()
-    assert "Fooled in" in text and "espresso" in text and "L2" in text and "L∞" in text
+    assert f"{ctx.model.name}: fooled in" in text and "espresso" in text and "L2" in text and "L∞" in text
     assert tab.has_unsaved_results()
 
     out, diff = tmp_path / "fooled.png", tmp_path / "diff.png"
     assert tab.save_image(str(out)) and tab.save_difference(str(diff))
     assert not tab.has_unsaved_results()
     back = load_image(out)
-    assert ctx.model.classify(back, 1, prepared=True)[0].label == "tarantula"
+    assert ctx.model.classify(back, 1)[0].label == "tarantula"  # read back as every reader reads it
     params = read_png_params(out)
     assert params["kind"] == "fooling" and params["target"]["label"] == "tarantula" and params["lr"] == 1.0
+    assert params["model"] == ctx.model.name
     assert read_png_params(diff)["magnification"] > 1
 
 
@@ -73,7 +74,7 @@ def test_stop_is_prompt_and_parameters_change_live(qtbot, tab, ctx, photo_dir):
     qtbot.waitUntil(lambda: not tab.runner.is_running, timeout=10000)
     assert time.monotonic() - started < 5.0
     assert tab.result.cancelled and not tab.result.success
-    assert "Stopped after" in tab.summary.text()
+    assert "stopped after" in tab.summary.text()
     assert not tab.has_unsaved_results()
 
 

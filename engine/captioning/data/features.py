@@ -5,8 +5,9 @@ A :class:`FeatureSpec` names everything needed to turn *any* image into the
 same feature vector the captioner was trained on (it travels in checkpoints,
 so ``caption sample photo.jpg`` reproduces it):
 
-* the view: ``center_crop_resize(image, image_size, crop_fraction)`` (a
-  centred square of ``crop_fraction`` of the shorter side, resized);
+* the view: ``model_view(image, image_size, crop_fraction)`` (the picture as
+  it is when already that size, else a centred square of ``crop_fraction`` of
+  the shorter side, resized);
 * the layers: ``"embed"`` for the CNN's pooled penultimate features
   (1280-d for EfficientNet-Lite0), and/or named layers (``model.layer_names``)
   whose (N, C, h, w) maps are average-pooled to a ``grid`` x ``grid`` map
@@ -44,8 +45,8 @@ import torch
 import torch.nn.functional as F
 
 from ...atomic import atomic_write
-from ...imaging import center_crop_resize
-from ...jobs import Control, Frame
+from ...imaging import model_view
+from ...jobs import Cancelled, Control, Frame
 from ...validation import check_int
 
 __all__ = [
@@ -180,8 +181,8 @@ class FeatureSpec:
         return f"{self.cnn} {self.layer_name} ({pool})"
 
     def view(self, image: np.ndarray) -> np.ndarray:
-        """The square view of ``image`` the CNN sees."""
-        return center_crop_resize(image, int(self.image_size), float(self.crop_fraction))
+        """The square view of ``image`` the CNN sees (:func:`engine.imaging.model_view`)."""
+        return model_view(image, int(self.image_size), float(self.crop_fraction))
 
 
 def resolve_cnn(model: Any) -> Any:
@@ -240,6 +241,8 @@ def extract_features(model: Any, images: Sequence[Any], spec: FeatureSpec, contr
     for begin in range(0, n, int(batch_size)):
         views, idx = [], []
         for i in range(begin, min(n, begin + int(batch_size))):
+            if control.cancelled:  # reading and cropping a batch of large photos takes a while
+                return None
             try:
                 img = load(images[i]) if load is not None else np.asarray(images[i])
                 views.append(spec.view(img))
@@ -247,7 +250,10 @@ def extract_features(model: Any, images: Sequence[Any], spec: FeatureSpec, contr
             except ValueError as exc:
                 skipped.append((i, str(exc)))
         if views:
-            chunks.append(compute_features(model, np.stack(views), spec))
+            try:
+                chunks.append(compute_features(model, np.stack(views), spec))
+            except Cancelled:  # stopped inside the CNN's pass
+                return None
             kept += idx
         done = min(n, begin + int(batch_size))
         if control.cancelled:

@@ -96,7 +96,7 @@ def test_overfits_fifty_examples(cell):
     data = tiny_data()
     _, solver = make(data, cell, H=48, batch_size=25, num_epochs=150, optim_config={"learning_rate": 1e-2},
                      val_bleu_samples=0)
-    frames = list(solver.run(Control(TrainParams(1e-2), emit_every=50)))
+    frames = list(solver.run(Control(TrainParams(1e-2, lr_decay=1.0), emit_every=50)))
     assert solver.iteration == 300 and len(solver.loss_history) == 300
     assert solver.loss_history[0] > 10 * np.mean(solver.loss_history[-10:])
     assert np.mean(solver.loss_history[-10:]) < 0.1
@@ -107,7 +107,7 @@ def test_overfits_fifty_examples(cell):
 def test_frames_carry_loss_lr_epoch_and_hidden_grad_norms():
     data = tiny_data(n=40, n_val=6)
     _, solver = make(data, batch_size=10, num_epochs=2)
-    frames = list(solver.run(Control(TrainParams(1e-2), emit_every=3)))
+    frames = list(solver.run(Control(TrainParams(1e-2, lr_decay=1.0), emit_every=3)))
     assert all(isinstance(f, Frame) for f in frames)
     ends = [f for f in frames if f.extra["epoch_end"]]
     assert [f.step for f in ends] == [4, 8] and [f.extra["epoch"] for f in ends] == [1, 2]
@@ -138,12 +138,12 @@ def test_learning_rate_is_read_every_iteration_and_decays_per_epoch():
 def test_cancel_then_run_again_continues():
     data = tiny_data(n=30)
     _, solver = make(data, batch_size=10, num_epochs=2)
-    control = Control(TrainParams(1e-2), emit_every=1)
+    control = Control(TrainParams(1e-2, lr_decay=1.0), emit_every=1)
     for frame in solver.run(control):
         if frame.step == 2:
             control.cancel()
     assert solver.iteration == 2
-    frames = list(solver.run(Control(TrainParams(1e-2), emit_every=1)))
+    frames = list(solver.run(Control(TrainParams(1e-2, lr_decay=1.0), emit_every=1)))
     assert [f.step for f in frames] == [3, 4, 5, 6] and solver.epoch == 2
     assert len(solver.loss_history) == 6
     again = list(solver.run())                                # nothing left: one final frame

@@ -1,12 +1,13 @@
-"""The Captioning tab's background jobs, as plain generators (no Qt): caption
-one image, run the gradient checks, train with autosave and gradient probes.
+"""The captioning jobs, as plain generators (no Qt): decode with chosen
+options, caption one image, run the gradient checks, train with autosave and
+gradient probes.
 
-Each is run by a :class:`guiapp.jobrunner.JobRunner` on a worker thread and
-can equally be driven with ``next()`` in a test.
+The Captioning tab runs each on a :class:`guiapp.jobrunner.JobRunner`; the
+``caption`` command line uses the same decoding options and dispatch; tests
+drive them with ``next()``.
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,12 +16,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.captioning.decoding import DecodeResult, beam_search, greedy_decode, temperature_sample
-from engine.captioning.gradcheck import GradCheckResult, check_layers, check_model
-from engine.captioning.internals import gradient_through_time
-from engine.captioning.data.features import FeatureSpec, compute_features
-from engine.jobs import Control, Frame
-from engine.validation import check_int
+from ..jobs import Control, Frame
+from ..params import Params, param
+from .data.features import FeatureSpec, compute_features
+from .decoding import DecodeResult, beam_search, greedy_decode, temperature_sample
+from .gradcheck import GradCheckResult, check_layers, check_model
+from .internals import gradient_through_time
 
 __all__ = ["DecodeOptions", "CaptionResult", "decode", "caption_job", "gradcheck_job", "Run", "training_job",
            "METHODS"]
@@ -30,34 +31,19 @@ METHODS = {"greedy": "Greedy (most probable word)", "sample": "Temperature sampl
 
 
 @dataclass(frozen=True)
-class DecodeOptions:
+class DecodeOptions(Params):
     """How to turn a model's word probabilities into a caption."""
 
-    method: str = "greedy"
-    temperature: float = 1.0
-    beam_width: int = 3
-    top_k: int = 5
-    max_length: int = 20
-    seed: int | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.method, str) or self.method not in METHODS:
-            raise ValueError(f"unknown decoding method {self.method!r}; choose from {', '.join(METHODS)}")
-        if isinstance(self.temperature, bool) or not (isinstance(self.temperature, (int, float))
-                                                      and math.isfinite(self.temperature) and self.temperature > 0):
-            raise ValueError("the temperature must be a positive number")
-        for name, low, high, message in (
-                ("beam_width", 1, 50, "the beam width must be between 1 and 50"),
-                ("top_k", 1, 20, "top-k must be 1..20 and the maximum length 1..100"),
-                ("max_length", 1, 100, "top-k must be 1..20 and the maximum length 1..100"),
-                ("seed", 0, 2**63 - 1, "the seed must be None or an integer in 0..2**63-1")):
-            value = getattr(self, name)
-            if name == "seed" and value is None:
-                continue
-            try:  # ints (integral floats accepted) in range; never a TypeError/OverflowError
-                object.__setattr__(self, name, check_int(name, value, low=low, high=high))
-            except ValueError:
-                raise ValueError(message) from None
+    method: str = param("greedy", "Decoding", choices=tuple(METHODS.items()),
+                        help="Greedy: the most probable word; sampling: draw at a temperature; beam search")
+    temperature: float = param(0.7, "Temperature", low=0.0, strict_low=True, high=10.0, step=0.1,
+                               help="Sampling: below 1 sharper, above 1 more varied")
+    beam_width: int = param(3, "Beam width", low=1, high=50, help="Beam search: captions kept at every step")
+    top_k: int = param(5, "Top-k shown", low=0, high=20, cli=False,
+                       help="Words listed with their probabilities at every step (0: none)")
+    max_length: int = param(20, "Max length", low=1, high=200, unit="words", help="Longest caption in words")
+    seed: int | None = param(None, "Seed", kind="int", low=0, high=2**63 - 1, optional=True, cli=False,
+                             help="Sampling: random seed (empty: a new draw each time)")
 
 
 @dataclass

@@ -27,6 +27,7 @@ __all__ = [
     "model_view",
     "fit_within",
     "save_png",
+    "save_npy",
     "read_png_params",
     "PARAMS_KEY",
 ]
@@ -226,6 +227,14 @@ def save_png(path: str | os.PathLike, image: np.ndarray, params: dict[str, Any] 
         info.add_text(PARAMS_KEY, json.dumps(_jsonable(params), sort_keys=True))
     with atomic_write(path) as handle:
         to_pil(image).save(handle, format="PNG", pnginfo=info)
+    return path
+
+
+def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
+    """Write ``array`` as .npy atomically (temporary file, then rename)."""
+    path = Path(path)
+    with atomic_write(path) as handle:
+        np.save(handle, array, allow_pickle=False)
     return path
 
 

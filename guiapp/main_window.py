@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
 
 from typing import TYPE_CHECKING
 
+from .workbench import Workbench
+
 if TYPE_CHECKING:  # the window frame must not import torch: it shows before torch loads
     from .context import AppContext
 
@@ -52,7 +54,7 @@ class MainWindow(QMainWindow):
         self._stack.addWidget(self._starting)
         self._stack.addWidget(self.tabs)
         self.setCentralWidget(self._stack)
-        self.tab_widgets: dict[str, QWidget] = {}
+        self.tab_widgets: dict[str, Workbench] = {}
         self._build_menus()
         self._build_status_bar()
         self._restore_geometry()
@@ -156,7 +158,7 @@ class MainWindow(QMainWindow):
         tab = self.current_tab()
         if self.ctx is None:
             return
-        if tab is None or not hasattr(tab, "open_file"):
+        if not isinstance(tab, Workbench) or not tab.takes_images:
             self.ctx.show_status("This tab does not take an image.", 4000)
             return
         path, _ = QFileDialog.getOpenFileName(self, "Open image", self.ctx.last_folder, IMAGE_FILTER)
@@ -168,7 +170,7 @@ class MainWindow(QMainWindow):
         from .widgets.image_panel import image_paths_from_mime
 
         tab = self.current_tab()
-        if tab is not None and hasattr(tab, "open_file") and image_paths_from_mime(event.mimeData()):
+        if isinstance(tab, Workbench) and tab.takes_images and image_paths_from_mime(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -178,7 +180,7 @@ class MainWindow(QMainWindow):
 
         paths = image_paths_from_mime(event.mimeData())
         tab = self.current_tab()
-        if paths and tab is not None and hasattr(tab, "open_file"):
+        if paths and isinstance(tab, Workbench) and tab.takes_images:
             event.acceptProposedAction()
             tab.open_file(paths[0])
         else:
@@ -186,10 +188,8 @@ class MainWindow(QMainWindow):
 
     def save_current(self) -> None:
         tab = self.current_tab()
-        if tab is None or not hasattr(tab, "save"):
-            self.ctx.show_status("Nothing to save in this tab.", 4000)
-            return
-        tab.save()
+        if isinstance(tab, Workbench):
+            tab.save()
 
     def _about(self) -> None:
         device = self.ctx.device_description if self.ctx else "starting…"
@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
             self.resize(1280, 820)
 
     def has_unsaved_results(self) -> bool:
-        return any(getattr(t, "has_unsaved_results", lambda: False)() for t in self.tab_widgets.values())
+        return any(t.has_unsaved_results() for t in self.tab_widgets.values())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         if self.has_unsaved_results() and not getattr(self, "skip_unsaved_prompt", False):
@@ -227,9 +227,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/tab", self.tabs.currentIndex())
         self.settings.sync()
         for tab in self.tab_widgets.values():
-            for stop in ("shutdown",):
-                if hasattr(tab, stop):
-                    try:
-                        getattr(tab, stop)()
-                    except Exception:  # noqa: BLE001 - closing must never crash
-                        log.exception("error while stopping a tab")
+            try:
+                tab.shutdown()
+            except Exception:  # noqa: BLE001 - closing must never crash
+                log.exception("error while stopping a tab")

@@ -12,13 +12,11 @@ import argparse
 import os
 from pathlib import Path
 
-import numpy as np
 
-from ..atomic import atomic_write
 from .common import CliError, finite, open_image, open_model, print_json, resolve_class
 from .options import add_param_options, params_from_args
 
-__all__ = ["register", "run_saliency", "save_npy", "writable_path"]
+__all__ = ["register", "run_saliency", "writable_path"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,17 +52,9 @@ def writable_path(path: str, option: str) -> Path:
     return target
 
 
-def save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
-    """Write ``array`` as .npy atomically (temporary file, then rename)."""
-    path = Path(path)
-    with atomic_write(path) as handle:
-        np.save(handle, array, allow_pickle=False)
-    return path
-
-
 def run_saliency(args: argparse.Namespace) -> int:
     from ..gradients import SaliencyParams, overlay, saliency_job
-    from ..imaging import save_png
+    from ..imaging import save_npy, save_png
     from ..jobs import Control, run_to_end
 
     out = writable_path(args.out, "--out")

@@ -25,17 +25,17 @@ from ..captioning.inside_panel import InsidePanel
 from ..captioning.session import CaptioningSession
 from ..captioning.train_panel import TrainPanel
 from ..context import AppContext
+from ..workbench import Workbench
 
 __all__ = ["CaptioningTab"]
 
 
-class CaptioningTab(QWidget):
+class CaptioningTab(Workbench):
     PAGES = ("Data", "Train", "Caption", "Look inside", "Check the layers")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
                  autosave_path: str | os.PathLike | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, parent)
         self.session = CaptioningSession(ctx, autosave_path, parent=self)
         self.data_panel = DataPanel(self.session)
         self.train_panel = TrainPanel(self.session)

@@ -11,12 +11,13 @@ results to compare side by side.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
+    QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
     QSpinBox, QSplitter, QVBoxLayout, QWidget,
 )
 
@@ -24,7 +25,7 @@ from engine.generation import (ClassVizParams, DreamParams, ExportError, FrameRe
                                class_visualization, deepdream, export_animation, export_png_sequence,
                                feature_inversion, mp4_available)
 from engine.imaging import save_png
-from engine.jobs import Control
+from engine.jobs import Control, Frame
 
 from ..context import AppContext
 from ..jobrunner import JobRunner
@@ -33,26 +34,64 @@ from ..widgets.param_form import ParamForm
 from ..widgets.history_strip import HistoryStrip
 from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.typed_values import commit_typed_values
+from ..workbench import Workbench
 
 __all__ = ["DreamingTab", "MODES", "CLASSVIZ", "INVERSION", "DREAM", "GUIDED"]
 
-CLASSVIZ, INVERSION, DREAM, GUIDED = MODES = ("Class visualization", "Feature inversion", "DeepDream", "Guided DeepDream")
+CLASSVIZ, INVERSION, DREAM, GUIDED = ("Class visualization", "Feature inversion", "DeepDream", "Guided DeepDream")
 #: Seconds between frames the engine emits (the runner shows at most ~30 per second).
 FRAME_SECONDS = 0.05
-PREFERRED_LAYERS = {INVERSION: "blocks.5", DREAM: "blocks.8", GUIDED: "blocks.8"}
 
 
-class DreamingTab(QWidget):
+@dataclass(frozen=True)
+class Inputs:
+    """What a mode's job is made from: the tab's choices when Start is pressed."""
+
+    model: object
+    source: np.ndarray | None
+    guide: np.ndarray | None
+    layer: str
+    target: int
+    seed: int
+    init: np.ndarray | None  # warm start (Continue)
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One row of the Dreaming tab's table of modes."""
+
+    defaults: Callable[[], object]         # the mode's parameters when the tab opens
+    job: Callable[[Inputs, Control], Iterator[Frame]]
+    uses_layer: bool = True
+    uses_source: bool = True
+    uses_guide: bool = False
+    preferred_layer: str | None = None
+
+
+MODE_TABLE: dict[str, Mode] = {
+    CLASSVIZ: Mode(lambda: ClassVizParams.defaults("fourier"), uses_layer=False, uses_source=False,
+                   job=lambda i, c: class_visualization(i.model, i.target, control=c, seed=i.seed, init=i.init)),
+    INVERSION: Mode(InversionParams, preferred_layer="blocks.5",
+                    job=lambda i, c: feature_inversion(i.model, i.source, i.layer, control=c, seed=i.seed, init=i.init)),
+    DREAM: Mode(DreamParams, preferred_layer="blocks.8",
+                job=lambda i, c: deepdream(i.model, i.init if i.init is not None else i.source, i.layer, control=c,
+                                           seed=i.seed)),
+    GUIDED: Mode(DreamParams, uses_guide=True, preferred_layer="blocks.8",
+                 job=lambda i, c: deepdream(i.model, i.init if i.init is not None else i.source, i.layer, control=c,
+                                            guide=i.guide, seed=i.seed)),
+}
+MODES = tuple(MODE_TABLE)
+
+
+class DreamingTab(Workbench):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, parent)
         self.runner = JobRunner(self)
         self.control: Control | None = None
         self.current: np.ndarray | None = None  # the newest image of the run
         self.run_info: dict = {}  # what made the current image (for Save)
         self.recorder = FrameRecorder()
-        self.params = {CLASSVIZ: ClassVizParams.defaults("fourier"), INVERSION: InversionParams(),
-                       DREAM: DreamParams(), GUIDED: DreamParams()}
+        self.params = {title: mode.defaults() for title, mode in MODE_TABLE.items()}
         self._unsaved = False
         self._restart = False  # start again when the stopping job has ended
         self._restart_warm = False
@@ -162,13 +201,13 @@ class DreamingTab(QWidget):
             self._restart = False
             self.runner.stop()
         self.form.set_params(self.params[mode])
-        classviz = mode == CLASSVIZ
+        row = MODE_TABLE[mode]
         for w in (self._class_label, self.picker):
-            w.setVisible(classviz)
+            w.setVisible(not row.uses_layer)
         for w in (self._layer_label, self.layer):
-            w.setVisible(not classviz)
-        self.guide_panel.setVisible(mode == GUIDED)
-        self.source_panel.setVisible(not classviz)
+            w.setVisible(row.uses_layer)
+        self.guide_panel.setVisible(row.uses_guide)
+        self.source_panel.setVisible(row.uses_source)
         self._select_preferred_layer()
         self._update_buttons()
 
@@ -187,7 +226,7 @@ class DreamingTab(QWidget):
         names = [self.layer.itemText(i) for i in range(self.layer.count())]
         if not names:
             return
-        wanted = PREFERRED_LAYERS.get(self.mode.currentText())
+        wanted = MODE_TABLE[self.mode.currentText()].preferred_layer
         self.layer.blockSignals(True)
         self.layer.setCurrentText(wanted if wanted in names else names[len(names) // 2])
         self.layer.blockSignals(False)
@@ -234,31 +273,28 @@ class DreamingTab(QWidget):
         except ValueError as exc:
             self.ctx.error("Parameters not accepted", str(exc))
             return False
+        row = MODE_TABLE[mode]
         source, guide = self.source_panel.image, self.guide_panel.image
-        if mode != CLASSVIZ and source is None:
+        if row.uses_source and source is None:
             self.status.setText("Drop a source image first.")
             return False
-        if mode == GUIDED and guide is None:
+        if row.uses_guide and guide is None:
             self.status.setText("Drop a guide image first.")
             return False
-        init = self.current if warm else None
-        layer, target, seed = self.layer.currentText(), self.picker.current_class(), self.seed.value()
+        inputs = Inputs(model=model, source=source, guide=guide, layer=self.layer.currentText(),
+                        target=self.picker.current_class(), seed=self.seed.value(), init=self.current if warm else None)
         self.params[mode] = params
         control = Control(params, emit_interval=FRAME_SECONDS)
-        if mode == CLASSVIZ:
-            job = lambda: class_visualization(model, target, control=control, seed=seed, init=init)  # noqa: E731
-            self.run_info = {"mode": mode, "target": target, "label": model.labels[target]}
-        elif mode == INVERSION:
-            job = lambda: feature_inversion(model, source, layer, control=control, seed=seed, init=init)  # noqa: E731
-            self.run_info = {"mode": mode, "layer": layer, "source": os.path.basename(self.source_panel.path or "")}
+        self.run_info = {"mode": mode}
+        if row.uses_layer:
+            self.run_info["layer"] = inputs.layer
         else:
-            start = init if init is not None else source
-            use_guide = guide if mode == GUIDED else None
-            job = lambda: deepdream(model, start, layer, control=control, guide=use_guide, seed=seed)  # noqa: E731
-            self.run_info = {"mode": mode, "layer": layer, "source": os.path.basename(self.source_panel.path or "")}
-            if mode == GUIDED:
-                self.run_info["guide"] = os.path.basename(self.guide_panel.path or "")
-        self.run_info.update(model=model.name, seed=seed, warm_start=warm)
+            self.run_info.update(target=inputs.target, label=model.labels[inputs.target])
+        if row.uses_source:
+            self.run_info["source"] = os.path.basename(self.source_panel.path or "")
+        if row.uses_guide:
+            self.run_info["guide"] = os.path.basename(self.guide_panel.path or "")
+        self.run_info.update(model=model.name, seed=inputs.seed, warm_start=warm)
         if not warm:
             self.plot.clear()
             self.recorder.clear()
@@ -267,7 +303,7 @@ class DreamingTab(QWidget):
             self._step_offset = self._last_step
         self.control = control
         self.status.setText(f"{mode}: running…")
-        self.runner.start(job, control)
+        self.runner.start(lambda: row.job(inputs, control), control)
         return True
 
     def stop(self) -> None:
@@ -348,14 +384,11 @@ class DreamingTab(QWidget):
         """The current image as PNG with the mode and parameters embedded."""
         if self.current is None:
             return False
+        image = self.current
         params = dict(self.run_info, params=self.control.params.as_dict() if self.control else {})
-        try:
-            save_png(path, self.current, params)
-        except (OSError, ValueError) as exc:
-            self.ctx.error("Could not save the image", f"{path}: {exc}")
+        if not self.write_file("the image", path, lambda: save_png(path, image, params)):
             return False
         self._unsaved = False
-        self.ctx.show_status(f"Saved {path}", 5000)
         return True
 
     def export_run(self, path: str, fps: float = 10.0) -> bool:
@@ -372,24 +405,18 @@ class DreamingTab(QWidget):
         self.ctx.show_status(f"Exported {len(self.recorder)} frames to {path}", 5000)
         return True
 
-    def _ask(self, title: str, name: str, filters: str) -> tuple[str, str]:
-        path, chosen = QFileDialog.getSaveFileName(self, title, os.path.join(self.ctx.last_folder, name), filters)
-        if path:
-            self.ctx.last_folder = os.path.dirname(path)
-        return path, chosen
-
     def save(self) -> None:
         """File ▸ Save."""
         if self.current is None:
             self.ctx.show_status("Nothing generated yet.", 4000)
             return
-        path, _ = self._ask("Save image", "dream.png", "PNG image (*.png)")
+        path, _ = self.ask_save_path("Save image", "dream.png")
         if path:
             self.save_result(path if path.lower().endswith(".png") else path + ".png")
 
     def _export_dialog(self) -> None:
         filters = ["Animated GIF (*.gif)"] + (["MP4 video (*.mp4)"] if mp4_available() else []) + ["PNG sequence (folder)"]
-        path, chosen = self._ask("Export run", "dream-run.gif", ";;".join(filters))
+        path, chosen = self.ask_save_path("Export run", "dream-run.gif", ";;".join(filters))
         if not path:
             return
         if chosen.startswith("PNG"):

@@ -9,13 +9,11 @@ shown and saved is the 8-bit image the network classifies as the target.
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter,
+    QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter,
     QVBoxLayout, QWidget,
 )
 
@@ -29,15 +27,14 @@ from ..widgets import ClassPicker, ImagePanel, PredictionList
 from ..widgets.classify_panel import ClassifyPanel
 from ..widgets.param_form import ParamForm
 from ..widgets.typed_values import commit_typed_values
-from ..widgets.workbench import workbench_layout
+from ..workbench import Workbench, workbench_layout
 
 __all__ = ["FoolingTab"]
 
 
-class FoolingTab(QWidget):
+class FoolingTab(Workbench):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, parent)
         self.result: FoolResult | None = None
         self.saved = True
         self.control: Control | None = None
@@ -254,45 +251,30 @@ class FoolingTab(QWidget):
         """Write the 8-bit fooling image (parameters embedded)."""
         if self.result is None:
             return False
-        try:
-            save_png(path, self.result.image, self._png_params("fooling"))
-        except (OSError, ValueError) as exc:
-            self.ctx.error("Could not save the fooling image", f"{path}: {exc}")
+        image, params = self.result.image, self._png_params("fooling")
+        if not self.write_file("the fooling image", path, lambda: save_png(path, image, params)):
             return False
         self.saved = True
-        self.ctx.show_status(f"Saved {path}", 5000)
         return True
 
     def save_difference(self, path: str) -> bool:
         if self.result is None:
             return False
-        diff = self.result.difference()[0]
-        try:
-            save_png(path, diff, self._png_params("fooling-difference"))
-        except (OSError, ValueError) as exc:
-            self.ctx.error("Could not save the difference", f"{path}: {exc}")
-            return False
-        self.ctx.show_status(f"Saved {path}", 5000)
-        return True
-
-    def _ask_path(self, title: str, name: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, title, os.path.join(self.ctx.last_folder, name), "PNG image (*.png)")
-        if path:
-            self.ctx.last_folder = os.path.dirname(path)
-        return path
+        diff, params = self.result.difference()[0], self._png_params("fooling-difference")
+        return self.write_file("the difference", path, lambda: save_png(path, diff, params))
 
     def save(self) -> None:
         """File ▸ Save: the fooling image."""
         if self.result is None:
             self.ctx.show_status("No fooling image to save yet.", 4000)
             return
-        path = self._ask_path("Save fooling image", f"fooled-{self.result.target_label}.png")
+        path, _ = self.ask_save_path("Save fooling image", f"fooled-{self.result.target_label}.png")
         if path:
             self.save_image(path)
 
     def _save_difference_dialog(self) -> None:
         if self.result is not None:
-            path = self._ask_path("Save difference image", f"difference-{self.result.target_label}.png")
+            path, _ = self.ask_save_path("Save difference image", f"difference-{self.result.target_label}.png")
             if path:
                 self.save_difference(path)
 

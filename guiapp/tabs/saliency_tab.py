@@ -9,26 +9,25 @@ newer one is cancelled instead of waited for, so the window never blocks.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget,
+    QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
 from superqt.utils import qdebounced
 
 from engine.gradients import SaliencyResult, colorize, overlay, saliency_job
-from engine.imaging import save_png
+from engine.imaging import save_npy, save_png
 from engine.jobs import Control
 
 from ..context import AppContext
 from ..jobrunner import JobRunner
 from ..widgets import ClassPicker, ImagePanel
 from ..widgets.classify_panel import ClassifyPanel
-from ..widgets.workbench import workbench_layout
+from ..workbench import Workbench, workbench_layout
 from ..widgets.saliency_params import SaliencyParamsForm
 
 __all__ = ["SaliencyTab"]
@@ -40,13 +39,12 @@ RECOMPUTE_DELAY_MS = 300
 CPU_BATCH = 4
 
 
-class SaliencyTab(QWidget):
+class SaliencyTab(Workbench):
     #: points on the deletion/insertion curves (fewer: faster)
     curve_points = 21
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, parent)
         self.target: int | None = None  # None: the predicted class
         self.result: SaliencyResult | None = None
         self.curves: dict | None = None
@@ -274,39 +272,22 @@ class SaliencyTab(QWidget):
         float32 map when ``path`` ends with .npy."""
         if self.result is None:
             return False
-        try:
-            if path.lower().endswith(".npy"):
-                from engine.cli.saliency import save_npy
-
-                save_npy(path, self.result.saliency)
-            else:
-                save_png(path, self.map_image(), self._png_params("map"))
-        except (OSError, ValueError) as exc:
-            self.ctx.error("Could not save the map", f"{path}: {exc}")
-            return False
-        self.ctx.show_status(f"Saved {path}", 5000)
-        return True
+        if path.lower().endswith(".npy"):
+            saliency = self.result.saliency
+            return self.write_file("the map", path, lambda: save_npy(path, saliency))
+        image, params = self.map_image(), self._png_params("map")
+        return self.write_file("the map", path, lambda: save_png(path, image, params))
 
     def save_overlay(self, path: str) -> bool:
         if self.result is None:
             return False
-        try:
-            save_png(path, self.overlay_image(), self._png_params("overlay"))
-        except (OSError, ValueError) as exc:
-            self.ctx.error("Could not save the overlay", f"{path}: {exc}")
-            return False
-        self.ctx.show_status(f"Saved {path}", 5000)
-        return True
-
-    def _ask_path(self, title: str, name: str, filters: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, title, os.path.join(self.ctx.last_folder, name), filters)
-        if path:
-            self.ctx.last_folder = os.path.dirname(path)
-        return path
+        image, params = self.overlay_image(), self._png_params("overlay")
+        return self.write_file("the overlay", path, lambda: save_png(path, image, params))
 
     def _save_map_dialog(self) -> None:
         if self.result is not None:
-            path = self._ask_path("Save saliency map", f"{self.result.label}-map.png", "PNG image (*.png);;Raw map (*.npy)")
+            path, _ = self.ask_save_path("Save saliency map", f"{self.result.label}-map.png",
+                                         "PNG image (*.png);;Raw map (*.npy)")
             if path:
                 self.save_map(path)
 
@@ -315,15 +296,11 @@ class SaliencyTab(QWidget):
         if self.result is None:
             self.ctx.show_status("No map to save yet.", 4000)
             return
-        path = self._ask_path("Save overlay", f"{self.result.label}-overlay.png", "PNG image (*.png)")
+        path, _ = self.ask_save_path("Save overlay", f"{self.result.label}-overlay.png")
         if path:
             self.save_overlay(path)
 
     # -- the window's API ------------------------------------------------------------
-    def has_unsaved_results(self) -> bool:
-        """Maps take seconds to recompute; nothing here needs a prompt on quit."""
-        return False
-
     def shutdown(self) -> None:
         self._pending = False
         self.schedule.cancel()

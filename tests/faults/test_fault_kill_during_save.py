@@ -35,7 +35,7 @@ while True:
 
 NPY_CHILD = """
 import sys, numpy as np
-from engine.cli.saliency import save_npy
+from engine.imaging import save_npy
 i = 0
 while True:
     save_npy(sys.argv[1], np.full((512, 512), float(i), np.float32))

@@ -1,0 +1,77 @@
+"""What every tab of the window is: a :class:`Workbench` (open a picture,
+save the result, say whether something is unsaved, shut down), with the save
+dialog and the save-with-error-message written once, and the layout the
+image workbenches share."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QSplitter, QWidget
+
+__all__ = ["Workbench", "workbench_layout"]
+
+
+class Workbench(QWidget):
+    """Base of the tabs.  ``ctx`` is the window's :class:`~guiapp.context.AppContext`.
+
+    The window calls :meth:`open_file` (File ▸ Open, a drop), :meth:`save`
+    (File ▸ Save), :meth:`has_unsaved_results` (before quitting) and
+    :meth:`shutdown` (when closing); a tab overrides what it offers."""
+
+    #: whether the tab takes a picture (File ▸ Open and drops go to it)
+    takes_images = True
+
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+
+    def open_file(self, path: str) -> bool:
+        return False
+
+    def save(self) -> None:
+        self.ctx.show_status("Nothing to save in this tab.", 4000)
+
+    def has_unsaved_results(self) -> bool:
+        return False
+
+    def shutdown(self) -> None:
+        """Stop this tab's jobs and wait for their threads (closing the window)."""
+
+    # -- helpers for the tabs -------------------------------------------------
+    def ask_save_path(self, title: str, name: str, filters: str = "PNG image (*.png)") -> tuple[str, str]:
+        """The save dialog in the last folder used; ``(path, chosen filter)``,
+        ``("", "")`` when cancelled.  A PNG path without a suffix gets ``.png``."""
+        path, chosen = QFileDialog.getSaveFileName(self, title, os.path.join(self.ctx.last_folder, name), filters)
+        if not path:
+            return "", ""
+        self.ctx.last_folder = os.path.dirname(path)
+        if chosen.startswith("PNG image") and not os.path.splitext(path)[1]:
+            path += ".png"
+        return path, chosen
+
+    def write_file(self, what: str, path: str, write: Callable[[], object]) -> bool:
+        """Run ``write()``; a failure becomes a message naming ``what`` and the
+        file (nothing else is lost), success a status line."""
+        try:
+            write()
+        except (OSError, ValueError) as exc:
+            self.ctx.error(f"Could not save {what}", f"{path}: {exc}")
+            return False
+        self.ctx.show_status(f"Saved {path}", 5000)
+        return True
+
+
+def workbench_layout(tab: QWidget, images: QWidget, plots: QWidget, controls: QWidget,
+                     sizes: Sequence[int] = (520, 220)) -> QSplitter:
+    """Images above plots on the left, the controls on the right (the
+    Saliency and Fooling tabs); returns the left splitter."""
+    left = QSplitter(Qt.Orientation.Vertical)
+    left.addWidget(images)
+    left.addWidget(plots)
+    left.setSizes(list(sizes))
+    layout = QHBoxLayout(tab)
+    layout.addWidget(left, 1)
+    layout.addWidget(controls)
+    return left

@@ -5,7 +5,8 @@ global thread pool, cancelled cooperatively at the next ``yield``) and adds
 what every tab needs:
 
 * ``frame(object)``: the newest :class:`engine.jobs.Frame`, throttled to about
-  30 per second (older undelivered frames are dropped, never queued up);
+  30 per second with superqt's ``qthrottled`` (older undelivered frames are
+  dropped, never queued up; the last one is always delivered);
 * ``done(object)``: the generator's return value, after the last frame;
 * ``failed(str)``: a readable message when the job raised;
 * ``running_changed(bool)``.
@@ -23,8 +24,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QElapsedTimer, QObject, QThreadPool, QTimer, Signal
-from superqt.utils import GeneratorWorker
+from PySide6.QtCore import QElapsedTimer, QObject, QThreadPool, Signal
+from superqt.utils import GeneratorWorker, qthrottled
 
 from engine.jobs import Control, Frame, interruptibly
 
@@ -78,13 +79,9 @@ class JobRunner(QObject):
         super().__init__(parent)
         self._worker: GeneratorWorker | None = None
         self._control: Control | None = None
-        self._pending: Frame | None = None
         self._result: Any = None
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(FRAME_INTERVAL_MS)
-        self._timer.timeout.connect(self._deliver)
-        self._since_last = QElapsedTimer()
+        # the newest frame at most every FRAME_INTERVAL_MS (leading and trailing); older ones are dropped
+        self._throttled_frame = qthrottled(self.frame.emit, timeout=FRAME_INTERVAL_MS, leading=True, parent=self)
         self._discarded = False
 
     # -- public API -------------------------------------------------------
@@ -114,7 +111,6 @@ class JobRunner(QObject):
             self.discard()
             self.wait(2000)
         self._control = control
-        self._pending = None
         self._discarded = False
         worker = GeneratorWorker(_guarded(job, control))
         worker.yielded.connect(self._on_yielded)
@@ -139,8 +135,7 @@ class JobRunner(QObject):
         and ``done`` carries ``None`` instead of its result."""
         if self._worker is not None:
             self._discarded = True
-            self._pending = None
-            self._timer.stop()
+            self._throttled_frame.cancel()
         self.stop()
 
     def wait(self, msecs: int = 1000) -> bool:
@@ -157,20 +152,8 @@ class JobRunner(QObject):
 
     # -- slots ------------------------------------------------------------
     def _on_yielded(self, frame: Frame) -> None:
-        if self._discarded:
-            return
-        self._pending = frame
-        if not self._timer.isActive():
-            if not self._since_last.isValid() or self._since_last.elapsed() >= FRAME_INTERVAL_MS:
-                self._deliver()
-            else:
-                self._timer.start()
-
-    def _deliver(self) -> None:
-        frame, self._pending = self._pending, None
-        if frame is not None:
-            self._since_last.restart()
-            self.frame.emit(frame)
+        if not self._discarded:
+            self._throttled_frame(frame)
 
     def _on_returned(self, value: Any) -> None:
         self._result = None if self._discarded else value
@@ -179,11 +162,11 @@ class JobRunner(QObject):
         self._error = str(exc) if isinstance(exc, JobError) else _message(exc)
 
     def _on_finished(self) -> None:
-        self._timer.stop()
         discarded, self._discarded = self._discarded, False
-        if not discarded:
-            self._deliver()
-        self._pending = None
+        if discarded:
+            self._throttled_frame.cancel()
+        else:
+            self._throttled_frame.flush()  # the last frame is always shown
         self._worker = None
         self.running_changed.emit(False)
         if self._error is not None and not discarded:

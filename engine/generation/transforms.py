@@ -25,6 +25,8 @@ import random
 import torch
 import torch.nn.functional as F
 
+from ..blur import gaussian_blur, gaussian_kernel
+
 __all__ = ["jitter", "pad", "scale_rotate", "robust_view", "gaussian_blur", "gaussian_kernel"]
 
 
@@ -99,32 +101,3 @@ def robust_view(
     a = rng.uniform(-degrees, degrees) if degrees > 0 else 0.0
     x = scale_rotate(x, s, a, fill)
     return jitter(x, jitter_px // 2, rng)
-
-
-def gaussian_kernel(sigma: float, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """A normalised 1-D Gaussian of radius ``ceil(3 sigma)``."""
-    radius = max(1, int(math.ceil(3.0 * sigma)))
-    t = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
-    k = torch.exp(-0.5 * (t / sigma) ** 2)
-    return k / k.sum()
-
-
-@torch.no_grad()
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of a (N,C,H,W) tensor with standard deviation
-    ``sigma`` pixels, reflecting at the borders.  Returns a new tensor."""
-    if sigma <= 0:
-        return x.clone()
-    k = gaussian_kernel(sigma, x.device, x.dtype)
-    c = x.shape[1]
-    h, w = x.shape[-2:]
-    r = k.numel() // 2
-    ry, rx = min(r, h - 1), min(r, w - 1)
-    ky = k[r - ry : r + ry + 1] / k[r - ry : r + ry + 1].sum()
-    kx = k[r - rx : r + rx + 1] / k[r - rx : r + rx + 1].sum()
-    out = x
-    if rx > 0:
-        out = F.conv2d(F.pad(out, (rx, rx, 0, 0), mode="reflect"), kx.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    if ry > 0:
-        out = F.conv2d(F.pad(out, (0, 0, ry, ry), mode="reflect"), ky.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
-    return out if out is not x else x.clone()

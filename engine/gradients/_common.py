@@ -15,11 +15,11 @@ computation (no weight gradients are computed) and restored afterwards.
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Iterator, Sequence
 
 import torch
-import torch.nn.functional as F
+
+from ..blur import gaussian_blur
 from torch import nn
 
 __all__ = [
@@ -136,20 +136,3 @@ def blur_sigma(x: torch.Tensor) -> float:
     shorter image side (9 pixels at 224x224), enough to remove object detail
     while keeping the colour layout."""
     return 0.04 * min(x.shape[-2:])
-
-
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of an (N,C,H,W) tensor, reflect padding,
-    kernel radius ``ceil(3 sigma)`` (clipped to the image size)."""
-    if not (math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"blur sigma must be a positive number, got {sigma}")
-    h, w = x.shape[-2:]
-    radius = max(1, min(int(math.ceil(3 * sigma)), h - 1, w - 1))
-    t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
-    kernel = torch.exp(-0.5 * (t / sigma) ** 2)
-    kernel = kernel / kernel.sum()
-    c = x.shape[1]
-    kh = kernel.view(1, 1, 1, -1).repeat(c, 1, 1, 1)
-    kv = kernel.view(1, 1, -1, 1).repeat(c, 1, 1, 1)
-    y = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="reflect"), kh, groups=c)
-    return F.conv2d(F.pad(y, (0, 0, radius, radius), mode="reflect"), kv, groups=c)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
+from superqt.utils import signals_blocked
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListView, QPushButton, QVBoxLayout, QWidget
 
@@ -150,14 +151,13 @@ class DatasetBrowser(QWidget):
 
     def set_data(self, data: dict[str, Any] | None) -> None:
         self.data = data
-        self.split.blockSignals(True)
-        self.split.clear()
-        if data is not None:
-            for s in SPLITS:
-                if f"{s}_features" in data and f"{s}_image_idxs" in data and int(data[f"{s}_features"].shape[0]):
-                    self.split.addItem(s, s)
-            self.split.setCurrentIndex(max(0, self.split.findData("val")))
-        self.split.blockSignals(False)
+        with signals_blocked(self.split):
+            self.split.clear()
+            if data is not None:
+                for s in SPLITS:
+                    if f"{s}_features" in data and f"{s}_image_idxs" in data and int(data[f"{s}_features"].shape[0]):
+                        self.split.addItem(s, s)
+                self.split.setCurrentIndex(max(0, self.split.findData("val")))
         self._show_split()
 
     def split_index(self, split: str) -> SplitIndex | None:

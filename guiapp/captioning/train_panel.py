@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from superqt.utils import signals_blocked
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
                                QVBoxLayout, QWidget)
@@ -285,18 +286,17 @@ class TrainPanel(QWidget):
     # -- runs to compare -----------------------------------------------------------------
     def _fill_runs(self) -> None:
         checked = {id(r) for r in self._checked_runs()}
-        self.runs_list.blockSignals(True)
-        self.runs_list.clear()
-        for run in self.session.runs:
-            if run is self.session.current_run:
-                continue
-            item = QListWidgetItem(f"{run.label} — {run.iterations} it"
-                                   + (f", loss {run.loss[-1]:.2f}" if run.loss else ""))
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if id(run) in checked else Qt.CheckState.Unchecked)
-            item.setData(Qt.ItemDataRole.UserRole, id(run))
-            self.runs_list.addItem(item)
-        self.runs_list.blockSignals(False)
+        with signals_blocked(self.runs_list):
+            self.runs_list.clear()
+            for run in self.session.runs:
+                if run is self.session.current_run:
+                    continue
+                item = QListWidgetItem(f"{run.label} — {run.iterations} it"
+                                       + (f", loss {run.loss[-1]:.2f}" if run.loss else ""))
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if id(run) in checked else Qt.CheckState.Unchecked)
+                item.setData(Qt.ItemDataRole.UserRole, id(run))
+                self.runs_list.addItem(item)
         self._update_compare()
 
     def _checked_runs(self) -> list[Run]:

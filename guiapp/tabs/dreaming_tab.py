@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import Qt
+from superqt.utils import signals_blocked
 from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
     QSpinBox, QSplitter, QVBoxLayout, QWidget,
@@ -215,10 +216,9 @@ class DreamingTab(Workbench):
         if self.runner.is_running:
             self._restart = False
             self.runner.stop()
-        self.layer.blockSignals(True)
-        self.layer.clear()
-        self.layer.addItems(model.layer_names)
-        self.layer.blockSignals(False)
+        with signals_blocked(self.layer):
+            self.layer.clear()
+            self.layer.addItems(model.layer_names)
         self._select_preferred_layer()
         self._update_buttons()
 
@@ -227,9 +227,8 @@ class DreamingTab(Workbench):
         if not names:
             return
         wanted = MODE_TABLE[self.mode.currentText()].preferred_layer
-        self.layer.blockSignals(True)
-        self.layer.setCurrentText(wanted if wanted in names else names[len(names) // 2])
-        self.layer.blockSignals(False)
+        with signals_blocked(self.layer):
+            self.layer.setCurrentText(wanted if wanted in names else names[len(names) // 2])
 
     def _on_kind(self, kind: str) -> None:
         """Switching the parameterisation loads its recommended defaults."""

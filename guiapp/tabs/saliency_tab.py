@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from superqt.utils import signals_blocked
 from PySide6.QtWidgets import (
     QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
@@ -129,9 +130,8 @@ class SaliencyTab(Workbench):
         """Explain ``index`` (``None``: the predicted class) and recompute."""
         self.target = None if index is None else int(index)
         if index is not None:
-            self.picker.blockSignals(True)
-            self.picker.set_class(int(index))
-            self.picker.blockSignals(False)
+            with signals_blocked(self.picker):
+                self.picker.set_class(int(index))
         self.schedule()
 
     def _on_image(self, _image: np.ndarray, _path: str) -> None:
@@ -203,9 +203,8 @@ class SaliencyTab(Workbench):
         self.result = SaliencyResult(frame.image, extra["saliency"], extra["target"], extra["label"], extra["params"],
                                      model=extra["model"])
         self.target_label.setText(f"Class: {extra['label']} ({extra['target']})")
-        self.picker.blockSignals(True)
-        self.picker.set_class(extra["target"])
-        self.picker.blockSignals(False)
+        with signals_blocked(self.picker):
+            self.picker.set_class(extra["target"])
         self._render()
         if "deletion" in extra:
             self.curves = {k: extra[k] for k in ("deletion", "insertion", "random_deletion")}

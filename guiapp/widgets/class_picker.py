@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
+from superqt.utils import signals_blocked
 from PySide6.QtWidgets import QComboBox, QCompleter, QWidget
 
 from engine.models import imagenet_labels
@@ -50,11 +51,10 @@ class ClassPicker(QComboBox):
 
     def set_labels(self, labels: Sequence[str]) -> None:
         self._labels = tuple(labels)
-        self.blockSignals(True)
-        self.clear()
-        for i, label in enumerate(self._labels):
-            self.addItem(class_choice_text(i, self._labels), i)
-        self.blockSignals(False)
+        with signals_blocked(self):
+            self.clear()
+            for i, label in enumerate(self._labels):
+                self.addItem(class_choice_text(i, self._labels), i)
         self._set_problem("")
 
     # -- reading -------------------------------------------------------------

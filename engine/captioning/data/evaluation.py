@@ -1,16 +1,18 @@
 """Scoring a captioning model on a split of the classic data dict: every
 image captioned once, compared with all of its reference captions by corpus
 BLEU-1..4 (Papineni et al. 2002; :func:`engine.captioning.bleu.corpus_bleu`)
-and, on the built-in scenes, by :func:`.shapes.attribute_accuracy`."""
+and, on the built-in scenes, by :func:`attribute_accuracy`."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from .batches import split_names, take_rows
-from .vocab import decode_caption
+from .scenes import Scene, main_attributes
+from .vocab import decode_caption, tokenize
 
 __all__ = ["split_references", "caption_split", "evaluate_split"]
 
@@ -67,9 +69,56 @@ def evaluate_split(model: Any, data: dict[str, Any], split: str = "val", *, deco
     result: dict[str, Any] = {"split": split, "n_images": int(len(images)), **corpus_bleu(refs, hyps)}
     scenes = data.get(f"{split}_scenes")
     if scenes is not None:
-        from .shapes import attribute_accuracy
-
         result["attributes"] = attribute_accuracy(hyps, [scenes[int(i)] for i in images]).as_dict()
     result["examples"] = [{"image": int(i), "caption": h, "references": r}
                           for i, h, r in list(zip(images, hyps, refs))[:5]]
     return result
+
+
+@dataclass(frozen=True)
+class AttributeScore:
+    """How often captions name the main object's colour *and* shape
+    (``accuracy``), its colour, its shape, out of ``n`` images."""
+
+    accuracy: float
+    colour_accuracy: float
+    shape_accuracy: float
+    n: int
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def attribute_accuracy(captions: Sequence[str | Sequence[str]], scenes: Sequence[Scene]) -> AttributeScore:
+    """Score captions against their scenes: a caption is right when its first
+    colour word and the first shape word after it (:func:`.scenes.main_attributes`)
+    are the main object's colour and shape."""
+    if len(captions) != len(scenes):
+        raise ValueError(f"{len(captions)} captions for {len(scenes)} scenes")
+    if not scenes:
+        return AttributeScore(float("nan"), float("nan"), float("nan"), 0)
+    both = colour = shape = 0
+    for caption, scene in zip(captions, scenes):
+        words = tokenize(caption) if isinstance(caption, str) else list(caption)
+        c, s = main_attributes(words)
+        colour += c == scene.main.colour
+        shape += s == scene.main.shape
+        both += c == scene.main.colour and s == scene.main.shape
+    n = len(scenes)
+    return AttributeScore(both / n, colour / n, shape / n, n)
+
+
+def evaluate_attributes(model: Any, data: dict[str, Any], split: str = "test", *,
+                        decode: Callable[..., Any] | None = None, max_length: int = 30,
+                        batch: int = 500) -> tuple[AttributeScore, list[str]]:
+    """Caption every image of a shapes ``split`` with a captioning ``model``
+    (greedy unless ``decode(model, features, max_length=, top_k=0)`` says
+    otherwise) and score them with :func:`attribute_accuracy`.  Returns the
+    score and the captions."""
+    if f"{split}_scenes" not in data:
+        raise ValueError(f"the data has no scenes for split {split!r} (only the built-in dataset has them)")
+    if decode is None:
+        from ..decoding import greedy_decode as decode
+    scenes = data[f"{split}_scenes"]
+    captions = caption_split(model, data, split, np.arange(len(scenes)), decode, batch=batch, max_length=max_length)
+    return attribute_accuracy(captions, scenes), captions

@@ -27,7 +27,7 @@
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -35,15 +35,14 @@ import numpy as np
 
 from ...jobs import Control, Frame, run_to_end
 from ...validation import check_int
-from .evaluation import caption_split
 from .features import FeatureSpec, cache_dir, cache_key, extract_features, load_npz, resolve_cnn, save_npz_atomic
 from .images import RenderedImages
-from .scenes import COLOURS, SHAPES, Scene, main_attributes, random_scene, scene_captions
+from .scenes import COLOURS, SHAPES, Scene, random_scene, scene_captions
 from .vocab import build_vocab, encode_captions, tokenize
 
 __all__ = [
     "GENERATOR_VERSION", "DEFAULT_HELD_OUT", "WORD_DROPOUT", "ShapesConfig", "default_feature_spec", "make_scenes",
-    "build_shapes", "load_shapes", "AttributeScore", "attribute_accuracy", "evaluate_attributes", "SPLITS",
+    "build_shapes", "load_shapes", "SPLITS",
 ]
 
 #: bump when scenes, rendering or captions change (invalidates cached features)
@@ -277,50 +276,3 @@ def load_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSpe
 
 
 # ---------------------------------------------------------------------- evaluation
-@dataclass(frozen=True)
-class AttributeScore:
-    """How often captions name the main object's colour *and* shape
-    (``accuracy``), its colour, its shape, out of ``n`` images."""
-
-    accuracy: float
-    colour_accuracy: float
-    shape_accuracy: float
-    n: int
-
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
-
-
-def attribute_accuracy(captions: Sequence[str | Sequence[str]], scenes: Sequence[Scene]) -> AttributeScore:
-    """Score captions against their scenes: a caption is right when its first
-    colour word and the first shape word after it (:func:`.scenes.main_attributes`)
-    are the main object's colour and shape."""
-    if len(captions) != len(scenes):
-        raise ValueError(f"{len(captions)} captions for {len(scenes)} scenes")
-    if not scenes:
-        return AttributeScore(float("nan"), float("nan"), float("nan"), 0)
-    both = colour = shape = 0
-    for caption, scene in zip(captions, scenes):
-        words = tokenize(caption) if isinstance(caption, str) else list(caption)
-        c, s = main_attributes(words)
-        colour += c == scene.main.colour
-        shape += s == scene.main.shape
-        both += c == scene.main.colour and s == scene.main.shape
-    n = len(scenes)
-    return AttributeScore(both / n, colour / n, shape / n, n)
-
-
-def evaluate_attributes(model: Any, data: dict[str, Any], split: str = "test", *,
-                        decode: Callable[..., Any] | None = None, max_length: int = 30,
-                        batch: int = 500) -> tuple[AttributeScore, list[str]]:
-    """Caption every image of a shapes ``split`` with a captioning ``model``
-    (greedy unless ``decode(model, features, max_length=, top_k=0)`` says
-    otherwise) and score them with :func:`attribute_accuracy`.  Returns the
-    score and the captions."""
-    if f"{split}_scenes" not in data:
-        raise ValueError(f"the data has no scenes for split {split!r} (only the built-in dataset has them)")
-    if decode is None:
-        from ..decoding import greedy_decode as decode
-    scenes = data[f"{split}_scenes"]
-    captions = caption_split(model, data, split, np.arange(len(scenes)), decode, batch=batch, max_length=max_length)
-    return attribute_accuracy(captions, scenes), captions

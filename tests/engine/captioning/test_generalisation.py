@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 
 from engine.captioning import CaptioningRNN, CaptioningSolver
-from engine.captioning.data.shapes import ShapesConfig, evaluate_attributes, load_shapes
+from engine.captioning.data.evaluation import evaluate_attributes
+from engine.captioning.data.shapes import ShapesConfig, load_shapes
 from engine.jobs import run_to_end
 
 

@@ -4,13 +4,17 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install bench clean-venv
+.PHONY: run test lint install bench clean-venv
 
 run: $(STAMP)            ## open the window
 	$(PY) main.py
 
-test: $(STAMP)           ## the whole test suite (what CI runs)
+test: $(STAMP)           ## lint, then the whole test suite (what CI runs)
+	$(PY) -m ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+lint: $(STAMP)           ## ruff (configured in pyproject.toml)
+	$(PY) -m ruff check .
 
 bench: $(STAMP)          ## benchmarks (not run by CI); prints ratio tables
 	$(PY) tests/bench/run_all.py

@@ -78,7 +78,7 @@ class AppContext(QObject):
             self.model_load_seconds = time.monotonic() - started
             self.model = model
             self.settings.setValue("model/name", name)
-            self.show_status(f"Model ready: {model.description} on {self.device_description} ({self.model_load_seconds:.1f} s)", 8000)
+            self.show_status(f"Model ready: {model.description} on {self.device_description} ({self.model_load_seconds:.1f} s)", 8000)  # noqa: E501
             self.model_changed.emit(model)
 
         def on_errored(exc: BaseException) -> None:

@@ -4,14 +4,19 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget, QWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTabWidget,
+    QWidget,
 )
-
-from typing import TYPE_CHECKING
 
 from .workbench import Workbench
 
@@ -130,7 +135,8 @@ class MainWindow(QMainWindow):
         self.model_menu.addAction(other)
 
     def _choose_weights(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Torchvision weight file", self.ctx.last_folder, "PyTorch weights (*.pth *.pt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Torchvision weight file", self.ctx.last_folder,
+                                              "PyTorch weights (*.pth *.pt);;All files (*)")
         if path:
             self.ctx.load_model(path)
 

@@ -7,10 +7,23 @@ from .bleu import corpus_bleu, strip_special
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .decoding import Beam, BeamStep, DecodeResult, beam_search, decode_captions, greedy_decode, temperature_sample
 from .gradcheck import GradCheckResult, check_layers, check_model
-from .layers import (LSTMCache, lstm_backward, lstm_forward, lstm_gate_trace, lstm_step_backward,
-                     lstm_step_forward, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward,
-                     temporal_affine_backward, temporal_affine_forward, temporal_softmax_loss,
-                     word_embedding_backward, word_embedding_forward)
+from .layers import (
+                     LSTMCache,
+                     lstm_backward,
+                     lstm_forward,
+                     lstm_gate_trace,
+                     lstm_step_backward,
+                     lstm_step_forward,
+                     rnn_backward,
+                     rnn_forward,
+                     rnn_step_backward,
+                     rnn_step_forward,
+                     temporal_affine_backward,
+                     temporal_affine_forward,
+                     temporal_softmax_loss,
+                     word_embedding_backward,
+                     word_embedding_forward,
+)
 from .model import SPECIAL_TOKENS, CaptioningRNN
 from .optim import adam, sgd
 from .solver import CaptioningSolver, TrainParams

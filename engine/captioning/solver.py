@@ -36,12 +36,12 @@ import numpy as np
 import torch
 
 from ..jobs import Control, Frame
+from ..params import Params, param
 from ..validation import check_number
 from .bleu import corpus_bleu
 from .data.batches import take_rows
 from .data.evaluation import split_references
 from .decoding import greedy_decode
-from ..params import Params, param
 from .optim import UPDATE_RULES, check_learning_rate
 
 __all__ = ["TrainParams", "CaptioningSolver"]

@@ -160,8 +160,8 @@ def run_train(args: argparse.Namespace) -> int:
     import torch
 
     from ..captioning import CaptioningRNN, CaptioningSolver, CheckpointError, save_checkpoint
-    from ..captioning.solver import TrainParams
     from ..captioning.data import evaluate_split, split_names
+    from ..captioning.solver import TrainParams
     from ..jobs import run_to_end
 
     for name in ("epochs", "batch_size", "hidden", "wordvec", "threads", "n_train", "max_train"):
@@ -205,7 +205,7 @@ def run_train(args: argparse.Namespace) -> int:
     splits = split_names(data)
     report = {"out": str(out), "cell": args.cell, "dataset": args.dataset, "interrupted": interrupted,
               "iterations": solver.iteration,
-              "epochs": solver.epoch, "word_dropout": solver.word_dropout, "final_loss": _mean_tail(solver.loss_history), "train_seconds": seconds,
+              "epochs": solver.epoch, "word_dropout": solver.word_dropout, "final_loss": _mean_tail(solver.loss_history), "train_seconds": seconds,  # noqa: E501
               "sequences_per_s": solver.iteration * args.batch_size / max(seconds, 1e-9),
               "feature_layer": data.get("feature_layer"), "vocab_size": len(data["idx_to_word"])}
     for split in [s for s in ("val", "test", "novel") if s in splits and len(data[f"{s}_captions"])]:

@@ -13,7 +13,8 @@ from ..imaging import ImageLoadError, load_image
 from ..jobs import Frame
 from ..validation import check_number
 
-__all__ = ["CliError", "open_model", "open_image", "resolve_class", "print_json", "ProgressBar", "finite", "check_seed", "MAX_SEED"]
+__all__ = ["CliError", "open_model", "open_image", "resolve_class", "print_json", "ProgressBar", "finite", "check_seed",
+           "MAX_SEED"]
 
 
 class CliError(Exception):
@@ -90,7 +91,7 @@ class ProgressBar:
         metrics = " ".join(f"{k}={v:.4g}" for k, v in list(frame.metrics.items())[:3])
         elapsed = time.monotonic() - self.start
         total = f"/{frame.total}" if frame.total else ""
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {frame.step}{total} {elapsed:.1f}s {metrics}\x1b[K")
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {frame.step}{total} {elapsed:.1f}s {metrics}\x1b[K")  # noqa: E501
         self.stream.flush()
 
     def close(self) -> None:

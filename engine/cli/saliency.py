@@ -12,7 +12,6 @@ import argparse
 import os
 from pathlib import Path
 
-
 from .common import CliError, finite, open_image, open_model, print_json, resolve_class
 from .options import add_param_options, params_from_args
 

@@ -26,13 +26,13 @@ import numpy as np
 import torch
 
 from ..jobs import Control, Frame
+from ..params import Params, param
+from ..validation import check_choice
 from .loop import AdamStep, NormalizedStep, optimize, stoppable
 from .objectives import class_logit
 from .parameterizations import PARAMETERIZATION_TITLES, PARAMETERIZATIONS, make_parameterization
 from .regularizers import l2_penalty, total_variation
 from .transforms import gaussian_blur, robust_view
-from ..params import Params, param
-from ..validation import check_choice
 
 __all__ = ["ClassVizParams", "class_visualization", "MAX_SIZE"]
 
@@ -138,7 +138,8 @@ def class_visualization(
         control.raise_if_cancelled()  # each piece of a 2048-px step takes a while
         view = robust_view(x, rng, pad_width=p.pad, jitter_px=p.jitter, scale=p.scale, degrees=p.rotate, fill=grey)
         if view.shape[-1] < model.input_size:
-            view = torch.nn.functional.interpolate(view, size=(model.input_size, model.input_size), mode="bilinear", align_corners=True)
+            view = torch.nn.functional.interpolate(view, size=(model.input_size, model.input_size), mode="bilinear",
+                                                   align_corners=True)
         view = stoppable(view, control)
         control.raise_if_cancelled()
         logits = model.logits(view)

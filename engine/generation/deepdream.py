@@ -26,10 +26,10 @@ import torch.nn.functional as F
 
 from ..imaging import fit_within
 from ..jobs import Control, Frame
+from ..params import Params, param
 from .loop import NormalizedStep, optimize
 from .objectives import GuidedDot, layer_l2
 from .tiling import context_margin, layer_stride, tiled_gradient
-from ..params import Params, param
 
 __all__ = ["DreamParams", "deepdream", "layer_objective", "guide_objective", "octave_sizes", "GUIDE_SIZE", "MIN_OCTAVE_SIDE"]
 
@@ -218,7 +218,8 @@ def deepdream(
         final = source.copy()
     elif tuple(x.shape[-2:]) != (height, width):  # cancelled before the full size: carry the detail up
         with torch.no_grad():
-            final = model.deprocess((base_at((height, width)) + _resize(x.detach() - base, (height, width))).clamp_(min=lo, max=hi))
+            final = model.deprocess((base_at((height, width)) + _resize(x.detach() - base, (height, width))).clamp_(min=lo,
+                                                                                                                    max=hi))
     else:
         final = model.deprocess(x.detach())
     yield Frame(step=done, total=done, image=final, metrics=metrics,

@@ -142,7 +142,7 @@ def export_mp4(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float
     except ExportError:
         raise
     except Exception as exc:
-        raise ExportError(f"{path}: ffmpeg could not write the video ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+        raise ExportError(f"{path}: ffmpeg could not write the video ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None  # noqa: E501
     return path
 
 

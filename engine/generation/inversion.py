@@ -21,12 +21,12 @@ import torch
 
 from ..imaging import model_view
 from ..jobs import Control, Frame
+from ..params import Params, param
 from .classviz import pixel_cleanup, renderer
 from .loop import AdamStep, optimize, stoppable
 from .objectives import feature_distance
 from .parameterizations import PARAMETERIZATION_TITLES, make_parameterization
 from .regularizers import l2_penalty, total_variation
-from ..params import Params, param
 
 __all__ = ["InversionParams", "feature_inversion", "relative_feature_distance"]
 

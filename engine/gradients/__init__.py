@@ -20,8 +20,8 @@ from .curves import SUBSTRATES, Curve, deletion_curve, insertion_curve, random_m
 from .fooling import FoolParams, FoolResult, difference_image, fool, perturbation_size
 from .gradcam import default_cam_layer, grad_cam
 from .heatmap import COLORMAPS, colorize, normalise_map, overlay
-from .job import SaliencyResult, saliency_job
 from .integrated import BASELINES, integrated_gradients, integrated_gradients_map
+from .job import SaliencyResult, saliency_job
 from .sanity import RandomisationStep, cascading_randomisation, randomised_copy, spearman
 from .smoothgrad import smoothgrad
 from .vanilla import vanilla_saliency

@@ -18,9 +18,9 @@ import contextlib
 from collections.abc import Iterator, Sequence
 
 import torch
+from torch import nn
 
 from ..blur import gaussian_blur
-from torch import nn
 
 __all__ = [
     "REDUCTIONS",

@@ -42,7 +42,7 @@ def grad_cam(model, x: torch.Tensor, target=None, *, layer: str | None = None, b
         for i in range(0, x.shape[0], batch_size):
             captured: list[torch.Tensor] = []
 
-            def hook(_module, _inputs, output, captured=captured, owner=threading.get_ident()):
+            def hook(_module, _inputs, output, captured=captured, owner=threading.get_ident()):  # noqa: B008
                 if threading.get_ident() != owner:
                     return None  # another thread's forward pass through the shared model
                 if not isinstance(output, torch.Tensor) or output.dim() != 4:

@@ -3,10 +3,9 @@ GUI runs it on its background thread: first the map, then its deletion and
 insertion curves, each reported as a frame as soon as it is ready."""
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from dataclasses import dataclass
-
-import os
 
 import numpy as np
 

@@ -8,16 +8,15 @@ import os
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+from engine.captioning.jobs import CaptionResult, DecodeOptions, caption_job
 from engine.jobs import Control
 
 from ..jobrunner import JobRunner
 from ..widgets.image_panel import ImagePanel
 from ..widgets.param_form import ParamForm
 from .dataset_browser import SplitIndex
-from engine.captioning.jobs import CaptionResult, DecodeOptions, caption_job
 from .session import CaptioningSession
 from .word_charts import BeamTree, TopKChart
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
-from superqt.utils import signals_blocked
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListView, QPushButton, QVBoxLayout, QWidget
+from superqt.utils import signals_blocked
 
 from engine.captioning.decoding import decode_captions
 from engine.imaging import center_crop_resize
@@ -82,7 +82,7 @@ class _SplitModel(QAbstractListModel):
         self._thumbs.clear()
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
         return 0 if self.index_ is None or parent.isValid() else self.index_.count
 
     def _thumb(self, row: int) -> QPixmap | None:

@@ -5,14 +5,23 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.captioning.gradcheck import GradCheckResult
+from engine.captioning.jobs import gradcheck_job
 from engine.jobs import Control, Frame
 
 from ..jobrunner import JobRunner
-from engine.captioning.jobs import gradcheck_job
 
 __all__ = ["GradCheckPanel"]
 

@@ -18,9 +18,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from engine.captioning.internals import caption_internals
+from engine.captioning.jobs import CaptionResult, Run
 from engine.jobs import Frame
 
-from engine.captioning.jobs import CaptionResult, Run
 from .loss_plot import COMPARE_COLOURS, SMOOTH_COLOUR
 
 __all__ = ["InsidePanel", "GATE_ROWS"]

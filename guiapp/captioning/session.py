@@ -14,10 +14,10 @@ from PySide6.QtCore import QObject, QStandardPaths, Signal
 from engine.captioning import CaptioningSolver
 from engine.captioning.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from engine.captioning.data.features import FeatureSpec
+from engine.captioning.jobs import Run
 from engine.models import load_model
 
 from ..context import AppContext
-from engine.captioning.jobs import Run
 
 __all__ = ["CaptioningSession", "default_autosave_path"]
 

@@ -7,16 +7,28 @@ import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 from superqt.utils import signals_blocked
-from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QVBoxLayout, QWidget)
 
 from engine.captioning import CaptioningRNN, CaptioningSolver, TrainParams
 from engine.captioning.checkpoint import CheckpointError
-from engine.jobs import Control, Frame
-
 from engine.captioning.jobs import Run, probe_batch, training_job
+from engine.jobs import Control, Frame
 
 from ..jobrunner import JobRunner
 from ..widgets.param_form import ParamForm

@@ -16,24 +16,44 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import Qt
-from superqt.utils import signals_blocked
 from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea,
-    QSpinBox, QSplitter, QVBoxLayout, QWidget,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
+from superqt.utils import signals_blocked
 
-from engine.generation import (ClassVizParams, DreamParams, ExportError, FrameRecorder, InversionParams,
-                               class_visualization, deepdream, export_animation, export_png_sequence,
-                               feature_inversion, mp4_available)
+from engine.generation import (
+    ClassVizParams,
+    DreamParams,
+    ExportError,
+    FrameRecorder,
+    InversionParams,
+    class_visualization,
+    deepdream,
+    export_animation,
+    export_png_sequence,
+    feature_inversion,
+    mp4_available,
+)
 from engine.imaging import save_png
 from engine.jobs import Control, Frame
 
 from ..context import AppContext
 from ..jobrunner import JobRunner
 from ..widgets import ClassPicker, ImagePanel
-from ..widgets.param_form import ParamForm
 from ..widgets.history_strip import HistoryStrip
 from ..widgets.metrics_plot import MetricsPlot
+from ..widgets.param_form import ParamForm
 from ..widgets.typed_values import commit_typed_values
 from ..workbench import Workbench
 
@@ -102,7 +122,8 @@ class DreamingTab(Workbench):
         self.source_panel = ImagePanel("Source image", hint="Drop a photo here\n(or File ▸ Open)")
         self.guide_panel = ImagePanel("Guide image", hint="Drop the guide image here")
         self.result_panel = ImagePanel("Result", hint="The image appears here while it is generated", accept_drops=False)
-        self.compare_panel = ImagePanel("Compare", hint="Click a finished result in the history strip to compare", accept_drops=False)
+        self.compare_panel = ImagePanel("Compare", hint="Click a finished result in the history strip to compare",
+                                        accept_drops=False)
         self.mode = QComboBox()
         self.mode.addItems(MODES)
         self.layer = QComboBox()

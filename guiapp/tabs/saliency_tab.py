@@ -14,11 +14,16 @@ from dataclasses import replace
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from superqt.utils import signals_blocked
 from PySide6.QtWidgets import (
-    QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
 )
-from superqt.utils import qdebounced
+from superqt.utils import qdebounced, signals_blocked
 
 from engine.gradients import SaliencyResult, colorize, overlay, saliency_job
 from engine.imaging import save_npy, save_png
@@ -28,8 +33,8 @@ from ..context import AppContext
 from ..jobrunner import JobRunner
 from ..widgets import ClassPicker, ImagePanel
 from ..widgets.classify_panel import ClassifyPanel
-from ..workbench import Workbench, workbench_layout
 from ..widgets.saliency_params import SaliencyParamsForm
+from ..workbench import Workbench, workbench_layout
 
 __all__ = ["SaliencyTab"]
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from superqt.utils import signals_blocked
 from PySide6.QtWidgets import QComboBox, QCompleter, QWidget
+from superqt.utils import signals_blocked
 
 from engine.models import imagenet_labels
 from engine.models.labels import class_choice_text, class_index
@@ -53,7 +53,7 @@ class ClassPicker(QComboBox):
         self._labels = tuple(labels)
         with signals_blocked(self):
             self.clear()
-            for i, label in enumerate(self._labels):
+            for i, _label in enumerate(self._labels):
                 self.addItem(class_choice_text(i, self._labels), i)
         self._set_problem("")
 

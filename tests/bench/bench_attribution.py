@@ -75,7 +75,8 @@ def main() -> int:
         "SmoothGrad, N=25": (lambda b: smoothgrad(model, x, target, samples=25, batch_size=b), 25),
         "Integrated Gradients, m=50": (lambda b: integrated_gradients_map(model, x, target, steps=50, batch_size=b), 50),
         "Grad-CAM (last layer)": (lambda b: grad_cam(model, x, target, batch_size=b), 1),
-        "deletion curve, 21 points (forward only)": (lambda b: deletion_curve(model, x, sal, target, points=21, batch_size=b), None),
+        "deletion curve, 21 points (forward only)": (lambda b: deletion_curve(model, x, sal, target, points=21,
+                                                                              batch_size=b), None),
     }
     repeats = 1 if args.quick else 3
     for _ in range(2):  # warm-up

@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 
-from engine.generation import (ClassVizParams, DreamParams, InversionParams, class_visualization,  # noqa: E402
-                               deepdream, feature_inversion)
+from engine.generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion  # noqa: E402
 from engine.imaging import load_image, resize  # noqa: E402
 from engine.jobs import Control  # noqa: E402
 from engine.models import load_model  # noqa: E402

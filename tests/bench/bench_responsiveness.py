@@ -78,9 +78,9 @@ def main() -> str:
 
     photos = Path(skimage.data.__file__).parent
     app = QApplication.instance() or QApplication([])
+    from engine.models import load_model
     from guiapp.context import AppContext
     from guiapp.main_window import MainWindow
-    from engine.models import load_model
 
     ctx = AppContext(QSettings("/tmp/neural-lens-bench.ini", QSettings.Format.IniFormat), device=None)
     ctx.model = load_model(device=ctx.device)
@@ -93,7 +93,8 @@ def main() -> str:
 
     sal = tabs["Saliency"]
     window.tabs.setCurrentWidget(sal)
-    rows.append(["Classify + saliency (drop a photo)", *measure(app, sal.runner, lambda: sal.open_file(str(photos / "chelsea.png"))) ])
+    rows.append(["Classify + saliency (drop a photo)", *measure(app, sal.runner,
+                                                                lambda: sal.open_file(str(photos / "chelsea.png"))) ])
 
     fool = tabs["Fooling"]
     window.tabs.setCurrentWidget(fool)
@@ -115,7 +116,8 @@ def main() -> str:
     cap = tabs["Captioning"]
     window.tabs.setCurrentWidget(cap)
     cap.data_panel.pages.currentWidget().n_train.setValue(2000)   # the job, not the dataset, is measured
-    rows.append(["Captioning: build/load the scenes dataset (2000 training images)", *measure(app, cap.data_panel.runner, cap.data_panel.load, seconds=120)])
+    rows.append(["Captioning: build/load the scenes dataset (2000 training images)", *measure(app, cap.data_panel.runner,
+                                                                                              cap.data_panel.load, seconds=120)])
     if cap.session.data is not None:
         rows.append(["Captioning: training", *measure(app, cap.train_panel.runner, cap.train_panel.start)])
     window.close()
@@ -124,7 +126,8 @@ def main() -> str:
                 ["job", "longest gap ms", "p99 gap ms", "frames shown / s", "frames"],
                 [[r[0], round(r[1], 1), round(r[2], 1), round(r[3], 1), r[4]] for r in rows])
     launches = launch_times()
-    out += "\n" + table("Launch (python main.py, offscreen)", ["run", "window visible s", "tabs built s", "model ready s"], launches)
+    out += "\n" + table("Launch (python main.py, offscreen)", ["run", "window visible s", "tabs built s", "model ready s"],
+                        launches)
     return out
 
 

@@ -28,8 +28,7 @@ from engine.models import load_model  # noqa: E402
 
 def jobs(model):
     from engine.captioning.data import FeatureSpec, extract_features
-    from engine.generation import (ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream,
-                                   feature_inversion)
+    from engine.generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion
     from engine.gradients import FoolParams, SaliencyParams, fool, saliency_job
 
     photo, guide = photo_array(750, 1000, seed=1), photo_array(300, 300, seed=2)

@@ -40,12 +40,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE))
 
-from engine.captioning import layers as L  # noqa: E402
 from engine.captioning import CaptioningRNN, CaptioningSolver, check_layers  # noqa: E402
-from engine.generation import (ClassVizParams, DreamParams, InversionParams, class_visualization,  # noqa: E402
-                               deepdream, feature_inversion)
-from engine.gradients import (FoolParams, fool, grad_cam, integrated_gradients, smoothgrad,  # noqa: E402
-                              vanilla_saliency)
+from engine.captioning import layers as L  # noqa: E402
+from engine.generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion  # noqa: E402
+from engine.gradients import FoolParams, fool, grad_cam, integrated_gradients, smoothgrad, vanilla_saliency  # noqa: E402
 from engine.jobs import Control, run_to_end  # noqa: E402
 from engine.models import load_model  # noqa: E402
 

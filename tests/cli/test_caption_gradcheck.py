@@ -8,7 +8,6 @@ import pytest
 from engine.captioning import layers as L
 from engine.cli import main
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

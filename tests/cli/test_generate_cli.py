@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from engine.cli import main
 from engine.cli import generate as generate_cli
+from engine.cli import main
 from engine.imaging import load_image, read_png_params
 
 

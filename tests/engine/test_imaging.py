@@ -8,8 +8,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.imaging import (ImageLoadError, center_crop_resize, model_view, fit_within, load_image, read_png_params,
-                            resize, save_png)
+from engine.imaging import (
+    ImageLoadError,
+    center_crop_resize,
+    fit_within,
+    load_image,
+    model_view,
+    read_png_params,
+    resize,
+    save_png,
+)
 
 
 def png_bytes(im: Image.Image, **kw) -> bytes:

@@ -4,7 +4,6 @@ does not spend seconds loading the weights again)."""
 from __future__ import annotations
 
 import pytest
-
 from badfiles import make_image_files
 
 

@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 import pytest
-
 from badfiles import photo_array
+
 from engine.jobs import Control, run_to_end
 
 #: Longest wait from cancel() to the generator's end.  A step of these

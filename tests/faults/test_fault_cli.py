@@ -11,8 +11,8 @@ import os
 
 import numpy as np
 import pytest
-
 from badfiles import BAD_IMAGES, NON_UTF8_NAME, ODD_IMAGES, REASONS, unreadable
+
 from engine.cli import main
 from engine.imaging import load_image, read_png_params
 

@@ -12,9 +12,9 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from badfiles import BAD_IMAGES, NON_UTF8_NAME, REASONS, photo_array, unreadable
 from PIL import Image
 
-from badfiles import BAD_IMAGES, NON_UTF8_NAME, REASONS, photo_array, unreadable
 from engine.cli import main
 
 COLOURS = {"red": (220, 30, 30), "blue": (30, 30, 220), "green": (30, 200, 30)}
@@ -182,7 +182,7 @@ def test_train_refuses_a_broken_dataset(dataset, says, tmp_path, files, capsys, 
     (tmp_path / "coco" / "coco2014_captions.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 40)
     out = tmp_path / "m.pt"
     if "{tmp}" == dataset:
-        for p in ("bad.json", "keys.json", "only_bad.json"):
+        for _p in ("bad.json", "keys.json", "only_bad.json"):
             pass  # the folder holds three JSON files: not a dataset folder
     refused(capsys, "train", "--cell", "lstm", "--dataset", dataset.format(tmp=tmp_path), "--epochs", "1",
             "--out", out, says=says)

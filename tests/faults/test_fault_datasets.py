@@ -13,8 +13,8 @@ import shutil
 import h5py
 import numpy as np
 import pytest
-
 from badfiles import BAD_IMAGES, NON_UTF8_NAME, ODD_IMAGES, REASONS, unreadable
+
 from engine.captioning.data import DatasetError, dataset_job, load_coco, parse_captions_json
 from engine.jobs import run_to_end
 

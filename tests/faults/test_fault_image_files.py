@@ -9,8 +9,8 @@ import os
 
 import numpy as np
 import pytest
-
 from badfiles import BAD_IMAGES, NON_UTF8_NAME, ODD_IMAGES, REASONS, bomb_png, expected_pixels, unreadable
+
 from engine.imaging import ImageLoadError, load_image
 
 

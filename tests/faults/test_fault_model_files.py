@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from badfiles import NON_UTF8_NAME, make_weight_files, unreadable
+
 from engine.captioning import CaptioningRNN, CheckpointError, load_checkpoint, save_checkpoint
 from engine.models import ModelLoadError, load_model
 

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from engine.captioning.data.features import FeatureSpec
 from engine.captioning.data.shapes import ShapesConfig
+from engine.captioning.jobs import DecodeOptions
 from engine.captioning.solver import TrainParams
 from engine.generation import ClassVizParams, DreamParams, InversionParams
 from engine.gradients import FoolParams, SaliencyParams
 from engine.jobs import Control
-from engine.captioning.jobs import DecodeOptions
 
 SPECIAL = [0, 1, -1, 2, 16, 2**31, 2**63, 2**64, 10**12, -(10**12), 0.5, 1e-300, 5e-324, 1e308, -1e308,
            float("nan"), float("inf"), float("-inf"), -0.0, True, False, None, "", "1", "0.5", "nan", "abc",

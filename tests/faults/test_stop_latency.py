@@ -9,10 +9,10 @@ worst of 5 per job, including class visualization at 1024 and 2048 px."""
 from __future__ import annotations
 
 import pytest
-
 from badfiles import photo_array
-from engine.jobs import Control
 from stop_timing import stop_latency
+
+from engine.jobs import Control
 
 #: The window must give control back within this time after Stop.
 STOP_S = 0.3
@@ -25,8 +25,7 @@ def big_photo():
 
 def _jobs(model, photo):
     from engine.captioning.data import FeatureSpec, extract_features
-    from engine.generation import (ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream,
-                                   feature_inversion)
+    from engine.generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion
     from engine.gradients import FoolParams, SaliencyParams, fool, saliency_job
 
     guide = photo_array(300, 300, seed=2)

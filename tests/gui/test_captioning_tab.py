@@ -12,7 +12,6 @@ from PySide6.QtGui import QDropEvent
 from engine.captioning.checkpoint import load_checkpoint
 from guiapp.tabs.captioning_tab import CaptioningTab
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
 
 

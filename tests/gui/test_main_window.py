@@ -5,7 +5,7 @@ import numpy as np
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from guiapp.main_window import MainWindow, TAB_SPECS
+from guiapp.main_window import TAB_SPECS, MainWindow
 from guiapp.widgets.classify_panel import ClassifyPanel
 
 

@@ -20,9 +20,8 @@ from ...jobs import Control, Frame
 from .annotations import build_annotations, default_photo_spec, load_annotations, parse_captions_json
 from .batches import limit_train, sample_minibatch, split_names, take_rows
 from .coco import is_coco_folder, load_coco
-from .evaluation import evaluate_split, split_references
+from .evaluation import AttributeScore, attribute_accuracy, evaluate_attributes, evaluate_split, split_references
 from .features import DatasetError, FeatureSpec, cache_dir, compute_features, extract_features
-from .evaluation import AttributeScore, attribute_accuracy, evaluate_attributes
 from .shapes import ShapesConfig, build_shapes, default_feature_spec, load_shapes
 from .vocab import build_vocab, decode_caption, decode_captions, encode_captions, tokenize
 

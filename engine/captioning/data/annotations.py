@@ -34,8 +34,7 @@ import numpy as np
 
 from ...imaging import load_image
 from ...jobs import Control, Frame, run_to_end
-from .features import (DatasetError, FeatureSpec, cache_dir, cache_key, extract_features, load_npz, resolve_cnn,
-                       save_npz_atomic)
+from .features import DatasetError, FeatureSpec, cache_dir, cache_key, extract_features, load_npz, resolve_cnn, save_npz_atomic
 from .images import FileImages
 from .vocab import build_vocab, encode_captions, tokenize
 

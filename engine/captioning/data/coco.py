@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .batches import limit_train
 from ...validation import check_int
+from .batches import limit_train
 from .features import DatasetError
 from .vocab import END, NULL, START
 
@@ -150,7 +150,7 @@ def load_coco(folder: str | os.PathLike, *, max_train: int | None = None, pca_fe
     data["word_to_idx"], data["idx_to_word"] = word_to_idx, idx_to_word
 
     orders = (("_pca", "fc7_pca"), ("", "fc7")) if pca_features else (("", "fc7"), ("_pca", "fc7_pca"))
-    for suffix, layer in orders:
+    for suffix, layer in orders:  # noqa: B007
         paths = {s: root / f"{p}_vgg16_fc7{suffix}.h5" for s, p in _SPLIT_PREFIX.items()}
         if all(p.is_file() for p in paths.values()):
             break

@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from engine.captioning import layers as L
-from engine.captioning.gradcheck import (SEQUENCE_TOLERANCE, STEP_TOLERANCE, check_layers, numerical_gradient,
-                                         rel_error)
+from engine.captioning.gradcheck import SEQUENCE_TOLERANCE, STEP_TOLERANCE, check_layers, numerical_gradient, rel_error
 
 F64 = torch.float64
 N, T, D, H, V = 3, 5, 4, 6, 9
@@ -24,7 +23,8 @@ def rnd(g, *shape, dtype=F64, scale=1.0):
 
 def rnn_inputs(g, dtype=F64, seq=True):
     x = rnd(g, N, T, D, dtype=dtype) if seq else rnd(g, N, D, dtype=dtype)
-    return x, rnd(g, N, H, dtype=dtype), rnd(g, D, H, dtype=dtype, scale=0.5), rnd(g, H, H, dtype=dtype, scale=0.5), rnd(g, H, dtype=dtype)
+    return x, rnd(g, N, H, dtype=dtype), rnd(g, D, H, dtype=dtype, scale=0.5), rnd(g, H, H, dtype=dtype, scale=0.5), rnd(g,
+                                                                                                                         H, dtype=dtype)  # noqa: E501
 
 
 def lstm_inputs(g, dtype=F64, seq=True):

@@ -15,7 +15,6 @@ from engine.captioning.model import CaptioningRNN
 from engine.captioning.solver import CaptioningSolver, TrainParams
 from engine.jobs import Control, Frame
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

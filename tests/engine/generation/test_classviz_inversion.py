@@ -38,7 +38,8 @@ def test_class_visualization_reaches_the_target(lite0, kind, steps, expected):
 
 
 def test_class_visualization_by_name_or_index_and_bad_class(lite0):
-    control = lambda: Control(ClassVizParams.defaults("pixels", steps=2, size=32), emit_interval=None, emit_every=1)
+    def control():
+        return Control(ClassVizParams.defaults("pixels", steps=2, size=32), emit_interval=None, emit_every=1)
     _, a = _run(class_visualization(lite0, "tarantula", control=control(), seed=3))
     _, b = _run(class_visualization(lite0, 76, control=control(), seed=3))
     assert np.array_equal(a, b)  # same seed, same class -> same image

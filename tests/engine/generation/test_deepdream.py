@@ -142,7 +142,8 @@ def test_memory_stays_bounded_as_the_image_grows():
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     small, large, untiled = [json.loads(line) for line in out.stdout.splitlines()]
-    need = lambda r: r["peak_mb"] - r["base_mb"]
+    def need(r):
+        return r["peak_mb"] - r["base_mb"]
     image_mb = 768 * 576 * 3 * 4 / 2**20  # one float copy of the large image
     assert need(large) - need(small) < 8 * image_mb, (small, large)
     assert need(large) < 0.4 * need(untiled), (large, untiled)

@@ -12,8 +12,15 @@ import torch
 from PIL import Image
 
 from engine.generation import ClassVizParams, DreamParams, InversionParams
-from engine.generation.export import (ExportError, FrameRecorder, export_animation, export_gif, export_mp4,
-                                      export_png_sequence, mp4_available)
+from engine.generation.export import (
+    ExportError,
+    FrameRecorder,
+    export_animation,
+    export_gif,
+    export_mp4,
+    export_png_sequence,
+    mp4_available,
+)
 from engine.generation.loop import AdamStep, NormalizedStep, optimize
 from engine.generation.objectives import GuidedDot, feature_distance, layer_l2
 from engine.generation.parameterizations import FourierImage, make_parameterization
@@ -72,7 +79,8 @@ def test_jitter_gradient_is_rolled_back():
     rng = random.Random(3)
     view = jitter(x, 3, rng)
     (view * w).sum().backward()
-    shift = [(dy, dx) for dy in range(-3, 4) for dx in range(-3, 4) if torch.equal(torch.roll(x.detach(), (dy, dx), (-2, -1)), view.detach())]
+    shift = [(dy, dx) for dy in range(-3, 4) for dx in range(-3, 4) if torch.equal(torch.roll(x.detach(), (dy, dx), (-2,
+                                                                                                                     -1)), view.detach())]  # noqa: E501
     assert shift, "the view is a roll of the image"
     dy, dx = shift[0]
     assert torch.allclose(x.grad, torch.roll(w, (-dy, -dx), (-2, -1)))

@@ -12,9 +12,8 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThreadPool
-
 from badfiles import photo_array
+from PySide6.QtCore import QThreadPool
 
 #: Closing must end every job and join its thread within this time.
 CLOSE_S = 1.0
@@ -172,7 +171,7 @@ def test_broken_datasets_in_the_data_page(window, qtbot, messages, files, tmp_pa
         count = len(messages)
         page.json.edit.setText(str(path))
         panel.load()
-        qtbot.waitUntil(lambda: len(messages) > count and not panel.runner.is_running, timeout=10000)
+        qtbot.waitUntil(lambda: len(messages) > count and not panel.runner.is_running, timeout=10000)  # noqa: B023
         assert says in messages[-1] and path.name in messages[-1], messages[-1]
     page.json.edit.setText(str(photos / "c.json"))
     with qtbot.waitSignal(panel.session.data_changed, timeout=30000):

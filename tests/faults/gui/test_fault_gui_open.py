@@ -9,10 +9,9 @@ from urllib.parse import quote_from_bytes
 
 import numpy as np
 import pytest
+from badfiles import BAD_IMAGES, ODD_IMAGES, REASONS, expected_pixels, unreadable
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-
-from badfiles import BAD_IMAGES, ODD_IMAGES, REASONS, expected_pixels, unreadable
 
 
 def drop(widget, path):

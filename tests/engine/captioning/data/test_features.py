@@ -4,8 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.captioning.data.features import (FeatureSpec, cache_dir, cache_key, compute_features,
-                                             extract_features, load_npz, save_npz_atomic)
+from engine.captioning.data.features import (
+    FeatureSpec,
+    cache_dir,
+    cache_key,
+    compute_features,
+    extract_features,
+    load_npz,
+    save_npz_atomic,
+)
 from engine.jobs import Control, run_to_end
 
 

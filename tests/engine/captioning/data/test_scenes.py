@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.captioning.data.scenes import (COLOURS, SHAPES, main_attributes, random_scene, render_scene,
-                                           scene_captions)
+from engine.captioning.data.scenes import COLOURS, SHAPES, main_attributes, random_scene, render_scene, scene_captions
 from engine.captioning.data.vocab import tokenize
 
 ALL = [(c, s) for c in COLOURS for s in SHAPES]

@@ -8,9 +8,9 @@ import torch
 
 from engine.captioning import CaptioningRNN, CaptioningSolver
 from engine.captioning.data import evaluate_split, sample_minibatch, split_names
+from engine.captioning.data.evaluation import attribute_accuracy, evaluate_attributes
 from engine.captioning.data.features import compute_features
 from engine.captioning.data.scenes import scene_captions
-from engine.captioning.data.evaluation import attribute_accuracy, evaluate_attributes
 from engine.captioning.data.shapes import SPLITS, ShapesConfig, build_shapes, load_shapes, make_scenes
 from engine.captioning.data.vocab import decode_captions
 from engine.jobs import Control, run_to_end

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.captioning.data.vocab import (SPECIAL_TOKENS, build_vocab, decode_caption, decode_captions,
-                                          encode_captions, tokenize)
+from engine.captioning.data.vocab import SPECIAL_TOKENS, build_vocab, decode_caption, decode_captions, encode_captions, tokenize
 
 
 def test_tokenize_lowercases_and_drops_punctuation():

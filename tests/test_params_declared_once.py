@@ -102,7 +102,7 @@ def test_every_declared_field_has_a_label_and_help():
 
 
 def test_decoding_options_on_the_command_line_follow_the_spec():
-    from engine.cli.caption import _decoder
+    from engine.cli.caption_decode import _decoder
 
     parser = build_parser()
     base = ["caption", "sample", "m.pt", "--split", "val"]

@@ -70,6 +70,20 @@ class Checkpoint:
             raise CheckpointError(self.path, str(exc)) from None
         return model
 
+    def feature_spec(self):
+        """How photos become this model's features (a :class:`~.data.features.FeatureSpec`),
+        or ``None`` for a model trained on precomputed features; a malformed
+        spec is a :class:`CheckpointError` (the CLI and the window read it alike)."""
+        from .data.features import FeatureSpec
+
+        raw = self.metadata.get("feature_spec") or self.config.get("feature_spec")
+        if not raw:
+            return None
+        try:
+            return FeatureSpec.from_dict(dict(raw))
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(self.path, f"bad feature spec in the checkpoint ({exc})") from None
+
 
 def _dtype(name: str) -> torch.dtype:
     return {"float32": torch.float32, "float64": torch.float64}.get(str(name), torch.float32)

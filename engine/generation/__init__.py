@@ -8,7 +8,18 @@ reads its live parameters (a frozen, validated dataclass) from
 """
 from .classviz import ClassVizParams, class_visualization
 from .deepdream import DreamParams, deepdream, guide_objective, layer_objective
-from .export import ExportError, FrameRecorder, export_animation, export_gif, export_mp4, export_png_sequence, mp4_available
+from .export import (
+                     ExportError,
+                     FrameRecorder,
+                     export_animation,
+                     export_choices,
+                     export_gif,
+                     export_mp4,
+                     export_png_sequence,
+                     export_run,
+                     export_target,
+                     mp4_available,
+)
 from .inversion import InversionParams, feature_inversion, relative_feature_distance
 
 __all__ = [
@@ -16,4 +27,5 @@ __all__ = [
     "InversionParams", "feature_inversion", "relative_feature_distance",
     "DreamParams", "deepdream", "layer_objective", "guide_objective",
     "ExportError", "FrameRecorder", "export_animation", "export_gif", "export_mp4", "export_png_sequence", "mp4_available",
+    "export_run", "export_choices", "export_target",
 ]

@@ -22,7 +22,8 @@ from PIL import Image
 from ..atomic import atomic_path, atomic_write
 from ..imaging import fit_within, resize, save_png
 
-__all__ = ["ExportError", "FrameRecorder", "mp4_available", "export_gif", "export_mp4",
+__all__ = ["ExportError", "FrameRecorder", "mp4_available", "export_gif", "export_mp4", "export_run", "export_choices",
+           "export_target",
            "export_png_sequence", "export_animation", "ANIMATION_SUFFIXES"]
 
 ANIMATION_SUFFIXES = (".gif", ".mp4")
@@ -164,3 +165,28 @@ def export_animation(frames: Sequence[np.ndarray], path: str | os.PathLike, fps:
     if suffix == ".mp4":
         return export_mp4(frames, path, fps)
     raise ExportError(f"{path}: unknown animation type {suffix or '(no suffix)'}; use .gif or .mp4")
+
+
+def export_run(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 10.0,
+               params: dict | None = None) -> None:
+    """A run's frames as an animated GIF or MP4 (by the suffix of ``path``), or
+    as numbered PNGs (``params`` embedded) in the folder ``path`` when it has
+    no suffix."""
+    if Path(path).suffix:
+        export_animation(frames, path, fps)
+    else:
+        export_png_sequence(frames, path, params=params)
+
+
+def export_choices() -> list[str]:
+    """The export formats on offer, as file-dialog filters (MP4 when ffmpeg is there)."""
+    return ["Animated GIF (*.gif)"] + (["MP4 video (*.mp4)"] if mp4_available() else []) + ["PNG sequence (folder)"]
+
+
+def export_target(path: str, chosen: str) -> str:
+    """The path to export to, from a save dialog's ``path`` and chosen filter:
+    a folder (no suffix) for a PNG sequence, else a .gif/.mp4 file."""
+    stem, suffix = os.path.splitext(path)
+    if chosen.startswith("PNG"):
+        return stem
+    return path if suffix else path + (".mp4" if chosen.startswith("MP4") else ".gif")

@@ -6,15 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from ._common import (
-    blur_sigma,
-    check_batch,
-    check_batch_size,
-    gaussian_blur,
-    input_gradient,
-    reduce_channels,
-    resolve_targets,
-)
+from ._common import blur_sigma, check_batch, check_batch_size, gaussian_blur, input_gradient, reduce_channels, resolve_targets
 
 __all__ = ["BASELINES", "make_baseline", "integrated_gradients", "integrated_gradients_map"]
 

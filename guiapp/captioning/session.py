@@ -166,11 +166,11 @@ class CaptioningSession(QObject):
         :class:`CheckpointError` for a bad file."""
         ckpt = load_checkpoint(path)
         model = ckpt.build_model(device=self.ctx.device)
-        raw_spec = ckpt.metadata.get("feature_spec") or ckpt.config.get("feature_spec")
         try:
-            spec = FeatureSpec.from_dict(dict(raw_spec)) if raw_spec else None
-        except (TypeError, ValueError):
-            spec = None
+            spec = ckpt.feature_spec()
+            spec_note = ""
+        except CheckpointError as exc:  # the model still captions dataset features; photos need the spec
+            spec, spec_note = None, f"; photos cannot be captioned ({exc.reason})"
         solver, note = None, ""
         state = ckpt.solver_state
         label = ckpt.metadata.get("label") or Path(path).stem
@@ -186,4 +186,4 @@ class CaptioningSession(QObject):
             self._resume_state = (state, run)       # restored when matching data is loaded
         it = (state or {}).get("iteration", 0)
         return (f"Loaded {Path(path).name}: {model.cell_type.upper()}, hidden {model.hidden_dim}, "
-                f"{model.vocab_size} words, {it} iterations{note}")
+                f"{model.vocab_size} words, {it} iterations{note}{spec_note}")

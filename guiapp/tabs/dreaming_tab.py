@@ -11,8 +11,7 @@ results to compare side by side.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -32,21 +31,9 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import signals_blocked
 
-from engine.generation import (
-    ClassVizParams,
-    DreamParams,
-    ExportError,
-    FrameRecorder,
-    InversionParams,
-    class_visualization,
-    deepdream,
-    export_animation,
-    export_png_sequence,
-    feature_inversion,
-    mp4_available,
-)
+from engine.generation import ClassVizParams, ExportError, FrameRecorder, export_choices, export_run, export_target
 from engine.imaging import save_png
-from engine.jobs import Control, Frame
+from engine.jobs import Control
 
 from ..context import AppContext
 from ..jobrunner import JobRunner
@@ -56,52 +43,14 @@ from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.param_form import ParamForm
 from ..widgets.typed_values import commit_typed_values
 from ..workbench import Workbench
+from .dreaming_modes import CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs
 
 __all__ = ["DreamingTab", "MODES", "CLASSVIZ", "INVERSION", "DREAM", "GUIDED"]
 
-CLASSVIZ, INVERSION, DREAM, GUIDED = ("Class visualization", "Feature inversion", "DeepDream", "Guided DeepDream")
 #: Seconds between frames the engine emits (the runner shows at most ~30 per second).
 FRAME_SECONDS = 0.05
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """What a mode's job is made from: the tab's choices when Start is pressed."""
-
-    model: object
-    source: np.ndarray | None
-    guide: np.ndarray | None
-    layer: str
-    target: int
-    seed: int
-    init: np.ndarray | None  # warm start (Continue)
-
-
-@dataclass(frozen=True)
-class Mode:
-    """One row of the Dreaming tab's table of modes."""
-
-    defaults: Callable[[], object]         # the mode's parameters when the tab opens
-    job: Callable[[Inputs, Control], Iterator[Frame]]
-    uses_layer: bool = True
-    uses_source: bool = True
-    uses_guide: bool = False
-    preferred_layer: str | None = None
-
-
-MODE_TABLE: dict[str, Mode] = {
-    CLASSVIZ: Mode(lambda: ClassVizParams.defaults("fourier"), uses_layer=False, uses_source=False,
-                   job=lambda i, c: class_visualization(i.model, i.target, control=c, seed=i.seed, init=i.init)),
-    INVERSION: Mode(InversionParams, preferred_layer="blocks.5",
-                    job=lambda i, c: feature_inversion(i.model, i.source, i.layer, control=c, seed=i.seed, init=i.init)),
-    DREAM: Mode(DreamParams, preferred_layer="blocks.8",
-                job=lambda i, c: deepdream(i.model, i.init if i.init is not None else i.source, i.layer, control=c,
-                                           seed=i.seed)),
-    GUIDED: Mode(DreamParams, uses_guide=True, preferred_layer="blocks.8",
-                 job=lambda i, c: deepdream(i.model, i.init if i.init is not None else i.source, i.layer, control=c,
-                                            guide=i.guide, seed=i.seed)),
-}
-MODES = tuple(MODE_TABLE)
 
 
 class DreamingTab(Workbench):
@@ -412,13 +361,9 @@ class DreamingTab(Workbench):
         return True
 
     def export_run(self, path: str, fps: float = 10.0) -> bool:
-        """The run's frames as an animated GIF or MP4 (by suffix), or as
-        numbered PNGs in a folder when ``path`` has no suffix."""
+        """The run's frames as GIF / MP4 (by suffix) or numbered PNGs (a folder)."""
         try:
-            if os.path.splitext(path)[1]:
-                export_animation(self.recorder.frames, path, fps)
-            else:
-                export_png_sequence(self.recorder.frames, path, params=self.run_info)
+            export_run(self.recorder.frames, path, fps, params=self.run_info)
         except (ExportError, OSError) as exc:
             self.ctx.error("Could not export the run", str(exc))
             return False
@@ -435,15 +380,9 @@ class DreamingTab(Workbench):
             self.save_result(path if path.lower().endswith(".png") else path + ".png")
 
     def _export_dialog(self) -> None:
-        filters = ["Animated GIF (*.gif)"] + (["MP4 video (*.mp4)"] if mp4_available() else []) + ["PNG sequence (folder)"]
-        path, chosen = self.ask_save_path("Export run", "dream-run.gif", ";;".join(filters))
-        if not path:
-            return
-        if chosen.startswith("PNG"):
-            path = os.path.splitext(path)[0]
-        elif not os.path.splitext(path)[1]:
-            path += ".mp4" if chosen.startswith("MP4") else ".gif"
-        self.export_run(path)
+        path, chosen = self.ask_save_path("Export run", "dream-run.gif", ";;".join(export_choices()))
+        if path:
+            self.export_run(export_target(path, chosen))
 
     # -- the window's API ------------------------------------------------------------
     def has_unsaved_results(self) -> bool:

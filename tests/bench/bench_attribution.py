@@ -24,13 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _util import table  # noqa: E402
 
-from engine.gradients import (  # noqa: E402
-    deletion_curve,
-    grad_cam,
-    integrated_gradients_map,
-    smoothgrad,
-    vanilla_saliency,
-)
+from engine.gradients import deletion_curve, grad_cam, integrated_gradients_map, smoothgrad, vanilla_saliency  # noqa: E402
 from engine.models import load_model  # noqa: E402
 
 

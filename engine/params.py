@@ -37,7 +37,9 @@ class Spec:
     to a running job at once (else at the next run).  ``special``: the text a
     form shows for the lowest value (``"auto"`` for -1).  ``optional``:
     ``None`` is accepted too.  ``cli``: the option is offered on the command
-    line.  ``name`` is filled in from the field."""
+    line.  ``slider``: the range of the slider a form shows beside a live
+    number (the useful part of the accepted range; the spin box still takes
+    any accepted value).  ``name`` is filled in from the field."""
 
     kind: str
     label: str
@@ -53,6 +55,7 @@ class Spec:
     special: str = ""
     optional: bool = False
     cli: bool = True
+    slider: tuple[float, float] | None = None
     name: str = ""
 
     @property

@@ -37,8 +37,10 @@ class DecodeOptions(Params):
     method: str = param("greedy", "Decoding", choices=tuple(METHODS.items()),
                         help="Greedy: the most probable word; sampling: draw at a temperature; beam search")
     temperature: float = param(0.7, "Temperature", low=0.0, strict_low=True, high=10.0, step=0.1,
-                               help="Sampling: below 1 sharper, above 1 more varied")
-    beam_width: int = param(3, "Beam width", low=1, high=50, help="Beam search: captions kept at every step")
+                               help="Sampling: below 1 sharper, above 1 more varied",
+                               slider=(0.1, 2.0))
+    beam_width: int = param(3, "Beam width", low=1, high=50, help="Beam search: captions kept at every step",
+                            slider=(1, 10))
     top_k: int = param(5, "Top-k shown", low=0, high=20, cli=False,
                        help="Words listed with their probabilities at every step (0: none)")
     max_length: int = param(20, "Max length", low=1, high=200, unit="words", help="Longest caption in words")

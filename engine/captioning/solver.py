@@ -55,7 +55,8 @@ class TrainParams(Params):
     learning_rate: float = param(5e-3, "Learning rate", low=0.0, strict_low=True, high=10.0, step=1e-3, decimals=6,
                                  help="May be changed while training runs: the next minibatch uses it")
     lr_decay: float = param(0.9, "LR decay per epoch", low=0.0, strict_low=True, high=1.0, step=0.01, decimals=3,
-                            help="The learning rate is multiplied by this after every epoch")
+                            help="The learning rate is multiplied by this after every epoch",
+                            slider=(0.5, 1.0))
 
 
 def _length(array: Any) -> int:

@@ -68,21 +68,30 @@ class ClassVizParams(Params):
     steps: int = param(256, "Steps", low=0, high=100_000, step=10,
                        help="Optimisation steps; change it to run longer or stop earlier")
     lr: float = param(0.05, "Learning rate", low=0.0, high=1000.0, step=0.01, decimals=3,
-                      help="Adam step (fourier) or mean pixel change per step (pixels)")
+                      help="Adam step (fourier) or mean pixel change per step (pixels)",
+                      slider=(0.0, 0.2))
     l2: float = param(0.0, "L2 weight", low=0.0, high=1e6, step=0.01, decimals=3,
-                      help="Weight of the mean squared image value (Simonyan et al. 2014)")
+                      help="Weight of the mean squared image value (Simonyan et al. 2014)",
+                      slider=(0.0, 0.1))
     tv: float = param(0.0, "TV weight", low=0.0, high=1e6, step=0.05, decimals=3,
-                      help="Weight of the total variation prior (Mahendran & Vedaldi 2015)")
+                      help="Weight of the total variation prior (Mahendran & Vedaldi 2015)",
+                      slider=(0.0, 1.0))
     blur_every: int = param(0, "Blur every", low=0, high=100_000, unit="steps",
-                            help="Gaussian blur of the pixels every N steps; 0 = never")
+                            help="Gaussian blur of the pixels every N steps; 0 = never",
+                            slider=(0, 50))
     blur_sigma: float = param(0.5, "Blur sigma", low=0.0, high=10.0, step=0.1, unit="px",
-                              help="Standard deviation of the periodic blur")
-    jitter: int = param(8, "Jitter", low=0, high=256, unit="px", help="Largest random shift of the image each step")
-    pad: int = param(12, "Pad", low=0, high=256, unit="px", help="Grey border added before the random view")
+                              help="Standard deviation of the periodic blur",
+                              slider=(0.0, 2.0))
+    jitter: int = param(8, "Jitter", low=0, high=256, unit="px", help="Largest random shift of the image each step",
+                        slider=(0, 32))
+    pad: int = param(12, "Pad", low=0, high=256, unit="px", help="Grey border added before the random view",
+                     slider=(0, 32))
     scale: float = param(0.2, "Random scale ±", low=0.0, high=0.5, step=0.01,
-                         help="Largest relative random zoom of the view")
+                         help="Largest relative random zoom of the view",
+                         slider=(0.0, 0.5))
     rotate: float = param(15.0, "Random rotation ±", low=0.0, high=180.0, step=1.0, decimals=1, unit="°",
-                          help="Largest random rotation of the view")
+                          help="Largest random rotation of the view",
+                          slider=(0.0, 45.0))
 
     @classmethod
     def defaults(cls, parameterization: str = "fourier", **changes) -> ClassVizParams:

@@ -56,11 +56,15 @@ class DreamParams(Params):
     steps: int = param(10, "Steps per octave", low=0, high=10_000,
                        help="Optimisation steps at each scale; change it to run longer or stop earlier")
     lr: float = param(1.5, "Learning rate", low=0.0, high=100.0, step=0.1, decimals=3, unit="grey levels",
-                      help="Mean pixel change per step (0..255 units)")
-    jitter: int = param(32, "Jitter", low=0, high=512, unit="px", help="Largest random shift of the image each step")
-    octaves: int = param(4, "Octaves", low=1, high=12, help="Number of scales, dreamed from the smallest up")
+                      help="Mean pixel change per step (0..255 units)",
+                      slider=(0.0, 5.0))
+    jitter: int = param(32, "Jitter", low=0, high=512, unit="px", help="Largest random shift of the image each step",
+                        slider=(0, 64))
+    octaves: int = param(4, "Octaves", low=1, high=12, help="Number of scales, dreamed from the smallest up",
+                         slider=(1, 8))
     octave_scale: float = param(1.4, "Octave scale", low=1.0, strict_low=True, high=4.0, step=0.05,
-                                help="Size ratio between octaves")
+                                help="Size ratio between octaves",
+                                slider=(1.05, 2.0))
     tile: int = param(512, "Tile", low=0, high=8192, step=64, unit="px",
                       help="Process large images in tiles of this size (at least 64); 0 = whole image")
     overlap: int = param(-1, "Tile context", low=-1, high=1024, step=32, unit="px", special="auto",

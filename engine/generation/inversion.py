@@ -48,15 +48,20 @@ class InversionParams(Params):
                       help="Side of the square centre crop that is inverted")
     steps: int = param(200, "Steps", low=0, high=100_000, step=10,
                        help="Optimisation steps; change it to run longer or stop earlier")
-    lr: float = param(0.05, "Learning rate", low=0.0, high=10.0, step=0.01, decimals=3, help="Adam step")
+    lr: float = param(0.05, "Learning rate", low=0.0, high=10.0, step=0.01, decimals=3, help="Adam step",
+                      slider=(0.0, 0.2))
     tv: float = param(0.5, "TV weight", low=0.0, high=1e6, step=0.05, decimals=3,
-                      help="Weight of the total variation prior (Mahendran & Vedaldi 2015)")
+                      help="Weight of the total variation prior (Mahendran & Vedaldi 2015)",
+                      slider=(0.0, 2.0))
     l2: float = param(0.0, "L2 weight", low=0.0, high=1e6, step=0.01, decimals=3,
-                      help="Weight of the mean squared image value")
+                      help="Weight of the mean squared image value",
+                      slider=(0.0, 0.1))
     blur_every: int = param(0, "Blur every", low=0, high=100_000, unit="steps",
-                            help="Gaussian blur of the pixels every N steps; 0 = never")
+                            help="Gaussian blur of the pixels every N steps; 0 = never",
+                            slider=(0, 50))
     blur_sigma: float = param(0.5, "Blur sigma", low=0.0, high=10.0, step=0.1, unit="px",
-                              help="Standard deviation of the periodic blur")
+                              help="Standard deviation of the periodic blur",
+                              slider=(0.0, 2.0))
 
 
 @torch.no_grad()

@@ -43,10 +43,13 @@ class SaliencyParams(Params):
     method: str = param("vanilla", "Method", choices=METHOD_TITLES, help="The attribution method")
     reduction: str = param("max", "Channels", choices=REDUCTIONS,
                            help="max_c |grad| as in Simonyan et al. §3.1, or the sum over colour channels")
-    samples: int = param(25, "Samples", low=1, high=1000, help="SmoothGrad: number of noisy copies averaged")
+    samples: int = param(25, "Samples", low=1, high=1000, help="SmoothGrad: number of noisy copies averaged",
+                         slider=(1, 100))
     noise: float = param(0.15, "Noise", low=0.0, high=1.0, step=0.05,
-                         help="SmoothGrad: noise sigma as a fraction of the input range")
-    steps: int = param(50, "Steps", low=1, high=2000, help="Integrated Gradients: points on the path from the baseline")
+                         help="SmoothGrad: noise sigma as a fraction of the input range",
+                         slider=(0.0, 0.5))
+    steps: int = param(50, "Steps", low=1, high=2000, help="Integrated Gradients: points on the path from the baseline",
+                       slider=(1, 200))
     baseline: str = param("black", "Baseline", choices=BASELINES, help="Integrated Gradients: where the path starts")
     layer: str | None = param(None, "Layer", kind="text", optional=True,
                               help="Grad-CAM: the feature map whose gradients weight the channels (default: the last)")

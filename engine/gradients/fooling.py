@@ -34,7 +34,8 @@ class FoolParams(Params):
     changed while a run goes on (``control.update``)."""
 
     lr: float = param(1.0, "Learning rate", low=0.0, strict_low=True, high=1000.0, step=0.1, decimals=3,
-                      help="Step length ||dX||_2 in the normalised input space")
+                      help="Step length ||dX||_2 in the normalised input space",
+                      slider=(0.01, 5.0))
     max_iter: int = param(100, "Max iterations", low=1, high=100_000, step=10,
                           help="Most gradient steps before giving up")
 

@@ -7,7 +7,10 @@ Integers become spin boxes, floats double spin boxes (``strict_low``: the
 lowest value shown is one step of the last decimal above ``low``), choices
 combo boxes showing their titles.  Typed numbers apply on Enter or when the
 field is left, not per keystroke.  Fields that apply at the next run are
-marked with ``*``.
+marked with ``*``.  A live number with a declared ``slider`` range gets a
+slider beside its spin box (superqt's float slider): dragging it changes the
+value at once, throttled to about 20 changes a second, so a running job
+follows the hand; the slider widens to take a value set beyond its range.
 
 Signal ``value_changed(str, object)``: a field's name and its new value.
 """
@@ -16,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QWidget
-from superqt.utils import signals_blocked
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QWidget
+from superqt import QDoubleSlider
+from superqt.utils import qthrottled, signals_blocked
 
 from engine.params import Spec, specs
 
@@ -26,6 +30,8 @@ __all__ = ["ParamForm", "widget_range", "INT_LIMIT"]
 
 #: Qt spin boxes hold 32-bit integers.
 INT_LIMIT = 2**31 - 1
+#: Slider changes reach the form's listeners at most this often (ms).
+SLIDER_INTERVAL_MS = 50
 
 
 def widget_range(spec: Spec) -> tuple[float, float]:
@@ -80,6 +86,7 @@ class ParamForm(QWidget):
         self.specs: dict[str, Spec] = {}
         self.widgets: dict[str, QWidget] = {}
         self.labels: dict[str, QLabel] = {}
+        self.sliders: dict[str, QDoubleSlider] = {}
         if params is not None:
             self.set_params(params)
 
@@ -89,7 +96,7 @@ class ParamForm(QWidget):
         while self._layout.rowCount():
             self._layout.removeRow(0)
         self._cls = type(params)
-        self.specs, self.widgets, self.labels = {}, {}, {}
+        self.specs, self.widgets, self.labels, self.sliders = {}, {}, {}, {}
         for name, spec in specs(params).items():
             if self._only is not None and name not in self._only:
                 continue
@@ -101,16 +108,44 @@ class ParamForm(QWidget):
             label = QLabel(field_label(spec))
             label.setToolTip(widget.toolTip())
             self.specs[name], self.widgets[name], self.labels[name] = spec, widget, label
-            self._layout.addRow(label, widget)
+            self._layout.addRow(label, self._with_slider(name, spec, widget))
         self._fixed = {k: v for k, v in params.as_dict().items() if k not in self.widgets}
         self.set_values(params)
+
+    def _with_slider(self, name: str, spec: Spec, spin: QWidget) -> QWidget:
+        """``spin`` alone, or beside a slider when the field is live and declares one."""
+        if not (spec.live and spec.slider and spec.kind in ("int", "float")):
+            return spin
+        slider = QDoubleSlider(Qt.Orientation.Horizontal)
+        slider.setRange(*spec.slider)
+        slider.setToolTip(spin.toolTip())
+        slider.setMinimumWidth(70)
+        send = qthrottled(spin.setValue, timeout=SLIDER_INTERVAL_MS, leading=True, parent=slider)
+        slider.valueChanged.connect(lambda v: send(int(round(v)) if spec.kind == "int" else v))
+        slider.sliderReleased.connect(send.flush)
+        spin.valueChanged.connect(lambda v, s=slider: self._follow(s, v))
+        self.sliders[name] = slider
+        row = QWidget()
+        lay = QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(spin)
+        lay.addWidget(slider, 1)
+        self._follow(slider, spin.value())
+        return row
+
+    @staticmethod
+    def _follow(slider: QDoubleSlider, value: float) -> None:
+        """Move the slider to a value set elsewhere, widening it if needed (no echo)."""
+        with signals_blocked(slider):
+            if value > slider.maximum():
+                slider.setMaximum(value * 2 if value > 0 else value)
+            slider.setValue(value)
 
     def show_fields(self, names: Iterable[str]) -> None:
         """Show only the rows of ``names`` (the others keep their values)."""
         keep = set(names)
         for name, widget in self.widgets.items():
-            widget.setVisible(name in keep)
-            self.labels[name].setVisible(name in keep)
+            self._layout.setRowVisible(widget.parentWidget() if name in self.sliders else widget, name in keep)
 
     # -- reading and writing --------------------------------------------------
     def value(self, name: str) -> Any:
@@ -140,6 +175,8 @@ class ParamForm(QWidget):
                 widget.setCurrentIndex(widget.findData(value))
             else:
                 widget.setValue(value)
+                if name in self.sliders:
+                    self._follow(self.sliders[name], widget.value())
 
     def set_values(self, params: Any) -> None:
         """Show the values of ``params`` without emitting signals."""

@@ -123,6 +123,18 @@ class JobRunner(QObject):
         self.running_changed.emit(True)
         worker.start()
 
+    def update_live(self, **changes: Any) -> str | None:
+        """Give the running job new parameter values (``control.update``).
+        Returns why they were refused (the job keeps its previous ones), or
+        ``None`` -- also when no job runs (the next one reads the form)."""
+        if self._control is None or self._worker is None:
+            return None
+        try:
+            self._control.update(**changes)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
     def stop(self) -> None:
         """Ask the job to stop at its next step (returns at once)."""
         if self._control is not None:

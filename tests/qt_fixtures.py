@@ -39,3 +39,22 @@ def no_threads_left_behind(qapp):
     done = pool.waitForDone(10000)
     qapp.processEvents()
     assert done and pool.activeThreadCount() == 0, "a test left a background job running"
+
+
+@pytest.fixture
+def open_tab(qtbot, ctx):
+    """``open_tab(TabClass)``: a tab on the test's context, shown; at the end
+    of the test it is shut down and must have no job left running."""
+    tabs = []
+
+    def make(cls):
+        tab = cls(ctx)
+        qtbot.addWidget(tab)
+        tab.show()
+        tabs.append(tab)
+        return tab
+
+    yield make
+    for tab in tabs:
+        tab.shutdown()
+        assert not tab.runner.is_running

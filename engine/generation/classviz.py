@@ -31,6 +31,7 @@ from ..validation import check_choice
 from .loop import AdamStep, NormalizedStep, optimize, stoppable
 from .objectives import class_logit
 from .parameterizations import PARAMETERIZATION_TITLES, PARAMETERIZATIONS, make_parameterization
+from .prior_params import l2_weight, periodic_blur_every, periodic_blur_sigma, tv_weight
 from .regularizers import l2_penalty, total_variation
 from .transforms import gaussian_blur, robust_view
 
@@ -70,18 +71,10 @@ class ClassVizParams(Params):
     lr: float = param(0.05, "Learning rate", low=0.0, high=1000.0, step=0.01, decimals=3,
                       help="Adam step (fourier) or mean pixel change per step (pixels)",
                       slider=(0.0, 0.2))
-    l2: float = param(0.0, "L2 weight", low=0.0, high=1e6, step=0.01, decimals=3,
-                      help="Weight of the mean squared image value (Simonyan et al. 2014)",
-                      slider=(0.0, 0.1))
-    tv: float = param(0.0, "TV weight", low=0.0, high=1e6, step=0.05, decimals=3,
-                      help="Weight of the total variation prior (Mahendran & Vedaldi 2015)",
-                      slider=(0.0, 1.0))
-    blur_every: int = param(0, "Blur every", low=0, high=100_000, unit="steps",
-                            help="Gaussian blur of the pixels every N steps; 0 = never",
-                            slider=(0, 50))
-    blur_sigma: float = param(0.5, "Blur sigma", low=0.0, high=10.0, step=0.1, unit="px",
-                              help="Standard deviation of the periodic blur",
-                              slider=(0.0, 2.0))
+    l2: float = l2_weight(0.0)
+    tv: float = tv_weight(0.0)
+    blur_every: int = periodic_blur_every()
+    blur_sigma: float = periodic_blur_sigma()
     jitter: int = param(8, "Jitter", low=0, high=256, unit="px", help="Largest random shift of the image each step",
                         slider=(0, 32))
     pad: int = param(12, "Pad", low=0, high=256, unit="px", help="Grey border added before the random view",

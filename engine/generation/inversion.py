@@ -26,6 +26,7 @@ from .classviz import pixel_cleanup, renderer
 from .loop import AdamStep, optimize, stoppable
 from .objectives import feature_distance
 from .parameterizations import PARAMETERIZATION_TITLES, make_parameterization
+from .prior_params import l2_weight, periodic_blur_every, periodic_blur_sigma, tv_weight
 from .regularizers import l2_penalty, total_variation
 
 __all__ = ["InversionParams", "feature_inversion", "relative_feature_distance"]
@@ -50,18 +51,10 @@ class InversionParams(Params):
                        help="Optimisation steps; change it to run longer or stop earlier")
     lr: float = param(0.05, "Learning rate", low=0.0, high=10.0, step=0.01, decimals=3, help="Adam step",
                       slider=(0.0, 0.2))
-    tv: float = param(0.5, "TV weight", low=0.0, high=1e6, step=0.05, decimals=3,
-                      help="Weight of the total variation prior (Mahendran & Vedaldi 2015)",
-                      slider=(0.0, 2.0))
-    l2: float = param(0.0, "L2 weight", low=0.0, high=1e6, step=0.01, decimals=3,
-                      help="Weight of the mean squared image value",
-                      slider=(0.0, 0.1))
-    blur_every: int = param(0, "Blur every", low=0, high=100_000, unit="steps",
-                            help="Gaussian blur of the pixels every N steps; 0 = never",
-                            slider=(0, 50))
-    blur_sigma: float = param(0.5, "Blur sigma", low=0.0, high=10.0, step=0.1, unit="px",
-                              help="Standard deviation of the periodic blur",
-                              slider=(0.0, 2.0))
+    tv: float = tv_weight(0.5)
+    l2: float = l2_weight(0.0)
+    blur_every: int = periodic_blur_every()
+    blur_sigma: float = periodic_blur_sigma()
 
 
 @torch.no_grad()

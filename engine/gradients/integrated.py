@@ -77,18 +77,8 @@ def integrated_gradients(
     return out
 
 
-def integrated_gradients_map(
-    model,
-    x: torch.Tensor,
-    target=None,
-    *,
-    baseline: str | torch.Tensor = "black",
-    steps: int = 50,
-    reduction: str = "max",
-    batch_size: int = 16,
-    control=None,
-) -> torch.Tensor:
-    """(N,H,W) map: ``|IG|`` reduced over channels (``max`` or ``sum``)."""
-    attributions = integrated_gradients(model, x, target, baseline=baseline, steps=steps, batch_size=batch_size,
-                                        control=control)
-    return reduce_channels(attributions, reduction)
+def integrated_gradients_map(model, x: torch.Tensor, target=None, *, reduction: str = "max", **options) -> torch.Tensor:
+    """(N,H,W) map: ``|IG|`` reduced over channels (``max`` or ``sum``);
+    ``options`` (baseline, steps, batch_size, control) as for
+    :func:`integrated_gradients`."""
+    return reduce_channels(integrated_gradients(model, x, target, **options), reduction)

@@ -13,26 +13,23 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QScro
 from engine.captioning.jobs import CaptionResult, DecodeOptions, caption_job
 from engine.jobs import Control
 
-from ..jobrunner import JobRunner
 from ..widgets.image_panel import ImagePanel
 from ..widgets.param_form import ParamForm
 from .dataset_browser import SplitIndex
+from .page import SessionPage
 from .session import CaptioningSession
 from .word_charts import BeamTree, TopKChart
 
 __all__ = ["CaptionPanel"]
 
 
-class CaptionPanel(QWidget):
+class CaptionPanel(SessionPage):
     """Signal ``caption_ready(object)`` with a :class:`CaptionResult`."""
 
     caption_ready = Signal(object)
 
     def __init__(self, session: CaptioningSession, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.ctx = session.ctx
-        self.runner = JobRunner(self)
+        super().__init__(session, parent)
         self.result: CaptionResult | None = None
         self._source: tuple | None = None    # ("photo", image, path) or ("dataset", split, index)
         self._seed = 0

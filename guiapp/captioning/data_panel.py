@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 
 from engine.jobs import Control, Frame
 
-from ..jobrunner import JobRunner
 from .dataset_browser import SPLITS, DatasetBrowser, to_pixmap
+from .page import SessionPage
 from .scrolling import controls_beside
 from .session import CaptioningSession
 from .sources import SOURCES, Source, SourceRequest
@@ -42,17 +42,13 @@ def describe_data(data: dict[str, Any]) -> str:
     return f"{' · '.join(parts)}\nvocabulary {len(data['idx_to_word'])} words · {layer} ({dim}-d)"
 
 
-class DataPanel(QWidget):
+class DataPanel(SessionPage):
     """Signal ``image_activated(str, int)`` forwarded from the browser."""
 
     image_activated = Signal(str, int)
 
     def __init__(self, session: CaptioningSession, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.ctx = session.ctx
-        self.runner = JobRunner(self)
-        self.control: Control | None = None
+        super().__init__(session, parent)
         self._pending_label = ""
 
         self.source = QComboBox()

@@ -21,7 +21,7 @@ from engine.captioning.internals import caption_internals
 from engine.captioning.jobs import CaptionResult, Run
 from engine.jobs import Frame
 
-from .loss_plot import COMPARE_COLOURS, SMOOTH_COLOUR
+from .loss_plot import COMPARE_COLOURS, SMOOTH_COLOUR, labelled_plot
 
 __all__ = ["InsidePanel", "GATE_ROWS"]
 
@@ -41,8 +41,8 @@ class InsidePanel(QWidget):
         self.heat = pg.GraphicsLayoutWidget()
         self.heat.setBackground(None)
 
-        self.norm_plot = self._plot("Gradient norm per time step (latest minibatch)", "‖dL/dh_t‖", "time step t")
-        self.back_plot = self._plot("Gradient of the last word's loss, k steps back", "‖dL_last/dh‖ (log)",
+        self.norm_plot = labelled_plot("Gradient norm per time step (latest minibatch)", "‖dL/dh_t‖", "time step t")
+        self.back_plot = labelled_plot("Gradient of the last word's loss, k steps back", "‖dL_last/dh‖ (log)",
                                     "steps back k")
         self.back_plot.getPlotItem().setLogMode(y=True)
         self.norm_curve = self.norm_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=2), symbol="o",
@@ -77,17 +77,6 @@ class InsidePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
-
-    @staticmethod
-    def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
-        w = pg.PlotWidget(background=None)
-        item = w.getPlotItem()
-        item.setTitle(title)
-        item.setLabel("left", left)
-        item.setLabel("bottom", bottom)
-        item.showGrid(x=True, y=True, alpha=0.2)
-        item.addLegend(offset=(-10, 10))
-        return w
 
     # -- heat maps ------------------------------------------------------------------
     def show_caption(self, result: CaptionResult) -> bool:

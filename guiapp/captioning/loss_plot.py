@@ -37,7 +37,8 @@ def smooth(values: Sequence[float], half_window: int | None = None) -> np.ndarra
         return np.where(count > 0, (csum[hi] - csum[lo]) / np.maximum(count, 1), np.nan)
 
 
-def _plot(title: str, left: str, bottom: str, legend_offset: tuple[int, int] = (-10, 10)) -> pg.PlotWidget:
+def labelled_plot(title: str, left: str, bottom: str, legend_offset: tuple[int, int] = (-10, 10)) -> pg.PlotWidget:
+    """A plot with a title, axis labels, a light grid and a legend."""
     w = pg.PlotWidget(background=None)
     item = w.getPlotItem()
     item.setTitle(title)
@@ -55,8 +56,8 @@ class TrainingPlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loss_plot = _plot("Training loss", "loss per caption", "iteration", (-10, 70))  # below the epoch labels
-        self.bleu_plot = _plot("Validation BLEU-4", "BLEU-4", "epoch")
+        self.loss_plot = labelled_plot("Training loss", "loss per caption", "iteration", (-10, 70))  # below the epoch labels
+        self.bleu_plot = labelled_plot("Validation BLEU-4", "BLEU-4", "epoch")
         self.bleu_plot.getPlotItem().setYRange(0, 1, padding=0.02)
         self.raw_curve = self.loss_plot.plot([], [], pen=pg.mkPen(RAW_COLOUR, width=1), name="loss")
         self.smooth_curve = self.loss_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=2.5), name="smoothed")

@@ -30,9 +30,9 @@ from engine.captioning.checkpoint import CheckpointError
 from engine.captioning.jobs import Run, probe_batch, training_job
 from engine.jobs import Control, Frame
 
-from ..jobrunner import JobRunner
 from ..widgets.param_form import ParamForm
 from .loss_plot import TrainingPlots
+from .page import SessionPage
 from .scrolling import controls_beside
 from .session import CaptioningSession
 from .spinboxes import int_spin
@@ -52,18 +52,14 @@ def _dspin(lo: float, hi: float, value: float, decimals: int) -> QDoubleSpinBox:
     return s
 
 
-class TrainPanel(QWidget):
+class TrainPanel(SessionPage):
     """Signals: ``frame(object)`` for every training frame shown, ``running_changed(bool)``."""
 
     frame = Signal(object)
     running_changed = Signal(bool)
 
     def __init__(self, session: CaptioningSession, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.ctx = session.ctx
-        self.runner = JobRunner(self)
-        self.control: Control | None = None
+        super().__init__(session, parent)
         self.last_frame: Frame | None = None
 
         self.cell = QComboBox()
@@ -257,15 +253,12 @@ class TrainPanel(QWidget):
         self.runner.stop()
 
     def _live_update(self, **changes) -> None:
-        if self.control is None or not self.runner.is_running:
+        if not self.runner.is_running:
             return
-        try:
-            self.control.update(**changes)
-        except ValueError as exc:
-            self.ctx.show_status(f"Not changed: {exc}", 5000)
-        else:
-            name, value = next(iter(changes.items()))
-            self.ctx.show_status(f"{name.replace('_', ' ')} set to {value:g} (from the next iteration)", 3000)
+        problem = self.runner.update_live(**changes)
+        name, value = next(iter(changes.items()))
+        self.ctx.show_status(f"Not changed: {problem}" if problem else
+                             f"{name.replace('_', ' ')} set to {value:g} (from the next iteration)", 5000)
 
     # -- frames --------------------------------------------------------------------
     def _on_frame(self, frame: Frame) -> None:

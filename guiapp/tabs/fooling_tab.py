@@ -141,12 +141,9 @@ class FoolingTab(Workbench):
         self.stop()
 
     def _update_live(self, **changes) -> None:
-        if self.control is None or not self.runner.is_running:
-            return
-        try:
-            self.control.update(**changes)
-        except ValueError as exc:
-            self.ctx.error("Invalid parameter", str(exc))
+        problem = self.runner.update_live(**changes)
+        if problem:
+            self.ctx.error("Invalid parameter", problem)
 
     # -- running --------------------------------------------------------------------
     def run(self) -> None:

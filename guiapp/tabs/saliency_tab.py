@@ -131,23 +131,23 @@ class SaliencyTab(Workbench):
                 self.picker.set_class(int(index))
         self.schedule()
 
-    def _on_image(self, _image: np.ndarray, _path: str) -> None:
-        self.target = None
+    def _forget_result(self) -> None:
         self.result = self.curves = None
         self.map_panel.clear()
         self.overlay_panel.clear()
         self._clear_curves()
+        self._update_buttons()
+
+    def _on_image(self, _image: np.ndarray, _path: str) -> None:
+        self.target = None
+        self._forget_result()
         self.compute()
 
     def _on_model(self, model) -> None:
         """Another network: what was shown explained the old one, so it goes at once."""
         self.runner.discard()
         self._pending = False
-        self.result = self.curves = None
-        self.map_panel.clear()
-        self.overlay_panel.clear()
-        self._clear_curves()
-        self._update_buttons()
+        self._forget_result()
         self.form.set_layers(model.layer_names)
         self.schedule()
 

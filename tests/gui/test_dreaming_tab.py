@@ -12,13 +12,9 @@ from guiapp.tabs.dreaming_tab import CLASSVIZ, DREAM, GUIDED, INVERSION, Dreamin
 
 
 @pytest.fixture
-def tab(qtbot, ctx):
-    widget = DreamingTab(ctx)
-    qtbot.addWidget(widget)
-    widget.show()
-    yield widget
-    widget.shutdown()
-    assert not widget.runner.is_running
+def tab(open_tab):
+    widget = open_tab(DreamingTab)
+    return widget
 
 
 def _set(tab, **values):

@@ -13,13 +13,9 @@ from guiapp.tabs.fooling_tab import FoolingTab
 
 
 @pytest.fixture
-def tab(qtbot, ctx):
-    widget = FoolingTab(ctx)
-    qtbot.addWidget(widget)
-    widget.show()
-    yield widget
-    widget.shutdown()
-    assert not widget.runner.is_running
+def tab(open_tab):
+    widget = open_tab(FoolingTab)
+    return widget
 
 
 def _load(qtbot, tab, path):

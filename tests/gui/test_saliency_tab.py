@@ -11,14 +11,10 @@ from guiapp.tabs.saliency_tab import SaliencyTab
 
 
 @pytest.fixture
-def tab(qtbot, ctx):
-    widget = SaliencyTab(ctx)
+def tab(open_tab):
+    widget = open_tab(SaliencyTab)
     widget.curve_points = 6  # keep the curves cheap
-    qtbot.addWidget(widget)
-    widget.show()
-    yield widget
-    widget.shutdown()
-    assert not widget.runner.is_running
+    return widget
 
 
 def _wait_for_curves(qtbot, tab, timeout=60000):

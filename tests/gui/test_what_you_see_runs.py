@@ -17,33 +17,21 @@ from guiapp.tabs.fooling_tab import FoolingTab
 from guiapp.tabs.saliency_tab import SaliencyTab
 
 
-def _make(qtbot, cls, ctx):
-    widget = cls(ctx)
-    qtbot.addWidget(widget)
-    widget.show()
-    return widget
+@pytest.fixture
+def fooling(open_tab):
+    return open_tab(FoolingTab)
 
 
 @pytest.fixture
-def fooling(qtbot, ctx):
-    tab = _make(qtbot, FoolingTab, ctx)
-    yield tab
-    tab.shutdown()
-
-
-@pytest.fixture
-def saliency(qtbot, ctx):
-    tab = _make(qtbot, SaliencyTab, ctx)
+def saliency(open_tab):
+    tab = open_tab(SaliencyTab)
     tab.curve_points = 4
-    yield tab
-    tab.shutdown()
+    return tab
 
 
 @pytest.fixture
-def dreaming(qtbot, ctx):
-    tab = _make(qtbot, DreamingTab, ctx)
-    yield tab
-    tab.shutdown()
+def dreaming(open_tab):
+    return open_tab(DreamingTab)
 
 
 def type_into(qtbot, picker, text, enter=True):
@@ -157,6 +145,16 @@ def test_a_saved_fooling_image_dropped_into_saliency_is_the_target(qtbot, salien
 
 
 # -- model switch, new photo --------------------------------------------------------------
+def _start_a_long_run(qtbot, fooling, photo_dir):
+    """Fooling coffee.png towards tench with tiny steps: runs until stopped."""
+    _loaded(qtbot, fooling, photo_dir)
+    fooling.picker.set_class(0)
+    fooling.lr.setValue(0.001)
+    fooling.max_iter.setValue(100_000)
+    fooling.run()
+    qtbot.waitUntil(lambda: len(fooling._steps) >= 2, timeout=30000)
+
+
 def _another_model(lite0):
     return Classifier(name="another_net", net=lite0.net, labels=lite0.labels, mean=lite0.mean.flatten().tolist(),
                       std=lite0.std.flatten().tolist(), layers={n: lite0.layer(n) for n in lite0.layer_names},
@@ -165,12 +163,7 @@ def _another_model(lite0):
 
 def test_switching_the_model_stops_fooling_and_results_name_their_model(qtbot, fooling, ctx, lite0, photo_dir,
                                                                          tmp_path):
-    _loaded(qtbot, fooling, photo_dir)
-    fooling.picker.set_class(0)
-    fooling.lr.setValue(0.001)
-    fooling.max_iter.setValue(100_000)
-    fooling.run()
-    qtbot.waitUntil(lambda: len(fooling._steps) >= 2, timeout=30000)
+    _start_a_long_run(qtbot, fooling, photo_dir)
     other = _another_model(lite0)
     ctx.model = other
     ctx.model_changed.emit(other)
@@ -197,12 +190,7 @@ def test_a_model_switch_clears_the_old_saliency_map(qtbot, saliency, ctx, lite0,
 
 
 def test_a_new_photo_mid_run_shows_nothing_of_the_old_run(qtbot, fooling, photo_dir):
-    _loaded(qtbot, fooling, photo_dir)
-    fooling.picker.set_class(0)
-    fooling.lr.setValue(0.001)
-    fooling.max_iter.setValue(100_000)
-    fooling.run()
-    qtbot.waitUntil(lambda: len(fooling._steps) >= 2, timeout=30000)
+    _start_a_long_run(qtbot, fooling, photo_dir)
     _loaded(qtbot, fooling, photo_dir, "chelsea.png")
     qtbot.waitUntil(lambda: not fooling.runner.is_running, timeout=10000)
     qtbot.wait(100)

@@ -94,12 +94,14 @@ def test_rnn_step_matches_autograd():
     assert_all_close(L.rnn_step_backward(dh, cache), autograd_grads(h, dh, ins))
 
 
-def test_rnn_sequence_matches_autograd():
-    g = torch.Generator().manual_seed(2)
-    ins = leafs(rnn_inputs(g))
-    h, cache = L.rnn_forward(*ins)
+@pytest.mark.parametrize("cell, seed", [("rnn", 2), ("lstm", 4)])
+def test_sequence_matches_autograd(cell, seed):
+    g = torch.Generator().manual_seed(seed)
+    ins = leafs(rnn_inputs(g) if cell == "rnn" else lstm_inputs(g))
+    forward, backward = (L.rnn_forward, L.rnn_backward) if cell == "rnn" else (L.lstm_forward, L.lstm_backward)
+    h, cache = forward(*ins)
     dh = rnd(g, *h.shape)
-    assert_all_close(L.rnn_backward(dh, cache), autograd_grads(h, dh, ins))
+    assert_all_close(backward(dh, cache), autograd_grads(h, dh, ins))
 
 
 def test_lstm_step_matches_autograd():
@@ -109,14 +111,6 @@ def test_lstm_step_matches_autograd():
     h, c, cache = L.lstm_step_forward(*ins)
     dh, dc = rnd(g, *h.shape), rnd(g, *c.shape)
     assert_all_close(L.lstm_step_backward(dh, dc, cache), autograd_grads((h, c), (dh, dc), ins))
-
-
-def test_lstm_sequence_matches_autograd():
-    g = torch.Generator().manual_seed(4)
-    ins = leafs(lstm_inputs(g))
-    h, cache = L.lstm_forward(*ins)
-    dh = rnd(g, *h.shape)
-    assert_all_close(L.lstm_backward(dh, cache), autograd_grads(h, dh, ins))
 
 
 def test_embedding_affine_and_loss_match_autograd():

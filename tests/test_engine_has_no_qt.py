@@ -1,4 +1,4 @@
-"""The engine must never import Qt (DESIGN.md's one rule)."""
+"""The engine must never import Qt (the one rule of docs/ARCHITECTURE.md)."""
 import subprocess
 import sys
 

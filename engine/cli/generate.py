@@ -21,7 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from ..generation import ClassVizParams, DreamParams, InversionParams
 
     p = subparsers.add_parser("classviz", help="generate an image the network classifies as CLASS")
-    p.add_argument("--target", required=True, help="class index or name, e.g. 76 or tarantula")
+    goal = p.add_mutually_exclusive_group(required=True)
+    goal.add_argument("--target", help="class index or name, e.g. 76 or tarantula")
+    goal.add_argument("--objective", help="a channel, a neuron or sums of them instead of a class: "
+                                          "blocks.8:12, blocks.8:12@3,4, blocks.8:12 - 0.5*blocks.8:7")
     p.add_argument("--seed", type=int, default=0, help="random seed of the starting noise and the jitter (default 0)")
     add_param_options(p, ClassVizParams, aliases={"parameterization": ("--param",)},
                       defaults={"size": "128 fourier, 224 pixels", "steps": "256 fourier, 200 pixels",
@@ -103,6 +106,8 @@ def run_classviz(args: argparse.Namespace) -> int:
     params = params_from_args(ClassVizParams, args, base=ClassVizParams.defaults(kind))
     out = _out_path(args.out)
     model = open_model(args)
+    if args.objective is not None:
+        return _visualize_units(args, model, params, out)
     index = resolve_class(model, args.target)
     control = Control(params)
     _, image = _run(class_visualization(model, index, control=control, seed=args.seed), f"classviz {model.labels[index]}")
@@ -118,6 +123,32 @@ def run_classviz(args: argparse.Namespace) -> int:
                     "top": top.as_dict(), "out": str(out), "params": params.as_dict()})
     else:
         print(f"{out}: {model.labels[index]} with probability {prob:.4f} (top class: {top.label}, {top.prob:.4f})")
+    return 0
+
+
+def _visualize_units(args: argparse.Namespace, model, params, out: Path) -> int:
+    """``classviz --objective``: maximise a channel, a neuron or a sum of them."""
+    import torch
+
+    from ..generation import class_visualization
+    from ..generation.unit_objectives import parse_objective
+    from ..imaging import resize
+
+    try:
+        objective = parse_objective(args.objective).check(model)
+    except ValueError as exc:
+        raise CliError(f"--objective: {exc}") from None
+    control = Control(params)
+    _, image = _run(class_visualization(model, objective, control=control, seed=args.seed), f"classviz {objective.label}")
+    saved = _save(out, image, {"mode": "class visualization", "model": model.name, "objective": objective.label,
+                                "seed": args.seed, **params.as_dict()})
+    with torch.no_grad():
+        x = model.preprocess(resize(saved, (model.input_size, model.input_size)))
+        value = float(objective(model, x))
+    if args.json:
+        print_json({"objective": objective.label, "value": value, "out": str(out), "params": params.as_dict()})
+    else:
+        print(f"{out}: {objective.label} = {value:.4g}")
     return 0
 
 

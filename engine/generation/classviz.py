@@ -34,6 +34,7 @@ from .parameterizations import PARAMETERIZATION_TITLES, PARAMETERIZATIONS, make_
 from .prior_params import l2_weight, periodic_blur_every, periodic_blur_sigma, tv_weight
 from .regularizers import l2_penalty, total_variation
 from .transforms import gaussian_blur, robust_view
+from .unit_objectives import UnitObjective
 
 __all__ = ["ClassVizParams", "class_visualization", "MAX_SIZE"]
 
@@ -98,18 +99,20 @@ class ClassVizParams(Params):
 
 def class_visualization(
     model,
-    target: int | str,
+    target: int | str | UnitObjective,
     params: ClassVizParams | None = None,
     control: Control | None = None,
     *,
     seed: int = 0,
     init: np.ndarray | None = None,
 ) -> Iterator[Frame]:
-    """Generate an image of class ``target`` (index or name).
+    """Generate an image of class ``target`` (index or name), or one that
+    maximises a :class:`~.unit_objectives.UnitObjective` (a channel, a
+    neuron, sums of them: ``parse_objective("blocks.8:12")``).
 
-    Yields frames with metrics ``objective`` (class score), ``prob`` (softmax
-    probability of the target on the current view), ``l2`` and ``tv``; the
-    last frame has ``final=True``.  ``init`` (uint8, any size; resized to
+    Yields frames with metrics ``objective`` (class score or unit objective),
+    ``prob`` (for a class: the softmax probability of the target on the
+    current view), ``l2`` and ``tv``; the last frame has ``final=True``.  ``init`` (uint8, any size; resized to
     ``size``) warm-starts from an image instead of noise.  Returns the final
     uint8 image.
     """
@@ -119,7 +122,9 @@ def class_visualization(
     p0: ClassVizParams = control.params
     if not isinstance(p0, ClassVizParams):
         raise ValueError("class_visualization needs ClassVizParams in control.params")
-    index = model.class_index(target)
+    units = target.check(model) if isinstance(target, UnitObjective) else None
+    index = None if units is not None else model.class_index(target)
+    label = units.label if units is not None else model.labels[index]
     generator = torch.Generator().manual_seed(int(seed))
     rng = random.Random(int(seed))
     start = None
@@ -144,26 +149,31 @@ def class_visualization(
                                                    align_corners=True)
         view = stoppable(view, control)
         control.raise_if_cancelled()
-        logits = model.logits(view)
-        score = class_logit(logits, index)
+        if units is not None:
+            score = units(model, view)
+        else:
+            logits = model.logits(view)
+            score = class_logit(logits, index)
         l2 = l2_penalty(x)
         tv = total_variation(x)
         loss = -score + p.l2 * l2 + p.tv * tv
         loss.backward()
-        with torch.no_grad():
-            prob = torch.softmax(logits[0], dim=0)[index]
-        return {"objective": score.detach(), "prob": prob, "l2": l2.detach(), "tv": tv.detach()}
+        metrics = {"objective": score.detach(), "l2": l2.detach(), "tv": tv.detach()}
+        if units is None:
+            with torch.no_grad():
+                metrics["prob"] = torch.softmax(logits[0], dim=0)[index]
+        return metrics
 
     after_step, render = pixel_cleanup(model, image), renderer(model, image)
 
     result = yield from optimize(
         tensors=image.tensors, gradient=gradient, rule=rule, control=control,
         steps=lambda p: p.steps, render=render, after_step=after_step,
-        extra=lambda: {"target": index, "label": model.labels[index]},
+        extra=lambda: {"target": index, "label": label},
     )
     final = render()
     yield Frame(step=result.steps, total=control.params.steps, image=final, metrics=result.metrics,
-                extra={"target": index, "label": model.labels[index], "cancelled": result.cancelled}, final=True)
+                extra={"target": index, "label": label, "cancelled": result.cancelled}, final=True)
     return final
 
 

@@ -1,0 +1,74 @@
+"""What every channel sees: activation maps, rankings, the mosaic, top
+patches, channel saliency, and unit objectives (channels, neurons, sums)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.channels import (activations, all_activations, channel_ranking, channel_saliency, mosaic,
+                             mosaic_channel_at, top_patches_job)
+from engine.generation import ClassVizParams, class_visualization
+from engine.generation.unit_objectives import Unit, parse_objective
+from engine.jobs import Control, run_to_end
+
+
+def test_objective_text_is_parsed_or_refused_with_a_reason():
+    o = parse_objective("blocks.8:12 - 0.5*blocks.8:7@3,4 + head:1")
+    assert o.units == (Unit("blocks.8", 12), Unit("blocks.8", 7, -0.5, (3, 4)), Unit("head", 1))
+    assert o.label == "blocks.8:12 - 0.5*blocks.8:7@3,4 + head:1" and o.layers == ["blocks.8", "head"]
+    for bad, says in (("", "empty"), ("blocks.8", "cannot read"), ("blocks.8:12 +", "ends with a sign")):
+        with pytest.raises(ValueError, match=says):
+            parse_objective(bad)
+
+
+def test_unit_objective_is_the_channel_mean_and_the_neuron(lite0, photo):
+    x = lite0.preprocess(lite0.prepare(photo("chelsea.png")))
+    with torch.no_grad():
+        a = lite0.features(x, "blocks.8")[0]
+        assert float(parse_objective("blocks.8:12")(lite0, x)) == pytest.approx(float(a[12].mean()), rel=1e-5)
+        assert float(parse_objective("blocks.8:12@3,4")(lite0, x)) == pytest.approx(float(a[12, 4, 3]), rel=1e-5)
+        diff = float(parse_objective("blocks.8:12 - 2*blocks.8:7")(lite0, x))
+        assert diff == pytest.approx(float(a[12].mean() - 2 * a[7].mean()), rel=1e-4, abs=1e-4)
+    with pytest.raises(ValueError, match="no layer"):
+        parse_objective("nope:1").check(lite0)
+
+
+def test_the_activation_grid_is_the_truncated_forward(lite0, photo):
+    image = photo("coffee.png")
+    every = all_activations(lite0, image)
+    assert list(every) == lite0.layer_names
+    one = activations(lite0, image, "blocks.5")
+    with torch.no_grad():
+        direct = lite0.features(lite0.preprocess(lite0.prepare(image)), "blocks.5")[0].numpy()
+    assert np.allclose(one.maps, direct, atol=1e-5) and np.allclose(every["blocks.5"].maps, direct, atol=1e-4)
+    order = channel_ranking(one)
+    assert sorted(order.tolist()) == list(range(one.channels))
+    assert np.all(np.diff(one.mean[order]) <= 0)
+    picture = mosaic(one, order, cell=16, gap=2)
+    assert picture.dtype == np.uint8 and picture.ndim == 3
+    assert mosaic_channel_at(2 + 5, 2 + 5, order, cell=16) == order[0]
+    assert mosaic_channel_at(2 + 18 + 5, 2 + 5, order, cell=16) == order[1]
+    assert mosaic_channel_at(1, 1, order, cell=16) is None  # the gap
+
+
+def test_top_patches_and_saliency_of_a_channel(lite0, photo):
+    images = [photo(n) for n in ("chelsea.png", "coffee.png", "rocket.jpg")]
+    acts = activations(lite0, images[0], "blocks.5")
+    channel = int(channel_ranking(acts)[0])
+    _, patches = run_to_end(top_patches_job(lite0, images, "blocks.5", channel, k=4))
+    assert len(patches) == 4 and all(p.image.ndim == 3 and p.image.shape[0] > 8 for p in patches)
+    assert [p.activation for p in patches] == sorted((p.activation for p in patches), reverse=True)
+    assert patches[0].activation == pytest.approx(max(activations(lite0, im, "blocks.5").max[channel] for im in images),
+                                                  rel=1e-4)
+    sal = channel_saliency(lite0, images[0], "blocks.5", channel)
+    assert sal.shape == (224, 224) and sal.min() >= 0 and sal.max() > 0
+
+
+def test_a_channel_visualization_excites_its_channel_far_above_photos(lite0, photo):
+    layer, channel = "blocks.5", 3
+    on_photos = max(float(activations(lite0, photo(n), layer).mean[channel]) for n in ("chelsea.png", "coffee.png"))
+    control = Control(ClassVizParams(size=96, steps=60, lr=0.05), emit_interval=None, emit_every=1000)
+    _, image = run_to_end(class_visualization(lite0, parse_objective(f"{layer}:{channel}"), control=control))
+    reached = float(activations(lite0, image, layer).mean[channel])
+    assert reached > 3 * max(on_photos, 0.1), (reached, on_photos)

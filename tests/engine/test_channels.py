@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from engine.channels import (activations, all_activations, channel_ranking, channel_saliency, mosaic,
-                             mosaic_channel_at, top_patches_job)
+from engine.channels import (
+    activations,
+    all_activations,
+    channel_ranking,
+    channel_saliency,
+    mosaic,
+    mosaic_channel_at,
+    top_patches_job,
+)
 from engine.generation import ClassVizParams, class_visualization
 from engine.generation.unit_objectives import Unit, parse_objective
 from engine.jobs import Control, run_to_end

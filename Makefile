@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install bench clean-venv
+.PHONY: run test lint install bench clean-venv install-desktop
 
 run: $(STAMP)            ## open the window
 	$(PY) main.py
@@ -20,6 +20,23 @@ bench: $(STAMP)          ## benchmarks (not run by CI); prints ratio tables
 	$(PY) tests/bench/run_all.py
 
 install: $(STAMP)
+
+# The launcher and the icon for this user (freedesktop: the app menu, "Open with" for images).
+# The launcher starts this checkout's .venv/bin/neural-lens.  DATA_HOME=/elsewhere to install elsewhere.
+DATA_HOME ?= $(if $(XDG_DATA_HOME),$(XDG_DATA_HOME),$(HOME)/.local/share)
+install-desktop: $(STAMP)  ## add Neural Lens to the desktop's application menu (~/.local/share)
+	install -d "$(DATA_HOME)/applications" "$(DATA_HOME)/icons/hicolor/scalable/apps"
+	sed -e 's|^Exec=neural-lens|Exec="$(CURDIR)/$(VENV)/bin/neural-lens"|' \
+	    -e 's|^TryExec=neural-lens|TryExec=$(CURDIR)/$(VENV)/bin/neural-lens|' \
+	    resources/neural-lens.desktop > "$(DATA_HOME)/applications/neural-lens.desktop"
+	install -m 644 resources/icon.svg "$(DATA_HOME)/icons/hicolor/scalable/apps/neural-lens.svg"
+	for size in 16 24 32 48 64 128 256; do \
+	    install -d "$(DATA_HOME)/icons/hicolor/$${size}x$${size}/apps" && \
+	    install -m 644 resources/icons/neural-lens-$$size.png "$(DATA_HOME)/icons/hicolor/$${size}x$${size}/apps/neural-lens.png"; \
+	done
+	-update-desktop-database -q "$(DATA_HOME)/applications" 2>/dev/null
+	-gtk-update-icon-cache -q -t "$(DATA_HOME)/icons/hicolor" 2>/dev/null
+	@echo "Neural Lens is in the application menu (launcher: $(DATA_HOME)/applications/neural-lens.desktop)"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import time
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,10 @@ from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget, QWidget
 
+from .icon import app_icon
+from .recent_files import RecentFiles, RecentMenu
+from .samples import SampleMenu
+from .view_menu import ViewMenu
 from .workbench import Workbench
 
 if TYPE_CHECKING:  # the window frame must not import torch: it shows before torch loads
@@ -27,6 +32,8 @@ TAB_SPECS = (
     ("Dreaming", "guiapp.tabs.dreaming_tab", "DreamingTab"),
 )
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+#: the window's first size: fits a 1366x768 screen (with its panel) and leaves room on larger ones
+DEFAULT_SIZE = (1280, 720)
 
 
 class MainWindow(QMainWindow):
@@ -41,6 +48,9 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else ctx.settings
         self.created_at = time.monotonic()
         self.setWindowTitle("Neural Lens")
+        self.setWindowIcon(app_icon())
+        self.recent = RecentFiles(self.settings)
+        self.image_sync = None
         self.setAcceptDrops(True)  # a file dropped anywhere goes to the current tab
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -68,6 +78,10 @@ class MainWindow(QMainWindow):
                 self.tab_widgets[title] = tab
                 self.tabs.addTab(tab, title)
         self._stack.setCurrentWidget(self.tabs)
+        from .image_sync import ImageSync
+
+        self.image_sync = ImageSync(self.tabs, self.tab_widgets, ctx, parent=self)
+        self.image_sync.opened.connect(self.recent.add)
         self._fill_model_menu()
         ctx.model_changed.connect(self._on_model_changed)
         ctx.model_loading.connect(self._on_model_loading)
@@ -94,6 +108,11 @@ class MainWindow(QMainWindow):
         self.open_action = QAction("&Open Image…", self, shortcut=QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_image_dialog)
         file_menu.addAction(self.open_action)
+        self.recent_menu = RecentMenu(self.recent, self.open_path, self._tell, self)
+        file_menu.addMenu(self.recent_menu)
+        self.sample_menu = SampleMenu(self.open_path, self)
+        file_menu.addMenu(self.sample_menu)
+        file_menu.addSeparator()
         self.save_action = QAction("&Save Result…", self, shortcut=QKeySequence.StandardKey.Save)
         self.save_action.triggered.connect(self.save_current)
         file_menu.addAction(self.save_action)
@@ -102,14 +121,16 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
+        self.view_menu = ViewMenu(self.settings, self)
+        self.menuBar().addMenu(self.view_menu)
         self.model_menu = self.menuBar().addMenu("&Model")
         self.model_group = QActionGroup(self)
         self.model_group.setExclusive(True)
 
         help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About Neural Lens", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        self.about_action = QAction("&About Neural Lens", self)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.about_action)
 
     def _fill_model_menu(self) -> None:
         from engine.models import list_models
@@ -152,17 +173,50 @@ class MainWindow(QMainWindow):
     def current_tab(self) -> QWidget | None:
         return self.tabs.currentWidget()
 
-    def open_image_dialog(self) -> None:
+    def _image_tab(self) -> Workbench | None:
+        """The tab a photo opens in: the current one, or the first that takes photos."""
         tab = self.current_tab()
+        if isinstance(tab, Workbench) and tab.takes_images:
+            return tab
+        return next((t for t in self.tab_widgets.values() if t.takes_images), None)
+
+    def open_path(self, path: str) -> bool:
+        """Open a photo as the current image of every tab (File ▸ Open, Open
+        Recent, Open Sample, the command line); a bad file gets a message."""
+        tab = self._image_tab() if self.ctx is not None else None
+        if tab is None:
+            return False
+        return bool(tab.open_file(path))
+
+    def open_paths(self, paths: list[str]) -> bool:
+        """The command line's photos: the first opens, the others wait in File ▸ Open Recent."""
+        if not paths:
+            return False
+        for path in reversed(paths[1:]):
+            if os.path.isfile(path):
+                self.recent.add(path)
+        opened = self.open_path(paths[0])
+        if opened and len(paths) > 1:
+            self.ctx.show_status(f"Opened {os.path.basename(paths[0])}; the other {len(paths) - 1} "
+                                 "are in File ▸ Open Recent.", 8000)
+        return opened
+
+    def _tell(self, title: str, text: str) -> None:
+        if self.ctx is not None:
+            self.ctx.error(title, text)
+        else:
+            self.statusBar().showMessage(f"{title}: {text}", 8000)
+
+    def open_image_dialog(self) -> None:
         if self.ctx is None:
             return
-        if not isinstance(tab, Workbench) or not tab.takes_images:
+        if self._image_tab() is None:
             self.ctx.show_status("This tab does not take an image.", 4000)
             return
         path, _ = QFileDialog.getOpenFileName(self, "Open image", self.ctx.last_folder, IMAGE_FILTER)
         if path:
-            self.ctx.last_folder = path.rsplit("/", 1)[0]
-            tab.open_file(path)
+            self.ctx.last_folder = os.path.dirname(path)
+            self.open_path(path)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
         from .widgets.image_panel import image_paths_from_mime
@@ -189,20 +243,29 @@ class MainWindow(QMainWindow):
         if isinstance(tab, Workbench):
             tab.save()
 
-    def _about(self) -> None:
-        device = self.ctx.device_description if self.ctx else "starting…"
-        QMessageBox.about(self, "About Neural Lens",
-                          "<b>Neural Lens</b><br>See inside neural networks: captioning RNNs and LSTMs, "
-                          "saliency maps, fooling images and DeepDream.<br><br>"
-                          f"Compute device: {device}")
+    def show_about(self):
+        """Help ▸ About (non-blocking); returns the dialog."""
+        from .about import AboutDialog
+
+        dialog = AboutDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.about_dialog = dialog
+        return dialog
 
     # -- settings and closing ------------------------------------------------------
     def _restore_geometry(self) -> None:
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 820)
+            return
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        width, height = DEFAULT_SIZE
+        if screen is not None:   # a smaller screen: most of it, centred
+            width, height = min(width, int(screen.width() * 0.96)), min(height, int(screen.height() * 0.94))
+        self.resize(width, height)
+        if screen is not None:
+            self.move(screen.x() + (screen.width() - self.width()) // 2, screen.y() + (screen.height() - self.height()) // 2)
 
     def has_unsaved_results(self) -> bool:
         return any(t.has_unsaved_results() for t in self.tab_widgets.values())

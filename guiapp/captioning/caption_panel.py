@@ -35,7 +35,7 @@ class CaptionPanel(SessionPage):
         self._seed = 0
 
         self.image_panel = ImagePanel("Image", hint="Drop a photo here\nor use File ▸ Open (Ctrl+O),\n"
-                                                    "or pick a dataset image below")
+                                                    "try File ▸ Open Sample,\nor pick a dataset image below")
         self.random_button = QPushButton("Random dataset image")
         self.random_button.setToolTip("Pick an image of the validation (or test) split at random")
         self.source_label = QLabel("")

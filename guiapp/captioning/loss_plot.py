@@ -14,7 +14,7 @@ from engine.captioning.jobs import Run
 __all__ = ["TrainingPlots", "smooth", "COMPARE_COLOURS"]
 
 COMPARE_COLOURS = ["#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d"]
-RAW_COLOUR, SMOOTH_COLOUR = (70, 130, 200, 110), "#1f4e9c"
+RAW_COLOUR, SMOOTH_COLOUR = (70, 130, 200, 110), "#3d7bd9"  # mid-tones: readable on light and dark
 
 
 def smooth(values: Sequence[float], half_window: int | None = None) -> np.ndarray:

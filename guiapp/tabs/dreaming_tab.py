@@ -68,7 +68,7 @@ class DreamingTab(Workbench):
         self._step_offset = 0
         self._last_step = 0
 
-        self.source_panel = ImagePanel("Source image", hint="Drop a photo here\n(or File ▸ Open)")
+        self.source_panel = ImagePanel("Source image", hint="Drop a photo here\n(or File ▸ Open,\nor try File ▸ Open Sample)")
         self.guide_panel = ImagePanel("Guide image", hint="Drop the guide image here")
         self.result_panel = ImagePanel("Result", hint="The image appears here while it is generated", accept_drops=False)
         self.compare_panel = ImagePanel("Compare", hint="Click a finished result in the history strip to compare",

@@ -1,5 +1,10 @@
 """``ImagePanel``: shows an RGB image (pyqtgraph ``ImageItem``, aspect locked,
-zoom/pan with the mouse) and accepts image files dropped on it."""
+zoom/pan with the mouse) and accepts image files dropped on it.
+
+Images are drawn with smooth (bilinear) scaling, so a 128 px result filling a
+400 px panel does not show blocks; :func:`guiapp.display.set_smooth_scaling`
+(View ▸ Smooth Scaling) switches every panel to pixel-exact drawing (zoom in
+with the wheel to see single pixels)."""
 from __future__ import annotations
 
 import os
@@ -8,11 +13,16 @@ from urllib.parse import unquote_to_bytes
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from engine.imaging import ImageLoadError, load_image
 
-__all__ = ["ImagePanel", "image_paths_from_mime"]
+from ..display import register
+
+__all__ = ["ImagePanel", "image_paths_from_mime", "EMPTY_HINT"]
+
+EMPTY_HINT = "Drop an image here\nor use File ▸ Open (Ctrl+O),\nor try File ▸ Open Sample"
 
 
 def _local_path(url: QUrl) -> str:
@@ -51,8 +61,10 @@ class ImagePanel(QWidget):
 
     image_loaded = Signal(object, str)
     load_failed = Signal(str)
+    #: a left click on the image, in image pixel coordinates (x, y)
+    clicked = Signal(float, float)
 
-    def __init__(self, title: str = "", hint: str = "Drop an image here\nor use File ▸ Open (Ctrl+O)",
+    def __init__(self, title: str = "", hint: str = EMPTY_HINT,
                  accept_drops: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAcceptDrops(accept_drops)
@@ -69,8 +81,10 @@ class ImagePanel(QWidget):
         self._view.setAcceptDrops(False)
         self._view.viewport().setAcceptDrops(False)
         self._box = self._view.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        register(self)
         self._item = pg.ImageItem(axisOrder="row-major")
         self._box.addItem(self._item)
+        self._view.scene().sigMouseClicked.connect(self._on_click)
 
         self._hint = QLabel(hint)
         self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -90,6 +104,23 @@ class ImagePanel(QWidget):
     @property
     def image(self) -> np.ndarray | None:
         return self._image
+
+    @property
+    def smooth(self) -> bool:
+        return bool(self._view.renderHints() & QPainter.RenderHint.SmoothPixmapTransform)
+
+    def set_smooth(self, smooth: bool) -> None:
+        """Draw the image with smooth scaling (``True``) or pixel-exact."""
+        self._view.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, bool(smooth))
+        self._view.viewport().update()
+
+    def _on_click(self, event) -> None:
+        if self._image is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self._item.mapFromScene(event.scenePos())
+        h, w = self._image.shape[:2]
+        if 0 <= point.x() < w and 0 <= point.y() < h:
+            self.clicked.emit(float(point.x()), float(point.y()))
 
     def set_title(self, text: str) -> None:
         self._title.setText(text)

@@ -14,7 +14,7 @@ __all__ = ["MetricsPlot", "PRIMARY"]
 
 #: Metrics drawn on the left ("objective") plot.
 PRIMARY = ("objective", "distance")
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#139eb0")  # read on light and dark
 MAX_POINTS = 20000
 
 

@@ -30,11 +30,15 @@ __all__ = [
     "save_npy",
     "read_png_params",
     "PARAMS_KEY",
+    "IMAGE_SUFFIXES",
 ]
 
 #: Largest image accepted (pixels).  Beyond it Pillow's decompression-bomb
 #: guard refuses the file before decoding it.
 MAX_PIXELS = 64_000_000
+
+#: File suffixes of the pictures offered when a folder is searched.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 
 #: PNG text chunk holding the JSON parameters of a saved result.
 PARAMS_KEY = "neural-lens"

@@ -73,6 +73,12 @@ def start_job(kind, win, qtbot):
         tab.form.set_value("steps", 10_000)
         assert tab.start()
         return tab.runner
+    if kind == "layers":  # a channel visualization streaming, its top patches searched
+        tab = tabs["Layers"]
+        tab.set_image(photo)
+        qtbot.waitUntil(lambda: tab.layer_slider.isEnabled(), timeout=30000)
+        tab.select_channel(0)
+        return tab.viz_runner
     tab = tabs["Captioning"]
     if kind == "training":
         tab.session.set_data(synthetic_captions(), "synthetic")
@@ -93,7 +99,7 @@ def start_job(kind, win, qtbot):
 
 
 JOBS = ["saliency-smoothgrad", "saliency-ig", "fooling", "classviz", "inversion", "deepdream", "guided", "training",
-        "dataset", "gradcheck"]
+        "dataset", "gradcheck", "layers"]
 
 
 @pytest.mark.parametrize("kind", JOBS)

@@ -1,0 +1,280 @@
+"""The Layers tab: what every channel of a layer sees in your photo, and what
+excites one channel most (the view the Deep Visualization Toolbox made loved;
+Yosinski et al. 2015).
+
+A photo goes through the network once (all layers in one pass, on a
+background thread); scrubbing the layer slider then only swaps precomputed
+mosaics.  Clicking a channel in the mosaic shows it large over the photo, its
+saliency (the gradient of its mean activation), its channel visualization
+(class visualization with a channel objective, streamed live) and the nine
+patches of the sample photos (and any folder you add) that excite it most.
+
+A tab of its own rather than a mode of Dreaming: it is about one photo and
+one layer at a time, and its main view (the grid of channels) has no place
+in a generation workbench.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.channels import all_activations, channel_ranking, channel_saliency, mosaic, mosaic_channel_at, top_patches_job
+from engine.generation import ClassVizParams, class_visualization
+from engine.generation.unit_objectives import Unit, UnitObjective
+from engine.gradients import overlay
+from engine.imaging import IMAGE_SUFFIXES, load_image, resize
+from engine.jobs import Control, Frame
+
+from ..context import AppContext
+from ..jobrunner import JobRunner
+from ..samples import sample_photos
+from ..widgets.image_panel import ImagePanel
+from ..workbench import Workbench
+
+__all__ = ["LayersTab"]
+
+CELL, GAP = 32, 2
+#: the channel visualization's recipe (a quick, recognisable render)
+VIZ_PARAMS = ClassVizParams(size=128, steps=128)
+
+
+def analyse_job(model, image: np.ndarray):
+    """Job: every layer's activations of ``image`` and their mosaics, ranked by mean and by max."""
+    acts = all_activations(model, image)
+    views = {}
+    for name, a in acts.items():
+        for by in ("mean", "max"):
+            order = channel_ranking(a, by)
+            views[name, by] = (mosaic(a, order, CELL, GAP), order)
+    yield Frame(step=1, total=1, extra={"acts": acts, "views": views, "model": model.name}, final=True)
+
+
+def saliency_job(model, image: np.ndarray, layer: str, channel: int):
+    yield Frame(step=1, total=1, extra={"saliency": channel_saliency(model, image, layer, channel),
+                                        "layer": layer, "channel": channel}, final=True)
+
+
+class LayersTab(Workbench):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.image: np.ndarray | None = None
+        self.view: np.ndarray | None = None      # the model's view of the photo
+        self.acts: dict = {}
+        self.views: dict = {}
+        self.channel: int | None = None
+        self.folders: list[str] = []
+        self.analyser, self.saliency_runner = JobRunner(self), JobRunner(self)
+        self.viz_runner, self.patch_runner = JobRunner(self), JobRunner(self)
+        self.runner = self.analyser  # the tab's main job (Workbench users look at ``runner``)
+
+        self.photo_panel = ImagePanel("Photo", hint="Drop a photo here\n(or File ▸ Open Sample)")
+        self.mosaic_panel = ImagePanel("Channels", hint="Every channel's activation map appears here", accept_drops=False)
+        self.mosaic_panel.set_smooth(False)
+        self.channel_panel = ImagePanel("Channel", hint="Click a channel in the grid", accept_drops=False)
+        self.saliency_panel = ImagePanel("Its saliency", hint="", accept_drops=False)
+        self.viz_panel = ImagePanel("What excites it most", hint="", accept_drops=False)
+        self.patches_panel = ImagePanel("Top-9 patches", hint="", accept_drops=False)
+        self.layer_slider = QSlider(Qt.Orientation.Horizontal)
+        self.layer_slider.setEnabled(False)
+        self.layer_label = QLabel("Layer: —")
+        self.sort = QComboBox()
+        self.sort.addItem("mean activation", "mean")
+        self.sort.addItem("max activation", "max")
+        self.folder_button = QPushButton("Add a folder of photos…")
+        self.folder_button.setToolTip("Also search the photos of a folder for the top patches")
+        self.status = QLabel("Drop a photo, then scrub the layers and click a channel.")
+        self.status.setWordWrap(True)
+        self._build_layout()
+
+        self.photo_panel.image_loaded.connect(lambda image, _path: self.set_image(image))
+        self.photo_panel.load_failed.connect(lambda m: self.ctx.error("Cannot open the image", m))
+        self.layer_slider.valueChanged.connect(lambda _v: self._show_layer())
+        self.sort.currentIndexChanged.connect(lambda _i: self._show_layer())
+        self.mosaic_panel.clicked.connect(self._on_mosaic_click)
+        self.folder_button.clicked.connect(self._add_folder_dialog)
+        self.analyser.connect_slots(frame=self._on_analysis, failed=lambda m: self.ctx.error("Layers", m))
+        self.saliency_runner.connect_slots(frame=self._on_saliency, failed=lambda m: self.ctx.error("Layers", m))
+        self.viz_runner.connect_slots(frame=self._on_viz, failed=lambda m: self.ctx.error("Channel visualization", m))
+        self.patch_runner.connect_slots(frame=self._on_patches, failed=lambda m: self.ctx.error("Top patches", m))
+        ctx.model_changed.connect(lambda _m: self._analyse())
+
+    def _build_layout(self) -> None:
+        controls = QHBoxLayout()
+        controls.addWidget(self.layer_label)
+        controls.addWidget(self.layer_slider, 1)
+        controls.addWidget(QLabel("Sort by"))
+        controls.addWidget(self.sort)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.photo_panel)
+        left.addWidget(self.mosaic_panel)
+        left.setSizes([250, 450])
+        detail = QWidget()
+        grid = QGridLayout(detail)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for k, panel in enumerate((self.channel_panel, self.saliency_panel, self.viz_panel, self.patches_panel)):
+            panel.setMinimumSize(120, 120)
+            grid.addWidget(panel, k // 2, k % 2)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(detail, 1)
+        rl.addWidget(self.status)
+        rl.addWidget(self.folder_button)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([520, 600])
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(split, 1)
+
+    # -- inputs ------------------------------------------------------------------
+    def open_file(self, path: str) -> bool:
+        return self.photo_panel.load_file(path)
+
+    def set_image(self, image: np.ndarray) -> None:
+        if self.photo_panel.image is not image:
+            self.photo_panel.set_image(image)
+        self.image = image
+        self._analyse()
+
+    def _analyse(self) -> None:
+        model = self.ctx.model
+        if self.image is None or model is None:
+            return
+        for runner in (self.saliency_runner, self.viz_runner, self.patch_runner):
+            runner.discard()
+        self.view = model.prepare(self.image)
+        self.status.setText(f"Running the photo through {model.name}…")
+        image = self.image
+        self.analyser.start(lambda: analyse_job(model, image), Control())
+
+    def _on_analysis(self, frame: Frame) -> None:
+        model = self.ctx.model
+        if model is None or frame.extra["model"] != model.name:
+            return
+        self.acts, self.views = frame.extra["acts"], frame.extra["views"]
+        names = list(self.acts)
+        keep = self.current_layer
+        self.layer_slider.setRange(0, len(names) - 1)
+        self.layer_slider.setEnabled(True)
+        if keep in names:
+            self.layer_slider.setValue(names.index(keep))
+        self._show_layer()
+        self.status.setText("Scrub the layers; click a channel to see what it responds to.")
+
+    # -- the layer -------------------------------------------------------------
+    @property
+    def current_layer(self) -> str | None:
+        names = list(self.acts)
+        return names[self.layer_slider.value()] if names else None
+
+    def _show_layer(self) -> None:
+        layer = self.current_layer
+        if layer is None:
+            return
+        picture, order = self.views[layer, self.sort.currentData()]
+        a = self.acts[layer]
+        self.layer_label.setText(f"Layer: {layer}")
+        self.mosaic_panel.set_title(f"{layer}: {a.channels} channels, {a.maps.shape[2]}×{a.maps.shape[1]} "
+                                    f"positions, sorted by {self.sort.currentData()} activation")
+        self.mosaic_panel.set_image(picture)
+        self._order = order
+        if self.channel is not None and self.channel < a.channels:
+            self.select_channel(self.channel)
+
+    def _on_mosaic_click(self, x: float, y: float) -> None:
+        channel = mosaic_channel_at(x, y, self._order, CELL, GAP)
+        if channel is not None:
+            self.select_channel(channel)
+
+    # -- one channel ------------------------------------------------------------
+    def select_channel(self, channel: int) -> None:
+        """Show ``channel`` of the current layer: its map over the photo, its
+        saliency, its visualization and its top patches."""
+        model, layer = self.ctx.model, self.current_layer
+        if model is None or layer is None or self.view is None:
+            return
+        a = self.acts[layer]
+        self.channel = int(channel)
+        amap = np.maximum(a.maps[self.channel], 0)
+        big = resize(np.repeat((255 * amap / max(float(amap.max()), 1e-6)).astype(np.uint8)[..., None], 3, axis=2),
+                     self.view.shape[1::-1])[..., 0].astype(np.float32)
+        self.channel_panel.set_image(overlay(self.view, big, opacity=0.6))
+        self.channel_panel.set_title(f"{layer}:{self.channel} — mean {a.mean[self.channel]:.3g}, "
+                                     f"max {a.max[self.channel]:.3g}")
+        image, channel = self.image, self.channel
+        self.saliency_runner.start(lambda: saliency_job(model, image, layer, channel), Control())
+        objective = UnitObjective((Unit(layer, channel),))
+        control = Control(VIZ_PARAMS, emit_interval=0.1)
+        self.viz_panel.set_title(f"What excites {layer}:{channel} most (visualization)")
+        self.viz_runner.start(lambda: class_visualization(model, objective, control=control), control)
+        self._find_patches(layer, channel)
+
+    def _find_patches(self, layer: str, channel: int) -> None:
+        model = self.ctx.model
+        items = [str(p) for _t, p in sample_photos()] + [f for d in self.folders for f in _photos_in(d)]
+        control = Control(emit_interval=0.25)
+        self.patches_panel.set_title(f"Top-9 patches of {len(items)} photos")
+        self.patch_runner.start(lambda: top_patches_job(model, items, layer, channel, load=load_image, control=control),
+                                control)
+
+    def _on_saliency(self, frame: Frame) -> None:
+        if frame.extra["channel"] == self.channel:
+            self.saliency_panel.set_image(overlay(self.view, frame.extra["saliency"], opacity=0.7))
+
+    def _on_viz(self, frame: Frame) -> None:
+        if frame.image is not None:
+            self.viz_panel.set_image(frame.image)
+
+    def _on_patches(self, frame: Frame) -> None:
+        patches = frame.extra["patches"]
+        if patches:
+            self.patches_panel.set_image(_patch_grid([p.image for p in patches]))
+
+    def add_folder(self, folder: str) -> None:
+        """Also look for top patches among the photos of ``folder``."""
+        if folder not in self.folders:
+            self.folders.append(folder)
+        if self.channel is not None and self.current_layer is not None:
+            self._find_patches(self.current_layer, self.channel)
+
+    def _add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Photos to search for top patches", self.ctx.last_folder)
+        if folder:
+            self.add_folder(folder)
+
+    def shutdown(self) -> None:
+        for runner in (self.analyser, self.saliency_runner, self.viz_runner, self.patch_runner):
+            runner.stop()
+        for runner in (self.analyser, self.saliency_runner, self.viz_runner, self.patch_runner):
+            runner.wait(5000)
+
+
+def _photos_in(folder: str) -> list[str]:
+    return sorted(os.path.join(folder, n) for n in os.listdir(folder) if Path(n).suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _patch_grid(crops: list[np.ndarray], cell: int = 96, gap: int = 4) -> np.ndarray:
+    """Up to nine crops in a 3x3 grid, each resized to ``cell`` pixels."""
+    out = np.full((3 * cell + 4 * gap, 3 * cell + 4 * gap, 3), 40, np.uint8)
+    for k, crop in enumerate(crops[:9]):
+        r, q = divmod(k, 3)
+        y, x = gap + r * (cell + gap), gap + q * (cell + gap)
+        out[y:y + cell, x:x + cell] = resize(crop, (cell, cell))
+    return out

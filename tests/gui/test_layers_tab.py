@@ -1,0 +1,68 @@
+"""The Layers tab: a photo's channels for every layer, scrubbed with the
+slider; clicking a channel shows it large, its saliency, its visualization
+and its top patches."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEventLoop, QTimer
+
+from engine.channels import activations, channel_ranking
+from guiapp.tabs.layers_tab import CELL, GAP, LayersTab
+
+
+@pytest.fixture
+def tab(open_tab):
+    return open_tab(LayersTab)
+
+
+def test_scrub_layers_and_click_a_channel(qtbot, tab, ctx, photo_dir):
+    assert tab.open_file(str(photo_dir / "chelsea.png"))
+    qtbot.waitUntil(lambda: tab.layer_slider.isEnabled() and tab.mosaic_panel.image is not None, timeout=30000)
+    names = ctx.model.layer_names
+    assert tab.layer_slider.maximum() == len(names) - 1
+    # scrubbing swaps precomputed mosaics: every layer change is quick, in the GUI thread
+    worst = 0.0
+    for k in range(len(names)):
+        t0 = time.perf_counter()
+        tab.layer_slider.setValue(k)
+        worst = max(worst, time.perf_counter() - t0)
+        assert tab.current_layer == names[k] and names[k] in tab.mosaic_panel._title.text()
+    assert worst < 0.05, f"a layer change took {worst * 1000:.0f} ms in the GUI thread"
+    tab.layer_slider.setValue(names.index("blocks.5"))
+    # the grid is the truncated forward, most active first
+    expected = activations(ctx.model, tab.image, "blocks.5")
+    order = channel_ranking(expected)
+    assert np.array_equal(tab._order, order)
+    # click the first cell: the most active channel
+    tab.mosaic_panel.clicked.emit(GAP + CELL / 2, GAP + CELL / 2)
+    assert tab.channel == int(order[0])
+    assert f"blocks.5:{tab.channel}" in tab.channel_panel._title.text()
+    qtbot.waitUntil(lambda: tab.saliency_panel.image is not None and tab.viz_panel.image is not None
+                    and tab.patches_panel.image is not None, timeout=60000)
+    tab.viz_runner.stop()
+    tab.patch_runner.stop()
+    qtbot.waitUntil(lambda: not tab.viz_runner.is_running and not tab.patch_runner.is_running, timeout=10000)
+
+
+def test_the_gui_thread_stays_free_while_a_photo_is_analysed(qtbot, tab, photo_dir):
+    """The forward pass runs on a worker: the event loop keeps ticking."""
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(10)
+    assert tab.open_file(str(photo_dir / "coffee.png"))
+    qtbot.waitUntil(lambda: tab.layer_slider.isEnabled(), timeout=30000)
+    loop = QEventLoop()
+    QTimer.singleShot(50, loop.quit)
+    loop.exec()
+    timer.stop()
+    assert max(gaps) < 0.25, f"the GUI thread stalled {max(gaps) * 1000:.0f} ms"

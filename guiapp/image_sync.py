@@ -28,6 +28,7 @@ PHOTO_PANELS = {
     "Fooling": "classify.image_panel",
     "Dreaming": "source_panel",
     "Captioning": "caption_panel.image_panel",
+    "Layers": "photo_panel",
 }
 #: tabs that clear their result when the photo changes
 KEEPS_UNSAVED_RESULT = frozenset({"Fooling"})

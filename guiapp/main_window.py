@@ -30,6 +30,7 @@ TAB_SPECS = (
     ("Saliency", "guiapp.tabs.saliency_tab", "SaliencyTab"),
     ("Fooling", "guiapp.tabs.fooling_tab", "FoolingTab"),
     ("Dreaming", "guiapp.tabs.dreaming_tab", "DreamingTab"),
+    ("Layers", "guiapp.tabs.layers_tab", "LayersTab"),
 )
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 #: the window's first size: fits a 1366x768 screen (with its panel) and leaves room on larger ones

@@ -25,10 +25,14 @@ log = logging.getLogger(__name__)
 
 
 def default_autosave_path() -> Path:
-    """``<user data folder>/captioning/autosave.pt`` (e.g. ``~/.local/share/NeuralLens/Neural Lens/...``)."""
+    """``<user data folder>/captioning/autosave.pt``: Qt's per-user application data folder
+    (``$XDG_DATA_HOME`` or ``~/.local/share/NeuralLens/Neural Lens`` on Linux, ``%APPDATA%`` on
+    Windows, ``~/Library/Application Support`` on macOS), else ``platformdirs``' user data folder."""
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
     if not base:
-        base = os.path.join(os.path.expanduser("~"), ".local", "share", "neural-lens")
+        import platformdirs
+
+        base = platformdirs.user_data_dir("neural-lens", appauthor=False)
     return Path(base) / "captioning" / "autosave.pt"
 
 

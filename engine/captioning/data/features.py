@@ -269,12 +269,18 @@ def extract_features(model: Any, images: Sequence[Any], spec: FeatureSpec, contr
 
 # ---------------------------------------------------------------------- disk cache
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
-    """The feature cache folder: ``override``, else ``$XDG_CACHE_HOME/neural-lens/captioning``,
-    else ``~/.cache/neural-lens/captioning``."""
+    """The feature cache folder: ``override``, else ``$XDG_CACHE_HOME/neural-lens/captioning``
+    when that variable is set, else the platform's per-user cache folder (``platformdirs``:
+    ``~/.cache/neural-lens`` on Linux, ``~/Library/Caches/neural-lens`` on macOS,
+    ``%LOCALAPPDATA%\\neural-lens\\Cache`` on Windows) ``/captioning``."""
     if override is not None:
         return Path(override)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "neural-lens" / "captioning"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg) / "neural-lens" / "captioning"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("neural-lens", appauthor=False)) / "captioning"
 
 
 def cache_key(*parts: Any) -> str:

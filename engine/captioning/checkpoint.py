@@ -7,7 +7,7 @@ dicts / lists / tuples / str / int / float / bool / None, so it loads with
     {"format": "neural-lens/captioning", "version": 1,
      "params": {name: tensor}, "word_to_idx": {word: id},
      "config": {"input_dim", "wordvec_dim", "hidden_dim", "cell_type", "dtype",
-                "cnn_name", "feature_layer", ...},
+                "cnn_name", "feature_layer", ...},   (+ "regions" for the attention cell)
      "solver": {... CaptioningSolver.state_dict() ...} or None,
      "metadata": {...}}
 
@@ -28,13 +28,14 @@ import numpy as np
 import torch
 
 from ..atomic import atomic_write
-from .model import CaptioningRNN
+from .model import CELL_TYPES, CaptioningRNN
 
 __all__ = ["CheckpointError", "Checkpoint", "save_checkpoint", "load_checkpoint", "FORMAT", "VERSION"]
 
 FORMAT = "neural-lens/captioning"
 VERSION = 1
 _PARAM_NAMES = ("W_proj", "b_proj", "W_embed", "Wx", "Wh", "b", "W_vocab", "b_vocab")
+_ATTENTION_NAMES = ("W_pos", "W_att", "Wz")
 
 
 class CheckpointError(Exception):
@@ -63,7 +64,8 @@ class Checkpoint:
         cfg = self.config
         model = CaptioningRNN(self.word_to_idx, input_dim=cfg["input_dim"], wordvec_dim=cfg["wordvec_dim"],
                               hidden_dim=cfg["hidden_dim"], cell_type=cfg["cell_type"],
-                              dtype=dtype or _dtype(cfg.get("dtype", "float32")), device=device, seed=0)
+                              dtype=dtype or _dtype(cfg.get("dtype", "float32")), device=device, seed=0,
+                              regions=int(cfg.get("regions", 1)))
         try:
             model.load_params(self.params)
         except ValueError as exc:
@@ -177,23 +179,29 @@ def _check_vocab(path: Path, data: dict) -> dict[str, int]:
 
 def _check_params(path: Path, data: dict) -> dict[str, torch.Tensor]:
     params, cfg = data.get("params"), data.get("config")
-    if not isinstance(params, dict) or set(params) != set(_PARAM_NAMES):
-        raise CheckpointError(path, f"the parameters must be exactly {', '.join(_PARAM_NAMES)}")
-    if not all(isinstance(v, torch.Tensor) for v in params.values()):
-        raise CheckpointError(path, "a parameter is not a tensor")
     if not isinstance(cfg, dict):
         raise CheckpointError(path, "the model config is missing")
     try:
         D, W, H = int(cfg["input_dim"]), int(cfg["wordvec_dim"]), int(cfg["hidden_dim"])
         cell = cfg["cell_type"]
+        R = int(cfg.get("regions", 1))
     except (KeyError, TypeError, ValueError):
         raise CheckpointError(path, "the model config lacks input_dim / wordvec_dim / hidden_dim / cell_type") from None
-    if cell not in ("rnn", "lstm"):
+    if cell not in CELL_TYPES:
         raise CheckpointError(path, f"unknown cell type {cell!r}")
+    if cell == "attention" and (R < 2 or D % R):
+        raise CheckpointError(path, f"an attention model needs regions >= 2 dividing input_dim, got {R}")
+    names = _PARAM_NAMES + (_ATTENTION_NAMES if cell == "attention" else ())
+    if not isinstance(params, dict) or set(params) != set(names):
+        raise CheckpointError(path, f"the parameters must be exactly {', '.join(names)}")
+    if not all(isinstance(v, torch.Tensor) for v in params.values()):
+        raise CheckpointError(path, "a parameter is not a tensor")
     V = len(data.get("word_to_idx") or {})
-    G = 4 * H if cell == "lstm" else H
-    expected = {"W_proj": (D, H), "b_proj": (H,), "W_embed": (V, W), "Wx": (W, G), "Wh": (H, G), "b": (G,),
-                "W_vocab": (H, V), "b_vocab": (V,)}
+    G = H if cell == "rnn" else 4 * H
+    expected = {"W_proj": (D // R if cell == "attention" else D, H), "b_proj": (H,), "W_embed": (V, W),
+                "Wx": (W, G), "Wh": (H, G), "b": (G,), "W_vocab": (H, V), "b_vocab": (V,)}
+    if cell == "attention":
+        expected.update(W_pos=(R, H), W_att=(H, H), Wz=(H, G))
     for name, shape in expected.items():
         if tuple(params[name].shape) != shape:
             raise CheckpointError(path, f"parameter {name} has shape {tuple(params[name].shape)}, expected {shape}")

@@ -16,9 +16,11 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from . import attention as A
 from . import layers as L
 
-__all__ = ["GradCheckResult", "numerical_gradient", "rel_error", "check_layers", "check_model",
+__all__ = ["GradCheckResult", "numerical_gradient", "rel_error", "check_layers", "check_attention_layers",
+           "check_model",
            "STEP_TOLERANCE", "SEQUENCE_TOLERANCE", "MODEL_TOLERANCE"]
 
 STEP_TOLERANCE = 1e-7
@@ -166,6 +168,52 @@ def check_layers(*, seed: int = 0, device: torch.device | str | None = None,
     return out
 
 
+def check_attention_layers(*, seed: int = 0, device: torch.device | str | None = None,
+                           dtype: torch.dtype = torch.float64) -> list[GradCheckResult]:
+    """Check every backward pass of :mod:`engine.captioning.attention` (the
+    annotation vectors and ``h0``, soft attention with and without an upstream
+    gradient of the weights, the attention-LSTM step and sequence)."""
+    g = torch.Generator().manual_seed(seed + 100)
+    dev = torch.device(device) if device is not None else torch.device("cpu")
+
+    def rnd(*shape, scale=1.0):
+        return (torch.randn(*shape, generator=g, dtype=dtype) * scale).to(dev)
+
+    N, T, Lc, C, D, H = 3, 4, 5, 4, 5, 6
+    out: list[GradCheckResult] = []
+
+    feats, W_proj, b_proj, W_pos = rnd(N, Lc, C), rnd(C, H, scale=0.5), rnd(H), rnd(Lc, H)
+    P, h0, cache = A.attention_init_forward(feats, W_proj, b_proj, W_pos)
+    dP, dh0 = rnd(*P.shape), rnd(*h0.shape)
+    out += _check("attention_init_forward", lambda *a: A.attention_init_forward(*a)[:2],
+                  (feats, W_proj, b_proj, W_pos), ("dA", "dW_proj", "db_proj", "dW_pos"),
+                  A.attention_init_backward(dP, dh0, cache), (dP, dh0), STEP_TOLERANCE)
+
+    h, W_att = rnd(N, H), rnd(H, H, scale=0.5)
+    z, alpha, cache = A.attention_forward(h, P, W_att)
+    dz, dalpha = rnd(*z.shape), rnd(*alpha.shape)
+    out += _check("attention_forward", lambda *a: A.attention_forward(*a)[:2], (h, P, W_att),
+                  ("dprev_h", "dP", "dW_att"), A.attention_backward(dz, cache, dalpha), (dz, dalpha),
+                  STEP_TOLERANCE)
+
+    x, c = rnd(N, D), rnd(N, H)
+    Wx, Wh, Wz, b = rnd(D, 4 * H, scale=0.5), rnd(H, 4 * H, scale=0.5), rnd(H, 4 * H, scale=0.5), rnd(4 * H)
+    nh, nc, _, cache = A.attention_lstm_step_forward(x, h, c, P, Wx, Wh, Wz, W_att, b)
+    dnh, dnc = rnd(*nh.shape), rnd(*nc.shape)
+    out += _check("attention_lstm_step_forward", lambda *a: A.attention_lstm_step_forward(*a)[:2],
+                  (x, h, c, P, Wx, Wh, Wz, W_att, b),
+                  ("dx", "dprev_h", "dprev_c", "dP", "dWx", "dWh", "dWz", "dW_att", "db"),
+                  A.attention_lstm_step_backward(dnh, dnc, cache), (dnh, dnc), STEP_TOLERANCE)
+
+    x = rnd(N, T, D)
+    hs, cache = A.attention_lstm_forward(x, h0, P, Wx, Wh, Wz, W_att, b)
+    dh = rnd(*hs.shape)
+    out += _check("attention_lstm_forward", lambda *a: (A.attention_lstm_forward(*a)[0],),
+                  (x, h0, P, Wx, Wh, Wz, W_att, b), ("dx", "dh0", "dP", "dWx", "dWh", "dWz", "dW_att", "db"),
+                  A.attention_lstm_backward(dh, cache), (dh,), SEQUENCE_TOLERANCE)
+    return out
+
+
 def check_model(cell_type: str = "rnn", *, seed: int = 0, device: torch.device | str | None = None,
                 tolerance: float = MODEL_TOLERANCE) -> list[GradCheckResult]:
     """Check ``CaptioningRNN.loss`` gradients of every parameter in float64
@@ -173,10 +221,12 @@ def check_model(cell_type: str = "rnn", *, seed: int = 0, device: torch.device |
     from .model import CaptioningRNN  # local: the model imports this package's layers
 
     words = ["<NULL>", "<START>", "<END>", "<UNK>", "a", "cat", "dog", "on", "mat", "red"]
-    model = CaptioningRNN({w: k for k, w in enumerate(words)}, input_dim=5, wordvec_dim=4, hidden_dim=6,
-                          cell_type=cell_type, dtype=torch.float64, device=device, seed=seed)
+    regions = 4 if cell_type == "attention" else 1        # a 2x2 grid of 3 values per cell
+    dim = 12 if cell_type == "attention" else 5
+    model = CaptioningRNN({w: k for k, w in enumerate(words)}, input_dim=dim, wordvec_dim=4, hidden_dim=6,
+                          cell_type=cell_type, dtype=torch.float64, device=device, seed=seed, regions=regions)
     g = torch.Generator().manual_seed(seed + 1)
-    features = torch.randn(3, 5, generator=g, dtype=torch.float64)
+    features = torch.randn(3, dim, generator=g, dtype=torch.float64)
     captions = torch.randint(1, len(words), (3, 6), generator=g)
     captions[0, 4:] = model.null_idx                   # some padding so the mask matters
     _, grads = model.loss(features, captions)

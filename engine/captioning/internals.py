@@ -6,7 +6,9 @@ words of one caption, and how far back in time the loss gradient reaches.
   ``w_1, ..., w_n, <END>``) and returns, per step, the hidden state and, for
   the LSTM, the input / forget / output gates ``i, f, o``, the block input
   ``g`` and the cell state ``c`` (Hochreiter & Schmidhuber 1997; the gate
-  order of :func:`~engine.captioning.layers.lstm_step_forward`).
+  order of :func:`~engine.captioning.layers.lstm_step_forward`); for the
+  attention cell also where it looked before every word (``alpha``, one
+  weight per grid cell) and the entropy of those weights.
 * :func:`gradient_through_time` measures the vanishing-gradient picture
   (Bengio et al. 1994; Pascanu et al. 2013): the norm of the gradient of the
   *last* word's loss with respect to the hidden state ``k`` steps earlier,
@@ -15,7 +17,8 @@ words of one caption, and how far back in time the loss gradient reaches.
   ``diag(1 - h^2) Wh^T``); the LSTM's additive cell path keeps it larger.
 
 Both use only the explicit forward / backward layers of
-:mod:`engine.captioning.layers` (no autograd).  No Qt here.
+:mod:`engine.captioning.layers` and :mod:`engine.captioning.attention` (no
+autograd).  No Qt here.
 """
 from __future__ import annotations
 
@@ -24,9 +27,33 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from . import attention as A
 from . import layers as L
 
-__all__ = ["caption_internals", "gradient_through_time"]
+__all__ = ["caption_internals", "gradient_through_time", "attention_entropy"]
+
+
+def attention_entropy(alpha) -> np.ndarray:
+    """``-sum_i alpha_i log alpha_i`` (nats) of every row of ``alpha (..., L)``:
+    0 when one cell takes all the weight, ``log L`` when all weigh alike."""
+    a = np.asarray(alpha, dtype=np.float64)
+    return -(a * np.log(np.clip(a, 1e-300, None))).sum(axis=-1)
+
+
+def _forward(model, feats: torch.Tensor, x: torch.Tensor):
+    """The model's recurrent forward pass: ``(h, cache, backward)``."""
+    p = model.params
+    if model.cell_type == "attention":
+        P, h0, _ = A.attention_init_forward(A.grid_features(feats, model.regions), p["W_proj"], p["b_proj"],
+                                            p["W_pos"])
+        h, cache = A.attention_lstm_forward(x, h0, P, p["Wx"], p["Wh"], p["Wz"], p["W_att"], p["b"])
+        return h, cache, A.attention_lstm_backward
+    h0 = feats @ p["W_proj"] + p["b_proj"]
+    if model.cell_type == "lstm":
+        h, cache = L.lstm_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+        return h, cache, L.lstm_backward
+    h, cache = L.rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+    return h, cache, L.rnn_backward
 
 
 def _ids_list(word_ids, model) -> list[int]:
@@ -52,8 +79,11 @@ def caption_internals(model, features, word_ids: Sequence[int] | torch.Tensor) -
     :class:`~engine.captioning.decoding.DecodeResult.ids`), read up to and
     including ``<END>`` (``<NULL>`` ends it too).  Returns ``{'inputs': [...],
     'outputs': [...], 'h': (T, H)}`` plus ``'i', 'f', 'o', 'g', 'c'`` (each
-    ``(T, H)`` float32 numpy) for the LSTM, where ``inputs[t]`` is the word
-    step ``t`` reads and ``outputs[t]`` the word it emitted.
+    ``(T, H)`` float32 numpy) for the LSTM and the attention cell, where
+    ``inputs[t]`` is the word step ``t`` reads and ``outputs[t]`` the word it
+    emitted; the attention cell adds ``'alpha' (T, L)`` (the weights it gave
+    the grid cells before emitting word ``t``; the same as while decoding,
+    which saw the same words) and ``'entropy' (T,)`` (nats, at most ``log L``).
     """
     ids = _ids_list(word_ids, model)
     if not ids:
@@ -63,18 +93,19 @@ def caption_internals(model, features, word_ids: Sequence[int] | torch.Tensor) -
     if f.shape[0] != 1:
         raise ValueError(f"give the features of one image, got {tuple(f.shape)}")
     p = model.params
-    h0, _ = model.initial_state(f)
     inputs = [model.start_idx] + ids[:-1]
     x = p["W_embed"][torch.tensor([inputs], dtype=torch.long, device=model.device)]
     itw = model.idx_to_word
     out: dict = {"inputs": [itw[i] for i in inputs], "outputs": [itw[i] for i in ids]}
-    if model.cell_type == "lstm":
-        _, cache = L.lstm_forward(x, h0, p["Wx"], p["Wh"], p["b"])
-        for name, value in L.lstm_gate_trace(cache).items():
-            out[name] = value[0].to(torch.float32).numpy()
-    else:
-        h, _ = L.rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+    h, cache, _ = _forward(model, model._as_features(f), x)
+    if model.cell_type == "rnn":
         out["h"] = h[0].detach().cpu().to(torch.float32).numpy()
+        return out
+    for name, value in L.lstm_gate_trace(cache).items():
+        out[name] = value[0].to(torch.float32).numpy()
+    if model.cell_type == "attention":
+        out["alpha"] = cache.alpha[0].detach().cpu().to(torch.float32).numpy()
+        out["entropy"] = attention_entropy(out["alpha"]).astype(np.float32)
     return out
 
 
@@ -107,14 +138,8 @@ def gradient_through_time(model, features, captions) -> np.ndarray:
     mask = torch.zeros((N, T), dtype=torch.bool, device=model.device)
     mask[torch.arange(N, device=model.device), last] = True
 
-    h0 = feats @ p["W_proj"] + p["b_proj"]
     x, _ = L.word_embedding_forward(cap_in, p["W_embed"])
-    if model.cell_type == "lstm":
-        h, cache = L.lstm_forward(x, h0, p["Wx"], p["Wh"], p["b"])
-        backward = L.lstm_backward
-    else:
-        h, cache = L.rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])
-        backward = L.rnn_backward
+    h, cache, backward = _forward(model, feats, x)
     scores, vocab_cache = L.temporal_affine_forward(h, p["W_vocab"], p["b_vocab"])
     _, dscores = L.temporal_softmax_loss(scores, cap_out, mask)
     dscores = dscores * N                                   # per caption, not averaged over the batch

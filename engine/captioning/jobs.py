@@ -20,8 +20,8 @@ from ..jobs import Control, Frame
 from ..params import Params, param
 from .data.features import FeatureSpec, compute_features
 from .decoding import DecodeResult, beam_search, greedy_decode, temperature_sample
-from .gradcheck import GradCheckResult, check_layers, check_model
-from .internals import gradient_through_time
+from .gradcheck import GradCheckResult, check_attention_layers, check_layers, check_model
+from .internals import caption_internals, gradient_through_time
 
 __all__ = ["DecodeOptions", "CaptionResult", "decode", "caption_job", "gradcheck_job", "Run", "training_job",
            "METHODS"]
@@ -62,6 +62,8 @@ class CaptionResult:
     model: Any = None
     #: the word emitted at every step, ``<END>`` included (one per ``result.top_k[0]`` entry)
     steps: list[str] = field(default_factory=list)
+    #: attention cell: ``(len(steps), g, g)`` weights of the grid cells before every step's word, else ``None``
+    attention: np.ndarray | None = None
 
     @property
     def caption(self) -> str:
@@ -112,18 +114,24 @@ def caption_job(model, options: DecodeOptions, *, source: str, features: np.ndar
     yield Frame(step=2, total=2, extra={"stage": "done"}, final=True)
     out = CaptionResult(features, result, options, source, image, list(references or []), model=model)
     out.steps = [model.idx_to_word[i] for i in out.ids]
+    if getattr(model, "cell_type", None) == "attention" and out.ids:
+        alpha = caption_internals(model, features, out.ids)["alpha"]       # the weights decoding used
+        side = int(round(model.regions ** 0.5))
+        out.attention = alpha.reshape(len(out.ids), side, side) if side * side == model.regions else alpha
     return out
 
 
 def gradcheck_job(control: Control | None = None, *, seed: int = 0) -> Iterator[Frame]:
-    """Job: the numerical gradient check of every layer, then of the whole
-    model with each cell.  One frame per group with ``extra['results']``
+    """Job: the numerical gradient check of every layer (the attention layers
+    too), then of the whole model with each cell.  One frame per group with ``extra['results']``
     (the :class:`GradCheckResult` list so far); returns the full list."""
     control = control or Control()
     groups: list[tuple[str, Callable[[], list[GradCheckResult]]]] = [
         ("layers", lambda: check_layers(seed=seed)),
+        ("attention layers", lambda: check_attention_layers(seed=seed)),
         ("CaptioningRNN (rnn)", lambda: check_model("rnn", seed=seed)),
         ("CaptioningRNN (lstm)", lambda: check_model("lstm", seed=seed)),
+        ("CaptioningRNN (attention)", lambda: check_model("attention", seed=seed)),
     ]
     results: list[GradCheckResult] = []
     for k, (name, run) in enumerate(groups):

@@ -8,8 +8,16 @@ Architecture (Vinyals et al. 2015, "Show and Tell", in the CS231n form):
 * ``scores = h W_vocab + b_vocab``   (vocabulary scores at every step)
 * loss: masked softmax cross-entropy of ``scores`` against ``captions_out``.
 
+The ``"attention"`` cell (Xu et al. 2015, "Show, Attend and Tell", soft
+attention) reads a *grid* of features instead: the flat features of
+``regions`` = L cells (:func:`~engine.captioning.attention.grid_features`)
+become annotation vectors ``P = A W_proj + b_proj + W_pos`` (one per cell),
+``h0`` is their mean, and at every word the LSTM first looks at the cells
+(``alpha = softmax(P . (h W_att) / sqrt(H))``, context ``z = sum alpha P``)
+and reads ``z`` through ``Wz`` (:mod:`engine.captioning.attention`).
+
 All forward and backward passes are the explicit ones of
-:mod:`engine.captioning.layers`; no autograd.
+:mod:`engine.captioning.layers` and :mod:`engine.captioning.attention`; no autograd.
 """
 from __future__ import annotations
 
@@ -18,14 +26,17 @@ from collections.abc import Mapping
 
 import torch
 
+from . import attention as A
 from . import layers as L
 
-__all__ = ["CaptioningRNN", "SPECIAL_TOKENS", "NULL", "START", "END", "UNK"]
+__all__ = ["CaptioningRNN", "SPECIAL_TOKENS", "NULL", "START", "END", "UNK", "CELL_TYPES"]
 
 NULL, START, END, UNK = "<NULL>", "<START>", "<END>", "<UNK>"
 SPECIAL_TOKENS = (NULL, START, END, UNK)
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: the recurrent cells a model can have
+CELL_TYPES = ("rnn", "lstm", "attention")
 
 
 class CaptioningRNN:
@@ -36,13 +47,27 @@ class CaptioningRNN:
     classic names: ``W_proj (D, H)``, ``b_proj (H,)``, ``W_embed (V, W)``,
     ``Wx (W, H|4H)``, ``Wh (H, H|4H)``, ``b (H|4H,)``, ``W_vocab (H, V)``,
     ``b_vocab (V,)``.  ``seed`` makes the initialisation reproducible.
+
+    ``cell_type="attention"`` needs ``regions`` (L, the grid's cells; the
+    flat ``input_dim`` holds ``C = input_dim / L`` values per cell) and has
+    ``W_proj (C, H)``, ``W_pos (L, H)`` (each cell's position),
+    ``W_att (H, H)`` (the attention's query), ``Wz (H, 4H)`` (the context
+    into the gates) besides the LSTM's ``Wx, Wh, b``.  After every
+    :meth:`loss` of an attention model :attr:`last_attention` holds the
+    weights ``(N, T, L)``.
     """
 
     def __init__(self, word_to_idx: Mapping[str, int], input_dim: int = 512, wordvec_dim: int = 128,
                  hidden_dim: int = 128, cell_type: str = "rnn", dtype: torch.dtype = torch.float32,
-                 device: torch.device | str | None = None, seed: int | None = None) -> None:
-        if cell_type not in ("rnn", "lstm"):
-            raise ValueError(f"cell_type must be 'rnn' or 'lstm', not {cell_type!r}")
+                 device: torch.device | str | None = None, seed: int | None = None, regions: int = 1) -> None:
+        if cell_type not in CELL_TYPES:
+            raise ValueError(f"cell_type must be 'rnn', 'lstm' or 'attention', not {cell_type!r}")
+        regions = int(regions)
+        if cell_type == "attention" and (regions < 2 or int(input_dim) % regions):
+            raise ValueError(f"the attention cell needs a grid of features: regions >= 2 dividing input_dim "
+                             f"({input_dim}), got {regions}")
+        if cell_type != "attention" and regions != 1:
+            raise ValueError("regions is for the attention cell only")
         if isinstance(dtype, str):
             dtype = _DTYPES[dtype]
         if dtype not in (torch.float32, torch.float64):
@@ -63,6 +88,7 @@ class CaptioningRNN:
         for w, i in self.word_to_idx.items():
             self.idx_to_word[i] = w
         self.input_dim, self.wordvec_dim, self.hidden_dim = int(input_dim), int(wordvec_dim), int(hidden_dim)
+        self.regions = regions
         self.dtype = dtype
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.null_idx = self.word_to_idx[NULL]
@@ -71,6 +97,8 @@ class CaptioningRNN:
         self.unk_idx = self.word_to_idx.get(UNK)
         #: (T,) norms of dL/dh_t over the batch, set by every :meth:`loss` call
         self.last_hidden_grad_norms: torch.Tensor | None = None
+        #: (N, T, L) attention weights of the last :meth:`loss` (attention cell only)
+        self.last_attention: torch.Tensor | None = None
         self.params = self._init_params(seed)
 
     # ------------------------------------------------------------------ setup
@@ -81,18 +109,22 @@ class CaptioningRNN:
         else:
             g.manual_seed(int(seed))
         D, W, H, V = self.input_dim, self.wordvec_dim, self.hidden_dim, len(self.word_to_idx)
-        G = 4 * H if self.cell_type == "lstm" else H
+        G = H if self.cell_type == "rnn" else 4 * H
+        C = D // self.regions
 
         def randn(*shape, scale):
             return torch.randn(*shape, generator=g, dtype=torch.float64) * scale
 
         p = {
-            "W_proj": randn(D, H, scale=1 / math.sqrt(D)), "b_proj": torch.zeros(H),
+            "W_proj": randn(C, H, scale=1 / math.sqrt(C)), "b_proj": torch.zeros(H),
             "W_embed": randn(V, W, scale=0.01),
             "Wx": randn(W, G, scale=1 / math.sqrt(W)), "Wh": randn(H, G, scale=1 / math.sqrt(H)),
             "b": torch.zeros(G),
             "W_vocab": randn(H, V, scale=1 / math.sqrt(H)), "b_vocab": torch.zeros(V),
         }
+        if self.cell_type == "attention":
+            p.update(W_pos=randn(self.regions, H, scale=1.0), W_att=randn(H, H, scale=1 / math.sqrt(H)),
+                     Wz=randn(H, G, scale=1 / math.sqrt(H)))
         return {k: v.to(device=self.device, dtype=self.dtype).contiguous() for k, v in p.items()}
 
     @property
@@ -102,7 +134,8 @@ class CaptioningRNN:
     def config(self) -> dict:
         """The constructor arguments (except the vocabulary) as plain values."""
         return {"input_dim": self.input_dim, "wordvec_dim": self.wordvec_dim, "hidden_dim": self.hidden_dim,
-                "cell_type": self.cell_type, "dtype": str(self.dtype).replace("torch.", "")}
+                "cell_type": self.cell_type, "dtype": str(self.dtype).replace("torch.", ""),
+                **({"regions": self.regions} if self.cell_type == "attention" else {})}
 
     def load_params(self, params: Mapping[str, torch.Tensor]) -> None:
         """Replace the parameters (shapes must match) with copies on this
@@ -151,13 +184,19 @@ class CaptioningRNN:
                 raise ValueError(f"input word ids must lie in 0..{self.vocab_size - 1}")
         mask = captions_out != self.null_idx
 
-        h0, proj_cache = L.temporal_affine_forward(features.unsqueeze(1), p["W_proj"], p["b_proj"])
-        h0 = h0[:, 0]
         x, embed_cache = L.word_embedding_forward(captions_in, p["W_embed"])
-        if self.cell_type == "rnn":
-            h, rnn_cache = L.rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+        if self.cell_type == "attention":
+            P, h0, proj_cache = A.attention_init_forward(A.grid_features(features, self.regions), p["W_proj"],
+                                                         p["b_proj"], p["W_pos"])
+            h, rnn_cache = A.attention_lstm_forward(x, h0, P, p["Wx"], p["Wh"], p["Wz"], p["W_att"], p["b"])
+            self.last_attention = rnn_cache.alpha.detach().cpu()
         else:
-            h, rnn_cache = L.lstm_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+            h0, proj_cache = L.temporal_affine_forward(features.unsqueeze(1), p["W_proj"], p["b_proj"])
+            h0 = h0[:, 0]
+            if self.cell_type == "rnn":
+                h, rnn_cache = L.rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])
+            else:
+                h, rnn_cache = L.lstm_forward(x, h0, p["Wx"], p["Wh"], p["b"])
         scores, vocab_cache = L.temporal_affine_forward(h, p["W_vocab"], p["b_vocab"])
         loss, dscores = L.temporal_softmax_loss(scores, captions_out, mask)
         if not compute_grads:
@@ -165,27 +204,42 @@ class CaptioningRNN:
 
         grads: dict[str, torch.Tensor] = {}
         dh, grads["W_vocab"], grads["b_vocab"] = L.temporal_affine_backward(dscores, vocab_cache)
-        backward = L.rnn_backward if self.cell_type == "rnn" else L.lstm_backward
-        dx, dh0, grads["Wx"], grads["Wh"], grads["b"], dtotal = backward(dh, rnn_cache, return_hidden_grads=True)
+        if self.cell_type == "attention":
+            dx, dh0, dP, grads["Wx"], grads["Wh"], grads["Wz"], grads["W_att"], grads["b"], dtotal = \
+                A.attention_lstm_backward(dh, rnn_cache, return_hidden_grads=True)
+            _, grads["W_proj"], grads["b_proj"], grads["W_pos"] = A.attention_init_backward(dP, dh0, proj_cache)
+        else:
+            backward = L.rnn_backward if self.cell_type == "rnn" else L.lstm_backward
+            dx, dh0, grads["Wx"], grads["Wh"], grads["b"], dtotal = backward(dh, rnn_cache, return_hidden_grads=True)
+            _, grads["W_proj"], grads["b_proj"] = L.temporal_affine_backward(dh0.unsqueeze(1), proj_cache)
         grads["W_embed"] = L.word_embedding_backward(dx, embed_cache)
-        _, grads["W_proj"], grads["b_proj"] = L.temporal_affine_backward(dh0.unsqueeze(1), proj_cache)
         self.last_hidden_grad_norms = dtotal.pow(2).sum(dim=(0, 2)).sqrt().detach().cpu()
         return float(loss), grads
 
     # ------------------------------------------------------------------ decoding steps
-    def initial_state(self, features) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def initial_state(self, features) -> tuple:
         """The recurrent state before the first word: ``(h0, c0)`` (``c0`` is
-        ``None`` for the vanilla RNN)."""
+        ``None`` for the vanilla RNN); for the attention cell ``(h0, c0, P)``
+        with the annotation vectors ``P (N, L, H)`` it looks at."""
         p = self.params
-        h0 = self._as_features(features) @ p["W_proj"] + p["b_proj"]
+        f = self._as_features(features)
+        if self.cell_type == "attention":
+            P, h0, _ = A.attention_init_forward(A.grid_features(f, self.regions), p["W_proj"], p["b_proj"],
+                                                p["W_pos"])
+            return h0, torch.zeros_like(h0), P
+        h0 = f @ p["W_proj"] + p["b_proj"]
         return h0, (torch.zeros_like(h0) if self.cell_type == "lstm" else None)
 
     @torch.no_grad()
     def step(self, word_ids: torch.Tensor, state):
         """Feed one word per sequence: returns ``(scores (B, V), new_state)``."""
         p = self.params
-        h, c = state
+        h, c = state[:2]
         x = p["W_embed"][word_ids.to(device=self.device, dtype=torch.long)]
+        if self.cell_type == "attention":
+            P = state[2]
+            h, c, _, _ = A.attention_lstm_step_forward(x, h, c, P, p["Wx"], p["Wh"], p["Wz"], p["W_att"], p["b"])
+            return h @ p["W_vocab"] + p["b_vocab"], (h, c, P)
         if self.cell_type == "rnn":
             h, _ = L.rnn_step_forward(x, h, p["Wx"], p["Wh"], p["b"])
         else:

@@ -42,7 +42,7 @@ class GradCheckPanel(QWidget):
             "compared with a numerical one (a five-point central difference, [−f(x+2h) + 8f(x+h) − 8f(x−h) + f(x−2h)] / 12h, "
             "in float64 on small random inputs); the relative "
             "error |a − n| / (|a| + |n|) must stay below the tolerance (1e-7 for single steps, 1e-5 for sequences "
-            "and the whole model).")
+            "and the whole model). The soft-attention layers (Xu et al. 2015) are checked the same way.")
         intro.setWordWrap(True)
         self.run_button = QPushButton("Run the gradient checks")
         self.progress = QProgressBar()
@@ -92,6 +92,7 @@ class GradCheckPanel(QWidget):
                              + ("all pass." if not failed else f"{failed} FAIL."))
 
     def _on_frame(self, frame: Frame) -> None:
+        self.progress.setMaximum(frame.total or self.progress.maximum())
         self.progress.setValue(frame.step)
         self._show(frame.extra.get("results", []))
         if not frame.final:

@@ -16,9 +16,11 @@ def test_gradcheck_json_reports_every_gradient(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["passed"] is True
     names = [r["name"] for r in out["results"]]
-    assert len(names) == 26 + 2 * 8
+    assert len(names) == 26 + 24 + 2 * 8 + 11                # layers, attention layers, the three models
     assert {n.split(":")[0] for n in names} >= {"rnn_step_forward", "lstm_forward", "temporal_softmax_loss",
-                                                "CaptioningRNN[rnn]", "CaptioningRNN[lstm]"}
+                                                "attention_forward", "attention_lstm_forward",
+                                                "CaptioningRNN[rnn]", "CaptioningRNN[lstm]",
+                                                "CaptioningRNN[attention]"}
     for r in out["results"]:
         assert set(r) == {"name", "rel_error", "tolerance", "passed"}
         assert r["passed"] and 0 <= r["rel_error"] < r["tolerance"]
@@ -27,7 +29,7 @@ def test_gradcheck_json_reports_every_gradient(capsys):
 def test_gradcheck_text_and_failure_exit_code(capsys, monkeypatch):
     assert main(["caption", "gradcheck", "--no-model"]) == 0
     text = capsys.readouterr().out
-    assert "rnn_step_forward: dWx" in text and "26/26 gradients within tolerance" in text
+    assert "rnn_step_forward: dWx" in text and "50/50 gradients within tolerance" in text
 
     right = L.rnn_backward
     monkeypatch.setattr(L, "rnn_backward", lambda dh, cache: tuple(g * 1.01 for g in right(dh, cache)))

@@ -179,9 +179,11 @@ def test_gradient_check_panel_shows_all_passes(qtbot, tab):
         qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     results = blocker.args[0]
     rows = panel.row_texts()
-    assert len(rows) == len(results) == 26 + 8 + 8
+    assert len(rows) == len(results) == 26 + 24 + 8 + 8 + 11      # layers, attention layers, three models
     assert all(status == "pass" for _, status in rows)
     assert any(name.startswith("lstm_forward: dWh") for name, _ in rows)
+    assert any(name.startswith("attention_forward: dW_att") for name, _ in rows)
+    assert panel.progress.value() == panel.progress.maximum() == 5
     assert panel.all_passed and "all pass" in panel.summary.text()
 
 

@@ -17,7 +17,7 @@ __all__ = ["register", "run_gradcheck", "run_train"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("caption", help="image captioning with an RNN or LSTM")
+    parser = subparsers.add_parser("caption", help="image captioning with an RNN, an LSTM or an LSTM with attention")
     sub = parser.add_subparsers(dest="caption_command", metavar="SUBCOMMAND")
     parser.set_defaults(func=lambda args: _missing_subcommand(parser))
     _add_gradcheck(sub)
@@ -43,13 +43,14 @@ def _add_gradcheck(sub: argparse._SubParsersAction) -> None:
 def run_gradcheck(args: argparse.Namespace) -> int:
     """Print name, relative error, tolerance and pass/fail of every checked
     gradient (float64); exit 1 when any is above its tolerance."""
-    from ..captioning.gradcheck import check_layers, check_model
+    from ..captioning.gradcheck import check_attention_layers, check_layers, check_model
+    from ..captioning.model import CELL_TYPES
 
     check_seed(args.seed)
     device = _device(args)
-    results = check_layers(seed=args.seed, device=device)
+    results = check_layers(seed=args.seed, device=device) + check_attention_layers(seed=args.seed, device=device)
     if not args.no_model:
-        for cell in ("rnn", "lstm"):
+        for cell in CELL_TYPES:
             results += check_model(cell, seed=args.seed, device=device)
     ok = all(r.passed for r in results)
     if args.json:
@@ -67,8 +68,12 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 def _add_train(sub: argparse._SubParsersAction) -> None:
     from ..captioning.solver import TrainParams
 
-    p = sub.add_parser("train", help="train an RNN or LSTM captioner and save it")
-    p.add_argument("--cell", choices=("rnn", "lstm"), required=True, help="recurrent cell")
+    p = sub.add_parser("train", help="train an RNN, LSTM or attention captioner and save it")
+    p.add_argument("--cell", choices=("rnn", "lstm", "attention"), required=True,
+                   help="recurrent cell (attention: an LSTM that looks at a grid of image features at every word; "
+                        "the built-in scenes or a captions JSON with its images)")
+    p.add_argument("--grid", type=int, default=None,
+                   help="attention: cells per side of the feature grid (default 4 for the scenes, 7 for photos)")
     p.add_argument("--dataset", default="shapes",
                    help="'shapes' (built-in, default), a coco_captioning folder or a captions JSON file")
     p.add_argument("--images", default=None, help="image folder of a captions JSON (default: the JSON's folder)")
@@ -101,10 +106,11 @@ def run_train(args: argparse.Namespace) -> int:
 
     from ..captioning import CaptioningRNN, CaptioningSolver, CheckpointError, save_checkpoint
     from ..captioning.data import evaluate_split, split_names
+    from ..captioning.data.spatial import data_regions
     from ..captioning.solver import TrainParams
     from ..jobs import run_to_end
 
-    for name in ("epochs", "batch_size", "hidden", "wordvec", "threads", "n_train", "max_train"):
+    for name in ("epochs", "batch_size", "hidden", "wordvec", "threads", "n_train", "max_train", "grid"):
         _positive_int(name.replace("_", "-"), getattr(args, name), 100_000_000 if "train" in name else 100_000)
     check_seed(args.seed)
     check_seed(args.data_seed, "data-seed")
@@ -117,12 +123,14 @@ def run_train(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = _device(args)
-    data = _load_dataset(args.dataset, device, cnn_name=args.cnn, max_train=args.max_train,
+    spec = _attention_spec(args) if args.cell == "attention" else None
+    data = _load_dataset(args.dataset, device, cnn_name=args.cnn, spec=spec, max_train=args.max_train,
                          options=_dataset_options(args), quiet=args.json)
     dim = int(data["train_features"].shape[1])
+    regions = data_regions(data) if args.cell == "attention" else 1
     try:
         model = CaptioningRNN(data["word_to_idx"], input_dim=dim, wordvec_dim=args.wordvec, hidden_dim=args.hidden,
-                              cell_type=args.cell, device=device, seed=args.seed)
+                              cell_type=args.cell, device=device, seed=args.seed, regions=regions)
         solver = CaptioningSolver(model, data, update_rule=args.update, optim_config={"learning_rate": rates.learning_rate},
                                   lr_decay=rates.lr_decay, batch_size=args.batch_size, num_epochs=args.epochs,
                                   seed=args.seed, val_bleu_samples=0, word_dropout=args.word_dropout)
@@ -153,6 +161,7 @@ def run_train(args: argparse.Namespace) -> int:
         report[f"{split}_bleu"] = {k: scores[k] for k in ("bleu1", "bleu2", "bleu3", "bleu4")}
         if "attributes" in scores:
             report[f"{split}_attributes"] = scores["attributes"]
+            report[f"{split}_relation_accuracy"] = scores["relation_accuracy"]
     metadata = {"feature_spec": data.get("feature_spec"), "label": out.stem, "dataset": args.dataset,
                 "dataset_source": str(Path(args.dataset).resolve()) if args.dataset != "shapes" else "shapes",
                 "dataset_options": {**_dataset_options(args), "max_train": args.max_train, "cnn": args.cnn},
@@ -173,9 +182,35 @@ def run_train(args: argparse.Namespace) -> int:
                 line = f"{split}: BLEU-1 {b['bleu1']:.3f}  BLEU-4 {b['bleu4']:.3f}"
                 if f"{split}_attributes" in report:
                     line += f"  main colour+shape named {report[f'{split}_attributes']['accuracy']:.1%}"
+                    if report.get(f"{split}_relation_accuracy") is not None:
+                        line += f"  relation right {report[f'{split}_relation_accuracy']:.1%}"
                 print(line)
         print(f"saved {out}" + (f" (interrupted after {solver.iteration} iterations)" if interrupted else ""))
     return 130 if interrupted else 0
+
+
+def _attention_spec(args: argparse.Namespace):
+    """The grid features the attention cell trains on: the scenes' 4x4 grid,
+    or a 7x7 grid of a late layer for a captions JSON's photos."""
+    from pathlib import Path
+
+    from ..captioning.data import ShapesConfig
+    from ..captioning.data.coco import is_coco_folder
+    from ..captioning.data.spatial import PHOTO_GRID, SCENES_GRID, spatial_feature_spec, spatial_photo_spec
+
+    if args.grid is not None and not 2 <= args.grid <= 8:
+        raise CliError(f"--grid must be between 2 and 8, got {args.grid}")
+    try:
+        if args.dataset == "shapes":
+            shapes = _dataset_options(args).get("shapes") or {}
+            return spatial_feature_spec(ShapesConfig(**shapes), args.cnn, args.grid or SCENES_GRID)
+        if Path(args.dataset).is_dir() and is_coco_folder(args.dataset):
+            raise CliError(f"{args.dataset}: the coco_captioning features are pooled (fc7, no grid): the attention "
+                           "cell needs spatial features; train --cell lstm or rnn on them, or give a captions JSON "
+                           "with its images")
+        return spatial_photo_spec(args.cnn, args.grid or PHOTO_GRID)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _mean_tail(history: list[float], n: int = 20) -> float:

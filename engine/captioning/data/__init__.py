@@ -20,7 +20,15 @@ from ...jobs import Control, Frame
 from .annotations import build_annotations, default_photo_spec, load_annotations, parse_captions_json
 from .batches import limit_train, sample_minibatch, split_names, take_rows
 from .coco import is_coco_folder, load_coco
-from .evaluation import AttributeScore, attribute_accuracy, evaluate_attributes, evaluate_split, split_references
+from .evaluation import (
+    AttributeScore,
+    RelationScore,
+    attribute_accuracy,
+    evaluate_attributes,
+    evaluate_split,
+    relation_accuracy,
+    split_references,
+)
 from .features import DatasetError, FeatureSpec, cache_dir, compute_features, extract_features
 from .shapes import ShapesConfig, build_shapes, default_feature_spec, load_shapes
 from .vocab import build_vocab, decode_caption, decode_captions, encode_captions, tokenize
@@ -28,7 +36,7 @@ from .vocab import build_vocab, decode_caption, decode_captions, encode_captions
 __all__ = [
     "DatasetError", "FeatureSpec", "compute_features", "extract_features", "cache_dir",
     "ShapesConfig", "build_shapes", "load_shapes", "default_feature_spec", "AttributeScore", "attribute_accuracy",
-    "evaluate_attributes",
+    "evaluate_attributes", "RelationScore", "relation_accuracy",
     "load_coco", "is_coco_folder", "build_annotations", "load_annotations", "parse_captions_json",
     "default_photo_spec", "sample_minibatch", "split_names", "take_rows", "limit_train", "dataset_job",
     "split_references", "evaluate_split",

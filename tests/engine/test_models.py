@@ -1,5 +1,5 @@
-"""The bundled EfficientNet-Lite0: strict loading, the published behaviour,
-named layers, truncated forward passes and the registry."""
+"""The bundled EfficientNet-Lite0 (and Lite1, Lite2): strict loading, the
+published behaviour, named layers, truncated forward passes and the registry."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,14 @@ import torch
 
 from engine.models import ModelLoadError, class_index, imagenet_labels, list_models, load_model
 from engine.models.efficientnet_lite import EfficientNetLite0, SameConv2d
-from engine.models.registry import _lite0_path
+from engine.models.registry import BUNDLED, _bundled_path, _lite0_path
+
+LITES = ("efficientnet_lite1", "efficientnet_lite2")
+
+
+@pytest.fixture(scope="module", params=LITES)
+def lite(request):
+    return load_model(request.param, device="cpu")
 
 
 def test_state_dict_matches_every_key():
@@ -15,6 +22,21 @@ def test_state_dict_matches_every_key():
     result = EfficientNetLite0().load_state_dict(sd, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
     assert len(sd) == 296
+
+
+@pytest.mark.parametrize("name, size, blocks", [("efficientnet_lite1", 240, 21), ("efficientnet_lite2", 260, 21)])
+def test_lite1_and_lite2_load_strictly_with_their_own_view(name, size, blocks):
+    from engine.models.efficientnet_lite import EfficientNetLite
+
+    sd = torch.load(_bundled_path(name), map_location="cpu", weights_only=True)
+    result = EfficientNetLite(BUNDLED[name].stages).load_state_dict(sd, strict=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    assert len({k.split(".")[1] for k in sd if k.startswith("_blocks.")}) == blocks
+    model = load_model(name, device="cpu")
+    assert model.input_size == size and model.crop_fraction == pytest.approx(size / (size + 32))
+    assert model.layer_names[1:-1] == [f"blocks.{i}" for i in range(blocks)]
+    assert model.prepare(np.zeros((300, 400, 3), np.uint8)).shape == (size, size, 3)
+    assert f"{size} px" in model.description
 
 
 def test_same_padding_matches_tensorflow_output_sizes():
@@ -50,6 +72,15 @@ def test_classifies_real_photos(lite0, photo, name, expected):
     assert top[0].label in expected
     assert abs(sum(p.prob for p in lite0.classify(photo(name), top=1000)) - 1.0) < 1e-4
     assert [p.prob for p in top] == sorted((p.prob for p in top), reverse=True)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("chelsea.png", {"tabby", "tiger cat", "Egyptian cat"}),
+    ("coffee.png", {"espresso", "cup"}),
+])
+def test_lite1_and_lite2_classify_real_photos(lite, photo, name, expected):
+    top = lite.classify(photo(name), top=5)
+    assert top[0].label in expected, (lite.name, top[0])
 
 
 def test_layers_in_network_order_and_truncated_forward(lite0):
@@ -118,7 +149,7 @@ def test_a_typed_class_resolves_to_one_class_or_says_why():
 
 def test_registry_lists_bundled_model_and_local_torchvision_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    assert [m.name for m in list_models()] == ["efficientnet_lite0"]
+    assert [m.name for m in list_models()] == ["efficientnet_lite0", *LITES]
     folder = tmp_path / "hub" / "checkpoints"
     folder.mkdir(parents=True)
     import torchvision
@@ -126,7 +157,7 @@ def test_registry_lists_bundled_model_and_local_torchvision_weights(tmp_path, mo
     net = torchvision.models.squeezenet1_1(weights=None)
     torch.save(net.state_dict(), folder / "squeezenet1_1-b8a52dc0.pth")
     names = [m.name for m in list_models()]
-    assert names == ["efficientnet_lite0", "squeezenet1_1"]
+    assert names == ["efficientnet_lite0", *LITES, "squeezenet1_1"]
     model = load_model("squeezenet1_1", device="cpu")
     assert model.layer_names[0] == "features.0" and len(model.labels) == 1000
     x = model.preprocess(np.zeros((64, 64, 3), np.uint8))

@@ -1,7 +1,8 @@
 """``CaptionPanel``: drop a photo (or pick a dataset image) and see the
 current model's caption by greedy decoding, temperature sampling or beam
 search, with the top-k word probabilities at every step and, for beam
-search, the beams kept and dropped."""
+search, the beams kept and dropped; for a model with attention, where it
+looked before every word (:class:`~.attention_view.AttentionView`)."""
 from __future__ import annotations
 
 import os
@@ -15,6 +16,7 @@ from engine.jobs import Control
 
 from ..widgets.image_panel import ImagePanel
 from ..widgets.param_form import ParamForm
+from .attention_view import AttentionView
 from .dataset_browser import SplitIndex
 from .page import SessionPage
 from .session import CaptioningSession
@@ -73,6 +75,10 @@ class CaptionPanel(SessionPage):
         chart_scroll.setWidgetResizable(False)
         chart_scroll.setFixedHeight(150)
         self.chart_scroll = chart_scroll
+        self.attention = AttentionView()
+        self.attention_box = QGroupBox("Where it looked before every word (attention weights over the feature grid)")
+        QVBoxLayout(self.attention_box).addWidget(self.attention)
+        self.attention_box.setVisible(False)
         self.beams = BeamTree()
         self.beams_box = QGroupBox("Beam search: hypotheses kept, finished and dropped at every step")
         QVBoxLayout(self.beams_box).addWidget(self.beams)
@@ -91,6 +97,7 @@ class CaptionPanel(SessionPage):
         rl.addLayout(top)
         rl.addWidget(QLabel("Top-k word probabilities at every step (amber: the word taken)"))
         rl.addWidget(chart_scroll)
+        rl.addWidget(self.attention_box)
         rl.addWidget(self.beams_box, 1)
         rl.addStretch(0)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -217,7 +224,31 @@ class CaptionPanel(SessionPage):
         bar = self.chart_scroll.horizontalScrollBar().sizeHint().height()
         self.chart_scroll.setFixedHeight(self.chart.sizeHint().height() + bar + 4)
         self.beams.set_steps(result.result.beams[0] if result.result.beams else None)
+        self._show_attention(result)
         self.caption_ready.emit(result)
+
+    def _show_attention(self, result: CaptionResult) -> None:
+        """The attention strip of an attention model's caption, over the picture the CNN saw."""
+        image = self._seen_image()
+        shown = result.attention is not None and image is not None and result.attention.ndim == 3
+        self.attention_box.setVisible(shown)
+        if shown:
+            self.attention.set_attention(image, result.attention, result.steps)
+        else:
+            self.attention.clear()
+
+    def _seen_image(self) -> np.ndarray | None:
+        """The current image as the CNN saw it (the feature spec's view), or ``None``."""
+        source = self._source
+        if source is None:
+            return None
+        if source[0] == "photo":
+            image = source[1]
+        else:
+            data = self.session.data
+            image = SplitIndex(data, source[1]).image(source[2]) if data is not None else None
+        spec = self.session.spec
+        return spec.view(image) if image is not None and spec is not None else image
 
     def _on_failed(self, message: str) -> None:
         self.caption_label.setText("")

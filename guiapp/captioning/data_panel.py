@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.captioning.data.spatial import data_regions
 from engine.jobs import Control, Frame
 
 from .dataset_browser import SPLITS, DatasetBrowser, to_pixmap
@@ -39,7 +40,9 @@ def describe_data(data: dict[str, Any]) -> str:
             parts.append(f"{s} {int(data[f'{s}_features'].shape[0])} images / {int(data[f'{s}_captions'].shape[0])} captions")
     dim = int(data["train_features"].shape[1])
     layer = data.get("feature_layer") or "precomputed features"
-    return f"{' · '.join(parts)}\nvocabulary {len(data['idx_to_word'])} words · {layer} ({dim}-d)"
+    cells = data_regions(data)
+    grid = f", a {round(cells ** 0.5)}×{round(cells ** 0.5)} grid of {dim // cells}" if cells > 1 else ""
+    return f"{' · '.join(parts)}\nvocabulary {len(data['idx_to_word'])} words · {layer} ({dim}-d{grid})"
 
 
 class DataPanel(SessionPage):

@@ -2,7 +2,9 @@
 
 * Heat maps over the words of a caption: for the LSTM the input, forget and
   output gates and the cell state per hidden unit (for the vanilla RNN its
-  hidden state), from :func:`engine.captioning.internals.caption_internals`.
+  hidden state), from :func:`engine.captioning.internals.caption_internals`;
+  for the LSTM with attention also its weights over the grid cells and their
+  entropy per word (0: one cell; ``log L``: all cells alike).
 * The gradient per time step while training (both cells): the norm of
   ``dL/dh_t`` of the latest minibatch, and the gradient of the last word's
   loss ``k`` steps back (:func:`~engine.captioning.internals.gradient_through_time`),
@@ -23,12 +25,13 @@ from engine.jobs import Frame
 
 from .loss_plot import COMPARE_COLOURS, SMOOTH_COLOUR, labelled_plot
 
-__all__ = ["InsidePanel", "GATE_ROWS"]
+__all__ = ["InsidePanel", "GATE_ROWS", "ATTENTION_ROWS"]
 
 #: (key, title, levels) of the heat-map rows for the LSTM
 GATE_ROWS = (("i", "input gate i", (0.0, 1.0)), ("f", "forget gate f", (0.0, 1.0)),
              ("o", "output gate o", (0.0, 1.0)), ("c", "cell state c", None))
 RNN_ROWS = (("h", "hidden state h", (-1.0, 1.0)),)
+ATTENTION_ROWS = GATE_ROWS + (("alpha", "attention weights α (one row per grid cell, row by row)", (0.0, 1.0)),)
 
 
 class InsidePanel(QWidget):
@@ -36,6 +39,7 @@ class InsidePanel(QWidget):
         super().__init__(parent)
         self.internals: dict | None = None
         self.heat_items: dict[str, pg.ImageItem] = {}
+        self.entropy_item: pg.BarGraphItem | None = None
         self.title = QLabel("Caption an image on the Caption page to see the cell's gates over its words.")
         self.title.setWordWrap(True)
         self.heat = pg.GraphicsLayoutWidget()
@@ -89,11 +93,32 @@ class InsidePanel(QWidget):
         except ValueError as exc:
             self.title.setText(f"Nothing to show: {exc}")
             return False
-        cell = "LSTM" if model.cell_type == "lstm" else "vanilla RNN"
+        cell = {"lstm": "LSTM", "rnn": "vanilla RNN", "attention": "LSTM with attention"}[model.cell_type]
         self.title.setText(f"<b>{cell}</b> while it says “{result.caption}” ({result.source}): "
                            f"one column per word it emits, one row per hidden unit ({model.hidden_dim}).")
-        self._draw_heat(GATE_ROWS if model.cell_type == "lstm" else RNN_ROWS)
+        rows = {"lstm": GATE_ROWS, "rnn": RNN_ROWS, "attention": ATTENTION_ROWS}[model.cell_type]
+        self._draw_heat(rows)
+        self.entropy_item = None
+        if "entropy" in self.internals:
+            self._draw_entropy(len(rows), model.regions)
         return True
+
+    def _draw_entropy(self, row: int, regions: int) -> None:
+        """Bars: the entropy of the attention weights before every word, against its maximum ``log L``."""
+        entropy = np.asarray(self.internals["entropy"], dtype=float)
+        words = self.internals["outputs"]
+        plot = self.heat.addPlot(row=row, col=0)
+        plot.setTitle(f"attention entropy per word (nats; dashed: log {regions}, all cells alike)", size="9pt")
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.getAxis("bottom").setTicks([[(k + 0.5, w) for k, w in enumerate(words)]])
+        self.entropy_item = pg.BarGraphItem(x=np.arange(len(entropy)) + 0.5, height=entropy, width=0.7,
+                                            brush=SMOOTH_COLOUR)
+        plot.addItem(self.entropy_item)
+        plot.addLine(y=float(np.log(regions)), pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine))
+        plot.setXRange(0, len(entropy), padding=0)
+        plot.setYRange(0, float(np.log(regions)) * 1.05, padding=0)
 
     def _draw_heat(self, rows: Sequence[tuple[str, str, tuple[float, float] | None]]) -> None:
         self.heat.clear()

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from engine.captioning.data.annotations import build_annotations, default_photo_spec
 from engine.captioning.data.coco import CAPTIONS_FILE, is_coco_folder, load_coco
 from engine.captioning.data.shapes import ShapesConfig, build_shapes, default_feature_spec
+from engine.captioning.data.spatial import PHOTO_GRID, SCENES_GRID, spatial_feature_spec, spatial_photo_spec
 from engine.jobs import Control, Frame
 from engine.models import DEFAULT_MODEL
 
@@ -39,6 +41,16 @@ class Source:
     request: Callable[[QWidget], SourceRequest]
 
 
+def _features_combo(grid: int, pooled_help: str, grid_help: str) -> QComboBox:
+    """Pooled features (RNN, LSTM) or a grid of them (the LSTM with attention)."""
+    combo = QComboBox()
+    combo.addItem("Pooled over the image (RNN, LSTM)", False)
+    combo.addItem(f"{grid}×{grid} grid (LSTM with attention)", True)
+    combo.setItemData(0, pooled_help, Qt.ItemDataRole.ToolTipRole)
+    combo.setItemData(1, grid_help, Qt.ItemDataRole.ToolTipRole)
+    return combo
+
+
 class ScenesOptions(QWidget):
     """Options of the built-in dataset."""
 
@@ -48,11 +60,15 @@ class ScenesOptions(QWidget):
         self.n_train = int_spin(20, 100000, default.n_train, 500)
         self.image_size = int_spin(32, 256, default.image_size, 16)
         self.seed = int_spin(0, 10**6, 0, 1)
+        self.features = _features_combo(
+            SCENES_GRID, "One vector per image: the stem (averaged and maximised) and blocks 5 and 10, averaged",
+            "One vector per grid cell (stem, blocks 5 and 10): the attention cell looks at the cells")
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Training images", self.n_train)
         form.addRow("Image size (px)", self.image_size)
         form.addRow("Seed", self.seed)
+        form.addRow("Features", self.features)
 
     def config(self) -> ShapesConfig:
         n = self.n_train.value()
@@ -61,13 +77,14 @@ class ScenesOptions(QWidget):
                             image_size=self.image_size.value())
 
 
-def scenes_request(config: ShapesConfig) -> SourceRequest:
-    spec = default_feature_spec(config)
+def scenes_request(config: ShapesConfig, grid: bool = False) -> SourceRequest:
+    spec = spatial_feature_spec(config) if grid else default_feature_spec(config)
 
     def job(cnn: Callable[[str], Any], control: Control) -> Iterator[Frame]:
         return (yield from build_shapes(lambda: cnn(spec.cnn), config, spec, control))
 
-    return SourceRequest(f"Built-in scenes ({config.n_train} training images, seed {config.seed})", job)
+    kind = f", {SCENES_GRID}×{SCENES_GRID} grid" if grid else ""
+    return SourceRequest(f"Built-in scenes ({config.n_train} training images, seed {config.seed}{kind})", job)
 
 
 class _PathEdit(QWidget):
@@ -141,23 +158,27 @@ class JsonOptions(QWidget):
         self.images = _PathEdit("image folder (default: the JSON file's folder)", folder=True)
         self.min_count = int_spin(1, 1000, 1, 1)
         self.max_length = int_spin(1, 100, 16, 1)
+        self.features = _features_combo(
+            PHOTO_GRID, "The CNN's pooled penultimate features of the centred 224 px crop",
+            "One vector per grid cell of the last block (blocks.15) of the centred crop")
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Captions JSON", self.json)
         form.addRow("Images", self.images)
         form.addRow("Minimum word count", self.min_count)
         form.addRow("Maximum caption words", self.max_length)
+        form.addRow("Features", self.features)
 
 
 def json_request(json_path: str, images_dir: str, min_count: int, max_length: int,
-                 cnn_name: str = DEFAULT_MODEL) -> SourceRequest:
+                 cnn_name: str = DEFAULT_MODEL, grid: bool = False) -> SourceRequest:
     if not json_path:
         raise ValueError("choose the captions JSON file first")
     if not Path(json_path).is_file():
         raise ValueError(f"{json_path}: no such file")
     if images_dir and not Path(images_dir).is_dir():
         raise ValueError(f"{images_dir}: no such folder")
-    spec = default_photo_spec(cnn_name)
+    spec = spatial_photo_spec(cnn_name) if grid else default_photo_spec(cnn_name)
 
     def job(cnn: Callable[[str], Any], control: Control) -> Iterator[Frame]:
         return (yield from build_annotations(lambda: cnn(spec.cnn), json_path, images_dir or None, spec, control,
@@ -173,13 +194,13 @@ SOURCES: list[Source] = [
              "Some colour-shape pairs are held out of training to test generalisation. "
              "The CNN features are cached, so the second load is instant.",
         make_options=ScenesOptions,
-        request=lambda page: scenes_request(page.config()),
+        request=lambda page: scenes_request(page.config(), page.features.currentData()),
     ),
     Source(
         label="coco_captioning folder (course data)",
         help="The course's folder: coco2014_captions.h5, the VGG-16 fc7 feature files, coco2014_vocab.json and "
              "the URL lists. Features are precomputed, so photos cannot be captioned with such a model; "
-             "dataset images are shown by their URL.",
+             "dataset images are shown by their URL. They are pooled (no grid): RNN and LSTM only.",
         make_options=CocoOptions,
         request=lambda page: coco_request(page.folder.text(), page.max_train.value() or None, page.pca.isChecked()),
     ),
@@ -189,6 +210,6 @@ SOURCES: list[Source] = [
              "(cached); unreadable images are listed as problems and skipped.",
         make_options=JsonOptions,
         request=lambda page: json_request(page.json.text(), page.images.text(), page.min_count.value(),
-                                          page.max_length.value()),
+                                          page.max_length.value(), grid=page.features.currentData()),
     ),
 ]

@@ -27,6 +27,7 @@ from superqt.utils import signals_blocked
 
 from engine.captioning import CaptioningRNN, CaptioningSolver, TrainParams
 from engine.captioning.checkpoint import CheckpointError
+from engine.captioning.data.spatial import data_regions
 from engine.captioning.jobs import Run, probe_batch, training_job
 from engine.jobs import Control, Frame
 
@@ -65,6 +66,9 @@ class TrainPanel(SessionPage):
         self.cell = QComboBox()
         self.cell.addItem("LSTM", "lstm")
         self.cell.addItem("Vanilla RNN", "rnn")
+        self.cell.addItem("LSTM with attention", "attention")
+        self.cell.setItemData(2, "An LSTM that looks at a grid of image features before every word (Xu et al. 2015); "
+                                 "it needs grid features: Data page, Features ▸ grid", Qt.ItemDataRole.ToolTipRole)
         self.hidden = int_spin(4, 2048, 128, 16)
         self.wordvec = int_spin(4, 1024, 64, 16)
         self.rates = ParamForm(TrainParams())  # defaults as measured with `caption train`
@@ -193,11 +197,17 @@ class TrainPanel(SessionPage):
         data = self.session.data
         if data is None or self.runner.is_running:
             return False
+        cell = self.cell.currentData()
+        if cell == "attention" and data_regions(data) < 2:
+            self.ctx.error("Cannot start training", "The LSTM with attention looks at a grid of image features, and "
+                           "the loaded data has features pooled over the whole image. On the Data page choose "
+                           "Features ▸ grid and press Load (the course's COCO features have no grid).")
+            return False
         try:
             model = CaptioningRNN(data["word_to_idx"], input_dim=int(data["train_features"].shape[1]),
                                   wordvec_dim=self.wordvec.value(), hidden_dim=self.hidden.value(),
-                                  cell_type=self.cell.currentData(), device=self.ctx.device,
-                                  seed=len(self.session.runs))
+                                  cell_type=cell, device=self.ctx.device, seed=len(self.session.runs),
+                                  regions=data_regions(data) if cell == "attention" else 1)
             solver = CaptioningSolver(model, data, update_rule=self.rule.currentData(),
                                       optim_config={"learning_rate": self.lr.value()}, lr_decay=self.decay.value(),
                                       batch_size=self.batch.value(), num_epochs=self.epochs.value(),
@@ -207,8 +217,8 @@ class TrainPanel(SessionPage):
             self.ctx.error("Cannot start training", str(exc))
             return False
         previous = self.session.current_run
-        cell = "LSTM" if model.cell_type == "lstm" else "RNN"
-        run = Run(label=f"#{len(self.session.runs) + 1} {cell} h{model.hidden_dim}", cell_type=model.cell_type,
+        name = {"lstm": "LSTM", "rnn": "RNN", "attention": "Attention"}[model.cell_type]
+        run = Run(label=f"#{len(self.session.runs) + 1} {name} h{model.hidden_dim}", cell_type=model.cell_type,
                   iterations_per_epoch=solver.iterations_per_epoch)
         self.session.set_model(model, solver, label=run.label, run=run)
         self.plots.show_run(run)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
-from .common import CliError
+from .common import CliError, restart_clock
 
 __all__ = ["main", "build_parser", "CliError"]
 
@@ -38,9 +39,11 @@ def _tolerate_undecodable_names() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    called = os.path.splitext(os.path.basename(sys.argv[0] or ""))[0]
     parser = _Parser(
-        prog="neural-lens",
-        description="Neural Lens: see inside neural networks. Without a subcommand the window opens.",
+        prog=called if called.startswith("neural-lens") else "neural-lens",
+        description="Neural Lens: see inside neural networks, headless. (`neural-lens` or `python main.py` "
+                    "without a subcommand opens the window.)",
     )
     parser.add_argument("--device", default=None, help="compute device: auto (default), cpu, cuda, cuda:1, mps")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -62,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 2
+    restart_clock()  # "seconds" in --json output: the job, not the process start
     try:
         return int(func(args) or 0)
     except CliError as exc:

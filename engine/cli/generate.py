@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     goal.add_argument("--target", help="class index or name, e.g. 76 or tarantula")
     goal.add_argument("--objective", help="a channel, a neuron or sums of them instead of a class: "
                                           "blocks.8:12, blocks.8:12@3,4, blocks.8:12 - 0.5*blocks.8:7")
+    p.add_argument("--diverse", type=int, default=None, metavar="N",
+                   help="with --objective: N visualizations pushed apart (Olah et al. 2017), saved side by side")
+    p.add_argument("--diversity-weight", type=float, default=None, help="weight of the diversity term (default 50)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the starting noise and the jitter (default 0)")
     add_param_options(p, ClassVizParams, aliases={"parameterization": ("--param",)},
                       defaults={"size": "128 fourier, 224 pixels", "steps": "256 fourier, 200 pixels",
@@ -138,13 +141,31 @@ def _visualize_units(args: argparse.Namespace, model, params, out: Path) -> int:
         objective = parse_objective(args.objective).check(model)
     except ValueError as exc:
         raise CliError(f"--objective: {exc}") from None
-    control = Control(params)
-    _, image = _run(class_visualization(model, objective, control=control, seed=args.seed), f"classviz {objective.label}")
+    if args.diverse is not None:
+        from ..generation.diversity import DiversityParams, diverse_visualizations
+
+        values = {"count": args.diverse, "size": params.size, "steps": params.steps}
+        if args.diversity_weight is not None:
+            values["weight"] = args.diversity_weight
+        try:
+            diversity = DiversityParams(**values)
+        except ValueError as exc:
+            raise CliError(f"--diverse / --diversity-weight: {exc}") from None
+        last, _ = _run(diverse_visualizations(model, objective, control=Control(diversity), seed=args.seed),
+                       f"classviz {objective.label} x{diversity.count}")
+        image, parts = last.image, last.extra["images"]
+    else:
+        control = Control(params)
+        _, image = _run(class_visualization(model, objective, control=control, seed=args.seed),
+                        f"classviz {objective.label}")
+        parts = None
     saved = _save(out, image, {"mode": "class visualization", "model": model.name, "objective": objective.label,
                                 "seed": args.seed, **params.as_dict()})
-    with torch.no_grad():
-        x = model.preprocess(resize(saved, (model.input_size, model.input_size)))
-        value = float(objective(model, x))
+    with torch.no_grad():  # measured on the saved PNG (each image of a diverse strip on its own)
+        pieces = [saved] if parts is None else [saved[:, k * (params.size + 4):k * (params.size + 4) + params.size]
+                                                 for k in range(len(parts))]
+        value = sum(float(objective(model, model.preprocess(resize(p, (model.input_size,) * 2)))) for p in pieces)
+        value /= len(pieces)
     if args.json:
         print_json({"objective": objective.label, "value": value, "out": str(out), "params": params.as_dict()})
     else:

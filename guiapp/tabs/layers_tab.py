@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QGridLayout,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from engine.channels import all_activations, channel_ranking, channel_saliency, mosaic, mosaic_channel_at, top_patches_job
 from engine.generation import ClassVizParams, class_visualization
+from engine.generation.diversity import DiversityParams, diverse_visualizations
 from engine.generation.unit_objectives import Unit, UnitObjective
 from engine.gradients import overlay
 from engine.imaging import IMAGE_SUFFIXES, load_image, resize
@@ -95,6 +97,8 @@ class LayersTab(Workbench):
         self.sort = QComboBox()
         self.sort.addItem("mean activation", "mean")
         self.sort.addItem("max activation", "max")
+        self.diverse = QCheckBox("4 diverse visualizations")
+        self.diverse.setToolTip("Visualize the channel four times at once, pushed apart (Olah et al. 2017)")
         self.folder_button = QPushButton("Add a folder of photos…")
         self.folder_button.setToolTip("Also search the photos of a folder for the top patches")
         self.status = QLabel("Drop a photo, then scrub the layers and click a channel.")
@@ -134,7 +138,10 @@ class LayersTab(Workbench):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(detail, 1)
         rl.addWidget(self.status)
-        rl.addWidget(self.folder_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.diverse)
+        buttons.addWidget(self.folder_button)
+        rl.addLayout(buttons)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
@@ -221,9 +228,13 @@ class LayersTab(Workbench):
         image, channel = self.image, self.channel
         self.saliency_runner.start(lambda: saliency_job(model, image, layer, channel), Control())
         objective = UnitObjective((Unit(layer, channel),))
-        control = Control(VIZ_PARAMS, emit_interval=0.1)
         self.viz_panel.set_title(f"What excites {layer}:{channel} most (visualization)")
-        self.viz_runner.start(lambda: class_visualization(model, objective, control=control), control)
+        if self.diverse.isChecked():
+            control = Control(DiversityParams(count=4, size=VIZ_PARAMS.size, steps=VIZ_PARAMS.steps), emit_interval=0.1)
+            self.viz_runner.start(lambda: diverse_visualizations(model, objective, control=control), control)
+        else:
+            control = Control(VIZ_PARAMS, emit_interval=0.1)
+            self.viz_runner.start(lambda: class_visualization(model, objective, control=control), control)
         self._find_patches(layer, channel)
 
     def _find_patches(self, layer: str, channel: int) -> None:

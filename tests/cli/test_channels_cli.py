@@ -54,3 +54,13 @@ def test_classviz_objective_raises_the_channel(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["objective"] == "blocks.5:3" and result["value"] > 0
     assert read_png_params(out)["objective"] == "blocks.5:3"
+
+
+def test_classviz_diverse_saves_the_images_side_by_side(tmp_path, capsys):
+    from engine.imaging import load_image
+
+    out = tmp_path / "diverse.png"
+    assert main(["classviz", "--objective", "blocks.3:5", "--diverse", "2", "--size", "32", "--steps", "3",
+                 "--out", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["objective"] == "blocks.3:5"
+    assert load_image(out).shape == (32, 2 * 32 + 4, 3)

@@ -79,3 +79,19 @@ def test_a_channel_visualization_excites_its_channel_far_above_photos(lite0, pho
     _, image = run_to_end(class_visualization(lite0, parse_objective(f"{layer}:{channel}"), control=control))
     reached = float(activations(lite0, image, layer).mean[channel])
     assert reached > 3 * max(on_photos, 0.1), (reached, on_photos)
+
+
+def test_diversity_pushes_the_images_of_one_objective_apart(lite0):
+    from engine.generation.diversity import DiversityParams, diverse_visualizations, gram_similarity
+
+    objective = parse_objective("blocks.3:5")
+    similarity = {}
+    for weight in (0.0, 200.0):
+        control = Control(DiversityParams(count=2, size=48, steps=12, weight=weight), emit_interval=None,
+                          emit_every=1000)
+        last, images = run_to_end(diverse_visualizations(lite0, objective, control=control))
+        assert len(images) == 2 and last.final and last.image.shape[1] > 2 * 48
+        x = torch.cat([lite0.preprocess(im) for im in images])
+        with torch.no_grad():
+            similarity[weight] = float(gram_similarity(lite0.features(x, "blocks.3")))
+    assert similarity[200.0] < similarity[0.0] - 0.1, similarity

@@ -110,6 +110,10 @@ class Theme(QObject):
             if self._original_style in NATIVE_STYLES and self.app.style().name() in NATIVE_STYLES:
                 self.app.setStyle("Fusion")  # native styles draw with their own colours, not the palette's
             self.app.setPalette(dark_palette() if dark else light_palette())
+        sheet = self.app.styleSheet()
+        if sheet:  # on X11, widgets polished by a stylesheet keep their old palette until it is set again
+            self.app.setStyleSheet("")
+            self.app.setStyleSheet(sheet)
         now = is_dark_palette(self.app.palette())
         if now != self.dark:
             self.dark = now

@@ -3,6 +3,12 @@ scaling by default with a pixel-exact toggle, a window that fits a 1366x768
 screen, and light or dark following the system with readable plots."""
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -14,6 +20,8 @@ from guiapp.display import set_smooth_scaling, smooth_scaling
 from guiapp.main_window import DEFAULT_SIZE, MainWindow
 from guiapp.theme import Theme, dark_palette, is_dark_palette, light_palette
 from guiapp.widgets.image_panel import ImagePanel
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -115,3 +123,29 @@ def test_plots_and_charts_read_on_light_and_dark():
             assert contrast(QColor(colour), window) >= 2.0, (colour, window.name())
         for bar in bar_colours(is_dark_palette(palette)):
             assert contrast(bar, text) >= 4.5, (bar.name(), text.name())
+
+
+PROBE = """
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QVBoxLayout, QWidget
+from guiapp.resources import resource_path
+from guiapp.theme import Theme
+app = QApplication([])
+theme = Theme.of(app)
+app.setStyleSheet(resource_path("style.qss").read_text(encoding="utf-8"))
+window = QWidget(); layout = QVBoxLayout(window); label = QLabel("text"); combo = QComboBox()
+layout.addWidget(label); layout.addWidget(combo); window.show(); app.processEvents()
+theme.set_choice("dark"); app.processEvents()
+print(label.palette().windowText().color().lightness(), combo.palette().base().color().lightness())
+"""
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (apt-get install xvfb)")
+def test_dark_reaches_every_widget_on_x11():
+    """On X11 (not offscreen) widgets polished by the stylesheet kept their light palette."""
+    env = {k: v for k, v in os.environ.items() if k != "WAYLAND_DISPLAY"}
+    env["QT_QPA_PLATFORM"] = "xcb"
+    done = subprocess.run(["xvfb-run", "-a", sys.executable, "-c", PROBE], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text_lightness, base_lightness = map(int, done.stdout.split()[-2:])
+    assert text_lightness > 180 and base_lightness < 80     # light text on a dark field

@@ -13,7 +13,8 @@ from ..imaging import ImageLoadError, load_image
 from ..jobs import Frame
 from ..validation import check_number
 
-__all__ = ["CliError", "open_model", "open_image", "resolve_class", "print_json", "ProgressBar", "finite", "check_seed",
+__all__ = ["CliError", "open_model", "open_judge", "report", "add_judge_option", "open_image", "resolve_class",
+           "print_json", "ProgressBar", "finite", "check_seed",
            "MAX_SEED"]
 
 
@@ -33,6 +34,43 @@ def open_model(args: Any):
         return load_model(getattr(args, "model", None), device=getattr(args, "device", None))
     except (ModelLoadError, ValueError) as exc:
         raise CliError(str(exc)) from None
+
+
+def add_judge_option(p: Any) -> None:
+    p.add_argument("--judge", default=None, metavar="MODEL",
+                   help="a second network (e.g. lite1) classifies the saved PNG: its top-5 goes into the output")
+
+
+def open_judge(args: Any):
+    """Load the ``--judge`` network (before the run, so a bad name fails at
+    once) as ``args.judge_model`` for :func:`report`; ``None`` without the option."""
+    args.judge_model = None
+    if not getattr(args, "judge", None):
+        return None
+    from ..models import ModelLoadError, load_model
+
+    try:
+        args.judge_model = load_model(args.judge, device=getattr(args, "device", None))
+    except (ModelLoadError, ValueError) as exc:
+        raise CliError(f"--judge: {exc}") from None
+    return args.judge_model
+
+
+def report(args: Any, payload: dict, text: str, image: np.ndarray | None = None) -> None:
+    """Print ``payload`` as one JSON object with ``--json``, else ``text``;
+    with a judge (``--judge``, :func:`open_judge`), its top-5 of ``image``
+    (the saved PNG read back) is added to both (JSON key ``judge``)."""
+    judge = getattr(args, "judge_model", None)
+    if judge is not None and image is not None:
+        from ..models.judge import second_opinion
+
+        top = second_opinion(judge, image, 5)
+        payload = {**payload, "judge": {"model": judge.name, "top": [p.as_dict() for p in top]}}
+        text += f"\nsecond opinion ({judge.name}): " + ", ".join(f"{p.label} {p.prob:.1%}" for p in top[:3])
+    if getattr(args, "json", False):
+        print_json(payload)
+    else:
+        print(text)
 
 
 def open_image(path: str) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import ProgressBar, open_image, open_model, print_json, resolve_class
+from .common import ProgressBar, add_judge_option, open_image, open_judge, open_model, report, resolve_class
 from .options import add_param_options, params_from_args
 from .saliency import writable_path
 
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "fool", help="gradient ascent on a target class until the network is fooled; save the 8-bit PNG",
         description="Fooling image (Szegedy et al. 2014): steps dX = lr * g / ||g||_2 on the target logit in "
-                    "the normalised input space, on the model's 224x224 view of IMAGE, until the saved 8-bit "
+                    "the normalised input space, on the model's view of IMAGE (224x224 for Lite0), until the saved 8-bit "
                     "image is classified as the target or --max-iter steps are spent.",
     )
     p.add_argument("image")
@@ -34,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="fooling image PNG to write (parameters embedded)")
     p.add_argument("--difference", default=None, help="also write the magnified difference image PNG")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_judge_option(p)
     p.set_defaults(func=run_fool)
 
 
@@ -46,6 +47,7 @@ def run_fool(args: argparse.Namespace) -> int:
     diff_path = writable_path(args.difference, "--difference") if args.difference else None
     params = params_from_args(FoolParams, args)
     image = open_image(args.image)
+    open_judge(args)
     model = open_model(args)
     target = resolve_class(model, args.target)
     bar = ProgressBar(f"fooling -> {model.labels[target]}")
@@ -57,15 +59,14 @@ def run_fool(args: argparse.Namespace) -> int:
     if diff_path is not None:
         save_png(diff_path, result.difference()[0],
                  result.metadata("fooling-difference", source=args.image, lr=params.lr, max_iter=params.max_iter))
-    predicted = model.classify(load_image(out), 1)[0]
-    if args.json:
-        print_json({"success": result.success and predicted.index == target, "iterations": result.iterations,
-                    "target": {"index": target, "label": result.target_label}, "predicted": predicted.as_dict(),
-                    "l2": result.l2, "linf": result.linf})
-    else:
-        before = result.original_prediction
-        status = "fooled" if result.success else f"NOT fooled after {result.iterations} steps"
-        print(f"{status}: {before.label} ({before.prob:.1%}) -> {predicted.label} ({predicted.prob:.1%}) "
-              f"in {result.iterations} steps; perturbation L2 {result.l2:.1f}, Linf {result.linf:.0f} (0..255 units)")
-        print(f"saved {out}")
+    saved = load_image(out)
+    predicted = model.classify(saved, 1)[0]
+    before = result.original_prediction
+    status = "fooled" if result.success else f"NOT fooled after {result.iterations} steps"
+    report(args, {"success": result.success and predicted.index == target, "iterations": result.iterations,
+                  "target": {"index": target, "label": result.target_label}, "predicted": predicted.as_dict(),
+                  "l2": result.l2, "linf": result.linf},
+           f"{status}: {before.label} ({before.prob:.1%}) -> {predicted.label} ({predicted.prob:.1%}) "
+           f"in {result.iterations} steps; perturbation L2 {result.l2:.1f}, Linf {result.linf:.0f} (0..255 units)\n"
+           f"saved {out}", saved)
     return 0

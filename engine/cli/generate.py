@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..jobs import Control, run_to_end
-from .common import CliError, ProgressBar, check_seed, open_image, open_model, print_json, resolve_class
+from .common import CliError, ProgressBar, add_judge_option, check_seed, open_image, open_judge, open_model, report, resolve_class
 from .options import add_param_options, params_from_args
 
 
@@ -57,6 +57,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output PNG")
     p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_judge_option(p)
 
 
 def _out_path(path: str) -> Path:
@@ -108,6 +109,7 @@ def run_classviz(args: argparse.Namespace) -> int:
     kind = args.parameterization or "fourier"
     params = params_from_args(ClassVizParams, args, base=ClassVizParams.defaults(kind))
     out = _out_path(args.out)
+    open_judge(args)
     model = open_model(args)
     if args.objective is not None:
         return _visualize_units(args, model, params, out)
@@ -121,11 +123,9 @@ def run_classviz(args: argparse.Namespace) -> int:
         probs = model.probabilities(model.preprocess(view))[0]
     prob = float(probs[index])
     top = model.top(probs, 1)[0]
-    if args.json:
-        print_json({"target": {"index": index, "label": model.labels[index]}, "prob": prob,
-                    "top": top.as_dict(), "out": str(out), "params": params.as_dict()})
-    else:
-        print(f"{out}: {model.labels[index]} with probability {prob:.4f} (top class: {top.label}, {top.prob:.4f})")
+    report(args, {"target": {"index": index, "label": model.labels[index]}, "prob": prob,
+                  "top": top.as_dict(), "out": str(out), "params": params.as_dict()},
+           f"{out}: {model.labels[index]} with probability {prob:.4f} (top class: {top.label}, {top.prob:.4f})", saved)
     return 0
 
 
@@ -166,10 +166,8 @@ def _visualize_units(args: argparse.Namespace, model, params, out: Path) -> int:
                                                  for k in range(len(parts))]
         value = sum(float(objective(model, model.preprocess(resize(p, (model.input_size,) * 2)))) for p in pieces)
         value /= len(pieces)
-    if args.json:
-        print_json({"objective": objective.label, "value": value, "out": str(out), "params": params.as_dict()})
-    else:
-        print(f"{out}: {objective.label} = {value:.4g}")
+    report(args, {"objective": objective.label, "value": value, "out": str(out), "params": params.as_dict()},
+           f"{out}: {objective.label} = {value:.4g}", saved)
     return 0
 
 
@@ -180,6 +178,7 @@ def run_invert(args: argparse.Namespace) -> int:
     params_from_args(InversionParams, args)  # a refused option is reported before anything loads
     image = open_image(args.image)
     out = _out_path(args.out)
+    open_judge(args)
     model = open_model(args)
     layer = _layer(model, args.layer)
     params = params_from_args(InversionParams, args, size=model.input_size)
@@ -189,10 +188,8 @@ def run_invert(args: argparse.Namespace) -> int:
                                  "source": str(args.image), "seed": args.seed, **params.as_dict()})
     distance = relative_feature_distance(model, saved, original, layer)
     corr = float(np.corrcoef(original.astype(float).ravel(), saved.astype(float).ravel())[0, 1])
-    if args.json:
-        print_json({"layer": layer, "distance": distance, "correlation": corr, "out": str(out), "params": params.as_dict()})
-    else:
-        print(f"{out}: relative feature distance at {layer} {distance:.4f}, pixel correlation {corr:.3f}")
+    report(args, {"layer": layer, "distance": distance, "correlation": corr, "out": str(out), "params": params.as_dict()},
+           f"{out}: relative feature distance at {layer} {distance:.4f}, pixel correlation {corr:.3f}", saved)
     return 0
 
 
@@ -204,6 +201,7 @@ def run_dream(args: argparse.Namespace) -> int:
     image = open_image(args.image)
     guide = open_image(args.guide) if args.guide else None
     out = _out_path(args.out)
+    open_judge(args)
     model = open_model(args)
     layer = _layer(model, args.layer)
     tile = params.tile or 512
@@ -215,9 +213,6 @@ def run_dream(args: argparse.Namespace) -> int:
                                  **params.as_dict()})
     after = layer_objective(model, saved, layer, guide=guide, tile=tile)
     kind = "guide objective" if guide is not None else "layer objective"
-    if args.json:
-        print_json({"layer": layer, "guided": guide is not None, "objective_before": before, "objective_after": after,
-                    "out": str(out), "params": params.as_dict()})
-    else:
-        print(f"{out}: {kind} at {layer} {before:.4g} -> {after:.4g}")
+    report(args, {"layer": layer, "guided": guide is not None, "objective_before": before, "objective_after": after,
+                  "out": str(out), "params": params.as_dict()}, f"{out}: {kind} at {layer} {before:.4g} -> {after:.4g}", saved)
     return 0

@@ -68,13 +68,26 @@ def cached_model(name: str, device: str | torch.device | None = None) -> Classif
 
 
 def second_opinion_job(judge_name: str, image: np.ndarray, device: str | torch.device | None = None,
-                       control: Control | None = None, top: int = 5) -> Iterator[Frame]:
+                       control: Control | None = None, top: int = 5, working: Classifier | None = None,
+                       target: int | None = None) -> Iterator[Frame]:
     """A job (loads the judge once, then classifies): one final frame whose
-    ``extra`` holds ``predictions`` and ``judge``; returns the predictions."""
+    ``extra`` holds ``predictions`` and ``judge`` (the judge's top-``top``),
+    with ``working``: also ``working_predictions`` (that network's own top
+    for the picture, :meth:`Classifier.classify`), and with ``target``: the
+    judge's ``target_prob`` and the working network's ``working_target_prob``.  Returns the judge's predictions."""
     control = control or Control()
     judge = cached_model(judge_name, device)
     if control.cancelled:
         return []
-    predictions = second_opinion(judge, image, top)
-    yield Frame(step=1, total=1, image=None, extra={"predictions": predictions, "judge": judge.name}, final=True)
-    return predictions
+    with torch.no_grad():
+        probs = judge.probabilities(judge.preprocess(judge_view(judge, image)))[0]
+        extra = {"predictions": judge.top(probs, top), "judge": judge.name}
+        if target is not None:
+            extra["target_prob"] = float(probs[int(target)])
+        if working is not None:
+            own = working.probabilities(working.preprocess(working.prepare(image)))[0]
+            extra.update(working_predictions=working.top(own, top), working=working.name)
+            if target is not None:
+                extra["working_target_prob"] = float(own[int(target)])
+    yield Frame(step=1, total=1, image=None, extra=extra, final=True)
+    return extra["predictions"]

@@ -41,6 +41,7 @@ from ..widgets import ClassPicker, ImagePanel
 from ..widgets.history_strip import HistoryStrip
 from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.param_form import ParamForm
+from ..widgets.second_opinion import SecondOpinion
 from ..widgets.typed_values import commit_typed_values
 from ..workbench import Workbench
 from .dreaming_modes import CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs
@@ -49,8 +50,6 @@ __all__ = ["DreamingTab", "MODES", "CLASSVIZ", "INVERSION", "DREAM", "GUIDED"]
 
 #: Seconds between frames the engine emits (the runner shows at most ~30 per second).
 FRAME_SECONDS = 0.05
-
-
 
 
 class DreamingTab(Workbench):
@@ -90,6 +89,7 @@ class DreamingTab(Workbench):
         self.status.setWordWrap(True)
         self.plot = MetricsPlot()
         self.history = HistoryStrip()
+        self.opinion = SecondOpinion(ctx)  # another network classifies the finished result
         for panel in (self.source_panel, self.guide_panel, self.result_panel, self.compare_panel):
             panel.setMinimumSize(96, 96)  # the window may be small; the splitters give room back
         self.plot.setMinimumHeight(80)
@@ -149,6 +149,7 @@ class DreamingTab(Workbench):
             side.addLayout(line)
         side.addWidget(self.progress)
         side.addWidget(self.status)
+        side.addWidget(self.opinion)
         side.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(controls)
@@ -271,6 +272,7 @@ class DreamingTab(Workbench):
         else:
             self._step_offset = self._last_step
         self.control = control
+        self.opinion.set_result(None)
         self.status.setText(f"{mode}: running…")
         self.runner.start(lambda: row.job(inputs, control), control)
         return True
@@ -322,6 +324,7 @@ class DreamingTab(Workbench):
             info = dict(self.run_info, params=self.control.params.as_dict() if self.control else {})
             title = info.get("label") or info.get("layer") or info["mode"]
             self.history.add_result(result, f"{info['mode'].split()[0]} · {title}", info)
+            self.opinion.set_result(result, info.get("target"))
             self._unsaved = True
             self.status.setText(f"{info['mode']} finished ({self._last_step} steps). Save it, export the run, or Continue.")
         self._update_buttons()
@@ -391,4 +394,5 @@ class DreamingTab(Workbench):
     def shutdown(self) -> None:
         self._restart = False
         self.runner.stop()
+        self.opinion.shutdown()
         self.runner.wait(5000)

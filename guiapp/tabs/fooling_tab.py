@@ -4,8 +4,11 @@ photo into an image the network calls that class (Szegedy et al. 2014).
 Run streams the image, the magnified difference and the target score and
 probability; Stop cancels at the next step; the learning rate and the
 iteration limit can be changed while it runs (``control.update``).  The run
-works on the model's 224x224 view of the photo, and the result that is
-shown and saved is the 8-bit image the network classifies as the target.
+works on the model's view of the photo (224x224 for EfficientNet-Lite0),
+and the result that is shown and saved is the 8-bit image the network
+classifies as the target.  At the end of a run a second network classifies
+the fooling image (``SecondOpinion``): does it fool that one too
+(Szegedy et al.'s cross-model question)?
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from ..jobrunner import JobRunner
 from ..widgets import ClassPicker, ImagePanel, PredictionList
 from ..widgets.classify_panel import ClassifyPanel
 from ..widgets.param_form import ParamForm
+from ..widgets.second_opinion import SecondOpinion
 from ..widgets.typed_values import commit_typed_values
 from ..workbench import Workbench, workbench_layout
 
@@ -51,6 +55,7 @@ class FoolingTab(Workbench):
         self.fooled_panel = ImagePanel("Fooling image", hint="Press Run", accept_drops=False)
         self.diff_panel = ImagePanel("Difference", hint="", accept_drops=False)
         self.after_list = PredictionList()
+        self.opinion = SecondOpinion(ctx, auto=True, show_working=False)
         self.summary = QLabel("Drop an image, choose a target class, press Run.")
         self.summary.setWordWrap(True)
         self.score_plot = pg.PlotWidget(background=None)
@@ -95,6 +100,7 @@ class FoolingTab(Workbench):
         side.addWidget(form_box)
         side.addWidget(self.summary)
         side.addWidget(after_box, 1)
+        side.addWidget(self.opinion)
         side.addLayout(saves)
         panel = QWidget()
         panel.setLayout(side)
@@ -123,6 +129,7 @@ class FoolingTab(Workbench):
         self.diff_panel.clear()
         self.diff_panel.set_title("Difference")
         self.after_list.clear()
+        self.opinion.set_result(None)
         self.result = None
         self.saved = True
         self._clear_curves()
@@ -171,6 +178,7 @@ class FoolingTab(Workbench):
         self.control = control = Control(params, emit_every=1)
         self.result = None
         self.after_list.clear()
+        self.opinion.set_result(None)
         self._clear_curves()
         self.summary.setText(f"Fooling {model.name} towards “{model.labels[target]} ({target})”…")
         self.runner.start(lambda: fool(model, image, target, control=control), control)
@@ -221,6 +229,7 @@ class FoolingTab(Workbench):
             f"{head} Before: {before.label} ({before.prob:.1%}). After (8-bit image): {after.label} "
             f"({after.prob:.1%}). Perturbation L2 {result.l2:.1f}, L∞ {result.linf:.0f} (0..255 pixel units).")
         self.after_list.set_predictions(self.after_list.predictions, highlight=result.target)
+        self.opinion.set_result(result.image, result.target)  # does it fool another network too?
         self._update_buttons()
 
     def _on_failed(self, message: str) -> None:
@@ -280,4 +289,5 @@ class FoolingTab(Workbench):
     def shutdown(self) -> None:
         self.runner.stop()
         self.classify.shutdown()
+        self.opinion.shutdown()
         self.runner.wait(5000)

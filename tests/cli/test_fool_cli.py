@@ -35,6 +35,15 @@ def test_fool_json_and_png_read_back(shared_model, photo_dir, tmp_path, capsys):
     assert read_png_params(diff)["magnification"] > 1
 
 
+def test_fool_asks_a_judge_whether_the_fooling_image_transfers(shared_model, photo_dir, tmp_path, capsys):
+    out = tmp_path / "fool.png"
+    assert main(["fool", str(photo_dir / "coffee.png"), "--target", "tarantula", "--out", str(out),
+                 "--judge", "lite1", "--json"]) == 0
+    judge = json.loads(capsys.readouterr().out)["judge"]
+    assert judge["model"] == "efficientnet_lite1" and len(judge["top"]) == 5
+    assert [p["prob"] for p in judge["top"]] == sorted((p["prob"] for p in judge["top"]), reverse=True)
+
+
 def test_fool_not_reached_within_max_iter(shared_model, photo_dir, tmp_path, capsys):
     out = tmp_path / "f.png"
     code = main(["fool", str(photo_dir / "coffee.png"), "--target", "0", "--lr", "0.01", "--max-iter", "1",

@@ -92,3 +92,18 @@ def test_errors_are_one_line_and_non_zero(argv, message, tmp_path, photo_dir, ca
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_a_judge_classifies_the_saved_png(tmp_path, capsys):
+    """``--judge lite1``: a second network's top-5 of the saved PNG goes into the JSON (and a line of text)."""
+    out = tmp_path / "shark.png"
+    assert main(["classviz", "--target", "great white shark", "--steps", "4", "--size", "64", "--out", str(out),
+                 "--judge", "lite1", "--json"]) == 0
+    judge = _json(capsys)["judge"]
+    assert judge["model"] == "efficientnet_lite1" and len(judge["top"]) == 5
+    assert set(judge["top"][0]) == {"index", "label", "prob"}
+    assert main(["invert", str(out), "--layer", "blocks.1", "--steps", "2", "--size", "64", "--out", str(out),
+                 "--judge", "lite2"]) == 0
+    assert "second opinion (efficientnet_lite2): " in capsys.readouterr().out
+    assert main(["classviz", "--target", "1", "--out", str(out), "--judge", "no_such_net"]) == 1
+    assert "--judge: unknown model 'no_such_net'" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import dataclasses
 
 from ..params import specs
 from .caption_common import _device, _load_dataset, _positive_int
-from .common import CliError, check_seed, open_image, print_json
+from .common import CliError, check_seed, open_image, print_json, restart_clock
 
 
 # ---------------------------------------------------------------------- sample / evaluate
@@ -21,6 +21,8 @@ def _open_checkpoint(path: str, device):
         return ckpt, ckpt.build_model(device=device)
     except CheckpointError as exc:
         raise CliError(str(exc)) from None
+    finally:
+        restart_clock()
 
 
 def _spec_of(ckpt):
@@ -122,6 +124,7 @@ def run_sample(args: argparse.Namespace) -> int:
         images = [open_image(p) for p in args.images]
         try:
             cnn = load_model(spec.cnn, device=device)
+            restart_clock()
             feats = compute_features(cnn, np.stack([spec.view(im) for im in images]), spec)
         except (ModelLoadError, ValueError) as exc:
             raise CliError(str(exc)) from None

@@ -34,6 +34,8 @@ def open_model(args: Any):
         return load_model(getattr(args, "model", None), device=getattr(args, "device", None))
     except (ModelLoadError, ValueError) as exc:
         raise CliError(str(exc)) from None
+    finally:
+        restart_clock()
 
 
 def add_judge_option(p: Any) -> None:
@@ -106,7 +108,26 @@ def check_seed(value: int | None, option: str = "seed") -> int | None:
     return value
 
 
+_clock_start = [time.perf_counter()]
+
+
+def restart_clock() -> None:
+    """Start timing a command's job here: when the command starts, and again
+    once its model, checkpoint or dataset is loaded (so ``"seconds"`` in the
+    JSON leaves out process start and loading)."""
+    _clock_start[0] = time.perf_counter()
+
+
+def job_seconds() -> float:
+    """Seconds since :func:`restart_clock`."""
+    return time.perf_counter() - _clock_start[0]
+
+
 def print_json(obj: Any, stream: TextIO | None = None) -> None:
+    """One JSON object; a dict gets ``"seconds"``, the compute time of the
+    job (:func:`job_seconds`), unless it has one already."""
+    if isinstance(obj, dict) and "seconds" not in obj:
+        obj = {**obj, "seconds": round(job_seconds(), 4)}
     print(json.dumps(obj), file=stream or sys.stdout)
 
 

@@ -71,7 +71,8 @@ def test_sample_image_files_with_the_checkpoints_cnn(trained, capsys, photo_dir)
     assert code == 0
     rows = json.loads(stdout)["captions"]
     assert [r["image"] for r in rows] == images and all(isinstance(r["caption"], str) for r in rows)
-    assert run(capsys, "sample", str(out), *images, "--temperature", "0.7", "--seed", "3", "--json")[1] == stdout
+    again = run(capsys, "sample", str(out), *images, "--temperature", "0.7", "--seed", "3", "--json")[1]
+    assert json.loads(again)["captions"] == rows  # the same seed, the same captions ("seconds" differ)
 
 
 def test_evaluate_prints_bleu_as_json(trained, capsys):

@@ -26,6 +26,8 @@ __all__ = [
     "REDUCTIONS",
     "check_batch",
     "check_batch_size",
+    "AUTO_BATCH",
+    "batch_size_for",
     "frozen_parameters",
     "resolve_targets",
     "class_scores",
@@ -54,10 +56,25 @@ def check_batch(model, x: torch.Tensor) -> torch.Tensor:
     return x.detach().to(device=model.device, dtype=torch.float32)
 
 
+#: ``batch_size=AUTO_BATCH``: as many images per pass as the model's device
+#: runs fastest (:attr:`engine.models.Classifier.tuning`, :func:`engine.device.device_tuning`).
+AUTO_BATCH = 0
+
+
 def check_batch_size(batch_size: int) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    """A positive integer, or :data:`AUTO_BATCH` (0); else ``ValueError``."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < AUTO_BATCH:
+        raise ValueError(f"batch_size must be a positive integer or 0 (auto), got {batch_size!r}")
     return batch_size
+
+
+def batch_size_for(model, x: torch.Tensor, batch_size: int) -> int:
+    """``batch_size`` checked, with :data:`AUTO_BATCH` resolved for ``x``'s image size
+    from the model's device tuning (16 for a model without one)."""
+    if check_batch_size(batch_size) != AUTO_BATCH:
+        return batch_size
+    tuning = getattr(model, "tuning", None)
+    return tuning.batch_for(*x.shape[-2:]) if tuning is not None else 16
 
 
 @contextlib.contextmanager
@@ -74,7 +91,7 @@ def frozen_parameters(net: nn.Module) -> Iterator[None]:
             p.requires_grad_(flag)
 
 
-def resolve_targets(model, x: torch.Tensor, target, *, batch_size: int = 16) -> torch.Tensor:
+def resolve_targets(model, x: torch.Tensor, target, *, batch_size: int = AUTO_BATCH) -> torch.Tensor:
     """Class indices (N,) long on the model's device.
 
     ``target`` may be ``None`` (the predicted class of each image), an int
@@ -83,9 +100,10 @@ def resolve_targets(model, x: torch.Tensor, target, *, batch_size: int = 16) -> 
     n = x.shape[0]
     classes = len(model.labels)
     if target is None:
-        with torch.no_grad():
+        batch_size = batch_size_for(model, x, batch_size)
+        with torch.inference_mode():
             preds = [model.logits(x[i : i + batch_size]).argmax(dim=1) for i in range(0, n, batch_size)]
-        return torch.cat(preds)
+        return torch.cat(preds)  # made outside inference mode: a plain tensor autograd may save
     if isinstance(target, bool):
         raise ValueError(f"invalid target class {target!r}")
     if isinstance(target, int):
@@ -109,10 +127,12 @@ def class_scores(model, x: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return model.logits(x).gather(1, targets.view(-1, 1)).squeeze(1)
 
 
-def input_gradient(model, x: torch.Tensor, targets: torch.Tensor, *, batch_size: int = 16) -> torch.Tensor:
+def input_gradient(model, x: torch.Tensor, targets: torch.Tensor, *, batch_size: int = AUTO_BATCH) -> torch.Tensor:
     """``dS_c/dx`` for each image, shape (N,3,H,W), computed in chunks of
-    ``batch_size``.  Images of a chunk are independent (eval mode), so the
-    gradient of the summed scores is each image's own gradient."""
+    ``batch_size`` (:data:`AUTO_BATCH`: the device's).  Images of a chunk are
+    independent (eval mode), so the gradient of the summed scores is each
+    image's own gradient."""
+    batch_size = batch_size_for(model, x, batch_size)
     grads = []
     with frozen_parameters(model.net), torch.enable_grad():
         for i in range(0, x.shape[0], batch_size):

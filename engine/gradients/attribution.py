@@ -36,7 +36,9 @@ class SaliencyParams(Params):
     * ``steps``, ``baseline``: Integrated Gradients' path points and baseline
       (``black`` or ``blurred``).
     * ``layer``: Grad-CAM's layer (``None``: the model's last named layer).
-    * ``batch_size``: images per forward/backward pass (bounds memory).
+    * ``batch_size``: images per forward/backward pass (bounds memory); 0
+      (default, "auto"): the batch the model's device runs fastest
+      (:func:`engine.device.device_tuning`; 8 at 224 px on a CPU).
     * ``seed``: SmoothGrad's noise seed.
     """
 
@@ -53,7 +55,8 @@ class SaliencyParams(Params):
     baseline: str = param("black", "Baseline", choices=BASELINES, help="Integrated Gradients: where the path starts")
     layer: str | None = param(None, "Layer", kind="text", optional=True,
                               help="Grad-CAM: the feature map whose gradients weight the channels (default: the last)")
-    batch_size: int = param(16, "Batch size", low=1, high=1024, help="Images per forward/backward pass (bounds memory)")
+    batch_size: int = param(0, "Batch size", low=0, high=1024, special="auto",
+                            help="Images per forward/backward pass (bounds memory); auto = the fastest for the device")
     seed: int = param(0, "Seed", low=0, high=2**31 - 1, help="SmoothGrad: random seed of the noise")
 
     def describe(self) -> dict:

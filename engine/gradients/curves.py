@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._common import blur_sigma, check_batch, check_batch_size, gaussian_blur, resolve_targets
+from ._common import AUTO_BATCH, batch_size_for, blur_sigma, check_batch, gaussian_blur, resolve_targets
 
 __all__ = ["SUBSTRATES", "Curve", "pixel_order", "random_map", "curve_auc", "deletion_curve", "insertion_curve"]
 
@@ -116,7 +116,7 @@ def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed
     x = check_batch(model, x)
     if x.shape[0] != 1:
         raise ValueError("deletion/insertion curves take one image at a time")
-    check_batch_size(batch_size)
+    batch_size = batch_size_for(model, x, batch_size)
     if isinstance(points, bool) or not isinstance(points, int) or not 2 <= points <= 10_000:
         raise ValueError(f"points must be an integer between 2 and 10000, got {points!r}")
     h, w = x.shape[-2:]
@@ -136,7 +136,7 @@ def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed
     counts = torch.tensor(np.rint(fractions * h * w), device=x.device, dtype=torch.long).view(-1, 1, 1, 1)
     base = _substrate(model, x, substrate)
     probs = []
-    with torch.no_grad():
+    with torch.inference_mode():
         for i in range(0, points, batch_size):
             if control is not None:  # a Control: stop between batches (raises Cancelled)
                 control.raise_if_cancelled()
@@ -151,7 +151,7 @@ def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed
 
 
 def deletion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, points: int = 21,
-                   substrate: str = "blur", patch: int = 1, batch_size: int = 16, seed: int = 0,
+                   substrate: str = "blur", patch: int = 1, batch_size: int = AUTO_BATCH, seed: int = 0,
                    control=None) -> Curve:
     """Target probability as the most salient pixels are replaced by
     ``substrate`` (``points`` fractions evenly spaced in 0..1); lower AUC is
@@ -162,7 +162,7 @@ def deletion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, 
 
 
 def insertion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, points: int = 21,
-                    substrate: str = "blur", patch: int = 1, batch_size: int = 16, seed: int = 0,
+                    substrate: str = "blur", patch: int = 1, batch_size: int = AUTO_BATCH, seed: int = 0,
                     control=None) -> Curve:
     """Target probability as the most salient pixels are put back into the
     ``substrate``; higher AUC is better.  ``control``: as for :func:`deletion_curve`."""

@@ -8,7 +8,7 @@ import threading
 import torch
 import torch.nn.functional as F
 
-from ._common import check_batch, check_batch_size, class_scores, frozen_parameters, resolve_targets
+from ._common import AUTO_BATCH, batch_size_for, check_batch, class_scores, frozen_parameters, resolve_targets
 
 __all__ = ["grad_cam", "default_cam_layer"]
 
@@ -18,7 +18,7 @@ def default_cam_layer(model) -> str:
     return model.layer_names[-1]
 
 
-def grad_cam(model, x: torch.Tensor, target=None, *, layer: str | None = None, batch_size: int = 16) -> torch.Tensor:
+def grad_cam(model, x: torch.Tensor, target=None, *, layer: str | None = None, batch_size: int = AUTO_BATCH) -> torch.Tensor:
     """Class activation map of the feature maps ``A^k`` (K,h,w) of ``layer``:
 
         ``alpha_k = 1/(h w) sum_ij dS_c/dA^k_ij``
@@ -33,7 +33,7 @@ def grad_cam(model, x: torch.Tensor, target=None, *, layer: str | None = None, b
     ``ValueError`` for an unknown layer or one whose output is not (N,K,h,w).
     """
     x = check_batch(model, x)
-    check_batch_size(batch_size)
+    batch_size = batch_size_for(model, x, batch_size)
     name = layer or default_cam_layer(model)
     module = model.layer(name)
     targets = resolve_targets(model, x, target, batch_size=batch_size)

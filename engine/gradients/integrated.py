@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import torch
 
-from ._common import blur_sigma, check_batch, check_batch_size, gaussian_blur, input_gradient, reduce_channels, resolve_targets
+from ._common import (
+    AUTO_BATCH,
+    batch_size_for,
+    blur_sigma,
+    check_batch,
+    gaussian_blur,
+    input_gradient,
+    reduce_channels,
+    resolve_targets,
+)
 
 __all__ = ["BASELINES", "make_baseline", "integrated_gradients", "integrated_gradients_map"]
 
@@ -40,7 +49,7 @@ def integrated_gradients(
     *,
     baseline: str | torch.Tensor = "black",
     steps: int = 50,
-    batch_size: int = 16,
+    batch_size: int = AUTO_BATCH,
     control=None,
 ) -> torch.Tensor:
     """Signed per-channel attributions (N,3,H,W):
@@ -56,7 +65,7 @@ def integrated_gradients(
     :class:`~engine.jobs.Cancelled` between batches.
     """
     x = check_batch(model, x)
-    check_batch_size(batch_size)
+    batch_size = batch_size_for(model, x, batch_size)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     targets = resolve_targets(model, x, target, batch_size=batch_size)

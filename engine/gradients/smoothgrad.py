@@ -7,9 +7,14 @@ import math
 
 import torch
 
-from ._common import check_batch, check_batch_size, input_gradient, reduce_channels, resolve_targets
+from ._common import AUTO_BATCH, batch_size_for, check_batch, input_gradient, reduce_channels, resolve_targets
 
-__all__ = ["smoothgrad"]
+__all__ = ["smoothgrad", "NOISE_BLOCK"]
+
+#: The noise is drawn this many samples at a time whatever the batch size,
+#: so a seed gives the same map at any batch size (16: the batch size of
+#: earlier versions, whose maps it reproduces).
+NOISE_BLOCK = 16
 
 
 def smoothgrad(
@@ -20,7 +25,7 @@ def smoothgrad(
     samples: int = 25,
     noise: float = 0.15,
     reduction: str = "max",
-    batch_size: int = 16,
+    batch_size: int = AUTO_BATCH,
     seed: int = 0,
     control=None,
 ) -> torch.Tensor:
@@ -34,15 +39,16 @@ def smoothgrad(
     the model's valid normalised input range (per channel).  The paper's
     recommended noise level is 10-20 %; defaults ``N = 25``, ``noise = 0.15``.
     The target class defaults to the prediction for the *clean* image.  The
-    noisy copies are formed ``batch_size`` at a time, so memory stays bounded
-    whatever ``N``; ``seed`` makes the noise reproducible without touching the
+    noisy copies go through the network ``batch_size`` at a time (0: the
+    device's batch, :attr:`engine.models.Classifier.tuning`); ``seed`` makes
+    the noise reproducible, the same at any batch size, without touching the
     global random state.  With a :class:`~engine.jobs.Control`, a
     cancellation raises :class:`~engine.jobs.Cancelled` between batches.
 
     Returns (N_images,H,W) float32, non-negative, on the model's device.
     """
     x = check_batch(model, x)
-    check_batch_size(batch_size)
+    batch_size = batch_size_for(model, x, batch_size)
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ValueError(f"samples must be a positive integer, got {samples!r}")
     if not (isinstance(noise, (int, float)) and math.isfinite(noise) and 0 <= noise <= 1):
@@ -54,11 +60,17 @@ def smoothgrad(
     total = torch.zeros(x.shape[0], x.shape[2], x.shape[3], device=x.device)
     for n, (image, t) in enumerate(zip(x, targets)):
         acc = torch.zeros(x.shape[2], x.shape[3], device=x.device)
+        pending = torch.empty((0, *image.shape), device=x.device)
+        drawn = 0
         for start in range(0, samples, batch_size):
             if control is not None:
                 control.raise_if_cancelled()
             count = min(batch_size, samples - start)
-            eps = torch.randn((count, *image.shape), generator=gen, device=x.device) * sigma
+            while pending.shape[0] < count:  # whole blocks of NOISE_BLOCK samples (the last one shorter)
+                block = min(NOISE_BLOCK, samples - drawn)
+                pending = torch.cat([pending, torch.randn((block, *image.shape), generator=gen, device=x.device)])
+                drawn += block
+            eps, pending = pending[:count] * sigma, pending[count:]
             noisy = image.unsqueeze(0) + eps
             grads = input_gradient(model, noisy, t.expand(count), batch_size=batch_size)
             acc += reduce_channels(grads, reduction).sum(dim=0)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import torch
 
-from ._common import check_batch, check_batch_size, input_gradient, reduce_channels, resolve_targets
+from ._common import AUTO_BATCH, batch_size_for, check_batch, input_gradient, reduce_channels, resolve_targets
 
 __all__ = ["vanilla_saliency"]
 
 
-def vanilla_saliency(model, x: torch.Tensor, target=None, *, reduction: str = "max", batch_size: int = 16) -> torch.Tensor:
+def vanilla_saliency(model, x: torch.Tensor, target=None, *, reduction: str = "max",
+                     batch_size: int = AUTO_BATCH) -> torch.Tensor:
     """Image-specific class saliency map.
 
     With ``S_c(x)`` the unnormalised score (logit) of class ``c`` and
@@ -32,6 +33,6 @@ def vanilla_saliency(model, x: torch.Tensor, target=None, *, reduction: str = "m
         (N,H,W) float32 tensor on the model's device, non-negative.
     """
     x = check_batch(model, x)
-    check_batch_size(batch_size)
+    batch_size = batch_size_for(model, x, batch_size)
     targets = resolve_targets(model, x, target, batch_size=batch_size)
     return reduce_channels(input_gradient(model, x, targets, batch_size=batch_size), reduction)

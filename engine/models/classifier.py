@@ -4,15 +4,18 @@ layers, truncated forward passes)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..device import Tuning, device_tuning
 from ..imaging import model_view
 from ..jobs import current_control
+from .fusion import set_batchnorm_folding
 from .labels import class_index
 
 __all__ = ["Classifier", "Prediction"]
@@ -44,6 +47,11 @@ def _interrupt_hook(_module: nn.Module, _inputs, output):
     if isinstance(output, torch.Tensor) and output.requires_grad:
         output.register_hook(lambda _grad: control.raise_if_cancelled())
     return None
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 class Classifier:
@@ -86,6 +94,46 @@ class Classifier:
         for module in self.net.modules():  # the costly pieces: a Stop lands within one of them
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 module.register_forward_hook(_interrupt_hook)
+        self.tuning: Tuning = self.tune()
+
+    # -- speed --------------------------------------------------------------
+    def tune(self, *, channels_last: bool | None = None, fold_batchnorm: bool | None = None,
+             batch: int | None = None) -> Tuning:
+        """Run the network as :func:`engine.device.device_tuning` says for this
+        device (its memory layout, BatchNorm folding, attribution batch), with
+        any of those overridden; done once at load.  Maps, images and
+        predictions stay the same up to float rounding either way
+        (``tests/engine/test_speed_equivalence.py``).  Returns the tuning,
+        also kept as :attr:`tuning`."""
+        measure = self._time_pass if channels_last is None else None
+        tuning = device_tuning(self.device, time_pass=measure)
+        changes = {"channels_last": channels_last, "fold_batchnorm": fold_batchnorm, "batch": batch}
+        tuning = replace(tuning, **{k: v for k, v in changes.items() if v is not None})
+        self.net.to(memory_format=tuning.memory_format)
+        set_batchnorm_folding(self.net, tuning.fold_batchnorm)
+        self.tuning = tuning
+        return tuning
+
+    def _time_pass(self, channels_last: bool) -> float:
+        """Seconds of one forward+backward at the input size in one layout (best of 3, after a warm-up)."""
+        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        self.net.to(memory_format=fmt)
+        side = self.input_size
+        x = torch.randn((1, 3, side, side), device=self.device).contiguous(memory_format=fmt).requires_grad_(True)
+        times = []
+        for _ in range(4):
+            _synchronize(self.device)
+            start = time.perf_counter()
+            torch.autograd.grad(self.net(x).sum(), x)
+            _synchronize(self.device)
+            times.append(time.perf_counter() - start)
+        return min(times[1:])
+
+    def _run(self, x: torch.Tensor) -> torch.Tensor:
+        """The network on ``x`` in the tuned memory layout."""
+        if x.dim() == 4:
+            x = x.contiguous(memory_format=self.tuning.memory_format)
+        return self.net(x)
 
     # -- pixels <-> tensors ---------------------------------------------
     def prepare(self, image: np.ndarray) -> np.ndarray:
@@ -133,11 +181,11 @@ class Classifier:
 
     # -- prediction -------------------------------------------------------
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return self._run(x)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.net(x), dim=1)
+        return torch.softmax(self._run(x), dim=1)
 
     def top(self, probs: torch.Tensor, k: int = 5) -> list[Prediction]:
         """Top-k predictions from a (1000,) or (1,1000) probability vector."""
@@ -190,7 +238,7 @@ class Classifier:
 
         handles = [module.register_forward_hook(make_hook(name)) for name, module in wanted.items()]
         try:
-            self.net(x)
+            self._run(x)
         except _StopForward:
             pass
         finally:
@@ -215,7 +263,7 @@ class Classifier:
 
         handle = self._last_linear.register_forward_pre_hook(pre_hook)
         try:
-            self.net(x)
+            self._run(x)
         except _StopForward:
             pass
         finally:

@@ -31,10 +31,6 @@ from ..workbench import Workbench, workbench_layout
 __all__ = ["SaliencyTab"]
 
 RECOMPUTE_DELAY_MS = 300
-#: Images per forward/backward pass on the CPU.  Larger batches are no faster
-#: there (measured: 94 ms/image at 1 or 4, 117 ms at 16 on one core), and a
-#: Stop or a window close waits for the current batch: 4 keeps that under ~0.4 s.
-CPU_BATCH = 4
 
 
 class SaliencyTab(Workbench):
@@ -176,9 +172,7 @@ class SaliencyTab(Workbench):
             self.runner.discard()
             return
         try:
-            params = self.form.params()
-            if model.device.type == "cpu":
-                params = replace(params, batch_size=CPU_BATCH)
+            params = self.form.params()  # batch size "auto": the device's (engine.device.device_tuning)
         except ValueError as exc:
             self.ctx.error("Saliency parameters", str(exc))
             return

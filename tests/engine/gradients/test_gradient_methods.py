@@ -194,12 +194,12 @@ def test_bad_inputs_are_refused_with_clear_messages():
     with pytest.raises(ValueError, match="steps"):
         integrated_gradients(model, x, 1, steps=-3)
     with pytest.raises(ValueError, match="batch_size"):
-        vanilla_saliency(model, x, 1, batch_size=0)
+        vanilla_saliency(model, x, 1, batch_size=-1)
 
 
 @pytest.mark.parametrize("changes", [
     {"method": "lrp"}, {"reduction": "mean"}, {"samples": 0}, {"samples": 2.5}, {"noise": -0.1},
-    {"noise": float("nan")}, {"steps": 0}, {"baseline": "white"}, {"layer": ""}, {"batch_size": 0},
+    {"noise": float("nan")}, {"steps": 0}, {"baseline": "white"}, {"layer": ""}, {"batch_size": -1},
     {"seed": 1.5},
 ])
 def test_saliency_params_are_validated(changes):

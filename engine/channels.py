@@ -74,8 +74,9 @@ def _grid(count: int) -> tuple[int, int]:
 def mosaic(acts: LayerActivations, order: Sequence[int], cell: int = 32, gap: int = 2) -> np.ndarray:
     """All maps of ``order`` in a grid (row-major), each scaled to ``cell``
     pixels (nearest) and to 0..255 by the layer's largest activation (so
-    channels compare), as a uint8 HxWx3 picture (a blue-white-orange scale:
-    dark for zero)."""
+    channels compare; shown on a square-root scale so weak activity stays
+    visible), as a uint8 HxWx3 picture (orange for positive, blue for
+    negative, dark for zero)."""
     cols, rows = _grid(len(order))
     top = float(np.abs(acts.maps).max()) or 1.0
     out = np.full((rows * (cell + gap) + gap, cols * (cell + gap) + gap, 3), 40, np.uint8)
@@ -85,7 +86,7 @@ def mosaic(acts: LayerActivations, order: Sequence[int], cell: int = 32, gap: in
     for k, c in enumerate(order):
         r, q = divmod(k, cols)
         m = acts.maps[int(c)][np.ix_(ys, xs)] / top
-        pos, neg = np.clip(m, 0, 1), np.clip(-m, 0, 1)
+        pos, neg = np.sqrt(np.clip(m, 0, 1)), np.sqrt(np.clip(-m, 0, 1))  # sqrt: weak activity stays visible
         tile = np.stack([255 * pos, 200 * pos + 40 * neg, 60 * pos + 255 * neg], axis=-1)
         y0, x0 = gap + r * (cell + gap), gap + q * (cell + gap)
         out[y0:y0 + cell, x0:x0 + cell] = tile.clip(0, 255).astype(np.uint8)

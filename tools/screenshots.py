@@ -5,7 +5,7 @@
 
 Starts Xvfb (1366x768, the smallest common laptop screen), then the app the
 way a user does (``main.py chelsea.jpg``, fresh settings), and drives it:
-the README's pictures (Saliency with its map, Fooling after a run, Dreaming's
+the README's pictures (Saliency with its map, Fooling after a run, Layers with a channel, Dreaming's
 class visualization, Captioning) go to ``--out``; with ``--extra``, also the
 sample menu, the one photo in every tab, About, the dark theme and the
 start-up message on a machine without the xcb libraries (a terminal capture
@@ -154,6 +154,16 @@ def story(window, out: Path, extra: Path | None):
     yield lambda: not dreaming.runner.is_running and dreaming.current is not None
     yield 800
     save_small(window, out / "dreaming.png")
+
+    layers = tabs["Layers"]
+    show("Layers")
+    yield lambda: layers.layer_slider.isEnabled()
+    layers.layer_slider.setValue(ctx.model.layer_names.index("blocks.8"))
+    layers.select_channel(int(layers._order[0]))   # the most active channel of blocks.8 for the photo
+    yield lambda: layers.saliency_panel.image is not None and layers.patches_panel.image is not None
+    yield lambda: not layers.viz_runner.is_running
+    yield 800
+    save_small(window, out / "layers.png")
     if extra is None:
         return
 

@@ -23,6 +23,14 @@ predict the next word from its state (the image) more than from the word it
 just read.  On the built-in scenes, dropping the colour words with p = 0.5
 cuts the shortcut "red is never followed by circle" that held-out
 colour-shape pairs break (see :mod:`.data.shapes`).
+
+**Gradient-norm clipping** (Pascanu et al. 2013): when ``grad_clip > 0`` and
+the norm of all gradients together exceeds it, they are scaled down to that
+norm before the update.  The LSTM with attention trains with 5 by default:
+measured on the built-in scenes (seed 0, Adam 5e-3), without it the loss
+fell to 1.45 and then blew up at iteration ~1100 (the context path ``Wz``,
+``W_att``, ``W_proj`` gradients growing together) and never recovered; with
+it the run trains to the end.  The RNN and LSTM train unclipped, as measured.
 """
 from __future__ import annotations
 
@@ -44,7 +52,10 @@ from .data.evaluation import split_references
 from .decoding import greedy_decode
 from .optim import UPDATE_RULES, check_learning_rate
 
-__all__ = ["TrainParams", "CaptioningSolver"]
+__all__ = ["TrainParams", "CaptioningSolver", "DEFAULT_GRAD_CLIP"]
+
+#: cell type -> gradient-norm clipping used when the solver is not told (0: none)
+DEFAULT_GRAD_CLIP = {"rnn": 0.0, "lstm": 0.0, "attention": 5.0}
 
 
 @dataclass(frozen=True)
@@ -72,12 +83,15 @@ class CaptioningSolver:
     caps the number of validation images captioned for the per-epoch BLEU-4
     (0 switches it off).  ``word_dropout`` and ``dropout_words`` (see the
     module docstring) default to the data's recommendation, else none.
+    ``grad_clip`` (see the module docstring; 0: none) defaults to
+    :data:`DEFAULT_GRAD_CLIP` of the model's cell.
     """
 
     def __init__(self, model, data: Mapping[str, Any], *, update_rule: str = "adam",
                  optim_config: Mapping[str, Any] | None = None, lr_decay: float = 1.0, batch_size: int = 100,
                  num_epochs: int = 10, seed: int | None = None, val_bleu_samples: int = 100,
-                 word_dropout: float | None = None, dropout_words: Sequence[str] | None = None) -> None:
+                 word_dropout: float | None = None, dropout_words: Sequence[str] | None = None,
+                 grad_clip: float | None = None) -> None:
         if update_rule not in UPDATE_RULES:
             raise ValueError(f"unknown update rule {update_rule!r}; choose from {', '.join(UPDATE_RULES)}")
         for key in ("train_features", "train_captions", "train_image_idxs"):
@@ -100,6 +114,9 @@ class CaptioningSolver:
         self.batch_size = int(batch_size)
         self.num_epochs = int(num_epochs)
         self.val_bleu_samples = int(val_bleu_samples)
+        if grad_clip is None:
+            grad_clip = DEFAULT_GRAD_CLIP.get(getattr(model, "cell_type", ""), 0.0)
+        self.grad_clip = check_number("gradient clipping", grad_clip, low=0, high=1e6)
         self.rng = np.random.default_rng(seed)
         self.iteration = 0
         self.epoch = 0
@@ -179,6 +196,10 @@ class CaptioningSolver:
         if not math.isfinite(loss):
             raise FloatingPointError(f"training diverged (loss {loss}) at iteration {self.iteration + 1}; "
                                      "lower the learning rate")
+        if self.grad_clip > 0:
+            norm = math.sqrt(sum(float((g * g).sum()) for g in grads.values()))
+            if norm > self.grad_clip:
+                grads = {name: g * (self.grad_clip / norm) for name, g in grads.items()}
         rule = UPDATE_RULES[self.update_rule]
         for name, w in self.model.params.items():
             config = self.optim_configs[name]
@@ -286,6 +307,7 @@ class CaptioningSolver:
                 "loss_history": list(self.loss_history),
                 "val_bleu_history": [list(x) for x in self.val_bleu_history],
                 "word_dropout": self.word_dropout, "dropout_words": self.dropout_words,
+                "grad_clip": self.grad_clip,
                 "rng_state": json.dumps(self.rng.bit_generator.state)}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -300,6 +322,8 @@ class CaptioningSolver:
             self.val_bleu_history = [(int(e), float(b)) for e, b in state.get("val_bleu_history", [])]
             if "rng_state" in state:
                 self.rng.bit_generator.state = json.loads(state["rng_state"])
+            if "grad_clip" in state:
+                self.grad_clip = check_number("gradient clipping", state["grad_clip"], low=0, high=1e6)
             if "word_dropout" in state:
                 self.set_word_dropout(state["word_dropout"], state.get("dropout_words"))
         except (KeyError, TypeError, ValueError) as exc:

@@ -88,6 +88,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--word-dropout", type=float, default=None,
                    help="replace input words by <UNK> with this probability while training (default: the "
                         "dataset's recommendation: 0.5 on the colour words of the built-in scenes, else 0)")
+    p.add_argument("--grad-clip", type=float, default=None,
+                   help="scale the gradients down to this norm when larger (0: off; default: 5 for attention, "
+                        "else off)")
     p.add_argument("--hidden", type=int, default=128, help="hidden size (default 128)")
     p.add_argument("--wordvec", type=int, default=64, help="word vector size (default 64)")
     p.add_argument("--seed", type=int, default=0, help="initialisation and minibatch seed (default 0)")
@@ -133,7 +136,8 @@ def run_train(args: argparse.Namespace) -> int:
                               cell_type=args.cell, device=device, seed=args.seed, regions=regions)
         solver = CaptioningSolver(model, data, update_rule=args.update, optim_config={"learning_rate": rates.learning_rate},
                                   lr_decay=rates.lr_decay, batch_size=args.batch_size, num_epochs=args.epochs,
-                                  seed=args.seed, val_bleu_samples=0, word_dropout=args.word_dropout)
+                                  seed=args.seed, val_bleu_samples=0, word_dropout=args.word_dropout,
+                                  grad_clip=args.grad_clip)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     bar = ProgressBar(f"train {args.cell}")
@@ -153,7 +157,7 @@ def run_train(args: argparse.Namespace) -> int:
     splits = split_names(data)
     report = {"out": str(out), "cell": args.cell, "dataset": args.dataset, "interrupted": interrupted,
               "iterations": solver.iteration,
-              "epochs": solver.epoch, "word_dropout": solver.word_dropout, "final_loss": _mean_tail(solver.loss_history), "train_seconds": seconds,  # noqa: E501
+              "epochs": solver.epoch, "word_dropout": solver.word_dropout, "grad_clip": solver.grad_clip, "final_loss": _mean_tail(solver.loss_history), "train_seconds": seconds,  # noqa: E501
               "sequences_per_s": solver.iteration * args.batch_size / max(seconds, 1e-9),
               "feature_layer": data.get("feature_layer"), "vocab_size": len(data["idx_to_word"])}
     for split in [s for s in ("val", "test", "novel") if s in splits and len(data[f"{s}_captions"])]:

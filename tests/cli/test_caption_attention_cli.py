@@ -35,6 +35,7 @@ def trained(tmp_path_factory):
 def test_train_attention_on_grid_features_and_report_relations(trained):
     out, report = trained
     assert report["cell"] == "attention" and report["feature_layer"] == "stem+blocks.5+blocks.10"
+    assert report["grad_clip"] == 5.0                          # the attention cell's default
     for split in ("val", "test", "novel"):
         rel = report[f"{split}_relation_accuracy"]
         assert rel is None or 0 <= rel <= 1

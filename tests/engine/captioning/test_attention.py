@@ -214,3 +214,24 @@ def test_checkpoints_of_attention_models_are_checked(tmp_path):
 def test_attention_entropy():
     assert attention_entropy([1.0, 0.0, 0.0, 0.0]) == pytest.approx(0.0)
     assert attention_entropy(np.full((2, 4), 0.25)) == pytest.approx([np.log(4)] * 2)
+
+
+def test_gradient_clipping_defaults_to_the_cell_and_bounds_the_update():
+    data = toy_data()
+    model = make()
+    solver = CaptioningSolver(model, data, update_rule="sgd", optim_config={"learning_rate": 1.0}, batch_size=40,
+                              seed=0, val_bleu_samples=0)
+    assert solver.grad_clip == 5.0 and solver.state_dict()["grad_clip"] == 5.0
+    solver.grad_clip = 1e-3
+    before = {k: v.clone() for k, v in model.params.items()}
+    solver.step(1.0)
+    moved = sum(float(((model.params[k] - before[k]) ** 2).sum()) for k in before) ** 0.5
+    assert moved == pytest.approx(1e-3, rel=1e-3)              # SGD step = lr * the clipped gradient
+    lstm = CaptioningRNN(W2I, input_dim=12, cell_type="lstm", seed=0)
+    assert CaptioningSolver(lstm, data, val_bleu_samples=0).grad_clip == 0.0
+    assert CaptioningSolver(lstm, data, val_bleu_samples=0, grad_clip=2).grad_clip == 2.0
+    with pytest.raises(ValueError, match="clipping"):
+        CaptioningSolver(lstm, data, grad_clip=-1)
+    resumed = CaptioningSolver(make(), data, val_bleu_samples=0)
+    resumed.load_state_dict(solver.state_dict())
+    assert resumed.grad_clip == 1e-3

@@ -4,14 +4,7 @@ import pytest
 
 from engine.jobs import run_to_end
 from engine.models import load_model
-from engine.models.judge import (
-    cached_model,
-    default_judge,
-    judge_choices,
-    judge_view,
-    second_opinion,
-    second_opinion_job,
-)
+from engine.models.judge import cached_model, default_judge, judge_choices, judge_view, second_opinion, second_opinion_job
 from engine.models.registry import canonical_name
 
 

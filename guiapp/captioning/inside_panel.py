@@ -133,7 +133,7 @@ class InsidePanel(QWidget):
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             plot.getAxis("bottom").setTicks(ticks)
-            plot.getAxis("left").setLabel("unit")
+            plot.getAxis("left").setLabel("cell" if key == "alpha" else "unit")
             img = pg.ImageItem(axisOrder="col-major")           # x = time step, y = unit
             if levels is None:
                 bound = float(np.percentile(np.abs(values), 99)) or 1.0   # a few large cells do not wash it out

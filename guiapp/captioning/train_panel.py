@@ -173,7 +173,10 @@ class TrainPanel(SessionPage):
         self._update_buttons()
 
     def _on_model_changed(self, _model) -> None:
-        """A loaded model that can resume shows the word dropout it trains with."""
+        """A loaded model that can resume shows the word dropout it trains with; its cell is the one chosen."""
+        model = self.session.model
+        if model is not None and not self.runner.is_running and self.cell.findData(model.cell_type) >= 0:
+            self.cell.setCurrentIndex(self.cell.findData(model.cell_type))
         if self.session.solver is not None and not self.runner.is_running:
             self.word_dropout.setValue(self.session.solver.word_dropout)
         self._update_buttons()

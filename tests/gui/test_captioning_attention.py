@@ -45,7 +45,7 @@ def test_the_attention_cell_needs_grid_features(qtbot, tab, messages):
     assert any("Features ▸ grid" in m for m in messages)
 
 
-def test_train_attention_and_watch_where_it_looks(qtbot, tab):
+def test_train_attention_and_watch_where_it_looks(qtbot, tab, tmp_path):
     data = load(qtbot, tab, grid=True)
     assert data["train_features"].shape[1] == 16 * 224 and "4×4 grid" in tab.data_panel.summary.text()
     panel = tab.train_panel
@@ -89,6 +89,12 @@ def test_train_attention_and_watch_where_it_looks(qtbot, tab):
     with qtbot.waitSignal(captions.caption_ready, timeout=60000) as blocker:
         captions.method.setCurrentIndex(captions.method.findData("beam"))
     assert blocker.args[0].attention.shape[0] == len(blocker.args[0].steps)
+
+    # saved and loaded back: the Train page shows the loaded model's cell
+    assert panel.save_to(str(tmp_path / "attention.pt"))
+    panel.cell.setCurrentIndex(panel.cell.findData("lstm"))
+    assert panel.load_from(str(tmp_path / "attention.pt")) and panel.cell.currentData() == "attention"
+    assert tab.session.model.regions == 16 and panel.resume_button.isEnabled()
 
 
 def test_attention_overlay_brightens_where_the_weight_is():

@@ -21,7 +21,7 @@ def test_fool_json_and_png_read_back(shared_model, photo_dir, tmp_path, capsys):
                  "--difference", str(diff), "--json"])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
-    assert set(result) == {"success", "iterations", "target", "predicted", "l2", "linf"}
+    assert set(result) == {"success", "iterations", "target", "predicted", "l2", "linf", "seconds"}
     assert result["success"] is True and 1 <= result["iterations"] <= 100
     assert result["target"] == {"index": 76, "label": "tarantula"}
     assert result["predicted"]["index"] == 76 and result["predicted"]["label"] == "tarantula"

@@ -56,6 +56,7 @@ class _Tile(QFrame):
         lay.setSpacing(1)
         lay.addWidget(self.picture)
         lay.addWidget(self.label)
+        self.setFixedWidth(TILE + 10)                      # the strip scrolls rather than squeezing the words
         self.setToolTip(f"Where the model looked before saying “{word}”")
 
     def enterEvent(self, event) -> None:  # noqa: N802 (Qt)
@@ -114,6 +115,7 @@ class AttentionView(QWidget):
             self.strip_layout.removeWidget(tile)
             tile.deleteLater()
         self.tiles = []
+        self.strip.setMinimumWidth(0)
         self.image, self.maps, self.words, self.current = None, None, [], -1
         self.large.clear()
         self.large_word.setText("")
@@ -128,8 +130,10 @@ class AttentionView(QWidget):
             pixmap = to_pixmap(attention_overlay(small, self.maps[k]))
             tile = _Tile(k, "(end)" if word == "<END>" else word, pixmap, self.show_word)
             self.strip_layout.addWidget(tile)
+            tile.show()
             self.tiles.append(tile)
-        self.strip_layout.addStretch(1)
+        spacing = self.strip_layout.spacing()
+        self.strip.setMinimumWidth(len(self.tiles) * (TILE + 10 + spacing))   # wider than the view: it scrolls
         self.show_word(0)
 
     def show_word(self, index: int) -> None:
@@ -145,6 +149,7 @@ class AttentionView(QWidget):
         for k, tile in enumerate(self.tiles):
             tile.setFrameShadow(QFrame.Shadow.Sunken if k == index else QFrame.Shadow.Plain)
             tile.setLineWidth(2 if k == index else 1)
+        self.scroll.ensureWidgetVisible(self.tiles[index])
         self.word_shown.emit(index)
 
 

@@ -19,6 +19,23 @@ lint: $(STAMP)           ## ruff (configured in pyproject.toml)
 bench: $(STAMP)          ## benchmarks (not run by CI); prints ratio tables
 	$(PY) tests/bench/run_all.py
 
+PEERS       := .venv-peers
+PEERS_STAMP := $(PEERS)/.installed
+.PHONY: bench-peers
+
+bench-peers: $(PEERS_STAMP)  ## captum and Lucent next to ours on the same torch (.venv-peers); one table
+	$(PEERS)/bin/python tests/bench/peers.py
+
+# The peers' own venv reuses the main venv's torch through a .pth file (no second torch download);
+# captum, torch-lucent and kornia come --no-deps (their pins would pull in another torch).
+$(PEERS_STAMP): $(STAMP)
+	test -x $(PEERS)/bin/python || $(PY) -m venv $(PEERS)
+	$(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])" > \
+		"$$($(PEERS)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/_neural_lens_main_venv.pth"
+	$(PEERS)/bin/python -m pip install --no-deps captum==0.9.0 torch-lucent==0.1.8 kornia==0.4.1
+	$(PEERS)/bin/python -m pip install tqdm matplotlib decorator ipython
+	touch $(PEERS_STAMP)
+
 install: $(STAMP)
 
 # The launcher and the icon for this user (freedesktop: the app menu, "Open with" for images).

@@ -28,6 +28,7 @@ __all__ = [
     "check_batch_size",
     "AUTO_BATCH",
     "batch_size_for",
+    "even_batches",
     "frozen_parameters",
     "resolve_targets",
     "class_scores",
@@ -89,6 +90,20 @@ def frozen_parameters(net: nn.Module) -> Iterator[None]:
     finally:
         for p, flag in saved:
             p.requires_grad_(flag)
+
+
+def even_batches(total: int, batch_size: int) -> list[tuple[int, int]]:
+    """``(start, count)`` of the fewest batches of at most ``batch_size`` that
+    cover ``total`` items, as even as possible (25 at 8: 7, 6, 6, 6 rather
+    than 8, 8, 8, 1, whose last image would run at batch 1's cost)."""
+    n = -(-total // batch_size)
+    base, extra = divmod(total, n)
+    out, start = [], 0
+    for k in range(n):
+        count = base + (k < extra)
+        out.append((start, count))
+        start += count
+    return out
 
 
 def resolve_targets(model, x: torch.Tensor, target, *, batch_size: int = AUTO_BATCH) -> torch.Tensor:

@@ -11,6 +11,7 @@ from ._common import (
     batch_size_for,
     blur_sigma,
     check_batch,
+    even_batches,
     gaussian_blur,
     input_gradient,
     reduce_channels,
@@ -60,7 +61,7 @@ def integrated_gradients(
     ``a_k = (k - 1/2) / steps``.  ``S_c`` is the logit of the target class,
     ``x'`` the baseline, both in the normalised input space.  Completeness:
     ``sum_i IG_i(x) -> S_c(x) - S_c(x')`` as ``steps`` grows (the tests check
-    it).  The path points are evaluated ``batch_size`` at a time; with a
+    it).  The path points are evaluated in even batches of at most ``batch_size``; with a
     :class:`~engine.jobs.Control`, a cancellation raises
     :class:`~engine.jobs.Cancelled` between batches.
     """
@@ -75,10 +76,10 @@ def integrated_gradients(
     for n in range(x.shape[0]):
         delta = x[n] - base[n]
         total = torch.zeros_like(delta)
-        for start in range(0, steps, batch_size):
+        for start, count in even_batches(steps, batch_size):
             if control is not None:
                 control.raise_if_cancelled()
-            a = alphas[start : start + batch_size].view(-1, 1, 1, 1)
+            a = alphas[start : start + count].view(-1, 1, 1, 1)
             path = base[n].unsqueeze(0) + a * delta.unsqueeze(0)
             grads = input_gradient(model, path, targets[n].expand(a.shape[0]), batch_size=batch_size)
             total += grads.sum(dim=0)

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from ._common import AUTO_BATCH, batch_size_for, check_batch, input_gradient, reduce_channels, resolve_targets
+from ._common import AUTO_BATCH, batch_size_for, check_batch, even_batches, input_gradient, reduce_channels, resolve_targets
 
 __all__ = ["smoothgrad", "NOISE_BLOCK"]
 
@@ -39,7 +39,7 @@ def smoothgrad(
     the model's valid normalised input range (per channel).  The paper's
     recommended noise level is 10-20 %; defaults ``N = 25``, ``noise = 0.15``.
     The target class defaults to the prediction for the *clean* image.  The
-    noisy copies go through the network ``batch_size`` at a time (0: the
+    noisy copies go through the network in even batches of at most ``batch_size`` (0: the
     device's batch, :attr:`engine.models.Classifier.tuning`); ``seed`` makes
     the noise reproducible, the same at any batch size, without touching the
     global random state.  With a :class:`~engine.jobs.Control`, a
@@ -62,10 +62,9 @@ def smoothgrad(
         acc = torch.zeros(x.shape[2], x.shape[3], device=x.device)
         pending = torch.empty((0, *image.shape), device=x.device)
         drawn = 0
-        for start in range(0, samples, batch_size):
+        for _start, count in even_batches(samples, batch_size):
             if control is not None:
                 control.raise_if_cancelled()
-            count = min(batch_size, samples - start)
             while pending.shape[0] < count:  # whole blocks of NOISE_BLOCK samples (the last one shorter)
                 block = min(NOISE_BLOCK, samples - drawn)
                 pending = torch.cat([pending, torch.randn((block, *image.shape), generator=gen, device=x.device)])

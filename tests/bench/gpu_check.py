@@ -12,12 +12,17 @@ steps of each generation mode, every captioning layer's backward pass in
 float64 and float32 against the CPU in float64 (+ the numerical gradient
 check on the device), and a short captioning training run.
 
-Speed (on the device): forward+backward rate of EfficientNet-Lite0 at 224 px,
-steps/s of each optimisation loop as a fraction of that rate, SmoothGrad (25)
-and Integrated Gradients (50) in forward+backward units, training throughput
-of the explicit-backward LSTM/RNN vs ``torch.nn.LSTM``/``RNN``; and candidate
-GPU speed-ups that the engine does NOT use (channels-last, autocast), with
-their speed and their error, so the decision can be made on numbers.
+Speed (on the device): the device tuning the model got
+(:func:`engine.device.device_tuning`: channels-last measured at load on CUDA,
+BatchNorm folding, the attribution batch) and what it gains over the plain
+network (NCHW, unfolded) with its error; forward+backward rate of
+EfficientNet-Lite0 at 224 px, steps/s of each optimisation loop as a fraction
+of the plain single-image rate, SmoothGrad (25) and Integrated Gradients (50)
+at the automatic batch in plain forward+backward units (targets as on the
+CPU: <= 20 and <= 40), the per-image cost at other batch sizes (to set the
+per-device batch in ``engine/device.py`` from numbers), training throughput
+of the explicit-backward LSTM/RNN vs ``torch.nn.LSTM``/``RNN``; and autocast,
+a candidate speed-up the engine does NOT use, with its speed and its error.
 
 Needs only PyTorch, torchvision, numpy, Pillow and the weights package (no
 Qt, pytest or scikit-image: the test photos are drawn here).  Exit code 1
@@ -292,12 +297,25 @@ def loop_rate(make_job, params_for, device, short: int, long: int) -> float:
     return (long - short) / max(run(long) - run(short), 1e-9)
 
 
+def plain_copy(model):
+    """The model as PyTorch runs it by default: NCHW, BatchNorm not folded."""
+    plain = copy.deepcopy(model)
+    plain.tune(channels_last=False, fold_batchnorm=False)
+    return plain
+
+
 def bench(t: Table, dev, quick: bool) -> None:
     device = dev.device
     reps = 3 if quick else 10
-    unit = fwd_bwd_seconds(dev, 1, reps)
-    t.add("speed", "forward+backward, batch 1 (images/s)", 1 / unit)
-    t.add("speed", "forward+backward, batch 16 (images/s)", 1 / fwd_bwd_seconds(dev, 16, max(2, reps // 3)))
+    unit = fwd_bwd_seconds(plain_copy(dev), 1, reps)  # the unit: a plain single-image pass
+    t.add("speed", "forward+backward, plain NCHW, batch 1 (images/s)", 1 / unit)
+    tuned = fwd_bwd_seconds(dev, 1, reps)
+    t.add("speed", f"forward+backward, tuned, batch 1 (images/s; {unit / tuned:.2f}x plain)", 1 / tuned)
+    for batch in (8, 16, 32, 64):
+        per_image = fwd_bwd_seconds(dev, batch, max(2, reps // 3))
+        chosen = " (the device's batch)" if batch == dev.tuning.batch else ""
+        t.add("speed", f"forward+backward, tuned, batch {batch}{chosen}: cost per image in plain passes",
+              per_image / unit)
     source, guide = photo(5), photo(6, 128)
     short, long = (2, 6) if quick else (5, 25)
     loops = {
@@ -313,13 +331,14 @@ def bench(t: Table, dev, quick: bool) -> None:
     }
     for name, (make, params) in loops.items():
         rate = loop_rate(make, params, device, short, long)
-        t.add("speed", f"{name}: steps/s ({rate:.3g}) / forward+backward rate", rate * unit, ">= 0.9",
+        t.add("speed", f"{name}: steps/s ({rate:.3g}) / plain forward+backward rate", rate * unit, ">= 0.9",
               rate * unit >= 0.9, speed=True)
     x = dev.preprocess(source)
-    for name, fn, n in (("SmoothGrad N=25", lambda: smoothgrad(dev, x, 1, samples=25), 25),
-                        ("Integrated Gradients m=50", lambda: integrated_gradients(dev, x, 1, steps=50), 50)):
+    for name, fn, n in (("SmoothGrad N=25", lambda: smoothgrad(dev, x, 1, samples=25), 20),
+                        ("Integrated Gradients m=50", lambda: integrated_gradients(dev, x, 1, steps=50), 40)):
         cost = seconds(fn, device, reps=1 if quick else 3, warmup=1) / unit
-        t.add("speed", f"{name}, batch 16: cost in forward+backward passes", cost, f"< {n}", cost < n, speed=True)
+        t.add("speed", f"{name}, auto batch ({dev.tuning.batch}): cost in plain forward+backward passes", cost,
+              f"<= {n}", cost <= n, speed=True)
 
     from bench_captioning import train_bench  # the captioning benchmark's own comparison
 
@@ -330,6 +349,27 @@ def bench(t: Table, dev, quick: bool) -> None:
               ours / ref)
 
 
+def tuning_rows(t: Table, dev, quick: bool) -> None:
+    """What the device tuning chose, and each of its parts against the plain network, with its error."""
+    reps = 3 if quick else 10
+    t.add("tuning", "device tuning (engine.device.device_tuning)", str(dev.tuning).replace("Tuning", ""))
+    x = dev.preprocess([photo(7), photo(8)])
+    plain = plain_copy(dev)
+    with torch.no_grad():
+        base_logits = plain.logits(x)
+    unit = fwd_bwd_seconds(plain, 2, reps, x)
+    for label, changes in (("channels-last only", dict(channels_last=True, fold_batchnorm=False)),
+                           ("folded BatchNorm only", dict(channels_last=False, fold_batchnorm=True)),
+                           ("both", dict(channels_last=True, fold_batchnorm=True))):
+        variant = copy.deepcopy(plain)
+        variant.tune(**changes)
+        with torch.no_grad():
+            err = rel_err(variant.logits(x), base_logits)
+        speed = unit / fwd_bwd_seconds(variant, 2, reps, x)
+        t.add("tuning", f"{label}: forward+backward speed-up, batch 2 (logits rel. error {err:.2g})", speed,
+              "error < 5e-3", err < 5e-3)
+
+
 def candidate_speedups(t: Table, dev, quick: bool) -> None:
     """Speed and error of GPU speed-ups the engine does not use (yet)."""
     reps = 3 if quick else 10
@@ -337,14 +377,6 @@ def candidate_speedups(t: Table, dev, quick: bool) -> None:
     with torch.no_grad():
         base_logits = dev.logits(x)
     unit = fwd_bwd_seconds(dev, 2, reps, x)
-    fast = copy.deepcopy(dev)
-    fast.net = fast.net.to(memory_format=torch.channels_last)
-    xc = x.contiguous(memory_format=torch.channels_last)
-    with torch.no_grad():
-        err = rel_err(fast.logits(xc), base_logits)
-    speed = unit / fwd_bwd_seconds(fast, 2, reps, xc)
-    t.add("candidate", f"channels-last: forward+backward speed-up (logits rel. error {err:.2g})", speed,
-          "> 1.1 and error < 5e-3 to adopt", None)
     if dev.device.type != "cuda":
         t.add("candidate", "autocast float16 / bfloat16", "n/a on the CPU")
         return
@@ -402,6 +434,7 @@ def main() -> int:
     check_gradients(t, ref, dev, args.quick)
     check_generation(t, ref, dev, args.quick)
     check_captioning(t, device, args.quick)
+    tuning_rows(t, dev, args.quick)
     bench(t, dev, args.quick)
     candidate_speedups(t, dev, args.quick)
     print(f"### GPU path check: {device} ({name}), torch {torch.__version__}"

@@ -221,3 +221,16 @@ def test_smoothgrad_noise_does_not_depend_on_the_batch():
     maps = [smoothgrad(model, x, 1, samples=37, noise=0.2, batch_size=b, seed=5) for b in (1, 5, 16, 37, 0)]
     for m in maps[1:]:
         torch.testing.assert_close(m, maps[0], rtol=1e-5, atol=1e-7)
+
+
+def test_even_batches_cover_everything_once_at_most_the_batch():
+    from engine.gradients._common import even_batches
+
+    assert even_batches(25, 8) == [(0, 7), (7, 6), (13, 6), (19, 6)]
+    assert even_batches(50, 8) == [(0, 8), (8, 7), (15, 7), (22, 7), (29, 7), (36, 7), (43, 7)]
+    for total in range(1, 40):
+        for batch in range(1, 12):
+            chunks = even_batches(total, batch)
+            assert [s for s, _ in chunks] == [sum(c for _, c in chunks[:k]) for k in range(len(chunks))]
+            assert sum(c for _, c in chunks) == total and max(c for _, c in chunks) <= batch
+            assert len(chunks) == -(-total // batch)

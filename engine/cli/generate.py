@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--diversity-weight", type=float, default=None, help="weight of the diversity term (default 50)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the starting noise and the jitter (default 0)")
     add_param_options(p, ClassVizParams, aliases={"parameterization": ("--param",)},
-                      defaults={"size": "128 fourier, 224 pixels", "steps": "256 fourier, 200 pixels",
+                      defaults={"size": "224", "steps": "512 fourier, 200 pixels",
                                 "lr": "the parameterisation's"})
     _common(p)
     p.set_defaults(func=run_classviz)

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser(
         "saliency", help="class saliency map of an image (overlay PNG, raw map, deletion/insertion AUC)",
-        description="Compute a saliency map on the model's 224x224 view of IMAGE and write it as a "
+        description="Compute a saliency map on the model's view of IMAGE (224x224 for Lite0) and write it as a "
                     "heat-map overlay. Gradients are taken w.r.t. the normalised input of the class logit.",
     )
     p.add_argument("image")

@@ -11,7 +11,12 @@ parameterisations of ``x`` (see :mod:`.parameterizations`):
 
 * ``"fourier"`` (default): Lucid's decorrelated Fourier image with Adam and
   transformation robustness -- the class's object appears (Olah et al.,
-  "Feature Visualization", Distill 2017).
+  "Feature Visualization", Distill 2017).  The default recipe (issue #15,
+  measured on the 12-class grid of ``tests/bench/classviz_grid.py``) renders
+  224 px, holds the image's contrast at a photo-like level (natural colours
+  instead of saturated noise; after MACO's magnitude constraint, Fel et al.
+  2023) and opens the spectrum coarse to fine over the first quarter of the
+  steps (large shapes first).
 * ``"pixels"``: the classic loop (normalised gradient steps, jitter, blur
   every few steps, clamp) -- reaches the class as confidently but looks like
   coloured high-frequency noise.
@@ -46,12 +51,16 @@ class ClassVizParams(Params):
     """Live parameters of :func:`class_visualization` (all may change mid-run
     except ``parameterization``, ``size`` and ``decay``, read once at the start).
 
-    ``size``: side of the generated square image; the network sees it
-    upsampled to its input size when smaller (Lucent renders 128 px this way,
-    which makes the object's parts larger than the network's texture
-    detectors).  ``decay``: the Fourier spectrum's frequency scaling exponent
-    (1 in Lucid; 1.25, measured on EfficientNet-Lite0, gives larger, more
-    object-like shapes; 1.5 over-saturates).
+    ``size``: side of the generated square image; up to the network's input
+    size, every random view of it (padded, so a little larger) is resized to
+    the input size (Lucent renders 128 px upsampled this way); larger images
+    are seen at their own scale.  ``decay``: the Fourier spectrum's frequency
+    scaling exponent (1 in Lucid; 1.25, measured on EfficientNet-Lite0, gives
+    larger, more object-like shapes).  ``contrast``: the standard deviation
+    the image's variation is held at (:class:`.parameterizations.FourierImage`;
+    0 = free, as in Lucid, which saturates).  ``coarse``: the fraction of
+    ``steps`` over which the updated frequency band opens from 1/16 cycles per
+    pixel to all (:func:`coarse_to_fine_cutoff`; skipped on a warm start).
 
     ``lr``: Adam learning rate (fourier) or mean pixel change per step in
     0..255 units (pixels).  ``l2``/``tv``: weights of the mean-squared and
@@ -63,11 +72,17 @@ class ClassVizParams(Params):
 
     parameterization: str = param("fourier", "Parameterisation", choices=PARAMETERIZATION_TITLES, live=False,
                                   help="How the image is represented while it is optimised")
-    size: int = param(128, "Image size", low=16, high=MAX_SIZE, step=16, unit="px", live=False,
+    size: int = param(224, "Image size", low=16, high=MAX_SIZE, step=16, unit="px", live=False,
                       help="Side of the generated square image")
     decay: float = param(1.25, "Spectrum decay", low=0.0, high=3.0, step=0.05, live=False,
                          help="Fourier frequency scaling exponent: higher = smoother, larger shapes")
-    steps: int = param(256, "Steps", low=0, high=100_000, step=10,
+    contrast: float = param(2.0, "Contrast", low=0.0, high=10.0, step=0.05, decimals=2, slider=(0.0, 4.0),
+                            help="Fourier: the image's variation is kept at this standard deviation (decorrelated "
+                                 "logits; photos have 1-3); 0 = free, which saturates")
+    coarse: float = param(0.25, "Coarse to fine", low=0.0, high=1.0, step=0.05, decimals=2, slider=(0.0, 1.0),
+                          help="Fourier: fraction of the steps over which the frequency band opens, large shapes "
+                               "first; 0 = all frequencies from the start")
+    steps: int = param(512, "Steps", low=0, high=100_000, step=10,
                        help="Optimisation steps; change it to run longer or stop earlier")
     lr: float = param(0.05, "Learning rate", low=0.0, high=1000.0, step=0.01, decimals=3,
                       help="Adam step (fourier) or mean pixel change per step (pixels)",
@@ -92,7 +107,7 @@ class ClassVizParams(Params):
         """The recommended settings for a parameterisation (then ``changes``)."""
         if parameterization == "pixels":
             base = cls(parameterization="pixels", size=224, steps=200, lr=2.0, l2=0.02, tv=0.0, blur_every=10,
-                       blur_sigma=0.5, jitter=16, pad=0, scale=0.0, rotate=0.0)
+                       blur_sigma=0.5, jitter=16, pad=0, scale=0.0, rotate=0.0, contrast=0.0, coarse=0.0)
         else:
             base = cls(parameterization=check_choice("parameterization", parameterization, PARAMETERIZATIONS))
         return replace(base, **changes)
@@ -133,7 +148,7 @@ def class_visualization(
 
         start = model.preprocess(resize(np.asarray(init, dtype=np.uint8), (p0.size, p0.size)))
     image = make_parameterization(p0.parameterization, p0.size, p0.size, mean=model.mean, std=model.std,
-                                  generator=generator, init=start, decay=p0.decay)
+                                  generator=generator, init=start, decay=p0.decay, contrast=p0.contrast)
     if image.kind == "fourier":
         rule = AdamStep(image.tensors)
     else:
@@ -141,10 +156,12 @@ def class_visualization(
     grey = model.from_pixels(torch.full_like(model.mean, 127.5))
 
     def gradient(p: ClassVizParams, step: int) -> dict[str, torch.Tensor]:
+        if image.kind == "fourier":
+            image.contrast = p.contrast
         x = stoppable(image.image(), control)
         control.raise_if_cancelled()  # each piece of a 2048-px step takes a while
         view = robust_view(x, rng, pad_width=p.pad, jitter_px=p.jitter, scale=p.scale, degrees=p.rotate, fill=grey)
-        if view.shape[-1] < model.input_size:
+        if view.shape[-1] < model.input_size or (p.size <= model.input_size and view.shape[-1] != model.input_size):
             view = torch.nn.functional.interpolate(view, size=(model.input_size, model.input_size), mode="bilinear",
                                                    align_corners=True)
         view = stoppable(view, control)
@@ -158,6 +175,8 @@ def class_visualization(
         tv = total_variation(x)
         loss = -score + p.l2 * l2 + p.tv * tv
         loss.backward()
+        if image.kind == "fourier" and start is None:  # a warm start has its shapes already
+            image.low_pass_gradient(coarse_to_fine_cutoff(step, p.steps, p.coarse))
         metrics = {"objective": score.detach(), "l2": l2.detach(), "tv": tv.detach()}
         if units is None:
             with torch.no_grad():
@@ -175,6 +194,21 @@ def class_visualization(
     yield Frame(step=result.steps, total=control.params.steps, image=final, metrics=result.metrics,
                 extra={"target": index, "label": label, "cancelled": result.cancelled}, final=True)
     return final
+
+
+#: The band the coarse-to-fine schedule starts with and ends beyond (cycles per pixel; the
+#: highest frequency of an image is sqrt(2)/2 = 0.71 on the diagonal).
+COARSE_START, COARSE_END = 1.0 / 16, 0.75
+
+
+def coarse_to_fine_cutoff(step: int, steps: int, fraction: float) -> float | None:
+    """The Fourier image's low-pass cutoff at ``step``: growing linearly from
+    1/16 cycles per pixel to the whole band over the first ``fraction`` of
+    the ``steps``; ``None`` (no low-pass) after that, or when ``fraction`` is 0."""
+    span = fraction * steps
+    if span <= 0 or step >= span:
+        return None
+    return COARSE_START + (COARSE_END - COARSE_START) * step / span
 
 
 def gradient_free_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:

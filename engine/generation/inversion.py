@@ -88,7 +88,7 @@ def feature_inversion(
     if not isinstance(p0, InversionParams):
         raise ValueError("feature_inversion needs InversionParams in control.params")
     model.layer(layer)  # unknown layer -> ValueError naming the layers
-    original = model_view(np.asarray(image, dtype=np.uint8), p0.size)
+    original = model_view(np.asarray(image, dtype=np.uint8), p0.size, getattr(model, "crop_fraction", 0.875))
     with torch.no_grad():
         target = model.features(model.preprocess(original), layer).detach()
     generator = torch.Generator().manual_seed(int(seed))

@@ -18,6 +18,18 @@
   Gradient steps on ``S`` then behave like steps in a whitened image space,
   which removes the high-frequency "adversarial noise" that plain pixels get.
 
+  Two additions for natural-looking class visualizations (issue #15):
+
+  * ``contrast`` (> 0): the variation of ``d`` around its per-channel mean is
+    rescaled to that standard deviation (photos have about 1 to 3), so the
+    optimiser can change *what* the image shows but not blow its contrast
+    and saturation up (the magnitude constraint of MACO, Fel et al. 2023,
+    applied to the whole spectrum; the mean colour stays free).  0: free, as
+    in Lucid.  A warm start keeps its own contrast when that is higher.
+  * :meth:`FourierImage.low_pass_gradient`: only frequencies below a cutoff
+    (cycles per pixel) are updated; a cutoff opened step by step is a
+    multi-scale, coarse-to-fine optimisation (large shapes first, detail last).
+
 Both offer ``tensors`` (what the optimiser updates), ``image()`` (the
 normalised (1,3,H,W) image, differentiable), and ``assign(x)`` (set the
 parameters so that ``image()`` equals a given image: warm start / Continue).
@@ -81,13 +93,17 @@ class FourierImage:
         generator: torch.Generator | None = None,
         sd: float = 0.01,
         decay: float = 1.0,
+        contrast: float = 0.0,
     ) -> None:
         device = mean.device
         self.h, self.w = int(height), int(width)
         self.mean, self.std = mean, std
+        self.contrast = float(contrast)
+        self.contrast_floor = 0.0  # a warm start's own contrast
         fy = torch.fft.fftfreq(self.h, device=device).view(-1, 1)
         fx = torch.fft.rfftfreq(self.w, device=device).view(1, -1)
         freq = torch.sqrt(fx * fx + fy * fy)
+        self.freq = freq.view(1, 1, self.h, -1, 1)
         self.scale = (1.0 / torch.clamp(freq, min=1.0 / max(self.h, self.w)) ** decay).view(1, 1, self.h, -1, 1)
         shape = (1, 3, self.h, self.w // 2 + 1, 2)
         noise = torch.randn(shape, generator=generator, dtype=torch.float32) * sd
@@ -108,11 +124,23 @@ class FourierImage:
         """The image as RGB in 0..1, shape (1,3,H,W)."""
         spectrum = torch.view_as_complex(self.spectrum * self.scale)
         decorrelated = torch.fft.irfft2(spectrum, s=(self.h, self.w), norm="ortho") / 4.0
+        contrast = max(self.contrast, self.contrast_floor) if self.contrast > 0 else 0.0
+        if contrast > 0:
+            level = decorrelated.mean(dim=(-2, -1), keepdim=True)
+            variation = decorrelated - level
+            decorrelated = level + variation * (contrast / (variation.std() + 1e-8))
         rgb = torch.einsum("ij,njhw->nihw", self.color, decorrelated)
         return torch.sigmoid(rgb)
 
     def image(self) -> torch.Tensor:
         return (255.0 * self.rgb01() - self.mean) / self.std
+
+    @torch.no_grad()
+    def low_pass_gradient(self, cutoff: float | None) -> None:
+        """Keep the spectrum's gradient only below ``cutoff`` cycles per pixel
+        (a soft edge about 1/64 wide); ``None``: all of it."""
+        if cutoff is not None and self.spectrum.grad is not None:
+            self.spectrum.grad.mul_(torch.sigmoid((cutoff - self.freq) * 64.0))
 
     @torch.no_grad()
     def assign(self, x: torch.Tensor) -> None:
@@ -121,8 +149,9 @@ class FourierImage:
         if tuple(x.shape[-2:]) != (self.h, self.w):
             raise ValueError(f"cannot assign a {x.shape[-1]}x{x.shape[-2]} image to a {self.w}x{self.h} parameterisation")
         rgb = ((x * self.std + self.mean) / 255.0).clamp(1e-3, 1 - 1e-3)
-        decorrelated = torch.einsum("ij,njhw->nihw", self.color_inv, torch.logit(rgb)) * 4.0
-        spectrum = torch.fft.rfft2(decorrelated, norm="ortho")
+        decorrelated = torch.einsum("ij,njhw->nihw", self.color_inv, torch.logit(rgb))
+        self.contrast_floor = float((decorrelated - decorrelated.mean(dim=(-2, -1), keepdim=True)).std())
+        spectrum = torch.fft.rfft2(decorrelated * 4.0, norm="ortho")
         self.spectrum.copy_(torch.view_as_real(spectrum) / self.scale)
 
 
@@ -137,14 +166,16 @@ def make_parameterization(
     init: torch.Tensor | None = None,
     noise_pixels: float = 10.0,
     decay: float = 1.0,
+    contrast: float = 0.0,
 ) -> PixelImage | FourierImage:
     """A parameterisation of a ``width`` x ``height`` image on ``mean``'s
     device: from ``init`` (normalised (1,3,H,W)) when given, else from seeded
     noise (grey plus Gaussian noise of ``noise_pixels`` pixel units for
     ``pixels``; Lucid's small random spectrum for ``fourier``, whose
-    frequency scaling exponent is ``decay``)."""
+    frequency scaling exponent is ``decay``, its ``contrast`` as in
+    :class:`FourierImage`)."""
     if kind == "fourier":
-        param = FourierImage(height, width, mean=mean, std=std, generator=generator, decay=decay)
+        param = FourierImage(height, width, mean=mean, std=std, generator=generator, decay=decay, contrast=contrast)
     elif kind == "pixels":
         noise = torch.randn((1, 3, height, width), generator=generator, dtype=torch.float32).to(mean.device)
         param = PixelImage((127.5 + noise_pixels * noise - mean) / std)

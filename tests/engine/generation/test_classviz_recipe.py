@@ -1,0 +1,65 @@
+"""The pieces of the default class-visualization recipe (issue #15): the
+Fourier image's contrast held at a photo-like level, the coarse-to-fine
+schedule of its spectrum, and defaults at 224 px."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine.generation import ClassVizParams
+from engine.generation.classviz import COARSE_END, COARSE_START, coarse_to_fine_cutoff
+from engine.generation.parameterizations import FourierImage
+
+MEAN = torch.full((1, 3, 1, 1), 127.0)
+STD = torch.full((1, 3, 1, 1), 128.0)
+
+
+def _decorrelated_logits(f: FourierImage) -> torch.Tensor:
+    rgb = f.rgb01().clamp(1e-6, 1 - 1e-6)
+    return torch.einsum("ij,njhw->nihw", f.color_inv, torch.logit(rgb))
+
+
+def test_contrast_holds_the_variation_and_leaves_the_mean_colour_free():
+    def image(contrast: float, gain: float) -> FourierImage:
+        f = FourierImage(32, 32, mean=MEAN, std=STD, generator=torch.Generator().manual_seed(0), decay=1.25,
+                         contrast=contrast)
+        with torch.no_grad():
+            f.spectrum.mul_(gain)  # a spectrum grown large, as Adam makes it
+        return f
+
+    for gain in (5.0, 300.0):  # whatever the spectrum's size, the variation is held
+        d = _decorrelated_logits(image(1.5, gain))
+        assert float((d - d.mean(dim=(-2, -1), keepdim=True)).std()) == pytest.approx(1.5, rel=1e-2)
+    held, free = _decorrelated_logits(image(1.5, 5.0)), _decorrelated_logits(image(0.0, 5.0))
+    assert torch.allclose(held.mean(dim=(-2, -1)), free.mean(dim=(-2, -1)), atol=1e-3)  # the mean colour is free
+    assert float((free - free.mean(dim=(-2, -1), keepdim=True)).std()) != pytest.approx(1.5, rel=0.1)
+
+
+def test_a_warm_start_keeps_its_own_contrast():
+    g = torch.Generator().manual_seed(1)
+    f = FourierImage(24, 24, mean=MEAN, std=STD, generator=g, contrast=0.5)
+    target = (torch.rand(1, 3, 24, 24, generator=g) * 230 + 10 - MEAN) / STD  # far more contrast than 0.5
+    f.assign(target)
+    assert torch.allclose(f.image(), target, atol=1e-3)
+
+
+def test_coarse_to_fine_opens_the_band_and_masks_the_gradient():
+    assert coarse_to_fine_cutoff(0, 512, 0.25) == pytest.approx(COARSE_START)
+    assert COARSE_START < coarse_to_fine_cutoff(64, 512, 0.25) < COARSE_END
+    assert coarse_to_fine_cutoff(128, 512, 0.25) is None and coarse_to_fine_cutoff(0, 512, 0.0) is None
+    f = FourierImage(64, 64, mean=MEAN, std=STD, generator=torch.Generator().manual_seed(2))
+    f.image().sum().backward()
+    f.spectrum.grad = torch.ones_like(f.spectrum)
+    f.low_pass_gradient(0.1)
+    grad = f.spectrum.grad[0, 0, ..., 0]
+    assert grad[0, 0] > 0.99 and grad[32, 32] < 1e-3  # the lowest frequency kept, the highest dropped
+    before = grad.clone()
+    f.low_pass_gradient(None)
+    assert torch.equal(f.spectrum.grad[0, 0, ..., 0], before)
+
+
+def test_defaults_render_224_px_with_held_contrast():
+    p = ClassVizParams.defaults()
+    assert p.parameterization == "fourier" and p.size >= 224 and p.contrast > 0 and p.coarse > 0
+    pixels = ClassVizParams.defaults("pixels")
+    assert pixels.size >= 224 and pixels.contrast == 0 and pixels.coarse == 0

@@ -293,3 +293,7 @@ class MainWindow(QMainWindow):
                 tab.shutdown()
             except Exception:  # noqa: BLE001 - closing must never crash
                 log.exception("error while stopping a tab")
+        # a job reports "finished" just before its pool thread returns: join the threads themselves
+        from PySide6.QtCore import QDeadlineTimer, QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(QDeadlineTimer(2000))

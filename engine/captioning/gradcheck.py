@@ -182,14 +182,15 @@ def check_attention_layers(*, seed: int = 0, device: torch.device | str | None =
     N, T, Lc, C, D, H = 3, 4, 5, 4, 5, 6
     out: list[GradCheckResult] = []
 
-    feats, W_proj, b_proj, W_pos = rnd(N, Lc, C), rnd(C, H, scale=0.5), rnd(H), rnd(Lc, H)
+    # inputs of scale 0.5 keep the softmax smooth, so the stencil's O(h^4) error stays far below the tolerances
+    feats, W_proj, b_proj, W_pos = rnd(N, Lc, C, scale=0.5), rnd(C, H, scale=0.5), rnd(H, scale=0.5), rnd(Lc, H, scale=0.5)
     P, h0, cache = A.attention_init_forward(feats, W_proj, b_proj, W_pos)
     dP, dh0 = rnd(*P.shape), rnd(*h0.shape)
     out += _check("attention_init_forward", lambda *a: A.attention_init_forward(*a)[:2],
                   (feats, W_proj, b_proj, W_pos), ("dA", "dW_proj", "db_proj", "dW_pos"),
                   A.attention_init_backward(dP, dh0, cache), (dP, dh0), STEP_TOLERANCE)
 
-    h, W_att = rnd(N, H), rnd(H, H, scale=0.5)
+    h, W_att = rnd(N, H, scale=0.5), rnd(H, H, scale=0.5)
     z, alpha, cache = A.attention_forward(h, P, W_att)
     dz, dalpha = rnd(*z.shape), rnd(*alpha.shape)
     out += _check("attention_forward", lambda *a: A.attention_forward(*a)[:2], (h, P, W_att),
@@ -227,6 +228,8 @@ def check_model(cell_type: str = "rnn", *, seed: int = 0, device: torch.device |
                           cell_type=cell_type, dtype=torch.float64, device=device, seed=seed, regions=regions)
     g = torch.Generator().manual_seed(seed + 1)
     features = torch.randn(3, dim, generator=g, dtype=torch.float64)
+    if cell_type == "attention":   # smaller features keep its softmax smooth for the finite differences
+        features = features * 0.5
     captions = torch.randint(1, len(words), (3, 6), generator=g)
     captions[0, 4:] = model.null_idx                   # some padding so the mask matters
     _, grads = model.loss(features, captions)

@@ -208,12 +208,8 @@ def test_train_options(world, tmp_path, capsys, shared_model):
 def test_gradcheck_seed_and_device(capsys):
     refused(capsys, "gradcheck", "--seed=-99999999999999999999", says="--seed")
     refused(capsys, "gradcheck", f"--seed={2**64}", says="--seed")
-    # the largest seed is accepted and runs every check (the attention LSTM's dWh at exactly this seed is an
-    # ill-conditioned draw: relative error 1.7e-5 against ~1e-9 for seeds 0..12, so only the run is asserted here;
-    # the checks themselves are asserted in tests/cli/test_caption_gradcheck.py and tests/engine/captioning)
     code, out, _ = run(capsys, "gradcheck", "--no-model", "--seed", str(2**63 - 1), "--json")
-    result = json.loads(out)
-    assert code == (0 if result["passed"] else 1) and len(result["results"]) > 20
+    assert code == 0 and json.loads(out)["passed"] is True
     code, _, err = run(capsys, "--device", "tpu", "gradcheck")
     assert code != 0 and len(err.strip().splitlines()) == 1
 

@@ -13,10 +13,10 @@ parameterisations of ``x`` (see :mod:`.parameterizations`):
   transformation robustness -- the class's object appears (Olah et al.,
   "Feature Visualization", Distill 2017).  The default recipe (issue #15,
   measured on the 12-class grid of ``tests/bench/classviz_grid.py``) renders
-  224 px, holds the image's contrast at a photo-like level (natural colours
-  instead of saturated noise; after MACO's magnitude constraint, Fel et al.
-  2023) and opens the spectrum coarse to fine over the first quarter of the
-  steps (large shapes first).
+  224 px in 512 steps and caps the image's contrast at a photo-like level
+  (less saturated noise; in the spirit of MACO's magnitude constraint, Fel
+  et al. 2023).  A coarse-to-fine opening of the spectrum is available
+  (``coarse``); it gave larger, blurrier shapes and is off by default.
 * ``"pixels"``: the classic loop (normalised gradient steps, jitter, blur
   every few steps, clamp) -- reaches the class as confidently but looks like
   coloured high-frequency noise.
@@ -57,7 +57,7 @@ class ClassVizParams(Params):
     are seen at their own scale.  ``decay``: the Fourier spectrum's frequency
     scaling exponent (1 in Lucid; 1.25, measured on EfficientNet-Lite0, gives
     larger, more object-like shapes).  ``contrast``: the standard deviation
-    the image's variation is held at (:class:`.parameterizations.FourierImage`;
+    the image's variation is capped at (:class:`.parameterizations.FourierImage`;
     0 = free, as in Lucid, which saturates).  ``coarse``: the fraction of
     ``steps`` over which the updated frequency band opens from 1/16 cycles per
     pixel to all (:func:`coarse_to_fine_cutoff`; skipped on a warm start).
@@ -76,10 +76,10 @@ class ClassVizParams(Params):
                       help="Side of the generated square image")
     decay: float = param(1.25, "Spectrum decay", low=0.0, high=3.0, step=0.05, live=False,
                          help="Fourier frequency scaling exponent: higher = smoother, larger shapes")
-    contrast: float = param(2.0, "Contrast", low=0.0, high=10.0, step=0.05, decimals=2, slider=(0.0, 4.0),
-                            help="Fourier: the image's variation is kept at this standard deviation (decorrelated "
+    contrast: float = param(3.0, "Contrast", low=0.0, high=10.0, step=0.05, decimals=2, slider=(0.0, 4.0),
+                            help="Fourier: the image's variation is capped at this standard deviation (decorrelated "
                                  "logits; photos have 1-3); 0 = free, which saturates")
-    coarse: float = param(0.25, "Coarse to fine", low=0.0, high=1.0, step=0.05, decimals=2, slider=(0.0, 1.0),
+    coarse: float = param(0.0, "Coarse to fine", low=0.0, high=1.0, step=0.05, decimals=2, slider=(0.0, 1.0),
                           help="Fourier: fraction of the steps over which the frequency band opens, large shapes "
                                "first; 0 = all frequencies from the start")
     steps: int = param(512, "Steps", low=0, high=100_000, step=10,

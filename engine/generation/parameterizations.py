@@ -21,11 +21,12 @@
   Two additions for natural-looking class visualizations (issue #15):
 
   * ``contrast`` (> 0): the variation of ``d`` around its per-channel mean is
-    rescaled to that standard deviation (photos have about 1 to 3), so the
+    capped at that standard deviation (photos have about 1 to 3), so the
     optimiser can change *what* the image shows but not blow its contrast
-    and saturation up (the magnitude constraint of MACO, Fel et al. 2023,
-    applied to the whole spectrum; the mean colour stays free).  0: free, as
-    in Lucid.  A warm start keeps its own contrast when that is higher.
+    and saturation up without end (a magnitude constraint in the spirit of
+    MACO, Fel et al. 2023, on the whole spectrum; the mean colour stays
+    free).  0: free, as in Lucid.  A warm start keeps its own contrast when
+    that is higher.
   * :meth:`FourierImage.low_pass_gradient`: only frequencies below a cutoff
     (cycles per pixel) are updated; a cutoff opened step by step is a
     multi-scale, coarse-to-fine optimisation (large shapes first, detail last).
@@ -122,15 +123,19 @@ class FourierImage:
 
     def rgb01(self) -> torch.Tensor:
         """The image as RGB in 0..1, shape (1,3,H,W)."""
+        return torch.sigmoid(torch.einsum("ij,njhw->nihw", self.color, self.decorrelated()))
+
+    def decorrelated(self) -> torch.Tensor:
+        """``d``: the image in the decorrelated colour space, before the sigmoid
+        (its variation capped at ``contrast``)."""
         spectrum = torch.view_as_complex(self.spectrum * self.scale)
         decorrelated = torch.fft.irfft2(spectrum, s=(self.h, self.w), norm="ortho") / 4.0
         contrast = max(self.contrast, self.contrast_floor) if self.contrast > 0 else 0.0
         if contrast > 0:
             level = decorrelated.mean(dim=(-2, -1), keepdim=True)
             variation = decorrelated - level
-            decorrelated = level + variation * (contrast / (variation.std() + 1e-8))
-        rgb = torch.einsum("ij,njhw->nihw", self.color, decorrelated)
-        return torch.sigmoid(rgb)
+            decorrelated = level + variation * torch.clamp(contrast / (variation.std() + 1e-8), max=1.0)
+        return decorrelated
 
     def image(self) -> torch.Tensor:
         return (255.0 * self.rgb01() - self.mean) / self.std

@@ -81,10 +81,12 @@ def main() -> None:
     many = n + 10
     dream = DreamParams(steps=many, octaves=1, tile=0, jitter=32)
     modes = [
-        ("class viz, fourier 224", lambda c: class_visualization(model, "tarantula", control=c),
-         ClassVizParams.defaults("fourier", size=224, steps=many)),
-        ("class viz, fourier 128->224 (default)", lambda c: class_visualization(model, "tarantula", control=c),
-         ClassVizParams.defaults("fourier", steps=many)),
+        ("class viz, default (fourier 224, held contrast, coarse to fine)",
+         lambda c: class_visualization(model, "tarantula", control=c), ClassVizParams.defaults("fourier", steps=many)),
+        ("class viz, fourier 224, free contrast (Lucid)", lambda c: class_visualization(model, "tarantula", control=c),
+         ClassVizParams.defaults("fourier", steps=many, contrast=0.0, coarse=0.0)),
+        ("class viz, fourier 128->224", lambda c: class_visualization(model, "tarantula", control=c),
+         ClassVizParams.defaults("fourier", size=128, steps=many)),
         ("class viz, pixels 224", lambda c: class_visualization(model, "tarantula", control=c),
          ClassVizParams.defaults("pixels", steps=many)),
         ("inversion blocks.2", lambda c: feature_inversion(model, photo, "blocks.2", control=c), InversionParams(steps=many)),

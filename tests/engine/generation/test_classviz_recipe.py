@@ -1,6 +1,6 @@
-"""The pieces of the default class-visualization recipe (issue #15): the
-Fourier image's contrast held at a photo-like level, the coarse-to-fine
-schedule of its spectrum, and defaults at 224 px."""
+"""The pieces of the class-visualization recipe (issue #15): the Fourier
+image's contrast capped at a photo-like level, the coarse-to-fine schedule
+of its spectrum, and defaults at 224 px."""
 from __future__ import annotations
 
 import pytest
@@ -15,11 +15,10 @@ STD = torch.full((1, 3, 1, 1), 128.0)
 
 
 def _decorrelated_logits(f: FourierImage) -> torch.Tensor:
-    rgb = f.rgb01().clamp(1e-6, 1 - 1e-6)
-    return torch.einsum("ij,njhw->nihw", f.color_inv, torch.logit(rgb))
+    return f.decorrelated()
 
 
-def test_contrast_holds_the_variation_and_leaves_the_mean_colour_free():
+def test_contrast_caps_the_variation_and_leaves_the_mean_colour_free():
     def image(contrast: float, gain: float) -> FourierImage:
         f = FourierImage(32, 32, mean=MEAN, std=STD, generator=torch.Generator().manual_seed(0), decay=1.25,
                          contrast=contrast)
@@ -27,12 +26,16 @@ def test_contrast_holds_the_variation_and_leaves_the_mean_colour_free():
             f.spectrum.mul_(gain)  # a spectrum grown large, as Adam makes it
         return f
 
-    for gain in (5.0, 300.0):  # whatever the spectrum's size, the variation is held
-        d = _decorrelated_logits(image(1.5, gain))
-        assert float((d - d.mean(dim=(-2, -1), keepdim=True)).std()) == pytest.approx(1.5, rel=1e-2)
-    held, free = _decorrelated_logits(image(1.5, 5.0)), _decorrelated_logits(image(0.0, 5.0))
-    assert torch.allclose(held.mean(dim=(-2, -1)), free.mean(dim=(-2, -1)), atol=1e-3)  # the mean colour is free
-    assert float((free - free.mean(dim=(-2, -1), keepdim=True)).std()) != pytest.approx(1.5, rel=0.1)
+    def variation(d: torch.Tensor) -> float:
+        return float((d - d.mean(dim=(-2, -1), keepdim=True)).std())
+
+    small = variation(_decorrelated_logits(image(0.0, 1.0)))
+    assert small < 1.0 and variation(_decorrelated_logits(image(1.5, 1.0))) == pytest.approx(small, rel=1e-3)
+    for gain in (100.0, 3000.0):  # a spectrum grown large is capped, whatever its size
+        assert variation(_decorrelated_logits(image(0.0, gain))) > 2.0
+        assert variation(_decorrelated_logits(image(1.5, gain))) == pytest.approx(1.5, rel=1e-2)
+    held, free = _decorrelated_logits(image(1.5, 100.0)), _decorrelated_logits(image(0.0, 100.0))
+    assert torch.allclose(held.mean(dim=(-2, -1)), free.mean(dim=(-2, -1)), atol=1e-2)  # the mean colour is free
 
 
 def test_a_warm_start_keeps_its_own_contrast():
@@ -58,8 +61,8 @@ def test_coarse_to_fine_opens_the_band_and_masks_the_gradient():
     assert torch.equal(f.spectrum.grad[0, 0, ..., 0], before)
 
 
-def test_defaults_render_224_px_with_held_contrast():
+def test_defaults_render_224_px_with_capped_contrast():
     p = ClassVizParams.defaults()
-    assert p.parameterization == "fourier" and p.size >= 224 and p.contrast > 0 and p.coarse > 0
+    assert p.parameterization == "fourier" and p.size >= 224 and p.contrast > 0
     pixels = ClassVizParams.defaults("pixels")
     assert pixels.size >= 224 and pixels.contrast == 0 and pixels.coarse == 0

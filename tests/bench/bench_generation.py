@@ -81,7 +81,7 @@ def main() -> None:
     many = n + 10
     dream = DreamParams(steps=many, octaves=1, tile=0, jitter=32)
     modes = [
-        ("class viz, default (fourier 224, held contrast, coarse to fine)",
+        ("class viz, default (fourier 224, contrast capped at 3)",
          lambda c: class_visualization(model, "tarantula", control=c), ClassVizParams.defaults("fourier", steps=many)),
         ("class viz, fourier 224, free contrast (Lucid)", lambda c: class_visualization(model, "tarantula", control=c),
          ClassVizParams.defaults("fourier", steps=many, contrast=0.0, coarse=0.0)),

@@ -15,7 +15,7 @@ STD = torch.full((1, 3, 1, 1), 128.0)
 
 
 def _decorrelated_logits(f: FourierImage) -> torch.Tensor:
-    return f.decorrelated()
+    return f.decorrelated().detach()
 
 
 def test_contrast_caps_the_variation_and_leaves_the_mean_colour_free():

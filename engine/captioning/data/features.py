@@ -196,9 +196,17 @@ def resolve_cnn(model: Any) -> Any:
 def compute_features(model: Any, views: Sequence[np.ndarray] | np.ndarray, spec: FeatureSpec) -> np.ndarray:
     """Features ``(N, D)`` float32 (numpy) of already-prepared square views
     (uint8 ``(N, S, S, 3)``, see :meth:`FeatureSpec.view`), computed on the
-    model's device and standardised when the spec has statistics."""
+    model's device and standardised when the spec has statistics.  The
+    network sees them a few at a time (the device's attribution batch,
+    :meth:`engine.device.Tuning.batch_for`): on a CPU that is faster per image
+    than one large batch, and a Stop lands within a smaller pass."""
     if model.name != spec.cnn:
         raise ValueError(f"the features need CNN {spec.cnn!r} but the loaded model is {model.name!r}")
+    views = np.asarray(views)
+    tuning = getattr(model, "tuning", None)
+    step = tuning.batch_for(*views.shape[1:3]) if tuning is not None else len(views)
+    if len(views) > step:
+        return np.concatenate([compute_features(model, views[i:i + step], spec) for i in range(0, len(views), step)])
     x = model.preprocess(views)
     named = [n for n in spec.layers if n != "embed"]
     maps = model.features_at(x, named) if named else {}

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .layers import _lstm_da, _lstm_gates
+from .layers import _lstm_da, _lstm_gates, _lstm_steps, _lstm_steps_backward, _stack_steps
 
 __all__ = [
     "attention_init_forward", "attention_init_backward", "attention_forward", "attention_backward",
@@ -183,26 +183,17 @@ def attention_lstm_forward(x: Tensor, h0: Tensor, P: Tensor, Wx: Tensor, Wh: Ten
     :func:`attention_lstm_step_forward`).  ``x (N, T, D)``, ``h0 (N, H)``,
     ``P (N, L, H)``.  Returns ``(h (N, T, H), cache)`` where the cache is an
     :class:`AttentionLSTMCache` (its ``alpha`` is where the model looked)."""
-    N, T, _ = x.shape
     H = h0.shape[1]
-    xw = x @ Wx + b
-    steps = []
-    prev_h, prev_c = h0, torch.zeros_like(h0)
-    for t in range(T):
+
+    def attend(prev_h):
         z, alpha, att = attention_forward(prev_h, P, W_att)
-        i, f, o, g = _lstm_gates(xw[:, t] + prev_h @ Wh + z @ Wz, H)
-        prev_c = f * prev_c + i * g
-        tanh_c = torch.tanh(prev_c)
-        prev_h = o * tanh_c
-        steps.append((prev_h, prev_c, tanh_c, i, f, o, g, z, alpha, att))
+        return z @ Wz, (z, alpha, att)
 
-    def stack(k, width):
-        return torch.stack([s[k] for s in steps], dim=1) if T else h0.new_zeros((N, 0, width))
-
-    L = P.shape[1]
-    h, c, tanh_c, i, f, o, g, z = (stack(k, H) for k in range(8))
+    steps = _lstm_steps(x, h0, Wx, Wh, b, attend)
+    h, c, tanh_c, i, f, o, g, z = (_stack_steps(steps, k, h0, H) for k in range(8))
     cache = AttentionLSTMCache(x=x, h0=h0, P=P, Wx=Wx, Wh=Wh, Wz=Wz, W_att=W_att, h=h, c=c, tanh_c=tanh_c,
-                               i=i, f=f, o=o, g=g, z=z, alpha=stack(8, L), att=tuple(s[9] for s in steps))
+                               i=i, f=f, o=o, g=g, z=z, alpha=_stack_steps(steps, 8, h0, P.shape[1]),
+                               att=tuple(s[9] for s in steps))
     return h, cache
 
 
@@ -217,33 +208,16 @@ def attention_lstm_backward(dh: Tensor, cache: AttentionLSTMCache, *, return_hid
     dWh, dWz, dW_att, db``; with ``return_hidden_grads=True`` also the total
     hidden-state gradients ``(N, T, H)``.
     """
-    x, h, c = cache.x, cache.h, cache.c
-    N, T, D = x.shape
-    H = cache.h0.shape[1]
-    da = x.new_empty((N, T, 4 * H))
-    dtotal = torch.empty_like(h) if return_hidden_grads else None
     dP = torch.zeros_like(cache.P)
     dW_att = torch.zeros_like(cache.W_att)
-    dnext_h = torch.zeros_like(cache.h0)
-    dnext_c = torch.zeros_like(cache.h0)
-    zero_c = torch.zeros_like(cache.h0)
-    for t in reversed(range(T)):
-        dht = dh[:, t] + dnext_h
-        if dtotal is not None:
-            dtotal[:, t] = dht
-        prev_c = c[:, t - 1] if t > 0 else zero_c
-        da_t, dnext_c = _lstm_da(dht, dnext_c, prev_c, cache.i[:, t], cache.f[:, t],
-                                 cache.o[:, t], cache.g[:, t], cache.tanh_c[:, t])
-        da[:, t] = da_t
+
+    def attend_backward(t, da_t):
         dh_att, dP_t, dW_att_t = attention_backward(da_t @ cache.Wz.T, cache.att[t])
-        dP += dP_t
-        dW_att += dW_att_t
-        dnext_h = da_t @ cache.Wh.T + dh_att
-    h_prev = torch.cat([cache.h0.unsqueeze(1), h[:, :-1]], dim=1)
-    da2 = da.reshape(N * T, 4 * H)
-    dx = da @ cache.Wx.T
-    dWx = x.reshape(N * T, D).T @ da2
-    dWh = h_prev.reshape(N * T, H).T @ da2
-    dWz = cache.z.reshape(N * T, H).T @ da2
-    grads = (dx, dnext_h, dP, dWx, dWh, dWz, dW_att, da2.sum(0))
+        dP.add_(dP_t)
+        dW_att.add_(dW_att_t)
+        return dh_att
+
+    da2, dx, dh0, dWx, dWh, dtotal = _lstm_steps_backward(dh, cache, return_hidden_grads, attend_backward)
+    dWz = cache.z.reshape(da2.shape[0], cache.h0.shape[1]).T @ da2
+    grads = (dx, dh0, dP, dWx, dWh, dWz, dW_att, da2.sum(0))
     return grads + (dtotal,) if return_hidden_grads else grads

@@ -246,42 +246,55 @@ class LSTMCache:
     g: Tensor
 
 
+def _lstm_steps(x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor, extra=None):
+    """The LSTM recurrence over ``x (N, T, D)`` with ``c_0 = 0``, shared by
+    :func:`lstm_forward` and the attention LSTM.  ``extra(prev_h)``, when
+    given, returns ``(term, record)``: ``term`` is added to each step's
+    pre-activations (after ``x Wx + prev_h Wh + b``) and ``record`` (a tuple)
+    is kept with the step.  Returns per step ``(h, c, tanh_c, i, f, o, g,
+    *record)``."""
+    H = h0.shape[1]
+    xw = x @ Wx + b
+    steps = []
+    prev_h, prev_c = h0, torch.zeros_like(h0)
+    for t in range(x.shape[1]):
+        a = xw[:, t] + prev_h @ Wh
+        record = ()
+        if extra is not None:
+            term, record = extra(prev_h)
+            a = a + term
+        i, f, o, g = _lstm_gates(a, H)
+        prev_c = f * prev_c + i * g
+        tanh_c = torch.tanh(prev_c)
+        prev_h = o * tanh_c
+        steps.append((prev_h, prev_c, tanh_c, i, f, o, g) + tuple(record))
+    return steps
+
+
+def _stack_steps(steps: list, k: int, like: Tensor, width: int) -> Tensor:
+    """Item ``k`` of every step stacked along time: ``(N, T, width)``
+    (``(N, 0, width)`` for an empty sequence)."""
+    return torch.stack([s[k] for s in steps], dim=1) if steps else like.new_zeros((like.shape[0], 0, width))
+
+
 def lstm_forward(x: Tensor, h0: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor):
     """An LSTM over a whole sequence with ``c_0 = 0`` (step formulas in
     :func:`lstm_step_forward`).  ``x (N, T, D)``, ``h0 (N, H)``, ``Wx (D, 4H)``,
     ``Wh (H, 4H)``, ``b (4H,)``.  Returns ``(h (N, T, H), cache)`` where the
     cache is an :class:`LSTMCache`."""
-    N, T, _ = x.shape
-    H = h0.shape[1]
-    xw = x @ Wx + b
-    hs, cs, tcs, gates = [], [], [], []
-    prev_h, prev_c = h0, torch.zeros_like(h0)
-    for t in range(T):
-        i, f, o, g = _lstm_gates(xw[:, t] + prev_h @ Wh, H)
-        prev_c = f * prev_c + i * g
-        tanh_c = torch.tanh(prev_c)
-        prev_h = o * tanh_c
-        hs.append(prev_h), cs.append(prev_c), tcs.append(tanh_c), gates.append((i, f, o, g))
-
-    def stack(items):
-        return torch.stack(items, dim=1) if T else h0.new_zeros((N, 0, H))
-
-    i, f, o, g = (stack([gt[k] for gt in gates]) for k in range(4))
-    h = stack(hs)
-    cache = LSTMCache(x=x, h0=h0, Wx=Wx, Wh=Wh, h=h, c=stack(cs), tanh_c=stack(tcs), i=i, f=f, o=o, g=g)
+    steps = _lstm_steps(x, h0, Wx, Wh, b)
+    h, c, tanh_c, i, f, o, g = (_stack_steps(steps, k, h0, h0.shape[1]) for k in range(7))
+    cache = LSTMCache(x=x, h0=h0, Wx=Wx, Wh=Wh, h=h, c=c, tanh_c=tanh_c, i=i, f=f, o=o, g=g)
     return h, cache
 
 
-@torch.no_grad()
-def lstm_backward(dh: Tensor, cache: LSTMCache, *, return_hidden_grads: bool = False):
-    """Backward of :func:`lstm_forward`.
-
-    Walking back in time, the total gradient of ``h_t`` is ``dh_t + da_{t+1}
-    Wh^T`` and of ``c_t`` is ``dc_{t+1} * f_{t+1}`` plus the path through
-    ``h_t``; weight gradients are sums over all steps (single products).
-    Returns ``dx, dh0, dWx, dWh, db``; with ``return_hidden_grads=True`` also
-    the total hidden-state gradients ``(N, T, H)``.
-    """
+def _lstm_steps_backward(dh: Tensor, cache, return_hidden_grads: bool, extra=None):
+    """Backward through time of :func:`_lstm_steps`, shared by
+    :func:`lstm_backward` and the attention LSTM.  ``cache`` has ``x, h0, Wx,
+    Wh, h, c, tanh_c, i, f, o, g``; ``extra(t, da_t)``, when given, returns
+    the gradient that step ``t``'s extra term sends to ``prev_h`` (added to
+    ``da_t Wh^T``).  Returns ``(da (N*T, 4H), dx, dh0, dWx, dWh, dtotal)``;
+    ``dtotal`` (the total hidden-state gradients) is ``None`` unless asked."""
     x, h, c = cache.x, cache.h, cache.c
     N, T, D = x.shape
     H = cache.h0.shape[1]
@@ -299,13 +312,28 @@ def lstm_backward(dh: Tensor, cache: LSTMCache, *, return_hidden_grads: bool = F
                                  cache.o[:, t], cache.g[:, t], cache.tanh_c[:, t])
         da[:, t] = da_t
         dnext_h = da_t @ cache.Wh.T
+        if extra is not None:
+            dnext_h = dnext_h + extra(t, da_t)
     h_prev = torch.cat([cache.h0.unsqueeze(1), h[:, :-1]], dim=1)
     da2 = da.reshape(N * T, 4 * H)
     dx = da @ cache.Wx.T
     dWx = x.reshape(N * T, D).T @ da2
     dWh = h_prev.reshape(N * T, H).T @ da2
-    db = da2.sum(0)
-    grads = (dx, dnext_h, dWx, dWh, db)
+    return da2, dx, dnext_h, dWx, dWh, dtotal
+
+
+@torch.no_grad()
+def lstm_backward(dh: Tensor, cache: LSTMCache, *, return_hidden_grads: bool = False):
+    """Backward of :func:`lstm_forward`.
+
+    Walking back in time, the total gradient of ``h_t`` is ``dh_t + da_{t+1}
+    Wh^T`` and of ``c_t`` is ``dc_{t+1} * f_{t+1}`` plus the path through
+    ``h_t``; weight gradients are sums over all steps (single products).
+    Returns ``dx, dh0, dWx, dWh, db``; with ``return_hidden_grads=True`` also
+    the total hidden-state gradients ``(N, T, H)``.
+    """
+    da2, dx, dh0, dWx, dWh, dtotal = _lstm_steps_backward(dh, cache, return_hidden_grads)
+    grads = (dx, dh0, dWx, dWh, da2.sum(0))
     return grads + (dtotal,) if return_hidden_grads else grads
 
 

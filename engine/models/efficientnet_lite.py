@@ -22,36 +22,25 @@ from torch import nn
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.01
 
-# (repeats, kernel, stride, expand ratio, in channels, out channels) per stage
-LITE0_STAGES = (
-    (1, 3, 1, 1, 32, 16),
-    (2, 3, 2, 6, 16, 24),
-    (2, 5, 2, 6, 24, 40),
-    (3, 3, 2, 6, 40, 80),
-    (3, 5, 1, 6, 80, 112),
-    (4, 5, 2, 6, 112, 192),
-    (1, 3, 1, 6, 192, 320),
-)
+#: (kernel, stride, expand ratio) of the seven stages, the same in every variant.
+_STAGE_KERNELS = ((3, 1, 1), (3, 2, 6), (5, 2, 6), (3, 2, 6), (5, 1, 6), (5, 2, 6), (3, 1, 6))
+
+
+def _stages(repeats: tuple[int, ...], widths: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """The stage table ``(repeats, kernel, stride, expand ratio, in channels,
+    out channels)`` of a variant from its blocks per stage and its channel
+    widths (the stem's first, then each stage's output)."""
+    return tuple(
+        (r, k, s, e, cin, cout)
+        for (k, s, e), r, cin, cout in zip(_STAGE_KERNELS, repeats, widths[:-1], widths[1:], strict=True)
+    )
+
+
+LITE0_STAGES = _stages((1, 2, 2, 3, 3, 4, 1), (32, 16, 24, 40, 80, 112, 192, 320))
 #: Lite1 (native 240 px): the middle stages one block deeper (21 blocks), same widths.
-LITE1_STAGES = (
-    (1, 3, 1, 1, 32, 16),
-    (3, 3, 2, 6, 16, 24),
-    (3, 5, 2, 6, 24, 40),
-    (4, 3, 2, 6, 40, 80),
-    (4, 5, 1, 6, 80, 112),
-    (5, 5, 2, 6, 112, 192),
-    (1, 3, 1, 6, 192, 320),
-)
+LITE1_STAGES = _stages((1, 3, 3, 4, 4, 5, 1), (32, 16, 24, 40, 80, 112, 192, 320))
 #: Lite2 (native 260 px): Lite1's depth, the inner stages 1.1 times wider (rounded to 8).
-LITE2_STAGES = (
-    (1, 3, 1, 1, 32, 16),
-    (3, 3, 2, 6, 16, 24),
-    (3, 5, 2, 6, 24, 48),
-    (4, 3, 2, 6, 48, 88),
-    (4, 5, 1, 6, 88, 120),
-    (5, 5, 2, 6, 120, 208),
-    (1, 3, 1, 6, 208, 352),
-)
+LITE2_STAGES = _stages((1, 3, 3, 4, 4, 5, 1), (32, 16, 24, 48, 88, 120, 208, 352))
 
 
 class SameConv2d(nn.Conv2d):

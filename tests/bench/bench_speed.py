@@ -35,10 +35,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 GENERATION = (
-    "class viz, fourier 128 px (default)",
-    "class viz, fourier 224 px",
+    "class viz, fourier 128 px",
+    "class viz, fourier 224 px (default)",
     "class viz, pixels 128 px",
-    "class viz, pixels 224 px (default)",
+    "class viz, pixels 224 px",
     "inversion blocks.2, 224 px",
     "inversion blocks.8, 224 px",
     "deepdream blocks.8, 224 px",

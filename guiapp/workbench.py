@@ -51,6 +51,13 @@ class Workbench(QWidget):
             path += ".png"
         return path, chosen
 
+    def save_as(self, title: str, name: str, save: Callable[[str], object], filters: str = "PNG image (*.png)") -> None:
+        """Ask for a path (:meth:`ask_save_path`) and hand it to ``save(path)``;
+        nothing when the dialog is cancelled."""
+        path, _ = self.ask_save_path(title, name, filters)
+        if path:
+            save(path)
+
     def write_file(self, what: str, path: str, write: Callable[[], object]) -> bool:
         """Run ``write()``; a failure becomes a message naming ``what`` and the
         file (nothing else is lost), success a status line."""

@@ -1,7 +1,7 @@
 """GUI fixtures shared by tests/gui and tests/faults/gui (each conftest
 imports them): an ``AppContext`` with temporary settings, user data and
-caches and the session's model, the status lines it shows, and a check that
-no test leaves a background thread running."""
+caches and the session's model, the status lines it shows, the main window,
+a tab, and a check that no test leaves a background thread running."""
 from __future__ import annotations
 
 import pytest
@@ -39,6 +39,20 @@ def no_threads_left_behind(qapp):
     done = pool.waitForDone(10000)
     qapp.processEvents()
     assert done and pool.activeThreadCount() == 0, "a test left a background job running"
+
+
+@pytest.fixture
+def window(qtbot, ctx):
+    """The main window on the test's context (no model loading), shown, that
+    closes without asking about unsaved results."""
+    from guiapp.main_window import MainWindow
+
+    win = MainWindow(ctx, load_model=False)
+    qtbot.addWidget(win)
+    win.skip_unsaved_prompt = True
+    win.show()
+    yield win
+    win.close()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .layers import _lstm_da, _lstm_gates, _lstm_steps, _lstm_steps_backward, _stack_steps
+from .layers import LSTMCache, _lstm_da, _lstm_gates, _lstm_steps, _lstm_steps_backward, _stack_steps
 
 __all__ = [
     "attention_init_forward", "attention_init_backward", "attention_forward", "attention_backward",
@@ -152,26 +152,16 @@ def attention_lstm_step_backward(dnext_h: Tensor, dnext_c: Tensor, cache):
 
 
 @dataclass(frozen=True)
-class AttentionLSTMCache:
-    """What :func:`attention_lstm_forward` remembers: the inputs, per step
-    (``(N, T, .)``) the gates ``i, f, o, g``, cells ``c``, ``tanh_c``, hidden
-    states ``h``, contexts ``z`` and attention weights ``alpha (N, T, L)``, and
-    every step's attention cache."""
+class AttentionLSTMCache(LSTMCache):
+    """What :func:`attention_lstm_forward` remembers: an :class:`LSTMCache`
+    (inputs, gates, cells, hidden states) plus the annotations ``P``, the
+    weights ``Wz`` and ``W_att``, per step (``(N, T, .)``) the contexts ``z``
+    and attention weights ``alpha (N, T, L)``, and every step's attention
+    cache."""
 
-    x: Tensor
-    h0: Tensor
     P: Tensor
-    Wx: Tensor
-    Wh: Tensor
     Wz: Tensor
     W_att: Tensor
-    h: Tensor
-    c: Tensor
-    tanh_c: Tensor
-    i: Tensor
-    f: Tensor
-    o: Tensor
-    g: Tensor
     z: Tensor
     alpha: Tensor
     att: tuple

@@ -51,6 +51,15 @@ def _features_combo(grid: int, pooled_help: str, grid_help: str) -> QComboBox:
     return combo
 
 
+def _form(widget: QWidget, rows: list[tuple[str, QWidget]]) -> QFormLayout:
+    """``widget``'s layout: a margin-less form of ``(label, field)`` rows."""
+    form = QFormLayout(widget)
+    form.setContentsMargins(0, 0, 0, 0)
+    for label, field in rows:
+        form.addRow(label, field)
+    return form
+
+
 class ScenesOptions(QWidget):
     """Options of the built-in dataset."""
 
@@ -63,12 +72,8 @@ class ScenesOptions(QWidget):
         self.features = _features_combo(
             SCENES_GRID, "One vector per image: the stem (averaged and maximised) and blocks 5 and 10, averaged",
             "One vector per grid cell (stem, blocks 5 and 10): the attention cell looks at the cells")
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Training images", self.n_train)
-        form.addRow("Image size (px)", self.image_size)
-        form.addRow("Seed", self.seed)
-        form.addRow("Features", self.features)
+        _form(self, [("Training images", self.n_train), ("Image size (px)", self.image_size), ("Seed", self.seed),
+                     ("Features", self.features)])
 
     def config(self) -> ShapesConfig:
         n = self.n_train.value()
@@ -125,11 +130,7 @@ class CocoOptions(QWidget):
         self.max_train.setSpecialValueText("all")
         self.pca = QCheckBox("512-d PCA features (else 4096-d fc7)")
         self.pca.setChecked(True)
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Folder", self.folder)
-        form.addRow("Training captions", self.max_train)
-        form.addRow("", self.pca)
+        _form(self, [("Folder", self.folder), ("Training captions", self.max_train), ("", self.pca)])
 
 
 def coco_request(folder: str, max_train: int | None, pca: bool) -> SourceRequest:
@@ -161,13 +162,8 @@ class JsonOptions(QWidget):
         self.features = _features_combo(
             PHOTO_GRID, "The CNN's pooled penultimate features of the centred 224 px crop",
             "One vector per grid cell of the last block (blocks.15) of the centred crop")
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Captions JSON", self.json)
-        form.addRow("Images", self.images)
-        form.addRow("Minimum word count", self.min_count)
-        form.addRow("Maximum caption words", self.max_length)
-        form.addRow("Features", self.features)
+        _form(self, [("Captions JSON", self.json), ("Images", self.images), ("Minimum word count", self.min_count),
+                     ("Maximum caption words", self.max_length), ("Features", self.features)])
 
 
 def json_request(json_path: str, images_dir: str, min_count: int, max_length: int,

@@ -378,9 +378,8 @@ class DreamingTab(Workbench):
         if self.current is None:
             self.ctx.show_status("Nothing generated yet.", 4000)
             return
-        path, _ = self.ask_save_path("Save image", "dream.png")
-        if path:
-            self.save_result(path if path.lower().endswith(".png") else path + ".png")
+        self.save_as("Save image", "dream.png",
+                     lambda path: self.save_result(path if path.lower().endswith(".png") else path + ".png"))
 
     def _export_dialog(self) -> None:
         path, chosen = self.ask_save_path("Export run", "dream-run.gif", ";;".join(export_choices()))

@@ -271,15 +271,11 @@ class FoolingTab(Workbench):
         if self.result is None:
             self.ctx.show_status("No fooling image to save yet.", 4000)
             return
-        path, _ = self.ask_save_path("Save fooling image", f"fooled-{self.result.target_label}.png")
-        if path:
-            self.save_image(path)
+        self.save_as("Save fooling image", f"fooled-{self.result.target_label}.png", self.save_image)
 
     def _save_difference_dialog(self) -> None:
         if self.result is not None:
-            path, _ = self.ask_save_path("Save difference image", f"difference-{self.result.target_label}.png")
-            if path:
-                self.save_difference(path)
+            self.save_as("Save difference image", f"difference-{self.result.target_label}.png", self.save_difference)
 
     # -- the window's API --------------------------------------------------------------
     def has_unsaved_results(self) -> bool:

@@ -276,19 +276,15 @@ class SaliencyTab(Workbench):
 
     def _save_map_dialog(self) -> None:
         if self.result is not None:
-            path, _ = self.ask_save_path("Save saliency map", f"{self.result.label}-map.png",
-                                         "PNG image (*.png);;Raw map (*.npy)")
-            if path:
-                self.save_map(path)
+            self.save_as("Save saliency map", f"{self.result.label}-map.png", self.save_map,
+                         "PNG image (*.png);;Raw map (*.npy)")
 
     def save(self) -> None:
         """File ▸ Save: the overlay."""
         if self.result is None:
             self.ctx.show_status("No map to save yet.", 4000)
             return
-        path, _ = self.ask_save_path("Save overlay", f"{self.result.label}-overlay.png")
-        if path:
-            self.save_overlay(path)
+        self.save_as("Save overlay", f"{self.result.label}-overlay.png", self.save_overlay)
 
     # -- the window's API ------------------------------------------------------------
     def shutdown(self) -> None:

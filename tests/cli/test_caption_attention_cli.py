@@ -4,32 +4,18 @@ captioned through the checkpoint's grid spec, the course's pooled COCO
 features refused with a reason."""
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stdout
 
 import pytest
 import torch
 
 from engine.cli import main
 
-TINY = ["--n-train", "40", "--epochs", "2", "--batch-size", "40", "--hidden", "32", "--wordvec", "16",
-        "--threads", "1"]
-
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("caption_attention_cli")
-    n = torch.get_num_threads()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XDG_CACHE_HOME", str(folder / "cache"))
-        out = folder / "attention.pt"
-        buf = io.StringIO()
-        with redirect_stdout(buf):
-            code = main(["caption", "train", "--cell", "attention", *TINY, "--out", str(out), "--json"])
-        assert code == 0
-        yield out, json.loads(buf.getvalue())
-    torch.set_num_threads(n)
+def trained(train_captioner):
+    with train_captioner("attention", epochs=2) as result:
+        yield result
 
 
 def test_train_attention_on_grid_features_and_report_relations(trained):

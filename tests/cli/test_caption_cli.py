@@ -9,26 +9,12 @@ import torch
 
 from engine.cli import main
 
-TINY = ["--n-train", "40", "--epochs", "3", "--batch-size", "40", "--hidden", "32", "--wordvec", "16", "--threads", "1"]
-
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(train_captioner):
     """(checkpoint path, train report), with a private feature cache kept for the module."""
-    folder = tmp_path_factory.mktemp("caption_cli")
-    n = torch.get_num_threads()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XDG_CACHE_HOME", str(folder / "cache"))
-        out = folder / "lstm.pt"
-        import io
-        from contextlib import redirect_stdout
-
-        buf = io.StringIO()
-        with redirect_stdout(buf):
-            code = main(["caption", "train", "--cell", "lstm", *TINY, "--out", str(out), "--json"])
-        assert code == 0
-        yield out, json.loads(buf.getvalue())
-    torch.set_num_threads(n)
+    with train_captioner("lstm", epochs=3) as result:
+        yield result
 
 
 def run(capsys, *argv):
@@ -128,7 +114,7 @@ def test_a_model_of_older_scenes_is_told_to_retrain(trained, capsys, tmp_path):
     assert code != 0 and "older version of the built-in scenes" in err and "Traceback" not in err
 
 
-def test_ctrl_c_during_training_saves_the_work_done(trained, capsys, tmp_path, monkeypatch):
+def test_ctrl_c_during_training_saves_the_work_done(trained, capsys, tmp_path, monkeypatch, tiny_captioner):
     from engine.captioning import CaptioningSolver, load_checkpoint
 
     original = CaptioningSolver.run
@@ -141,7 +127,7 @@ def test_ctrl_c_during_training_saves_the_work_done(trained, capsys, tmp_path, m
 
     monkeypatch.setattr(CaptioningSolver, "run", run_then_interrupt)
     out = tmp_path / "part.pt"
-    code, stdout, _ = run(capsys, "train", "--cell", "rnn", *TINY, "--out", str(out), "--json")
+    code, stdout, _ = run(capsys, "train", "--cell", "rnn", *tiny_captioner, "--epochs", "3", "--out", str(out), "--json")
     assert code == 130
     report = json.loads(stdout)
     assert report["interrupted"] is True and 2 <= report["iterations"] < 12          # not all 3 epochs

@@ -8,12 +8,7 @@ import pytest
 from engine.cli import main
 from engine.imaging import read_png_params
 
-
-@pytest.fixture(autouse=True)
-def shared_model(monkeypatch, lite0):
-    for module in ("channels", "generate"):
-        monkeypatch.setattr(f"engine.cli.{module}.open_model", lambda args: lite0)
-    return lite0
+pytestmark = pytest.mark.usefixtures("shared_model")
 
 
 def test_channels_json_lists_the_most_active_first(photo_dir, capsys):

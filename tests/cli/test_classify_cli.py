@@ -40,13 +40,10 @@ def test_models_and_layers(capsys):
     (["classify", "{photo}", "--top", "0"], "--top"),
     (["layers", "--model", "vgg16"], "no weight file"),
 ])
-def test_errors_are_one_line_and_non_zero(argv, message, tmp_path, photo_dir, capsys):
+def test_errors_are_one_line_and_non_zero(argv, message, tmp_path, photo_dir, fails_in_one_line):
     text = tmp_path / "notes.png"
     text.write_text("hello")
-    argv = [a.format(text=text, photo=photo_dir / "chelsea.png") for a in argv]
-    assert main(argv) != 0
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    fails_in_one_line([a.format(text=text, photo=photo_dir / "chelsea.png") for a in argv], message)
 
 
 def test_main_py_runs_headless_without_qt(photo_dir):

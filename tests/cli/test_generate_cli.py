@@ -8,15 +8,10 @@ import json
 
 import pytest
 
-from engine.cli import generate as generate_cli
 from engine.cli import main
 from engine.imaging import load_image, read_png_params
 
-
-@pytest.fixture(autouse=True)
-def shared_model(monkeypatch, lite0):
-    """Reuse the session's model instead of loading it for every command."""
-    monkeypatch.setattr(generate_cli, "open_model", lambda args: lite0)
+pytestmark = pytest.mark.usefixtures("shared_model")
 
 
 def _json(capsys):
@@ -84,14 +79,11 @@ def test_guided_dream(tmp_path, capsys, photo_dir):
     (["dream", "{photo}", "--layer", "blocks.1", "--guide", "/no/guide.png", "--out", "{out}"], "no such file"),
     (["dream", "{photo}", "--layer", "blocks.1", "--octaves", "-2", "--out", "{out}"], "--octaves"),
 ])
-def test_errors_are_one_line_and_non_zero(argv, message, tmp_path, photo_dir, capsys):
-    text = tmp_path / "notes.png"
+def test_errors_are_one_line_and_non_zero(argv, message, tmp_path, photo_dir, fails_in_one_line):
+    text, out = tmp_path / "notes.png", tmp_path / "o.png"
     text.write_text("hello")
-    argv = [a.format(text=text, photo=photo_dir / "chelsea.png", out=tmp_path / "o.png", tmp=tmp_path) for a in argv]
-    assert main(argv) != 0
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert not (tmp_path / "o.png").exists()
+    argv = [a.format(text=text, photo=photo_dir / "chelsea.png", out=out, tmp=tmp_path) for a in argv]
+    fails_in_one_line(argv, message, out)
 
 
 def test_a_judge_classifies_the_saved_png(tmp_path, capsys):

@@ -11,13 +11,6 @@ from engine.cli import main
 from engine.imaging import load_image, read_png_params
 
 
-@pytest.fixture
-def shared_model(monkeypatch, lite0):
-    """Reuse the session's model instead of loading one per command."""
-    monkeypatch.setattr("engine.cli.saliency.open_model", lambda args: lite0)
-    return lite0
-
-
 def test_vanilla_json_png_and_npy(shared_model, photo_dir, tmp_path, capsys):
     out, npy = tmp_path / "sal.png", tmp_path / "sal.npy"
     code = main(["saliency", str(photo_dir / "coffee.png"), "--out", str(out), "--npy", str(npy),
@@ -62,12 +55,9 @@ def test_text_output(shared_model, photo_dir, tmp_path, capsys):
     (["--opacity", "2"], "--opacity"),
     (["--points", "1"], "--points"),
 ])
-def test_bad_options_are_one_line_errors(shared_model, extra, message, photo_dir, tmp_path, capsys):
-    argv = ["saliency", str(photo_dir / "coffee.png"), "--out", str(tmp_path / "x.png"), *extra]
-    assert main(argv) != 0
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert not (tmp_path / "x.png").exists()
+def test_bad_options_are_one_line_errors(shared_model, extra, message, photo_dir, tmp_path, fails_in_one_line):
+    out = tmp_path / "x.png"
+    fails_in_one_line(["saliency", str(photo_dir / "coffee.png"), "--out", str(out), *extra], message, out)
 
 
 def test_bad_files_are_one_line_errors(tmp_path, capsys):

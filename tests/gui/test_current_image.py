@@ -11,7 +11,6 @@ import pytest
 
 from guiapp import launch_args
 from guiapp.image_sync import PHOTO_PANELS
-from guiapp.main_window import MainWindow
 from guiapp.recent_files import MAX_RECENT, RecentFiles
 from guiapp.samples import sample_photos
 
@@ -29,16 +28,6 @@ def test_every_tab_that_takes_a_photo_shares_it(window):
     assert {"Saliency", "Fooling", "Dreaming", "Captioning"} <= set(PHOTO_TABS)
     assert set(window.image_sync.panels.values()) == {photo_of(window, t) for t in PHOTO_TABS if t in window.tab_widgets}
     assert window.tab_widgets["Dreaming"].guide_panel not in window.image_sync.panels.values()
-
-
-@pytest.fixture
-def window(qtbot, ctx):
-    w = MainWindow(ctx, load_model=False)
-    qtbot.addWidget(w)
-    w.skip_unsaved_prompt = True
-    w.show()
-    yield w
-    w.close()
 
 
 def show_tab(window, title):

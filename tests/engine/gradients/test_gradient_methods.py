@@ -16,7 +16,6 @@ from engine.gradients import (
     smoothgrad,
     vanilla_saliency,
 )
-from engine.jobs import Control
 
 from .gradients_tiny import conv_model, linear_model, random_images
 
@@ -195,20 +194,6 @@ def test_bad_inputs_are_refused_with_clear_messages():
         integrated_gradients(model, x, 1, steps=-3)
     with pytest.raises(ValueError, match="batch_size"):
         vanilla_saliency(model, x, 1, batch_size=-1)
-
-
-@pytest.mark.parametrize("changes", [
-    {"method": "lrp"}, {"reduction": "mean"}, {"samples": 0}, {"samples": 2.5}, {"noise": -0.1},
-    {"noise": float("nan")}, {"steps": 0}, {"baseline": "white"}, {"layer": ""}, {"batch_size": -1},
-    {"seed": 1.5},
-])
-def test_saliency_params_are_validated(changes):
-    with pytest.raises(ValueError):
-        SaliencyParams(**changes)
-    control = Control(SaliencyParams())
-    with pytest.raises(ValueError):
-        control.update(**changes)
-    assert control.params == SaliencyParams()
 
 
 def test_describe_keeps_the_parameters_of_the_method():

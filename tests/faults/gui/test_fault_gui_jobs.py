@@ -32,18 +32,6 @@ def synthetic_captions(n_images=60, dim=32, seed=0):
     return data
 
 
-@pytest.fixture
-def window(qtbot, ctx):
-    from guiapp.main_window import MainWindow
-
-    win = MainWindow(ctx, load_model=False)
-    qtbot.addWidget(win)
-    win.skip_unsaved_prompt = True
-    win.show()
-    yield win
-    win.close()
-
-
 def start_job(kind, win, qtbot):
     """Start ``kind`` in the window; returns the JobRunner doing it."""
     from guiapp.tabs.dreaming_tab import CLASSVIZ, DREAM, GUIDED, INVERSION

@@ -130,7 +130,7 @@ def top_patches_job(model: Classifier, images: Sequence, layer: str, channel: in
     unreadable ones are skipped) whose best position excites ``channel`` of
     ``layer`` most: up to three separated positions per photo, the crop is the
     position's receptive field in the model's view.  Frames report progress
-    (``extra['patches']``: the best so far); returns the final list."""
+    (``info``: the list of the best :class:`Patch` es so far); returns the final list."""
     control = control or Control()
     stride, half = receptive_field(model, layer)
     found: list[Patch] = []
@@ -149,7 +149,7 @@ def top_patches_job(model: Classifier, images: Sequence, layer: str, channel: in
             found.append(Patch(float(a[y, x]), i, (int(x), int(y)), crop))
         found = sorted(found, key=lambda p: -p.activation)[:k]
         if control.should_emit() or i == len(images) - 1:
-            yield Frame(step=i + 1, total=len(images), extra={"patches": list(found)}, final=i == len(images) - 1)
+            yield Frame(step=i + 1, total=len(images), info=list(found), final=i == len(images) - 1)
     return found
 
 

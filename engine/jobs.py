@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Frame", "Control", "Cancelled", "run_to_end", "current_control", "interrupt_point",
+__all__ = ["Frame", "Stage", "Control", "Cancelled", "run_to_end", "current_control", "interrupt_point",
            "uninterrupted", "interruptibly"]
 
 _scope = threading.local()
@@ -44,8 +44,11 @@ class Frame:
 
     ``image`` is an ``uint8`` HxWx3 array owned by the frame (a copy, safe to
     hand to another thread); ``metrics`` are plain floats for plotting;
-    ``extra`` carries anything else a tab may show (a difference image, a
-    saliency map, predictions...).  ``final`` marks the last frame of a job.
+    ``info`` is what else the job reports, typed: a frozen dataclass defined
+    next to the job (a fooling step's difference image, a saliency map,
+    predictions, a loading stage...), read by attribute; ``extra`` is a plain
+    dict for what only scripts and the CLI read.  ``final`` marks the last
+    frame of a job.
     """
 
     step: int
@@ -54,6 +57,7 @@ class Frame:
     metrics: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     final: bool = False
+    info: Any = None
 
     @property
     def fraction(self) -> float | None:
@@ -61,6 +65,18 @@ class Frame:
         if not self.total:
             return None
         return min(1.0, max(0.0, self.step / self.total))
+
+
+@dataclass(frozen=True)
+class Stage:
+    """``Frame.info`` of a job made of stages (loading a dataset, captioning a
+    photo): what it is doing (``"reading"``, ``"features:train"``,
+    ``"cached"``, ``"done"``...), how many items it passed over so far, and
+    the file it concerns."""
+
+    name: str
+    skipped: int = 0
+    path: str | None = None
 
 
 class Control:

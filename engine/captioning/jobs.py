@@ -16,15 +16,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..jobs import Control, Frame
+from ..jobs import Control, Frame, Stage
 from ..params import Params, param
 from .data.features import FeatureSpec, compute_features
 from .decoding import DecodeResult, beam_search, greedy_decode, temperature_sample
 from .gradcheck import GradCheckResult, check_attention_layers, check_layers, check_model
 from .internals import caption_internals, gradient_through_time
 
-__all__ = ["DecodeOptions", "CaptionResult", "decode", "caption_job", "gradcheck_job", "Run", "training_job",
-           "METHODS"]
+__all__ = ["DecodeOptions", "CaptionResult", "decode", "caption_job", "gradcheck_job", "GradCheckProgress", "Run",
+           "training_job", "METHODS"]
 
 #: decoding method key -> label shown in the GUI
 METHODS = {"greedy": "Greedy (most probable word)", "sample": "Temperature sampling", "beam": "Beam search"}
@@ -104,14 +104,14 @@ def caption_job(model, options: DecodeOptions, *, source: str, features: np.ndar
     if features is None:
         if image is None or cnn is None or spec is None:
             raise ValueError("give the image's features, or the image with the CNN and feature spec")
-        yield Frame(step=0, total=2, extra={"stage": "features"})
+        yield Frame(step=0, total=2, info=Stage("features"))
         features = compute_features(cnn(), spec.view(image)[None], spec)[0]
     features = np.asarray(features, dtype=np.float32).reshape(-1)
     if features.shape[0] != model.input_dim:
         raise ValueError(f"the image has {features.shape[0]} features but the model expects {model.input_dim}")
-    yield Frame(step=1, total=2, extra={"stage": "decoding"})
+    yield Frame(step=1, total=2, info=Stage("decoding"))
     result = decode(model, features[None], options)
-    yield Frame(step=2, total=2, extra={"stage": "done"}, final=True)
+    yield Frame(step=2, total=2, info=Stage("done"), final=True)
     out = CaptionResult(features, result, options, source, image, list(references or []), model=model)
     out.steps = [model.idx_to_word[i] for i in out.ids]
     if getattr(model, "cell_type", None) == "attention" and out.ids:
@@ -121,10 +121,19 @@ def caption_job(model, options: DecodeOptions, *, source: str, features: np.ndar
     return out
 
 
+@dataclass(frozen=True)
+class GradCheckProgress:
+    """A frame of :func:`gradcheck_job`: the group just checked and every result so far."""
+
+    group: str
+    results: list[GradCheckResult]
+
+
 def gradcheck_job(control: Control | None = None, *, seed: int = 0) -> Iterator[Frame]:
     """Job: the numerical gradient check of every layer (the attention layers
-    too), then of the whole model with each cell.  One frame per group with ``extra['results']``
-    (the :class:`GradCheckResult` list so far); returns the full list."""
+    too), then of the whole model with each cell.  One frame per group whose ``info`` is a
+    :class:`GradCheckProgress` (the group done, the :class:`GradCheckResult`
+    list so far); returns the full list."""
     control = control or Control()
     groups: list[tuple[str, Callable[[], list[GradCheckResult]]]] = [
         ("layers", lambda: check_layers(seed=seed)),
@@ -136,7 +145,7 @@ def gradcheck_job(control: Control | None = None, *, seed: int = 0) -> Iterator[
     results: list[GradCheckResult] = []
     for k, (name, run) in enumerate(groups):
         results += run()
-        yield Frame(step=k + 1, total=len(groups), extra={"group": name, "results": list(results)},
+        yield Frame(step=k + 1, total=len(groups), info=GradCheckProgress(name, list(results)),
                     final=k + 1 == len(groups))
         if control.cancelled:
             return results
@@ -200,11 +209,11 @@ def training_job(solver, run: Run, control: Control, *, probe: tuple[np.ndarray,
         now = time.monotonic()
         run.seconds += now - last_time
         run.sequences += (solver.iteration - last_iteration) * solver.batch_size
-        norms = frame.extra.get("hidden_grad_norms")
+        norms = frame.info.hidden_grad_norms
         if norms:
             run.grad_norms = list(norms)
         frame.metrics["sequences_per_s"] = run.throughput
-        if frame.extra.get("epoch_end") or frame.final:
+        if frame.info.epoch_end or frame.final:
             if probe is not None:
                 run.backprop.append((solver.iteration, gradient_through_time(solver.model, *probe)))
             if autosave is not None:

@@ -52,7 +52,7 @@ from .data.evaluation import split_references
 from .decoding import greedy_decode
 from .optim import UPDATE_RULES, check_learning_rate
 
-__all__ = ["TrainParams", "CaptioningSolver", "DEFAULT_GRAD_CLIP"]
+__all__ = ["TrainParams", "CaptioningSolver", "TrainingStep", "DEFAULT_GRAD_CLIP"]
 
 #: cell type -> gradient-norm clipping used when the solver is not told (0: none)
 DEFAULT_GRAD_CLIP = {"rnn": 0.0, "lstm": 0.0, "attention": 5.0}
@@ -72,6 +72,20 @@ class TrainParams(Params):
 
 def _length(array: Any) -> int:
     return int(array.shape[0])
+
+
+@dataclass(frozen=True)
+class TrainingStep:
+    """Where a training frame of :meth:`CaptioningSolver.run` stands: the
+    epoch, the iteration, whether it ends an epoch, the fraction of the
+    epoch done, and the gradient norm of each hidden state of the last
+    batch (one per time step; empty before the first)."""
+
+    epoch: int
+    iteration: int
+    epoch_end: bool
+    epoch_progress: float
+    hidden_grad_norms: list[float]
 
 
 class CaptioningSolver:
@@ -223,8 +237,8 @@ class CaptioningSolver:
 
         Yields a :class:`Frame` when ``control.should_emit()``, at every epoch
         end (with ``val_bleu4`` when there is a validation split) and at the
-        end: ``metrics = {'loss', 'lr'[, 'val_bleu4']}``, ``extra = {'epoch',
-        'iteration', 'epoch_end', 'hidden_grad_norms'}``.  The learning rate
+        end: ``metrics = {'loss', 'lr'[, 'val_bleu4']}``, ``info`` a
+        :class:`TrainingStep`.  The learning rate
         is read from ``control.params`` every iteration; after every epoch it
         is multiplied by ``lr_decay`` and written back with ``control.update``.
         """
@@ -259,10 +273,9 @@ class CaptioningSolver:
         if bleu is not None:
             metrics["val_bleu4"] = bleu
         norms = self.model.last_hidden_grad_norms
-        extra = {"epoch": self.epoch, "iteration": self.iteration, "epoch_end": epoch_end,
-                 "epoch_progress": self.iteration / self.iterations_per_epoch,
-                 "hidden_grad_norms": [] if norms is None else norms.tolist()}
-        return Frame(step=self.iteration, total=total, metrics=metrics, extra=extra, final=final)
+        info = TrainingStep(self.epoch, self.iteration, epoch_end, self.iteration / self.iterations_per_epoch,
+                            [] if norms is None else norms.tolist())
+        return Frame(step=self.iteration, total=total, metrics=metrics, info=info, final=final)
 
     # ------------------------------------------------------------------ evaluation
     def _epoch_bleu(self) -> float | None:

@@ -31,7 +31,8 @@ from .loop import NormalizedStep, optimize
 from .objectives import GuidedDot, layer_l2
 from .tiling import context_margin, layer_stride, tiled_gradient
 
-__all__ = ["DreamParams", "deepdream", "layer_objective", "guide_objective", "octave_sizes", "GUIDE_SIZE", "MIN_OCTAVE_SIDE"]
+__all__ = ["DreamParams", "Octave", "deepdream", "layer_objective", "guide_objective", "octave_sizes", "GUIDE_SIZE",
+           "MIN_OCTAVE_SIDE"]
 
 #: The guide image is shrunk to fit this many pixels before its features are taken.
 GUIDE_SIZE = 448
@@ -119,6 +120,14 @@ def guide_objective(model, image: np.ndarray, layer: str, guide: np.ndarray, til
     return layer_objective(model, image, layer, guide=guide, tile=tile)
 
 
+@dataclass(frozen=True)
+class Octave:
+    """Which octave a DeepDream frame shows: its number (from 1) and its size ``(height, width)``."""
+
+    index: int
+    size: tuple[int, int]
+
+
 def deepdream(
     model,
     image: np.ndarray,
@@ -134,7 +143,8 @@ def deepdream(
 
     Yields frames (the current octave's image, so early frames are smaller)
     with metrics ``objective`` (per-position objective of the last step) and
-    ``octave``; the last frame is the full-size result with ``final=True``.
+    ``octave``, and ``info`` an :class:`Octave`; the last frame is the
+    full-size result with ``final=True``.
     Continue = run again on the result.  Returns the final uint8 image.
     """
     control = control or Control(params or DreamParams())
@@ -208,7 +218,7 @@ def deepdream(
             tensors=[x], gradient=gradient, rule=rule, control=control, steps=lambda p: p.steps,
             render=render, after_step=after_step, step_offset=done,
             total=lambda p, done=done, n_left=n_left: done + n_left * p.steps,
-            extra=lambda octave=octave, size=size: {"octave": octave, "size": size},
+            info=lambda octave=octave, size=size: Octave(octave, size),
         )
         done += result.steps
         metrics = dict(result.metrics, octave=float(octave))

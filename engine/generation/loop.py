@@ -100,6 +100,7 @@ def optimize(
     step_offset: int = 0,
     total: Callable[[Any], int] | None = None,
     extra: Callable[[], dict] | None = None,
+    info: Callable[[], Any] | None = None,
 ) -> Generator[Frame, None, LoopResult]:
     """Run ``steps(p)`` steps (re-read every step) and yield frames.
 
@@ -107,7 +108,8 @@ def optimize(
       the loss to *minimise*) and returns detached metric tensors.
     * ``after_step(p, step)`` runs after the update (clamp, periodic blur).
     * ``render()`` returns the current image as uint8 HxWx3 (called only
-      when a frame is emitted); ``extra()`` adds to ``Frame.extra``.
+      when a frame is emitted); ``extra()`` adds to ``Frame.extra`` and
+      ``info()`` is ``Frame.info``.
     * Frame steps are offset by ``step_offset`` and their total is
       ``total(p)`` (default ``steps(p)``), for jobs made of several stages.
     """
@@ -124,6 +126,8 @@ def optimize(
             metrics = gradient(p, step)
         except Cancelled:  # stopped inside the network's pass (a large image): the last full step stands
             break
+        if control.cancelled:  # stopped while the gradient was computed: no update, no frame to render
+            break
         rule.step(p)
         if after_step is not None:
             with torch.no_grad():
@@ -137,6 +141,7 @@ def optimize(
                 image=render(),
                 metrics=dict(result.metrics),
                 extra=extra() if extra is not None else {},
+                info=info() if info is not None else None,
             )
     result.steps = step
     result.cancelled = control.cancelled

@@ -17,7 +17,7 @@ tensor (``model.preprocess``), and all class scores are logits.
 from ._common import REDUCTIONS, gaussian_blur, reduce_channels
 from .attribution import METHODS, SaliencyParams, compute_saliency
 from .curves import SUBSTRATES, Curve, deletion_curve, insertion_curve, random_map
-from .fooling import FoolParams, FoolResult, difference_image, fool, perturbation_size
+from .fooling import FoolingStep, FoolParams, FoolResult, difference_image, fool, perturbation_size
 from .gradcam import default_cam_layer, grad_cam
 from .heatmap import COLORMAPS, colorize, normalise_map, overlay
 from .integrated import BASELINES, integrated_gradients, integrated_gradients_map
@@ -32,6 +32,6 @@ __all__ = [
     "default_cam_layer", "SaliencyParams", "compute_saliency", "reduce_channels", "gaussian_blur",
     "Curve", "deletion_curve", "insertion_curve", "random_map",
     "RandomisationStep", "cascading_randomisation", "randomised_copy", "spearman",
-    "FoolParams", "FoolResult", "fool", "difference_image", "perturbation_size",
+    "FoolParams", "FoolResult", "FoolingStep", "fool", "difference_image", "perturbation_size",
     "colorize", "normalise_map", "overlay", "SaliencyResult", "saliency_job",
 ]

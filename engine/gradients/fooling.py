@@ -24,7 +24,7 @@ from ..models import Prediction
 from ..params import Params, param
 from ._common import frozen_parameters
 
-__all__ = ["FoolParams", "FoolResult", "fool", "difference_image", "perturbation_size"]
+__all__ = ["FoolParams", "FoolResult", "FoolingStep", "fool", "difference_image", "perturbation_size"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,21 @@ class FoolParams(Params):
                       slider=(0.01, 5.0))
     max_iter: int = param(100, "Max iterations", low=1, high=100_000, step=10,
                           help="Most gradient steps before giving up")
+
+
+@dataclass(frozen=True)
+class FoolingStep:
+    """What a frame of :func:`fool` reports besides the image and metrics:
+    the magnified difference from the original (and its factor), the class
+    the network sees now, and on the final frame the top 5 of the 8-bit
+    image (``None`` before)."""
+
+    difference: np.ndarray
+    difference_factor: float
+    predicted_index: int
+    predicted_label: str
+    predicted_prob: float
+    predictions: list[Prediction] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,12 +153,10 @@ def _frame(model, x, logits, target, original, step, total, final=False) -> Fram
     top = int(logits.argmax())
     l2, linf = perturbation_size(original, image)
     diff, factor = difference_image(original, image)
-    extra = {"difference": diff, "difference_factor": factor, "predicted_index": top,
-             "predicted_label": model.labels[top], "predicted_prob": float(probs[top])}
-    if final:
-        extra["predictions"] = model.top(probs, 5)
+    info = FoolingStep(diff, factor, top, model.labels[top], float(probs[top]),
+                       model.top(probs, 5) if final else None)
     return Frame(
-        step=step, total=total, image=image, final=final, extra=extra,
+        step=step, total=total, image=image, final=final, info=info,
         metrics={"target_score": float(logits[target]), "top_score": float(logits[top]),
                  "target_prob": float(probs[target]), "l2": l2, "linf": linf},
     )
@@ -179,9 +192,10 @@ def fool(
     ``control.params`` (a :class:`FoolParams`) is read every step, so
     ``lr`` and ``max_iter`` can change live.  Yields a :class:`Frame` when
     ``control.should_emit()`` (image, target/top score, target probability,
-    L2/L-inf so far; ``extra``: magnified difference and current prediction)
-    and a last frame with ``final=True`` (its ``extra['predictions']``: the
-    top 5 for the final 8-bit image); returns a :class:`FoolResult`.
+    L2/L-inf so far; ``info``: a :class:`FoolingStep`, the magnified
+    difference and current prediction) and a last frame with ``final=True``
+    (its ``info.predictions``: the top 5 for the final 8-bit image); returns a
+    :class:`FoolResult`.
     """
     if control is None:
         control = Control(params or FoolParams())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -60,11 +60,12 @@ def saliency_job(
     (``None``: the predicted class) on the model's evaluation view of
     ``image`` (``prepared=True``: the image already is that view).
 
-    Frames: one with ``extra['saliency']`` (HxW float32 map), ``target`` and
-    ``label`` as soon as the map is ready; then, with ``curves``, a final one
-    that adds ``deletion``, ``insertion`` and ``random_deletion``
-    (:class:`Curve`; the random-order curve is the reference a map has to
-    beat).  Returns a :class:`SaliencyResult`, or ``None`` when cancelled.
+    Frames: one whose ``info`` is the :class:`SaliencyResult` without curves
+    (the HxW float32 map, ``target``, ``label``) as soon as the map is ready;
+    then, with ``curves``, a final one whose result adds ``deletion``,
+    ``insertion`` and ``random_deletion`` (:class:`Curve`; the random-order
+    curve is the reference a map has to beat).  Returns that
+    :class:`SaliencyResult`, or ``None`` when cancelled.
     """
     if control is None:
         control = Control(params or SaliencyParams())
@@ -84,11 +85,10 @@ def saliency_job(
     except Cancelled:
         return None
     saliency = sal_t.detach().cpu().numpy().astype(np.float32)
-    extra = {"saliency": saliency, "target": target, "label": label, "params": p, "model": model.name}
-    yield Frame(step=1, total=2 if curves else 1, image=view, extra=dict(extra), final=not curves)
+    result = SaliencyResult(view, saliency, target, label, p, model=model.name)
+    yield Frame(step=1, total=2 if curves else 1, image=view, info=result, final=not curves)
     if control.cancelled:
         return None
-    result = SaliencyResult(view, saliency, target, label, p, model=model.name)
     if not curves:
         return result
     common = dict(points=points, batch_size=p.batch_size, control=control)
@@ -99,6 +99,6 @@ def saliency_job(
                                    **common)
     except Cancelled:
         return None
-    extra.update(deletion=deletion, insertion=insertion, random_deletion=reference)
-    yield Frame(step=2, total=2, image=view, extra=extra, final=True)
-    return SaliencyResult(view, saliency, target, label, p, deletion, insertion, reference, model=model.name)
+    result = replace(result, deletion=deletion, insertion=insertion, random_deletion=reference)
+    yield Frame(step=2, total=2, image=view, info=result, final=True)
+    return result

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -24,7 +25,7 @@ from ..jobs import Control, Frame
 from .classifier import Classifier, Prediction
 from .registry import DEFAULT_MODEL, bundled_models, load_model
 
-__all__ = ["judge_view", "second_opinion", "judge_choices", "default_judge", "cached_model", "second_opinion_job"]
+__all__ = ["Opinion", "judge_view", "second_opinion", "judge_choices", "default_judge", "cached_model", "second_opinion_job"]
 
 
 def judge_view(judge: Classifier, image: np.ndarray) -> np.ndarray:
@@ -67,27 +68,40 @@ def cached_model(name: str, device: str | torch.device | None = None) -> Classif
         return model
 
 
+@dataclass(frozen=True)
+class Opinion:
+    """What :func:`second_opinion_job` reports: the judge's name and top
+    classes; with a working network, its name and its own top; with a target,
+    the judge's and the working network's probability of it."""
+
+    judge: str
+    predictions: list[Prediction]
+    working: str | None = None
+    working_predictions: list[Prediction] = field(default_factory=list)
+    target_prob: float | None = None
+    working_target_prob: float | None = None
+
+
 def second_opinion_job(judge_name: str, image: np.ndarray, device: str | torch.device | None = None,
                        control: Control | None = None, top: int = 5, working: Classifier | None = None,
                        target: int | None = None) -> Iterator[Frame]:
     """A job (loads the judge once, then classifies): one final frame whose
-    ``extra`` holds ``predictions`` and ``judge`` (the judge's top-``top``),
-    with ``working``: also ``working_predictions`` (that network's own top
-    for the picture, :meth:`Classifier.classify`), and with ``target``: the
-    judge's ``target_prob`` and the working network's ``working_target_prob``.  Returns the judge's predictions."""
+    ``info`` is an :class:`Opinion`: ``predictions`` and ``judge`` (the
+    judge's top-``top``), with ``working``: also ``working_predictions`` (that
+    network's own top for the picture, :meth:`Classifier.classify`), and with
+    ``target``: the judge's ``target_prob`` and the working network's
+    ``working_target_prob``.  Returns the judge's predictions."""
     control = control or Control()
     judge = cached_model(judge_name, device)
     if control.cancelled:
         return []
     with torch.no_grad():
         probs = judge.probabilities(judge.preprocess(judge_view(judge, image)))[0]
-        extra = {"predictions": judge.top(probs, top), "judge": judge.name}
-        if target is not None:
-            extra["target_prob"] = float(probs[int(target)])
+        opinion = Opinion(judge.name, judge.top(probs, top),
+                          target_prob=None if target is None else float(probs[int(target)]))
         if working is not None:
             own = working.probabilities(working.preprocess(working.prepare(image)))[0]
-            extra.update(working_predictions=working.top(own, top), working=working.name)
-            if target is not None:
-                extra["working_target_prob"] = float(own[int(target)])
-    yield Frame(step=1, total=1, image=None, extra=extra, final=True)
-    return extra["predictions"]
+            opinion = replace(opinion, working=working.name, working_predictions=working.top(own, top),
+                              working_target_prob=None if target is None else float(own[int(target)]))
+    yield Frame(step=1, total=1, image=None, info=opinion, final=True)
+    return opinion.predictions

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.captioning.data.spatial import data_regions
-from engine.jobs import Control, Frame
+from engine.jobs import Control, Frame, Stage
 
 from .dataset_browser import SPLITS, DatasetBrowser, to_pixmap
 from .page import SessionPage
@@ -172,14 +172,15 @@ class DataPanel(SessionPage):
     def _on_frame(self, frame: Frame) -> None:
         if frame.total:
             self.progress.setValue(int(1000 * frame.step / frame.total))
-        stage = str(frame.extra.get("stage", ""))
+        info = frame.info if isinstance(frame.info, Stage) else Stage("")
+        stage = info.name
         if stage == "cached":
             self.stage.setText("Features found in the cache: no CNN needed.")
         elif stage.startswith("features"):
             split = stage.partition(":")[2]
             text = f"CNN features{f' ({split} split)' if split else ''}: {frame.step} / {frame.total} images"
             rate = frame.metrics.get("images_per_s")
-            skipped = frame.extra.get("skipped")
+            skipped = info.skipped
             if rate:
                 text += f" · {rate:.0f} images/s"
             if skipped:

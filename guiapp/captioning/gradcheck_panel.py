@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.captioning.gradcheck import GradCheckResult
-from engine.captioning.jobs import gradcheck_job
+from engine.captioning.jobs import GradCheckProgress, gradcheck_job
 from engine.jobs import Control, Frame
 
 from ..jobrunner import JobRunner
@@ -94,9 +94,10 @@ class GradCheckPanel(QWidget):
     def _on_frame(self, frame: Frame) -> None:
         self.progress.setMaximum(frame.total or self.progress.maximum())
         self.progress.setValue(frame.step)
-        self._show(frame.extra.get("results", []))
+        progress: GradCheckProgress = frame.info
+        self._show(progress.results)
         if not frame.final:
-            self.summary.setText(self.summary.text() + f" ({frame.extra.get('group')} done; still checking…)")
+            self.summary.setText(self.summary.text() + f" ({progress.group} done; still checking…)")
 
     def _on_done(self, results) -> None:
         if results is None:

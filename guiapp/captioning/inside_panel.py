@@ -151,7 +151,7 @@ class InsidePanel(QWidget):
 
     # -- gradients ---------------------------------------------------------------------
     def on_training_frame(self, frame: Frame) -> None:
-        norms = frame.extra.get("hidden_grad_norms") or []
+        norms = frame.info.hidden_grad_norms
         if norms:
             self.norm_curve.setData(np.arange(1, len(norms) + 1), np.asarray(norms, dtype=float))
 

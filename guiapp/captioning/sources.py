@@ -15,7 +15,7 @@ from engine.captioning.data.annotations import build_annotations, default_photo_
 from engine.captioning.data.coco import CAPTIONS_FILE, is_coco_folder, load_coco
 from engine.captioning.data.shapes import ShapesConfig, build_shapes, default_feature_spec
 from engine.captioning.data.spatial import PHOTO_GRID, SCENES_GRID, spatial_feature_spec, spatial_photo_spec
-from engine.jobs import Control, Frame
+from engine.jobs import Control, Frame, Stage
 from engine.models import DEFAULT_MODEL
 
 from .spinboxes import int_spin
@@ -140,9 +140,9 @@ def coco_request(folder: str, max_train: int | None, pca: bool) -> SourceRequest
         raise ValueError(f"{folder}: not a coco_captioning folder (it has no {CAPTIONS_FILE})")
 
     def job(_cnn: Callable[[str], Any], _control: Control) -> Iterator[Frame]:
-        yield Frame(step=0, total=1, extra={"stage": "reading the HDF5 files"})
+        yield Frame(step=0, total=1, info=Stage("reading the HDF5 files"))
         data = load_coco(folder, max_train=max_train, pca_features=pca)
-        yield Frame(step=1, total=1, extra={"stage": "done"}, final=True)
+        yield Frame(step=1, total=1, info=Stage("done"), final=True)
         return data
 
     name = Path(folder).name or folder

@@ -77,7 +77,7 @@ class CaptioningTab(Workbench):
         run = self.session.current_run
         if run is not None and len(run.backprop) != self._backprop_seen:
             self._refresh_inside()
-        epoch = int(frame.extra.get("epoch", 0))
+        epoch = frame.info.epoch
         if epoch != self._epoch_seen:       # a new epoch: show how the caption changed
             self._epoch_seen = epoch
             self.caption_panel.caption()

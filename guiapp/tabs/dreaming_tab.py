@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from superqt.utils import signals_blocked
 
 from engine.generation import ClassVizParams, ExportError, FrameRecorder, export_choices, export_run, export_target
+from engine.generation.deepdream import Octave
 from engine.imaging import save_png
 from engine.jobs import Control
 
@@ -312,7 +313,7 @@ class DreamingTab(Workbench):
             self.progress.setRange(0, frame.total)
             self.progress.setValue(min(frame.step, frame.total))
         text = " · ".join(f"{k} {v:.4g}" for k, v in frame.metrics.items() if k != "octave")
-        octave = f" · octave {frame.extra['octave']}" if "octave" in frame.extra else ""
+        octave = f" · octave {frame.info.index}" if isinstance(frame.info, Octave) else ""
         self.status.setText(f"step {frame.step}/{frame.total}{octave} · {text}")
 
     def _on_done(self, result) -> None:

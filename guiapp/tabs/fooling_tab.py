@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from engine.gradients import FoolParams, FoolResult, fool
+from engine.gradients import FoolingStep, FoolParams, FoolResult, fool
 from engine.imaging import save_png
 from engine.jobs import Control
 
@@ -197,8 +197,9 @@ class FoolingTab(Workbench):
 
     def _on_frame(self, frame) -> None:
         self.fooled_panel.set_image(frame.image)
-        self.diff_panel.set_image(frame.extra["difference"])
-        self.diff_panel.set_title(f"Difference ×{frame.extra['difference_factor']:.1f} (128 = no change)")
+        step: FoolingStep = frame.info
+        self.diff_panel.set_image(step.difference)
+        self.diff_panel.set_title(f"Difference ×{step.difference_factor:.1f} (128 = no change)")
         self._steps.append(frame.step)
         self._scores.append(frame.metrics["target_score"])
         self._probs.append(frame.metrics["target_prob"])
@@ -206,10 +207,10 @@ class FoolingTab(Workbench):
         self.prob_curve.setData(self._steps, self._probs)
         if not frame.final:
             self.summary.setText(
-                f"Step {frame.step}/{frame.total}: network says “{frame.extra['predicted_label']}”, "
+                f"Step {frame.step}/{frame.total}: network says “{step.predicted_label}”, "
                 f"target probability {frame.metrics['target_prob']:.1%}")
-        if "predictions" in frame.extra:  # the final frame: top 5 for the 8-bit image
-            self.after_list.set_predictions(frame.extra["predictions"])
+        if step.predictions is not None:  # the final frame: top 5 for the 8-bit image
+            self.after_list.set_predictions(step.predictions)
 
     def _on_done(self, result: FoolResult | None) -> None:
         if result is None:  # the worker was told to quit (closing the window)

@@ -16,6 +16,7 @@ in a generation workbench.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,24 @@ CELL, GAP = 32, 2
 VIZ_PARAMS = ClassVizParams(size=128, steps=128)
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """Every layer's activations of a photo, their mosaics by ``(layer, "mean" | "max")``, and the network's name."""
+
+    acts: dict
+    views: dict
+    model: str
+
+
+@dataclass(frozen=True)
+class ChannelMap:
+    """The saliency map of one channel of a layer."""
+
+    saliency: np.ndarray
+    layer: str
+    channel: int
+
+
 def analyse_job(model, image: np.ndarray):
     """Job: every layer's activations of ``image`` and their mosaics, ranked by mean and by max."""
     acts = all_activations(model, image)
@@ -63,12 +82,12 @@ def analyse_job(model, image: np.ndarray):
         for by in ("mean", "max"):
             order = channel_ranking(a, by)
             views[name, by] = (mosaic(a, order, CELL, GAP), order)
-    yield Frame(step=1, total=1, extra={"acts": acts, "views": views, "model": model.name}, final=True)
+    yield Frame(step=1, total=1, info=Analysis(acts, views, model.name), final=True)
 
 
 def saliency_job(model, image: np.ndarray, layer: str, channel: int):
-    yield Frame(step=1, total=1, extra={"saliency": channel_saliency(model, image, layer, channel),
-                                        "layer": layer, "channel": channel}, final=True)
+    yield Frame(step=1, total=1, info=ChannelMap(channel_saliency(model, image, layer, channel), layer, channel),
+                final=True)
 
 
 class LayersTab(Workbench):
@@ -173,9 +192,10 @@ class LayersTab(Workbench):
 
     def _on_analysis(self, frame: Frame) -> None:
         model = self.ctx.model
-        if model is None or frame.extra["model"] != model.name:
+        analysis: Analysis = frame.info
+        if model is None or analysis.model != model.name:
             return
-        self.acts, self.views = frame.extra["acts"], frame.extra["views"]
+        self.acts, self.views = analysis.acts, analysis.views
         names = list(self.acts)
         keep = self.current_layer
         self.layer_slider.setRange(0, len(names) - 1)
@@ -246,15 +266,16 @@ class LayersTab(Workbench):
                                 control)
 
     def _on_saliency(self, frame: Frame) -> None:
-        if frame.extra["channel"] == self.channel:
-            self.saliency_panel.set_image(overlay(self.view, frame.extra["saliency"], opacity=0.7))
+        found: ChannelMap = frame.info
+        if found.channel == self.channel:
+            self.saliency_panel.set_image(overlay(self.view, found.saliency, opacity=0.7))
 
     def _on_viz(self, frame: Frame) -> None:
         if frame.image is not None:
             self.viz_panel.set_image(frame.image)
 
     def _on_patches(self, frame: Frame) -> None:
-        patches = frame.extra["patches"]
+        patches = frame.info
         if patches:
             self.patches_panel.set_image(_patch_grid([p.image for p in patches]))
 

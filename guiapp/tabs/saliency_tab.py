@@ -190,15 +190,14 @@ class SaliencyTab(Workbench):
     def _on_frame(self, frame) -> None:
         if self._pending:
             return  # a newer computation is waiting; do not show stale results
-        extra = frame.extra
-        self.result = SaliencyResult(frame.image, extra["saliency"], extra["target"], extra["label"], extra["params"],
-                                     model=extra["model"])
-        self.target_label.setText(f"Class: {extra['label']} ({extra['target']})")
+        result: SaliencyResult = frame.info
+        self.result = replace(result, deletion=None, insertion=None, random_deletion=None)
+        self.target_label.setText(f"Class: {result.label} ({result.target})")
         with signals_blocked(self.picker):
-            self.picker.set_class(extra["target"])
+            self.picker.set_class(result.target)
         self._render()
-        if "deletion" in extra:
-            self.curves = {k: extra[k] for k in ("deletion", "insertion", "random_deletion")}
+        if result.deletion is not None:
+            self.curves = {k: getattr(result, k) for k in ("deletion", "insertion", "random_deletion")}
             self._plot_curves()
         else:
             self._clear_curves()

@@ -90,9 +90,10 @@ class ClassifyPanel(QWidget):
 
     def _on_frame(self, frame) -> None:
         model = self.ctx.model
-        if model is not None and frame.extra.get("model") not in (None, model.name):
+        classified = frame.info
+        if model is not None and classified.model != model.name:
             return  # the job of a network that is no longer the current one
-        self.predictions = frame.extra.get("predictions", [])
+        self.predictions = classified.predictions
         self.prediction_list.set_predictions(self.predictions)
         self.predictions_ready.emit(self.predictions)
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QL
 from superqt.utils import signals_blocked
 
 from engine.jobs import Control
-from engine.models.judge import default_judge, judge_choices, second_opinion_job
+from engine.models.judge import Opinion, default_judge, judge_choices, second_opinion_job
 
 from ..context import AppContext
 from ..jobrunner import JobRunner
@@ -34,7 +34,7 @@ class SecondOpinion(QGroupBox):
         self.auto = auto
         self.image: np.ndarray | None = None
         self.target: int | None = None
-        self.last: dict = {}  # the extra of the last answer
+        self.last: Opinion | None = None  # the last answer
         self.judge = QComboBox()
         self.judge.setToolTip("Another bundled network classifies the result")
         self.ask_button = QPushButton("Ask")
@@ -91,7 +91,7 @@ class SecondOpinion(QGroupBox):
     def _clear_answer(self) -> None:
         if self.runner.is_running:
             self.runner.discard()
-        self.last = {}
+        self.last = None
         self.working_list.set_predictions([])
         self.judge_list.set_predictions([])
         self.verdict.setText("Ask for another network's view of this result." if self.image is not None
@@ -115,26 +115,26 @@ class SecondOpinion(QGroupBox):
         return True
 
     def _on_frame(self, frame) -> None:
-        extra = frame.extra
-        self.last = dict(extra)
-        self.working_title.setText(extra.get("working", "This network"))
-        self.judge_title.setText(f"{extra['judge']} (judge)")
-        self.working_list.set_predictions(extra.get("working_predictions", []), highlight=self.target)
-        self.judge_list.set_predictions(extra["predictions"], highlight=self.target)
-        self.verdict.setText(self.describe(extra, self.target))
+        opinion: Opinion = frame.info
+        self.last = opinion
+        self.working_title.setText(opinion.working or "This network")
+        self.judge_title.setText(f"{opinion.judge} (judge)")
+        self.working_list.set_predictions(opinion.working_predictions, highlight=self.target)
+        self.judge_list.set_predictions(opinion.predictions, highlight=self.target)
+        self.verdict.setText(self.describe(opinion, self.target))
 
     @staticmethod
-    def describe(extra: dict, target: int | None) -> str:
+    def describe(opinion: Opinion, target: int | None) -> str:
         """One line: does the judge see what the working network sees (or the target)?"""
-        judge_top = extra["predictions"][0]
+        judge_top = opinion.predictions[0]
         if target is None:
-            own = extra.get("working_predictions") or [None]
+            own = opinion.working_predictions or [None]
             same = own[0] is not None and own[0].index == judge_top.index
-            return (f"{extra['judge']} {'agrees' if same else 'says'}: {judge_top.label} ({judge_top.prob:.1%}).")
-        prob = extra.get("target_prob", 0.0)
+            return (f"{opinion.judge} {'agrees' if same else 'says'}: {judge_top.label} ({judge_top.prob:.1%}).")
+        prob = opinion.target_prob or 0.0
         if judge_top.index == target:
-            return f"{extra['judge']} sees it too: {judge_top.label} ({prob:.1%}) is its top class."
-        return (f"{extra['judge']} does not see the target: its top class is {judge_top.label} "
+            return f"{opinion.judge} sees it too: {judge_top.label} ({prob:.1%}) is its top class."
+        return (f"{opinion.judge} does not see the target: its top class is {judge_top.label} "
                 f"({judge_top.prob:.1%}); the target has {prob:.2%}.")
 
     def shutdown(self) -> None:

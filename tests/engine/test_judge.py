@@ -38,6 +38,6 @@ def test_the_judge_sees_the_whole_result_at_its_own_size(lite0, lite1, photo):
 def test_the_job_loads_the_judge_once_and_reports_its_top5(lite0, photo):
     image = lite0.prepare(photo("chelsea.png"))
     last, predictions = run_to_end(second_opinion_job("efficientnet_lite1", image, "cpu"))
-    assert last.final and last.extra["judge"] == "efficientnet_lite1"
-    assert predictions == last.extra["predictions"] and len(predictions) == 5
+    assert last.final and last.info.judge == "efficientnet_lite1"
+    assert predictions == last.info.predictions and len(predictions) == 5
     assert predictions[0].label in {"tabby", "tiger cat", "Egyptian cat"}

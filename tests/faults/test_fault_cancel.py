@@ -88,7 +88,7 @@ def test_cancel_saliency_during_its_curves(lite0, photo):
     control = Control(SaliencyParams(method="vanilla", batch_size=1))
     frames, result, _ = run_and_cancel(
         lambda: saliency_job(lite0, photo, 1, control=control, prepared=True, points=200), control)
-    assert result is None and len(frames) == 1 and "saliency" in frames[0].extra
+    assert result is None and len(frames) == 1 and frames[0].info.saliency is not None
 
 
 def test_cancel_class_visualization(lite0):

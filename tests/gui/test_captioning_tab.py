@@ -222,7 +222,7 @@ def test_cancelling_feature_extraction_keeps_the_previous_state(qtbot, tab):
     qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
     assert panel.cancel_button.isEnabled() and not panel.load_button.isEnabled()
     qtbot.waitUntil(lambda: len(frames) >= 1, timeout=30000)
-    assert frames[0].extra["stage"] == "features:train" and 0 < frames[0].step < frames[0].total
+    assert frames[0].info.name == "features:train" and 0 < frames[0].step < frames[0].total
     qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.runner.is_running, timeout=30000)
     assert tab.session.data is None and "Cancelled" in panel.stage.text()

@@ -3,10 +3,13 @@ network classifies the fooling image by itself (does it fool that one too?);
 in the Dreaming tab one click asks it about the finished result."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from engine.models.judge import cached_model
+from engine.models import Prediction
+from engine.models.judge import Opinion, cached_model
 from guiapp.tabs.dreaming_tab import DreamingTab
 from guiapp.tabs.fooling_tab import FoolingTab
 from guiapp.widgets.second_opinion import SecondOpinion
@@ -24,8 +27,8 @@ def test_the_fooling_tab_asks_another_network_at_the_end_of_a_run(qtbot, open_ta
     qtbot.waitUntil(lambda: tab.result is not None and not tab.runner.is_running, timeout=60000)
     qtbot.waitUntil(lambda: bool(tab.opinion.last), timeout=60000)
     answer = tab.opinion.last
-    assert answer["judge"] == "efficientnet_lite1" and len(answer["predictions"]) == 5
-    assert 0.0 <= answer["target_prob"] <= 1.0
+    assert answer.judge == "efficientnet_lite1" and len(answer.predictions) == 5
+    assert 0.0 <= answer.target_prob <= 1.0
     assert len(tab.opinion.judge_list.predictions) == 5
     assert "efficientnet_lite1" in tab.opinion.verdict.text()
     tab.open_file(str(photo_dir / "chelsea.png"))  # a new photo: the old answer goes
@@ -43,7 +46,7 @@ def test_the_dreaming_tab_asks_in_one_click(qtbot, open_tab):
     tab.opinion.judge.setCurrentIndex(tab.opinion.judge.findData("efficientnet_lite2"))
     tab.opinion.ask_button.click()
     qtbot.waitUntil(lambda: bool(tab.opinion.last), timeout=60000)
-    assert tab.opinion.last["judge"] == "efficientnet_lite2" and tab.opinion.last["working"] == "efficientnet_lite0"
+    assert tab.opinion.last.judge == "efficientnet_lite2" and tab.opinion.last.working == "efficientnet_lite0"
     assert len(tab.opinion.working_list.predictions) == len(tab.opinion.judge_list.predictions) == 5
 
 
@@ -54,10 +57,9 @@ def test_the_choices_follow_the_working_network(qtbot, ctx):
     ctx.model_changed.emit(lite1)
     choices = [box.judge.itemData(i) for i in range(box.judge.count())]
     assert choices == ["efficientnet_lite0", "efficientnet_lite2"] and box.judge.currentData() == "efficientnet_lite0"
-    extra = {"judge": "efficientnet_lite0", "predictions": [type("P", (), {"index": 3, "label": "tiger shark",
-                                                                          "prob": 0.4})()], "target_prob": 0.01}
-    assert "does not see the target" in SecondOpinion.describe(extra, target=2)
-    assert "sees it too" in SecondOpinion.describe({**extra, "target_prob": 0.4}, target=3)
+    opinion = Opinion("efficientnet_lite0", [Prediction(3, "tiger shark", 0.4)], target_prob=0.01)
+    assert "does not see the target" in SecondOpinion.describe(opinion, target=2)
+    assert "sees it too" in SecondOpinion.describe(replace(opinion, target_prob=0.4), target=3)
     box.set_result(np.zeros((8, 8, 3), np.uint8))
     assert box.ask_button.isEnabled()
     box.shutdown()

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ...jobs import Control, Frame
+from ...jobs import Control, Frame, Stage
 from .annotations import build_annotations, default_photo_spec, load_annotations, parse_captions_json
 from .batches import limit_train, sample_minibatch, split_names, take_rows
 from .coco import is_coco_folder, load_coco
@@ -67,9 +67,9 @@ def dataset_job(source: str | os.PathLike, cnn: Any, control: Control | None = N
     path = Path(source)
     if path.is_dir():
         if is_coco_folder(path):
-            yield Frame(step=0, total=1, extra={"stage": "reading"})
+            yield Frame(step=0, total=1, info=Stage("reading"))
             data = load_coco(path, max_train=max_train)
-            yield Frame(step=1, total=1, extra={"stage": "done"}, final=True)
+            yield Frame(step=1, total=1, info=Stage("done"), final=True)
             return data
         candidates = sorted(path.glob("*.json"))
         if len(candidates) != 1:

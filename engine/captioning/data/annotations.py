@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ...imaging import load_image
-from ...jobs import Control, Frame, run_to_end
+from ...jobs import Control, Frame, Stage, run_to_end
 from .features import DatasetError, FeatureSpec, cache_dir, cache_key, extract_features, load_npz, resolve_cnn, save_npz_atomic
 from .images import FileImages
 from .vocab import build_vocab, encode_captions, tokenize
@@ -205,7 +205,7 @@ def build_annotations(model: Any, json_path: str | os.PathLike, images_dir: str 
     if cached is not None:
         feats, kept = cached["features"], cached["kept"]
         skipped = list(zip(cached["skipped"].tolist(), cached["reasons"].tolist()))
-        yield Frame(step=1, total=1, extra={"stage": "cached", "path": str(path)}, final=True)
+        yield Frame(step=1, total=1, info=Stage("cached", path=str(path)), final=True)
     else:
         cnn = resolve_cnn(model)
         job = extract_features(cnn, paths, raw, control or Control(), batch_size=batch_size, load=load_image,

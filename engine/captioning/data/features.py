@@ -46,7 +46,7 @@ import torch.nn.functional as F
 
 from ...atomic import atomic_write
 from ...imaging import model_view
-from ...jobs import Cancelled, Control, Frame
+from ...jobs import Cancelled, Control, Frame, Stage
 from ...validation import check_int
 
 __all__ = [
@@ -234,7 +234,7 @@ def extract_features(model: Any, images: Sequence[Any], spec: FeatureSpec, contr
     :class:`~engine.imaging.ImageLoadError`) for an unreadable item: it is
     skipped and listed, never fatal.  Yields a :class:`Frame` per emitted
     batch (``step`` = items done, ``image`` = the last view,
-    ``metrics['images_per_s']``, ``extra['stage']``).  Returns
+    ``metrics['images_per_s']``, ``info`` a :class:`~engine.jobs.Stage`).  Returns
     ``(features (M, D) float32, kept_indices (M,), skipped [(index, reason)])``,
     or ``None`` when cancelled.
     """
@@ -269,7 +269,7 @@ def extract_features(model: Any, images: Sequence[Any], spec: FeatureSpec, contr
         if control.should_emit() or done == n:
             rate = done / max(time.monotonic() - start, 1e-9)
             yield Frame(step=done, total=n, image=views[-1].copy() if views else None,
-                        metrics={"images_per_s": rate}, extra={"stage": stage, "skipped": len(skipped)})
+                        metrics={"images_per_s": rate}, info=Stage(stage, skipped=len(skipped)))
     dim = chunks[0].shape[1] if chunks else 0
     feats = np.concatenate(chunks) if chunks else np.zeros((0, dim), np.float32)
     return feats, np.asarray(kept, dtype=np.int64), skipped

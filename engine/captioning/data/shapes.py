@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ...jobs import Control, Frame, run_to_end
+from ...jobs import Control, Frame, Stage, run_to_end
 from ...validation import check_int
 from .features import FeatureSpec, cache_dir, cache_key, extract_features, load_npz, resolve_cnn, save_npz_atomic
 from .images import RenderedImages
@@ -191,7 +191,7 @@ def build_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSp
     not cached.  ``spec`` defaults to :func:`default_feature_spec`; when it
     carries standardisation statistics (a trained model's spec) they are
     kept, else they are fitted on the training features.  Frames report the
-    feature extraction (``extra['stage']`` = ``'features:train'`` ...).
+    feature extraction (``info`` a :class:`~engine.jobs.Stage` named ``'features:train'`` ...).
 
     The dict holds, for every split in ``train``, ``val``, ``test``,
     ``novel``: ``{split}_features``, ``{split}_captions``,
@@ -219,7 +219,7 @@ def build_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSp
     features: dict[str, np.ndarray] = {}
     if cached is not None:
         features = {s: cached[f"{s}_features"].astype(np.float32) for s in SPLITS}
-        yield Frame(step=1, total=1, extra={"stage": "cached", "path": str(path)}, final=True)
+        yield Frame(step=1, total=1, info=Stage("cached", path=str(path)), final=True)
     else:
         cnn = resolve_cnn(model)
         total = sum(len(scenes[s]) for s in SPLITS)

@@ -108,15 +108,15 @@ def test_frames_carry_loss_lr_epoch_and_hidden_grad_norms():
     _, solver = make(data, batch_size=10, num_epochs=2)
     frames = list(solver.run(Control(TrainParams(1e-2, lr_decay=1.0), emit_every=3)))
     assert all(isinstance(f, Frame) for f in frames)
-    ends = [f for f in frames if f.extra["epoch_end"]]
-    assert [f.step for f in ends] == [4, 8] and [f.extra["epoch"] for f in ends] == [1, 2]
+    ends = [f for f in frames if f.info.epoch_end]
+    assert [f.step for f in ends] == [4, 8] and [f.info.epoch for f in ends] == [1, 2]
     assert all(0 <= f.metrics["val_bleu4"] <= 1 for f in ends)
     assert [e for e, _ in solver.val_bleu_history] == [1, 2]
-    emitted = [f.step for f in frames if not f.extra["epoch_end"]]
+    emitted = [f.step for f in frames if not f.info.epoch_end]
     assert emitted == [1, 7]                                    # every third iteration, epoch ends aside
     f = frames[0]
     assert set(f.metrics) == {"loss", "lr"} and f.metrics["lr"] == 1e-2
-    assert len(f.extra["hidden_grad_norms"]) == data["train_captions"].shape[1] - 1
+    assert len(f.info.hidden_grad_norms) == data["train_captions"].shape[1] - 1
     assert f.metrics["loss"] == solver.loss_history[0]
 
 
@@ -128,7 +128,7 @@ def test_learning_rate_is_read_every_iteration_and_decays_per_epoch():
     assert next(run).metrics["lr"] == 1e-2
     control.update(learning_rate=4e-3)
     f = next(run)
-    assert f.metrics["lr"] == 4e-3 and f.extra["epoch_end"]
+    assert f.metrics["lr"] == 4e-3 and f.info.epoch_end
     assert all(c["learning_rate"] == 4e-3 for c in solver.optim_configs.values())
     assert control.params.learning_rate == pytest.approx(2e-3)  # decayed after the epoch
     assert next(run).metrics["lr"] == pytest.approx(2e-3)

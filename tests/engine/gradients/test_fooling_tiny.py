@@ -44,9 +44,9 @@ def test_fools_the_tiny_model_and_the_8bit_image_is_the_target():
     for f in frames:
         assert set(f.metrics) == {"target_score", "top_score", "target_prob", "l2", "linf"}
         assert f.image.dtype == np.uint8 and f.image.shape == (4, 4, 3)
-        assert f.extra["difference"].shape == (4, 4, 3) and f.extra["difference_factor"] > 0
+        assert f.info.difference.shape == (4, 4, 3) and f.info.difference_factor > 0
         assert f.metrics["top_score"] >= f.metrics["target_score"]
-    assert frames[0].extra["predicted_index"] == original
+    assert frames[0].info.predicted_index == original
 
 
 def test_already_the_target_needs_no_step():

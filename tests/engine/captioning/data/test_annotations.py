@@ -51,7 +51,7 @@ def test_coco_json_with_unreadable_images_skipped_and_listed(tmp_path, lite0, ca
     _, data = run_to_end(dataset_job(folder / "captions.json", lite0, Control(emit_every=1), min_count=2,
                                      max_length=4, val_fraction=0.2, test_fraction=0.2, batch_size=4),
                          frames.append)
-    assert frames[-1].step == frames[-1].total == 11 and frames[-1].extra["skipped"] == 2
+    assert frames[-1].step == frames[-1].total == 11 and frames[-1].info.skipped == 2
     problems = " | ".join(data["problems"])
     assert len(data["problems"]) == 2 and "broken.png" in problems and "missing.jpg: no such file" in problems
     n = {s: data[f"{s}_features"].shape[0] for s in split_names(data)}

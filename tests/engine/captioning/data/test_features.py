@@ -97,7 +97,7 @@ def test_extraction_reports_progress_and_skips_unreadable_items(lite0):
     _, (feats, kept, skipped) = run_to_end(
         extract_features(lite0, list(range(7)), spec, Control(emit_every=1), batch_size=3, load=load), frames.append)
     assert [f.step for f in frames] == [3, 6, 7] and all(f.total == 7 for f in frames)
-    assert frames[-1].image.shape == (40, 40, 3) and frames[-1].extra["skipped"] == 1
+    assert frames[-1].image.shape == (40, 40, 3) and frames[-1].info.skipped == 1
     assert kept.tolist() == [0, 1, 2, 4, 5, 6] and skipped == [(3, "item 3: corrupt image")]
     direct = compute_features(lite0, np.stack([spec.view(pics[i]) for i in (0, 1, 2, 4, 5, 6)]), spec)
     np.testing.assert_allclose(feats, direct, rtol=1e-4, atol=1e-4)

@@ -85,7 +85,7 @@ def test_second_load_comes_from_the_cache(tiny, cache_home):
     assert len(files) == 1
     frames = []
     _, again = run_to_end(build_shapes(never, TINY), frames.append)
-    assert [f.extra["stage"] for f in frames] == ["cached"]
+    assert [f.info.name for f in frames] == ["cached"]
     for s in SPLITS:
         np.testing.assert_array_equal(again[f"{s}_features"], tiny[f"{s}_features"])
         np.testing.assert_array_equal(again[f"{s}_captions"], tiny[f"{s}_captions"])
@@ -99,7 +99,7 @@ def test_cancelled_build_returns_none_and_caches_nothing(lite0, cache_home):
     control = Control(emit_every=1)
     job = build_shapes(lite0, TINY, control=control, batch_size=8)
     frame = next(job)
-    assert frame.extra["stage"] == "features:train" and frame.total == 42
+    assert frame.info.name == "features:train" and frame.total == 42
     control.cancel()
     _, result = run_to_end(job)
     assert result is None and not list(cache_home.glob("*.npz"))

@@ -44,7 +44,7 @@ def dark_palette() -> QPalette:
     """A dark Fusion palette with readable disabled and placeholder text."""
     p = QPalette()
     roles = QPalette.ColorRole
-    colours = {
+    colors = {
         roles.Window: "#2d2f33", roles.WindowText: "#e6e6e6", roles.Base: "#1f2124", roles.AlternateBase: "#292b2f",
         roles.ToolTipBase: "#1f2124", roles.ToolTipText: "#e6e6e6", roles.PlaceholderText: "#8c8f94",
         roles.Text: "#e6e6e6", roles.Button: "#373a3f", roles.ButtonText: "#e6e6e6", roles.BrightText: "#ff6b6b",
@@ -52,8 +52,8 @@ def dark_palette() -> QPalette:
         roles.Shadow: "#111214", roles.Highlight: "#3d7bd9", roles.HighlightedText: "#ffffff",
         roles.Link: "#6ea8ff", roles.LinkVisited: "#b28cff",
     }
-    for role, colour in colours.items():
-        p.setColor(role, QColor(colour))
+    for role, color in colors.items():
+        p.setColor(role, QColor(color))
     for role in (roles.WindowText, roles.Text, roles.ButtonText):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7d82"))
     p.setColor(QPalette.ColorGroup.Disabled, roles.Highlight, QColor("#4a4d52"))

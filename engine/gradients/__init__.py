@@ -6,7 +6,7 @@ checks that the maps mean something, and fooling images.
   :func:`grad_cam`; :class:`SaliencyParams` + :func:`compute_saliency` pick
   one by name.
 * :func:`deletion_curve` / :func:`insertion_curve` (RISE, Petsiuk et al.
-  2018) and :func:`cascading_randomisation` (Adebayo et al. 2018).
+  2018) and :func:`cascading_randomization` (Adebayo et al. 2018).
 * :func:`fool` (Szegedy et al. 2014), a generator of frames returning a
   :class:`FoolResult`.
 * :mod:`.heatmap`: colour maps and overlays.
@@ -19,10 +19,10 @@ from .attribution import METHODS, SaliencyParams, compute_saliency
 from .curves import SUBSTRATES, Curve, deletion_curve, insertion_curve, random_map
 from .fooling import FoolingStep, FoolParams, FoolResult, difference_image, fool, perturbation_size
 from .gradcam import default_cam_layer, grad_cam
-from .heatmap import COLORMAPS, colorize, normalise_map, overlay
+from .heatmap import COLORMAPS, colorize, normalize_map, overlay
 from .integrated import BASELINES, integrated_gradients, integrated_gradients_map
 from .job import SaliencyResult, saliency_job
-from .sanity import RandomisationStep, cascading_randomisation, randomised_copy, spearman
+from .sanity import RandomizationStep, cascading_randomization, randomized_copy, spearman
 from .smoothgrad import smoothgrad
 from .vanilla import vanilla_saliency
 
@@ -31,7 +31,7 @@ __all__ = [
     "vanilla_saliency", "smoothgrad", "integrated_gradients", "integrated_gradients_map", "grad_cam",
     "default_cam_layer", "SaliencyParams", "compute_saliency", "reduce_channels", "gaussian_blur",
     "Curve", "deletion_curve", "insertion_curve", "random_map",
-    "RandomisationStep", "cascading_randomisation", "randomised_copy", "spearman",
+    "RandomizationStep", "cascading_randomization", "randomized_copy", "spearman",
     "FoolParams", "FoolResult", "FoolingStep", "fool", "difference_image", "perturbation_size",
-    "colorize", "normalise_map", "overlay", "SaliencyResult", "saliency_job",
+    "colorize", "normalize_map", "overlay", "SaliencyResult", "saliency_job",
 ]

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["COLORMAPS", "normalise_map", "colorize", "overlay"]
+__all__ = ["COLORMAPS", "normalize_map", "colorize", "overlay"]
 
 # Colour maps as anchor colours evenly spaced over 0..1, linearly
 # interpolated.  "inferno" and "viridis" are sampled approximations of the
@@ -36,7 +36,7 @@ def _lut(name: str) -> np.ndarray:
     return np.stack([np.interp(t, pos, anchors[:, c]) for c in range(3)], axis=1).round().astype(np.uint8)
 
 
-def normalise_map(saliency: np.ndarray, percentile: float = 99.0) -> np.ndarray:
+def normalize_map(saliency: np.ndarray, percentile: float = 99.0) -> np.ndarray:
     """Scale a non-negative map to 0..1, the ``percentile``-th value mapping
     to 1 (values above are clipped), as the SmoothGrad and Integrated
     Gradients papers do so that a few extreme pixels do not darken the rest.
@@ -58,9 +58,9 @@ def normalise_map(saliency: np.ndarray, percentile: float = 99.0) -> np.ndarray:
 
 
 def colorize(saliency: np.ndarray, cmap: str = "inferno", *, percentile: float = 99.0) -> np.ndarray:
-    """HxW map -> HxWx3 uint8 colour image (after :func:`normalise_map`)."""
+    """HxW map -> HxWx3 uint8 colour image (after :func:`normalize_map`)."""
     lut = _lut(cmap)
-    idx = np.rint(normalise_map(saliency, percentile) * 255).astype(np.intp)
+    idx = np.rint(normalize_map(saliency, percentile) * 255).astype(np.intp)
     return lut[idx]
 
 
@@ -75,6 +75,6 @@ def overlay(image: np.ndarray, saliency: np.ndarray, *, opacity: float = 0.5, cm
         raise ValueError(f"map shape {np.shape(saliency)} does not match the image {img.shape[:2]}")
     if not (isinstance(opacity, (int, float)) and math.isfinite(opacity) and 0 <= opacity <= 1):
         raise ValueError(f"opacity must be in [0, 1], got {opacity!r}")
-    colour = colorize(saliency, cmap, percentile=percentile).astype(np.float32)
-    blended = (1.0 - opacity) * img.astype(np.float32) + opacity * colour
+    color = colorize(saliency, cmap, percentile=percentile).astype(np.float32)
+    blended = (1.0 - opacity) * img.astype(np.float32) + opacity * color
     return np.clip(np.rint(blended), 0, 255).astype(np.uint8)

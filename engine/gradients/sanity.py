@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["parameter_modules", "randomised_copy", "spearman", "RandomisationStep", "cascading_randomisation"]
+__all__ = ["parameter_modules", "randomized_copy", "spearman", "RandomizationStep", "cascading_randomization"]
 
 
 def parameter_modules(net: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -31,7 +31,7 @@ def parameter_modules(net: nn.Module) -> list[tuple[str, nn.Module]]:
     return found[::-1]
 
 
-def randomised_copy(model, top: int, *, seed: int = 0):
+def randomized_copy(model, top: int, *, seed: int = 0):
     """A deep copy of ``model`` (a Classifier) with its ``top`` highest
     parameter modules re-initialised with PyTorch's default initialisers
     (Kaiming-uniform weights; BatchNorm reset to weight 1, bias 0 and
@@ -79,13 +79,13 @@ def spearman(a, b) -> float:
 
 
 @dataclass(frozen=True)
-class RandomisationStep:
+class RandomizationStep:
     top: int  # number of parameter modules re-initialised, from the top
     modules: tuple[str, ...]
     spearman: float
 
 
-def cascading_randomisation(
+def cascading_randomization(
     model,
     x: torch.Tensor,
     attribute: Callable[[object, torch.Tensor, int], torch.Tensor],
@@ -93,7 +93,7 @@ def cascading_randomisation(
     tops: Sequence[int] = (1, 4, 16),
     *,
     seed: int = 0,
-) -> list[RandomisationStep]:
+) -> list[RandomizationStep]:
     """Adebayo et al.'s cascading randomisation: for each ``k`` in ``tops``
     re-initialise the top ``k`` parameter modules of a copy of the model and
     report the Spearman correlation between ``attribute(copy, x, target)``
@@ -103,7 +103,7 @@ def cascading_randomisation(
     reference = attribute(model, x, target)
     steps = []
     for k in tops:
-        clone, names = randomised_copy(model, k, seed=seed)
-        steps.append(RandomisationStep(k, tuple(names), spearman(reference, attribute(clone, x, target))))
+        clone, names = randomized_copy(model, k, seed=seed)
+        steps.append(RandomizationStep(k, tuple(names), spearman(reference, attribute(clone, x, target))))
         del clone
     return steps

@@ -65,9 +65,9 @@ def class_matches(spec: str | int, labels: tuple[str, ...] | list[str]) -> list[
     key = _norm(text)
     if not key:
         return []
-    normalised = [_norm(label) for label in labels]
+    normalized = [_norm(label) for label in labels]
     for rule in (str.__eq__, _word_starts_with):
-        found = [i for i, label in enumerate(normalised) if rule(label, key)]
+        found = [i for i, label in enumerate(normalized) if rule(label, key)]
         if found:
             return found
     return []
@@ -97,7 +97,7 @@ def class_index(spec: str | int, labels: tuple[str, ...] | list[str]) -> int:
         listed = ", ".join(class_choice_text(i, labels) for i in found[:5])
         more = f" and {len(found) - 5} more" if len(found) > 5 else ""
         raise ValueError(f"{text!r} matches {len(found)} classes: {listed}{more}; type more of the name or the index")
-    normalised = [_norm(label) for label in labels]
-    close = difflib.get_close_matches(_norm(text), normalised, n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(repr(labels[normalised.index(c)]) for c in close)}?" if close else ""
+    normalized = [_norm(label) for label in labels]
+    close = difflib.get_close_matches(_norm(text), normalized, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(repr(labels[normalized.index(c)]) for c in close)}?" if close else ""
     raise ValueError(f"unknown class {text!r}{hint}")

@@ -23,7 +23,7 @@ from engine.captioning.internals import caption_internals
 from engine.captioning.jobs import CaptionResult, Run
 from engine.jobs import Frame
 
-from .loss_plot import COMPARE_COLOURS, SMOOTH_COLOUR, labelled_plot
+from .loss_plot import COMPARE_COLORS, SMOOTH_COLOR, labelled_plot
 
 __all__ = ["InsidePanel", "GATE_ROWS", "ATTENTION_ROWS"]
 
@@ -49,11 +49,11 @@ class InsidePanel(QWidget):
         self.back_plot = labelled_plot("Gradient of the last word's loss, k steps back", "‖dL_last/dh‖ (log)",
                                     "steps back k")
         self.back_plot.getPlotItem().setLogMode(y=True)
-        self.norm_curve = self.norm_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=2), symbol="o",
-                                              symbolSize=5, symbolBrush=SMOOTH_COLOUR, name="this run")
-        self.back_curve = self.back_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=2), symbol="o",
-                                              symbolSize=5, symbolBrush=SMOOTH_COLOUR, name="this run")
-        self.back_first = self.back_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=1, style=Qt.PenStyle.DashLine),
+        self.norm_curve = self.norm_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOR, width=2), symbol="o",
+                                              symbolSize=5, symbolBrush=SMOOTH_COLOR, name="this run")
+        self.back_curve = self.back_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOR, width=2), symbol="o",
+                                              symbolSize=5, symbolBrush=SMOOTH_COLOR, name="this run")
+        self.back_first = self.back_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOR, width=1, style=Qt.PenStyle.DashLine),
                                               name="this run, before training")
         self._compare: list = []
         self.grad_label = QLabel("Train a model (Train page) to see how the gradient travels back in time: "
@@ -114,7 +114,7 @@ class InsidePanel(QWidget):
         plot.hideButtons()
         plot.getAxis("bottom").setTicks([[(k + 0.5, w) for k, w in enumerate(words)]])
         self.entropy_item = pg.BarGraphItem(x=np.arange(len(entropy)) + 0.5, height=entropy, width=0.7,
-                                            brush=SMOOTH_COLOUR)
+                                            brush=SMOOTH_COLOR)
         plot.addItem(self.entropy_item)
         plot.addLine(y=float(np.log(regions)), pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine))
         plot.setXRange(0, len(entropy), padding=0)
@@ -169,13 +169,13 @@ class InsidePanel(QWidget):
             self._set_back(self.back_first, current.backprop[0][1] if len(current.backprop) > 1 else None)
             self.grad_label.setText(self._describe(current))
         for k, run in enumerate(compare):
-            colour = COMPARE_COLOURS[k % len(COMPARE_COLOURS)]
+            color = COMPARE_COLORS[k % len(COMPARE_COLORS)]
             if run.grad_norms:
                 item = self.norm_plot.plot(np.arange(1, len(run.grad_norms) + 1), np.asarray(run.grad_norms),
-                                           pen=pg.mkPen(colour, width=2), name=run.label)
+                                           pen=pg.mkPen(color, width=2), name=run.label)
                 self._compare.append((self.norm_plot, item))
             if run.backprop:
-                item = self.back_plot.plot([], [], pen=pg.mkPen(colour, width=2), name=run.label)
+                item = self.back_plot.plot([], [], pen=pg.mkPen(color, width=2), name=run.label)
                 self._set_back(item, run.backprop[-1][1])
                 self._compare.append((self.back_plot, item))
 

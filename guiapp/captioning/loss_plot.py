@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from engine.captioning.jobs import Run
 
-__all__ = ["TrainingPlots", "smooth", "COMPARE_COLOURS"]
+__all__ = ["TrainingPlots", "smooth", "COMPARE_COLORS"]
 
-COMPARE_COLOURS = ["#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d"]
-RAW_COLOUR, SMOOTH_COLOUR = (70, 130, 200, 110), "#3d7bd9"  # mid-tones: readable on light and dark
+COMPARE_COLORS = ["#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d"]
+RAW_COLOR, SMOOTH_COLOR = (70, 130, 200, 110), "#3d7bd9"  # mid-tones: readable on light and dark
 
 
 def smooth(values: Sequence[float], half_window: int | None = None) -> np.ndarray:
@@ -59,10 +59,10 @@ class TrainingPlots(QWidget):
         self.loss_plot = labelled_plot("Training loss", "loss per caption", "iteration", (-10, 70))  # below the epoch labels
         self.bleu_plot = labelled_plot("Validation BLEU-4", "BLEU-4", "epoch")
         self.bleu_plot.getPlotItem().setYRange(0, 1, padding=0.02)
-        self.raw_curve = self.loss_plot.plot([], [], pen=pg.mkPen(RAW_COLOUR, width=1), name="loss")
-        self.smooth_curve = self.loss_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=2.5), name="smoothed")
-        self.bleu_curve = self.bleu_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOUR, width=2), symbol="o",
-                                              symbolSize=7, symbolBrush=SMOOTH_COLOUR, name="this run")
+        self.raw_curve = self.loss_plot.plot([], [], pen=pg.mkPen(RAW_COLOR, width=1), name="loss")
+        self.smooth_curve = self.loss_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOR, width=2.5), name="smoothed")
+        self.bleu_curve = self.bleu_plot.plot([], [], pen=pg.mkPen(SMOOTH_COLOR, width=2), symbol="o",
+                                              symbolSize=7, symbolBrush=SMOOTH_COLOR, name="this run")
         self.epoch_lines: list[pg.InfiniteLine] = []
         self._compare_items: list = []
         self.run: Run | None = None
@@ -138,16 +138,16 @@ class TrainingPlots(QWidget):
                 legend.removeItem(item)
         self._compare_items = []
         for k, run in enumerate(runs):
-            colour = COMPARE_COLOURS[k % len(COMPARE_COLOURS)]
+            color = COMPARE_COLORS[k % len(COMPARE_COLORS)]
             if run.loss:
                 ys = smooth(run.loss)
-                curve = self.loss_plot.plot(np.arange(1, len(ys) + 1), ys, pen=pg.mkPen(colour, width=2),
+                curve = self.loss_plot.plot(np.arange(1, len(ys) + 1), ys, pen=pg.mkPen(color, width=2),
                                             name=run.label)
                 self._compare_items.append((self.loss_plot, curve))
             if run.val_bleu:
                 e, b = zip(*run.val_bleu)
-                curve = self.bleu_plot.plot(np.asarray(e, float), np.asarray(b, float), pen=pg.mkPen(colour, width=2),
-                                            symbol="t", symbolSize=7, symbolBrush=colour, name=run.label)
+                curve = self.bleu_plot.plot(np.asarray(e, float), np.asarray(b, float), pen=pg.mkPen(color, width=2),
+                                            symbol="t", symbolSize=7, symbolBrush=color, name=run.label)
                 self._compare_items.append((self.bleu_plot, curve))
 
     @property

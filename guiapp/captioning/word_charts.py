@@ -19,7 +19,7 @@ CHOSEN, OTHER, END = QColor("#f0b442"), QColor("#b7cde6"), QColor("#cfcfcf")
 DARK_CHOSEN, DARK_OTHER, DARK_END = QColor("#7d5200"), QColor("#2f4d73"), QColor("#4a4d52")
 
 
-def bar_colours(dark: bool) -> tuple[QColor, QColor, QColor]:
+def bar_colors(dark: bool) -> tuple[QColor, QColor, QColor]:
     """(chosen, other, end) bar colours that the palette's text reads on."""
     return (DARK_CHOSEN, DARK_OTHER, DARK_END) if dark else (CHOSEN, OTHER, END)
 
@@ -59,7 +59,7 @@ class TopKChart(QWidget):
         bold, normal = QFont(self.font()), QFont(self.font())
         bold.setBold(True)
         text_pen = QPen(self.palette().text().color())
-        chosen_bar, other_bar, end_bar = bar_colours(self.palette().window().color().lightness() < 128)
+        chosen_bar, other_bar, end_bar = bar_colors(self.palette().window().color().lightness() < 128)
         for t, cands in enumerate(self.top_k):
             x0 = t * COL_W + PAD
             chosen = self.words[t] if t < len(self.words) else ""
@@ -71,9 +71,9 @@ class TopKChart(QWidget):
             for r, (word, prob) in enumerate(cands):
                 y = HEAD_H + r * ROW_H
                 bar_w = max(1.0, (COL_W - PAD - 4) * float(prob))
-                colour = chosen_bar if word == chosen else (end_bar if word.startswith("<") else other_bar)
+                color = chosen_bar if word == chosen else (end_bar if word.startswith("<") else other_bar)
                 p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QBrush(colour))
+                p.setBrush(QBrush(color))
                 p.drawRoundedRect(QRectF(x0, y + 2, bar_w, ROW_H - 4), 3, 3)
                 p.setFont(bold if word == chosen else normal)
                 p.setPen(text_pen)
@@ -85,7 +85,7 @@ class TopKChart(QWidget):
 class BeamTree(QTreeWidget):
     """A row per step (counts), under it every hypothesis with its status and score."""
 
-    COLOURS = {"kept": QColor("#2a9d4b"), "finished": QColor("#3d7bd9"), "dropped": QColor("#9a9a9a")}  # light and dark
+    COLORS = {"kept": QColor("#2a9d4b"), "finished": QColor("#3d7bd9"), "dropped": QColor("#9a9a9a")}  # light and dark
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,7 +105,7 @@ class BeamTree(QTreeWidget):
                     words = " ".join(beam.words) + (" <END>" if status == "finished" else "")
                     item = QTreeWidgetItem([words or "(empty)", status, f"{beam.score:.3f}"])
                     for c in range(3):
-                        item.setForeground(c, QBrush(self.COLOURS[status]))
+                        item.setForeground(c, QBrush(self.COLORS[status]))
                     head.addChild(item)
             head.setExpanded(True)
 

@@ -125,11 +125,11 @@ class DreamingTab(Workbench):
         images.addWidget(self.result_panel)
         images.addWidget(self.compare_panel)
         images.setSizes([220, 480, 360])
-        centre = QSplitter(Qt.Orientation.Vertical)
-        centre.addWidget(images)
-        centre.addWidget(self.plot)
-        centre.addWidget(self.history)
-        centre.setSizes([520, 180, 140])
+        center = QSplitter(Qt.Orientation.Vertical)
+        center.addWidget(images)
+        center.addWidget(self.plot)
+        center.addWidget(self.history)
+        center.setSizes([520, 180, 140])
 
         controls = QWidget()
         side = QVBoxLayout(controls)
@@ -158,7 +158,7 @@ class DreamingTab(Workbench):
         scroll.setMinimumWidth(250)
         scroll.setMaximumWidth(470)
         layout = QHBoxLayout(self)
-        layout.addWidget(centre, 1)
+        layout.addWidget(center, 1)
         layout.addWidget(scroll)
 
     # -- inputs --------------------------------------------------------------------

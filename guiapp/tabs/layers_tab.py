@@ -74,7 +74,7 @@ class ChannelMap:
     channel: int
 
 
-def analyse_job(model, image: np.ndarray):
+def analyze_job(model, image: np.ndarray):
     """Job: every layer's activations of ``image`` and their mosaics, ranked by mean and by max."""
     acts = all_activations(model, image)
     views = {}
@@ -99,9 +99,9 @@ class LayersTab(Workbench):
         self.views: dict = {}
         self.channel: int | None = None
         self.folders: list[str] = []
-        self.analyser, self.saliency_runner = JobRunner(self), JobRunner(self)
+        self.analyzer, self.saliency_runner = JobRunner(self), JobRunner(self)
         self.viz_runner, self.patch_runner = JobRunner(self), JobRunner(self)
-        self.runner = self.analyser  # the tab's main job (Workbench users look at ``runner``)
+        self.runner = self.analyzer  # the tab's main job (Workbench users look at ``runner``)
 
         self.photo_panel = ImagePanel("Photo", hint="Drop a photo here\n(or File ▸ Open Sample)")
         self.mosaic_panel = ImagePanel("Channels", hint="Every channel's activation map appears here", accept_drops=False)
@@ -130,11 +130,11 @@ class LayersTab(Workbench):
         self.sort.currentIndexChanged.connect(lambda _i: self._show_layer())
         self.mosaic_panel.clicked.connect(self._on_mosaic_click)
         self.folder_button.clicked.connect(self._add_folder_dialog)
-        self.analyser.connect_slots(frame=self._on_analysis, failed=lambda m: self.ctx.error("Layers", m))
+        self.analyzer.connect_slots(frame=self._on_analysis, failed=lambda m: self.ctx.error("Layers", m))
         self.saliency_runner.connect_slots(frame=self._on_saliency, failed=lambda m: self.ctx.error("Layers", m))
         self.viz_runner.connect_slots(frame=self._on_viz, failed=lambda m: self.ctx.error("Channel visualization", m))
         self.patch_runner.connect_slots(frame=self._on_patches, failed=lambda m: self.ctx.error("Top patches", m))
-        ctx.model_changed.connect(lambda _m: self._analyse())
+        ctx.model_changed.connect(lambda _m: self._analyze())
 
     def _build_layout(self) -> None:
         controls = QHBoxLayout()
@@ -177,9 +177,9 @@ class LayersTab(Workbench):
         if self.photo_panel.image is not image:
             self.photo_panel.set_image(image)
         self.image = image
-        self._analyse()
+        self._analyze()
 
-    def _analyse(self) -> None:
+    def _analyze(self) -> None:
         model = self.ctx.model
         if self.image is None or model is None:
             return
@@ -188,7 +188,7 @@ class LayersTab(Workbench):
         self.view = model.prepare(self.image)
         self.status.setText(f"Running the photo through {model.name}…")
         image = self.image
-        self.analyser.start(lambda: analyse_job(model, image), Control())
+        self.analyzer.start(lambda: analyze_job(model, image), Control())
 
     def _on_analysis(self, frame: Frame) -> None:
         model = self.ctx.model
@@ -292,9 +292,9 @@ class LayersTab(Workbench):
             self.add_folder(folder)
 
     def shutdown(self) -> None:
-        for runner in (self.analyser, self.saliency_runner, self.viz_runner, self.patch_runner):
+        for runner in (self.analyzer, self.saliency_runner, self.viz_runner, self.patch_runner):
             runner.stop()
-        for runner in (self.analyser, self.saliency_runner, self.viz_runner, self.patch_runner):
+        for runner in (self.analyzer, self.saliency_runner, self.viz_runner, self.patch_runner):
             runner.wait(5000)
 
 

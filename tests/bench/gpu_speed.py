@@ -71,10 +71,10 @@ def photo(seed: int, size: int = 224) -> np.ndarray:
     img = np.stack([255 * xx, 255 * yy, 128 + 100 * np.sin(6 * xx + 4 * yy)], -1)
     for _ in range(6):
         cy, cx, r = rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9), rng.uniform(0.05, 0.2)
-        colour = rng.uniform(0, 255, 3)
+        color = rng.uniform(0, 255, 3)
         mask = ((yy - cy) ** 2 + (xx - cx) ** 2 < r * r) if rng.random() < 0.5 else \
             ((abs(yy - cy) < r) & (abs(xx - cx) < r))
-        img[mask] = colour
+        img[mask] = color
     return np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
 
 

@@ -109,9 +109,9 @@ def main() -> int:
         return timed(lambda: run_to_end(class_visualization(model, TARANTULA, control=Control(params)))) / steps
 
     def lucent_classviz(net) -> float:
-        normalise = [lambda t: (t * 255.0 - 127.0) / 128.0]
+        normalize = [lambda t: (t * 255.0 - 127.0) / 128.0]
         return timed(lambda: render.render_vis(
-            net, f"_fc:{TARANTULA}", transforms=transform.standard_transforms + normalise, thresholds=(steps,),
+            net, f"_fc:{TARANTULA}", transforms=transform.standard_transforms + normalize, thresholds=(steps,),
             preprocess=False, progress=False, show_image=False)) / steps
 
     generation = {"ours": our_classviz, "Lucent": lambda: lucent_classviz(copy.deepcopy(plain.net)),

@@ -52,7 +52,7 @@ def test_same_padding_matches_tensorflow_output_sizes():
     assert out[0, 0].tolist() == [[9.0, 6.0], [6.0, 4.0]]
 
 
-def test_model_is_frozen_eval_and_normalises_as_published(lite0):
+def test_model_is_frozen_eval_and_normalizes_as_published(lite0):
     assert not lite0.net.training
     assert all(not p.requires_grad for p in lite0.net.parameters())
     x = lite0.preprocess(np.full((4, 4, 3), 255, np.uint8))

@@ -191,9 +191,9 @@ def test_fooling_is_the_same(lite0, plain, cat):
 
 def test_folding_follows_changed_weights(lite0, cat):
     """A re-initialised copy (the sanity check's) gives, folded, what it gives unfolded."""
-    from engine.gradients.sanity import randomised_copy
+    from engine.gradients.sanity import randomized_copy
 
-    clone, _ = randomised_copy(lite0, 8, seed=3)
+    clone, _ = randomized_copy(lite0, 8, seed=3)
     x = lite0.preprocess(lite0.prepare(cat))
     with torch.no_grad():
         folded = clone.logits(x)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from engine.cli import main
 
-COLOURS = {"red": (220, 30, 30), "blue": (30, 30, 220), "green": (30, 200, 30)}
+COLORS = {"red": (220, 30, 30), "blue": (30, 30, 220), "green": (30, 200, 30)}
 
 
 def run(capsys, *argv):
@@ -46,7 +46,7 @@ def world(tmp_path_factory, lite0):
     photos = root / "photos"
     photos.mkdir()
     items = []
-    for k, (name, rgb) in enumerate(list(COLOURS.items()) * 2):
+    for k, (name, rgb) in enumerate(list(COLORS.items()) * 2):
         img = photo_array(40, 40, seed=k)
         img[10:30, 10:30] = rgb
         Image.fromarray(img).save(photos / f"{name}{k}.png")

@@ -133,7 +133,7 @@ def test_control_update_keeps_the_old_snapshot_when_refused(name):
 
 @FUZZ
 @given(mean=st.lists(ANY, max_size=3), std=st.lists(ANY, max_size=3))
-def test_feature_spec_standardisation_statistics(mean, std):
+def test_feature_spec_standardization_statistics(mean, std):
     try:
         spec = FeatureSpec(mean=tuple(mean), std=tuple(std))
     except ValueError:

@@ -276,7 +276,7 @@ def test_a_features_only_dataset_trains_and_captions_its_images_but_not_photos(q
     assert any("precomputed features" in m for m in messages)
 
 
-def test_smoothing_is_centred_and_skips_bad_points():
+def test_smoothing_is_centered_and_skips_bad_points():
     from guiapp.captioning.loss_plot import smooth
 
     line = np.linspace(10.0, 0.0, 101)

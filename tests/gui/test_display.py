@@ -109,8 +109,8 @@ def test_follows_the_system_scheme(qtbot, qapp, ctx):
 
 
 def test_plots_and_charts_read_on_light_and_dark():
-    from guiapp.captioning.loss_plot import COMPARE_COLOURS, SMOOTH_COLOUR
-    from guiapp.captioning.word_charts import BeamTree, bar_colours
+    from guiapp.captioning.loss_plot import COMPARE_COLORS, SMOOTH_COLOR
+    from guiapp.captioning.word_charts import BeamTree, bar_colors
     from guiapp.widgets.metrics_plot import COLORS
 
     plot = pg.PlotWidget(background=None)     # how the app's plots are made: the window shows through
@@ -119,9 +119,9 @@ def test_plots_and_charts_read_on_light_and_dark():
     for palette in (light_palette(), dark_palette()):
         window, text = palette.window().color(), palette.text().color()
         assert contrast(axis, window) >= 2.5
-        for colour in (*COLORS, *COMPARE_COLOURS, SMOOTH_COLOUR, *BeamTree.COLOURS.values()):
-            assert contrast(QColor(colour), window) >= 2.0, (colour, window.name())
-        for bar in bar_colours(is_dark_palette(palette)):
+        for color in (*COLORS, *COMPARE_COLORS, SMOOTH_COLOR, *BeamTree.COLORS.values()):
+            assert contrast(QColor(color), window) >= 2.0, (color, window.name())
+        for bar in bar_colors(is_dark_palette(palette)):
             assert contrast(bar, text) >= 4.5, (bar.name(), text.name())
 
 

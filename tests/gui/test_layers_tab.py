@@ -47,7 +47,7 @@ def test_scrub_layers_and_click_a_channel(qtbot, tab, ctx, photo_dir):
     qtbot.waitUntil(lambda: not tab.viz_runner.is_running and not tab.patch_runner.is_running, timeout=10000)
 
 
-def test_the_gui_thread_stays_free_while_a_photo_is_analysed(qtbot, tab, photo_dir):
+def test_the_gui_thread_stays_free_while_a_photo_is_analyzed(qtbot, tab, photo_dir):
     """The forward pass runs on a worker: the event loop keeps ticking."""
     gaps, last = [], [time.perf_counter()]
 

@@ -227,16 +227,16 @@ def build_annotations(model: Any, json_path: str | os.PathLike, images_dir: str 
     if not per_split["train"]:
         raise DatasetError(json_path, "no readable training image with a caption")
     word_to_idx, idx_to_word = build_vocab([w for i in per_split["train"] for w in kept_items[i][1]], min_count)
-    if spec.normalised:
+    if spec.normalized:
         norm_spec = spec
     else:
-        norm_spec = raw.fit_normalisation(feats[[row_of[i] for i in per_split["train"]]])
+        norm_spec = raw.fit_normalization(feats[[row_of[i] for i in per_split["train"]]])
     data: dict[str, Any] = {"word_to_idx": word_to_idx, "idx_to_word": idx_to_word}
     dim = feats.shape[1]
     for s in SPLITS:
         members = per_split[s]
         rows = [row_of[i] for i in members]
-        data[f"{s}_features"] = norm_spec.normalise(feats[rows]) if rows else np.zeros((0, dim), np.float32)
+        data[f"{s}_features"] = norm_spec.normalize(feats[rows]) if rows else np.zeros((0, dim), np.float32)
         tokenized, image_idxs = [], []
         for j, i in enumerate(members):
             for w in kept_items[i][1]:

@@ -92,7 +92,7 @@ class AttributeScore:
     (``accuracy``), its colour, its shape, out of ``n`` images."""
 
     accuracy: float
-    colour_accuracy: float
+    color_accuracy: float
     shape_accuracy: float
     n: int
 
@@ -108,15 +108,15 @@ def attribute_accuracy(captions: Sequence[str | Sequence[str]], scenes: Sequence
         raise ValueError(f"{len(captions)} captions for {len(scenes)} scenes")
     if not scenes:
         return AttributeScore(float("nan"), float("nan"), float("nan"), 0)
-    both = colour = shape = 0
+    both = color = shape = 0
     for caption, scene in zip(captions, scenes):
         words = tokenize(caption) if isinstance(caption, str) else list(caption)
         c, s = main_attributes(words)
-        colour += c == scene.main.colour
+        color += c == scene.main.color
         shape += s == scene.main.shape
-        both += c == scene.main.colour and s == scene.main.shape
+        both += c == scene.main.color and s == scene.main.shape
     n = len(scenes)
-    return AttributeScore(both / n, colour / n, shape / n, n)
+    return AttributeScore(both / n, color / n, shape / n, n)
 
 
 @dataclass(frozen=True)
@@ -138,15 +138,15 @@ class RelationScore:
 
 def _objects(words: list[str]) -> list[tuple[str, str]]:
     """The ``(colour, shape)`` pairs a caption names, in order."""
-    from .scenes import COLOURS, SHAPES
+    from .scenes import COLORS, SHAPES
 
-    out, colour = [], None
+    out, color = [], None
     for w in words:
-        if w in COLOURS:
-            colour = w
-        elif w in SHAPES and colour is not None:
-            out.append((colour, w))
-            colour = None
+        if w in COLORS:
+            color = w
+        elif w in SHAPES and color is not None:
+            out.append((color, w))
+            color = None
     return out
 
 
@@ -166,7 +166,7 @@ def relation_accuracy(captions: Sequence[str | Sequence[str]], scenes: Sequence[
         n += 1
         words = tokenize(caption) if isinstance(caption, str) else list(caption)
         rel, first = caption_relation(words)
-        main, other = (scene.main.colour, scene.main.shape), (scene.other.colour, scene.other.shape)
+        main, other = (scene.main.color, scene.main.shape), (scene.other.color, scene.other.shape)
         if rel is None:
             continue
         stated += 1

@@ -24,7 +24,7 @@ so ``caption sample photo.jpg`` reproduces it):
   multi-level features, Hariharan et al. 2015): mid-level layers keep colour,
   deep ones shape;
 * the standardisation ``(f - mean) / std`` with the training set's
-  per-dimension statistics (:meth:`FeatureSpec.fit_normalisation`), when set.
+  per-dimension statistics (:meth:`FeatureSpec.fit_normalization`), when set.
   Measured on the built-in scenes (LSTM, 16 epochs): the main object's
   colour+shape named on 75% of validation images from raw features, 93%
   from standardised ones.
@@ -126,14 +126,14 @@ class FeatureSpec:
 
     # -- standardisation -------------------------------------------------
     @property
-    def normalised(self) -> bool:
+    def normalized(self) -> bool:
         return self.mean is not None
 
     def raw(self) -> FeatureSpec:
         """This spec without the standardisation (what the cache stores)."""
         return replace(self, mean=None, std=None)
 
-    def fit_normalisation(self, train_features: np.ndarray, min_std: float = 1e-3) -> FeatureSpec:
+    def fit_normalization(self, train_features: np.ndarray, min_std: float = 1e-3) -> FeatureSpec:
         """This spec with ``mean``/``std`` of raw ``train_features (N, D)``
         (``std`` floored at ``min_std`` so constant dimensions stay finite)."""
         f = np.asarray(train_features, dtype=np.float64)
@@ -141,7 +141,7 @@ class FeatureSpec:
             raise ValueError("need (N, D) training features with N >= 1 to fit the standardisation")
         return replace(self, mean=tuple(f.mean(0)), std=tuple(np.maximum(f.std(0), min_std)))
 
-    def normalise(self, raw_features: np.ndarray) -> np.ndarray:
+    def normalize(self, raw_features: np.ndarray) -> np.ndarray:
         """``(f - mean) / std`` as float32 (unchanged when the spec has no statistics)."""
         f = np.asarray(raw_features, dtype=np.float32)
         if self.mean is None:
@@ -221,7 +221,7 @@ def compute_features(model: Any, views: Sequence[np.ndarray] | np.ndarray, spec:
         parts.append(F.adaptive_avg_pool2d(fmap, int(spec.grid)).flatten(1))
         if name in spec.max_pooled:
             parts.append(fmap.amax(dim=(2, 3)))
-    return spec.normalise(torch.cat(parts, dim=1).float().cpu().numpy())
+    return spec.normalize(torch.cat(parts, dim=1).float().cpu().numpy())
 
 
 def extract_features(model: Any, images: Sequence[Any], spec: FeatureSpec, control: Control | None = None, *,

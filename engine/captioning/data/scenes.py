@@ -32,12 +32,12 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 __all__ = [
-    "COLOURS", "SHAPES", "SIZES", "RELATIONS", "ShapeObject", "Scene",
+    "COLORS", "SHAPES", "SIZES", "RELATIONS", "ShapeObject", "Scene",
     "random_scene", "render_scene", "scene_captions", "main_attributes", "caption_relation",
 ]
 
 #: colour name -> base RGB (each object jitters it a little)
-COLOURS: dict[str, tuple[int, int, int]] = {
+COLORS: dict[str, tuple[int, int, int]] = {
     "red": (210, 35, 35), "green": (35, 150, 55), "blue": (35, 75, 215),
     "yellow": (235, 205, 25), "purple": (135, 50, 175), "orange": (245, 130, 25),
     "pink": (240, 120, 190), "cyan": (30, 185, 200),
@@ -62,7 +62,7 @@ class ShapeObject:
     rotation (degrees) and the exact fill colour."""
 
     shape: str
-    colour: str
+    color: str
     size: str
     cx: float
     cy: float
@@ -105,11 +105,11 @@ def _pick_combo(rng: np.random.Generator, allowed: list[tuple[str, str]]) -> tup
 
 def _make_object(rng: np.random.Generator, combo: tuple[str, str], size: str, cx: float, cy: float,
                  radius: float) -> ShapeObject:
-    colour, shape = combo
-    base = np.array(COLOURS[colour], dtype=np.int64)
+    color, shape = combo
+    base = np.array(COLORS[color], dtype=np.int64)
     rgb = tuple(int(v) for v in np.clip(base + rng.integers(-18, 19, size=3), 0, 255))
     angle = float(rng.uniform(-12, 12))
-    return ShapeObject(shape, colour, size, float(cx), float(cy), float(radius), angle, rgb)
+    return ShapeObject(shape, color, size, float(cx), float(cy), float(radius), angle, rgb)
 
 
 def random_scene(rng: np.random.Generator, main_combos: list[tuple[str, str]],
@@ -205,7 +205,7 @@ def render_scene(scene: Scene, size: int, supersample: int = 3) -> np.ndarray:
 
 def _name(obj: ShapeObject, with_size: bool) -> str:
     """``'a big red circle'``, ``'an orange star'`` (the article agrees with the next word)."""
-    words = f"{obj.size} {obj.colour} {obj.shape}" if with_size else f"{obj.colour} {obj.shape}"
+    words = f"{obj.size} {obj.color} {obj.shape}" if with_size else f"{obj.color} {obj.shape}"
     return ("an " if words[0] in "aeiou" else "a ") + words
 
 
@@ -227,7 +227,7 @@ def main_attributes(words: list[str]) -> tuple[str | None, str | None]:
     colour word and the first shape word after it (``(None, None)`` when
     it names none)."""
     for i, w in enumerate(words):
-        if w in COLOURS:
+        if w in COLORS:
             shape = next((s for s in words[i + 1:] if s in SHAPES), None)
             return w, shape
     return None, next((s for s in words if s in SHAPES), None)

@@ -37,7 +37,7 @@ from ...jobs import Control, Frame, Stage, run_to_end
 from ...validation import check_int
 from .features import FeatureSpec, cache_dir, cache_key, extract_features, load_npz, resolve_cnn, save_npz_atomic
 from .images import RenderedImages
-from .scenes import COLOURS, SHAPES, Scene, random_scene, scene_captions
+from .scenes import COLORS, SHAPES, Scene, random_scene, scene_captions
 from .vocab import build_vocab, encode_captions, tokenize
 
 __all__ = [
@@ -58,7 +58,7 @@ _LITE0_LAYERS = ("stem", "blocks.5", "blocks.10")
 #: read) 70-75%.  With the final recipe (8 x 8 scenes, 10000 images, 12 epochs;
 #: ``tests/bench/bench_caption_generalisation.py``, 2 seeds): 95.5% vs 90.8%.
 WORD_DROPOUT = 0.5
-DEFAULT_HELD_OUT: tuple[tuple[str, str], ...] = tuple(zip(COLOURS, SHAPES))
+DEFAULT_HELD_OUT: tuple[tuple[str, str], ...] = tuple(zip(COLORS, SHAPES))
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,9 @@ class ShapesConfig:
         except (TypeError, ValueError):
             raise ValueError("held_out must be a list of (colour, shape) pairs") from None
         for c, s in held:
-            if c not in COLOURS or s not in SHAPES:
+            if c not in COLORS or s not in SHAPES:
                 raise ValueError(f"held-out pair ({c}, {s}) is not a known colour and shape")
-        if len(set(held)) > len(COLOURS) * len(SHAPES) - 2:
+        if len(set(held)) > len(COLORS) * len(SHAPES) - 2:
             raise ValueError("hold out fewer colour-shape pairs: training needs at least two")
         if self.n_novel and not held:
             raise ValueError("a novel split needs held-out colour-shape pairs (or n_novel=0)")
@@ -123,7 +123,7 @@ class ShapesConfig:
     @property
     def allowed(self) -> list[tuple[str, str]]:
         """The colour-shape pairs that may appear in training."""
-        return [(c, s) for c in COLOURS for s in SHAPES if (c, s) not in set(self.held_out)]
+        return [(c, s) for c in COLORS for s in SHAPES if (c, s) not in set(self.held_out)]
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -244,9 +244,9 @@ def build_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSp
             save_npz_atomic(path, **{f"{s}_features": features[s] for s in SPLITS})
     dim = features["train"].shape[1]
     features = {s: f if f.shape[0] else np.zeros((0, dim), np.float32) for s, f in features.items()}
-    if not spec.normalised:
-        spec = raw.fit_normalisation(features["train"])
-    return _assemble(config, spec, scenes, {s: spec.normalise(f) for s, f in features.items()})
+    if not spec.normalized:
+        spec = raw.fit_normalization(features["train"])
+    return _assemble(config, spec, scenes, {s: spec.normalize(f) for s, f in features.items()})
 
 
 def _assemble(config: ShapesConfig, spec: FeatureSpec, scenes: dict, features: dict) -> dict[str, Any]:
@@ -264,7 +264,7 @@ def _assemble(config: ShapesConfig, spec: FeatureSpec, scenes: dict, features: d
         data[f"{s}_scenes"] = scenes[s]
     data.update(dataset="shapes", cnn=spec.cnn, feature_layer=spec.layer_name, feature_spec=spec.as_dict(),
                 config=config.as_dict(), problems=[], word_dropout=WORD_DROPOUT,
-                dropout_words=[c for c in COLOURS if c in word_to_idx])
+                dropout_words=[c for c in COLORS if c in word_to_idx])
     return data
 
 

@@ -16,7 +16,7 @@ from engine.captioning.data.shapes import ShapesConfig, load_shapes
 from engine.jobs import run_to_end
 
 
-def test_the_default_recipe_names_unseen_scenes_and_unseen_colour_shape_pairs(lite0, tmp_path, monkeypatch):
+def test_the_default_recipe_names_unseen_scenes_and_unseen_color_shape_pairs(lite0, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     config = ShapesConfig(n_train=2500, n_val=20, n_test=300, n_novel=300)
     assert config.image_size == ShapesConfig().image_size and config.held_out == ShapesConfig().held_out
@@ -36,5 +36,5 @@ def test_the_default_recipe_names_unseen_scenes_and_unseen_colour_shape_pairs(li
     finally:
         torch.set_num_threads(threads)
     assert test.accuracy >= 0.9, test
-    assert novel.accuracy >= 0.7 and novel.colour_accuracy >= 0.8 and novel.shape_accuracy >= 0.8, novel
+    assert novel.accuracy >= 0.7 and novel.color_accuracy >= 0.8 and novel.shape_accuracy >= 0.8, novel
     assert any(c.startswith(("a big red circle", "a small red circle")) for c in captions)   # a held-out pair

@@ -11,10 +11,10 @@ from engine.gradients import (
     colorize,
     deletion_curve,
     insertion_curve,
-    normalise_map,
+    normalize_map,
     overlay,
     random_map,
-    randomised_copy,
+    randomized_copy,
     spearman,
 )
 from engine.gradients.curves import curve_auc, pixel_order
@@ -123,11 +123,11 @@ def test_spearman_matches_scipy_with_ties():
         spearman(a, a[:10])
 
 
-def test_randomised_copy_leaves_the_shared_model_alone():
+def test_randomized_copy_leaves_the_shared_model_alone():
     model = conv_model()
     before = {k: v.clone() for k, v in model.net.state_dict().items()}
     rng_state = torch.get_rng_state()
-    clone, names = randomised_copy(model, 2, seed=1)
+    clone, names = randomized_copy(model, 2, seed=1)
     assert names == ["fc", "conv2"]
     assert [n for n, _ in parameter_modules(model.net)] == ["fc", "conv2", "bn", "conv1"]
     assert torch.equal(torch.get_rng_state(), rng_state)
@@ -139,19 +139,19 @@ def test_randomised_copy_leaves_the_shared_model_alone():
     assert torch.equal(after["conv1.weight"], before["conv1.weight"])
     assert clone.layer("act2") is clone.net.act2 and clone.layer("act2") is not model.net.act2
     assert not any(p.requires_grad for p in clone.net.parameters())
-    again, _ = randomised_copy(model, 2, seed=1)
+    again, _ = randomized_copy(model, 2, seed=1)
     assert torch.equal(again.net.fc.weight, clone.net.fc.weight)
     with pytest.raises(ValueError, match="top"):
-        randomised_copy(model, 99)
+        randomized_copy(model, 99)
 
 
 def test_heatmap_helpers():
     m = np.zeros((4, 5))
     m[0, 0] = 100.0
     m[1, 1] = 1.0
-    n = normalise_map(m, percentile=100)
+    n = normalize_map(m, percentile=100)
     assert n.max() == 1.0 and n[1, 1] == pytest.approx(0.01)
-    assert normalise_map(np.zeros((3, 3))).max() == 0
+    assert normalize_map(np.zeros((3, 3))).max() == 0
     c = colorize(m, "gray", percentile=100)
     assert c.shape == (4, 5, 3) and c.dtype == np.uint8
     assert tuple(c[0, 0]) == (255, 255, 255) and tuple(c[2, 2]) == (0, 0, 0)
@@ -161,7 +161,7 @@ def test_heatmap_helpers():
     with pytest.raises(ValueError, match="colour map"):
         colorize(m, "rainbow")
     with pytest.raises(ValueError, match="NaN"):
-        normalise_map(m * np.nan)
+        normalize_map(m * np.nan)
     with pytest.raises(ValueError, match="opacity"):
         overlay(image, m, opacity=1.5)
     with pytest.raises(ValueError, match="does not match"):

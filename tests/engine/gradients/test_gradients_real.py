@@ -11,11 +11,11 @@ import torch
 
 from engine.gradients import (
     FoolParams,
-    cascading_randomisation,
+    cascading_randomization,
     deletion_curve,
     fool,
     random_map,
-    randomised_copy,
+    randomized_copy,
     smoothgrad,
     vanilla_saliency,
 )
@@ -57,19 +57,19 @@ def test_vanilla_and_smoothgrad_beat_random_order_on_deletion(lite0, views, name
     assert smooth_auc < vanilla_auc, (smooth_auc, vanilla_auc)
 
 
-def test_model_randomisation_decorrelates_the_map(lite0, views):
+def test_model_randomization_decorrelates_the_map(lite0, views):
     """Adebayo et al. 2018: re-initialising the top of the network must change
     the map (rank correlation falls well below 1), on a copy of the model."""
     before = {k: v.clone() for k, v in lite0.net.state_dict().items()}
     x = lite0.preprocess(views["coffee.png"])
     attribute = lambda model, xx, t: vanilla_saliency(model, xx, t)[0]  # noqa: E731
-    steps = cascading_randomisation(lite0, x, attribute, 967, tops=(0, 1, 30))
+    steps = cascading_randomization(lite0, x, attribute, 967, tops=(0, 1, 30))
     assert steps[0].spearman == pytest.approx(1.0)          # nothing randomised: the same map
     assert steps[1].modules == ("_fc",) and steps[1].spearman < 0.6
     assert steps[2].spearman < 0.6 and len(steps[2].modules) == 30
     for k, v in lite0.net.state_dict().items():             # the shared model is untouched
         assert torch.equal(v, before[k]), k
-    clone, _ = randomised_copy(lite0, 1)
+    clone, _ = randomized_copy(lite0, 1)
     assert clone.net is not lite0.net and clone.layer("head") is not lite0.layer("head")
 
 

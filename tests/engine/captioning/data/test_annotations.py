@@ -12,7 +12,7 @@ from engine.captioning.data import DatasetError, dataset_job, load_annotations, 
 from engine.captioning.data.vocab import decode_captions
 from engine.jobs import Control, run_to_end
 
-COLOURS = {"red": (220, 30, 30), "blue": (30, 60, 220), "green": (30, 170, 60)}
+COLORS = {"red": (220, 30, 30), "blue": (30, 60, 220), "green": (30, 170, 60)}
 
 
 def make_folder(tmp_path, n=9):
@@ -21,15 +21,15 @@ def make_folder(tmp_path, n=9):
     folder = tmp_path / "photos"
     folder.mkdir()
     images, anns = [], []
-    names = list(COLOURS)
+    names = list(COLORS)
     for i in range(n):
-        colour = names[i % 3]
+        color = names[i % 3]
         im = Image.new("RGB", (60, 50), (240, 240, 240))
-        im.paste(COLOURS[colour], (10, 10, 50, 40))
+        im.paste(COLORS[color], (10, 10, 50, 40))
         im.save(folder / f"img{i}.png")
         images.append({"id": 100 + i, "file_name": f"img{i}.png"})
-        anns += [{"image_id": 100 + i, "caption": f"A {colour} square."},
-                 {"image_id": 100 + i, "caption": f"a {colour} box on white, {'rare' if i == 0 else 'plain'}"}]
+        anns += [{"image_id": 100 + i, "caption": f"A {color} square."},
+                 {"image_id": 100 + i, "caption": f"a {color} box on white, {'rare' if i == 0 else 'plain'}"}]
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     images += [{"id": 1, "file_name": "broken.png"}, {"id": 2, "file_name": "missing.jpg"}]
     anns += [{"image_id": 1, "caption": "a broken picture"}, {"image_id": 2, "caption": "a missing picture"}]
@@ -59,13 +59,13 @@ def test_coco_json_with_unreadable_images_skipped_and_listed(tmp_path, lite0, ca
     assert all(data[f"{s}_features"].shape[1] == 1280 for s in n)
     assert "rare" not in data["word_to_idx"] and "plain" in data["word_to_idx"]       # min_count 2
     texts = decode_captions(data["train_captions"], data["idx_to_word"])
-    assert set(texts) <= {f"a {c} {w}" for c in COLOURS for w in ("square", "box on")}   # cut at 4 words
+    assert set(texts) <= {f"a {c} {w}" for c in COLORS for w in ("square", "box on")}   # cut at 4 words
     for s in n:
         assert len(data[f"{s}_urls"]) == n[s] and data[f"{s}_captions"].shape[0] == 2 * n[s]
         for i, url in enumerate(data[f"{s}_urls"]):
-            colour = ["red", "blue", "green"][int(url.split("img")[1].split(".")[0]) % 3]
+            color = ["red", "blue", "green"][int(url.split("img")[1].split(".")[0]) % 3]
             rows = np.nonzero(data[f"{s}_image_idxs"] == i)[0]
-            assert all(colour in t for t in decode_captions(data[f"{s}_captions"][rows], data["idx_to_word"]))
+            assert all(color in t for t in decode_captions(data[f"{s}_captions"][rows], data["idx_to_word"]))
     assert data["train_images"][0].shape == (50, 60, 3)
     assert data["feature_spec"]["layers"] == ["embed"] and data["cnn"] == "efficientnet_lite0"
     # second time: from the cache, the CNN is not needed, the same problems are listed

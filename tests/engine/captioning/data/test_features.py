@@ -34,17 +34,17 @@ def test_spec_rejects_bad_values(kwargs, match):
         FeatureSpec(**kwargs)
 
 
-def test_spec_round_trips_and_normalises():
+def test_spec_round_trips_and_normalizes():
     raw = FeatureSpec(layers=("blocks.5", "blocks.15"), grid=2, image_size=64, crop_fraction=1.0)
     f = np.random.default_rng(0).normal(3.0, 2.0, (50, 4)).astype(np.float32)
-    spec = raw.fit_normalisation(f)
-    assert spec.normalised and not raw.normalised and spec.raw() == raw
+    spec = raw.fit_normalization(f)
+    assert spec.normalized and not raw.normalized and spec.raw() == raw
     assert FeatureSpec.from_dict(spec.as_dict()) == spec
-    z = spec.normalise(f)
+    z = spec.normalize(f)
     np.testing.assert_allclose(z.mean(0), 0, atol=1e-5)
     np.testing.assert_allclose(z.std(0), 1, atol=1e-4)
     with pytest.raises(ValueError, match="expects 4"):
-        spec.normalise(f[:, :3])
+        spec.normalize(f[:, :3])
     assert raw.description == "efficientnet_lite0 blocks.5+blocks.15 (2x2 avg pooled)"
     with pytest.raises(ValueError):
         FeatureSpec.from_dict({"cnn": "x", "bogus": 1, "layers": []})

@@ -26,7 +26,7 @@ def test_every_phrasing_of_every_scene_states_its_relation():
     assert {s.relation for s in scenes} == set(RELATIONS)
     for s in scenes:
         for text in scene_captions(s):
-            assert caption_relation(text.split()) == (s.relation, (s.main.colour, s.main.shape)), text
+            assert caption_relation(text.split()) == (s.relation, (s.main.color, s.main.shape)), text
     assert caption_relation("a big red circle on the left".split())[0] is None        # a place, not a relation
     assert caption_relation("there is a red star with a blue ring above it".split())[0] == "below"
 
@@ -42,13 +42,13 @@ def test_relation_accuracy_scores_relations_whatever_the_phrasing():
              for s in scenes]
     assert relation_accuracy(wrong, scenes).accuracy == 0.0
     # naming the second object first, with the relation reversed, is right
-    swapped = [f"a {s.other.colour} {s.other.shape} {RELATIONS[opposite[s.relation]][0]} "
-               f"a {s.main.colour} {s.main.shape}" for s in scenes]
+    swapped = [f"a {s.other.color} {s.other.shape} {RELATIONS[opposite[s.relation]][0]} "
+               f"a {s.main.color} {s.main.shape}" for s in scenes]
     assert relation_accuracy(swapped, scenes).accuracy == 1.0
     # the right relation with a wrong object counts, but not strictly
     s = scenes[0]
     other_shape = next(x for x in ("circle", "square") if x != s.other.shape)
-    loose = f"a {s.main.colour} {s.main.shape} {RELATIONS[s.relation][0]} a {s.other.colour} {other_shape}"
+    loose = f"a {s.main.color} {s.main.shape} {RELATIONS[s.relation][0]} a {s.other.color} {other_shape}"
     assert relation_accuracy([loose], [s]).as_dict() == {"accuracy": 1.0, "stated": 1.0, "strict_accuracy": 0.0,
                                                          "n": 1}
     none = relation_accuracy(["a red circle"], one_object[:1])

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.captioning.data.scenes import COLOURS, SHAPES, main_attributes, random_scene, render_scene, scene_captions
+from engine.captioning.data.scenes import COLORS, SHAPES, main_attributes, random_scene, render_scene, scene_captions
 from engine.captioning.data.vocab import tokenize
 
-ALL = [(c, s) for c in COLOURS for s in SHAPES]
+ALL = [(c, s) for c in COLORS for s in SHAPES]
 
 
 def scenes(seed, n, two=0.5):
@@ -34,7 +34,7 @@ def test_two_object_geometry_matches_the_relation():
         assert expected[s.relation], (s.relation, dx, dy)
 
 
-def test_rendering_draws_the_main_object_in_its_colour():
+def test_rendering_draws_the_main_object_in_its_color():
     rings = 0
     for s in scenes(2, 60):
         img = render_scene(s, 96)
@@ -42,16 +42,16 @@ def test_rendering_draws_the_main_object_in_its_colour():
         m = s.main
         y, x = int(m.cy * 96), int(m.cx * 96)
         if m.shape == "ring":   # a hole in the middle (the background shows), colour on the band
-            centre = img[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3).mean(0)
-            assert np.abs(centre - np.array(s.background)).max() < 20
+            center = img[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3).mean(0)
+            assert np.abs(center - np.array(s.background)).max() < 20
             x = int((m.cx + 0.92 * 0.8 * m.radius) * 96)
             rings += 1
         near = 0 if m.shape == "ring" else 1   # the band of a small ring is about 3 px wide
         patch = img[y - near:y + near + 1, x - near:x + near + 1].reshape(-1, 3).mean(0)
         assert np.abs(patch - np.array(m.rgb)).max() < 20, (m, patch)
         # the main colour is nearer to its own name than to any other colour name
-        names = {c: np.abs(np.array(rgb) - patch).sum() for c, rgb in COLOURS.items()}
-        assert min(names, key=names.get) == m.colour
+        names = {c: np.abs(np.array(rgb) - patch).sum() for c, rgb in COLORS.items()}
+        assert min(names, key=names.get) == m.color
     assert rings > 0
 
 
@@ -60,13 +60,13 @@ def test_every_phrasing_names_the_main_object_first():
         caps = scene_captions(s)
         assert len(caps) == len(set(caps)) == 4
         for text in caps:
-            assert main_attributes(tokenize(text)) == (s.main.colour, s.main.shape), text
+            assert main_attributes(tokenize(text)) == (s.main.color, s.main.shape), text
             assert " a orange" not in f" {text}" and "a a" not in text
         if s.other is not None:
-            assert any(f"{s.other.colour} {s.other.shape}" in t for t in caps)
+            assert any(f"{s.other.color} {s.other.shape}" in t for t in caps)
 
 
-def test_main_attributes_reads_first_colour_then_first_shape_after_it():
+def test_main_attributes_reads_first_color_then_first_shape_after_it():
     assert main_attributes("a big red circle left of a blue star".split()) == ("red", "circle")
     assert main_attributes("a circle that is red".split()) == ("red", None)
     assert main_attributes("a big thing".split()) == (None, None)

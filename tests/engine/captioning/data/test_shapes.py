@@ -37,11 +37,11 @@ def test_held_out_pairs_only_in_the_novel_split():
     assert len(held) == 8 and {c for c, _ in held} == {c for c, _ in config.allowed}  # every colour still seen
     assert {s for _, s in held} == {s for _, s in config.allowed} and len(config.allowed) == 56
     for split in ("train", "val", "test"):
-        pairs = {(o.colour, o.shape) for s in make_scenes(config, split) for o in s.objects}
+        pairs = {(o.color, o.shape) for s in make_scenes(config, split) for o in s.objects}
         assert not pairs & held, split
     novel = make_scenes(config, "novel")
-    assert all((s.main.colour, s.main.shape) in held for s in novel)
-    assert all(s.other is None or (s.other.colour, s.other.shape) not in held for s in novel)
+    assert all((s.main.color, s.main.shape) in held for s in novel)
+    assert all(s.other is None or (s.other.color, s.other.shape) not in held for s in novel)
     assert make_scenes(config, "test") == make_scenes(config, "test")
     assert make_scenes(config, "test") != make_scenes(ShapesConfig(seed=1), "test")[:50]
 
@@ -117,15 +117,15 @@ def test_minibatch_matches_the_image_features(tiny):
         sample_minibatch(tiny, 2, "bogus")
 
 
-def test_attribute_accuracy_scores_main_colour_and_shape():
+def test_attribute_accuracy_scores_main_color_and_shape():
     scenes = make_scenes(ShapesConfig(n_test=20), "test")[:20]
     right = [scene_captions(s)[0] for s in scenes]
     assert attribute_accuracy(right, scenes).accuracy == 1.0
     shifted = right[1:] + right[:1]                     # captions of other scenes
     score = attribute_accuracy(shifted, scenes)
     assert score.accuracy < 0.3 and score.n == 20
-    colour_only = [f"a {s.main.colour} thing" for s in scenes]
-    assert attribute_accuracy(colour_only, scenes).as_dict() == {"accuracy": 0.0, "colour_accuracy": 1.0,
+    color_only = [f"a {s.main.color} thing" for s in scenes]
+    assert attribute_accuracy(color_only, scenes).as_dict() == {"accuracy": 0.0, "color_accuracy": 1.0,
                                                                  "shape_accuracy": 0.0, "n": 20}
     with pytest.raises(ValueError):
         attribute_accuracy(right[:3], scenes)

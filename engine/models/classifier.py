@@ -36,8 +36,8 @@ class _StopForward(Exception):
 
 
 def _interrupt_hook(_module: nn.Module, _inputs, output):
-    """After every convolution and linear layer: stop a cancelled job's forward pass here, and
-    its backward pass at the same place (a hook on this pass's output only).
+    """Before and after every convolution and linear layer: stop a cancelled job's forward pass
+    here, and its backward pass at the same places (a hook on this pass's tensors only).
     The control is the calling thread's (:meth:`engine.jobs.Control.active`),
     so passes that other threads run on the shared network go on."""
     control = current_control()
@@ -47,6 +47,12 @@ def _interrupt_hook(_module: nn.Module, _inputs, output):
     if isinstance(output, torch.Tensor) and output.requires_grad:
         output.register_hook(lambda _grad: control.raise_if_cancelled())
     return None
+
+
+def _interrupt_pre_hook(module: nn.Module, inputs):
+    """The same check on a layer's input: at large sizes the activation and
+    padding between two layers cost as much as a layer."""
+    return _interrupt_hook(module, (), inputs[0] if inputs else None)
 
 
 def _synchronize(device: torch.device) -> None:
@@ -93,6 +99,7 @@ class Classifier:
         self._last_linear = linears[-1] if linears else None
         for module in self.net.modules():  # the costly pieces: a Stop lands within one of them
             if isinstance(module, (nn.Conv2d, nn.Linear)):
+                module.register_forward_pre_hook(_interrupt_pre_hook)
                 module.register_forward_hook(_interrupt_hook)
         self.tuning: Tuning = self.tune()
 

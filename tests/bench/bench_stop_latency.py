@@ -42,8 +42,6 @@ def jobs(model):
          lambda c: deepdream(model, photo, "blocks.8", control=c, guide=guide)),
         ("class visualization 1024 px", ClassVizParams(size=1024, steps=10_000),
          lambda c: class_visualization(model, 76, control=c)),
-        ("class visualization 2048 px", ClassVizParams(size=2048, steps=10_000),
-         lambda c: class_visualization(model, 76, control=c)),
         ("feature inversion 1024 px", InversionParams(size=1024, steps=10_000),
          lambda c: feature_inversion(model, photo, "blocks.8", control=c)),
         ("SmoothGrad, batch 16", SaliencyParams(method="smoothgrad", samples=1000, batch_size=16),

@@ -13,10 +13,15 @@ parameterisations of ``x`` (see :mod:`.parameterizations`):
   transformation robustness -- the class's object appears (Olah et al.,
   "Feature Visualization", Distill 2017).  The default recipe (issue #15,
   measured on the 12-class grid of ``tests/bench/classviz_grid.py``) renders
-  224 px in 512 steps and caps the image's contrast at a photo-like level
+  224 px in 512 steps, caps the image's contrast at a photo-like level
   (less saturated noise; in the spirit of MACO's magnitude constraint, Fel
-  et al. 2023).  A coarse-to-fine opening of the spectrum is available
-  (``coarse``); it gave larger, blurrier shapes and is off by default.
+  et al. 2023), and shows the network each step's view at a random scale
+  between half and full size (``min_view``: multi-scale transformation
+  robustness; the object must be recognisable small as well as large, which
+  gives larger, clearer shapes and less fine "hair", and the smaller views
+  make a step cheaper), with a steeper spectrum (``decay`` 1.5).  A
+  coarse-to-fine opening of the spectrum is available (``coarse``); it gave
+  larger, blurrier shapes and is off by default.
 * ``"pixels"``: the classic loop (normalised gradient steps, jitter, blur
   every few steps, clamp) -- reaches the class as confidently but looks like
   coloured high-frequency noise.
@@ -29,6 +34,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..jobs import Control, Frame
 from ..params import Params, param
@@ -55,7 +61,7 @@ class ClassVizParams(Params):
     size, every random view of it (padded, so a little larger) is resized to
     the input size (Lucent renders 128 px upsampled this way); larger images
     are seen at their own scale.  ``decay``: the Fourier spectrum's frequency
-    scaling exponent (1 in Lucid; 1.25, measured on EfficientNet-Lite0, gives
+    scaling exponent (1 in Lucid; 1.5, measured on EfficientNet-Lite0, gives
     larger, more object-like shapes).  ``contrast``: the standard deviation
     the image's variation is capped at (:class:`.parameterizations.FourierImage`;
     0 = free, as in Lucid, which saturates).  ``coarse``: the fraction of
@@ -67,14 +73,15 @@ class ClassVizParams(Params):
     total-variation priors (normalised space).  ``blur_every``/``blur_sigma``:
     Gaussian blur of the pixels every so many steps (0 = never; pixels only).
     ``jitter``/``pad``/``scale``/``rotate``: the random view (pixels,
-    relative scale amount, degrees).
+    relative scale amount, degrees).  ``min_view``: the view is then shrunk
+    by a random factor between this and 1 (antialiased; :func:`view_at_scale`).
     """
 
     parameterization: str = param("fourier", "Parameterisation", choices=PARAMETERIZATION_TITLES, live=False,
                                   help="How the image is represented while it is optimised")
     size: int = param(224, "Image size", low=16, high=MAX_SIZE, step=16, unit="px", live=False,
                       help="Side of the generated square image")
-    decay: float = param(1.25, "Spectrum decay", low=0.0, high=3.0, step=0.05, live=False,
+    decay: float = param(1.5, "Spectrum decay", low=0.0, high=3.0, step=0.05, live=False,
                          help="Fourier frequency scaling exponent: higher = smoother, larger shapes")
     contrast: float = param(3.0, "Contrast", low=0.0, high=10.0, step=0.05, decimals=2, slider=(0.0, 4.0),
                             help="Fourier: the image's variation is capped at this standard deviation (decorrelated "
@@ -101,13 +108,17 @@ class ClassVizParams(Params):
     rotate: float = param(15.0, "Random rotation ±", low=0.0, high=180.0, step=1.0, decimals=1, unit="°",
                           help="Largest random rotation of the view",
                           slider=(0.0, 45.0))
+    min_view: float = param(0.5, "Smallest view", low=0.1, high=1.0, step=0.05, decimals=2, slider=(0.1, 1.0),
+                            help="Each step the network sees the image at a random scale between this and 1 "
+                                 "(multi-scale: larger, clearer shapes and cheaper steps); 1 = always full scale")
 
     @classmethod
     def defaults(cls, parameterization: str = "fourier", **changes) -> ClassVizParams:
         """The recommended settings for a parameterisation (then ``changes``)."""
         if parameterization == "pixels":
             base = cls(parameterization="pixels", size=224, steps=200, lr=2.0, l2=0.02, tv=0.0, blur_every=10,
-                       blur_sigma=0.5, jitter=16, pad=0, scale=0.0, rotate=0.0, contrast=0.0, coarse=0.0)
+                       blur_sigma=0.5, jitter=16, pad=0, scale=0.0, rotate=0.0, contrast=0.0, coarse=0.0,
+                       min_view=1.0)
         else:
             base = cls(parameterization=check_choice("parameterization", parameterization, PARAMETERIZATIONS))
         return replace(base, **changes)
@@ -161,9 +172,8 @@ def class_visualization(
         x = stoppable(image.image(), control)
         control.raise_if_cancelled()  # each piece of a 2048-px step takes a while
         view = robust_view(x, rng, pad_width=p.pad, jitter_px=p.jitter, scale=p.scale, degrees=p.rotate, fill=grey)
-        if view.shape[-1] < model.input_size or (p.size <= model.input_size and view.shape[-1] != model.input_size):
-            view = torch.nn.functional.interpolate(view, size=(model.input_size, model.input_size), mode="bilinear",
-                                                   align_corners=True)
+        view = view_at_scale(view, model.input_size, p.size <= model.input_size,
+                             rng.uniform(p.min_view, 1.0) if p.min_view < 1.0 else 1.0)
         view = stoppable(view, control)
         control.raise_if_cancelled()
         if units is not None:
@@ -212,6 +222,21 @@ def coarse_to_fine_cutoff(step: int, steps: int, fraction: float) -> float | Non
     if span <= 0 or step >= span:
         return None
     return COARSE_START + (COARSE_END - COARSE_START) * step / span
+
+
+def view_at_scale(view: torch.Tensor, input_size: int, fit: bool, factor: float) -> torch.Tensor:
+    """The random view as the network sees it: resized to ``input_size``
+    when ``fit`` (an image up to the input size) or when smaller, else at its
+    own scale; then shrunk by ``factor`` (< 1: the multi-scale view of
+    ``min_view``, antialiased so that the image's finest detail is averaged
+    as a camera would, not sampled)."""
+    side = input_size if fit or view.shape[-1] < input_size else view.shape[-1]
+    if factor < 1.0:
+        side = max(16, round(side * factor))
+        return F.interpolate(view, size=(side, side), mode="bilinear", align_corners=False, antialias=True)
+    if side != view.shape[-1]:
+        return F.interpolate(view, size=(side, side), mode="bilinear", align_corners=True)
+    return view
 
 
 def gradient_free_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:

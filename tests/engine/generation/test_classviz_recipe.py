@@ -66,3 +66,24 @@ def test_defaults_render_224_px_with_capped_contrast():
     assert p.parameterization == "fourier" and p.size >= 224 and p.contrast > 0
     pixels = ClassVizParams.defaults("pixels")
     assert pixels.size >= 224 and pixels.contrast == 0 and pixels.coarse == 0
+
+
+def test_the_multi_scale_view_shrinks_by_the_factor_and_averages_fine_detail():
+    from engine.generation.classviz import view_at_scale
+
+    view = torch.zeros(1, 3, 248, 248)
+    view[..., ::2, :] = 1.0  # the finest stripes there are
+    full = view_at_scale(view, 224, True, 1.0)
+    assert full.shape[-1] == 224
+    half = view_at_scale(view, 224, True, 0.5)
+    assert half.shape[-1] == 112
+    assert float(half.std()) < 0.05 and float(half.mean()) == pytest.approx(0.5, abs=0.02)  # averaged, not sampled
+    large = torch.zeros(1, 3, 400, 400)
+    assert view_at_scale(large, 224, False, 1.0) is large  # a large image is seen at its own scale
+    assert view_at_scale(large, 224, False, 0.5).shape[-1] == 200
+    assert view_at_scale(torch.zeros(1, 3, 100, 100), 224, False, 1.0).shape[-1] == 224  # a small one fits the input
+
+
+def test_the_default_recipe_uses_multi_scale_views_and_the_pixel_recipe_does_not():
+    assert 0.0 < ClassVizParams.defaults().min_view < 1.0
+    assert ClassVizParams.defaults("pixels").min_view == 1.0

@@ -15,8 +15,8 @@ picture is cached in ``--cache`` (delete it after changing the recipe; our
 pictures are keyed by the recipe's parameters).  Prints a Markdown table: per
 class, the judge's top-1 and the target's probability for each method, and
 the milliseconds per step.  Not run by ``make bench`` (ours about 45 ms per
-step on one idle CPU core, Lucent's about twice that: some 20 minutes for both
-columns; split the classes over two processes sharing ``--cache``).
+step on one idle CPU core, some 5 minutes for its column; Lucent's column takes
+longer; split the classes over two processes sharing ``--cache``).
 """
 from __future__ import annotations
 

@@ -81,10 +81,10 @@ def main() -> None:
     many = n + 10
     dream = DreamParams(steps=many, octaves=1, tile=0, jitter=32)
     modes = [
-        ("class viz, default (fourier 224, contrast capped at 3)",
+        ("class viz, default (fourier 224, contrast cap 3, views 0.5-1 of the size)",
          lambda c: class_visualization(model, "tarantula", control=c), ClassVizParams.defaults("fourier", steps=many)),
-        ("class viz, fourier 224, free contrast (Lucid)", lambda c: class_visualization(model, "tarantula", control=c),
-         ClassVizParams.defaults("fourier", steps=many, contrast=0.0, coarse=0.0)),
+        ("class viz, fourier 224, free contrast, full-size views", lambda c: class_visualization(model, "tarantula", control=c),
+         ClassVizParams.defaults("fourier", steps=many, contrast=0.0, coarse=0.0, min_view=1.0)),
         ("class viz, fourier 128->224", lambda c: class_visualization(model, "tarantula", control=c),
          ClassVizParams.defaults("fourier", size=128, steps=many)),
         ("class viz, pixels 224", lambda c: class_visualization(model, "tarantula", control=c),

@@ -6,6 +6,8 @@ Works on the model's view of the photo (``Classifier.prepare``: centre crop
 resized to the input size); the saved PNG is that view, and ``predicted`` in
 the JSON is the model's top class for the PNG read back from disk the way
 every reader reads it (a picture at the input size is taken as it is).
+With ``--full-size`` the perturbation is carried onto the photo at its own
+size (:mod:`engine.gradients.fooling_full_size`) and that is saved.
 """
 from __future__ import annotations
 
@@ -33,13 +35,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
     p.add_argument("--out", required=True, help="fooling image PNG to write (parameters embedded)")
     p.add_argument("--difference", default=None, help="also write the magnified difference image PNG")
+    p.add_argument("--full-size", action="store_true",
+                   help="save the photo at its own size with the perturbation carried onto it (more steps at full "
+                        "size until it reads back as the target; --max-iter bounds them too)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_judge_option(p)
     p.set_defaults(func=run_fool)
 
 
 def run_fool(args: argparse.Namespace) -> int:
-    from ..gradients import FoolParams, fool
+    from ..gradients import FoolParams, fool, fool_full_size
     from ..imaging import load_image, save_png
     from ..jobs import Control, run_to_end
 
@@ -55,18 +60,30 @@ def run_fool(args: argparse.Namespace) -> int:
         _, result = run_to_end(fool(model, image, target, control=Control(params)), bar)
     finally:
         bar.close()
-    save_png(out, result.image, result.metadata(source=args.image, lr=params.lr, max_iter=params.max_iter))
+    meta = result.metadata(source=args.image, lr=params.lr, max_iter=params.max_iter)
+    full = None
+    if args.full_size:
+        _, full = run_to_end(fool_full_size(model, image, result, control=Control(params)))
+        meta.update(view=f"photo {full.image.shape[1]}x{full.image.shape[0]}", success=full.success,
+                    l2=full.l2, linf=full.linf, full_size_iterations=full.iterations)
+    save_png(out, result.image if full is None else full.image, meta)
     if diff_path is not None:
         save_png(diff_path, result.difference()[0],
                  result.metadata("fooling-difference", source=args.image, lr=params.lr, max_iter=params.max_iter))
     saved = load_image(out)
     predicted = model.classify(saved, 1)[0]
     before = result.original_prediction
-    status = "fooled" if result.success else f"NOT fooled after {result.iterations} steps"
-    report(args, {"success": result.success and predicted.index == target, "iterations": result.iterations,
-                  "target": {"index": target, "label": result.target_label}, "predicted": predicted.as_dict(),
-                  "l2": result.l2, "linf": result.linf},
+    success = predicted.index == target and (result.success if full is None else full.success)
+    status = "fooled" if success else f"NOT fooled after {result.iterations} steps"
+    l2, linf = (result.l2, result.linf) if full is None else (full.l2, full.linf)
+    answer = {"success": success, "iterations": result.iterations,
+              "target": {"index": target, "label": result.target_label}, "predicted": predicted.as_dict(),
+              "l2": l2, "linf": linf}
+    if full is not None:
+        answer["full_size"] = full.as_dict()
+    steps = f"{result.iterations} steps" + ("" if full is None else f" + {full.iterations} at full size")
+    report(args, answer,
            f"{status}: {before.label} ({before.prob:.1%}) -> {predicted.label} ({predicted.prob:.1%}) "
-           f"in {result.iterations} steps; perturbation L2 {result.l2:.1f}, Linf {result.linf:.0f} (0..255 units)\n"
-           f"saved {out}", saved)
+           f"in {steps}; perturbation L2 {l2:.1f}, Linf {linf:.0f} (0..255 units)\n"
+           f"saved {out} ({saved.shape[1]}x{saved.shape[0]})", saved)
     return 0

@@ -8,7 +8,8 @@ checks that the maps mean something, and fooling images.
 * :func:`deletion_curve` / :func:`insertion_curve` (RISE, Petsiuk et al.
   2018) and :func:`cascading_randomization` (Adebayo et al. 2018).
 * :func:`fool` (Szegedy et al. 2014), a generator of frames returning a
-  :class:`FoolResult`.
+  :class:`FoolResult`; :func:`fool_full_size` carries one onto the photo at
+  its own size.
 * :mod:`.heatmap`: colour maps and overlays.
 
 All gradients are taken with respect to the model's *normalised* input
@@ -18,6 +19,7 @@ from ._common import REDUCTIONS, gaussian_blur, reduce_channels
 from .attribution import METHODS, SaliencyParams, compute_saliency
 from .curves import SUBSTRATES, Curve, deletion_curve, insertion_curve, random_map
 from .fooling import FoolingStep, FoolParams, FoolResult, difference_image, fool, perturbation_size
+from .fooling_full_size import FullSizeResult, fool_full_size
 from .gradcam import default_cam_layer, grad_cam
 from .heatmap import COLORMAPS, colorize, normalize_map, overlay
 from .integrated import BASELINES, integrated_gradients, integrated_gradients_map
@@ -33,5 +35,6 @@ __all__ = [
     "Curve", "deletion_curve", "insertion_curve", "random_map",
     "RandomizationStep", "cascading_randomization", "randomized_copy", "spearman",
     "FoolParams", "FoolResult", "FoolingStep", "fool", "difference_image", "perturbation_size",
+    "FullSizeResult", "fool_full_size",
     "colorize", "normalize_map", "overlay", "SaliencyResult", "saliency_job",
 ]

@@ -8,7 +8,9 @@ works on the model's view of the photo (224x224 for EfficientNet-Lite0),
 and the result that is shown and saved is the 8-bit image the network
 classifies as the target.  At the end of a run a second network classifies
 the fooling image (``SecondOpinion``): does it fool that one too
-(Szegedy et al.'s cross-model question)?
+(Szegedy et al.'s cross-model question)?  *Save at photo size* carries the
+perturbation onto the whole photo at its own size and saves it only once it
+reads back as the target (:mod:`engine.gradients.fooling_full_size`).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from engine.gradients import FoolingStep, FoolParams, FoolResult, fool
+from engine.gradients import FoolingStep, FoolParams, FoolResult, FullSizeResult, fool, fool_full_size
 from engine.imaging import save_png
 from engine.jobs import Control
 
@@ -52,6 +54,10 @@ class FoolingTab(Workbench):
         self.stop_button = QPushButton("Stop")
         self.save_button = QPushButton("Save fooling image…")
         self.save_diff_button = QPushButton("Save difference…")
+        self.save_full_button = QPushButton("Save at photo size…")
+        self.save_full_button.setToolTip("The whole photo at its own size with the perturbation carried onto it, "
+                                         "saved only once it reads back as the target")
+        self.full_runner = JobRunner(self)  # carries a result onto the photo at its own size
         self.fooled_panel = ImagePanel("Fooling image", hint="Press Run", accept_drops=False)
         self.diff_panel = ImagePanel("Difference", hint="", accept_drops=False)
         self.after_list = PredictionList()
@@ -73,6 +79,7 @@ class FoolingTab(Workbench):
         self.stop_button.clicked.connect(self.stop)
         self.save_button.clicked.connect(self.save)
         self.save_diff_button.clicked.connect(self._save_difference_dialog)
+        self.save_full_button.clicked.connect(self._save_full_size_dialog)
         self.form.value_changed.connect(lambda name, value: self._update_live(**{name: value}))
         self.classify.image_changed.connect(self._on_image)
         self.classify.class_activated.connect(self.picker.set_class)
@@ -80,6 +87,9 @@ class FoolingTab(Workbench):
         ctx.model_changed.connect(self._on_model)
         self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
                                   running=lambda _r: self._update_buttons())
+        self.full_runner.connect_slots(done=self._on_full_size_done, failed=self._on_failed,
+                                       running=lambda _r: self._update_buttons())
+        self._full_path = ""
         self._update_buttons()
 
     def _build_layout(self) -> None:
@@ -94,6 +104,8 @@ class FoolingTab(Workbench):
         saves = QHBoxLayout()
         saves.addWidget(self.save_button)
         saves.addWidget(self.save_diff_button)
+        saves_full = QHBoxLayout()
+        saves_full.addWidget(self.save_full_button)
         after_box = QGroupBox("After: predictions for the 8-bit fooling image")
         QVBoxLayout(after_box).addWidget(self.after_list)
         side = QVBoxLayout()
@@ -102,6 +114,7 @@ class FoolingTab(Workbench):
         side.addWidget(after_box, 1)
         side.addWidget(self.opinion)
         side.addLayout(saves)
+        side.addLayout(saves_full)
         panel = QWidget()
         panel.setLayout(side)
         panel.setMaximumWidth(360)
@@ -125,6 +138,8 @@ class FoolingTab(Workbench):
     def _on_image(self, _image, _path) -> None:
         if self.runner.is_running:
             self.runner.discard()  # its frames belong to the old photo
+        if self.full_runner.is_running:
+            self.full_runner.discard()
         self.fooled_panel.clear()
         self.diff_panel.clear()
         self.diff_panel.set_title("Difference")
@@ -238,11 +253,12 @@ class FoolingTab(Workbench):
         self.ctx.error("Fooling failed", message)
 
     def _update_buttons(self) -> None:
-        running = self.runner.is_running
+        running = self.runner.is_running or self.full_runner.is_running
         self.run_button.setEnabled(not running and self.picker.is_valid)
         self.stop_button.setEnabled(running)
         self.save_button.setEnabled(self.result is not None and not running)
         self.save_diff_button.setEnabled(self.result is not None and not running)
+        self.save_full_button.setEnabled(self.result is not None and self.result.success and not running)
         self.picker.setEnabled(not running)
 
     # -- saving ----------------------------------------------------------------------
@@ -278,6 +294,46 @@ class FoolingTab(Workbench):
         if self.result is not None:
             self.save_as("Save difference image", f"difference-{self.result.target_label}.png", self.save_difference)
 
+    def _save_full_size_dialog(self) -> None:
+        if self.result is not None:
+            self.save_as("Save at the photo's size", f"fooled-{self.result.target_label}-full.png", self.save_full_size)
+
+    def save_full_size(self, path: str) -> bool:
+        """Carry the fooling result onto the photo at its own size (a job:
+        a few more steps at full size) and save it at ``path`` once it reads
+        back as the target; otherwise say so and save nothing."""
+        model, image, result = self.ctx.model, self.classify.image, self.result
+        if result is None or image is None or model is None or self.full_runner.is_running:
+            return False
+        if model.name != result.model:
+            self.ctx.error("Not saved", f"the fooling image was made on {result.model}; run it again on {model.name}")
+            return False
+        self._full_path = path
+        params = self.control.params if self.control else FoolParams()
+        self.summary.setText(f"Carrying the perturbation onto the {image.shape[1]}×{image.shape[0]} photo…")
+        control = Control(params)
+        self.full_runner.start(lambda: fool_full_size(model, image, result, control=control), control)
+        return True
+
+    def _on_full_size_done(self, full: FullSizeResult | None) -> None:
+        self._update_buttons()
+        if full is None or self.result is None:
+            return
+        size = f"{full.image.shape[1]}×{full.image.shape[0]}"
+        read = f"{full.read_back.label} ({full.read_back.prob:.1%})"
+        if not full.success:
+            self.summary.setText(f"Not saved: at its own size ({size}) the photo reads back as {read} after "
+                                 f"{full.iterations} more steps. Raise Max iterations and try again.")
+            return
+        meta = self._png_params("fooling")
+        meta.update(view=f"photo {full.image.shape[1]}x{full.image.shape[0]}", l2=full.l2, linf=full.linf,
+                    full_size_iterations=full.iterations)
+        path = self._full_path
+        if self.write_file("the fooling image", path, lambda: save_png(path, full.image, meta)):
+            self.saved = True
+            self.summary.setText(f"Saved the photo at its own size ({size}): it reads back as {read} "
+                                 f"({full.iterations} more steps; L∞ {full.linf:.0f}).")
+
     # -- the window's API --------------------------------------------------------------
     def has_unsaved_results(self) -> bool:
         """A successful fooling image that was not saved yet."""
@@ -285,6 +341,8 @@ class FoolingTab(Workbench):
 
     def shutdown(self) -> None:
         self.runner.stop()
+        self.full_runner.stop()
         self.classify.shutdown()
         self.opinion.shutdown()
         self.runner.wait(5000)
+        self.full_runner.wait(5000)

@@ -29,6 +29,24 @@ def test_fool_json_and_png_read_back(shared_model, photo_dir, tmp_path, capsys):
     assert read_png_params(diff)["magnification"] > 1
 
 
+@pytest.mark.parametrize("name, target", [("chelsea.png", "tarantula"), ("coffee.png", "goldfish"),
+                                          ("astronaut.png", "banana"), ("rocket.jpg", "daisy")])
+def test_full_size_fooling_reads_back_as_the_target(shared_model, photo_dir, tmp_path, capsys, name, target):
+    """``--full-size``: the saved PNG is the whole photo, and ``classify``
+    (which takes the centre crop and resizes it) reads it as the target."""
+    out = tmp_path / "full.png"
+    assert main(["fool", str(photo_dir / name), "--target", target, "--full-size", "--out", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    photo = load_image(photo_dir / name)
+    saved = load_image(out)
+    assert saved.shape == photo.shape and result["full_size"]["size"] == [photo.shape[1], photo.shape[0]]
+    assert result["success"] is True and result["full_size"]["success"] is True
+    assert main(["classify", str(out), "--top", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["predictions"][0]["label"] == target
+    assert read_png_params(out)["view"] == f"photo {photo.shape[1]}x{photo.shape[0]}"
+    assert 0 < result["linf"] <= 40  # a perturbation, not a new picture
+
+
 def test_fool_asks_a_judge_whether_the_fooling_image_transfers(shared_model, photo_dir, tmp_path, capsys):
     out = tmp_path / "fool.png"
     assert main(["fool", str(photo_dir / "coffee.png"), "--target", "tarantula", "--out", str(out),

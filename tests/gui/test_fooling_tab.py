@@ -94,3 +94,21 @@ def test_run_without_image_says_so(qtbot, tab, ctx):
     ctx.status.connect(lambda text, _ms: messages.append(text))
     tab.run()
     assert not tab.runner.is_running and any("Drop an image" in m for m in messages)
+
+
+def test_save_at_photo_size_reads_back_as_the_target(qtbot, tab, ctx, photo_dir, tmp_path, monkeypatch):
+    _load(qtbot, tab, photo_dir / "chelsea.png")
+    assert not tab.save_full_button.isEnabled()
+    tab.picker.set_class(76)
+    tab.run_button.click()
+    qtbot.waitUntil(lambda: tab.result is not None and not tab.runner.is_running, timeout=60000)
+    assert tab.result.success and tab.save_full_button.isEnabled()
+    out = tmp_path / "full.png"
+    monkeypatch.setattr(tab, "ask_save_path", lambda *_a: (str(out), ""))
+    tab.save_full_button.click()  # asks the path, then carries the result onto the photo in the background
+    qtbot.waitUntil(lambda: out.exists() and not tab.full_runner.is_running, timeout=60000)
+    saved = load_image(out)
+    assert saved.shape == load_image(photo_dir / "chelsea.png").shape
+    assert ctx.model.classify(saved, 1)[0].label == "tarantula"  # read back as every tab and the CLI read it
+    assert read_png_params(out)["view"] == "photo 451x300" and "reads back as tarantula" in tab.summary.text()
+    assert not tab.has_unsaved_results()

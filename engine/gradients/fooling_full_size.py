@@ -1,0 +1,133 @@
+"""A fooling image at the photo's own size.
+
+:func:`~engine.gradients.fooling.fool` works on the model's view of a photo
+(the centre crop resized to the input size), so its result is that small
+view.  Here the perturbation it found is carried onto the photo itself: it
+is enlarged onto the crop region, and then the ascent goes on at full size
+*through* the resize every reader applies (a differentiable antialiased
+bicubic, close to Pillow's), until the photo rounded to 8 bits and read the
+way every reader reads it (:func:`engine.imaging.model_view`, Pillow's
+resize) is the target.  Success is only claimed after that read-back.
+Pixels outside the crop are never changed (the network never sees them).
+"""
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..imaging import model_view
+from ..jobs import Cancelled, Control, Frame, uninterrupted
+from ..models import Prediction
+from ._common import frozen_parameters
+from .fooling import FoolParams, FoolResult, perturbation_size
+
+__all__ = ["FullSizeResult", "crop_box", "fool_full_size"]
+
+
+@dataclass(frozen=True)
+class FullSizeResult:
+    """``image``: the photo, full size, with the perturbation (uint8);
+    ``success``: reading ``image`` back the way every reader does gives the
+    target (``read_back`` is that prediction); ``iterations``: ascent steps
+    at full size after enlarging the view's perturbation (0 when enlarging
+    was enough); ``l2``/``linf`` in 0..255 units against the photo."""
+
+    success: bool
+    cancelled: bool
+    iterations: int
+    image: np.ndarray
+    read_back: Prediction
+    l2: float
+    linf: float
+
+    def as_dict(self) -> dict:
+        return {"success": self.success, "cancelled": self.cancelled, "iterations": self.iterations,
+                "read_back": self.read_back.as_dict(), "l2": self.l2, "linf": self.linf,
+                "size": [int(self.image.shape[1]), int(self.image.shape[0])]}
+
+
+def crop_box(height: int, width: int, crop_fraction: float) -> tuple[int, int, int]:
+    """``(top, left, side)`` of the centred square a reader takes (as
+    :func:`engine.imaging.center_crop_resize`)."""
+    side = max(1, int(round(min(height, width) * crop_fraction)))
+    return (height - side) // 2, (width - side) // 2, side
+
+
+def _read_back(model, photo: np.ndarray) -> Prediction:
+    with torch.no_grad():
+        probs = torch.softmax(model.logits(model.preprocess(model_view(photo, model.input_size, model.crop_fraction)))[0], 0)
+    return model.top(probs, 1)[0]
+
+
+def fool_full_size(model, photo: np.ndarray, result: FoolResult, params: FoolParams | None = None,
+                   control: Control | None = None) -> Generator[Frame, None, FullSizeResult]:
+    """Carry ``result`` (a run of :func:`fool` on ``photo``) onto ``photo`` at
+    its own size.  Each step ascends the target logit of the resized crop,
+    ``y <- clamp(y + lr * s * g / ||g||_2)`` in 0..255 units (``s`` = the
+    crop side / input side, so a step changes the view about as much as a
+    step of :func:`fool` with the same ``lr`` (in pixel units, times the
+    mean std), and stops as soon as the 8-bit photo reads back as the
+    target, or after ``max_iter`` steps, or when cancelled.  Yields frames
+    (``image``: the current model view, metrics ``target_prob``); returns a
+    :class:`FullSizeResult`."""
+    control = control or Control(params or FoolParams())
+    photo = np.asarray(photo)
+    if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
+        raise ValueError(f"expected an HxWx3 uint8 photo, got {photo.dtype} {photo.shape}")
+    if not np.array_equal(model.prepare(photo), result.original):
+        raise ValueError("the fooling result was not made from this photo")
+    target, size = result.target, model.input_size
+    if photo.shape[0] == photo.shape[1] == size:  # read as it is: the view is the photo
+        read = _read_back(model, result.image)
+        l2, linf = perturbation_size(photo, result.image)
+        return FullSizeResult(read.index == target, False, 0, result.image.copy(), read, l2, linf)
+    top, left, side = crop_box(photo.shape[0], photo.shape[1], model.crop_fraction)
+    device = model.device
+    crop = torch.from_numpy(photo[top:top + side, left:left + side]).permute(2, 0, 1)[None].float().to(device)
+    delta = torch.from_numpy(result.image.astype(np.float32) - result.original.astype(np.float32))
+    delta = F.interpolate(delta.permute(2, 0, 1)[None].to(device), size=(side, side), mode="bilinear",
+                          align_corners=False)
+    y = (crop + delta).clamp(0, 255)
+    unit = float(model.std.mean()) * side / size
+
+    def rounded_photo(tensor: torch.Tensor) -> np.ndarray:
+        out = photo.copy()
+        out[top:top + side, left:left + side] = tensor[0].permute(1, 2, 0).round().clamp(0, 255).byte().cpu().numpy()
+        return out
+
+    def view_logits(tensor: torch.Tensor) -> torch.Tensor:
+        view = F.interpolate(tensor, size=(size, size), mode="bicubic", antialias=True, align_corners=False)
+        return model.logits(model.from_pixels(view.clamp(0, 255)))[0]
+
+    iterations = 0
+    read = None
+    while True:
+        try:
+            with uninterrupted():
+                candidate = rounded_photo(y)
+                read = _read_back(model, candidate)
+            if read.index == target or control.cancelled or iterations >= control.params.max_iter:
+                break
+            with frozen_parameters(model.net), torch.enable_grad():
+                leaf = y.detach().requires_grad_(True)
+                logits = view_logits(leaf)
+                (grad,) = torch.autograd.grad(logits[target], leaf)
+            y = (y + control.params.lr * unit * grad / grad.norm().clamp_min(1e-12)).clamp(0, 255)
+            iterations += 1
+            if control.should_emit():
+                with torch.no_grad():
+                    prob = float(torch.softmax(logits.detach(), 0)[target])
+                yield Frame(step=iterations, total=control.params.max_iter, image=model.prepare(candidate),
+                            metrics={"target_prob": prob})
+        except Cancelled:
+            break
+    if read is None:
+        with uninterrupted():
+            candidate = rounded_photo(y)
+            read = _read_back(model, candidate)
+    l2, linf = perturbation_size(photo, candidate)
+    return FullSizeResult(read.index == target, control.cancelled, iterations, candidate, read, l2, linf)

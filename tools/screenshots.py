@@ -114,9 +114,10 @@ def story(window, out: Path, extra: Path | None):
     captioning.show_page("Caption")
     yield lambda: captioning.caption_panel.image_panel.image is not None
     yield 600
-    caption_page = (extra or out) / "captioning-caption-page.png"
-    window.grab().save(str(caption_page))
-    shared.append(caption_page)
+    if extra:  # for the one-photo-in-four-tabs montage
+        caption_page = extra / "captioning-caption-page.png"
+        window.grab().save(str(caption_page))
+        shared.append(caption_page)
     captioning.show_page("Check the layers")     # every hand-written backward pass against numerical gradients
     captioning.gradcheck_panel.run_button.click()
     yield lambda: captioning.gradcheck_panel.results and not captioning.gradcheck_panel.runner.is_running

@@ -12,11 +12,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "atomic_path", "STALE_SECONDS"]
+__all__ = ["atomic_write", "atomic_path", "STALE_SECONDS", "NEW_FILE_MODE"]
 
 #: A temporary file this old was left by a save that was killed; the next
 #: save of the same target removes it.
 STALE_SECONDS = 3600.0
+
+
+def _process_umask() -> int:
+    mask = os.umask(0o022)  # read once at import (setting it is the only way to read it)
+    os.umask(mask)
+    return mask
+
+
+#: Permissions of a new file, as ``open()`` would give it (the temporary
+#: file from ``mkstemp`` is private, 0600).
+NEW_FILE_MODE = 0o666 & ~_process_umask()
 
 
 def _remove_stale(path: Path, folder: Path, suffix: str) -> None:
@@ -40,6 +51,12 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
     os.close(fd)
     try:
         yield Path(tmp)
+        try:  # an overwritten file keeps its permissions; a new one gets the usual ones
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            mode = NEW_FILE_MODE
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from engine.atomic import STALE_SECONDS, atomic_write
+from engine.atomic import NEW_FILE_MODE, STALE_SECONDS, atomic_write
 
 
 def test_complete_write_replaces_and_failed_write_keeps_the_old_file(tmp_path):
@@ -33,3 +33,18 @@ def test_stale_temporaries_of_killed_saves_are_removed_fresh_ones_kept(tmp_path)
         handle.write(b"new")
     assert not stale.exists() and fresh.exists() and other.exists()
     assert target.read_bytes() == b"new"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_saved_file_has_the_usual_permissions_and_an_overwritten_one_keeps_its_own(tmp_path):
+    """mkstemp's temporary file is private (0600); the saved file is not."""
+    new = tmp_path / "new.png"
+    with atomic_write(new) as fh:
+        fh.write(b"x")
+    assert new.stat().st_mode & 0o777 == NEW_FILE_MODE and NEW_FILE_MODE & 0o044  # others may read it
+    old = tmp_path / "old.png"
+    old.write_bytes(b"a")
+    old.chmod(0o640)
+    with atomic_write(old) as fh:
+        fh.write(b"b")
+    assert old.read_bytes() == b"b" and old.stat().st_mode & 0o777 == 0o640

@@ -33,6 +33,7 @@ class ClassifyPanel(QWidget):
         self.predictions: list = []
         self.image_panel = ImagePanel("Image")
         self.prediction_list = PredictionList()
+        self.prediction_list.setMinimumHeight(self.prediction_list.height_for(5))  # all five, no scroll bar
         self.info = QLabel("")
         self.info.setObjectName("muted")
         self.runner = JobRunner(self)

@@ -32,6 +32,12 @@ class PredictionList(QTreeWidget):
         self.itemClicked.connect(self._clicked)
         self._predictions: list[Prediction] = []
 
+    def height_for(self, rows: int) -> int:
+        """Pixels that show the header and ``rows`` rows without a scroll bar
+        (rows as tall as the text or a probability bar, whichever is taller)."""
+        row = max(self.fontMetrics().height() + 4, QProgressBar().sizeHint().height())
+        return self.header().sizeHint().height() + rows * row + 2 * self.frameWidth()
+
     @property
     def predictions(self) -> list[Prediction]:
         return list(self._predictions)

@@ -43,7 +43,7 @@ class SecondOpinion(QGroupBox):
         self.working_list, self.judge_list = PredictionList(), PredictionList()
         for lst in (self.working_list, self.judge_list):
             lst.setMinimumHeight(60)
-            lst.setMaximumHeight(150)
+            lst.setMaximumHeight(lst.height_for(5))  # the top 5, no empty space below
         self.verdict = QLabel("Finish a result, then Ask.")
         self.verdict.setWordWrap(True)
         self.runner = JobRunner(self)

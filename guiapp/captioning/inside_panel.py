@@ -38,6 +38,7 @@ class InsidePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.internals: dict | None = None
+        self._pending: CaptionResult | None = None  # a caption to draw when the page is shown
         self.heat_items: dict[str, pg.ImageItem] = {}
         self.entropy_item: pg.BarGraphItem | None = None
         self.title = QLabel("Caption an image on the Caption page to see the cell's gates over its words.")
@@ -84,7 +85,23 @@ class InsidePanel(QWidget):
 
     # -- heat maps ------------------------------------------------------------------
     def show_caption(self, result: CaptionResult) -> bool:
-        """Heat maps of the cell over the words of ``result``'s caption."""
+        """Heat maps of the cell over the words of ``result``'s caption.  Drawn
+        when this page is on screen: building the plots takes ~0.1 s of the
+        GUI thread, and training re-captions every epoch; a caption made
+        while another page is shown is drawn when this one is shown."""
+        if not self.isVisible():
+            self._pending = result
+            return True
+        self._pending = None
+        return self._draw_caption(result)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._pending is not None:
+            result, self._pending = self._pending, None
+            self._draw_caption(result)
+
+    def _draw_caption(self, result: CaptionResult) -> bool:
         model = result.model
         if model is None or not result.ids:
             return False

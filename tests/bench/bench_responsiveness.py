@@ -113,6 +113,18 @@ def main() -> str:
         dream.set_mode(mode)
         rows.append([f"Dreaming: {mode}", *measure(app, dream.runner, dream.start)])
 
+    layers = tabs["Layers"]
+    window.tabs.setCurrentWidget(layers)
+    rows.append(["Layers: analyse a photo (every layer's channels)",
+                 *measure(app, layers.analyzer, lambda: layers.open_file(str(photos / "chelsea.png")))])
+    wait_idle(app, layers.analyzer)
+    layers.layer_slider.setValue(layers.layer_slider.maximum() // 2)
+    rows.append(["Layers: click a channel (its visualization, top patches and saliency at once)",
+                 *measure(app, layers.viz_runner, lambda: layers.select_channel(0))])
+    for runner in (layers.patch_runner, layers.saliency_runner):
+        runner.stop()
+        wait_idle(app, runner)
+
     cap = tabs["Captioning"]
     window.tabs.setCurrentWidget(cap)
     cap.data_panel.pages.currentWidget().n_train.setValue(2000)   # the job, not the dataset, is measured

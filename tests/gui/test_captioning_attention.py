@@ -80,6 +80,8 @@ def test_train_attention_and_watch_where_it_looks(qtbot, tab, tmp_path):
 
     # Look inside: the gates, the attention weights and their entropy per word
     inside = tab.inside_panel
+    assert not inside.heat_items  # drawn when the page is shown, not while another one is
+    tab.show_page("Look inside")
     assert set(inside.heat_items) == {"i", "f", "o", "c", "alpha"}
     assert inside.heat_items["alpha"].image.shape == (len(result.steps), 16)
     heights = inside.entropy_item.opts["height"]

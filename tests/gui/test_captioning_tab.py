@@ -155,9 +155,12 @@ def test_dropped_photo_is_captioned_and_the_gates_are_shown(qtbot, tab, photo_di
     assert all(abs(sum(p for _, p in step) - 1) < 1.0 for step in captions.chart.top_k)
     # look inside: the LSTM's gates over the words it said
     inside = tab.inside_panel
+    assert not inside.heat_items  # drawn when the page is shown, not while another one is
+    tab.show_page("Look inside")
     assert set(inside.heat_items) == {"i", "f", "o", "c"}
     gate = inside.heat_items["f"].image
     assert gate.shape == (len(result.steps), 32) and 0 <= gate.min() and gate.max() <= 1
+    tab.show_page("Caption")
 
     # beam search shows the beams that were kept and dropped
     with qtbot.waitSignal(captions.caption_ready, timeout=30000):

@@ -102,6 +102,7 @@ def main() -> str:
     wait_idle(app, fool.classify.runner)
     fool.picker.set_class(76)
     rows.append(["Fooling", *measure(app, fool.runner, fool.run)])
+    wait_idle(app, fool.opinion.runner)  # the second opinion (loading Lite1) ends before the next row
 
     dream = tabs["Dreaming"]
     window.tabs.setCurrentWidget(dream)

@@ -41,6 +41,8 @@ class InsidePanel(QWidget):
         self._pending: CaptionResult | None = None  # a caption to draw when the page is shown
         self.heat_items: dict[str, pg.ImageItem] = {}
         self.entropy_item: pg.BarGraphItem | None = None
+        self._entropy_plot: pg.PlotItem | None = None
+        self._heat_bars: dict[str, tuple[pg.PlotItem, pg.ColorBarItem]] = {}
         self.title = QLabel("Caption an image on the Caption page to see the cell's gates over its words.")
         self.title.setWordWrap(True)
         self.heat = pg.GraphicsLayoutWidget()
@@ -115,7 +117,6 @@ class InsidePanel(QWidget):
                            f"one column per word it emits, one row per hidden unit ({model.hidden_dim}).")
         rows = {"lstm": GATE_ROWS, "rnn": RNN_ROWS, "attention": ATTENTION_ROWS}[model.cell_type]
         self._draw_heat(rows)
-        self.entropy_item = None
         if "entropy" in self.internals:
             self._draw_entropy(len(rows), model.regions)
         return True
@@ -124,47 +125,61 @@ class InsidePanel(QWidget):
         """Bars: the entropy of the attention weights before every word, against its maximum ``log L``."""
         entropy = np.asarray(self.internals["entropy"], dtype=float)
         words = self.internals["outputs"]
+        x = np.arange(len(entropy)) + 0.5
+        if self.entropy_item is None:
+            plot = self._new_plot(row, f"attention entropy per word (nats; dashed: log {regions}, all cells alike)")
+            self.entropy_item = pg.BarGraphItem(x=x, height=entropy, width=0.7, brush=SMOOTH_COLOR)
+            plot.addItem(self.entropy_item)
+            plot.addLine(y=float(np.log(regions)), pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine))
+            plot.setYRange(0, float(np.log(regions)) * 1.05, padding=0)
+            self._entropy_plot = plot
+        else:
+            self.entropy_item.setOpts(x=x, height=entropy)
+        self._entropy_plot.getAxis("bottom").setTicks([[(k + 0.5, w) for k, w in enumerate(words)]])
+        self._entropy_plot.setXRange(0, len(entropy), padding=0)
+
+    def _new_plot(self, row: int, title: str) -> pg.PlotItem:
         plot = self.heat.addPlot(row=row, col=0)
-        plot.setTitle(f"attention entropy per word (nats; dashed: log {regions}, all cells alike)", size="9pt")
+        plot.setTitle(title, size="9pt")
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
-        plot.getAxis("bottom").setTicks([[(k + 0.5, w) for k, w in enumerate(words)]])
-        self.entropy_item = pg.BarGraphItem(x=np.arange(len(entropy)) + 0.5, height=entropy, width=0.7,
-                                            brush=SMOOTH_COLOR)
-        plot.addItem(self.entropy_item)
-        plot.addLine(y=float(np.log(regions)), pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine))
-        plot.setXRange(0, len(entropy), padding=0)
-        plot.setYRange(0, float(np.log(regions)) * 1.05, padding=0)
+        return plot
 
     def _draw_heat(self, rows: Sequence[tuple[str, str, tuple[float, float] | None]]) -> None:
-        self.heat.clear()
-        self.heat_items = {}
+        """One heat map per row; the plots are built once per cell type and
+        then only given new values (training re-captions every epoch while
+        this page may be on screen: rebuilding took ~0.1 s of the GUI thread)."""
+        keys = tuple(key for key, _, _ in rows)
+        if keys != tuple(self.heat_items) or ("entropy" in self.internals) != (self.entropy_item is not None):
+            self.heat.clear()
+            self.heat_items, self._heat_bars = {}, {}
+            self.entropy_item = self._entropy_plot = None
         words = self.internals["outputs"]
         ticks = [[(k + 0.5, w) for k, w in enumerate(words)]]
         for r, (key, title, levels) in enumerate(rows):
             values = self.internals[key]                       # (T, H)
-            plot = self.heat.addPlot(row=r, col=0)
-            plot.setTitle(title, size="9pt")
-            plot.setMenuEnabled(False)
-            plot.setMouseEnabled(x=False, y=False)
-            plot.hideButtons()
-            plot.getAxis("bottom").setTicks(ticks)
-            plot.getAxis("left").setLabel("cell" if key == "alpha" else "unit")
-            img = pg.ImageItem(axisOrder="col-major")           # x = time step, y = unit
             if levels is None:
                 bound = float(np.percentile(np.abs(values), 99)) or 1.0   # a few large cells do not wash it out
                 levels, cmap = (-bound, bound), pg.colormap.get("CET-D1")
             else:
                 cmap = pg.colormap.get("viridis") if levels[0] >= 0 else pg.colormap.get("CET-D1")
+            img = self.heat_items.get(key)
+            if img is None:
+                plot = self._new_plot(r, title)
+                plot.getAxis("left").setLabel("cell" if key == "alpha" else "unit")
+                img = pg.ImageItem(axisOrder="col-major")       # x = time step, y = unit
+                img.setLookupTable(cmap.getLookupTable(nPts=256))
+                plot.addItem(img)
+                bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=12)
+                bar.setImageItem(img, insert_in=plot)
+                self.heat_items[key], self._heat_bars[key] = img, (plot, bar)
+            plot, bar = self._heat_bars[key]
             img.setImage(values, autoLevels=False, levels=levels)
-            img.setLookupTable(cmap.getLookupTable(nPts=256))
-            plot.addItem(img)
+            bar.setLevels(levels)
+            plot.getAxis("bottom").setTicks(ticks)
             plot.setXRange(0, values.shape[0], padding=0)
             plot.setYRange(0, values.shape[1], padding=0)
-            bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=12)
-            bar.setImageItem(img, insert_in=plot)
-            self.heat_items[key] = img
 
     # -- gradients ---------------------------------------------------------------------
     def on_training_frame(self, frame: Frame) -> None:

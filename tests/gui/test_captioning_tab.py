@@ -160,6 +160,9 @@ def test_dropped_photo_is_captioned_and_the_gates_are_shown(qtbot, tab, photo_di
     assert set(inside.heat_items) == {"i", "f", "o", "c"}
     gate = inside.heat_items["f"].image
     assert gate.shape == (len(result.steps), 32) and 0 <= gate.min() and gate.max() <= 1
+    first = inside.heat_items["f"]
+    assert inside.show_caption(result)  # the next epoch's caption: the same plots, new values
+    assert inside.heat_items["f"] is first and len(inside.heat.ci.items) == 4
     tab.show_page("Caption")
 
     # beam search shows the beams that were kept and dropped

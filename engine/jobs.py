@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Frame", "Stage", "Control", "Cancelled", "run_to_end", "current_control", "interrupt_point",
-           "uninterrupted", "interruptibly"]
+           "interrupt_here", "uninterrupted", "interruptibly"]
 
 _scope = threading.local()
 
@@ -227,6 +227,17 @@ def interrupt_point() -> None:
     control = getattr(_scope, "control", None)
     if control is not None and control.cancelled:
         raise Cancelled()
+
+
+def interrupt_here(tensor):
+    """A place where a Stop of this thread's job lands, on the way forward
+    (:func:`interrupt_point` now) and on the way back (a hook on ``tensor``'s
+    gradient, when it has one; CPU backward passes run on the calling
+    thread).  Returns ``tensor``, so it can wrap an expression."""
+    interrupt_point()
+    if getattr(tensor, "requires_grad", False):
+        tensor.register_hook(lambda _grad: interrupt_point())
+    return tensor
 
 
 def interruptibly(job: Callable[[], Iterator[Frame]], control: Control) -> Iterator[Frame]:

@@ -172,6 +172,7 @@ def class_visualization(
         x = stoppable(image.image(), control)
         control.raise_if_cancelled()  # each piece of a 2048-px step takes a while
         view = robust_view(x, rng, pad_width=p.pad, jitter_px=p.jitter, scale=p.scale, degrees=p.rotate, fill=grey)
+        control.raise_if_cancelled()
         view = view_at_scale(view, model.input_size, p.size <= model.input_size,
                              rng.uniform(p.min_view, 1.0) if p.min_view < 1.0 else 1.0)
         view = stoppable(view, control)

@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import torch
 
+from ..jobs import interrupt_here
+
 __all__ = ["PixelImage", "FourierImage", "COLOR_CORRELATION_SQRT", "make_parameterization", "PARAMETERIZATIONS",
            "PARAMETERIZATION_TITLES"]
 
@@ -123,13 +125,13 @@ class FourierImage:
 
     def rgb01(self) -> torch.Tensor:
         """The image as RGB in 0..1, shape (1,3,H,W)."""
-        return torch.sigmoid(torch.einsum("ij,njhw->nihw", self.color, self.decorrelated()))
+        return torch.sigmoid(interrupt_here(torch.einsum("ij,njhw->nihw", self.color, self.decorrelated())))
 
     def decorrelated(self) -> torch.Tensor:
         """``d``: the image in the decorrelated colour space, before the sigmoid
         (its variation capped at ``contrast``)."""
         spectrum = torch.view_as_complex(self.spectrum * self.scale)
-        decorrelated = torch.fft.irfft2(spectrum, s=(self.h, self.w), norm="ortho") / 4.0
+        decorrelated = interrupt_here(torch.fft.irfft2(spectrum, s=(self.h, self.w), norm="ortho") / 4.0)
         contrast = max(self.contrast, self.contrast_floor) if self.contrast > 0 else 0.0
         if contrast > 0:
             level = decorrelated.mean(dim=(-2, -1), keepdim=True)

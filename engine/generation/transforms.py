@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from ..blur import gaussian_blur, gaussian_kernel
+from ..jobs import interrupt_here
 
 __all__ = ["jitter", "pad", "scale_rotate", "robust_view", "gaussian_blur", "gaussian_kernel"]
 
@@ -95,9 +96,9 @@ def robust_view(
     ``pad_width``; jitter by up to ``jitter_px``; scale by a random factor in
     ``[1 - scale, 1 + scale]`` and rotate by a random angle in
     ``[-degrees, degrees]``; jitter again by up to ``jitter_px // 2``."""
-    x = pad(x, pad_width, fill)
-    x = jitter(x, jitter_px, rng)
+    x = interrupt_here(pad(x, pad_width, fill))  # a Stop lands between the pieces (each a while at 1024 px)
+    x = interrupt_here(jitter(x, jitter_px, rng))
     s = 1.0 + rng.uniform(-scale, scale) if scale > 0 else 1.0
     a = rng.uniform(-degrees, degrees) if degrees > 0 else 0.0
-    x = scale_rotate(x, s, a, fill)
+    x = interrupt_here(scale_rotate(x, s, a, fill))
     return jitter(x, jitter_px // 2, rng)

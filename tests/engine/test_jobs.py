@@ -107,3 +107,21 @@ def test_updates_from_another_thread_are_consistent():
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_interrupt_here_stops_the_forward_and_the_backward_pass_of_the_current_job():
+    import torch
+
+    from engine.jobs import Cancelled, Control, interrupt_here
+
+    control = Control()
+    x = torch.ones(3, requires_grad=True)
+    assert interrupt_here(x) is x  # no current job: nothing happens
+    with control.active():
+        y = interrupt_here(x * 2)
+        control.cancel()
+        with pytest.raises(Cancelled):
+            interrupt_here(y)  # on the way forward
+        with pytest.raises(Cancelled):
+            y.sum().backward()  # on the way back, at y
+    assert x.grad is None

@@ -66,13 +66,13 @@ def _read_back(model, photo: np.ndarray) -> Prediction:
 def fool_full_size(model, photo: np.ndarray, result: FoolResult, params: FoolParams | None = None,
                    control: Control | None = None) -> Generator[Frame, None, FullSizeResult]:
     """Carry ``result`` (a run of :func:`fool` on ``photo``) onto ``photo`` at
-    its own size.  Each step ascends the target logit of the resized crop,
-    ``y <- clamp(y + lr * s * g / ||g||_2)`` in 0..255 units (``s`` = the
-    crop side / input side, so a step changes the view about as much as a
-    step of :func:`fool` with the same ``lr`` (in pixel units, times the
-    mean std), and stops as soon as the 8-bit photo reads back as the
-    target, or after ``max_iter`` steps, or when cancelled.  Yields frames
-    (``image``: the current model view, metrics ``target_prob``); returns a
+    its own size.  Each step ascends the target logit of the resized crop:
+    ``y <- clamp(y + lr * std * s * g / ||g||_2)`` in 0..255 pixel units,
+    where ``s`` = crop side / input side, so that the step seen in the
+    resized view is about as long as a step of :func:`fool` with the same
+    ``lr``.  Stops as soon as the 8-bit photo reads back as the target,
+    after ``max_iter`` steps, or when cancelled.  Yields frames (``image``:
+    the current model view, metric ``target_prob``); returns a
     :class:`FullSizeResult`."""
     control = control or Control(params or FoolParams())
     photo = np.asarray(photo)

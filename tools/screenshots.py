@@ -6,8 +6,8 @@
 Starts Xvfb (1366x768, the smallest common laptop screen), then the app the
 way a user does (``main.py chelsea.jpg``, fresh settings), and drives it:
 the README's pictures (Saliency with its map, Fooling after a run, Layers with a channel, Dreaming's
-class visualization, Captioning) go to ``--out``; with ``--extra``, also the
-sample menu, the one photo in every tab, About, the dark theme and the
+class visualization and a DeepDream whose sliders are dragged while it runs, Captioning) go to
+``--out``; with ``--extra``, also the sample menu, the one photo in every tab, About, the dark theme and the
 start-up message on a machine without the xcb libraries (a terminal capture
 of the real message: an ``ldd`` that reports two libraries missing).
 Every picture is Qt's own grab of the window, except the menu (``import
@@ -165,6 +165,18 @@ def story(window, out: Path, extra: Path | None):
     yield lambda: not layers.viz_runner.is_running
     yield 800
     save_small(window, out / "layers.png")
+
+    show("Dreaming")                 # a DeepDream running while its sliders are dragged
+    dreaming.set_mode(DREAM)
+    dreaming.form.widgets["steps"].setValue(200)
+    dreaming.start_button.click()
+    yield lambda: dreaming.result_panel.image is not None
+    dreaming.form.sliders["lr"].setValue(4.0)
+    dreaming.form.sliders["jitter"].setValue(64)
+    yield 1500
+    save_small(window, out / "dreaming-sliders.png")
+    dreaming.stop_button.click()
+    yield lambda: not dreaming.runner.is_running
     if extra is None:
         return
 

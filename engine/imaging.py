@@ -23,6 +23,7 @@ __all__ = [
     "load_image",
     "to_pil",
     "resize",
+    "crop_box",
     "center_crop_resize",
     "model_view",
     "fit_within",
@@ -170,12 +171,17 @@ def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(to_pil(image).resize((w, h), Image.BICUBIC))
 
 
+def crop_box(height: int, width: int, crop_fraction: float = 0.875) -> tuple[int, int, int]:
+    """``(top, left, side)`` of the centred square of ``crop_fraction`` of
+    the shorter side (what :func:`center_crop_resize` takes)."""
+    side = max(1, int(round(min(height, width) * crop_fraction)))
+    return (height - side) // 2, (width - side) // 2, side
+
+
 def center_crop_resize(image: np.ndarray, size: int, crop_fraction: float = 0.875) -> np.ndarray:
     """The usual ImageNet evaluation view: a centred square of
     ``crop_fraction`` of the shorter side, resized to ``size`` x ``size``."""
-    h, w = image.shape[:2]
-    side = max(1, int(round(min(h, w) * crop_fraction)))
-    top, left = (h - side) // 2, (w - side) // 2
+    top, left, side = crop_box(*image.shape[:2], crop_fraction)
     return resize(image[top : top + side, left : left + side], (size, size))
 
 

@@ -19,13 +19,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..imaging import model_view
+from ..imaging import crop_box
 from ..jobs import Cancelled, Control, Frame, uninterrupted
 from ..models import Prediction
 from ._common import frozen_parameters
 from .fooling import FoolParams, FoolResult, perturbation_size
 
-__all__ = ["FullSizeResult", "crop_box", "fool_full_size"]
+__all__ = ["FullSizeResult", "fool_full_size"]
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,6 @@ class FullSizeResult:
                 "size": [int(self.image.shape[1]), int(self.image.shape[0])]}
 
 
-def crop_box(height: int, width: int, crop_fraction: float) -> tuple[int, int, int]:
-    """``(top, left, side)`` of the centred square a reader takes (as
-    :func:`engine.imaging.center_crop_resize`)."""
-    side = max(1, int(round(min(height, width) * crop_fraction)))
-    return (height - side) // 2, (width - side) // 2, side
-
-
-def _read_back(model, photo: np.ndarray) -> Prediction:
-    with torch.no_grad():
-        probs = torch.softmax(model.logits(model.preprocess(model_view(photo, model.input_size, model.crop_fraction)))[0], 0)
-    return model.top(probs, 1)[0]
-
-
 def fool_full_size(model, photo: np.ndarray, result: FoolResult, params: FoolParams | None = None,
                    control: Control | None = None) -> Generator[Frame, None, FullSizeResult]:
     """Carry ``result`` (a run of :func:`fool` on ``photo``) onto ``photo`` at
@@ -82,7 +69,7 @@ def fool_full_size(model, photo: np.ndarray, result: FoolResult, params: FoolPar
         raise ValueError("the fooling result was not made from this photo")
     target, size = result.target, model.input_size
     if photo.shape[0] == photo.shape[1] == size:  # read as it is: the view is the photo
-        read = _read_back(model, result.image)
+        read = model.classify(result.image, 1)[0]
         l2, linf = perturbation_size(photo, result.image)
         return FullSizeResult(read.index == target, False, 0, result.image.copy(), read, l2, linf)
     top, left, side = crop_box(photo.shape[0], photo.shape[1], model.crop_fraction)
@@ -104,12 +91,11 @@ def fool_full_size(model, photo: np.ndarray, result: FoolResult, params: FoolPar
         return model.logits(model.from_pixels(view.clamp(0, 255)))[0]
 
     iterations = 0
-    read = None
     while True:
         try:
             with uninterrupted():
                 candidate = rounded_photo(y)
-                read = _read_back(model, candidate)
+                read = model.classify(candidate, 1)[0]  # exactly as every reader reads it
             if read.index == target or control.cancelled or iterations >= control.params.max_iter:
                 break
             with frozen_parameters(model.net), torch.enable_grad():
@@ -123,11 +109,7 @@ def fool_full_size(model, photo: np.ndarray, result: FoolResult, params: FoolPar
                     prob = float(torch.softmax(logits.detach(), 0)[target])
                 yield Frame(step=iterations, total=control.params.max_iter, image=model.prepare(candidate),
                             metrics={"target_prob": prob})
-        except Cancelled:
+        except Cancelled:  # stopped in the step: candidate and read are still those of y
             break
-    if read is None:
-        with uninterrupted():
-            candidate = rounded_photo(y)
-            read = _read_back(model, candidate)
     l2, linf = perturbation_size(photo, candidate)
     return FullSizeResult(read.index == target, control.cancelled, iterations, candidate, read, l2, linf)

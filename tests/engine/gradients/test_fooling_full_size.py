@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from engine.gradients import FoolParams, fool, fool_full_size
-from engine.gradients.fooling_full_size import crop_box
-from engine.imaging import model_view
+from engine.imaging import crop_box, model_view
 from engine.jobs import Control, run_to_end
 
 

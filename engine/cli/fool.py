@@ -64,8 +64,7 @@ def run_fool(args: argparse.Namespace) -> int:
     full = None
     if args.full_size:
         _, full = run_to_end(fool_full_size(model, image, result, control=Control(params)))
-        meta.update(view=f"photo {full.image.shape[1]}x{full.image.shape[0]}", success=full.success,
-                    l2=full.l2, linf=full.linf, full_size_iterations=full.iterations)
+        meta = full.metadata(meta)
     save_png(out, result.image if full is None else full.image, meta)
     if diff_path is not None:
         save_png(diff_path, result.difference()[0],

@@ -44,6 +44,13 @@ class FullSizeResult:
     l2: float
     linf: float
 
+    def metadata(self, fooling: dict) -> dict:
+        """The parameters embedded in the saved PNG (the CLI and the tab both
+        use this): the fooling run's (:meth:`FoolResult.metadata`) with this
+        photo's size, outcome and perturbation."""
+        return {**fooling, "view": f"photo {self.image.shape[1]}x{self.image.shape[0]}", "success": self.success,
+                "l2": self.l2, "linf": self.linf, "full_size_iterations": self.iterations}
+
     def as_dict(self) -> dict:
         return {"success": self.success, "cancelled": self.cancelled, "iterations": self.iterations,
                 "read_back": self.read_back.as_dict(), "l2": self.l2, "linf": self.linf,

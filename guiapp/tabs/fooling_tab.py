@@ -104,8 +104,6 @@ class FoolingTab(Workbench):
         saves = QHBoxLayout()
         saves.addWidget(self.save_button)
         saves.addWidget(self.save_diff_button)
-        saves_full = QHBoxLayout()
-        saves_full.addWidget(self.save_full_button)
         after_box = QGroupBox("After: predictions for the 8-bit fooling image")
         QVBoxLayout(after_box).addWidget(self.after_list)
         side = QVBoxLayout()
@@ -114,7 +112,7 @@ class FoolingTab(Workbench):
         side.addWidget(after_box, 1)
         side.addWidget(self.opinion)
         side.addLayout(saves)
-        side.addLayout(saves_full)
+        side.addWidget(self.save_full_button)
         panel = QWidget()
         panel.setLayout(side)
         panel.setMaximumWidth(360)
@@ -325,9 +323,7 @@ class FoolingTab(Workbench):
             self.summary.setText(f"Not saved: at its own size ({size}) the photo reads back as {read} after "
                                  f"{full.iterations} more steps. Raise Max iterations and try again.")
             return
-        meta = self._png_params("fooling")
-        meta.update(view=f"photo {full.image.shape[1]}x{full.image.shape[0]}", l2=full.l2, linf=full.linf,
-                    full_size_iterations=full.iterations)
+        meta = full.metadata(self._png_params("fooling"))
         path = self._full_path
         if self.write_file("the fooling image", path, lambda: save_png(path, full.image, meta)):
             self.saved = True

@@ -231,12 +231,17 @@ def interrupt_point() -> None:
 
 def interrupt_here(tensor):
     """A place where a Stop of this thread's job lands, on the way forward
-    (:func:`interrupt_point` now) and on the way back (a hook on ``tensor``'s
-    gradient, when it has one; CPU backward passes run on the calling
-    thread).  Returns ``tensor``, so it can wrap an expression."""
-    interrupt_point()
+    (now) and on the way back (a hook on ``tensor``'s gradient, when it has
+    one).  The hook holds the job's control itself, so it works whichever
+    thread the backward pass runs on (a GPU's); passes other threads run
+    without a current control are not affected.  Returns ``tensor``, so it
+    can wrap an expression."""
+    control = getattr(_scope, "control", None)
+    if control is None:
+        return tensor
+    control.raise_if_cancelled()
     if getattr(tensor, "requires_grad", False):
-        tensor.register_hook(lambda _grad: interrupt_point())
+        tensor.register_hook(lambda _grad: control.raise_if_cancelled())
     return tensor
 
 

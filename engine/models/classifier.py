@@ -14,7 +14,7 @@ from torch import nn
 
 from ..device import Tuning, device_tuning
 from ..imaging import model_view
-from ..jobs import current_control
+from ..jobs import interrupt_here
 from .fusion import set_batchnorm_folding
 from .labels import class_index
 
@@ -36,23 +36,17 @@ class _StopForward(Exception):
 
 
 def _interrupt_hook(_module: nn.Module, _inputs, output):
-    """Before and after every convolution and linear layer: stop a cancelled job's forward pass
-    here, and its backward pass at the same places (a hook on this pass's tensors only).
-    The control is the calling thread's (:meth:`engine.jobs.Control.active`),
-    so passes that other threads run on the shared network go on."""
-    control = current_control()
-    if control is None:
-        return None
-    control.raise_if_cancelled()
-    if isinstance(output, torch.Tensor) and output.requires_grad:
-        output.register_hook(lambda _grad: control.raise_if_cancelled())
-    return None
+    """After every convolution and linear layer: a place where a cancelled
+    job's forward pass stops, and its backward pass (:func:`engine.jobs.interrupt_here`;
+    the control is the calling thread's, so passes that other threads run on
+    the shared network go on)."""
+    interrupt_here(output)
 
 
-def _interrupt_pre_hook(module: nn.Module, inputs):
-    """The same check on a layer's input: at large sizes the activation and
-    padding between two layers cost as much as a layer."""
-    return _interrupt_hook(module, (), inputs[0] if inputs else None)
+def _interrupt_pre_hook(_module: nn.Module, inputs):
+    """The same before the layer: at large sizes the activation and padding
+    between two layers cost as much as a layer."""
+    interrupt_here(inputs[0] if inputs else None)
 
 
 def _synchronize(device: torch.device) -> None:

@@ -229,14 +229,14 @@ def interrupt_point() -> None:
         raise Cancelled()
 
 
-def interrupt_here(tensor):
-    """A place where a Stop of this thread's job lands, on the way forward
-    (now) and on the way back (a hook on ``tensor``'s gradient, when it has
-    one).  The hook holds the job's control itself, so it works whichever
-    thread the backward pass runs on (a GPU's); passes other threads run
-    without a current control are not affected.  Returns ``tensor``, so it
-    can wrap an expression."""
-    control = getattr(_scope, "control", None)
+def interrupt_here(tensor, control: Control | None = None):
+    """A place where a Stop of a job lands, on the way forward (now) and on
+    the way back (a hook on ``tensor``'s gradient, when it has one): the job
+    of ``control``, else this thread's current job (:meth:`Control.active`;
+    passes other threads run without one are not affected).  The hook holds
+    the control itself, so it works whichever thread the backward pass runs
+    on (a GPU's).  Returns ``tensor``, so it can wrap an expression."""
+    control = control if control is not None else getattr(_scope, "control", None)
     if control is None:
         return tensor
     control.raise_if_cancelled()

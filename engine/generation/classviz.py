@@ -36,10 +36,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..jobs import Control, Frame
+from ..jobs import Control, Frame, interrupt_here
 from ..params import Params, param
 from ..validation import check_choice
-from .loop import AdamStep, NormalizedStep, optimize, stoppable
+from .loop import AdamStep, NormalizedStep, optimize
 from .objectives import class_logit
 from .parameterizations import PARAMETERIZATION_TITLES, PARAMETERIZATIONS, make_parameterization
 from .prior_params import l2_weight, periodic_blur_every, periodic_blur_sigma, tv_weight
@@ -169,14 +169,12 @@ def class_visualization(
     def gradient(p: ClassVizParams, step: int) -> dict[str, torch.Tensor]:
         if image.kind == "fourier":
             image.contrast = p.contrast
-        x = stoppable(image.image(), control)
-        control.raise_if_cancelled()  # each piece of a 2048-px step takes a while
+        x = interrupt_here(image.image(), control)  # each piece of a 1024-px step takes a while
         view = robust_view(x, rng, pad_width=p.pad, jitter_px=p.jitter, scale=p.scale, degrees=p.rotate, fill=grey)
         control.raise_if_cancelled()
         view = view_at_scale(view, model.input_size, p.size <= model.input_size,
                              rng.uniform(p.min_view, 1.0) if p.min_view < 1.0 else 1.0)
-        view = stoppable(view, control)
-        control.raise_if_cancelled()
+        view = interrupt_here(view, control)
         if units is not None:
             score = units(model, view)
         else:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..jobs import Control, Frame
+from ..jobs import Control, Frame, interrupt_here
 from ..params import Params, param
-from .loop import AdamStep, optimize, stoppable
+from .loop import AdamStep, optimize
 from .parameterizations import FourierImage
 from .transforms import robust_view
 from .unit_objectives import UnitObjective
@@ -82,7 +82,7 @@ def diverse_visualizations(model, objective: UnitObjective, params: DiversityPar
     style_layer = objective.layers[0]
 
     def gradient(p: DiversityParams, step: int) -> dict[str, torch.Tensor]:
-        x = stoppable(torch.cat([im.image() for im in images]), control)
+        x = interrupt_here(torch.cat([im.image() for im in images]), control)
         view = robust_view(x, rng, pad_width=12, jitter_px=8, scale=0.2, degrees=15.0, fill=grey)
         if view.shape[-1] < model.input_size:
             view = torch.nn.functional.interpolate(view, size=(model.input_size,) * 2, mode="bilinear",

@@ -20,10 +20,10 @@ import numpy as np
 import torch
 
 from ..imaging import model_view
-from ..jobs import Control, Frame
+from ..jobs import Control, Frame, interrupt_here
 from ..params import Params, param
 from .classviz import pixel_cleanup, renderer
-from .loop import AdamStep, optimize, stoppable
+from .loop import AdamStep, optimize
 from .objectives import feature_distance
 from .parameterizations import PARAMETERIZATION_TITLES, make_parameterization
 from .prior_params import l2_weight, periodic_blur_every, periodic_blur_sigma, tv_weight
@@ -102,7 +102,7 @@ def feature_inversion(
     rule = AdamStep(param.tensors)
 
     def gradient(p: InversionParams, step: int) -> dict[str, torch.Tensor]:
-        x = stoppable(param.image(), control)
+        x = interrupt_here(param.image(), control)
         distance = feature_distance(model.features(x, layer), target)
         tv = total_variation(x)
         l2 = l2_penalty(x)

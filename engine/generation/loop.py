@@ -27,7 +27,7 @@ import torch
 
 from ..jobs import Cancelled, Control, Frame
 
-__all__ = ["AdamStep", "NormalizedStep", "optimize", "LoopResult", "stoppable"]
+__all__ = ["AdamStep", "NormalizedStep", "optimize", "LoopResult"]
 
 Metrics = dict[str, torch.Tensor]
 
@@ -72,16 +72,6 @@ class LoopResult:
     steps: int = 0
     cancelled: bool = False
     metrics: dict[str, float] = field(default_factory=dict)
-
-
-def stoppable(x: torch.Tensor, control: Control) -> torch.Tensor:
-    """``x``, with a hook that stops the backward pass at ``x`` once
-    ``control`` is cancelled (a large image's transforms and Fourier
-    synthesis take a while to differentiate); :func:`optimize` catches the
-    :class:`Cancelled`."""
-    if x.requires_grad:
-        x.register_hook(lambda _grad: control.raise_if_cancelled())
-    return x
 
 
 def _floats(metrics: Metrics) -> dict[str, float]:

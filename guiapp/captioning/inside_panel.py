@@ -43,6 +43,7 @@ class InsidePanel(QWidget):
         self.entropy_item: pg.BarGraphItem | None = None
         self._entropy_plot: pg.PlotItem | None = None
         self._heat_bars: dict[str, tuple[pg.PlotItem, pg.ColorBarItem]] = {}
+        self._layout: tuple[str, int | None] | None = None  # (cell type, attention cells) the plots are built for
         self.title = QLabel("Caption an image on the Caption page to see the cell's gates over its words.")
         self.title.setWordWrap(True)
         self.heat = pg.GraphicsLayoutWidget()
@@ -116,9 +117,15 @@ class InsidePanel(QWidget):
         self.title.setText(f"<b>{cell}</b> while it says “{result.caption}” ({result.source}): "
                            f"one column per word it emits, one row per hidden unit ({model.hidden_dim}).")
         rows = {"lstm": GATE_ROWS, "rnn": RNN_ROWS, "attention": ATTENTION_ROWS}[model.cell_type]
+        regions = model.regions if "entropy" in self.internals else None
+        if (model.cell_type, regions) != self._layout:  # the plots are built once per cell type and grid,
+            self.heat.clear()                            # then only given new values (a rebuild took ~0.1 s
+            self.heat_items, self._heat_bars = {}, {}    # of the GUI thread, and training re-captions every epoch)
+            self.entropy_item = self._entropy_plot = None
+            self._layout = (model.cell_type, regions)
         self._draw_heat(rows)
-        if "entropy" in self.internals:
-            self._draw_entropy(len(rows), model.regions)
+        if regions is not None:
+            self._draw_entropy(len(rows), regions)
         return True
 
     def _draw_entropy(self, row: int, regions: int) -> None:
@@ -147,14 +154,7 @@ class InsidePanel(QWidget):
         return plot
 
     def _draw_heat(self, rows: Sequence[tuple[str, str, tuple[float, float] | None]]) -> None:
-        """One heat map per row; the plots are built once per cell type and
-        then only given new values (training re-captions every epoch while
-        this page may be on screen: rebuilding took ~0.1 s of the GUI thread)."""
-        keys = tuple(key for key, _, _ in rows)
-        if keys != tuple(self.heat_items) or ("entropy" in self.internals) != (self.entropy_item is not None):
-            self.heat.clear()
-            self.heat_items, self._heat_bars = {}, {}
-            self.entropy_item = self._entropy_plot = None
+        """One heat map per row (made on the first call after a layout change, then updated)."""
         words = self.internals["outputs"]
         ticks = [[(k + 0.5, w) for k, w in enumerate(words)]]
         for r, (key, title, levels) in enumerate(rows):

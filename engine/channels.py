@@ -18,6 +18,7 @@ from .jobs import Control, Frame
 from .models import Classifier
 
 __all__ = ["LayerActivations", "activations", "all_activations", "channel_ranking", "mosaic", "mosaic_channel_at",
+           "mosaic_cell", "outline_cell",
            "Patch", "top_patches_job", "channel_saliency", "receptive_field"]
 
 
@@ -84,12 +85,30 @@ def mosaic(acts: LayerActivations, order: Sequence[int], cell: int = 32, gap: in
     ys = (np.arange(cell) * h // cell).clip(0, h - 1)
     xs = (np.arange(cell) * w // cell).clip(0, w - 1)
     for k, c in enumerate(order):
-        r, q = divmod(k, cols)
         m = acts.maps[int(c)][np.ix_(ys, xs)] / top
         pos, neg = np.sqrt(np.clip(m, 0, 1)), np.sqrt(np.clip(-m, 0, 1))  # sqrt: weak activity stays visible
         tile = np.stack([255 * pos, 200 * pos + 40 * neg, 60 * pos + 255 * neg], axis=-1)
-        y0, x0 = gap + r * (cell + gap), gap + q * (cell + gap)
+        y0, x0 = mosaic_cell(k, len(order), cell, gap)
         out[y0:y0 + cell, x0:x0 + cell] = tile.clip(0, 255).astype(np.uint8)
+    return out
+
+
+def mosaic_cell(k: int, count: int, cell: int = 32, gap: int = 2) -> tuple[int, int]:
+    """(y, x) of the top-left pixel of the ``k``-th cell of a :func:`mosaic` of ``count`` maps."""
+    r, q = divmod(k, _grid(count)[0])
+    return gap + r * (cell + gap), gap + q * (cell + gap)
+
+
+def outline_cell(picture: np.ndarray, k: int, count: int, cell: int = 32, gap: int = 2,
+                 color: tuple[int, int, int] = (255, 255, 255), width: int = 2) -> np.ndarray:
+    """A copy of a :func:`mosaic` with a frame ``width`` pixels wide drawn inside the ``k``-th cell (the
+    channel shown large)."""
+    out = picture.copy()
+    y0, x0 = mosaic_cell(k, count, cell, gap)
+    y1, x1 = y0 + cell, x0 + cell
+    for ys, xs in ((slice(y0, y0 + width), slice(x0, x1)), (slice(y1 - width, y1), slice(x0, x1)),
+                   (slice(y0, y1), slice(x0, x0 + width)), (slice(y0, y1), slice(x1 - width, x1))):
+        out[ys, xs] = color
     return out
 
 

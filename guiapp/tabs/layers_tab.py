@@ -35,7 +35,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.channels import all_activations, channel_ranking, channel_saliency, mosaic, mosaic_channel_at, top_patches_job
+from engine.channels import (
+    all_activations,
+    channel_ranking,
+    channel_saliency,
+    mosaic,
+    mosaic_channel_at,
+    outline_cell,
+    top_patches_job,
+)
 from engine.generation import ClassVizParams, class_visualization
 from engine.generation.diversity import DiversityParams, diverse_visualizations
 from engine.generation.unit_objectives import Unit, UnitObjective
@@ -113,6 +121,8 @@ class LayersTab(Workbench):
         self.layer_slider = QSlider(Qt.Orientation.Horizontal)
         self.layer_slider.setEnabled(False)
         self.layer_label = QLabel("Layer: —")
+        self.pointer = QLabel("")   # the channel under the mouse in the grid
+        self.pointer.setObjectName("pointerReadout")
         self.sort = QComboBox()
         self.sort.addItem("mean activation", "mean")
         self.sort.addItem("max activation", "max")
@@ -129,6 +139,7 @@ class LayersTab(Workbench):
         self.layer_slider.valueChanged.connect(lambda _v: self._show_layer())
         self.sort.currentIndexChanged.connect(lambda _i: self._show_layer())
         self.mosaic_panel.clicked.connect(self._on_mosaic_click)
+        self.mosaic_panel.hovered.connect(self._on_mosaic_hover)
         self.folder_button.clicked.connect(self._add_folder_dialog)
         self.analyzer.connect_slots(frame=self._on_analysis, failed=lambda m: self.ctx.error("Layers", m))
         self.saliency_runner.connect_slots(frame=self._on_saliency, failed=lambda m: self.ctx.error("Layers", m))
@@ -144,7 +155,12 @@ class LayersTab(Workbench):
         controls.addWidget(self.sort)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.photo_panel)
-        left.addWidget(self.mosaic_panel)
+        grid_box = QWidget()
+        gl = QVBoxLayout(grid_box)
+        gl.setContentsMargins(0, 0, 0, 0)
+        gl.addWidget(self.mosaic_panel, 1)
+        gl.addWidget(self.pointer)
+        left.addWidget(grid_box)
         left.setSizes([250, 450])
         detail = QWidget()
         grid = QGridLayout(detail)
@@ -152,6 +168,9 @@ class LayersTab(Workbench):
         for k, panel in enumerate((self.channel_panel, self.saliency_panel, self.viz_panel, self.patches_panel)):
             panel.setMinimumSize(120, 120)
             grid.addWidget(panel, k // 2, k % 2)
+        for k in range(2):
+            grid.setColumnStretch(k, 1)
+            grid.setRowStretch(k, 1)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -219,11 +238,31 @@ class LayersTab(Workbench):
         a = self.acts[layer]
         self.layer_label.setText(f"Layer: {layer}")
         self.mosaic_panel.set_title(f"{layer}: {a.channels} channels, {a.maps.shape[2]}×{a.maps.shape[1]} "
-                                    f"positions, sorted by {self.sort.currentData()} activation")
-        self.mosaic_panel.set_image(picture)
+                                    f"positions, sorted by {self.sort.currentData()} activation (orange +, blue −)")
         self._order = order
         if self.channel is not None and self.channel < a.channels:
             self.select_channel(self.channel)
+        else:
+            self.mosaic_panel.set_image(picture)
+        self.pointer.setText("Point at a channel for its index and activity; click it to open it.")
+
+    def _draw_mosaic(self) -> None:
+        """The current layer's grid, with the open channel framed."""
+        picture, order = self.views[self.current_layer, self.sort.currentData()]
+        if self.channel is not None and self.channel < len(order):
+            rank = int(np.flatnonzero(order == self.channel)[0])
+            picture = outline_cell(picture, rank, len(order), CELL, GAP)
+        self.mosaic_panel.set_image(picture)
+
+    def _on_mosaic_hover(self, x: float, y: float) -> None:
+        layer = self.current_layer
+        channel = mosaic_channel_at(x, y, self._order, CELL, GAP) if layer is not None and x >= 0 else None
+        if channel is None:
+            return
+        a = self.acts[layer]
+        rank = int(np.flatnonzero(self._order == channel)[0]) + 1
+        self.pointer.setText(f"{layer}:{channel} — rank {rank} of {a.channels} by {self.sort.currentData()} · "
+                             f"mean {a.mean[channel]:.3g}, max {a.max[channel]:.3g}")
 
     def _on_mosaic_click(self, x: float, y: float) -> None:
         channel = mosaic_channel_at(x, y, self._order, CELL, GAP)
@@ -239,6 +278,7 @@ class LayersTab(Workbench):
             return
         a = self.acts[layer]
         self.channel = int(channel)
+        self._draw_mosaic()
         amap = np.maximum(a.maps[self.channel], 0)
         big = resize(np.repeat((255 * amap / max(float(amap.max()), 1e-6)).astype(np.uint8)[..., None], 3, axis=2),
                      self.view.shape[1::-1])[..., 0].astype(np.float32)

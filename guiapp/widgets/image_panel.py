@@ -63,6 +63,8 @@ class ImagePanel(QWidget):
     load_failed = Signal(str)
     #: a left click on the image, in image pixel coordinates (x, y)
     clicked = Signal(float, float)
+    #: the mouse moved over the image: its image pixel coordinates (x, y), or (-1, -1) when it left the image
+    hovered = Signal(float, float)
 
     def __init__(self, title: str = "", hint: str = EMPTY_HINT,
                  accept_drops: bool = True, parent: QWidget | None = None) -> None:
@@ -75,6 +77,7 @@ class ImagePanel(QWidget):
         self._title = QLabel(title)
         self._title.setObjectName("panelTitle")
         self._title.setVisible(bool(title))
+        self._title.setWordWrap(True)  # a long title wraps instead of widening (or being cut by) the panel
 
         self._view = pg.GraphicsLayoutWidget()
         self._view.setBackground(None)
@@ -85,6 +88,7 @@ class ImagePanel(QWidget):
         self._item = pg.ImageItem(axisOrder="row-major")
         self._box.addItem(self._item)
         self._view.scene().sigMouseClicked.connect(self._on_click)
+        self._view.scene().sigMouseMoved.connect(self._on_move)
 
         self._hint = QLabel(hint)
         self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -114,13 +118,25 @@ class ImagePanel(QWidget):
         self._view.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, bool(smooth))
         self._view.viewport().update()
 
-    def _on_click(self, event) -> None:
-        if self._image is None or event.button() != Qt.MouseButton.LeftButton:
-            return
-        point = self._item.mapFromScene(event.scenePos())
+    def _image_point(self, scene_pos) -> tuple[float, float] | None:
+        """Image pixel coordinates of a scene position, or ``None`` off the image."""
+        if self._image is None:
+            return None
+        point = self._item.mapFromScene(scene_pos)
         h, w = self._image.shape[:2]
-        if 0 <= point.x() < w and 0 <= point.y() < h:
-            self.clicked.emit(float(point.x()), float(point.y()))
+        return (float(point.x()), float(point.y())) if 0 <= point.x() < w and 0 <= point.y() < h else None
+
+    def _on_click(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and (point := self._image_point(event.scenePos())):
+            self.clicked.emit(*point)
+
+    def _on_move(self, scene_pos) -> None:
+        point = self._image_point(scene_pos)
+        self.hovered.emit(*(point or (-1.0, -1.0)))
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.hovered.emit(-1.0, -1.0)
+        super().leaveEvent(event)
 
     def set_title(self, text: str) -> None:
         self._title.setText(text)

@@ -36,10 +36,21 @@ def test_scrub_layers_and_click_a_channel(qtbot, tab, ctx, photo_dir):
     expected = activations(ctx.model, tab.image, "blocks.5")
     order = channel_ranking(expected)
     assert np.array_equal(tab._order, order)
-    # click the first cell: the most active channel
+    # pointing at the second cell names its channel, rank and activity
+    a = expected
+    tab.mosaic_panel.hovered.emit(GAP + CELL + GAP + CELL / 2, GAP + CELL / 2)
+    second = int(order[1])
+    assert tab.pointer.text().startswith(f"blocks.5:{second} — rank 2 of {a.channels} by mean")
+    assert f"max {a.max[second]:.3g}" in tab.pointer.text()
+    # click the first cell: the most active channel, framed in the grid
+    unframed = tab.mosaic_panel.image.copy()
     tab.mosaic_panel.clicked.emit(GAP + CELL / 2, GAP + CELL / 2)
     assert tab.channel == int(order[0])
     assert f"blocks.5:{tab.channel}" in tab.channel_panel._title.text()
+    framed = tab.mosaic_panel.image
+    assert np.all(framed[GAP, GAP:GAP + CELL] == 255) and np.all(framed[GAP:GAP + CELL, GAP + CELL - 1] == 255)
+    changed = np.argwhere(np.any(framed != unframed, axis=2))
+    assert changed.min() >= GAP and changed.max() < GAP + CELL  # only the first cell's border
     qtbot.waitUntil(lambda: tab.saliency_panel.image is not None and tab.viz_panel.image is not None
                     and tab.patches_panel.image is not None, timeout=60000)
     tab.viz_runner.stop()

@@ -6,10 +6,11 @@
 Starts Xvfb (1366x768, the smallest common laptop screen), then the app the
 way a user does (``main.py chelsea.jpg``, fresh settings), and drives it:
 the README's pictures (Saliency with its map, Fooling after a run, Layers with a channel, Dreaming's
-class visualization and a DeepDream whose sliders are dragged while it runs, Captioning) go to
-``--out``; with ``--extra``, also the sample menu, the one photo in every tab, About, the dark theme and the
-start-up message on a machine without the xcb libraries (a terminal capture
-of the real message: an ``ldd`` that reports two libraries missing).
+class visualization and a DeepDream whose sliders are dragged while it runs, Captioning's gradient
+checks, and an LSTM with attention trained on the scenes, with where it looked) go to
+``--out``; with ``--extra``, also the Look inside page of that model, the sample menu, the one photo
+in every tab, About, the dark theme and the start-up message on a machine without the xcb libraries
+(a terminal capture of the real message: an ``ldd`` that reports two libraries missing).
 Every picture is Qt's own grab of the window, except the menu (``import
 -window root``, which sees pop-ups).
 """
@@ -177,8 +178,39 @@ def story(window, out: Path, extra: Path | None):
     save_small(window, out / "dreaming-sliders.png")
     dreaming.stop_button.click()
     yield lambda: not dreaming.runner.is_running
+
+    # the LSTM with attention, trained here on a quarter of the scenes (about a minute), and where it looked
+    show("Captioning")
+    captioning.show_page("Data")
+    options = captioning.data_panel.pages.currentWidget()
+    options.n_train.setValue(3000)
+    options.features.setCurrentIndex(options.features.findData(True))   # the 4x4 grid
+    loaded = []
+    captioning.session.data_changed.connect(lambda *_: loaded.append(True))
+    captioning.data_panel.load_button.click()
+    yield lambda: loaded
+    captioning.show_page("Train")
+    train = captioning.train_panel
+    train.cell.setCurrentIndex(train.cell.findData("attention"))
+    train.epochs.setValue(4)
+    train.start_button.click()
+    yield lambda: train.is_running
+    yield lambda: not train.is_running
+    captioning.show_page("Caption")
+    captions = captioning.caption_panel
+    shown = []
+    captions.caption_ready.connect(lambda result: shown.append(result))
+    captions.show_dataset_image("test", 0)
+    yield lambda: shown and "test" in shown[-1].source    # not a caption of the photo still on its way
+    words = shown[-1].steps
+    captions.attention.show_word(words.index("small") + 1 if "small" in words[:-1] else 1)
+    yield 800
+    save_small(window, out / "captioning-attention.png")
     if extra is None:
         return
+    captioning.show_page("Look inside")
+    yield 1000
+    window.grab().save(str(extra / "captioning-look-inside.png"))
 
     montage([shared[1], out / "fooling.png", shared[2], shared[0]], extra / "shared-photo.png")   # one photo, four tabs
     dialog = window.show_about()

@@ -19,7 +19,7 @@ from .dataset_browser import to_pixmap
 
 __all__ = ["AttentionView", "attention_overlay"]
 
-TILE, LARGE = 96, 240
+TILE, LARGE = 96, 176  # LARGE: the Caption page still fits a 1366x768 screen (the window does not grow)
 
 
 def attention_overlay(image: np.ndarray, weights: np.ndarray, opacity: float = 0.55) -> np.ndarray:

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from engine.captioning.jobs import CaptionResult, DecodeOptions, caption_job
 from engine.jobs import Control
@@ -100,9 +100,14 @@ class CaptionPanel(SessionPage):
         rl.addWidget(self.attention_box)
         rl.addWidget(self.beams_box, 1)
         rl.addStretch(0)
+        right_scroll = QScrollArea()   # the caption, the attention strip and the beams scroll on a short
+        right_scroll.setWidget(right)  # screen instead of growing the window past it
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.right_scroll = right_scroll
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
-        split.addWidget(right)
+        split.addWidget(right_scroll)
         split.setStretchFactor(1, 1)
         split.setSizes([360, 760])
         outer = QVBoxLayout(self)

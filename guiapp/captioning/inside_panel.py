@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from engine.captioning.internals import caption_internals
 from engine.captioning.jobs import CaptionResult, Run
@@ -32,6 +32,9 @@ GATE_ROWS = (("i", "input gate i", (0.0, 1.0)), ("f", "forget gate f", (0.0, 1.0
              ("o", "output gate o", (0.0, 1.0)), ("c", "cell state c", None))
 RNN_ROWS = (("h", "hidden state h", (-1.0, 1.0)),)
 ATTENTION_ROWS = GATE_ROWS + (("alpha", "attention weights α (one row per grid cell, row by row)", (0.0, 1.0)),)
+#: the least height of one heat map (title, map, word axis) in pixels: on a short screen the maps scroll
+#: instead of being squeezed into unreadable strips
+ROW_HEIGHT = 120
 
 
 class InsidePanel(QWidget):
@@ -69,7 +72,12 @@ class InsidePanel(QWidget):
         tl = QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.title)
-        tl.addWidget(self.heat, 1)
+        self.heat_scroll = QScrollArea()
+        self.heat_scroll.setWidgetResizable(True)
+        self.heat_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.heat_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.heat_scroll.setWidget(self.heat)
+        tl.addWidget(self.heat_scroll, 1)
         bottom = QWidget()
         bl = QVBoxLayout(bottom)
         bl.setContentsMargins(0, 0, 0, 0)
@@ -123,6 +131,7 @@ class InsidePanel(QWidget):
             self.heat_items, self._heat_bars = {}, {}    # of the GUI thread, and training re-captions every epoch)
             self.entropy_item = self._entropy_plot = None
             self._layout = (model.cell_type, regions)
+            self.heat.setMinimumHeight(ROW_HEIGHT * (len(rows) + (regions is not None)))
         self._draw_heat(rows)
         if regions is not None:
             self._draw_entropy(len(rows), regions)

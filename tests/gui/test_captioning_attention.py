@@ -11,6 +11,7 @@ from PySide6.QtGui import QEnterEvent
 from PySide6.QtWidgets import QApplication
 
 from guiapp.captioning.attention_view import attention_overlay
+from guiapp.captioning.inside_panel import ROW_HEIGHT
 from guiapp.tabs.captioning_tab import CaptioningTab
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
@@ -84,6 +85,7 @@ def test_train_attention_and_watch_where_it_looks(qtbot, tab, tmp_path):
     tab.show_page("Look inside")
     assert set(inside.heat_items) == {"i", "f", "o", "c", "alpha"}
     assert inside.heat_items["alpha"].image.shape == (len(result.steps), 16)
+    assert inside.heat.minimumHeight() == 6 * ROW_HEIGHT  # five maps and the entropy: they scroll on a short screen
     heights = inside.entropy_item.opts["height"]
     assert len(heights) == len(result.steps) and all(0 <= h <= np.log(16) + 1e-6 for h in heights)
 
@@ -91,6 +93,11 @@ def test_train_attention_and_watch_where_it_looks(qtbot, tab, tmp_path):
     with qtbot.waitSignal(captions.caption_ready, timeout=60000) as blocker:
         captions.method.setCurrentIndex(captions.method.findData("beam"))
     assert blocker.args[0].attention.shape[0] == len(blocker.args[0].steps)
+    # the strip, the beams and the caption scroll: the page asks no more height than a 1366x768 laptop has
+    # (it asked 817 px: the window grew past the screen)
+    tab.show_page("Caption")
+    assert captions.beams_box.isVisible() and captions.attention_box.isVisible()
+    assert captions.minimumSizeHint().height() <= 560
 
     # saved and loaded back: the Train page shows the loaded model's cell
     assert panel.save_to(str(tmp_path / "attention.pt"))

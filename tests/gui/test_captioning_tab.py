@@ -10,6 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from engine.captioning.checkpoint import load_checkpoint
+from guiapp.captioning.inside_panel import ROW_HEIGHT
 from guiapp.tabs.captioning_tab import CaptioningTab
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
@@ -158,6 +159,7 @@ def test_dropped_photo_is_captioned_and_the_gates_are_shown(qtbot, tab, photo_di
     assert not inside.heat_items  # drawn when the page is shown, not while another one is
     tab.show_page("Look inside")
     assert set(inside.heat_items) == {"i", "f", "o", "c"}
+    assert inside.heat.minimumHeight() == 4 * ROW_HEIGHT   # readable maps; the page scrolls on a short screen
     gate = inside.heat_items["f"].image
     assert gate.shape == (len(result.steps), 32) and 0 <= gate.min() and gate.max() <= 1
     first = inside.heat_items["f"]

@@ -190,17 +190,19 @@ class MainWindow(QMainWindow):
         return bool(tab.open_file(path))
 
     def open_paths(self, paths: list[str]) -> bool:
-        """The command line's photos: the first opens, the others wait in File ▸ Open Recent."""
-        if not paths:
-            return False
-        for path in reversed(paths[1:]):
-            if os.path.isfile(path):
+        """The command line's photos: the first that opens is the current image (a file that does not
+        gets its message), the ones after it wait in File ▸ Open Recent."""
+        for k, path in enumerate(paths):
+            if self.open_path(path):
+                rest = [p for p in paths[k + 1:] if os.path.isfile(p)]
+                for later in reversed(rest):
+                    self.recent.add(later)
                 self.recent.add(path)
-        opened = self.open_path(paths[0])
-        if opened and len(paths) > 1:
-            self.ctx.show_status(f"Opened {os.path.basename(paths[0])}; the other {len(paths) - 1} "
-                                 "are in File ▸ Open Recent.", 8000)
-        return opened
+                if rest:
+                    self.ctx.show_status(f"Opened {os.path.basename(path)}; the other {len(rest)} "
+                                         "are in File ▸ Open Recent.", 8000)
+                return True
+        return False
 
     def _tell(self, title: str, text: str) -> None:
         if self.ctx is not None:

@@ -134,6 +134,10 @@ def test_command_line_photos_open_in_the_window(qtbot, window, photo_dir, tmp_pa
     assert not window.open_paths([str(tmp_path / "missing.jpg")])
     assert any("notes.txt" in m for m in messages) and any("missing.jpg" in m for m in messages)
     assert photo_of(window, current).path == str(photo_dir / "chelsea.png")
+    # a bad file first: it gets its message and the next photo opens
+    messages.clear()
+    assert window.open_paths([str(text), str(second)])
+    assert photo_of(window, current).path == str(second) and any("notes.txt" in m for m in messages)
 
 
 @pytest.mark.parametrize("argv, expected", [

@@ -158,7 +158,7 @@ class JobRunner(QObject):
         timer = QElapsedTimer()
         timer.start()
         while self._worker is not None and timer.elapsed() < msecs:
-            QThreadPool.globalInstance().waitForDone(QDeadlineTimer(20))
+            QThreadPool.globalInstance().waitForDone(QDeadlineTimer(5))   # short slices: the window stays live
             QCoreApplication.processEvents()
         return self._worker is None
 

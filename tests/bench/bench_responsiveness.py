@@ -73,6 +73,31 @@ def measure(app, runner, start, seconds: float = SECONDS) -> tuple[float, float,
     return float(gaps.max()), float(np.percentile(gaps, 99)), frames[0] / elapsed, frames[0]
 
 
+def scrub(app, layers, every_ms: int = 150) -> tuple[float, float, float, int]:
+    """Step the Layers slider through every layer, one step per ``every_ms``, with a channel open (so
+    each step starts its saliency, visualization and top patches anew): the GUI thread's gaps."""
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    steps = list(range(layers.layer_slider.maximum() + 1))
+    stepper = QTimer()
+    stepper.setInterval(every_ms)
+    stepper.timeout.connect(lambda: layers.layer_slider.setValue(steps.pop(0)) if steps else None)
+    loop = QEventLoop()
+    QTimer.singleShot(every_ms * (len(steps) + 2), loop.quit)
+    t0 = time.perf_counter()
+    timer.start()
+    stepper.start()
+    loop.exec()
+    elapsed = time.perf_counter() - t0
+    timer.stop()
+    stepper.stop()
+    gaps = np.diff(ticks) * 1000
+    return float(gaps.max()), float(np.percentile(gaps, 99)), (layers.layer_slider.maximum() + 1) / elapsed, \
+        layers.layer_slider.maximum() + 1
+
+
 def main() -> str:
     import skimage.data
 
@@ -122,7 +147,9 @@ def main() -> str:
     layers.layer_slider.setValue(layers.layer_slider.maximum() // 2)
     rows.append(["Layers: click a channel (its visualization, top patches and saliency at once)",
                  *measure(app, layers.viz_runner, lambda: layers.select_channel(0))])
-    for runner in (layers.patch_runner, layers.saliency_runner):
+    rows.append(["Layers: scrub every layer with a channel open (each step restarts its three jobs)",
+                 *scrub(app, layers)])
+    for runner in (layers.viz_runner, layers.patch_runner, layers.saliency_runner):
         runner.stop()
         wait_idle(app, runner)
 

@@ -327,7 +327,8 @@ class DreamingTab(Workbench):
             self.history.add_result(result, f"{info['mode'].split()[0]} · {title}", info)
             self.opinion.set_result(result, info.get("target"))
             self._unsaved = True
-            self.status.setText(f"{info['mode']} finished ({self._last_step} steps). Save it, export the run, or Continue.")
+            how = "stopped at step" if self.control is not None and self.control.cancelled else "finished after"
+            self.status.setText(f"{info['mode']} {how} {self._last_step}. Save it, export the run, or Continue.")
         self._update_buttons()
 
     def _on_failed(self, message: str) -> None:

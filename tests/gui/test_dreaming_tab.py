@@ -38,6 +38,7 @@ def test_class_visualization_live_parameters_save_and_export(qtbot, tab, tmp_pat
     _set(tab, steps=20)  # shorter run: it ends soon after step 20
     _finished(qtbot, tab, 1)
     assert tab.current.shape == (48, 48, 3) and tab.has_unsaved_results()
+    assert tab.status.text().startswith(f"{CLASSVIZ} finished after")
     assert set(tab.plot.data) >= {"objective", "prob", "l2", "tv"}
 
     out = tmp_path / "goldfish.png"
@@ -73,6 +74,7 @@ def test_deepdream_stop_continue_and_a_rejected_value(qtbot, tab, photo_dir, ctx
     tab.stop()
     _finished(qtbot, tab, 1)
     assert tab.current.shape == load_image(photo_dir / "chelsea.png").shape  # full size even when stopped early
+    assert tab.status.text().startswith(f"{DREAM} stopped at step")  # not "finished": the user stopped it
 
     tab.layer.setCurrentText("blocks.4")
     _set(tab, steps=500, octaves=1)

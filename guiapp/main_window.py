@@ -191,7 +191,12 @@ class MainWindow(QMainWindow):
 
     def open_paths(self, paths: list[str]) -> bool:
         """The command line's photos: the first that opens is the current image (a file that does not
-        gets its message), the ones after it wait in File ▸ Open Recent."""
+        gets its message), the ones after it wait in File ▸ Open Recent.  A window that would show the
+        photo on the Captioning tab, which has no captioner yet, shows it on Saliency instead (its
+        classes and map at once)."""
+        captioning = self.tab_widgets.get("Captioning")
+        if paths and self.current_tab() is captioning and captioning.session.model is None and "Saliency" in self.tab_widgets:
+            self.tabs.setCurrentWidget(self.tab_widgets["Saliency"])
         for k, path in enumerate(paths):
             if self.open_path(path):
                 rest = [p for p in paths[k + 1:] if os.path.isfile(p)]

@@ -122,8 +122,10 @@ def test_empty_photo_panels_point_at_the_samples(window):
 def test_command_line_photos_open_in_the_window(qtbot, window, photo_dir, tmp_path, messages):
     second = tmp_path / "second.png"
     shutil.copy(photo_dir / "coffee.png", second)
+    window.tabs.setCurrentWidget(window.tab_widgets["Captioning"])   # a fresh window's first tab, no captioner
     assert window.open_paths([str(photo_dir / "chelsea.png"), str(second)])
     current = window.tabs.tabText(window.tabs.currentIndex())
+    assert current == "Saliency"   # where a photo shows something at once
     assert photo_of(window, current).path == str(photo_dir / "chelsea.png")
     assert RecentFiles(window.settings).paths()[:2] == [str(photo_dir / "chelsea.png"), str(second)]
     assert any("are in File ▸ Open Recent" in m for m in messages)

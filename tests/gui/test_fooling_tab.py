@@ -39,6 +39,8 @@ def test_run_streams_fools_and_saves(qtbot, tab, ctx, photo_dir, tmp_path):
     assert "Difference ×" in tab.diff_panel._title.text()
     x, y = tab.prob_curve.getData()
     assert len(x) == len(tab._steps) >= 2 and y[-1] > y[0]
+    (x0, x1), _ = tab.prob_plot.viewRange()   # every step in view, and at least half the width used
+    assert x0 <= 0 and x[-1] <= x1 <= 2 * max(x[-1], 8) + 1
     assert tab.after_list.predictions[0].label == "tarantula"
     text = tab.summary.text()
     assert f"{ctx.model.name}: fooled in" in text and "espresso" in text and "L2" in text and "L∞" in text

@@ -29,6 +29,7 @@ from ..widgets import ClassPicker, ImagePanel, PredictionList
 from ..widgets.classify_panel import ClassifyPanel
 from ..widgets.param_form import ParamForm
 from ..widgets.second_opinion import SecondOpinion
+from ..widgets.step_axis import LEFT_AXIS_WIDTH, StepAxis
 from ..widgets.typed_values import commit_typed_values
 from ..workbench import Workbench, workbench_layout
 
@@ -71,12 +72,8 @@ class FoolingTab(Workbench):
         self.prob_plot.setLabel("bottom", "iteration")
         self.prob_plot.setYRange(0, 1)
         self.prob_plot.setXLink(self.score_plot)
-        # Redrawing the plots cost ~40 ms of the GUI thread per step when every step moved the x range and
-        # the score's tick labels resized the axis: the x range grows in powers of two, the axes keep a width.
-        self.score_plot.disableAutoRange(axis="x")
-        self._x_upper = 0
-        for plot in (self.score_plot, self.prob_plot):
-            plot.getAxis("left").setWidth(56)
+        self.steps_axis = StepAxis(self.score_plot)   # redrawn rarely; the probability plot follows (x link)
+        self.prob_plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         self.score_curve = self.score_plot.plot([], [], pen=pg.mkPen("#d9534f", width=2), symbol="o", symbolSize=4)
         self.prob_curve = self.prob_plot.plot([], [], pen=pg.mkPen("#337ab7", width=2), symbol="o", symbolSize=4)
         self._build_layout()
@@ -211,7 +208,7 @@ class FoolingTab(Workbench):
 
     def _clear_curves(self) -> None:
         self._steps, self._scores, self._probs = [], [], []
-        self._x_upper = 0
+        self.steps_axis.reset()
         self.score_curve.setData([], [])
         self.prob_curve.setData([], [])
 
@@ -225,10 +222,7 @@ class FoolingTab(Workbench):
         self._probs.append(frame.metrics["target_prob"])
         self.score_curve.setData(self._steps, self._scores)
         self.prob_curve.setData(self._steps, self._probs)
-        upper = max(8, 1 << int(frame.step).bit_length())   # the next power of two above the step
-        if upper != self._x_upper:
-            self._x_upper = upper
-            self.score_plot.setXRange(0, upper, padding=0.02)
+        self.steps_axis.show(frame.step)
         if not frame.final:
             self.summary.setText(
                 f"Step {frame.step}/{frame.total}: network says “{step.predicted_label}”, "

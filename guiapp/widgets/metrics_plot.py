@@ -10,6 +10,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from .step_axis import StepAxis
+
 __all__ = ["MetricsPlot", "PRIMARY"]
 
 #: Metrics drawn on the left ("objective") plot.
@@ -36,6 +38,7 @@ class MetricsPlot(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.data: dict[str, tuple[list[float], list[float]]] = {}
         self.terms_plot.setVisible(False)  # shown when a mode reports regulariser terms
+        self.axes = {self.objective_plot: StepAxis(self.objective_plot), self.terms_plot: StepAxis(self.terms_plot)}
 
     def add(self, step: float, metrics: Mapping[str, float]) -> None:
         """Append one point per metric (non-finite values are skipped)."""
@@ -54,6 +57,7 @@ class MetricsPlot(QWidget):
             if len(xs) > MAX_POINTS:
                 del xs[: len(xs) // 2 : 2], ys[: len(ys) // 2 : 2]  # thin the oldest half
             self.curves[name].setData(xs, ys)
+            self.axes[self.objective_plot if name in PRIMARY else self.terms_plot].show(step)
 
     def clear(self) -> None:
         self.objective_plot.clear()
@@ -65,4 +69,5 @@ class MetricsPlot(QWidget):
         self.data.clear()
         self.terms_plot.setVisible(False)
         for plot in (self.objective_plot, self.terms_plot):
-            plot.enableAutoRange()
+            plot.enableAutoRange(axis="y")
+            self.axes[plot].reset()

@@ -197,12 +197,13 @@ def class_visualization(
 
     after_step, render = pixel_cleanup(model, image), renderer(model, image)
 
+    first = render()  # drawn now, not after a Stop in the first step (35 ms at 1024 px)
     result = yield from optimize(
         tensors=image.tensors, gradient=gradient, rule=rule, control=control,
         steps=lambda p: p.steps, render=render, after_step=after_step,
-        extra=lambda: {"target": index, "label": label},
+        extra=lambda: {"target": index, "label": label}, start_image=first,
     )
-    final = render()
+    final = result.image if result.image is not None else render()
     yield Frame(step=result.steps, total=control.params.steps, image=final, metrics=result.metrics,
                 extra={"target": index, "label": label, "cancelled": result.cancelled}, final=True)
     return final

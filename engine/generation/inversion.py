@@ -111,11 +111,12 @@ def feature_inversion(
 
     after_step, render = pixel_cleanup(model, param), renderer(model, param)
 
+    first = render()  # drawn now, not after a Stop in the first step (35 ms at 1024 px)
     result = yield from optimize(
         tensors=param.tensors, gradient=gradient, rule=rule, control=control,
-        steps=lambda p: p.steps, render=render, after_step=after_step,
+        steps=lambda p: p.steps, render=render, after_step=after_step, start_image=first,
     )
-    final = render()
+    final = result.image if result.image is not None else render()
     yield Frame(step=result.steps, total=control.params.steps, image=final, metrics=result.metrics,
                 extra={"original": original, "layer": layer, "cancelled": result.cancelled}, final=True)
     return final

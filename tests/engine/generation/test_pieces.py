@@ -189,6 +189,35 @@ def test_a_control_update_takes_effect_on_the_next_step():
     assert len(history) == 4
 
 
+def test_the_loop_hands_back_the_picture_of_its_last_state_only_when_nothing_changed_after_it():
+    """A job that ends (a Stop at 1024 px) reuses the last picture instead of drawing it again, but
+    never a picture of an earlier state."""
+    x = torch.zeros(1, 3, 4, 4, requires_grad=True)
+    drawn = []
+
+    def render():
+        drawn.append(x.detach().clone())
+        return drawn[-1]
+
+    def gradient(p, step):
+        x.sum().backward()
+        return {}
+
+    def run(emit_every, steps, start=None):
+        control = Control(DreamParams(steps=steps, lr=1.0), emit_interval=None, emit_every=emit_every)
+        result = run_to_end(optimize(tensors=[x], gradient=gradient, rule=NormalizedStep([x], STD), control=control,
+                                     steps=lambda p: p.steps, render=render, start_image=start))[1]
+        return result
+
+    result = run(emit_every=1, steps=3)
+    assert result.image is drawn[-1] and len(drawn) == 3 and torch.equal(result.image, x.detach())
+    result = run(emit_every=2, steps=2)              # step 2 updated x after the last picture: none
+    assert result.image is None
+    start = render()
+    result = run(emit_every=1, steps=0, start=start)  # stopped before any update: the starting picture
+    assert result.image is start
+
+
 def test_adam_step_reads_the_learning_rate_each_step():
     x = torch.zeros(3, requires_grad=True)
     rule = AdamStep([x])

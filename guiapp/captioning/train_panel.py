@@ -167,9 +167,14 @@ class TrainPanel(SessionPage):
             w.setEnabled(not running)
 
     def _on_data_changed(self, data) -> None:
-        """New data: its recommended word dropout (0 when it has none)."""
+        """New data: its recommended word dropout (0 when it has none), and the cell its features are
+        for (a grid: the LSTM with attention, as the Data page's choice says; pooled: not that one)."""
         if data is not None:
             self.word_dropout.setValue(float(data.get("word_dropout", 0.0)))
+            if not self.runner.is_running:
+                grid = data_regions(data) >= 2
+                if grid != (self.cell.currentData() == "attention"):
+                    self.cell.setCurrentIndex(self.cell.findData("attention" if grid else "lstm"))
         self._update_buttons()
 
     def _on_model_changed(self, _model) -> None:

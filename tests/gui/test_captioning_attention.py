@@ -40,6 +40,7 @@ def load(qtbot, tab, grid: bool):
 def test_the_attention_cell_needs_grid_features(qtbot, tab, messages):
     load(qtbot, tab, grid=False)
     panel = tab.train_panel
+    assert panel.cell.currentData() == "lstm"
     panel.cell.setCurrentIndex(panel.cell.findData("attention"))
     assert panel.cell.currentText() == "LSTM with attention"
     assert not panel.start() and not panel.is_running
@@ -50,7 +51,7 @@ def test_train_attention_and_watch_where_it_looks(qtbot, tab, tmp_path):
     data = load(qtbot, tab, grid=True)
     assert data["train_features"].shape[1] == 16 * 224 and "4×4 grid" in tab.data_panel.summary.text()
     panel = tab.train_panel
-    panel.cell.setCurrentIndex(panel.cell.findData("attention"))
+    assert panel.cell.currentData() == "attention"   # grid features: the cell they are for is chosen
     panel.hidden.setValue(32)
     panel.wordvec.setValue(16)
     panel.batch.setValue(40)

@@ -71,7 +71,7 @@ class DataPanel(SessionPage):
         self.load_button = QPushButton("Load")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
-        self.progress = QProgressBar()
+        self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.stage = QLabel("")

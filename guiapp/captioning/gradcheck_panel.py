@@ -3,7 +3,7 @@ of the whole model with each cell) in the background and list each
 gradient's relative error against its tolerance, pass or fail."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -45,7 +45,7 @@ class GradCheckPanel(QWidget):
             "and the whole model). The soft-attention layers (Xu et al. 2015) are checked the same way.")
         intro.setWordWrap(True)
         self.run_button = QPushButton("Run the gradient checks")
-        self.progress = QProgressBar()
+        self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.progress.setRange(0, 3)
         self.progress.setValue(0)
         self.summary = QLabel("")

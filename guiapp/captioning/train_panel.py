@@ -113,7 +113,7 @@ class TrainPanel(SessionPage):
         files.addWidget(self.save_button)
         files.addWidget(self.load_button)
         files.addWidget(self.autosave_button)
-        self.progress = QProgressBar()
+        self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.progress.setRange(0, 1000)
         self.status = QLabel("Load a dataset on the Data page, then press Start.")
         self.status.setWordWrap(True)

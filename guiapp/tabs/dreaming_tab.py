@@ -85,7 +85,7 @@ class DreamingTab(Workbench):
         self.continue_button = QPushButton("Continue")
         self.save_button = QPushButton("Save…")
         self.export_button = QPushButton("Export run…")
-        self.progress = QProgressBar()
+        self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.status = QLabel("Choose a mode and press Start.")
         self.status.setWordWrap(True)
         self.plot = MetricsPlot()

@@ -199,7 +199,12 @@ class CaptionPanel(SessionPage):
             _, split, index = source
             data = self.session.data
             if data is None or int(data[f"{split}_features"].shape[1]) != model.input_dim:
-                self.ctx.show_status("This dataset's features do not fit the current model.", 5000)
+                why = ("This model looks at a grid of features and this dataset's are pooled: load it again with "
+                       "Features ▸ grid (Data page)" if model.cell_type == "attention" else
+                       "This dataset's features do not fit the current model: load the dataset it was trained on")
+                self.caption_label.setText("")
+                self.source_label.setText(self.source_label.text().split("\n")[0] + f"\n{why}, or caption a photo.")
+                self.ctx.show_status(why + ".", 5000)
                 return False
             kwargs.update(features=np.asarray(data[f"{split}_features"][index]), source=f"{split} #{index}",
                           references=SplitIndex(data, split).captions(index))

@@ -106,6 +106,12 @@ def test_train_attention_and_watch_where_it_looks(qtbot, tab, tmp_path):
     assert panel.load_from(str(tmp_path / "attention.pt")) and panel.cell.currentData() == "attention"
     assert tab.session.model.regions == 16 and panel.resume_button.isEnabled()
 
+    # pooled features under the attention model: the Caption page says why it cannot caption them
+    load(qtbot, tab, grid=False)
+    assert tab.session.model.cell_type == "attention"      # a new dataset keeps the model
+    assert captions.show_dataset_image("val", 0)
+    assert "Features ▸ grid" in captions.source_label.text() and captions.caption_label.text() == ""
+
 
 def test_attention_overlay_brightens_where_the_weight_is():
     image = np.full((40, 40, 3), 128, np.uint8)

@@ -299,7 +299,13 @@ class LayersTab(Workbench):
 
     def _find_patches(self, layer: str, channel: int) -> None:
         model = self.ctx.model
-        items = [str(p) for _t, p in sample_photos()] + [f for d in self.folders for f in _photos_in(d)]
+        items = [str(p) for _t, p in sample_photos()]
+        for folder in list(self.folders):
+            try:
+                items += _photos_in(folder)
+            except OSError as exc:  # moved or deleted since it was added: searched no more, and said so
+                self.folders.remove(folder)
+                self.ctx.show_status(f"Top patches: {folder} can no longer be read ({exc.strerror or exc}).", 8000)
         control = Control(emit_interval=0.25)
         self.patches_panel.set_title(f"Top-9 patches of {len(items)} photos")
         self.patch_runner.start(lambda: top_patches_job(model, items, layer, channel, load=load_image, control=control),
@@ -319,12 +325,24 @@ class LayersTab(Workbench):
         if patches:
             self.patches_panel.set_image(_patch_grid([p.image for p in patches]))
 
-    def add_folder(self, folder: str) -> None:
-        """Also look for top patches among the photos of ``folder``."""
+    def add_folder(self, folder: str) -> bool:
+        """Also look for top patches among the photos of ``folder`` (a folder that cannot be read or has
+        no photos gets a message and is not added)."""
+        try:
+            photos = _photos_in(folder)
+        except OSError as exc:
+            self.ctx.error("Cannot use this folder", f"{folder}: {exc.strerror or exc}")
+            return False
+        if not photos:
+            self.ctx.error("No photos in this folder",
+                           f"{folder} has no {', '.join(sorted(IMAGE_SUFFIXES))} files (sub-folders are not searched).")
+            return False
         if folder not in self.folders:
             self.folders.append(folder)
+        self.status.setText(f"Top patches also come from the {len(photos)} photos of {os.path.basename(folder) or folder}.")
         if self.channel is not None and self.current_layer is not None:
             self._find_patches(self.current_layer, self.channel)
+        return True
 
     def _add_folder_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Photos to search for top patches", self.ctx.last_folder)

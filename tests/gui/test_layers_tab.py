@@ -77,3 +77,36 @@ def test_the_gui_thread_stays_free_while_a_photo_is_analyzed(qtbot, tab, photo_d
     loop.exec()
     timer.stop()
     assert max(gaps) < 0.25, f"the GUI thread stalled {max(gaps) * 1000:.0f} ms"
+
+
+def test_top_patches_also_come_from_a_folder_the_user_adds(qtbot, tab, photo_dir, tmp_path, messages):
+    import shutil
+
+    from guiapp.samples import sample_photos
+
+    folder = tmp_path / "my photos"
+    folder.mkdir()
+    for name in ("chelsea.png", "coffee.png"):
+        shutil.copy(photo_dir / name, folder / name)
+    (folder / "notes.txt").write_text("not a photo")
+    assert tab.open_file(str(photo_dir / "chelsea.png"))
+    qtbot.waitUntil(lambda: tab.layer_slider.isEnabled(), timeout=30000)
+    tab.select_channel(0)
+    assert tab.add_folder(str(folder)) and tab.folders == [str(folder)]
+    samples = len(sample_photos())
+    assert tab.patches_panel._title.text() == f"Top-9 patches of {samples + 2} photos"
+    qtbot.waitUntil(lambda: not tab.patch_runner.is_running and tab.patches_panel.image is not None, timeout=60000)
+    # a folder that cannot be used says why and is not added
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert not tab.add_folder(str(empty)) and not tab.add_folder(str(tmp_path / "missing"))
+    assert any("No photos" in m for m in messages) and any("missing" in m for m in messages)
+    assert tab.folders == [str(folder)]
+    # deleted after it was added: dropped with a message at the next search
+    shutil.rmtree(folder)
+    tab.select_channel(1)
+    assert tab.folders == [] and tab.patches_panel._title.text() == f"Top-9 patches of {samples} photos"
+    assert any("can no longer be read" in m for m in messages)
+    for runner in (tab.viz_runner, tab.patch_runner, tab.saliency_runner):
+        runner.stop()
+    qtbot.waitUntil(lambda: not tab.viz_runner.is_running and not tab.patch_runner.is_running, timeout=10000)

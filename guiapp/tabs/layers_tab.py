@@ -141,6 +141,7 @@ class LayersTab(Workbench):
         self.mosaic_panel.clicked.connect(self._on_mosaic_click)
         self.mosaic_panel.hovered.connect(self._on_mosaic_hover)
         self.folder_button.clicked.connect(self._add_folder_dialog)
+        self.diverse.toggled.connect(self._on_diverse_toggled)
         self.analyzer.connect_slots(frame=self._on_analysis, failed=lambda m: self.ctx.error("Layers", m))
         self.saliency_runner.connect_slots(frame=self._on_saliency, failed=lambda m: self.ctx.error("Layers", m))
         self.viz_runner.connect_slots(frame=self._on_viz, failed=lambda m: self.ctx.error("Channel visualization", m))
@@ -287,15 +288,27 @@ class LayersTab(Workbench):
                                      f"max {a.max[self.channel]:.3g}")
         image, channel = self.image, self.channel
         self.saliency_runner.start(lambda: saliency_job(model, image, layer, channel), Control())
+        self._visualize(layer, channel)
+        self._find_patches(layer, channel)
+
+    def _visualize(self, layer: str, channel: int) -> None:
+        """The channel's visualization, live: one picture, or four pushed apart (the checkbox)."""
+        model = self.ctx.model
         objective = UnitObjective((Unit(layer, channel),))
-        self.viz_panel.set_title(f"What excites {layer}:{channel} most (visualization)")
-        if self.diverse.isChecked():
+        four = self.diverse.isChecked()
+        kind = "4 diverse visualizations" if four else "visualization"
+        self.viz_panel.set_title(f"What excites {layer}:{channel} most ({kind})")
+        if four:
             control = Control(DiversityParams(count=4, size=VIZ_PARAMS.size, steps=VIZ_PARAMS.steps), emit_interval=0.1)
             self.viz_runner.start(lambda: diverse_visualizations(model, objective, control=control), control)
         else:
             control = Control(VIZ_PARAMS, emit_interval=0.1)
             self.viz_runner.start(lambda: class_visualization(model, objective, control=control), control)
-        self._find_patches(layer, channel)
+
+    def _on_diverse_toggled(self, _checked: bool) -> None:
+        """The open channel's visualization is made again the way the checkbox now says."""
+        if self.channel is not None and self.current_layer is not None and self.ctx.model is not None:
+            self._visualize(self.current_layer, self.channel)
 
     def _find_patches(self, layer: str, channel: int) -> None:
         model = self.ctx.model

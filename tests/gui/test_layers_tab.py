@@ -53,6 +53,10 @@ def test_scrub_layers_and_click_a_channel(qtbot, tab, ctx, photo_dir):
     assert changed.min() >= GAP and changed.max() < GAP + CELL  # only the first cell's border
     qtbot.waitUntil(lambda: tab.saliency_panel.image is not None and tab.viz_panel.image is not None
                     and tab.patches_panel.image is not None, timeout=60000)
+    one = tab.viz_panel.image.shape
+    tab.diverse.setChecked(True)   # ticked with a channel open: its four visualizations, side by side, at once
+    assert "4 diverse visualizations" in tab.viz_panel._title.text()
+    qtbot.waitUntil(lambda: tab.viz_panel.image.shape[1] > 3 * one[1], timeout=60000)
     tab.viz_runner.stop()
     tab.patch_runner.stop()
     qtbot.waitUntil(lambda: not tab.viz_runner.is_running and not tab.patch_runner.is_running, timeout=10000)

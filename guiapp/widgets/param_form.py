@@ -26,6 +26,8 @@ from superqt.utils import qthrottled, signals_blocked
 
 from engine.params import Spec, specs
 
+from .eliding_combo import ElidingComboBox
+
 __all__ = ["ParamForm", "widget_range", "INT_LIMIT"]
 
 #: Qt spin boxes hold 32-bit integers.
@@ -45,7 +47,7 @@ def widget_range(spec: Spec) -> tuple[float, float]:
 def make_widget(spec: Spec) -> QWidget:
     """The input widget of one declared parameter."""
     if spec.kind == "choice":
-        widget = QComboBox()
+        widget = ElidingComboBox()
         widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         widget.setMinimumContentsLength(10)
         for value, title in spec.choices:
@@ -63,7 +65,11 @@ def make_widget(spec: Spec) -> QWidget:
     else:
         raise ValueError(f"no form widget for the {spec.kind} parameter {spec.name!r}")
     when = "takes effect at once" if spec.live else "applies to the next run"
-    widget.setToolTip(f"{spec.help} ({when})" if spec.help else when)
+    help_text = f"{spec.help} ({when})" if spec.help else when
+    if isinstance(widget, ElidingComboBox):
+        widget.set_help(help_text)  # after the whole title of the current choice
+    else:
+        widget.setToolTip(help_text)
     widget.setObjectName(f"param_{spec.name}")
     return widget
 

@@ -32,6 +32,9 @@ GATE_ROWS = (("i", "input gate i", (0.0, 1.0)), ("f", "forget gate f", (0.0, 1.0
              ("o", "output gate o", (0.0, 1.0)), ("c", "cell state c", None))
 RNN_ROWS = (("h", "hidden state h", (-1.0, 1.0)),)
 ATTENTION_ROWS = GATE_ROWS + (("alpha", "attention weights α (one row per grid cell, row by row)", (0.0, 1.0)),)
+#: fixed widths (px) of the left axis and of the colour bar with its scale, so that every row's words line up,
+#: the entropy bars' too
+LEFT_AXIS, BAR_AXIS, BAR = 56, 36, 12
 #: the least height of one heat map (title, map, word axis) in pixels: on a short screen the maps scroll
 #: instead of being squeezed into unreadable strips
 ROW_HEIGHT = 120
@@ -144,6 +147,11 @@ class InsidePanel(QWidget):
         x = np.arange(len(entropy)) + 0.5
         if self.entropy_item is None:
             plot = self._new_plot(row, f"attention entropy per word (nats; dashed: log {regions}, all cells alike)")
+            plot.getAxis("left").setLabel("nats")
+            room = pg.GraphicsWidget()             # where the maps above have their colour bar: the words line up
+            room.setFixedWidth(BAR + BAR_AXIS + 2)  # + the colour bar's own margin
+            plot.layout.addItem(room, 2, 5)
+            plot.layout.setColumnFixedWidth(4, 5)
             self.entropy_item = pg.BarGraphItem(x=x, height=entropy, width=0.7, brush=SMOOTH_COLOR)
             plot.addItem(self.entropy_item)
             plot.addLine(y=float(np.log(regions)), pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine))
@@ -160,6 +168,7 @@ class InsidePanel(QWidget):
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
+        plot.getAxis("left").setWidth(LEFT_AXIS)
         return plot
 
     def _draw_heat(self, rows: Sequence[tuple[str, str, tuple[float, float] | None]]) -> None:
@@ -180,8 +189,9 @@ class InsidePanel(QWidget):
                 img = pg.ImageItem(axisOrder="col-major")       # x = time step, y = unit
                 img.setLookupTable(cmap.getLookupTable(nPts=256))
                 plot.addItem(img)
-                bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=12)
+                bar = pg.ColorBarItem(values=levels, colorMap=cmap, interactive=False, width=BAR)
                 bar.setImageItem(img, insert_in=plot)
+                bar.getAxis("right").setWidth(BAR_AXIS)
                 self.heat_items[key], self._heat_bars[key] = img, (plot, bar)
             plot, bar = self._heat_bars[key]
             img.setImage(values, autoLevels=False, levels=levels)

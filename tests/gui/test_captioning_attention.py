@@ -87,6 +87,13 @@ def test_train_attention_and_watch_where_it_looks(qtbot, tab, tmp_path):
     assert set(inside.heat_items) == {"i", "f", "o", "c", "alpha"}
     assert inside.heat_items["alpha"].image.shape == (len(result.steps), 16)
     assert inside.heat.minimumHeight() == 6 * ROW_HEIGHT  # five maps and the entropy: they scroll on a short screen
+    # every row's words line up: the maps, their colour bars' room and the entropy bars share the x axis
+    qtbot.wait(50)
+    steps = len(result.steps)
+    rows = [inside._heat_bars[key][0] for key in ("i", "c", "alpha")] + [inside._entropy_plot]
+    edges = [(plot.vb.mapViewToScene(QPointF(0, 0)).x(), plot.vb.mapViewToScene(QPointF(steps, 0)).x()) for plot in rows]
+    assert max(e[0] for e in edges) - min(e[0] for e in edges) < 2, edges
+    assert max(e[1] for e in edges) - min(e[1] for e in edges) < 2, edges
     heights = inside.entropy_item.opts["height"]
     assert len(heights) == len(result.steps) and all(0 <= h <= np.log(16) + 1e-6 for h in heights)
 

@@ -137,7 +137,7 @@ class LayersTab(Workbench):
         self.photo_panel.image_loaded.connect(lambda image, _path: self.set_image(image))
         self.photo_panel.load_failed.connect(lambda m: self.ctx.error("Cannot open the image", m))
         self.layer_slider.valueChanged.connect(lambda _v: self._show_layer())
-        self.sort.currentIndexChanged.connect(lambda _i: self._show_layer())
+        self.sort.currentIndexChanged.connect(lambda _i: self._show_layer(resort=True))
         self.mosaic_panel.clicked.connect(self._on_mosaic_click)
         self.mosaic_panel.hovered.connect(self._on_mosaic_hover)
         self.folder_button.clicked.connect(self._add_folder_dialog)
@@ -231,7 +231,7 @@ class LayersTab(Workbench):
         names = list(self.acts)
         return names[self.layer_slider.value()] if names else None
 
-    def _show_layer(self) -> None:
+    def _show_layer(self, resort: bool = False) -> None:
         layer = self.current_layer
         if layer is None:
             return
@@ -241,7 +241,9 @@ class LayersTab(Workbench):
         self.mosaic_panel.set_title(f"{layer}: {a.channels} channels, {a.maps.shape[2]}×{a.maps.shape[1]} "
                                     f"positions, sorted by {self.sort.currentData()} activation (orange +, blue −)")
         self._order = order
-        if self.channel is not None and self.channel < a.channels:
+        if resort and self.channel is not None and self.channel < a.channels:
+            self._draw_mosaic()  # the same channel of the same layer: its running visualization carries on
+        elif self.channel is not None and self.channel < a.channels:
             self.select_channel(self.channel)
         else:
             self.mosaic_panel.set_image(picture)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEventLoop, QTimer
 
-from engine.channels import activations, channel_ranking
+from engine.channels import activations, channel_ranking, mosaic_cell
 from guiapp.tabs.layers_tab import CELL, GAP, LayersTab
 
 
@@ -53,6 +53,14 @@ def test_scrub_layers_and_click_a_channel(qtbot, tab, ctx, photo_dir):
     assert changed.min() >= GAP and changed.max() < GAP + CELL  # only the first cell's border
     qtbot.waitUntil(lambda: tab.saliency_panel.image is not None and tab.viz_panel.image is not None
                     and tab.patches_panel.image is not None, timeout=60000)
+    # sorting the grid another way frames the same channel in its new cell and keeps its visualization going
+    runner = tab.viz_runner._worker
+    tab.sort.setCurrentIndex(tab.sort.findData("max"))
+    by_max = channel_ranking(expected, "max")
+    assert np.array_equal(tab._order, by_max) and tab.viz_runner._worker is runner
+    rank = int(np.flatnonzero(by_max == tab.channel)[0])
+    y0, x0 = mosaic_cell(rank, len(by_max), CELL, GAP)
+    assert np.all(tab.mosaic_panel.image[y0, x0:x0 + CELL] == 255)
     one = tab.viz_panel.image.shape
     tab.diverse.setChecked(True)   # ticked with a channel open: its four visualizations, side by side, at once
     assert "4 diverse visualizations" in tab.viz_panel._title.text()

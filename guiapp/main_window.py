@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
                 rest = [p for p in paths[k + 1:] if os.path.isfile(p)]
                 for later in reversed(rest):
                     self.recent.add(later)
-                self.recent.add(path)
+                self.recent.add(path)  # again (opening added it), so that it stays on top of the others
                 if rest:
                     self.ctx.show_status(f"Opened {os.path.basename(path)}; the other {len(rest)} "
                                          "are in File ▸ Open Recent.", 8000)

@@ -190,9 +190,7 @@ class CaptionPanel(SessionPage):
         if source is None:
             return False
         if model is None:
-            self.caption_label.setText("")
-            self.source_label.setText(self.source_label.text().split("\n")[0]
-                                      + "\nNo model yet: train one (Train page) or load one.")
+            self._cannot_caption("No model yet: train one (Train page) or load one.")
             return False
         kwargs: dict = {}
         if source[0] == "dataset":
@@ -202,8 +200,7 @@ class CaptionPanel(SessionPage):
                 why = ("This model looks at a grid of features and this dataset's are pooled: load it again with "
                        "Features ▸ grid (Data page)" if model.cell_type == "attention" else
                        "This dataset's features do not fit the current model: load the dataset it was trained on")
-                self.caption_label.setText("")
-                self.source_label.setText(self.source_label.text().split("\n")[0] + f"\n{why}, or caption a photo.")
+                self._cannot_caption(f"{why}, or caption a photo.")
                 self.ctx.show_status(why + ".", 5000)
                 return False
             kwargs.update(features=np.asarray(data[f"{split}_features"][index]), source=f"{split} #{index}",
@@ -224,6 +221,11 @@ class CaptionPanel(SessionPage):
         self.caption_label.setText("…")
         self.runner.start(lambda: caption_job(model, options, **kwargs), Control())
         return True
+
+    def _cannot_caption(self, why: str) -> None:
+        """No caption: the reason goes under the image's name, where the caption's source is named."""
+        self.caption_label.setText("")
+        self.source_label.setText(self.source_label.text().split("\n")[0] + "\n" + why)
 
     def _on_done(self, result: CaptionResult | None) -> None:
         if result is None:

@@ -23,6 +23,7 @@ from engine.captioning.internals import caption_internals
 from engine.captioning.jobs import CaptionResult, Run
 from engine.jobs import Frame
 
+from ..widgets.step_axis import LEFT_AXIS_WIDTH
 from .loss_plot import COMPARE_COLORS, SMOOTH_COLOR, labelled_plot
 
 __all__ = ["InsidePanel", "GATE_ROWS", "ATTENTION_ROWS"]
@@ -32,9 +33,9 @@ GATE_ROWS = (("i", "input gate i", (0.0, 1.0)), ("f", "forget gate f", (0.0, 1.0
              ("o", "output gate o", (0.0, 1.0)), ("c", "cell state c", None))
 RNN_ROWS = (("h", "hidden state h", (-1.0, 1.0)),)
 ATTENTION_ROWS = GATE_ROWS + (("alpha", "attention weights α (one row per grid cell, row by row)", (0.0, 1.0)),)
-#: fixed widths (px) of the left axis and of the colour bar with its scale, so that every row's words line up,
-#: the entropy bars' too
-LEFT_AXIS, BAR_AXIS, BAR = 56, 36, 12
+#: fixed widths (px) of the colour bar and its scale; with the left axis at LEFT_AXIS_WIDTH every row's
+#: words line up, the entropy bars' too
+BAR_AXIS, BAR = 36, 12
 #: the least height of one heat map (title, map, word axis) in pixels: on a short screen the maps scroll
 #: instead of being squeezed into unreadable strips
 ROW_HEIGHT = 120
@@ -168,7 +169,7 @@ class InsidePanel(QWidget):
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
-        plot.getAxis("left").setWidth(LEFT_AXIS)
+        plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         return plot
 
     def _draw_heat(self, rows: Sequence[tuple[str, str, tuple[float, float] | None]]) -> None:

@@ -235,18 +235,15 @@ class LayersTab(Workbench):
         layer = self.current_layer
         if layer is None:
             return
-        picture, order = self.views[layer, self.sort.currentData()]
         a = self.acts[layer]
         self.layer_label.setText(f"Layer: {layer}")
         self.mosaic_panel.set_title(f"{layer}: {a.channels} channels, {a.maps.shape[2]}×{a.maps.shape[1]} "
                                     f"positions, sorted by {self.sort.currentData()} activation (orange +, blue −)")
-        self._order = order
-        if resort and self.channel is not None and self.channel < a.channels:
-            self._draw_mosaic()  # the same channel of the same layer: its running visualization carries on
-        elif self.channel is not None and self.channel < a.channels:
-            self.select_channel(self.channel)
-        else:
-            self.mosaic_panel.set_image(picture)
+        self._order = self.views[layer, self.sort.currentData()][1]
+        if not resort and self.channel is not None and self.channel < a.channels:
+            self.select_channel(self.channel)  # draws the grid too
+        else:  # no channel, or the same one re-sorted: its running visualization carries on
+            self._draw_mosaic()
         self.pointer.setText("Point at a channel for its index and activity; click it to open it.")
 
     def _draw_mosaic(self) -> None:

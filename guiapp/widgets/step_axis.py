@@ -11,7 +11,8 @@ import pyqtgraph as pg
 
 __all__ = ["StepAxis", "LEFT_AXIS_WIDTH"]
 
-#: a fixed width for the left axis of live plots: tick labels that change width do not re-lay the plot out
+#: a fixed width for the left axis of live plots (tick labels that change width do not re-lay the plot out)
+#: and of plots stacked to line up (Look inside)
 LEFT_AXIS_WIDTH = 56
 
 

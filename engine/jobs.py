@@ -28,8 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Frame", "Stage", "Control", "Cancelled", "run_to_end", "current_control", "interrupt_point",
-           "interrupt_here", "uninterrupted", "interruptibly"]
+__all__ = ["Frame", "Stage", "Control", "Cancelled", "run_to_end", "interrupt_here", "uninterrupted", "interruptibly"]
 
 _scope = threading.local()
 
@@ -177,7 +176,7 @@ class Control:
         """Make this the current thread's control while the block runs.
 
         Long computations that cannot yield (a network's forward and backward
-        pass on a large image) call :func:`interrupt_point` between their
+        pass on a large image) call :func:`interrupt_here` between their
         pieces; inside this block a cancellation then raises
         :class:`Cancelled` there at once, instead of waiting for the job's
         next step.  Jobs catch it where they can still report a result.
@@ -203,11 +202,6 @@ class Control:
             return False
 
 
-def current_control() -> Control | None:
-    """The control made current on this thread by :meth:`Control.active`, if any."""
-    return getattr(_scope, "control", None)
-
-
 @contextmanager
 def uninterrupted() -> Iterator[None]:
     """Run a block without the thread's current control: the last passes a
@@ -219,14 +213,6 @@ def uninterrupted() -> Iterator[None]:
         yield
     finally:
         _scope.control = previous
-
-
-def interrupt_point() -> None:
-    """Raise :class:`Cancelled` if this thread's current control is cancelled
-    (cheap: call it between the pieces of a long computation)."""
-    control = getattr(_scope, "control", None)
-    if control is not None and control.cancelled:
-        raise Cancelled()
 
 
 def interrupt_here(tensor, control: Control | None = None):

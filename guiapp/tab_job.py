@@ -173,7 +173,11 @@ class TabJob(QObject):
     def launch(self, make_job: Callable[[Any, Control], Iterator[Frame]], *,
                check: Callable[[], str | None] | None = None, params: Any = None, title: str | None = None,
                needs_model: bool = True, running: str | None = None) -> bool:
-        """Start ``make_job(params, control)`` on the background thread.
+        """Start the job ``make_job(params, control)`` on the background thread.
+
+        ``make_job`` is called here, on the GUI thread (so it may read the
+        tab's widgets), and returns the job's generator, which does its work
+        only once the background thread iterates it.
 
         Before that: the model must be loaded (unless ``needs_model`` is
         false), typed values are committed, ``check()`` may name a missing
@@ -196,10 +200,16 @@ class TabJob(QObject):
         self._run = _Run(control, time.monotonic())
         self.last_end = None
         self.say(running or f"{self._title}: running…")
+        try:
+            frames = make_job(params, control)   # here, on the GUI thread: the factory may read widgets
+        except ValueError as exc:
+            self._run = None
+            self.refuse(str(exc))
+            return False
         if self.progress is not None:
             self.progress.setRange(0, 0)   # busy until the first frame says how far it is
             self.progress.setFormat("%p%")
-        self.runner.start(lambda: make_job(params, control), control)
+        self.runner.start(lambda: frames, control)
         return True
 
     def _problem_before_start(self, check, needs_model: bool) -> str | None:

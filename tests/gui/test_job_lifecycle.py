@@ -158,3 +158,25 @@ def test_fit_to_panel_and_actual_size(qtbot):
     panel._box.scaleBy((4, 4))   # zoom far out with the wheel...
     panel._box.sigRangeChangedManually.emit([True, True])
     assert panel.zoom() == pytest.approx(fitted, rel=0.02)   # ...stops at the whole picture
+
+
+def test_fooling_says_when_the_model_changed_and_its_plot_titles_fit(qtbot, open_tab, ctx, photo_dir):
+    from guiapp.tabs.fooling_tab import FoolingTab
+
+    tab = open_tab(FoolingTab)
+    assert tab.open_file(str(photo_dir / "coffee.png"))
+    qtbot.waitUntil(lambda: len(tab.classify.predictions) == 5, timeout=30000)
+    tab.picker.set_class(0)
+    tab.lr.setValue(0.001)
+    tab.max_iter.setValue(5000)
+    tab.run_button.click()
+    qtbot.waitUntil(lambda: tab.job.steps >= 1, timeout=30000)
+    other = cached_model("efficientnet_lite1", "cpu")
+    ctx.model = other
+    ctx.model_changed.emit(other)
+    qtbot.waitUntil(lambda: not tab.job.is_running, timeout=10000)
+    assert tab.summary.text().startswith("Fooling stopped because the model changed to efficientnet_lite1: ")
+    assert tab.result is not None and tab.result.cancelled   # the 8-bit result of the old model is kept
+    for plot, title in ((tab.score_plot, "target score (logit)"), (tab.prob_plot, "target probability")):
+        item = plot.getPlotItem().titleLabel
+        assert item.text == title and not plot.getAxis("left").labelText   # horizontal, not a cut rotated label

@@ -3,7 +3,7 @@ training on a background thread, change the learning rate while it runs,
 watch the loss and BLEU, save and load models, overlay runs."""
 from __future__ import annotations
 
-import math
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -62,6 +62,7 @@ class TrainPanel(SessionPage):
     def __init__(self, session: CaptioningSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.last_frame: Frame | None = None
+        self._typed_rates: set[str] = set()     # rate fields changed while no run was going
 
         self.cell = QComboBox()
         self.cell.addItem("LSTM", "lstm")
@@ -140,7 +141,7 @@ class TrainPanel(SessionPage):
         self.save_button.clicked.connect(self.save_dialog)
         self.load_button.clicked.connect(self.load_dialog)
         self.autosave_button.clicked.connect(lambda: self.load_from(str(self.session.autosave_path)))
-        self.rates.value_changed.connect(lambda name, value: self._live_update(**{name: value}))
+        self.rates.value_changed.connect(self._on_rate_changed)
         self.runs_list.itemChanged.connect(lambda _item: self._update_compare())
         self.runner.connect_slots(frame=self._on_frame, failed=lambda msg: self.ctx.error("Training stopped", msg),
                                   running=self._on_running_changed)
@@ -251,16 +252,21 @@ class TrainPanel(SessionPage):
             return False
         if self.plots.run is not self.session.current_run:
             self.plots.show_run(self.session.current_run)
-        self._launch()
+        self._launch(resume=True)
         return True
 
-    def _launch(self) -> None:
+    def _launch(self, resume: bool = False) -> None:
+        """Train the session's solver.  A new run starts at the rates shown; a resumed one continues at its
+        own (decayed) learning rate unless a rate was typed since it stopped."""
         s, run = self.session.solver, self.session.current_run
         try:
             params = self.rates.params()
         except ValueError as exc:
             self.ctx.error("Cannot train", str(exc))
             return
+        if resume and "learning_rate" not in self._typed_rates:
+            params = dataclasses.replace(params, learning_rate=s.learning_rate)
+        self._typed_rates.clear()
         self.control = Control(params, emit_interval=0.1)
         probe = probe_batch(self.session.data)
         control, session = self.control, self.session
@@ -270,9 +276,13 @@ class TrainPanel(SessionPage):
     def stop(self) -> None:
         self.runner.stop()
 
+    def _on_rate_changed(self, name: str, value: float) -> None:
+        if self.runner.is_running:
+            self._live_update(**{name: value})
+        else:
+            self._typed_rates.add(name)
+
     def _live_update(self, **changes) -> None:
-        if not self.runner.is_running:
-            return
         problem = self.runner.update_live(**changes)
         name, value = next(iter(changes.items()))
         self.ctx.show_status(f"Not changed: {problem}" if problem else
@@ -284,22 +294,19 @@ class TrainPanel(SessionPage):
         self.plots.refresh()
         if frame.total:
             self.progress.setValue(int(1000 * frame.step / frame.total))
-        lr = frame.metrics.get("lr")
-        p = self.control.params if self.control is not None else None
-        if p is not None and not self.lr.hasFocus() and not math.isclose(self.lr.value(), p.learning_rate, rel_tol=1e-6):
-            self.rates.set_value("learning_rate", p.learning_rate)  # follow the per-epoch decay, no echo
-        self.status.setText(self._status_text(frame, lr))
+        self.status.setText(self._status_text())
         self.frame.emit(frame)
 
-    def _status_text(self, frame: Frame | None = None, lr: float | None = None) -> str:
+    def _status_text(self) -> str:
+        """Where the run stands; ``lr`` is the run's own rate for its next iteration (the set rate after
+        its per-epoch decays), which the Learning rate field does not follow: it keeps what was set."""
         s, run = self.session.solver, self.session.current_run
         if s is None:
             return ""
         parts = [f"iteration {s.iteration} / {s.total_iterations}", f"epoch {s.epoch} / {s.num_epochs}"]
         if s.loss_history:
             parts.append(f"loss {s.loss_history[-1]:.3f}")
-        if lr is not None:
-            parts.append(f"lr {lr:.3g}")
+        parts.append(f"lr {s.learning_rate:.3g}")
         if s.val_bleu_history:
             parts.append(f"val BLEU-4 {s.val_bleu_history[-1][1]:.3f}")
         if run is not None and run.throughput:
@@ -362,6 +369,7 @@ class TrainPanel(SessionPage):
         except (CheckpointError, OSError, ValueError) as exc:
             self.ctx.error("Model not loaded", str(exc))
             return False
+        self._typed_rates.clear()               # Resume continues the loaded run's own rate
         run = self.session.current_run
         self.plots.show_run(run if run is not None and run.loss else None)
         self.status.setText(summary)

@@ -34,6 +34,7 @@ class CaptionPanel(SessionPage):
         super().__init__(session, parent)
         self.result: CaptionResult | None = None
         self._source: tuple | None = None    # ("photo", image, path) or ("dataset", split, index)
+        self._source_name = ""                 # the picture's name, shown above any reason it is not captioned
         self._seed = 0
 
         self.image_panel = ImagePanel("Image", hint="Drop a photo here\nor use File ▸ Open (Ctrl+O),\n"
@@ -132,7 +133,7 @@ class CaptionPanel(SessionPage):
 
     def _on_photo(self, image: np.ndarray, path: str) -> None:
         self._source = ("photo", image, path)
-        self.source_label.setText(f"{os.path.basename(path)} — {image.shape[1]}×{image.shape[0]} px")
+        self._show_source(f"{os.path.basename(path)} — {image.shape[1]}×{image.shape[0]} px")
         self.references_label.setText("")
         self.caption()
 
@@ -150,7 +151,7 @@ class CaptionPanel(SessionPage):
         else:
             self.image_panel.clear()
         refs = idx.captions(index)
-        self.source_label.setText(f"{idx.name(index)} ({split} split)")
+        self._show_source(f"{idx.name(index)} ({split} split)")
         self.references_label.setText("Ground truth:\n" + "\n".join(f"• {c}" for c in refs))
         self.caption()
         return True
@@ -218,14 +219,20 @@ class CaptionPanel(SessionPage):
         except ValueError as exc:
             self.ctx.show_status(str(exc), 5000)
             return False
+        self._show_source(self._source_name)     # a reason it could not caption before no longer holds
         self.caption_label.setText("…")
         self.runner.start(lambda: caption_job(model, options, **kwargs), Control())
         return True
 
+    def _show_source(self, name: str, why: str = "") -> None:
+        """The picture's name, and under it why it is not captioned (shown until a caption starts)."""
+        self._source_name = name
+        self.source_label.setText(f"{name}\n{why}" if why else name)
+
     def _cannot_caption(self, why: str) -> None:
         """No caption: the reason goes under the image's name, where the caption's source is named."""
         self.caption_label.setText("")
-        self.source_label.setText(self.source_label.text().split("\n")[0] + "\n" + why)
+        self._show_source(self._source_name, why)
 
     def _on_done(self, result: CaptionResult | None) -> None:
         if result is None:

@@ -15,6 +15,7 @@ from engine.captioning import CaptioningSolver
 from engine.captioning.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from engine.captioning.data.features import FeatureSpec
 from engine.captioning.jobs import Run
+from engine.captioning.model import CELLS
 from engine.models import load_model
 
 from ..context import AppContext
@@ -189,5 +190,5 @@ class CaptioningSession(QObject):
         if solver is None and state is not None:
             self._resume_state = (state, run)       # restored when matching data is loaded
         it = (state or {}).get("iteration", 0)
-        return (f"Loaded {Path(path).name}: {model.cell_type.upper()}, hidden {model.hidden_dim}, "
+        return (f"Loaded {Path(path).name}: {CELLS[model.cell_type].title}, hidden {model.hidden_dim}, "
                 f"{model.vocab_size} words, {it} iterations{note}{spec_note}")

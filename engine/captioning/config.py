@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..params import param
+from .data.caption_data import CaptionData
 from .data.spatial import data_regions
 from .model import CELLS, CaptioningRNN
 from .solver import CaptioningSolver, TrainParams
@@ -60,7 +61,8 @@ def build_training(config: TrainConfig, data: Mapping[str, Any], *, device: Any 
                    val_bleu_samples: int = 100) -> tuple[CaptioningRNN, CaptioningSolver]:
     """A new model and its solver for ``data`` as ``config`` says (``ValueError``
     for a combination they refuse, e.g. the attention cell on pooled features)."""
-    model = CaptioningRNN(data["word_to_idx"], input_dim=int(data["train_features"].shape[1]),
+    data = CaptionData.of(data)
+    model = CaptioningRNN(data.word_to_idx, input_dim=data.feature_dim,
                           wordvec_dim=config.wordvec_size, hidden_dim=config.hidden_size, cell_type=config.cell,
                           device=device, seed=seed, regions=data_regions(data) if config.cell == "attention" else 1)
     solver = CaptioningSolver(model, data, update_rule=config.update_rule,

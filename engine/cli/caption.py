@@ -97,7 +97,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     from ..captioning import CheckpointError, save_checkpoint
     from ..captioning.config import TrainConfig, build_training
-    from ..captioning.data import evaluate_split, split_names
+    from ..captioning.data import evaluate_split
     from ..captioning.model import CELLS
     from ..jobs import run_to_end
 
@@ -133,24 +133,23 @@ def run_train(args: argparse.Namespace) -> int:
     seconds = time.monotonic() - start
     if solver.iteration == 0:
         raise CliError("interrupted before the first iteration; nothing saved", code=130)
-    splits = split_names(data)
     report = {"out": str(out), "cell": config.cell, "dataset": args.dataset, "interrupted": interrupted,
               "iterations": solver.iteration,
               "epochs": solver.epoch, "word_dropout": solver.word_dropout, "grad_clip": solver.grad_clip, "final_loss": _mean_tail(solver.loss_history), "train_seconds": seconds,  # noqa: E501
               "sequences_per_s": solver.iteration * config.batch_size / max(seconds, 1e-9),
-              "feature_layer": data.get("feature_layer"), "vocab_size": len(data["idx_to_word"])}
-    for split in [s for s in ("val", "test", "novel") if s in splits and len(data[f"{s}_captions"])]:
+              "feature_layer": data.feature_layer, "vocab_size": len(data.idx_to_word)}
+    for split in [s for s in ("val", "test", "novel") if data.has_split(s) and data.split(s).n_captions]:
         scores = evaluate_split(model, data, split)
         report[f"{split}_bleu"] = {k: scores[k] for k in ("bleu1", "bleu2", "bleu3", "bleu4")}
         if "attributes" in scores:
             report[f"{split}_attributes"] = scores["attributes"]
             report[f"{split}_relation_accuracy"] = scores["relation_accuracy"]
-    metadata = {"feature_spec": data.get("feature_spec"), "label": out.stem, "dataset": args.dataset,
+    metadata = {"feature_spec": data.feature_spec, "label": out.stem, "dataset": args.dataset,
                 "dataset_source": str(Path(args.dataset).resolve()) if args.dataset != "shapes" else "shapes",
                 "dataset_options": {**_dataset_options(args), "max_train": args.max_train, "cnn": args.cnn},
                 "report": {k: v for k, v in report.items() if k != "out"}}
     try:
-        save_checkpoint(out, model, solver, cnn_name=data.get("cnn"), feature_layer=data.get("feature_layer"),
+        save_checkpoint(out, model, solver, cnn_name=data.cnn, feature_layer=data.feature_layer,
                         metadata=metadata)
     except CheckpointError as exc:
         raise CliError(str(exc)) from None

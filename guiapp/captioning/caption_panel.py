@@ -139,7 +139,7 @@ class CaptionPanel(SessionPage):
 
     def show_dataset_image(self, split: str, index: int) -> bool:
         data = self.session.data
-        if data is None or f"{split}_features" not in data:
+        if data is None or not data.has_split(split):
             return False
         idx = SplitIndex(data, split)
         if not 0 <= index < idx.count:
@@ -160,12 +160,11 @@ class CaptionPanel(SessionPage):
         data = self.session.data
         if data is None:
             return False
-        split = next((s for s in ("val", "test", "train") if f"{s}_features" in data
-                      and int(data[f"{s}_features"].shape[0])), None)
+        split = next((s for s in ("val", "test", "train") if data.has_split(s) and data.split(s).n_images), None)
         if split is None:
             return False
         self._seed += 1
-        n = int(data[f"{split}_features"].shape[0])
+        n = data.split(split).n_images
         return self.show_dataset_image(split, int(np.random.default_rng(self._seed).integers(n)))
 
     # -- decoding -------------------------------------------------------------------------
@@ -197,14 +196,14 @@ class CaptionPanel(SessionPage):
         if source[0] == "dataset":
             _, split, index = source
             data = self.session.data
-            if data is None or int(data[f"{split}_features"].shape[1]) != model.input_dim:
+            if data is None or data.feature_dim != model.input_dim:
                 why = ("This model looks at a grid of features and this dataset's are pooled: load it again with "
                        "Features ▸ grid (Data page)" if model.cell_type == "attention" else
                        "This dataset's features do not fit the current model: load the dataset it was trained on")
                 self._cannot_caption(f"{why}, or caption a photo.")
                 self.ctx.show_status(why + ".", 5000)
                 return False
-            kwargs.update(features=np.asarray(data[f"{split}_features"][index]), source=f"{split} #{index}",
+            kwargs.update(features=np.asarray(data.split(split).features[index]), source=f"{split} #{index}",
                           references=SplitIndex(data, split).captions(index))
         else:
             spec = self.session.spec

@@ -137,7 +137,7 @@ class TrainPanel(SessionPage):
         """New data: its recommended word dropout (0 when it has none), and the cell its features are
         for (a grid: the LSTM with attention, as the Data page's choice says; pooled: not that one)."""
         if data is not None:
-            self.word_dropout.setValue(float(data.get("word_dropout", 0.0)))
+            self.word_dropout.setValue(data.word_dropout)
             if not self.runner.is_running:
                 grid = data_regions(data) >= 2
                 if grid != (self.cell.currentData() == "attention"):

@@ -16,8 +16,6 @@ in a generation workbench.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -36,19 +34,22 @@ from PySide6.QtWidgets import (
 )
 
 from engine.channels import (
-    all_activations,
-    channel_ranking,
-    channel_saliency,
-    mosaic,
+    Analysis,
+    ChannelMap,
+    analyze_job,
+    channel_overlay,
     mosaic_channel_at,
     outline_cell,
+    patch_grid,
+    photos_in,
+    saliency_job,
     top_patches_job,
 )
 from engine.generation import ClassVizParams, class_visualization
 from engine.generation.diversity import DiversityParams, diverse_visualizations
 from engine.generation.unit_objectives import Unit, UnitObjective
 from engine.gradients import overlay
-from engine.imaging import IMAGE_SUFFIXES, load_image, resize
+from engine.imaging import IMAGE_SUFFIXES, load_image
 from engine.jobs import Control, Frame
 
 from ..context import AppContext
@@ -62,40 +63,6 @@ __all__ = ["LayersTab"]
 CELL, GAP = 32, 2
 #: the channel visualization's recipe (a quick, recognisable render)
 VIZ_PARAMS = ClassVizParams(size=128, steps=128)
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Every layer's activations of a photo, their mosaics by ``(layer, "mean" | "max")``, and the network's name."""
-
-    acts: dict
-    views: dict
-    model: str
-
-
-@dataclass(frozen=True)
-class ChannelMap:
-    """The saliency map of one channel of a layer."""
-
-    saliency: np.ndarray
-    layer: str
-    channel: int
-
-
-def analyze_job(model, image: np.ndarray):
-    """Job: every layer's activations of ``image`` and their mosaics, ranked by mean and by max."""
-    acts = all_activations(model, image)
-    views = {}
-    for name, a in acts.items():
-        for by in ("mean", "max"):
-            order = channel_ranking(a, by)
-            views[name, by] = (mosaic(a, order, CELL, GAP), order)
-    yield Frame(step=1, total=1, info=Analysis(acts, views, model.name), final=True)
-
-
-def saliency_job(model, image: np.ndarray, layer: str, channel: int):
-    yield Frame(step=1, total=1, info=ChannelMap(channel_saliency(model, image, layer, channel), layer, channel),
-                final=True)
 
 
 class LayersTab(Workbench):
@@ -205,17 +172,16 @@ class LayersTab(Workbench):
             return
         for runner in (self.saliency_runner, self.viz_runner, self.patch_runner):
             runner.discard()
-        self.view = model.prepare(self.image)
         self.status.setText(f"Running the photo through {model.name}…")
         image = self.image
-        self.analyzer.start(lambda: analyze_job(model, image), Control())
+        self.analyzer.start(lambda: analyze_job(model, image, cell=CELL, gap=GAP), Control())
 
     def _on_analysis(self, frame: Frame) -> None:
         model = self.ctx.model
         analysis: Analysis = frame.info
         if model is None or analysis.model != model.name:
             return
-        self.acts, self.views = analysis.acts, analysis.views
+        self.acts, self.views, self.view = analysis.acts, analysis.views, analysis.view
         names = list(self.acts)
         keep = self.current_layer
         self.layer_slider.setRange(0, len(names) - 1)
@@ -279,10 +245,7 @@ class LayersTab(Workbench):
         a = self.acts[layer]
         self.channel = int(channel)
         self._draw_mosaic()
-        amap = np.maximum(a.maps[self.channel], 0)
-        big = resize(np.repeat((255 * amap / max(float(amap.max()), 1e-6)).astype(np.uint8)[..., None], 3, axis=2),
-                     self.view.shape[1::-1])[..., 0].astype(np.float32)
-        self.channel_panel.set_image(overlay(self.view, big, opacity=0.6))
+        self.channel_panel.set_image(channel_overlay(self.view, a, self.channel))
         self.channel_panel.set_title(f"{layer}:{self.channel} — mean {a.mean[self.channel]:.3g}, "
                                      f"max {a.max[self.channel]:.3g}")
         image, channel = self.image, self.channel
@@ -314,7 +277,7 @@ class LayersTab(Workbench):
         items = [str(p) for _t, p in sample_photos()]
         for folder in list(self.folders):
             try:
-                items += _photos_in(folder)
+                items += photos_in(folder)
             except OSError as exc:  # moved or deleted since it was added: searched no more, and said so
                 self.folders.remove(folder)
                 self.ctx.show_status(f"Top patches: {folder} can no longer be read ({exc.strerror or exc}).", 8000)
@@ -335,13 +298,13 @@ class LayersTab(Workbench):
     def _on_patches(self, frame: Frame) -> None:
         patches = frame.info
         if patches:
-            self.patches_panel.set_image(_patch_grid([p.image for p in patches]))
+            self.patches_panel.set_image(patch_grid([p.image for p in patches]))
 
     def add_folder(self, folder: str) -> bool:
         """Also look for top patches among the photos of ``folder`` (a folder that cannot be read or has
         no photos gets a message and is not added)."""
         try:
-            photos = _photos_in(folder)
+            photos = photos_in(folder)
         except OSError as exc:
             self.ctx.error("Cannot use this folder", f"{folder}: {exc.strerror or exc}")
             return False
@@ -367,16 +330,3 @@ class LayersTab(Workbench):
         for runner in (self.analyzer, self.saliency_runner, self.viz_runner, self.patch_runner):
             runner.wait(5000)
 
-
-def _photos_in(folder: str) -> list[str]:
-    return sorted(os.path.join(folder, n) for n in os.listdir(folder) if Path(n).suffix.lower() in IMAGE_SUFFIXES)
-
-
-def _patch_grid(crops: list[np.ndarray], cell: int = 96, gap: int = 4) -> np.ndarray:
-    """Up to nine crops in a 3x3 grid, each resized to ``cell`` pixels."""
-    out = np.full((3 * cell + 4 * gap, 3 * cell + 4 * gap, 3), 40, np.uint8)
-    for k, crop in enumerate(crops[:9]):
-        r, q = divmod(k, 3)
-        y, x = gap + r * (cell + gap), gap + q * (cell + gap)
-        out[y:y + cell, x:x + cell] = resize(crop, (cell, cell))
-    return out

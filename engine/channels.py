@@ -22,7 +22,7 @@ from .models import Classifier
 
 __all__ = ["LayerActivations", "activations", "all_activations", "channel_ranking", "mosaic", "mosaic_channel_at",
            "mosaic_cell", "outline_cell", "Analysis", "analyze_job", "channel_overlay", "ChannelMap", "saliency_job",
-           "Patch", "top_patches_job", "patch_grid", "photos_in", "channel_saliency", "receptive_field"]
+           "Patch", "top_patches_job", "crop_at", "patch_grid", "photos_in", "channel_saliency", "receptive_field"]
 
 
 @dataclass(frozen=True)
@@ -213,13 +213,18 @@ def top_patches_job(model: Classifier, images: Sequence, layer: str, channel: in
         with torch.no_grad():
             a = model.features(model.preprocess(view), layer)[0, channel].float().cpu().numpy()
         for y, x in _peaks(a, 3):
-            cy, cx = int((y + 0.5) * stride), int((x + 0.5) * stride)
-            crop = view[max(0, cy - half):cy + half, max(0, cx - half):cx + half].copy()
-            found.append(Patch(float(a[y, x]), i, (int(x), int(y)), crop))
+            found.append(Patch(float(a[y, x]), i, (int(x), int(y)), crop_at(view, y, x, stride, half)))
         found = sorted(found, key=lambda p: -p.activation)[:k]
         if control.should_emit() or i == len(images) - 1:
             yield Frame(step=i + 1, total=len(images), info=list(found), final=i == len(images) - 1)
     return found
+
+
+def crop_at(view: np.ndarray, y: int, x: int, stride: int, half: int) -> np.ndarray:
+    """The receptive field of feature-map position (``y``, ``x``) in ``view`` (the model's view of a photo):
+    ``half`` pixels around the position's centre (``stride`` pixels per position), clipped to the picture."""
+    cy, cx = int((y + 0.5) * stride), int((x + 0.5) * stride)
+    return view[max(0, cy - half):cy + half, max(0, cx - half):cx + half].copy()
 
 
 def patch_grid(crops: Sequence[np.ndarray], cell: int = 96, gap: int = 4, columns: int = 3) -> np.ndarray:

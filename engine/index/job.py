@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..jobs import Control, Frame
@@ -40,8 +40,9 @@ class IndexProgress:
 
 @dataclass(frozen=True)
 class IndexSummary:
-    """``Frame.info`` of the last frame: the index file, its photos, what this run did, the unreadable photos
-    ((path, reason), all of the index's) and whether it was stopped before the end."""
+    """``Frame.info`` of the last frame: the index file, its readable photos, what this run did (``indexed``:
+    photos read now, readable or not), the unreadable photos ((path, reason), all of the index's) and whether
+    it was stopped before the end."""
 
     path: str
     photos: int
@@ -113,17 +114,20 @@ def index_job(model: Classifier, folder: str, out: str | os.PathLike, *, layers:
         else:
             results = cluster_results(cluster, model_factory or ModelSpec(model.name), folder, shards, layers, k=k,
                                       batch=batch, control=control)
-        yield from _collect(store, results, tops, plan, model_sha256(model) if cluster is not None else "", control)
-        done = control.cancelled or store.count() + store.count(readable=False) < len(scanned)
-        yield Frame(step=len(plan.todo), total=len(plan.todo), final=True, extra={"cancelled": done},
-                    info=IndexSummary(str(out), store.count(), len(plan.todo), plan.kept, plan.removed, plan.changed,
-                                      store.unreadable(), done, time.monotonic() - start))
+        done = yield from _collect(store, results, tops, plan, model_sha256(model) if cluster is not None else "",
+                                   control)
+        stopped = done < len(plan.todo)
+        yield Frame(step=done, total=len(plan.todo), final=True, extra={"cancelled": stopped},
+                    info=IndexSummary(str(out), store.count(), done, plan.kept, plan.removed, plan.changed,
+                                      store.unreadable(), stopped, time.monotonic() - start))
     finally:
         store.close()
 
 
-def _collect(store: IndexStore, results, tops: dict[str, TopK], plan, sha: str, control: Control) -> Iterator[Frame]:
-    """Merge and write each shard as it comes; frames with the rate and the time left."""
+def _collect(store: IndexStore, results, tops: dict[str, TopK], plan, sha: str,
+             control: Control) -> Generator[Frame, None, int]:
+    """Merge and write each shard as it comes; frames with the rate and the time left.  Returns the number of
+    photos done."""
     start, done, bad = time.monotonic(), 0, 0
     for result in results:
         if sha and result.model_sha256 != sha:
@@ -139,3 +143,4 @@ def _collect(store: IndexStore, results, tops: dict[str, TopK], plan, sha: str, 
         if control.should_emit():
             yield Frame(step=done, total=len(plan.todo), metrics={"photos_per_s": rate},
                         info=IndexProgress(done, len(plan.todo), bad, rate, left))
+    return done

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -50,6 +51,7 @@ from engine.generation.diversity import DiversityParams, diverse_visualizations
 from engine.generation.unit_objectives import Unit, UnitObjective
 from engine.gradients import overlay
 from engine.imaging import IMAGE_SUFFIXES, load_image
+from engine.index.patches import IndexPatches, index_patches_job
 from engine.jobs import Control, Frame
 
 from ..context import AppContext
@@ -57,10 +59,14 @@ from ..jobrunner import JobRunner
 from ..samples import sample_photos
 from ..widgets.image_panel import ImagePanel
 from ..workbench import Workbench
+from .layers_index import LayersIndex
 
 __all__ = ["LayersTab"]
 
 CELL, GAP = 32, 2
+PATCH_CELL, PATCH_GAP = 96, 4
+#: an added folder with more photos than this gets the advice to index it
+LARGE_FOLDER = 200
 #: the channel visualization's recipe (a quick, recognisable render)
 VIZ_PARAMS = ClassVizParams(size=128, steps=128)
 
@@ -97,6 +103,16 @@ class LayersTab(Workbench):
         self.diverse.setToolTip("Visualize the channel four times at once, pushed apart (Olah et al. 2017)")
         self.folder_button = QPushButton("Add a folder of photos…")
         self.folder_button.setToolTip("Also search the photos of a folder for the top patches")
+        self.index = LayersIndex(ctx, self)
+        self.index_button = QToolButton()
+        self.index_button.setText("Index")
+        self.index_button.setMenu(self.index.menu)
+        self.index_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.index_button.setToolTip("Index a folder once: every channel's top photos, answered at each click")
+        self.menu = self.index.menu   # the window puts it in the menu bar
+        self._patch_paths: list[str] = []
+        self._shown_patches: list = []
+        self._index_refused_for = None
         self.status = QLabel("Drop a photo, then scrub the layers and click a channel.")
         self.status.setWordWrap(True)
         self._build_layout()
@@ -109,11 +125,14 @@ class LayersTab(Workbench):
         self.mosaic_panel.hovered.connect(self._on_mosaic_hover)
         self.folder_button.clicked.connect(self._add_folder_dialog)
         self.diverse.toggled.connect(self._on_diverse_toggled)
+        self.index.changed.connect(self._on_index_changed)
+        self.patches_panel.clicked.connect(self._on_patch_click)
         self.analyzer.connect_slots(frame=self._on_analysis, failed=lambda m: self.ctx.error("Layers", m))
         self.saliency_runner.connect_slots(frame=self._on_saliency, failed=lambda m: self.ctx.error("Layers", m))
         self.viz_runner.connect_slots(frame=self._on_viz, failed=lambda m: self.ctx.error("Channel visualization", m))
-        self.patch_runner.connect_slots(frame=self._on_patches, failed=lambda m: self.ctx.error("Top patches", m))
+        self.patch_runner.connect_slots(frame=self._on_patches, failed=self._on_patches_failed)
         ctx.model_changed.connect(lambda _m: self._analyze())
+        self.index.reopen_last()
 
     def _build_layout(self) -> None:
         controls = QHBoxLayout()
@@ -144,9 +163,11 @@ class LayersTab(Workbench):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(detail, 1)
         rl.addWidget(self.status)
+        rl.addWidget(self.index)
         buttons = QHBoxLayout()
         buttons.addWidget(self.diverse)
         buttons.addWidget(self.folder_button)
+        buttons.addWidget(self.index_button)
         rl.addLayout(buttons)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -273,7 +294,14 @@ class LayersTab(Workbench):
             self._visualize(self.current_layer, self.channel)
 
     def _find_patches(self, layer: str, channel: int) -> None:
+        """The channel's top patches: from the open index when it has the layer (only the top photos are read),
+        else by running the samples and the added folders through the network."""
         model = self.ctx.model
+        if self.index.path and layer in self.index.layers and self._index_refused_for is not model:
+            path = self.index.path
+            self.patches_panel.set_title(f"Top-9 of {self.index.photos:,} indexed photos")
+            self.patch_runner.start(lambda: index_patches_job(path, model, layer, channel), Control())
+            return
         items = [str(p) for _t, p in sample_photos()]
         for folder in list(self.folders):
             try:
@@ -283,8 +311,30 @@ class LayersTab(Workbench):
                 self.ctx.show_status(f"Top patches: {folder} can no longer be read ({exc.strerror or exc}).", 8000)
         control = Control(emit_interval=0.25)
         self.patches_panel.set_title(f"Top-9 patches of {len(items)} photos")
+        self._patch_paths = items
         self.patch_runner.start(lambda: top_patches_job(model, items, layer, channel, load=load_image, control=control),
                                 control)
+
+    def _on_patches_failed(self, message: str) -> None:
+        if self.index.path and self._index_refused_for is not self.ctx.model:  # e.g. made with another model
+            self._index_refused_for = self.ctx.model
+            self.ctx.show_status(f"{message}; top patches come from the sample photos for this model.", 10000)
+            if self.channel is not None and self.current_layer is not None:
+                self._find_patches(self.current_layer, self.channel)
+        else:
+            self.ctx.error("Top patches", message)
+
+    def _on_index_changed(self) -> None:
+        self._index_refused_for = None
+        if self.channel is not None and self.current_layer is not None and self.ctx.model is not None:
+            self._find_patches(self.current_layer, self.channel)
+
+    def _on_patch_click(self, x: float, y: float) -> None:
+        """A click on a top patch opens its photo."""
+        q, r = int(x - PATCH_GAP) // (PATCH_CELL + PATCH_GAP), int(y - PATCH_GAP) // (PATCH_CELL + PATCH_GAP)
+        k = r * 3 + q
+        if 0 <= q < 3 and 0 <= k < len(self._shown_patches):
+            self.open_file(self._patch_paths[self._shown_patches[k].source])
 
     def _on_saliency(self, frame: Frame) -> None:
         found: ChannelMap = frame.info
@@ -297,8 +347,13 @@ class LayersTab(Workbench):
 
     def _on_patches(self, frame: Frame) -> None:
         patches = frame.info
+        if isinstance(patches, IndexPatches):
+            if (patches.layer, patches.channel) != (self.current_layer, self.channel):
+                return
+            self._patch_paths, patches = patches.paths, patches.patches
         if patches:
-            self.patches_panel.set_image(patch_grid([p.image for p in patches]))
+            self._shown_patches = list(patches[:9])
+            self.patches_panel.set_image(patch_grid([p.image for p in patches[:9]], PATCH_CELL, PATCH_GAP))
 
     def add_folder(self, folder: str) -> bool:
         """Also look for top patches among the photos of ``folder`` (a folder that cannot be read or has
@@ -314,7 +369,9 @@ class LayersTab(Workbench):
             return False
         if folder not in self.folders:
             self.folders.append(folder)
-        self.status.setText(f"Top patches also come from the {len(photos)} photos of {os.path.basename(folder) or folder}.")
+        self.status.setText(f"Top patches also come from the {len(photos)} photos of {os.path.basename(folder) or folder}."
+                            + (" Indexing it once (Layers ▸ Index a Folder…) makes every channel click instant."
+                               if len(photos) > LARGE_FOLDER else ""))
         if self.channel is not None and self.current_layer is not None:
             self._find_patches(self.current_layer, self.channel)
         return True
@@ -325,6 +382,7 @@ class LayersTab(Workbench):
             self.add_folder(folder)
 
     def shutdown(self) -> None:
+        self.index.shutdown()
         for runner in (self.analyzer, self.saliency_runner, self.viz_runner, self.patch_runner):
             runner.stop()
         for runner in (self.analyzer, self.saliency_runner, self.viz_runner, self.patch_runner):

@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.captioning.data import CaptionData
 from engine.captioning.data.spatial import data_regions
 from engine.jobs import Control, Frame, Stage
 
-from .dataset_browser import SPLITS, DatasetBrowser, to_pixmap
+from .dataset_browser import DatasetBrowser, to_pixmap
 from .page import SessionPage
 from .scrolling import controls_beside
 from .session import CaptioningSession
@@ -32,17 +33,15 @@ from .sources import SOURCES, Source, SourceRequest
 __all__ = ["DataPanel", "describe_data"]
 
 
-def describe_data(data: dict[str, Any]) -> str:
+def describe_data(data: CaptionData) -> str:
     """One line: images and captions per split, vocabulary, features."""
-    parts = []
-    for s in SPLITS:
-        if f"{s}_features" in data and int(data[f"{s}_features"].shape[0]):
-            parts.append(f"{s} {int(data[f'{s}_features'].shape[0])} images / {int(data[f'{s}_captions'].shape[0])} captions")
-    dim = int(data["train_features"].shape[1])
-    layer = data.get("feature_layer") or "precomputed features"
+    parts = [f"{name} {part.n_images} images / {part.n_captions} captions"
+             for name, part in ((s, data.split(s)) for s in data.split_names) if part.n_images]
+    dim = data.feature_dim
+    layer = data.feature_layer or "precomputed features"
     cells = data_regions(data)
     grid = f", a {round(cells ** 0.5)}×{round(cells ** 0.5)} grid of {dim // cells}" if cells > 1 else ""
-    return f"{' · '.join(parts)}\nvocabulary {len(data['idx_to_word'])} words · {layer} ({dim}-d{grid})"
+    return f"{' · '.join(parts)}\nvocabulary {len(data.idx_to_word)} words · {layer} ({dim}-d{grid})"
 
 
 class DataPanel(SessionPage):
@@ -199,7 +198,7 @@ class DataPanel(SessionPage):
             self.stage.setText("Cancelled: the previous dataset is kept.")
             return
         self.progress.setValue(1000)
-        problems = list(data.get("problems") or [])
+        problems = list(data.problems)
         for p in problems:
             self.problems.addItem(str(p))
             self.problems.item(self.problems.count() - 1).setToolTip(str(p))

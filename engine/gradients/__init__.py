@@ -32,7 +32,7 @@ from .fooling_full_size import FullSizeResult, fool_full_size
 from .gradcam import default_cam_layer, grad_cam
 from .heatmap import COLORMAPS, colorize, normalize_map, overlay
 from .integrated import BASELINES, integrated_gradients, integrated_gradients_map
-from .job import SaliencyResult, saliency_job
+from .job import SaliencyResult, removal_job, saliency_job, saliency_removal_job, sanity_job
 from .localization import Localization, localization, pointing_game, relevance_mass
 from .methods import METHOD_TABLE, METHODS, Method, method
 from .ranking import agreement, ranks
@@ -53,5 +53,6 @@ __all__ = [
     "agreement", "FolderProgress", "folder_evaluation",
     "FoolParams", "FoolResult", "FoolingStep", "fool", "difference_image", "perturbation_size",
     "FullSizeResult", "fool_full_size",
-    "colorize", "normalize_map", "overlay", "SaliencyResult", "saliency_job",
+    "colorize", "normalize_map", "overlay", "SaliencyResult", "saliency_job", "saliency_removal_job", "removal_job",
+    "sanity_job",
 ]

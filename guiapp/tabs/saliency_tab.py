@@ -66,8 +66,9 @@ class SaliencyTab(Workbench):
     title = "Saliency"
     #: points on the removal curves (fewer: faster)
     curve_points = 21
-    #: points on the curves of the all-methods table
+    #: points on the curves of the all-methods table, and the methods' parameters there
     table_points = 11
+    table_params = EVAL_PARAMS
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -320,7 +321,7 @@ class SaliencyTab(Workbench):
         return self.scoring.launch(lambda p, c: evaluate_methods(self.ctx.model, r.view, r.target, fills=(fill,),
                                                                  boxes=boxes, points=self.table_points, params=p,
                                                                  prepared=True, control=c),
-                                   check=lambda: None if r is not None else "no map yet", params=EVAL_PARAMS)
+                                   check=lambda: None if r is not None else "no map yet", params=self.table_params)
 
     # -- showing -------------------------------------------------------------------
     def overlay_image(self) -> np.ndarray | None:

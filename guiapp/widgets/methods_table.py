@@ -8,19 +8,11 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from engine.gradients import METHOD_TABLE, REFERENCE, MethodTable, ranks
+
+from .job_bar import JobBar
 
 __all__ = ["MethodsTable", "SHORT"]
 
@@ -46,28 +38,20 @@ def _cell(value: float, decimals: int = 3) -> QTableWidgetItem:
 class MethodsTable(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.start_button = QPushButton("Score all methods")
-        self.start_button.setToolTip("Compute every method's map on this photo and score it with the chosen fill-in, "
-                                     "the boxes (if any) and the randomised model")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
-        self.status = QLabel("Score every method on this photo at once.")
-        self.status.setWordWrap(True)
+        self.bar = JobBar("Score all methods", "Compute every method's map on this photo and score it with the "
+                          "chosen fill-in, the boxes (if any) and the randomised model",
+                          "Score every method on this photo at once.")
+        self.start_button, self.stop_button = self.bar.start_button, self.bar.stop_button
+        self.progress, self.status = self.bar.progress, self.bar.status
         self.table = QTableWidget(0, 0)
         self.table.setSortingEnabled(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setVisible(False)
         self.shown: MethodTable | None = None
-        top = QHBoxLayout()
-        for w in (self.start_button, self.stop_button, self.progress):
-            top.addWidget(w)
-        top.addWidget(self.status, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addLayout(top)
+        lay.addWidget(self.bar)
         lay.addWidget(self.table, 1)
 
     def clear(self) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.gradients import RandomizationStep, colorize
 
 from .history_strip import thumbnail_pixmap
+from .job_bar import JobBar
 
 __all__ = ["SanityStrip"]
 
@@ -22,27 +23,19 @@ SIDE = 96
 class SanityStrip(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.start_button = QPushButton("Randomise the layers")
-        self.start_button.setToolTip("Re-initialise the network's layers from the top down and recompute the map "
-                                     "at each stage (on a copy of the model)")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
-        self.status = QLabel("Compare the map with the maps of more and more randomised networks.")
-        self.status.setWordWrap(True)
+        self.bar = JobBar("Randomise the layers", "Re-initialise the network's layers from the top down and "
+                          "recompute the map at each stage (on a copy of the model)",
+                          "Compare the map with the maps of more and more randomised networks.")
+        self.start_button, self.stop_button = self.bar.start_button, self.bar.stop_button
+        self.progress, self.status = self.bar.progress, self.bar.status
         self.steps: list[RandomizationStep] = []
         self.pictures: list[QLabel] = []
         self.captions: list[QLabel] = []
         self._grid = QGridLayout()
         self._grid.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        top = QHBoxLayout()
-        for w in (self.start_button, self.stop_button, self.progress):
-            top.addWidget(w)
-        top.addWidget(self.status, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addLayout(top)
+        lay.addWidget(self.bar)
         lay.addLayout(self._grid)
         lay.addStretch(1)
 

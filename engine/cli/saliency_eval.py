@@ -3,10 +3,12 @@ folder (removal curves under several fill-ins, pointing game and relevance
 mass with an annotation file, the randomisation sanity score, time), with a
 progress bar; writes ``OUT/scores.csv``, map thumbnails and a
 self-contained ``OUT/report.html``.  Run it again on the same ``--out`` to
-resume a stopped run (Ctrl+C stops after the current photo's method)."""
+resume a stopped run (Ctrl+C stops at the next method, keeps the photos
+already scored and still writes the report)."""
 from __future__ import annotations
 
 import argparse
+import signal
 
 from .common import CliError, ProgressBar, open_model, print_json
 
@@ -44,12 +46,12 @@ def _choices(text: str, allowed, option: str) -> list[str]:
 def run_saliency_eval(args: argparse.Namespace) -> int:
     from ..gradients import METHODS
     from ..gradients.annotations import load_boxes
-    from ..gradients.evaluation import REFERENCE, metric_columns
+    from ..gradients.evaluation import EVAL_PARAMS, REFERENCE, metric_columns
     from ..gradients.fill_in import FILL_INS
     from ..gradients.folder_eval import CSV_NAME, folder_evaluation, photo_files, read_scores
     from ..gradients.ranking import summarize
     from ..gradients.report_html import REPORT_NAME, metric_title
-    from ..jobs import run_to_end
+    from ..jobs import Control, run_to_end
 
     methods = _choices(args.methods, METHODS, "--methods")
     fills = _choices(args.fill, FILL_INS, "--fill")
@@ -64,11 +66,17 @@ def run_saliency_eval(args: argparse.Namespace) -> int:
         raise CliError(f"{args.folder}: no photos in it (sub-folders are not searched)")
     model = open_model(args)
     bar = ProgressBar("photos")
+    control = Control(EVAL_PARAMS)
+    previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())   # Ctrl+C: stop cleanly, keep the report
     try:
         _, progress = run_to_end(folder_evaluation(model, args.folder, args.out, methods=methods, fills=fills,
-                                                   points=args.points, sanity=not args.no_sanity, boxes=boxes), bar)
+                                                   points=args.points, sanity=not args.no_sanity, boxes=boxes,
+                                                   control=control), bar)
     finally:
+        signal.signal(signal.SIGINT, previous)
         bar.close()
+    if control.cancelled:
+        print(f"stopped: run the same command again to go on from {progress.done} of {progress.total} photos")
     rows = read_scores(f"{args.out}/{CSV_NAME}")
     columns = metric_columns(fills)
     summary = summarize(rows, [*methods, REFERENCE], columns)

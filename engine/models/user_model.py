@@ -73,10 +73,11 @@ def _choose_fit(mf: ModelFile, arch: str | None, sidecar: dict) -> ArchFit:
 
 
 def _network_from_state(mf: ModelFile, fit: ArchFit) -> nn.Module:
-    extra = {"dynamic_img_size": True} if is_timm(fit.arch) else {}
+    # timm ViTs: any input size (position embeddings interpolated, the image padded to whole patches)
+    extra = {"dynamic_img_size": True, "dynamic_img_pad": True} if is_timm(fit.arch) else {}
     try:
         net = build(fit.arch, fit.num_classes, **extra)
-    except TypeError:  # a timm model without dynamic_img_size
+    except TypeError:  # a timm model without these options
         net = build(fit.arch, fit.num_classes)
     if fit.grey_stem:
         set_in_channels(net, fit.grey_stem, 1)

@@ -31,6 +31,7 @@ __all__ = ["CaptioningTab"]
 
 
 class CaptioningTab(Workbench):
+    title = "Captioning"
     PAGES = ("Data", "Train", "Caption", "Look inside", "Check the layers")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
@@ -50,6 +51,9 @@ class CaptioningTab(Workbench):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
+        for page in (self.data_panel, self.train_panel):     # Run ▸ Start / Stop reach the pages' jobs
+            for job in page.jobs:
+                self.register_job(job)
 
         self._epoch_seen = 0
         self._backprop_seen = 0

@@ -44,7 +44,7 @@ def test_training_streams_loss_into_the_plot_and_the_loss_falls(qtbot, tab):
     assert len(panel.plots.epoch_lines) == 12
     assert [line.value() for line in panel.plots.epoch_lines[:2]] == [12, 24]
     assert len(panel.plots.bleu_curve.getData()[0]) == 12        # validation BLEU-4 per epoch
-    assert panel.progress.value() == 1000 and "finished" in panel.status.text()
+    assert panel.progress.value() == panel.progress.maximum() and "Training finished after 144 steps." in panel.status.text()
     assert tab.has_unsaved_results()
     saved = load_checkpoint(tab.session.autosave_path)          # kept automatically
     assert saved.solver_state["iteration"] == solver.iteration
@@ -187,7 +187,8 @@ def test_cancelling_feature_extraction_keeps_the_previous_state(qtbot, tab):
     assert frames[0].info.name == "features:train" and 0 < frames[0].step < frames[0].total
     qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.runner.is_running, timeout=30000)
-    assert tab.session.data is None and "Cancelled" in panel.stage.text()
+    assert tab.session.data is None and panel.stage.text().startswith("Loading the dataset stopped at step ")
+    assert panel.stage.text().endswith("The previous dataset is kept.")
     assert panel.load_button.isEnabled() and not tab.train_panel.start_button.isEnabled()
 
 

@@ -42,7 +42,7 @@ class CaptioningTab(Workbench):
         self.train_panel = TrainPanel(self.session)
         self.caption_panel = CaptionPanel(self.session)
         self.inside_panel = InsidePanel()
-        self.gradcheck_panel = GradCheckPanel()
+        self.gradcheck_panel = GradCheckPanel(self.session)
         self.pages = QTabWidget()
         self.pages.setTabPosition(QTabWidget.TabPosition.West)
         for title, page in zip(self.PAGES, (self.data_panel, self.train_panel, self.caption_panel,
@@ -51,7 +51,7 @@ class CaptioningTab(Workbench):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
-        for page in (self.data_panel, self.train_panel):     # Run ▸ Start / Stop reach the pages' jobs
+        for page in (self.data_panel, self.train_panel, self.gradcheck_panel):   # Run ▸ Start / Stop reach them
             for job in page.jobs:
                 self.register_job(job)
 

@@ -40,6 +40,26 @@ __all__ = ["TrainPanel"]
 MODEL_FILTER = "Captioning models (*.pt);;All files (*)"
 
 
+def _row(*widgets: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for widget in widgets:
+        row.addWidget(widget)
+    return row
+
+
+def _column(*items: QWidget | QHBoxLayout) -> QWidget:
+    """The items one below the other (the last one takes the spare height)."""
+    column = QWidget()
+    lay = QVBoxLayout(column)
+    lay.setContentsMargins(0, 0, 0, 0)
+    for k, item in enumerate(items):
+        if isinstance(item, QHBoxLayout):
+            lay.addLayout(item)
+        else:
+            lay.addWidget(item, 1 if k == len(items) - 1 else 0)
+    return column
+
+
 class TrainPanel(SessionPage):
     """Signals: ``frame(object)`` for every training frame shown, ``running_changed(bool)``."""
 
@@ -73,13 +93,8 @@ class TrainPanel(SessionPage):
         self.autosave_button = QPushButton("Restore autosave")
         self.autosave_button.setToolTip(f"Load the model kept automatically when training last stopped "
                                         f"({session.autosave_path})")
-        buttons = QHBoxLayout()
-        for b in (self.start_button, self.stop_button, self.resume_button):
-            buttons.addWidget(b)
-        files = QHBoxLayout()
-        files.addWidget(self.save_button)
-        files.addWidget(self.load_button)
-        files.addWidget(self.autosave_button)
+        buttons = _row(self.start_button, self.stop_button, self.resume_button)
+        files = _row(self.save_button, self.load_button, self.autosave_button)
         self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.status = QLabel("Load a dataset on the Data page, then press Start.")
         self.status.setWordWrap(True)
@@ -88,17 +103,9 @@ class TrainPanel(SessionPage):
         runs_box = QGroupBox("Compare with earlier runs")
         QVBoxLayout(runs_box).addWidget(self.runs_list)
 
-        left = QWidget()
-        lay = QVBoxLayout(left)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(settings)
-        lay.addLayout(buttons)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.status)
-        lay.addLayout(files)
-        lay.addWidget(runs_box, 1)
         self.plots = TrainingPlots()
-        controls_beside(self, left, self.plots, (350, 800))
+        controls_beside(self, _column(settings, buttons, self.progress, self.status, files, runs_box), self.plots,
+                        (350, 800))
 
         self.job = SessionJob(self, "Training", form=self.form, status=self.status, progress=self.progress,
                               start_button=self.start_button, stop_button=self.stop_button, emit_interval=0.1)

@@ -18,8 +18,8 @@ class SessionJob(TabJob):
     features came from, loaded by name), never the window's classifier, so
     choosing another classifier in the Model menu leaves them running."""
 
-    def _on_model_changed(self, model) -> None:
-        """Not this job's model: nothing to stop."""
+    def __init__(self, tab, title: str, **options) -> None:
+        super().__init__(tab, title, follows_model=False, **options)
 
 
 class SessionPage(QWidget):

@@ -16,8 +16,6 @@ in a generation workbench.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -31,24 +29,29 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.channels import (
-    all_activations,
-    channel_ranking,
-    channel_saliency,
-    mosaic,
+    Analysis,
+    ChannelMap,
+    analyze_job,
+    channel_overlay,
     mosaic_channel_at,
     outline_cell,
+    patch_grid,
+    photos_in,
+    saliency_job,
     top_patches_job,
 )
 from engine.generation import ClassVizParams, class_visualization
 from engine.generation.diversity import DiversityParams, diverse_visualizations
 from engine.generation.unit_objectives import Unit, UnitObjective
 from engine.gradients import overlay
-from engine.imaging import IMAGE_SUFFIXES, load_image, resize
+from engine.imaging import IMAGE_SUFFIXES, load_image
+from engine.index.patches import IndexPatches, index_patches_job
 from engine.jobs import Control, Frame
 
 from ..context import AppContext
@@ -56,46 +59,16 @@ from ..jobrunner import JobRunner
 from ..samples import sample_photos
 from ..widgets.image_panel import ImagePanel
 from ..workbench import Workbench
+from .layers_index import LayersIndex
 
 __all__ = ["LayersTab"]
 
 CELL, GAP = 32, 2
+PATCH_CELL, PATCH_GAP = 96, 4
+#: an added folder with more photos than this gets the advice to index it
+LARGE_FOLDER = 200
 #: the channel visualization's recipe (a quick, recognisable render)
 VIZ_PARAMS = ClassVizParams(size=128, steps=128)
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Every layer's activations of a photo, their mosaics by ``(layer, "mean" | "max")``, and the network's name."""
-
-    acts: dict
-    views: dict
-    model: str
-
-
-@dataclass(frozen=True)
-class ChannelMap:
-    """The saliency map of one channel of a layer."""
-
-    saliency: np.ndarray
-    layer: str
-    channel: int
-
-
-def analyze_job(model, image: np.ndarray):
-    """Job: every layer's activations of ``image`` and their mosaics, ranked by mean and by max."""
-    acts = all_activations(model, image)
-    views = {}
-    for name, a in acts.items():
-        for by in ("mean", "max"):
-            order = channel_ranking(a, by)
-            views[name, by] = (mosaic(a, order, CELL, GAP), order)
-    yield Frame(step=1, total=1, info=Analysis(acts, views, model.name), final=True)
-
-
-def saliency_job(model, image: np.ndarray, layer: str, channel: int):
-    yield Frame(step=1, total=1, info=ChannelMap(channel_saliency(model, image, layer, channel), layer, channel),
-                final=True)
 
 
 class LayersTab(Workbench):
@@ -130,6 +103,16 @@ class LayersTab(Workbench):
         self.diverse.setToolTip("Visualize the channel four times at once, pushed apart (Olah et al. 2017)")
         self.folder_button = QPushButton("Add a folder of photos…")
         self.folder_button.setToolTip("Also search the photos of a folder for the top patches")
+        self.index = LayersIndex(ctx, self)
+        self.index_button = QToolButton()
+        self.index_button.setText("Index")
+        self.index_button.setMenu(self.index.menu)
+        self.index_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.index_button.setToolTip("Index a folder once: every channel's top photos, answered at each click")
+        self.menu = self.index.menu   # the window puts it in the menu bar
+        self._patch_paths: list[str] = []
+        self._shown_patches: list = []
+        self._index_refused_for = None
         self.status = QLabel("Drop a photo, then scrub the layers and click a channel.")
         self.status.setWordWrap(True)
         self._build_layout()
@@ -142,11 +125,14 @@ class LayersTab(Workbench):
         self.mosaic_panel.hovered.connect(self._on_mosaic_hover)
         self.folder_button.clicked.connect(self._add_folder_dialog)
         self.diverse.toggled.connect(self._on_diverse_toggled)
+        self.index.changed.connect(self._on_index_changed)
+        self.patches_panel.clicked.connect(self._on_patch_click)
         self.analyzer.connect_slots(frame=self._on_analysis, failed=lambda m: self.ctx.error("Layers", m))
         self.saliency_runner.connect_slots(frame=self._on_saliency, failed=lambda m: self.ctx.error("Layers", m))
         self.viz_runner.connect_slots(frame=self._on_viz, failed=lambda m: self.ctx.error("Channel visualization", m))
-        self.patch_runner.connect_slots(frame=self._on_patches, failed=lambda m: self.ctx.error("Top patches", m))
+        self.patch_runner.connect_slots(frame=self._on_patches, failed=self._on_patches_failed)
         ctx.model_changed.connect(lambda _m: self._analyze())
+        self.index.reopen_last()
 
     def _build_layout(self) -> None:
         controls = QHBoxLayout()
@@ -177,9 +163,11 @@ class LayersTab(Workbench):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(detail, 1)
         rl.addWidget(self.status)
+        rl.addWidget(self.index)
         buttons = QHBoxLayout()
         buttons.addWidget(self.diverse)
         buttons.addWidget(self.folder_button)
+        buttons.addWidget(self.index_button)
         rl.addLayout(buttons)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -205,17 +193,16 @@ class LayersTab(Workbench):
             return
         for runner in (self.saliency_runner, self.viz_runner, self.patch_runner):
             runner.discard()
-        self.view = model.prepare(self.image)
         self.status.setText(f"Running the photo through {model.name}…")
         image = self.image
-        self.analyzer.start(lambda: analyze_job(model, image), Control())
+        self.analyzer.start(lambda: analyze_job(model, image, cell=CELL, gap=GAP), Control())
 
     def _on_analysis(self, frame: Frame) -> None:
         model = self.ctx.model
         analysis: Analysis = frame.info
         if model is None or analysis.model != model.name:
             return
-        self.acts, self.views = analysis.acts, analysis.views
+        self.acts, self.views, self.view = analysis.acts, analysis.views, analysis.view
         names = list(self.acts)
         keep = self.current_layer
         self.layer_slider.setRange(0, len(names) - 1)
@@ -279,10 +266,7 @@ class LayersTab(Workbench):
         a = self.acts[layer]
         self.channel = int(channel)
         self._draw_mosaic()
-        amap = np.maximum(a.maps[self.channel], 0)
-        big = resize(np.repeat((255 * amap / max(float(amap.max()), 1e-6)).astype(np.uint8)[..., None], 3, axis=2),
-                     self.view.shape[1::-1])[..., 0].astype(np.float32)
-        self.channel_panel.set_image(overlay(self.view, big, opacity=0.6))
+        self.channel_panel.set_image(channel_overlay(self.view, a, self.channel))
         self.channel_panel.set_title(f"{layer}:{self.channel} — mean {a.mean[self.channel]:.3g}, "
                                      f"max {a.max[self.channel]:.3g}")
         image, channel = self.image, self.channel
@@ -310,18 +294,47 @@ class LayersTab(Workbench):
             self._visualize(self.current_layer, self.channel)
 
     def _find_patches(self, layer: str, channel: int) -> None:
+        """The channel's top patches: from the open index when it has the layer (only the top photos are read),
+        else by running the samples and the added folders through the network."""
         model = self.ctx.model
+        if self.index.path and layer in self.index.layers and self._index_refused_for is not model:
+            path = self.index.path
+            self.patches_panel.set_title(f"Top-9 of {self.index.photos:,} indexed photos")
+            self.patch_runner.start(lambda: index_patches_job(path, model, layer, channel), Control())
+            return
         items = [str(p) for _t, p in sample_photos()]
         for folder in list(self.folders):
             try:
-                items += _photos_in(folder)
+                items += photos_in(folder)
             except OSError as exc:  # moved or deleted since it was added: searched no more, and said so
                 self.folders.remove(folder)
                 self.ctx.show_status(f"Top patches: {folder} can no longer be read ({exc.strerror or exc}).", 8000)
         control = Control(emit_interval=0.25)
         self.patches_panel.set_title(f"Top-9 patches of {len(items)} photos")
+        self._patch_paths = items
         self.patch_runner.start(lambda: top_patches_job(model, items, layer, channel, load=load_image, control=control),
                                 control)
+
+    def _on_patches_failed(self, message: str) -> None:
+        if self.index.path and self._index_refused_for is not self.ctx.model:  # e.g. made with another model
+            self._index_refused_for = self.ctx.model
+            self.ctx.show_status(f"{message}; top patches come from the sample photos for this model.", 10000)
+            if self.channel is not None and self.current_layer is not None:
+                self._find_patches(self.current_layer, self.channel)
+        else:
+            self.ctx.error("Top patches", message)
+
+    def _on_index_changed(self) -> None:
+        self._index_refused_for = None
+        if self.channel is not None and self.current_layer is not None and self.ctx.model is not None:
+            self._find_patches(self.current_layer, self.channel)
+
+    def _on_patch_click(self, x: float, y: float) -> None:
+        """A click on a top patch opens its photo."""
+        q, r = int(x - PATCH_GAP) // (PATCH_CELL + PATCH_GAP), int(y - PATCH_GAP) // (PATCH_CELL + PATCH_GAP)
+        k = r * 3 + q
+        if 0 <= q < 3 and 0 <= k < len(self._shown_patches):
+            self.open_file(self._patch_paths[self._shown_patches[k].source])
 
     def _on_saliency(self, frame: Frame) -> None:
         found: ChannelMap = frame.info
@@ -334,14 +347,19 @@ class LayersTab(Workbench):
 
     def _on_patches(self, frame: Frame) -> None:
         patches = frame.info
+        if isinstance(patches, IndexPatches):
+            if (patches.layer, patches.channel) != (self.current_layer, self.channel):
+                return
+            self._patch_paths, patches = patches.paths, patches.patches
         if patches:
-            self.patches_panel.set_image(_patch_grid([p.image for p in patches]))
+            self._shown_patches = list(patches[:9])
+            self.patches_panel.set_image(patch_grid([p.image for p in patches[:9]], PATCH_CELL, PATCH_GAP))
 
     def add_folder(self, folder: str) -> bool:
         """Also look for top patches among the photos of ``folder`` (a folder that cannot be read or has
         no photos gets a message and is not added)."""
         try:
-            photos = _photos_in(folder)
+            photos = photos_in(folder)
         except OSError as exc:
             self.ctx.error("Cannot use this folder", f"{folder}: {exc.strerror or exc}")
             return False
@@ -351,7 +369,9 @@ class LayersTab(Workbench):
             return False
         if folder not in self.folders:
             self.folders.append(folder)
-        self.status.setText(f"Top patches also come from the {len(photos)} photos of {os.path.basename(folder) or folder}.")
+        self.status.setText(f"Top patches also come from the {len(photos)} photos of {os.path.basename(folder) or folder}."
+                            + (" Indexing it once (Layers ▸ Index a Folder…) makes every channel click instant."
+                               if len(photos) > LARGE_FOLDER else ""))
         if self.channel is not None and self.current_layer is not None:
             self._find_patches(self.current_layer, self.channel)
         return True
@@ -362,21 +382,9 @@ class LayersTab(Workbench):
             self.add_folder(folder)
 
     def shutdown(self) -> None:
+        self.index.shutdown()
         for runner in (self.analyzer, self.saliency_runner, self.viz_runner, self.patch_runner):
             runner.stop()
         for runner in (self.analyzer, self.saliency_runner, self.viz_runner, self.patch_runner):
             runner.wait(5000)
 
-
-def _photos_in(folder: str) -> list[str]:
-    return sorted(os.path.join(folder, n) for n in os.listdir(folder) if Path(n).suffix.lower() in IMAGE_SUFFIXES)
-
-
-def _patch_grid(crops: list[np.ndarray], cell: int = 96, gap: int = 4) -> np.ndarray:
-    """Up to nine crops in a 3x3 grid, each resized to ``cell`` pixels."""
-    out = np.full((3 * cell + 4 * gap, 3 * cell + 4 * gap, 3), 40, np.uint8)
-    for k, crop in enumerate(crops[:9]):
-        r, q = divmod(k, 3)
-        y, x = gap + r * (cell + gap), gap + q * (cell + gap)
-        out[y:y + cell, x:x + cell] = resize(crop, (cell, cell))
-    return out

@@ -1,0 +1,66 @@
+"""The Layers tab's top patches answered from an index: the photos that excite a channel most, each cropped
+to the receptive field of its peak (no pass over the folder, only the k photos are read)."""
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..channels import Patch, crop_at, receptive_field
+from ..imaging import load_image
+from ..jobs import Frame
+from ..models import Classifier
+from .identity import model_sha256
+from .store import IndexFileError, IndexStore
+
+__all__ = ["IndexPatches", "index_patches_job", "same_model"]
+
+_hashes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def same_model(store: IndexStore, model: Classifier) -> bool:
+    """Whether ``store`` was made with ``model``'s weights (the hash is computed once per model)."""
+    if model not in _hashes:
+        _hashes[model] = model_sha256(model)
+    return store.meta["model_sha256"] == _hashes[model]
+
+
+@dataclass(frozen=True)
+class IndexPatches:
+    """``Frame.info`` of :func:`index_patches_job`: the patches (``Patch.source`` indexes ``paths``), how many
+    photos the index holds, and the photos of the top-k that could no longer be read."""
+
+    layer: str
+    channel: int
+    patches: list[Patch]
+    paths: list[str]
+    photos: int
+    missing: list[str]
+
+
+def index_patches_job(index: str | os.PathLike, model: Classifier, layer: str, channel: int, *,
+                      k: int = 9) -> Iterator[Frame]:
+    """Job: the top-``k`` photos of ``channel`` of ``layer`` from the index file ``index``, each cropped around
+    its peak.  Refuses (``IndexFileError``) an index made with another model or without the layer."""
+    store = IndexStore(index, readonly=True)
+    try:
+        if not same_model(store, model):
+            raise IndexFileError(f"{index}: made with the model {store.meta['model']}, not {model.name}")
+        rows, photos, folder = store.top(layer, channel, None), store.count(), store.meta["folder"]
+    finally:
+        store.close()
+    stride, half = receptive_field(model, layer)
+    patches, paths, missing = [], [], []
+    for rel, value, y, x in rows:
+        path = os.path.join(folder, *rel.split("/"))
+        try:
+            view = model.prepare(load_image(path))
+        except ValueError:
+            missing.append(path)   # moved or changed since it was indexed: the next one takes its place
+            continue
+        patches.append(Patch(float(value), len(paths), (int(x), int(y)), crop_at(view, y, x, stride, half)))
+        paths.append(path)
+        if len(patches) == k:
+            break
+    yield Frame(step=1, total=1, final=True, info=IndexPatches(layer, channel, patches, paths, photos, missing))

@@ -108,3 +108,20 @@ def test_refusals_are_one_line(user_model_files, photo, tmp_path, fails_in_one_l
     fails_in_one_line(["classify", str(photo), "--model", str(user_model_files["resnet"]), "--labels", str(labels)],
                       "3 class names (from three.txt) but the network has 5 outputs")
     fails_in_one_line(["classify", str(photo), "--model", str(tmp_path / "missing.pth")], "missing.pth: does not exist")
+
+
+def test_channels_index_on_a_model_file(user_model_files, photo, tmp_path, capsys):
+    """The dataset index runs on a user's file too; its shards' model recipe carries the file's options."""
+    from engine.index import ModelSpec
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        (folder / name).write_bytes(photo.read_bytes())
+    out = tmp_path / "photos.nlindex"
+    model = _model_args(user_model_files, "pickle")
+    assert main(["channels", "index", str(folder), "--layers", "features.3", "--top", "2", "--out", str(out), "--json",
+                 *model]) == 0
+    assert json.loads(capsys.readouterr().out)["indexed"] == 2
+    spec = ModelSpec(str(user_model_files["pickle"]), "cpu", trust_code=True, arch=None)
+    assert spec().source.kind == "pickled model" and "trust_code=True" in repr(spec)

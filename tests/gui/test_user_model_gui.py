@@ -144,3 +144,12 @@ def test_tabs_run_on_the_users_model(qtbot, open_tab, user_network, photo_dir):
     assert dreaming.start(), dreaming.status.text()
     qtbot.waitUntil(lambda: not dreaming.runner.is_running and dreaming.history.count() == 1, timeout=60000)
     assert dreaming.history.entries()[0]["model"] == user_network.name
+
+
+def test_about_names_the_file_and_its_hash(ctx, user_model_files):
+    from guiapp.about import about_lines
+
+    ctx.model = open_model_file(user_model_files["onnx"], "cpu")
+    rows = dict(about_lines(ctx))
+    assert str(user_model_files["onnx"]) in rows["Weight file"] and ctx.model.source.sha256 in rows["Weight file"]
+    assert ctx.model.source.short_hash in rows["Model"]

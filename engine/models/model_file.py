@@ -47,7 +47,8 @@ class ModelFile:
     sha256: str = ""
 
 
-def file_hash(path: Path) -> str:
+def file_hash(path: str | Path) -> str:
+    """SHA-256 of a file (hex), read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -92,3 +92,11 @@ def test_an_index_of_another_model_falls_back_to_the_samples(qtbot, tab, tmp_pat
     for runner in (tab.detail.viz_job, tab.detail.patches_job, tab.detail.saliency_job):
         runner.stop()
     qtbot.waitUntil(lambda: not tab.detail.viz_job.is_running and not tab.detail.patches_job.is_running, timeout=10000)
+
+
+def test_the_window_has_a_layers_menu_before_help(window):
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles[-2:] == ["&Layers", "&Help"]
+    layers = window.menuBar().actions()[-2].menu()
+    assert [a.text() for a in layers.actions()] == ["&Index a Folder…", "&Open Index…", "&Close Index", "&Stop Indexing"]
+    assert layers is window.tab_widgets["Layers"].menu

@@ -2,16 +2,20 @@
 to the receptive field of its peak (no pass over the folder, only the k photos are read)."""
 from __future__ import annotations
 
+import itertools
 import os
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..channels import Patch, crop_at, receptive_field
 from ..imaging import load_image
 from ..jobs import Frame
 from ..models import Classifier
 from .identity import model_sha256
+from .shard import decoders
 from .store import IndexFileError, IndexStore
 
 __all__ = ["IndexPatches", "index_patches_job", "same_model"]
@@ -54,16 +58,23 @@ def index_patches_job(index: str | os.PathLike, model: Classifier, layer: str, c
     finally:
         store.close()
     stride, half = receptive_field(model, layer)
-    patches, paths, missing = [], [], []
-    for rel, value, y, x in rows:
-        path = os.path.join(folder, *rel.split("/"))
-        try:
-            view = model.prepare(load_image(path))
-        except ValueError:
+    paths = [os.path.join(folder, *rel.split("/")) for rel, *_ in rows]
+    first = decoders().map(lambda path: _view(model, path), paths[:k])   # the k likely shown: in parallel, in order
+    views = itertools.chain(first, (_view(model, path) for path in paths[k:]))
+    patches, found, missing = [], [], []
+    for (_rel, value, y, x), path, view in zip(rows, paths, views):
+        if view is None:
             missing.append(path)   # moved or changed since it was indexed: the next one takes its place
             continue
-        patches.append(Patch(float(value), len(paths), (int(x), int(y)), crop_at(view, y, x, stride, half)))
-        paths.append(path)
+        patches.append(Patch(float(value), len(found), (int(x), int(y)), crop_at(view, y, x, stride, half)))
+        found.append(path)
         if len(patches) == k:
             break
-    yield Frame(step=1, total=1, final=True, info=IndexPatches(layer, channel, patches, paths, photos, missing))
+    yield Frame(step=1, total=1, final=True, info=IndexPatches(layer, channel, patches, found, photos, missing))
+
+
+def _view(model: Classifier, path: str) -> np.ndarray | None:
+    try:
+        return model.prepare(load_image(path))
+    except ValueError:
+        return None

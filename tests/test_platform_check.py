@@ -71,9 +71,22 @@ def test_the_paragraph_names_the_libraries_and_the_command(tmp_path):
 
 
 def test_the_plugin_is_found_in_pyside6():
+    """PySide6's Linux wheels ship the xcb plugin; the macOS and Windows wheels do not."""
     path = xcb_plugin_path()
     if sys.platform.startswith("linux"):
-        assert path is not None and path.name == "libqxcb.so" and "PySide6" in str(path)
+        assert path is not None and path.name == "libqxcb.so" and "PySide6" in str(path) and path.is_file()
+    else:
+        assert path is None
+
+
+def test_the_plugin_path_is_none_where_the_file_is_missing(monkeypatch, tmp_path):
+    from PySide6.QtCore import QLibraryInfo
+
+    monkeypatch.setattr(QLibraryInfo, "path", staticmethod(lambda _which: str(tmp_path)))
+    assert xcb_plugin_path() is None
+    (tmp_path / "platforms").mkdir()
+    (tmp_path / "platforms" / "libqxcb.so").write_bytes(b"")
+    assert xcb_plugin_path() == tmp_path / "platforms" / "libqxcb.so"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the xcb plugin is Linux's")

@@ -2,9 +2,10 @@
 checks that the maps mean something, and fooling images.
 
 * :func:`vanilla_saliency` (Simonyan et al. 2014, §3.1), :func:`smoothgrad`,
-  :func:`integrated_gradients` / :func:`integrated_gradients_map`,
-  :func:`grad_cam`; :class:`SaliencyParams` + :func:`compute_saliency` pick
-  one by name.
+  :func:`smoothgrad_squared`, :func:`vargrad`, :func:`integrated_gradients` /
+  :func:`integrated_gradients_map`, :func:`grad_cam`; the table
+  :data:`METHOD_TABLE` names them, :class:`SaliencyParams` +
+  :func:`compute_saliency` pick one by name.
 * :func:`deletion_curve` / :func:`insertion_curve` (RISE, Petsiuk et al.
   2018) and :func:`cascading_randomization` (Adebayo et al. 2018).
 * :func:`fool` (Szegedy et al. 2014), a generator of frames returning a
@@ -16,7 +17,7 @@ All gradients are taken with respect to the model's *normalised* input
 tensor (``model.preprocess``), and all class scores are logits.
 """
 from ._common import REDUCTIONS, gaussian_blur, reduce_channels
-from .attribution import METHODS, SaliencyParams, compute_saliency
+from .attribution import SaliencyParams, compute_saliency
 from .curves import SUBSTRATES, Curve, deletion_curve, insertion_curve, random_map
 from .fooling import FoolingStep, FoolParams, FoolResult, difference_image, fool, perturbation_size
 from .fooling_full_size import FullSizeResult, fool_full_size
@@ -24,12 +25,14 @@ from .gradcam import default_cam_layer, grad_cam
 from .heatmap import COLORMAPS, colorize, normalize_map, overlay
 from .integrated import BASELINES, integrated_gradients, integrated_gradients_map
 from .job import SaliencyResult, saliency_job
+from .methods import METHOD_TABLE, METHODS, Method, method
 from .sanity import RandomizationStep, cascading_randomization, randomized_copy, spearman
-from .smoothgrad import smoothgrad
+from .smoothgrad import noise_tunnel, smoothgrad, smoothgrad_squared, vargrad
 from .vanilla import vanilla_saliency
 
 __all__ = [
     "REDUCTIONS", "METHODS", "BASELINES", "SUBSTRATES", "COLORMAPS",
+    "METHOD_TABLE", "Method", "method", "noise_tunnel", "smoothgrad_squared", "vargrad",
     "vanilla_saliency", "smoothgrad", "integrated_gradients", "integrated_gradients_map", "grad_cam",
     "default_cam_layer", "SaliencyParams", "compute_saliency", "reduce_channels", "gaussian_blur",
     "Curve", "deletion_curve", "insertion_curve", "random_map",

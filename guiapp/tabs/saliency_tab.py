@@ -70,9 +70,10 @@ class SaliencyTab(Workbench):
         self.classify.image_changed.connect(self._on_image)
         self.classify.class_activated.connect(self.set_target)
         self.picker.class_changed.connect(self.set_target)
-        self.picker.validity_changed.connect(self._on_picker_validity)
+        self.picker.problem_changed.connect(self._on_picker_problem)
         self.form.params_changed.connect(lambda _p: self.schedule())
         self.form.display_changed.connect(self._render)
+        self.form.typing.connect(self._describe_map)
         self.save_map_button.clicked.connect(self._save_map_dialog)
         self.save_overlay_button.clicked.connect(self.save)
         self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
@@ -131,6 +132,7 @@ class SaliencyTab(Workbench):
         self.result = self.curves = None
         self.map_panel.clear()
         self.overlay_panel.clear()
+        self._describe_map()
         self._clear_curves()
         self._update_buttons()
 
@@ -147,9 +149,9 @@ class SaliencyTab(Workbench):
         self.form.set_layers(model.layer_names)
         self.schedule()
 
-    def _on_picker_validity(self, valid: bool) -> None:
-        if not valid:
-            self.status.setText(f"Class not chosen: {self.picker.problem}")
+    def _on_picker_problem(self, problem: str) -> None:
+        if problem:
+            self.status.setText(f"Class not chosen: {problem}")
 
     # -- computing -----------------------------------------------------------------
     @qdebounced(timeout=RECOMPUTE_DELAY_MS)
@@ -194,7 +196,7 @@ class SaliencyTab(Workbench):
         self.result = replace(result, deletion=None, insertion=None, random_deletion=None)
         self.target_label.setText(f"Class: {result.label} ({result.target})")
         with signals_blocked(self.picker):
-            self.picker.set_class(result.target)
+            self.picker.show_class(result.target)  # not over a class being typed
         self._render()
         if result.deletion is not None:
             self.curves = {k: getattr(result, k) for k in ("deletion", "insertion", "random_deletion")}
@@ -222,7 +224,24 @@ class SaliencyTab(Workbench):
     def map_image(self) -> np.ndarray | None:
         return None if self.result is None else colorize(self.result.saliency, self.form.colormap())
 
+    def map_panel_title(self) -> str:
+        return self.map_panel.findChild(QLabel, "panelTitle").text()
+
+    def _describe_map(self) -> None:
+        """The map panel's title says what the map was made with, and names
+        typed values that are not applied yet (the map is not from them)."""
+        if self.result is None:
+            self.map_panel.set_title("Saliency map")
+            return
+        r = self.result
+        text = f"Saliency map: {self.form.describe(r.params)} · {r.label} ({r.target})"
+        typed = self.form.typed_not_applied()
+        if typed:
+            text += f" — typed {', '.join(typed)} not applied yet (Enter applies it)"
+        self.map_panel.set_title(text)
+
     def _render(self) -> None:
+        self._describe_map()
         if self.result is None:
             return
         self.map_panel.set_image(self.map_image())

@@ -181,9 +181,8 @@ def test_train_refuses_a_broken_dataset(dataset, says, tmp_path, files, capsys, 
     (tmp_path / "coco").mkdir()
     (tmp_path / "coco" / "coco2014_captions.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 40)
     out = tmp_path / "m.pt"
-    if "{tmp}" == dataset:
-        for _p in ("bad.json", "keys.json", "only_bad.json"):
-            pass  # the folder holds three JSON files: not a dataset folder
+    if dataset == "{tmp}":  # a folder of JSON files, none of them a dataset's: still not a dataset folder
+        assert {"bad.json", "keys.json", "only_bad.json"} <= {p.name for p in tmp_path.iterdir()}
     refused(capsys, "train", "--cell", "lstm", "--dataset", dataset.format(tmp=tmp_path), "--epochs", "1",
             "--out", out, says=says)
     assert not out.exists()

@@ -5,7 +5,7 @@ import numpy as np
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from guiapp.main_window import TAB_SPECS, MainWindow
+from guiapp.main_window import MainWindow
 from guiapp.widgets.classify_panel import ClassifyPanel
 
 
@@ -24,9 +24,8 @@ def test_window_has_the_product_tabs_in_order(qtbot, ctx):
     qtbot.addWidget(window)
     window.show()
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    expected = [t for t, _, _ in TAB_SPECS]
-    assert titles == [t for t in expected if t in titles]   # order kept
-    assert titles == expected
+    # the product's tabs (README, DESIGN.md), spelled out here rather than read back from the code
+    assert titles == ["Captioning", "Saliency", "Fooling", "Dreaming", "Layers"]
     assert window.windowTitle() == "Neural Lens"
     window.close()
 
@@ -65,9 +64,22 @@ def test_bad_drop_keeps_the_image_and_says_why(qtbot, ctx, photo_dir, tmp_path):
     assert any("broken.png" in m for m in messages)
 
 
-def test_model_loads_in_background_and_window_stays_responsive(qtbot, settings):
+def test_model_loads_in_background_and_window_stays_responsive(qtbot, settings, monkeypatch):
+    import threading
+
+    import guiapp.context as context_module
     from guiapp.context import AppContext
 
+    real_load = context_module.load_model
+    load_threads = []
+
+    def slow_load(*args, **kwargs):
+        # a load that takes a known, long time: on the GUI thread it would stop the ticks for 1.5 s
+        load_threads.append(threading.current_thread())
+        time.sleep(1.5)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(context_module, "load_model", slow_load)
     ctx = AppContext(settings, device="cpu")
     window = MainWindow(ctx, load_model=False)
     qtbot.addWidget(window)
@@ -84,10 +96,11 @@ def test_model_loads_in_background_and_window_stays_responsive(qtbot, settings):
     timer.stop()
     assert ctx.model is not None and ctx.model.name == "efficientnet_lite0"
     assert "efficientnet_lite0" in window._model_label.text()
-    # the event loop kept running while torch built the model: no gap between
-    # ticks anywhere near the load's own duration (however quick the load was)
+    assert len(load_threads) == 1 and load_threads[0] is not threading.main_thread()
+    # the event loop kept running while the load slept and torch built the model
+    during = [t for t in ticks if t < started + 1.5]
     ticks = [started] + ticks
-    assert len(ticks) >= 3 and np.diff(ticks).max() < 1.0
+    assert len(during) >= 5 and np.diff(ticks).max() < 1.0
     window.close()
 
 

@@ -225,37 +225,58 @@ def test_hidden_grads_are_totals_through_time():
     assert dtotal.shape == h.shape
 
 
-def run_all(dtype, seed=10):
-    """Forward and backward of every layer; returns (inputs, outputs)."""
+def make_inputs(dtype, seed=10):
+    """The inputs of every layer: RNN (5), LSTM (5), word ids, W_embed, W_vocab, b_vocab, mask."""
     g = torch.Generator().manual_seed(seed)
     r_in, l_in = rnn_inputs(g, dtype), lstm_inputs(g, dtype)
     ids = torch.randint(0, V, (N, T), generator=g)
     W, w, b = rnd(g, V, D, dtype=dtype), rnd(g, H, V, dtype=dtype), rnd(g, V, dtype=dtype)
     mask = torch.rand(N, T, generator=g) > 0.3
-    inputs = [*r_in, *l_in, ids, W, w, b, mask]
+    return [*r_in, *l_in, ids, W, w, b, mask]
+
+
+def run_all(dtype, seed=10, inputs=None, upstream=None):
+    """Forward and backward of every layer; returns (inputs, outputs).  ``upstream`` (a list)
+    receives (gradient passed to a backward, its copy taken before the call)."""
+    inputs = make_inputs(dtype, seed) if inputs is None else inputs
+    r_in, l_in, (ids, W, w, b, mask) = inputs[:5], inputs[5:10], inputs[10:]
+    upstream = [] if upstream is None else upstream
+
+    def ones(like):
+        grad = torch.ones_like(like)
+        upstream.append((grad, grad.clone()))
+        return grad
+
     outs = []
     h, c = L.rnn_forward(*r_in)
-    outs += [h, *L.rnn_backward(torch.ones_like(h), c)]
+    outs += [h, *L.rnn_backward(ones(h), c)]
     x0, h0, *_ = r_in
     hs, c = L.rnn_step_forward(x0[:, 0], h0, *r_in[2:])
-    outs += [hs, *L.rnn_step_backward(torch.ones_like(hs), c)]
+    outs += [hs, *L.rnn_step_backward(ones(hs), c)]
     hl, c = L.lstm_forward(*l_in)
-    outs += [hl, *L.lstm_backward(torch.ones_like(hl), c)]
+    outs += [hl, *L.lstm_backward(ones(hl), c)]
     hs, cs, c = L.lstm_step_forward(l_in[0][:, 0], l_in[1], l_in[1], *l_in[2:])
-    outs += [hs, cs, *L.lstm_step_backward(torch.ones_like(hs), torch.ones_like(cs), c)]
+    outs += [hs, cs, *L.lstm_step_backward(ones(hs), ones(cs), c)]
     e, c = L.word_embedding_forward(ids, W)
-    outs += [e, L.word_embedding_backward(torch.ones_like(e), c)]
+    outs += [e, L.word_embedding_backward(ones(e), c)]
     s, c = L.temporal_affine_forward(hl, w, b)
-    outs += [s, *L.temporal_affine_backward(torch.ones_like(s), c)]
+    outs += [s, *L.temporal_affine_backward(ones(s), c)]
     outs += list(L.temporal_softmax_loss(s, ids, mask))
     return inputs, outs
 
 
 def test_inputs_are_never_modified():
-    inputs, _ = run_all(F64)
-    again, _ = run_all(F64)
-    for a, b in zip(inputs, again):
-        assert torch.equal(a, b)
+    """Every layer's forward and backward leaves its inputs and upstream gradients as they were
+    (compared with copies taken before the calls)."""
+    inputs = make_inputs(F64)
+    before = [t.clone() for t in inputs]
+    upstream: list[tuple[torch.Tensor, torch.Tensor]] = []
+    run_all(F64, inputs=inputs, upstream=upstream)
+    assert len(upstream) == 7
+    for i, (a, b) in enumerate(zip(inputs, before)):
+        assert torch.equal(a, b), f"input {i} was modified"
+    for i, (grad, copy) in enumerate(upstream):
+        assert torch.equal(grad, copy), f"upstream gradient {i} was modified"
 
 
 def test_float32_runs_and_agrees_with_float64():

@@ -15,7 +15,7 @@ from engine.index import IndexFileError, IndexProgress, IndexStore, IndexSummary
 from engine.index.patches import same_model
 from engine.jobs import Frame
 
-from ..tab_job import TabJob
+from ..tab_job import Ending, TabJob
 
 __all__ = ["LayersIndex"]
 
@@ -99,7 +99,7 @@ class LayersIndex(QWidget):
 
     def _on_ended(self, end, _result) -> None:
         """The status line says how the job ended (TabJob); what the index now holds is added to it."""
-        if not os.path.isfile(self._out):
+        if end.kind is Ending.FAILED or not os.path.isfile(self._out):   # the status line and a dialog said why
             return
         self.open_index(self._out)
         s = self._summary

@@ -100,3 +100,14 @@ def test_the_window_has_a_layers_menu_before_help(window):
     layers = window.menuBar().actions()[-2].menu()
     assert [a.text() for a in layers.actions()] == ["&Index a Folder…", "&Open Index…", "&Close Index", "&Stop Indexing"]
     assert layers is window.tab_widgets["Layers"].menu
+
+
+def test_indexing_into_an_index_of_another_folder_fails_and_says_why(qtbot, tab, tmp_path, messages):
+    first, second, out = photos(tmp_path / "a", 1), photos(tmp_path / "b", 1), tmp_path / "x.nlindex"
+    tab.index.index_folder(str(first), str(out))
+    qtbot.waitUntil(lambda: not tab.index.job.is_running and tab.index.path == str(out), timeout=60000)
+    tab.index.close_index()
+    tab.index.index_folder(str(second), str(out))
+    qtbot.waitUntil(lambda: not tab.index.job.is_running, timeout=60000)
+    assert tab.status.text().startswith(f"Indexing failed: {out}: cannot add to this index: it indexes the folder")
+    assert tab.index.path is None and any("Choose another index file" in m for m in messages)

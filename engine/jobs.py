@@ -116,7 +116,7 @@ class Control:
                                           or not 0 <= emit_interval < float("inf")):
             raise ValueError(f"emit_interval must be a non-negative number of seconds, got {emit_interval!r}")
         self._lock = threading.Lock()
-        self._params = params
+        self._params = self._initial = params
         self._version = 0
         self._cancel = threading.Event()
         self._emit_interval = emit_interval
@@ -142,6 +142,11 @@ class Control:
             if self._counted():
                 tape.events += 1
             return tape.version_at(event) if tape.replay is not None else self._params
+
+    @property
+    def initial_params(self) -> Any:
+        """The parameters the job started with (before any live change)."""
+        return self._initial
 
     @property
     def version(self) -> int:

@@ -49,7 +49,7 @@ def test_a_raced_run_replays_exactly():
     for lr in (2.0, 0.5, 3.25):  # the window's thread changes the rate and stops, whenever it likes
         time.sleep(0.01)
         control.update(lr=lr)
-        control.params  # the window reads too: not counted
+        assert control.params.lr == lr  # the window reads too: not counted
     time.sleep(0.01)
     control.cancel()
     thread.join()

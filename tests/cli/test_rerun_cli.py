@@ -136,3 +136,38 @@ def test_other_versions_are_named_and_the_pixels_compared(tmp_path, rerun_model,
     assert main(["rerun", str(path), "--out", str(tmp_path / "again.png")]) == 0
     text = capsys.readouterr().out
     assert "pixels differ" in text and "made with other versions: torch 1.0.0" in text
+
+
+@pytest.mark.parametrize("path, value, message", [
+    (("params", "lr"), 1e9, "recipe.params.lr: learning rate (lr) must be"),
+    (("params", "steps"), "many", "recipe.params.steps"),
+    (("seed",), 2**64, "recipe.seed"),
+    (("params",), {}, "recipe.params lacks"),
+    (("format",), 2, "recipe.format is 2: made by a newer Neural Lens"),
+    (("inputs", "target"), 5000, "recipe.inputs: class 5000 is not one of efficientnet_lite0's 1000 classes"),
+    (("model", "name"), "no_such_net", "the recipe's model no_such_net cannot be loaded here"),
+    (("model", "weights_sha256"), "0" * 64, "the model efficientnet_lite0 here has other weights"),
+])
+def test_a_bad_recipe_is_refused_in_one_line(path, value, message, tmp_path, lite0, monkeypatch, fails_in_one_line):
+    from engine.cli import rerun as rerun_command
+
+    real_open = rerun_command._open_model
+    monkeypatch.setattr(rerun_command, "_open_model",
+                        lambda name, device: lite0 if name == lite0.name else real_open(name, device))
+    made, _, _ = make_like_window(tmp_path, "classviz", lite0, ClassVizParams.defaults("pixels", size=32, steps=2),
+                                  inputs={"target": 9})
+    meta = read_png_params(made)
+    node = meta["recipe"]
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    save_png(made, load_image(made), meta)
+    again = tmp_path / "again.png"
+    fails_in_one_line(["rerun", str(made), "--out", str(again)], message, not_written=again)
+
+
+def test_a_picture_without_a_recipe_is_refused(tmp_path, fails_in_one_line):
+    plain = tmp_path / "photo.png"
+    save_png(plain, np.zeros((8, 8, 3), np.uint8), {"mode": "DeepDream"})
+    fails_in_one_line(["rerun", str(plain), "--out", str(tmp_path / "x.png")], "photo.png: has parameters but no recipe")
+    fails_in_one_line(["rerun", str(tmp_path / "none.png"), "--out", str(tmp_path / "x.png")], "none.png: no such file")

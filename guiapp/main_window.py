@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
             if tab is not None:
                 self.tab_widgets[title] = tab
                 self.tabs.addTab(tab, title)
+                if tab.menu is not None:   # a tab's own menu (Layers ▸ Index a Folder…), before Help
+                    self.menuBar().insertMenu(self.help_menu.menuAction(), tab.menu)
         self._stack.setCurrentWidget(self.tabs)
         from .image_sync import ImageSync
 
@@ -132,10 +134,10 @@ class MainWindow(QMainWindow):
         self.model_group = QActionGroup(self)
         self.model_group.setExclusive(True)
 
-        help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = self.menuBar().addMenu("&Help")
         self.about_action = QAction("&About Neural Lens", self)
         self.about_action.triggered.connect(self.show_about)
-        help_menu.addAction(self.about_action)
+        self.help_menu.addAction(self.about_action)
 
     def _build_run_menu(self) -> None:
         """Run ▸ Start / Stop: the current tab's job (its start button; every running job)."""

@@ -137,7 +137,7 @@ def test_tabs_run_on_the_users_model(qtbot, open_tab, user_network, photo_dir):
     assert layers.layer_slider.maximum() == len(user_network.layer_names) - 1
 
     dreaming = open_tab(DreamingTab)
-    assert dreaming.mode.currentText() == CLASSVIZ
+    assert dreaming.mode_key() == CLASSVIZ
     dreaming.picker.set_class(1)
     dreaming.form.widgets["size"].setValue(32)
     dreaming.form.widgets["steps"].setValue(2)

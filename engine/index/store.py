@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -217,3 +217,10 @@ class IndexStore:
         row = self.db.execute("SELECT m.value FROM maxima m JOIN photos p ON p.id = m.photo "
                               "WHERE p.path = ? AND m.layer = ?", (path, self.layer(name).id)).fetchone()
         return None if row is None else np.frombuffer(row[0], "<f4").copy()
+
+    def iter_maxima(self, name: str, chunk: int = 4096) -> Iterator[tuple[list[str], np.ndarray]]:
+        """(paths, (n, C) maxima) of every indexed photo for layer ``name``, a chunk at a time."""
+        rows = self.db.execute("SELECT p.path, m.value FROM maxima m JOIN photos p ON p.id = m.photo "
+                               "WHERE m.layer = ? ORDER BY p.id", (self.layer(name).id,))
+        while batch := rows.fetchmany(chunk):
+            yield [r[0] for r in batch], np.stack([np.frombuffer(r[1], "<f4") for r in batch])

@@ -224,3 +224,21 @@ def test_an_index_killed_mid_run_stays_readable_and_carries_on(tiny, tmp_path):
     fresh = tmp_path / "fresh.nlindex"
     run_to_end(index_job(tiny, str(folder), fresh, k=4, batch=2, shard_size=3))
     assert table(out, "top") == table(fresh, "top") and table(out, "maxima") == table(fresh, "maxima")
+
+
+def test_the_photos_most_like_a_photo_by_their_channels(tiny, tmp_path):
+    from engine.channels import activations
+    from engine.index import similar_photos
+
+    folder = make_photos(tmp_path / "photos", 15, bad=False)
+    out = tmp_path / "x.nlindex"
+    run_to_end(index_job(tiny, str(folder), out, k=3))
+    truth = brute_force(tiny, folder, "c2")
+    query = activations(tiny, load_image(folder / "p0005.png"), "c2").max
+    found = similar_photos(out, query, "c2", k=4)
+    cos = {p: float(v[0] @ query / np.linalg.norm(v[0]) / np.linalg.norm(query)) for p, v in truth.items()}
+    expected = sorted(cos, key=lambda p: -cos[p])[:4]
+    assert [p["path"][len(str(folder)) + 1:] for p in found["photos"]] == expected and expected[0] == "p0005.png"
+    assert [p["similarity"] for p in found["photos"]] == pytest.approx([cos[p] for p in expected], abs=1e-5)
+    with pytest.raises(IndexFileError, match="not 8"):
+        similar_photos(out, query[:8], "c2")

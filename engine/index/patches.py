@@ -18,7 +18,7 @@ from .identity import model_sha256
 from .shard import decoders
 from .store import IndexFileError, IndexStore
 
-__all__ = ["IndexPatches", "index_patches_job", "same_model"]
+__all__ = ["IndexPatches", "index_patches_job", "similar_photos_job", "same_model"]
 
 _hashes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -34,8 +34,9 @@ def same_model(store: IndexStore | dict, model: Classifier) -> bool:
 
 @dataclass(frozen=True)
 class IndexPatches:
-    """``Frame.info`` of :func:`index_patches_job`: the patches (``Patch.source`` indexes ``paths``), how many
-    photos the index holds, and the photos of the top-k that could no longer be read."""
+    """``Frame.info`` of :func:`index_patches_job` (and of :func:`similar_photos_job`, ``channel`` -1): the
+    patches (``Patch.source`` indexes ``paths``), how many photos the index holds, and the photos that could
+    no longer be read."""
 
     layer: str
     channel: int
@@ -71,6 +72,27 @@ def index_patches_job(index: str | os.PathLike, model: Classifier, layer: str, c
         if len(patches) == k:
             break
     yield Frame(step=1, total=1, final=True, info=IndexPatches(layer, channel, patches, found, photos, missing))
+
+
+def similar_photos_job(index: str | os.PathLike, model: Classifier, maxima: np.ndarray, layer: str, *,
+                       k: int = 9) -> Iterator[Frame]:
+    """Job: the ``k`` indexed photos whose channels of ``layer`` respond most like ``maxima`` (a photo's
+    per-channel maxima), each as the model sees it (``Patch.activation``: the cosine similarity)."""
+    from .query import similar_photos
+
+    store = IndexStore(index, readonly=True)
+    try:
+        if not same_model(store, model):
+            raise IndexFileError(f"{index}: made with the model {store.meta['model']}, not {model.name}")
+        found, photos = similar_photos(store, maxima, layer, k), store.count()
+    finally:
+        store.close()
+    paths = [p["path"] for p in found["photos"]]
+    views = list(decoders().map(lambda path: _view(model, path), paths))
+    kept = [(p, v, s["similarity"]) for p, v, s in zip(paths, views, found["photos"]) if v is not None]
+    patches = [Patch(float(s), i, (0, 0), v) for i, (_p, v, s) in enumerate(kept)]
+    yield Frame(step=1, total=1, final=True, info=IndexPatches(layer, -1, patches, [p for p, _v, _s in kept], photos,
+                                                               [p for p, v in zip(paths, views) if v is None]))
 
 
 def _view(model: Classifier, path: str) -> np.ndarray | None:

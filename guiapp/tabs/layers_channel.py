@@ -27,7 +27,7 @@ from engine.generation.diversity import DiversityParams, diverse_visualizations
 from engine.generation.unit_objectives import Unit, UnitObjective
 from engine.gradients import overlay
 from engine.imaging import IMAGE_SUFFIXES, load_image
-from engine.index.patches import IndexPatches, index_patches_job
+from engine.index.patches import IndexPatches, index_patches_job, similar_photos_job
 from engine.jobs import Frame
 
 from ..samples import sample_photos
@@ -60,6 +60,7 @@ class ChannelDetail(QWidget):
         self.tab, self.ctx = tab, tab.ctx
         self.folders: list[str] = []
         self.opened: tuple[str, int] | None = None       # (layer, channel) shown
+        self._expected: tuple[str, int] | None = None    # what the patches panel waits for (channel -1: similar photos)
         self._image: np.ndarray | None = None
         self._view: np.ndarray | None = None
         self._patch_paths: list[str] = []
@@ -172,6 +173,7 @@ class ChannelDetail(QWidget):
         else by running the samples and the added folders through the network."""
         layer, channel = self.opened
         model = self.ctx.model
+        self._expected = self.opened
         if self.index.answers(model, layer):
             path = self.index.path
             self.patches_panel.set_title(f"Top-9 of {self.index.photos:,} indexed photos")
@@ -196,12 +198,24 @@ class ChannelDetail(QWidget):
     def _on_patches(self, frame: Frame) -> None:
         patches = frame.info
         if isinstance(patches, IndexPatches):
-            if (patches.layer, patches.channel) != self.opened:
+            if (patches.layer, patches.channel) != self._expected:
                 return
             self._patch_paths, patches = patches.paths, patches.patches
         if patches:
             self.shown_patches = list(patches[:9])
             self.patches_panel.set_image(patch_grid([p.image for p in self.shown_patches], PATCH_CELL, PATCH_GAP))
+
+    def show_similar(self, layer: str, maxima: np.ndarray) -> None:
+        """The patches panel shows the indexed photos whose channels of ``layer`` respond most like ``maxima``
+        (the photo's per-channel maxima); click one to open it."""
+        model = self.ctx.model
+        if not self.index.answers(model, layer):
+            self.ctx.show_status(f"The open index cannot answer for {layer} of this model.", 8000)
+            return
+        path, self._expected = self.index.path, (layer, -1)
+        self.patches_panel.set_title(f"Indexed photos most like this one ({layer} channels)")
+        restart(self.patches_job, lambda _p, _c: similar_photos_job(path, model, maxima, layer),
+                title="Photos like this one")
 
     def _on_index_changed(self) -> None:
         if self.opened is not None and self.ctx.model is not None:

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from ..channels import Patch, crop_at, receptive_field
+from ..channels import LayerActivations, Patch, channel_overlay, crop_at, receptive_field
 from ..imaging import load_image
 from ..jobs import Frame
 from ..models import Classifier
@@ -46,10 +47,12 @@ class IndexPatches:
     missing: list[str]
 
 
-def index_patches_job(index: str | os.PathLike, model: Classifier, layer: str, channel: int, *,
-                      k: int = 9) -> Iterator[Frame]:
+def index_patches_job(index: str | os.PathLike, model: Classifier, layer: str, channel: int, *, k: int = 9,
+                      whole: bool = False) -> Iterator[Frame]:
     """Job: the top-``k`` photos of ``channel`` of ``layer`` from the index file ``index``, each cropped around
-    its peak.  Refuses (``IndexFileError``) an index made with another model or without the layer."""
+    its peak, or with ``whole`` the whole photos as the model sees them with the channel's map over them and
+    the peak framed (one batched pass over the ``k`` photos).  Refuses (``IndexFileError``) an index made with
+    another model or without the layer."""
     store = IndexStore(index, readonly=True)
     try:
         if not same_model(store, model):
@@ -58,20 +61,46 @@ def index_patches_job(index: str | os.PathLike, model: Classifier, layer: str, c
         rows, photos, folder = store.top(layer, channel, None), store.count(), store.meta["folder"]
     finally:
         store.close()
-    stride, half = receptive_field(model, layer)
     paths = [os.path.join(folder, *rel.split("/")) for rel, *_ in rows]
     first = decoders().map(lambda path: _view(model, path), paths[:k])   # the k likely shown: in parallel, in order
     views = itertools.chain(first, (_view(model, path) for path in paths[k:]))
-    patches, found, missing = [], [], []
+    kept, missing = [], []
     for (_rel, value, y, x), path, view in zip(rows, paths, views):
         if view is None:
             missing.append(path)   # moved or changed since it was indexed: the next one takes its place
             continue
-        patches.append(Patch(float(value), len(found), (int(x), int(y)), crop_at(view, y, x, stride, half)))
-        found.append(path)
-        if len(patches) == k:
+        kept.append((float(value), int(y), int(x), path, view))
+        if len(kept) == k:
             break
-    yield Frame(step=1, total=1, final=True, info=IndexPatches(layer, channel, patches, found, photos, missing))
+    pictures = _whole(model, layer, channel, kept) if whole else _crops(model, layer, kept)
+    patches = [Patch(v, i, (x, y), picture) for i, ((v, y, x, _p, _v), picture) in enumerate(zip(kept, pictures))]
+    yield Frame(step=1, total=1, final=True,
+                info=IndexPatches(layer, channel, patches, [p for *_, p, _v in kept], photos, missing))
+
+
+def _crops(model: Classifier, layer: str, kept: list) -> list[np.ndarray]:
+    stride, half = receptive_field(model, layer)
+    return [crop_at(view, y, x, stride, half) for _v, y, x, _p, view in kept]
+
+
+def _whole(model: Classifier, layer: str, channel: int, kept: list) -> list[np.ndarray]:
+    """Each photo with ``channel``'s map over it and a frame around the receptive field of its peak."""
+    if not kept:
+        return []
+    with torch.inference_mode():
+        maps = model.features(model.preprocess([view for *_, view in kept]), layer)[:, channel].float().cpu().numpy()
+    stride, half = receptive_field(model, layer)
+    out = []
+    for (_v, y, x, _p, view), amap in zip(kept, maps):
+        picture = channel_overlay(view, LayerActivations(layer, amap[None]), 0, opacity=0.5)
+        cy, cx = int((y + 0.5) * stride), int((x + 0.5) * stride)
+        y0, x0 = max(0, cy - half), max(0, cx - half)
+        y1, x1 = min(picture.shape[0], cy + half) - 1, min(picture.shape[1], cx + half) - 1
+        for ys, xs in ((slice(y0, y0 + 2), slice(x0, x1)), (slice(y1 - 1, y1 + 1), slice(x0, x1)),
+                       (slice(y0, y1), slice(x0, x0 + 2)), (slice(y0, y1), slice(x1 - 1, x1 + 1))):
+            picture[ys, xs] = 255
+        out.append(picture)
+    return out
 
 
 def similar_photos_job(index: str | os.PathLike, model: Classifier, maxima: np.ndarray, layer: str, *,

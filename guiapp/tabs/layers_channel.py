@@ -73,6 +73,9 @@ class ChannelDetail(QWidget):
         self.viz_progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.diverse = QCheckBox("4 diverse visualizations")
         self.diverse.setToolTip("Visualize the channel four times at once, pushed apart (Olah et al. 2017)")
+        self.whole = QCheckBox("Whole photos")
+        self.whole.setToolTip("With an index open: the top photos whole, with the channel's map over them and "
+                              "the peak framed, instead of patches")
         self.folder_button = QPushButton("Add a folder of photos…")
         self.folder_button.setToolTip("Also search the photos of a folder for the top patches")
         self.index = LayersIndex(tab)
@@ -89,6 +92,7 @@ class ChannelDetail(QWidget):
         self.patches_job.frame.connect(self._on_patches)
         self.folder_button.clicked.connect(self._add_folder_dialog)
         self.diverse.toggled.connect(self._on_diverse_toggled)
+        self.whole.toggled.connect(lambda _on: self._on_index_changed())
         self.index.changed.connect(self._on_index_changed)
         self.patches_panel.clicked.connect(self._on_patch_click)
 
@@ -117,7 +121,7 @@ class ChannelDetail(QWidget):
         layout.addLayout(grid, 1)
         layout.addWidget(self.index)
         buttons = QHBoxLayout()
-        for w in (self.diverse, self.folder_button, self.index_button):
+        for w in (self.diverse, self.whole, self.folder_button, self.index_button):
             buttons.addWidget(w)
         layout.addLayout(buttons)
 
@@ -175,10 +179,11 @@ class ChannelDetail(QWidget):
         model = self.ctx.model
         self._expected = self.opened
         if self.index.answers(model, layer):
-            path = self.index.path
-            self.patches_panel.set_title(f"Top-9 of {self.index.photos:,} indexed photos")
-            restart(self.patches_job, lambda _p, _c: index_patches_job(path, model, layer, channel),
-                    title="Top patches from the index")
+            path, whole = self.index.path, self.whole.isChecked()
+            self.patches_panel.set_title(f"Top-9 of {self.index.photos:,} indexed photos"
+                                         + (" (whole: the channel's map, its peak framed)" if whole else ""))
+            restart(self.patches_job, lambda _p, _c: index_patches_job(path, model, layer, channel, whole=whole),
+                    title="Top photos from the index" if whole else "Top patches from the index")
             return
         if self.index.path and layer in self.index.layers:
             self.ctx.show_status(f"The open index was made with the model {self.index.meta.get('model')}: top patches "

@@ -242,3 +242,31 @@ def test_the_photos_most_like_a_photo_by_their_channels(tiny, tmp_path):
     assert [p["similarity"] for p in found["photos"]] == pytest.approx([cos[p] for p in expected], abs=1e-5)
     with pytest.raises(IndexFileError, match="not 8"):
         similar_photos(out, query[:8], "c2")
+
+
+def test_a_channels_top_photos_from_the_index_as_patches_or_whole(tiny, tmp_path):
+    from engine.index.patches import index_patches_job
+
+    folder = make_photos(tmp_path / "photos", 10)
+    out = tmp_path / "x.nlindex"
+    run_to_end(index_job(tiny, str(folder), out, k=4))
+    top = top_photos(out, "c2", 9, 4)["photos"]
+    for whole in (False, True):
+        (frame,) = list(index_patches_job(out, tiny, "c2", 9, k=3, whole=whole))
+        found = frame.info
+        assert found.paths == [p["path"] for p in top[:3]] and found.photos == 10 and found.missing == []
+        assert [p.activation for p in found.patches] == pytest.approx([p["value"] for p in top[:3]])
+        assert [p.position for p in found.patches] == [(p["x"], p["y"]) for p in top[:3]]
+        shapes = {p.image.shape for p in found.patches}
+        if whole:   # the model's view, the peak's receptive field framed in white
+            assert shapes == {(32, 32, 3)} and all((p.image == 255).all(axis=2).sum() >= 8 for p in found.patches)
+        else:   # the receptive field of the peak in the photo's view
+            from engine.channels import crop_at, receptive_field
+
+            stride, half = receptive_field(tiny, "c2")
+            for p, path in zip(found.patches, found.paths):
+                view = tiny.prepare(load_image(path))
+                assert np.array_equal(p.image, crop_at(view, p.position[1], p.position[0], stride, half))
+    os.remove(top[0]["path"])      # gone since indexing: the next one takes its place
+    (frame,) = list(index_patches_job(out, tiny, "c2", 9, k=3))
+    assert frame.info.missing == [top[0]["path"]] and frame.info.paths == [p["path"] for p in top[1:4]]

@@ -67,6 +67,12 @@ def test_index_a_folder_from_the_menu_stop_carry_on_and_click_channels(qtbot, ta
     assert [p.activation for p in tab.detail.shown_patches] == pytest.approx([p["value"] for p in expected])
     assert [tab.detail._patch_paths[p.source] for p in tab.detail.shown_patches] == [p["path"] for p in expected]
     assert seconds < 5, f"top photos from the index took {seconds:.2f} s"
+    # whole photos: the channel's map over each, its peak framed
+    tab.detail.whole.setChecked(True)
+    assert tab.detail.patches_panel._title.text() == "Top-9 of 12 indexed photos (whole: the channel's map, its peak framed)"
+    qtbot.waitUntil(lambda: not tab.detail.patches_job.is_running, timeout=30000)
+    assert {p.image.shape for p in tab.detail.shown_patches} == {(224, 224, 3)}
+    assert [tab.detail._patch_paths[p.source] for p in tab.detail.shown_patches] == [p["path"] for p in expected]
     # clicking the second patch opens its photo
     tab.detail.patches_panel.clicked.emit(PATCH_GAP + PATCH_CELL + PATCH_GAP + 10, PATCH_GAP + 10)
     assert tab.photo_panel.path == expected[1]["path"]

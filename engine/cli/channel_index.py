@@ -40,7 +40,7 @@ def register_similar(commands: argparse._SubParsersAction) -> None:
     p.add_argument("image")
     p.add_argument("--layer", required=True)
     p.add_argument("--k", type=int, default=8, help="number of photos (default 8)")
-    p.add_argument("--model", default=None, help="model name (see `models`): the one the index was made with")
+    add_model_options(p)   # the model the index was made with
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_similar)
 

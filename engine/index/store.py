@@ -3,7 +3,8 @@ client.  Format version 1 (README "The dataset index file"):
 
 * ``meta(key, value)``: JSON values: ``format`` ("neural-lens-index"),
   ``version`` (1), ``model`` (name), ``model_sha256`` (of the weights, see
-  :func:`engine.index.identity.model_sha256`), ``preprocessing`` (input size,
+  :func:`engine.index.identity.model_sha256`), ``model_file`` (path and SHA-256
+  of a user's model file, null for a bundled network), ``preprocessing`` (input size,
   crop fraction, mean and std in 0..255 pixel units), ``folder`` (absolute),
   ``top_k``, ``created``.
 * ``layers(id, name, channels, height, width)``: the indexed layers, in network

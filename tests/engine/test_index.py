@@ -108,6 +108,7 @@ def test_the_index_holds_each_channels_top_photos_and_every_photos_maxima(tiny, 
     store = IndexStore(out, readonly=True)
     assert np.allclose(store.maxima_of("sub/p0004.png", "c2"), truth["sub/p0004.png"][0], atol=1e-5)
     assert store.meta["model"] == "tiny0" and list(store.layers) == ["c1", "c2"] and store.meta["top_k"] == 5
+    assert store.meta["model_file"] is None and len(store.meta["model_sha256"]) == 64
     assert store.meta["preprocessing"]["input_size"] == 32 and store.meta["folder"] == str(folder.resolve())
     store.close()
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine.models.user_model import open_model_file
 from guiapp.model_dialogs import ArchitectureDialog, PreprocessingDialog
-from guiapp.tabs.dreaming_tab import CLASSVIZ, DreamingTab
+from guiapp.tabs.dreaming_tab import CLASSVIZ, DREAM, DreamingTab
 from guiapp.tabs.fooling_tab import FoolingTab
 from guiapp.tabs.layers_tab import LayersTab
 from guiapp.tabs.saliency_tab import SaliencyTab
@@ -144,6 +144,9 @@ def test_tabs_run_on_the_users_model(qtbot, open_tab, user_network, photo_dir):
     assert dreaming.start(), dreaming.status.text()
     qtbot.waitUntil(lambda: not dreaming.runner.is_running and dreaming.history.count() == 1, timeout=60000)
     assert dreaming.history.entries()[0]["model"] == user_network.name
+    dreaming.set_mode(DREAM)   # not EfficientNet's blocks.8: the layer the model recommends, and why
+    assert dreaming.layer.currentText() == user_network.default_layer("dream").layer
+    assert user_network.default_layer("dream").reason in dreaming.layer.toolTip()
 
 
 def test_about_names_the_file_and_its_hash(ctx, user_model_files):

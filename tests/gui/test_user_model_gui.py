@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
+from qt_fixtures import use_model
 
 from engine.models.user_model import open_model_file
 from guiapp.model_dialogs import ArchitectureDialog, PreprocessingDialog
@@ -107,10 +108,7 @@ def test_a_dropped_model_file_opens(qtbot, window, user_model_files):
 
 @pytest.fixture(params=["vit", "grey", "pt2"])
 def user_network(request, ctx, user_model_files):
-    model = open_model_file(user_model_files[request.param], "cpu")
-    ctx.model = model
-    ctx.model_changed.emit(model)
-    return model
+    return use_model(ctx, open_model_file(user_model_files[request.param], "cpu"))
 
 
 def test_tabs_run_on_the_users_model(qtbot, open_tab, user_network, photo_dir):

@@ -110,7 +110,9 @@ class TabJob(QObject):
     job in messages (``"DeepDream"``; :meth:`launch` may give another);
     ``form`` is the :class:`~guiapp.widgets.param_form.ParamForm` the job reads
     (optional); ``status``, ``progress``, ``start_button`` and ``stop_button``
-    are the tab's widgets for it (each optional).  ``control_options`` go to
+    are the tab's widgets for it (each optional); ``follows_model=False`` for
+    a job that does not run on the window's classifier (the captioners), which
+    a model switch leaves running.  ``control_options`` go to
     every :class:`Control` (``emit_interval=`` / ``emit_every=``).
 
     Signals: ``frame(Frame)`` (throttled, as :class:`JobRunner`),
@@ -124,7 +126,8 @@ class TabJob(QObject):
 
     def __init__(self, tab, title: str, *, form=None, status: QLabel | None = None,
                  progress: QProgressBar | None = None, start_button: QAbstractButton | None = None,
-                 stop_button: QAbstractButton | None = None, **control_options: Any) -> None:
+                 stop_button: QAbstractButton | None = None, follows_model: bool = True,
+                 **control_options: Any) -> None:
         super().__init__(tab)
         self.tab, self.title, self.form = tab, title, form
         self.status, self.progress = status, progress
@@ -138,7 +141,8 @@ class TabJob(QObject):
                                   running=self.running_changed.emit)
         if form is not None:
             form.value_changed.connect(self._on_form_value)
-        tab.ctx.model_changed.connect(self._on_model_changed)
+        if follows_model:  # a job on the window's classifier stops when it changes
+            tab.ctx.model_changed.connect(self._on_model_changed)
         for button, key, verb in ((start_button, START_KEY, "Start"), (stop_button, STOP_KEY, "Stop")):
             if button is not None and key not in button.toolTip():
                 tip = button.toolTip()

@@ -30,6 +30,8 @@ class Workbench(QWidget):
 
     #: whether the tab takes a picture (File ▸ Open and drops go to it)
     takes_images = True
+    #: the tab's own menu (a ``QMenu``), put in the menu bar before Help; ``None``: no menu
+    menu = None
     #: the tab's name in messages ("2 unsaved results in Dreaming")
     title = ""
 
@@ -41,6 +43,11 @@ class Workbench(QWidget):
 
     def open_file(self, path: str) -> bool:
         return False
+
+    def uses_photo_now(self) -> bool:
+        """Whether a photo opened now would show a result at once (the window
+        opens the command line's photos on a tab that would)."""
+        return self.takes_images
 
     def save(self) -> None:
         self.ctx.show_status("Nothing to save in this tab.", 4000)

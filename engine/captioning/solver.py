@@ -241,7 +241,8 @@ class CaptioningSolver:
 
         Yields a :class:`Frame` when ``control.should_emit()``, at every epoch
         end (with ``val_bleu4`` when there is a validation split) and at the
-        end: ``metrics = {'loss', 'lr'[, 'val_bleu4']}``, ``info`` a
+        end (also when it stops early: the last frame is at the last iteration
+        done): ``metrics = {'loss', 'lr'[, 'val_bleu4']}``, ``info`` a
         :class:`TrainingStep`.  The learning rate
         is read from ``control.params`` every iteration; after every epoch it
         is multiplied by ``lr_decay`` and written back with ``control.update``.
@@ -266,9 +267,10 @@ class CaptioningSolver:
                     control.update(learning_rate=self.learning_rate)
                 bleu = self._epoch_bleu()
             final = self.iteration >= total
-            if emit or epoch_end or final:
+            stopping = control.cancelled
+            if emit or epoch_end or final or stopping:   # a stopped run reports the iteration it stopped at
                 yield self._frame(total, loss, lr, epoch_end=epoch_end, final=final, bleu=bleu)
-            if control.cancelled:
+            if stopping or control.cancelled:
                 return
 
     def _frame(self, total: int, loss: float, lr: float, *, epoch_end: bool, final: bool,

@@ -95,9 +95,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     import torch
 
-    from ..captioning import CheckpointError, save_checkpoint
     from ..captioning.config import TrainConfig, build_training
-    from ..captioning.data import evaluate_split
     from ..captioning.model import CELLS
     from ..jobs import run_to_end
 
@@ -138,37 +136,61 @@ def run_train(args: argparse.Namespace) -> int:
               "epochs": solver.epoch, "word_dropout": solver.word_dropout, "grad_clip": solver.grad_clip, "final_loss": _mean_tail(solver.loss_history), "train_seconds": seconds,  # noqa: E501
               "sequences_per_s": solver.iteration * config.batch_size / max(seconds, 1e-9),
               "feature_layer": data.feature_layer, "vocab_size": len(data.idx_to_word)}
+    report.update(_split_scores(model, data))
+    _save(out, model, solver, data, args, report)
+    if args.json:
+        print_json(report)
+    else:
+        _print_report(report, CELLS[config.cell].title)
+    return 130 if interrupted else 0
+
+
+def _save(out, model, solver, data, args: argparse.Namespace, report: dict) -> None:
+    """The checkpoint, with the dataset it was trained on (to evaluate it again) and the report."""
+    from pathlib import Path
+
+    from ..captioning import CheckpointError, save_checkpoint
+
+    metadata = {"feature_spec": data.feature_spec, "label": out.stem, "dataset": args.dataset,
+                "dataset_source": str(Path(args.dataset).resolve()) if args.dataset != "shapes" else "shapes",
+                "dataset_options": {**_dataset_options(args), "max_train": args.max_train, "cnn": args.cnn},
+                "report": {k: v for k, v in report.items() if k != "out"}}
+    try:
+        save_checkpoint(out, model, solver, cnn_name=data.cnn, feature_layer=data.feature_layer, metadata=metadata)
+    except CheckpointError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _split_scores(model, data) -> dict:
+    """BLEU (and, on the built-in scenes, colour+shape and relation accuracy) of every captioned split but train."""
+    from ..captioning.data import evaluate_split
+
+    report = {}
     for split in [s for s in ("val", "test", "novel") if data.has_split(s) and data.split(s).n_captions]:
         scores = evaluate_split(model, data, split)
         report[f"{split}_bleu"] = {k: scores[k] for k in ("bleu1", "bleu2", "bleu3", "bleu4")}
         if "attributes" in scores:
             report[f"{split}_attributes"] = scores["attributes"]
             report[f"{split}_relation_accuracy"] = scores["relation_accuracy"]
-    metadata = {"feature_spec": data.feature_spec, "label": out.stem, "dataset": args.dataset,
-                "dataset_source": str(Path(args.dataset).resolve()) if args.dataset != "shapes" else "shapes",
-                "dataset_options": {**_dataset_options(args), "max_train": args.max_train, "cnn": args.cnn},
-                "report": {k: v for k, v in report.items() if k != "out"}}
-    try:
-        save_checkpoint(out, model, solver, cnn_name=data.cnn, feature_layer=data.feature_layer,
-                        metadata=metadata)
-    except CheckpointError as exc:
-        raise CliError(str(exc)) from None
-    if args.json:
-        print_json(report)
-    else:
-        print(f"trained {CELLS[config.cell].title} for {solver.epoch} epochs ({solver.iteration} iterations) in "
-              f"{seconds:.1f} s, {report['sequences_per_s']:.0f} sequences/s; final loss {report['final_loss']:.3f}")
-        for split in ("val", "test", "novel"):
-            if f"{split}_bleu" in report:
-                b = report[f"{split}_bleu"]
-                line = f"{split}: BLEU-1 {b['bleu1']:.3f}  BLEU-4 {b['bleu4']:.3f}"
-                if f"{split}_attributes" in report:
-                    line += f"  main colour+shape named {report[f'{split}_attributes']['accuracy']:.1%}"
-                    if report.get(f"{split}_relation_accuracy") is not None:
-                        line += f"  relation right {report[f'{split}_relation_accuracy']:.1%}"
-                print(line)
-        print(f"saved {out}" + (f" (interrupted after {solver.iteration} iterations)" if interrupted else ""))
-    return 130 if interrupted else 0
+    return report
+
+
+def _print_report(report: dict, cell: str) -> None:
+    """``caption train``'s report as lines for a person."""
+    print(f"trained {cell} for {report['epochs']} epochs ({report['iterations']} iterations) in "
+          f"{report['train_seconds']:.1f} s, {report['sequences_per_s']:.0f} sequences/s; "
+          f"final loss {report['final_loss']:.3f}")
+    for split in ("val", "test", "novel"):
+        if f"{split}_bleu" in report:
+            b = report[f"{split}_bleu"]
+            line = f"{split}: BLEU-1 {b['bleu1']:.3f}  BLEU-4 {b['bleu4']:.3f}"
+            if f"{split}_attributes" in report:
+                line += f"  main colour+shape named {report[f'{split}_attributes']['accuracy']:.1%}"
+                if report.get(f"{split}_relation_accuracy") is not None:
+                    line += f"  relation right {report[f'{split}_relation_accuracy']:.1%}"
+            print(line)
+    print(f"saved {report['out']}" + (f" (interrupted after {report['iterations']} iterations)"
+                                      if report["interrupted"] else ""))
 
 
 def _attention_spec(args: argparse.Namespace):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from .common import CliError, ProgressBar, open_model, print_json
+from .common import CliError, ProgressBar, add_model_options, open_model, print_json
 
 
 def register_index(commands: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def register_index(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--shard", type=int, default=128, help="photos per shard: the unit of work and of saving (default 128)")
     p.add_argument("--cluster", default=None, metavar="ADDRESS",
                    help="a Dask distributed scheduler (tcp://host:8786): shards run on its workers")
-    p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
+    add_model_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_index)
 
@@ -32,6 +32,17 @@ def register_top(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=int, default=16, help="number of photos (default 16, at most the index's top)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_top)
+
+
+def register_similar(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("similar", help="the indexed photos whose channels respond most like a photo's")
+    p.add_argument("index")
+    p.add_argument("image")
+    p.add_argument("--layer", required=True)
+    p.add_argument("--k", type=int, default=8, help="number of photos (default 8)")
+    add_model_options(p)   # the model the index was made with
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_similar)
 
 
 def _positive(name: str, value: int) -> int:
@@ -52,7 +63,8 @@ def run_index(args: argparse.Namespace) -> int:
     layers = [s.strip() for s in args.layers.split(",") if s.strip()] if args.layers else None
     bar = ProgressBar("indexing")
     job = index_job(model, args.folder, args.out, layers=layers, k=args.top, batch=args.batch, shard_size=args.shard,
-                    cluster=args.cluster, model_factory=ModelSpec(args.model, args.device))
+                    cluster=args.cluster, model_factory=ModelSpec(args.model, args.device, arch=args.arch, labels=args.labels,
+                                                        sidecar=args.sidecar, trust_code=args.trust_code))
     try:
         last, _ = run_to_end(job, bar)
     except (IndexFileError, ValueError, OSError) as exc:
@@ -87,4 +99,34 @@ def run_top(args: argparse.Namespace) -> int:
         print(f"{found['layer']}:{found['channel']} ({found['map'][0]}x{found['map'][1]} positions)")
         for p in found["photos"]:
             print(f"  {p['value']:9.4f}  y {p['y']:3d} x {p['x']:3d}  {p['path']}")
+    return 0
+
+
+def run_similar(args: argparse.Namespace) -> int:
+    from ..channels import activations
+    from ..index import IndexFileError, IndexStore, similar_photos
+    from ..index.patches import same_model
+    from .common import open_image
+
+    _positive("k", args.k)
+    image = open_image(args.image)
+    model = open_model(args)
+    try:
+        store = IndexStore(args.index, readonly=True)
+    except IndexFileError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        if not same_model(store, model):
+            raise CliError(f"{args.index}: made with the model {store.meta['model']}, not {model.name}")
+        store.layer(args.layer)
+        found = similar_photos(store, activations(model, image, args.layer).max, args.layer, args.k)
+    except IndexFileError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        store.close()
+    if args.json:
+        print_json(found)
+    else:
+        for p in found["photos"]:
+            print(f"  {p['similarity']:.4f}  {p['path']}")
     return 0

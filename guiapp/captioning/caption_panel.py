@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButto
 from engine.captioning.jobs import CaptionResult, DecodeOptions, caption_job
 from engine.jobs import Control
 
+from ..jobrunner import JobRunner
 from ..widgets.image_panel import ImagePanel
 from ..widgets.param_form import ParamForm
 from .attention_view import AttentionView
@@ -120,6 +121,7 @@ class CaptionPanel(SessionPage):
         self.random_button.clicked.connect(self.random_image)
         self.again_button.clicked.connect(self._again)
         self.decoding.value_changed.connect(lambda name, _v: self._options_changed() if name == "method" else self.caption())
+        self.runner = JobRunner(self)   # a caption is redone at every change (a new one drops the old): no lifecycle
         self.runner.connect_slots(done=self._on_done, failed=self._on_failed)
         session.model_changed.connect(lambda _m: self.caption())
         session.data_changed.connect(lambda _d: self.random_button.setEnabled(session.data is not None))

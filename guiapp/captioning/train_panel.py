@@ -3,7 +3,7 @@ training on a background thread, change the learning rate while it runs,
 watch the loss and BLEU, save and load models, overlay runs."""
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -31,13 +31,33 @@ from engine.jobs import Control, Frame
 
 from ..widgets.param_form import ParamForm
 from .loss_plot import TrainingPlots
-from .page import SessionPage
+from .page import SessionJob, SessionPage
 from .scrolling import controls_beside
 from .session import CaptioningSession
 
 __all__ = ["TrainPanel"]
 
 MODEL_FILTER = "Captioning models (*.pt);;All files (*)"
+
+
+def _row(*widgets: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for widget in widgets:
+        row.addWidget(widget)
+    return row
+
+
+def _column(*items: QWidget | QHBoxLayout) -> QWidget:
+    """The items one below the other (the last one takes the spare height)."""
+    column = QWidget()
+    lay = QVBoxLayout(column)
+    lay.setContentsMargins(0, 0, 0, 0)
+    for k, item in enumerate(items):
+        if isinstance(item, QHBoxLayout):
+            lay.addLayout(item)
+        else:
+            lay.addWidget(item, 1 if k == len(items) - 1 else 0)
+    return column
 
 
 class TrainPanel(SessionPage):
@@ -73,15 +93,9 @@ class TrainPanel(SessionPage):
         self.autosave_button = QPushButton("Restore autosave")
         self.autosave_button.setToolTip(f"Load the model kept automatically when training last stopped "
                                         f"({session.autosave_path})")
-        buttons = QHBoxLayout()
-        for b in (self.start_button, self.stop_button, self.resume_button):
-            buttons.addWidget(b)
-        files = QHBoxLayout()
-        files.addWidget(self.save_button)
-        files.addWidget(self.load_button)
-        files.addWidget(self.autosave_button)
+        buttons = _row(self.start_button, self.stop_button, self.resume_button)
+        files = _row(self.save_button, self.load_button, self.autosave_button)
         self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
-        self.progress.setRange(0, 1000)
         self.status = QLabel("Load a dataset on the Data page, then press Start.")
         self.status.setWordWrap(True)
         self.runs_list = QListWidget()
@@ -89,18 +103,13 @@ class TrainPanel(SessionPage):
         runs_box = QGroupBox("Compare with earlier runs")
         QVBoxLayout(runs_box).addWidget(self.runs_list)
 
-        left = QWidget()
-        lay = QVBoxLayout(left)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(settings)
-        lay.addLayout(buttons)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.status)
-        lay.addLayout(files)
-        lay.addWidget(runs_box, 1)
         self.plots = TrainingPlots()
-        controls_beside(self, left, self.plots, (350, 800))
+        controls_beside(self, _column(settings, buttons, self.progress, self.status, files, runs_box), self.plots,
+                        (350, 800))
 
+        self.job = SessionJob(self, "Training", form=self.form, status=self.status, progress=self.progress,
+                              start_button=self.start_button, stop_button=self.stop_button, emit_interval=0.1)
+        self.runner = self.job.runner
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.resume_button.clicked.connect(self.resume)
@@ -109,8 +118,9 @@ class TrainPanel(SessionPage):
         self.autosave_button.clicked.connect(lambda: self.load_from(str(self.session.autosave_path)))
         self.form.value_changed.connect(self._on_rate_changed)
         self.runs_list.itemChanged.connect(lambda _item: self._update_compare())
-        self.runner.connect_slots(frame=self._on_frame, failed=lambda msg: self.ctx.error("Training stopped", msg),
-                                  running=self._on_running_changed)
+        self.job.frame.connect(self._on_frame)
+        self.job.ended.connect(self._on_ended)
+        self.job.running_changed.connect(self._on_running_changed)
         session.data_changed.connect(self._on_data_changed)
         session.model_changed.connect(self._on_model_changed)
         session.runs_changed.connect(self._fill_runs)
@@ -119,10 +129,15 @@ class TrainPanel(SessionPage):
     # -- state -------------------------------------------------------------------
     @property
     def is_running(self) -> bool:
-        return self.runner.is_running
+        return self.job.is_running
+
+    @property
+    def control(self) -> Control | None:
+        """The running (or last) training's control: the rates it reads."""
+        return self.job.control
 
     def _update_buttons(self) -> None:
-        running = self.runner.is_running
+        running = self.job.is_running
         s = self.session
         self.start_button.setEnabled(not running and s.data is not None)
         self.stop_button.setEnabled(running)
@@ -138,7 +153,7 @@ class TrainPanel(SessionPage):
         for (a grid: the LSTM with attention, as the Data page's choice says; pooled: not that one)."""
         if data is not None:
             self.word_dropout.setValue(data.word_dropout)
-            if not self.runner.is_running:
+            if not self.job.is_running:
                 grid = data_regions(data) >= 2
                 if grid != (self.cell.currentData() == "attention"):
                     self.cell.setCurrentIndex(self.cell.findData("attention" if grid else "lstm"))
@@ -147,46 +162,42 @@ class TrainPanel(SessionPage):
     def _on_model_changed(self, _model) -> None:
         """A loaded model that can resume shows the word dropout it trains with; its cell is the one chosen."""
         model = self.session.model
-        if model is not None and not self.runner.is_running and self.cell.findData(model.cell_type) >= 0:
+        if model is not None and not self.job.is_running and self.cell.findData(model.cell_type) >= 0:
             self.cell.setCurrentIndex(self.cell.findData(model.cell_type))
-        if self.session.solver is not None and not self.runner.is_running:
+        if self.session.solver is not None and not self.job.is_running:
             self.word_dropout.setValue(self.session.solver.word_dropout)
         self._update_buttons()
 
     def _on_running_changed(self, running: bool) -> None:
         self._update_buttons()
-        if not running:
-            self.plots.refresh()
-            if self.session.has_unsaved_model():
-                self.session.autosave()
-            s = self.session.solver
-            if s is not None:
-                done = s.iteration >= s.total_iterations
-                self.status.setText(self._status_text() + ("  — finished." if done else "  — stopped."))
         self.running_changed.emit(running)
+
+    def _on_ended(self, _end, _result) -> None:
+        """The status line says how the training ended (the lifecycle's words), then where the run stands."""
+        self.plots.refresh()
+        if self.session.has_unsaved_model():
+            self.session.autosave()
+        if self.session.solver is not None:
+            self.status.setText(f"{self.status.text()}\n{self._status_text()}")
 
     # -- actions -------------------------------------------------------------------
     def start(self) -> bool:
         """Train a new model with the current settings (the current run is kept
         in the comparison list)."""
-        data = self.session.data
-        if data is None or self.runner.is_running:
+        if self.session.data is None:
             return False
-        try:
-            config = self.form.params()
-        except ValueError as exc:
-            self.ctx.error("Cannot start training", str(exc))
-            return False
-        if config.cell == "attention" and data_regions(data) < 2:
-            self.ctx.error("Cannot start training", "The LSTM with attention looks at a grid of image features, and "
-                           "the loaded data has features pooled over the whole image. On the Data page choose "
-                           "Features ▸ grid and press Load (the course's COCO features have no grid).")
-            return False
-        try:
-            model, solver = build_training(config, data, device=self.ctx.device, seed=len(self.session.runs))
-        except ValueError as exc:
-            self.ctx.error("Cannot start training", str(exc))
-            return False
+        return self.job.launch(self._new_run, check=self._cell_problem, needs_model=False)
+
+    def _cell_problem(self) -> str | None:
+        if self.cell.currentData() == "attention" and data_regions(self.session.data) < 2:
+            return ("the LSTM with attention looks at a grid of image features, and the loaded data has features "
+                    "pooled over the whole image. On the Data page choose Features ▸ grid and press Load (the "
+                    "course's COCO features have no grid)")
+        return None
+
+    def _new_run(self, config: TrainConfig, control: Control) -> Iterator[Frame]:
+        """The training job of a new model built from ``config`` (``ValueError`` when it cannot be built)."""
+        model, solver = build_training(config, self.session.data, device=self.ctx.device, seed=len(self.session.runs))
         previous = self.session.current_run
         label = f"#{len(self.session.runs) + 1} {CELLS[model.cell_type].short} h{model.hidden_dim}"
         run = Run(label=label, cell_type=model.cell_type, iterations_per_epoch=solver.iterations_per_epoch)
@@ -194,69 +205,52 @@ class TrainPanel(SessionPage):
         self.plots.show_run(run)
         if previous is not None and previous.loss:
             self._check_run(previous)
-        self._launch()
-        return True
+        self._typed_rates.clear()
+        return self._training(control)
 
     def resume(self) -> bool:
         """Continue the current solver from its iteration."""
+        if self.session.solver is None or not self.session.data_matches_model():
+            return False
+        return self.job.launch(self._resumed_run, needs_model=False)
+
+    def _resumed_run(self, config: TrainConfig, control: Control) -> Iterator[Frame]:
+        """The current solver's training job, up to Epochs, with the word dropout shown.  It continues at its
+        own (decayed) learning rate unless a rate was typed since it stopped."""
         s = self.session.solver
-        if s is None or self.runner.is_running or not self.session.data_matches_model():
-            return False
-        s.num_epochs = max(s.num_epochs, self.epochs.value())
-        try:
-            s.set_word_dropout(self.word_dropout.value(), s.dropout_words)   # as shown on the page
-        except ValueError as exc:
-            self.ctx.error("Cannot resume", str(exc))
-            return False
-        if s.iteration >= s.total_iterations:
-            self.status.setText("This run has done all its epochs: raise Epochs to train further.")
-            return False
+        if s.iteration >= max(s.num_epochs, config.epochs) * s.iterations_per_epoch:
+            raise ValueError("this run has done all its epochs: raise Epochs to train further")
+        s.set_word_dropout(config.word_dropout, s.dropout_words)
+        s.num_epochs = max(s.num_epochs, config.epochs)
+        if "learning_rate" not in self._typed_rates:
+            control.update(learning_rate=s.learning_rate)
+        self._typed_rates.clear()
         if self.plots.run is not self.session.current_run:
             self.plots.show_run(self.session.current_run)
-        self._launch(resume=True)
-        return True
+        return self._training(control)
 
-    def _launch(self, resume: bool = False) -> None:
-        """Train the session's solver.  A new run starts at the rates shown; a resumed one continues at its
-        own (decayed) learning rate unless a rate was typed since it stopped."""
-        s, run = self.session.solver, self.session.current_run
-        try:
-            params = self.form.params()
-        except ValueError as exc:
-            self.ctx.error("Cannot train", str(exc))
-            return
-        if resume and "learning_rate" not in self._typed_rates:
-            params = dataclasses.replace(params, learning_rate=s.learning_rate)
-        self._typed_rates.clear()
-        self.control = Control(params, emit_interval=0.1)
-        probe = probe_batch(self.session.data)
-        control, session = self.control, self.session
-        self.runner.start(lambda: training_job(s, run, control, probe=probe, autosave=session.autosave), control)
-        self.status.setText(f"Training {run.label}…")
+    def _training(self, control: Control) -> Iterator[Frame]:
+        session = self.session
+        return training_job(session.solver, session.current_run, control, probe=probe_batch(session.data),
+                            autosave=session.autosave)
 
     def stop(self) -> None:
-        self.runner.stop()
+        self.job.stop()
 
     def _on_rate_changed(self, name: str, value: float) -> None:
+        """A live rate changed: the lifecycle gives it to the running job (or refuses it); say when it took.
+        Changed while no run goes: a resumed run takes it instead of its own decayed rate."""
         if not self.form.specs[name].live:      # the rest applies when a run is built
             return
-        if self.runner.is_running:
-            self._live_update(**{name: value})
-        else:
+        if not self.job.is_running:
             self._typed_rates.add(name)
-
-    def _live_update(self, **changes) -> None:
-        problem = self.runner.update_live(**changes)
-        name, value = next(iter(changes.items()))
-        self.ctx.show_status(f"Not changed: {problem}" if problem else
-                             f"{name.replace('_', ' ')} set to {value:g} (from the next iteration)", 5000)
+        elif getattr(self.job.params, name) == value:
+            self.ctx.show_status(f"{self.form.specs[name].label} set to {value:g} (from the next iteration)", 5000)
 
     # -- frames --------------------------------------------------------------------
     def _on_frame(self, frame: Frame) -> None:
         self.last_frame = frame
         self.plots.refresh()
-        if frame.total:
-            self.progress.setValue(int(1000 * frame.step / frame.total))
         self.status.setText(self._status_text())
         self.frame.emit(frame)
 
@@ -360,8 +354,8 @@ class TrainPanel(SessionPage):
 
     def shutdown(self, msecs: int = 10000) -> None:
         """Stop training and wait for the thread; the last state is autosaved."""
-        if self.runner.is_running:
-            self.runner.stop()
-            self.runner.wait(msecs)
+        if self.job.is_running:
+            self.job.stop()
+            self.job.wait(msecs)
         if self.session.has_unsaved_model():
             self.session.autosave()

@@ -23,6 +23,7 @@ from engine.gradients import FoolingStep, FoolParams, FoolResult, FullSizeResult
 from engine.imaging import save_png
 
 from ..context import AppContext
+from ..recipes import recipe_maker
 from ..tab_job import TabJob
 from ..widgets import ClassPicker, ImagePanel, PredictionList
 from ..widgets.classify_panel import ClassifyPanel
@@ -40,6 +41,7 @@ class FoolingTab(Workbench):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.result: FoolResult | None = None
+        self._recipe_of_run = None  # makes the result's recipe (guiapp/recipes.py)
         self._steps: list[float] = []
         self._scores: list[float] = []
         self._probs: list[float] = []
@@ -171,6 +173,9 @@ class FoolingTab(Workbench):
             self._update_buttons()
             return False
         self.result = None
+        self._recipe_of_run = recipe_maker("fooling", self.job.control, model=model, seed=0,
+                                           target=self.picker.current_class(),
+                                           photos={"source": (self.classify.image_panel.path, image)})
         self.after_list.clear()
         self.opinion.set_result(None)
         self._clear_curves()
@@ -236,11 +241,14 @@ class FoolingTab(Workbench):
         self.picker.setEnabled(not running)
 
     # -- saving ----------------------------------------------------------------------
-    def _png_params(self, kind: str) -> dict:
+    def _png_params(self, kind: str, recipe: bool = True) -> dict:
         params = self.job.params or FoolParams()
         meta = self.result.metadata(kind, source=self.classify.image_panel.path or "", lr=params.lr,
                                     max_iter=params.max_iter)
-        return dict(meta, live_changes=[{"step": c.step, c.name: c.value} for c in self.job.timeline])
+        output = "difference" if kind == "fooling-difference" else "image"
+        made = self._recipe_of_run(self.result.iterations, output) if recipe and self._recipe_of_run else None
+        recipe = {"recipe": made.as_dict()} if made is not None else {}
+        return dict(meta, live_changes=[{"step": c.step, c.name: c.value} for c in self.job.timeline], **recipe)
 
     def save_image(self, path: str) -> bool:
         """Write the 8-bit fooling image (parameters embedded)."""
@@ -298,7 +306,7 @@ class FoolingTab(Workbench):
             self.summary.setText(f"Not saved: at its own size ({size}) the photo reads back as {read} after "
                                  f"{full.iterations} more steps. Raise Max iterations and try again.")
             return
-        meta = full.metadata(self._png_params("fooling"))
+        meta = full.metadata(self._png_params("fooling", recipe=False))  # another picture than the recipe's
         path = self._full_path
         if self.write_file("the fooling image", path, lambda: save_png(path, full.image, meta)):
             self.mark_saved()

@@ -57,3 +57,30 @@ def test_resume_continues_the_runs_decayed_rate_unless_a_rate_was_typed(qtbot, t
     assert tab.session.solver is solver
     assert resumed[0].step > 36 and resumed[0].metrics["lr"] == pytest.approx(0.003)
     assert solver.learning_rate == pytest.approx(0.0015)
+
+
+def test_training_ends_in_one_stated_way_through_the_lifecycle(qtbot, tab, ctx, messages):
+    load_data(qtbot, tab)
+    panel = tab.train_panel
+    tab.show_page("Train")
+    configure(panel, epochs=400)
+    assert "Ctrl+Return" in panel.start_button.toolTip() and "Esc" in panel.stop_button.toolTip()
+    assert tab.start_job()                                           # Run ▸ Start presses this page's Start
+    qtbot.waitUntil(lambda: tab.session.solver.iteration > 5, timeout=30000)
+    ctx.model_changed.emit(ctx.model)                                # another classifier: not this job's model
+    assert panel.is_running
+    assert tab.stop_job()                                            # Run ▸ Stop (Esc)
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=30000)
+    solver = tab.session.solver
+    first, second = panel.status.text().split("\n")
+    assert first == f"Training stopped at step {solver.iteration}."
+    assert second.startswith(f"iteration {solver.iteration} / {solver.total_iterations}")
+
+    panel.epochs.setValue(1)
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=30000)
+    solver = tab.session.solver
+    assert panel.status.text().split("\n")[0] == f"Training finished after {solver.iteration} steps."
+    assert not panel.resume()                                        # nothing left to do at 1 epoch
+    assert panel.status.text() == "Not started: this run has done all its epochs: raise Epochs to train further"
+    assert messages[-1] == panel.status.text() and tab.session.solver.iteration == solver.iteration == 12

@@ -1,8 +1,9 @@
 """All saliency methods at once on one photo: each method's map, its time,
 its removal curves under each fill-in (:mod:`.removal`), its pointing game
 and relevance mass when boxes are given (:mod:`.localization`) and its
-sanity score (the rank correlation of its map with the map of the fully
-randomised model, :mod:`.sanity`), plus a random map as the reference row.
+sanity score (``|ρ|``, the absolute Spearman rank correlation of its map
+with the map of the fully randomised model, :mod:`.sanity`; lower is
+better), plus a random map as the reference row.
 
 The job yields one frame per method as soon as that row is ready (the
 window's table and the folder report fill in as they go) and returns the
@@ -47,13 +48,14 @@ class MethodScore:
     curves: dict[str, RemovalCurves]         # by fill-in
     hit: float = math.nan                    # pointing game: 1 hit, 0 miss, nan without boxes
     mass: float = math.nan                   # relevance mass in the boxes
-    sanity: float = math.nan                 # Spearman with the randomised model's map (lower: more sensitive)
+    sanity: float = math.nan                 # Spearman ρ with the fully randomised model's map
 
     def metrics(self) -> dict[str, float]:
         out = {"seconds": self.seconds}
         for fill, c in self.curves.items():
             out |= {f"morf:{fill}": c.morf.auc, f"lerf:{fill}": c.lerf.auc, f"gap:{fill}": c.gap}
-        return out | {"pointing": self.hit, "mass": self.mass, "sanity": self.sanity}
+        # |ρ|: a map that stays (anti-)correlated with the trained network's is not about the model
+        return out | {"pointing": self.hit, "mass": self.mass, "sanity": abs(self.sanity)}
 
 
 def metric_columns(fills: Sequence[str]) -> list[tuple[str, bool]]:

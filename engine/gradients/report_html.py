@@ -28,7 +28,7 @@ def metric_title(metric: str) -> str:
     """``"morf:noisy-linear"`` -> ``"MoRF AUC ↓ (noisy-linear)"``."""
     kind, _, fill = metric.partition(":")
     titles = {"morf": "MoRF AUC ↓", "lerf": "LeRF AUC ↑", "gap": "LeRF−MoRF ↑", "pointing": "pointing game ↑",
-              "mass": "mass in box ↑", "sanity": "ρ vs random model ↓", "seconds": "seconds ↓"}
+              "mass": "mass in box ↑", "sanity": "|ρ| vs random model ↓", "seconds": "seconds ↓"}
     return f"{titles.get(kind, kind)} ({fill})" if fill else titles.get(kind, kind)
 
 

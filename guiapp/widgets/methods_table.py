@@ -18,7 +18,7 @@ __all__ = ["MethodsTable", "SHORT"]
 
 #: column headings of the metrics (↓ lower is better, ↑ higher is better)
 SHORT = {"morf": "MoRF ↓", "lerf": "LeRF ↑", "gap": "LeRF−MoRF ↑", "pointing": "pointing ↑", "mass": "mass ↑",
-         "sanity": "ρ random model ↓", "seconds": "seconds ↓"}
+         "sanity": "|ρ| random model ↓", "seconds": "seconds ↓"}
 
 
 def _heading(metric: str) -> str:

@@ -42,7 +42,8 @@ def test_every_method_and_the_random_reference_get_a_row_with_every_metric(one_t
         m = row.metrics()
         assert set(m) == {c for c, _ in table.columns()}
         assert 0 <= m["morf:noisy-linear"] <= 1 and m["pointing"] in (0.0, 1.0) and 0 <= m["mass"] <= 1
-        assert math.isnan(m["sanity"]) == (row.method == REFERENCE)
+        assert math.isnan(m["sanity"]) == (row.method == REFERENCE) and not m["sanity"] < 0
+        assert m["sanity"] == abs(row.sanity) or row.method == REFERENCE
     vanilla = table.rows[0]
     torch.testing.assert_close(torch.from_numpy(vanilla.saliency), vanilla_saliency(model, model.preprocess(
         random_images(1, seed=1)), 1)[0])

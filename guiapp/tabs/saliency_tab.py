@@ -1,16 +1,11 @@
 """The Saliency tab: drop a photo, see its class saliency map (Simonyan et al.
 2014, §3.1, and richer attributions) beside the photo and as an overlay, and
-test whether the map means anything:
-
-* **removal curves** (MoRF, LeRF and the random order) under a chosen fill-in
-  (black, blur, mean colour, ROAD's noisy linear imputation); switching the
-  fill-in measures the curves of the map already made (or redraws ones
-  already measured), it does not recompute the map;
-* **where is the object?** boxes dragged on the overlay score the map live:
-  the pointing game and the share of the map's mass inside them;
-* **sanity check**: the strip of maps as the layers are randomised;
-* **all methods at once**: every method scored on this photo, sortable, with
-  the ranks per metric side by side.
+test whether it means anything: **removal curves** (MoRF, LeRF, random
+order) under a chosen fill-in (switching it measures the curves of the map
+already made, or redraws ones already measured); **boxes** dragged on the
+overlay score the map live (pointing game, mass inside); the **sanity
+strip** of maps as the layers are randomised; **all methods** scored on this
+photo, sortable, with their ranks per metric side by side.
 
 Every job starts, stops and reports through :class:`~guiapp.tab_job.TabJob`.
 The map is recomputed after a short pause when a parameter changes

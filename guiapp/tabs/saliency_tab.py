@@ -51,6 +51,7 @@ from ..widgets.removal_plot import RemovalPlot
 from ..widgets.saliency_params import SaliencyParamsForm
 from ..widgets.sanity_strip import SanityStrip
 from ..workbench import Workbench, workbench_layout
+from .saliency_folder import FolderReport
 
 __all__ = ["SaliencyTab"]
 
@@ -98,6 +99,8 @@ class SaliencyTab(Workbench):
                              start_button=self.strip.start_button, stop_button=self.strip.stop_button)
         self.scoring = TabJob(self, "Scoring all methods", status=self.table.status, progress=self.table.progress,
                               start_button=self.table.start_button, stop_button=self.table.stop_button)
+        self.folder = FolderReport(self)
+        self.table.layout().addWidget(self.folder.bar)
         self._wire()
         if ctx.model is not None:
             self.form.set_layers(ctx.model.layer_names)

@@ -171,3 +171,21 @@ def test_a_picture_without_a_recipe_is_refused(tmp_path, fails_in_one_line):
     save_png(plain, np.zeros((8, 8, 3), np.uint8), {"mode": "DeepDream"})
     fails_in_one_line(["rerun", str(plain), "--out", str(tmp_path / "x.png")], "photo.png: has parameters but no recipe")
     fails_in_one_line(["rerun", str(tmp_path / "none.png"), "--out", str(tmp_path / "x.png")], "none.png: no such file")
+
+
+@pytest.mark.parametrize("argv", [
+    ["classviz", "--target", "9", "--param", "pixels", "--size", "32", "--steps", "4", "--seed", "5"],
+    ["classviz", "--objective", "blocks.8:12", "--size", "32", "--steps", "3"],
+    ["invert", "{source}", "--layer", "blocks.3", "--size", "32", "--steps", "3"],
+    ["dream", "{source}", "--layer", "blocks.4", "--guide", "{guide}", "--steps", "2", "--octaves", "2", "--tile", "0"],
+    ["fool", "{source}", "--target", "9", "--max-iter", "3", "--difference", "{difference}"],
+])
+def test_a_picture_the_command_line_made_reruns_to_the_same_bytes(argv, tmp_path, shared_model, rerun_model,
+                                                                   small_photo, capsys):
+    made, difference = tmp_path / "made.png", tmp_path / "difference.png"
+    names = {"source": small_photo["source"][0], "guide": small_photo["guide"][0], "difference": str(difference)}
+    assert main([a.format(**names) for a in argv] + ["--out", str(made)]) == 0
+    capsys.readouterr()
+    for path in (made, difference) if argv[0] == "fool" else (made,):
+        report = rerun(capsys, str(path), "--out", str(tmp_path / "again.png"))
+        assert report["identical"] and (tmp_path / "again.png").read_bytes() == path.read_bytes()

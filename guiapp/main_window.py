@@ -78,11 +78,16 @@ class MainWindow(QMainWindow):
             if tab is not None:
                 self.tab_widgets[title] = tab
                 self.tabs.addTab(tab, title)
+                if tab.menu is not None:   # a tab's own menu (Layers ▸ Index a Folder…), before Help
+                    self.menuBar().insertMenu(self.help_menu.menuAction(), tab.menu)
         self._stack.setCurrentWidget(self.tabs)
         from .image_sync import ImageSync
 
         self.image_sync = ImageSync(self.tabs, self.tab_widgets, ctx, parent=self)
         self.image_sync.opened.connect(self.recent.add)
+        from .model_opener import ModelOpener
+
+        self.model_opener = ModelOpener(self)
         self._fill_model_menu()
         ctx.model_changed.connect(self._on_model_changed)
         ctx.model_loading.connect(self._on_model_loading)
@@ -129,10 +134,10 @@ class MainWindow(QMainWindow):
         self.model_group = QActionGroup(self)
         self.model_group.setExclusive(True)
 
-        help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = self.menuBar().addMenu("&Help")
         self.about_action = QAction("&About Neural Lens", self)
         self.about_action.triggered.connect(self.show_about)
-        help_menu.addAction(self.about_action)
+        self.help_menu.addAction(self.about_action)
 
     def _build_run_menu(self) -> None:
         """Run ▸ Start / Stop: the current tab's job (its start button; every running job)."""
@@ -164,15 +169,7 @@ class MainWindow(QMainWindow):
             self.model_group.addAction(action)
             self.model_menu.addAction(action)
         self.model_menu.addSeparator()
-        other = QAction("Load torchvision &weights file…", self)
-        other.triggered.connect(self._choose_weights)
-        self.model_menu.addAction(other)
-
-    def _choose_weights(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Torchvision weight file", self.ctx.last_folder,
-                                              "PyTorch weights (*.pth *.pt);;All files (*)")
-        if path:
-            self.ctx.load_model(path)
+        self.model_opener.add_actions(self.model_menu)  # a model file of the user's own (and torchvision's)
 
     def _build_status_bar(self) -> None:
         self._model_label = QLabel("Starting…")
@@ -247,10 +244,13 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        from .model_opener import is_model_file
         from .widgets.image_panel import image_paths_from_mime
 
         tab = self.current_tab()
         if isinstance(tab, Workbench) and tab.takes_images and image_paths_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+        elif self.ctx is not None and any(is_model_file(u.toLocalFile()) for u in event.mimeData().urls()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -258,6 +258,9 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
         from .widgets.image_panel import image_paths_from_mime
 
+        if self.ctx is not None and self.model_opener.open_dropped(event.mimeData().urls()):
+            event.acceptProposedAction()
+            return
         paths = image_paths_from_mime(event.mimeData())
         tab = self.current_tab()
         if paths and isinstance(tab, Workbench) and tab.takes_images:

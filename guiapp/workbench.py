@@ -30,6 +30,8 @@ class Workbench(QWidget):
 
     #: whether the tab takes a picture (File ▸ Open and drops go to it)
     takes_images = True
+    #: the tab's own menu (a ``QMenu``), put in the menu bar before Help; ``None``: no menu
+    menu = None
     #: the tab's name in messages ("2 unsaved results in Dreaming")
     title = ""
 

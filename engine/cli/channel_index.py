@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from .common import CliError, ProgressBar, open_model, print_json
+from .common import CliError, ProgressBar, add_model_options, open_model, print_json
 
 
 def register_index(commands: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def register_index(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--shard", type=int, default=128, help="photos per shard: the unit of work and of saving (default 128)")
     p.add_argument("--cluster", default=None, metavar="ADDRESS",
                    help="a Dask distributed scheduler (tcp://host:8786): shards run on its workers")
-    p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
+    add_model_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_index)
 
@@ -52,7 +52,8 @@ def run_index(args: argparse.Namespace) -> int:
     layers = [s.strip() for s in args.layers.split(",") if s.strip()] if args.layers else None
     bar = ProgressBar("indexing")
     job = index_job(model, args.folder, args.out, layers=layers, k=args.top, batch=args.batch, shard_size=args.shard,
-                    cluster=args.cluster, model_factory=ModelSpec(args.model, args.device))
+                    cluster=args.cluster, model_factory=ModelSpec(args.model, args.device, arch=args.arch, labels=args.labels,
+                                                        sidecar=args.sidecar, trust_code=args.trust_code))
     try:
         last, _ = run_to_end(job, bar)
     except (IndexFileError, ValueError, OSError) as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import CliError, open_image, open_model, print_json
+from .common import CliError, add_model_options, open_image, open_model, print_json
 
 COMMANDS = ("rank", "index", "top")
 
@@ -43,7 +43,7 @@ def _register_rank(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--layer", required=True, help="layer name (see `layers`)")
     p.add_argument("--top", type=int, default=10, help="number of channels (default 10)")
     p.add_argument("--by", choices=("mean", "max"), default="mean", help="rank by mean or max activation (default mean)")
-    p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
+    add_model_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_channels)
 

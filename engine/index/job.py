@@ -79,7 +79,7 @@ def open_for(model: Classifier, out: str | os.PathLike, folder: str, layers: Seq
         problems.append(f"it keeps the top {m['top_k']} photos per channel, not {k}")
     if problems:
         store.close()
-        raise IndexFileError(f"{out}: cannot add to this index: {'; '.join(problems)}. Choose another --out file.")
+        raise IndexFileError(f"{out}: cannot add to this index: {'; '.join(problems)}. Choose another index file (--out).")
     return store
 
 

@@ -2,16 +2,20 @@
 to the receptive field of its peak (no pass over the folder, only the k photos are read)."""
 from __future__ import annotations
 
+import itertools
 import os
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..channels import Patch, crop_at, receptive_field
 from ..imaging import load_image
 from ..jobs import Frame
 from ..models import Classifier
 from .identity import model_sha256
+from .shard import decoders
 from .store import IndexFileError, IndexStore
 
 __all__ = ["IndexPatches", "index_patches_job", "same_model"]
@@ -19,11 +23,13 @@ __all__ = ["IndexPatches", "index_patches_job", "same_model"]
 _hashes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def same_model(store: IndexStore, model: Classifier) -> bool:
-    """Whether ``store`` was made with ``model``'s weights (the hash is computed once per model)."""
+def same_model(store: IndexStore | dict, model: Classifier) -> bool:
+    """Whether an index (its store or its ``meta``) was made with ``model``'s weights (the hash of the
+    weights is computed once per model: about 30 ms for EfficientNet-Lite0)."""
     if model not in _hashes:
         _hashes[model] = model_sha256(model)
-    return store.meta["model_sha256"] == _hashes[model]
+    meta = store.meta if isinstance(store, IndexStore) else store
+    return meta["model_sha256"] == _hashes[model]
 
 
 @dataclass(frozen=True)
@@ -46,21 +52,29 @@ def index_patches_job(index: str | os.PathLike, model: Classifier, layer: str, c
     store = IndexStore(index, readonly=True)
     try:
         if not same_model(store, model):
-            raise IndexFileError(f"{index}: made with the model {store.meta['model']}, not {model.name}")
+            raise IndexFileError(f"{index}: made with the model {store.meta['model']} (weights sha256 "
+                                 f"{store.meta['model_sha256'][:12]}…), not {model.name} ({_hashes[model][:12]}…)")
         rows, photos, folder = store.top(layer, channel, None), store.count(), store.meta["folder"]
     finally:
         store.close()
     stride, half = receptive_field(model, layer)
-    patches, paths, missing = [], [], []
-    for rel, value, y, x in rows:
-        path = os.path.join(folder, *rel.split("/"))
-        try:
-            view = model.prepare(load_image(path))
-        except ValueError:
+    paths = [os.path.join(folder, *rel.split("/")) for rel, *_ in rows]
+    first = decoders().map(lambda path: _view(model, path), paths[:k])   # the k likely shown: in parallel, in order
+    views = itertools.chain(first, (_view(model, path) for path in paths[k:]))
+    patches, found, missing = [], [], []
+    for (_rel, value, y, x), path, view in zip(rows, paths, views):
+        if view is None:
             missing.append(path)   # moved or changed since it was indexed: the next one takes its place
             continue
-        patches.append(Patch(float(value), len(paths), (int(x), int(y)), crop_at(view, y, x, stride, half)))
-        paths.append(path)
+        patches.append(Patch(float(value), len(found), (int(x), int(y)), crop_at(view, y, x, stride, half)))
+        found.append(path)
         if len(patches) == k:
             break
-    yield Frame(step=1, total=1, final=True, info=IndexPatches(layer, channel, patches, paths, photos, missing))
+    yield Frame(step=1, total=1, final=True, info=IndexPatches(layer, channel, patches, found, photos, missing))
+
+
+def _view(model: Classifier, path: str) -> np.ndarray | None:
+    try:
+        return model.prepare(load_image(path))
+    except ValueError:
+        return None

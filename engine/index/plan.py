@@ -6,11 +6,11 @@ indexed again only when its content (SHA-256) changed.  Photos no longer in the
 folder drop out."""
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 
 from ..imaging import IMAGE_SUFFIXES
+from ..models.model_file import file_hash
 from .shard import Item
 from .store import PhotoRecord
 
@@ -39,14 +39,6 @@ def scan_folder(folder: str) -> list[tuple[str, int, int]]:
     return sorted(found)
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass
 class Plan:
     """``todo``: photos to index (new or changed, ids given); ``drop``: ids to remove first (gone or
@@ -71,7 +63,7 @@ def make_plan(folder: str, scanned: list[tuple[str, int, int]], known: dict[str,
             continue
         if old is not None:
             try:
-                same = bool(old.sha256) and _sha256(os.path.join(folder, *path.split("/"))) == old.sha256
+                same = bool(old.sha256) and file_hash(os.path.join(folder, *path.split("/"))) == old.sha256
             except OSError:
                 same = False
             if same:

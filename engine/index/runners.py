@@ -17,17 +17,20 @@ __all__ = ["ModelSpec", "local_results", "cluster_results"]
 
 
 class ModelSpec:
-    """How a worker loads the model (a picklable recipe: ``load_model(name, device=...)``); a worker loads it
+    """How a worker loads the model (a picklable recipe: ``load_model(name, device=..., **options)``, the
+    options of a user's model file: ``arch``, ``labels``, ``sidecar``, ``trust_code``); a worker loads it
     once and keeps it."""
 
-    def __init__(self, name: str | None, device: str | None = "cpu") -> None:
+    def __init__(self, name: str | None, device: str | None = "cpu", **options) -> None:
         self.name, self.device = name, device
+        self.options = {k: v for k, v in options.items() if v not in (None, False)}
 
     def __call__(self) -> Classifier:
-        return load_model(self.name, device=self.device)
+        return load_model(self.name, device=self.device, **self.options)
 
     def __repr__(self) -> str:
-        return f"ModelSpec({self.name!r}, device={self.device!r})"
+        extra = "".join(f", {k}={v!r}" for k, v in sorted(self.options.items()))
+        return f"ModelSpec({self.name!r}, device={self.device!r}{extra})"
 
 
 _models: dict[str, tuple[Classifier, str]] = {}

@@ -29,7 +29,8 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _decoders() -> ThreadPoolExecutor:
+def decoders() -> ThreadPoolExecutor:
+    """The threads that read and decode photos (shared by every index job of the process)."""
     global _pool
     with _pool_lock:
         if _pool is None:
@@ -79,7 +80,7 @@ def read_photo(folder: str, item: Item, model: Classifier) -> tuple[PhotoRecord,
 def _decoded(folder: str, items: Sequence[Item], model: Classifier,
              ahead: int) -> Iterator[tuple[PhotoRecord, np.ndarray | None]]:
     """``read_photo`` of every item in order, up to ``ahead`` of them decoding at once on the pool."""
-    pool, pending, queue = _decoders(), iter(items), deque()
+    pool, pending, queue = decoders(), iter(items), deque()
     try:
         for item in pending:
             queue.append(pool.submit(read_photo, folder, item, model))

@@ -12,12 +12,12 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton, QWidget
 
 from engine.index import IndexFileError, IndexProgress, IndexStore, IndexSummary, index_job
-from engine.jobs import Control, Frame
+from engine.index.patches import same_model
+from engine.jobs import Frame
 
-from ..context import AppContext
-from ..jobrunner import JobRunner
+from ..tab_job import Ending, TabJob
 
-__all__ = ["LayersIndex", "time_left"]
+__all__ = ["LayersIndex"]
 
 #: photos kept per channel by an index made in the window
 TOP_K = 16
@@ -26,31 +26,22 @@ SHARD = 32
 SETTING = "layers/index"
 
 
-def time_left(seconds: float | None) -> str:
-    """'about 2 h 05 min left', '3 min 20 s left', '12 s left'; '' while unknown."""
-    if seconds is None:
-        return ""
-    s = int(round(seconds))
-    if s >= 3600:
-        return f"about {s // 3600} h {s % 3600 // 60:02d} min left"
-    return f"{s // 60} min {s % 60:02d} s left" if s >= 60 else f"{s} s left"
-
-
 class LayersIndex(QWidget):
     """The index row of the Layers tab (hidden until an index job runs) and its menu (``menu``).
 
     ``path``: the open index (``None``: top patches come from the sample photos and added folders);
-    ``photos``: how many photos it holds.  ``changed`` is emitted when an index opens or closes."""
+    ``photos``: how many photos it holds.  ``changed`` is emitted when an index opens or closes.  The
+    indexing job reports on the tab's status line (``tab.status``) through :class:`TabJob`."""
 
     changed = Signal()
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+    def __init__(self, tab) -> None:
+        super().__init__(tab)
+        self.tab, self.ctx = tab, tab.ctx
         self.path: str | None = None
         self.photos = 0
         self.layers: list[str] = []
-        self.runner = JobRunner(self)
+        self.meta: dict = {}
         self.menu = QMenu("&Layers", self)
         self.index_action = QAction("&Index a Folder…", self)
         self.open_action = QAction("&Open Index…", self)
@@ -68,13 +59,16 @@ class LayersIndex(QWidget):
         row.addWidget(self.eta)
         row.addWidget(self.stop_button)
         self.setVisible(False)
+        self.job = TabJob(tab, "Indexing", status=tab.status, progress=self.progress, stop_button=self.stop_button,
+                          emit_interval=0.2)
         self.index_action.triggered.connect(self._index_dialog)
         self.open_action.triggered.connect(self._open_dialog)
         self.close_action.triggered.connect(self.close_index)
-        self.stop_action.triggered.connect(self.runner.stop)
-        self.stop_button.clicked.connect(self.runner.stop)
-        self.runner.connect_slots(frame=self._on_frame, done=self._on_done, running=self._on_running,
-                                  failed=lambda m: self._ended(f"Indexing failed: {m}"))
+        self.stop_action.triggered.connect(self.job.stop)
+        self.stop_button.clicked.connect(self.job.stop)
+        self.job.frame.connect(self._on_frame)
+        self.job.ended.connect(self._on_ended)
+        self.job.running_changed.connect(self._on_running)
         self._last: IndexProgress | None = None
         self._summary: IndexSummary | None = None
         self._out = ""
@@ -84,15 +78,10 @@ class LayersIndex(QWidget):
         """Index ``folder`` (sub-folders too) into ``out`` for every layer of the current model; an existing
         index of the same folder and model is brought up to date (only new or changed photos are read)."""
         model = self.ctx.model
-        if model is None:
-            self.ctx.show_status("No model loaded yet: indexing waits for one.", 5000)
-            return
-        control = Control(emit_interval=0.2)
-        self.progress.setRange(0, 0)
         self.eta.setText("reading the folder…")
-        self._last, self._summary = None, None
-        self.runner.start(lambda: index_job(model, folder, out, k=TOP_K, shard_size=SHARD, control=control), control)
-        self._out = out
+        self._last, self._summary, self._out = None, None, out
+        self.job.launch(lambda _p, control: index_job(model, folder, out, k=TOP_K, shard_size=SHARD, control=control),
+                        running=f"Indexing {folder} into {os.path.basename(out)}…")
 
     def _on_running(self, running: bool) -> None:
         self.setVisible(running)
@@ -103,41 +92,29 @@ class LayersIndex(QWidget):
         info = frame.info
         if isinstance(info, IndexProgress):
             self._last = info
-            self.progress.setRange(0, max(info.todo, 1))
-            self.progress.setValue(info.done)
             bad = f" · {info.unreadable} unreadable" if info.unreadable else ""
-            self.eta.setText(f"{info.done:,}/{info.todo:,} photos · {info.photos_per_s:.1f}/s{bad} · "
-                             f"{time_left(info.seconds_left)}".rstrip(" ·"))
+            self.eta.setText(f"{info.done:,}/{info.todo:,} photos · {info.photos_per_s:.1f}/s{bad}")
         elif isinstance(info, IndexSummary):
             self._summary = info
-            self._finished(info)
 
-    def _on_done(self, _result) -> None:
-        """A job stopped before its summary: what it wrote is kept; say how far it got."""
-        if self._summary is None and os.path.isfile(self._out):
-            done = self._last.done if self._last is not None else 0
-            self.open_index(self._out)
-            self._ended(f"Indexing stopped after {done:,} photos; what was read is kept "
-                        "(Index the folder again to carry on).")
-
-    def _finished(self, s: IndexSummary) -> None:
-        name = os.path.basename(s.path)
-        if s.stopped:
-            text = (f"Indexing stopped after {s.indexed:,} photos; what was read is kept (Index the folder again to "
-                    f"carry on). {name}: {s.photos:,} photos.")
+    def _on_ended(self, end, _result) -> None:
+        """The status line says how the job ended (TabJob); what the index now holds is added to it."""
+        if end.kind is Ending.FAILED or not os.path.isfile(self._out):   # the status line and a dialog said why
+            return
+        self.open_index(self._out)
+        s = self._summary
+        name = os.path.basename(self._out)
+        if s is None or s.stopped:
+            text = f"What was read is kept: {name} holds {self.photos:,} photos (Index the folder again to carry on)."
         else:
-            text = (f"Index {name} is up to date: {s.photos:,} photos; {s.indexed:,} read now, {s.kept:,} unchanged, "
+            text = (f"{name} is up to date: {s.photos:,} photos; {s.indexed:,} read now, {s.kept:,} unchanged, "
                     f"{s.removed:,} removed.")
-        if s.unreadable:
+        if s is not None and s.unreadable:
             text += f" {len(s.unreadable)} could not be read: " + ", ".join(p for p, _ in s.unreadable[:5])
             text += "…" if len(s.unreadable) > 5 else ""
-            self.setToolTip("\n".join(f"{p}: {why}" for p, why in s.unreadable[:50]))
-        self.open_index(s.path)
-        self._ended(text)
-
-    def _ended(self, text: str) -> None:
-        self.ctx.show_status(text, 15000)
-        self.last_message = text
+            self.tab.status.setToolTip("\n".join(f"{p}: {why}" for p, why in s.unreadable[:50]))
+        self.job.say(f"{self.tab.status.text()} {text}")
+        self.ctx.show_status(self.tab.status.text(), 15000)
 
     def _index_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder of photos to index", self.ctx.last_folder)
@@ -158,7 +135,7 @@ class LayersIndex(QWidget):
             self.ctx.error("Cannot open the index", str(exc))
             return False
         try:
-            self.photos, self.layers = store.count(), list(store.layers)
+            self.photos, self.layers, self.meta = store.count(), list(store.layers), dict(store.meta)
         finally:
             store.close()
         self.path = path
@@ -168,10 +145,14 @@ class LayersIndex(QWidget):
         return True
 
     def close_index(self) -> None:
-        self.path, self.photos, self.layers = None, 0, []
+        self.path, self.photos, self.layers, self.meta = None, 0, [], {}
         self.close_action.setEnabled(False)
         self.ctx.settings.remove(SETTING)
         self.changed.emit()
+
+    def answers(self, model, layer: str) -> bool:
+        """Whether the open index can answer for ``layer`` of ``model`` (made with its weights)."""
+        return bool(self.path) and model is not None and layer in self.layers and same_model(self.meta, model)
 
     def reopen_last(self) -> None:
         """The index open when the window last closed, if it is still there."""
@@ -185,6 +166,3 @@ class LayersIndex(QWidget):
         if path:
             self.open_index(path)
 
-    def shutdown(self) -> None:
-        self.runner.stop()
-        self.runner.wait(5000)

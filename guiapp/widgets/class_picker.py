@@ -62,6 +62,11 @@ class ClassPicker(QComboBox):
 
     # -- reading -------------------------------------------------------------
     @property
+    def labels(self) -> tuple[str, ...]:
+        """The class names offered (the current model's: Model ▸ Open Model File… sets them)."""
+        return self._labels
+
+    @property
     def is_valid(self) -> bool:
         """The field shows a resolved class (what :meth:`current_class` returns)."""
         return not self.problem

@@ -205,6 +205,13 @@ class ImagePanel(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, self.open_title, folder, IMAGE_FILTER)
         return bool(path) and self.load_file(path)
 
+    def add_item(self, item) -> None:
+        """Draw a pyqtgraph item (a box, a marker) over the image, in image pixel coordinates."""
+        self._box.addItem(item)
+
+    def remove_item(self, item) -> None:
+        self._box.removeItem(item)
+
     def set_title(self, text: str) -> None:
         self._title.setText(text)
         self._title.setVisible(bool(text))

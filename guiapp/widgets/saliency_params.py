@@ -105,6 +105,15 @@ class SaliencyParamsForm(QWidget):
                 out.append(f"{self.fields.specs[name].label.lower()} {text or '(empty)'}")
         return out
 
+    def map_title(self, result) -> str:
+        """The map panel's title for ``result`` (a SaliencyResult or ``None``):
+        what the map was made with, and the typed values not applied yet."""
+        if result is None:
+            return "Saliency map"
+        text = f"Saliency map: {self.describe(result.params)} · {result.label} ({result.target})"
+        typed = self.typed_not_applied()
+        return text + (f" — typed {', '.join(typed)} not applied yet (Enter applies it)" if typed else "")
+
     def colormap(self) -> str:
         return self.cmap.currentText()
 

@@ -183,3 +183,44 @@ def test_memory_stays_flat_in_the_number_of_photos(tiny, tmp_path):
         tracemalloc.stop()
     # holding every photo's maxima (256 channels x 12 bytes) would add 120 x 3 KB = 360 KB
     assert peaks[160] - peaks[40] < 150_000, peaks
+
+
+def test_an_index_killed_mid_run_stays_readable_and_carries_on(tiny, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    folder = make_photos(tmp_path / "photos", 400, bad=False)
+    out = tmp_path / "killed.nlindex"
+    here = Path(__file__).resolve()
+    code = (f"import sys; sys.path[:0] = [{str(here.parents[2])!r}, {str(here.parent)!r}]\n"
+            "import torch; torch.set_num_threads(1)\n"
+            "from test_index import Tiny\nfrom engine.index import index_job\nfrom engine.jobs import run_to_end\n"
+            f"run_to_end(index_job(Tiny(0)(), {str(folder)!r}, {str(out)!r}, k=4, batch=2, shard_size=3))\n")
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and child.poll() is None:
+            if out.exists():
+                db = sqlite3.connect(out)
+                count = db.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
+                db.close()
+                if count >= 6:
+                    break
+            time.sleep(0.05)
+        assert child.poll() is None, "the child ended before it could be killed"
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    finally:
+        child.kill()
+    store = IndexStore(out, readonly=True)
+    done = store.count()
+    assert 6 <= done < 400 and done % 3 == 0    # whole shards only
+    store.close()
+    last, _ = run_to_end(index_job(tiny, str(folder), out, k=4, batch=2, shard_size=3))
+    assert last.info.kept == done and last.info.indexed == 400 - done and last.info.photos == 400
+    fresh = tmp_path / "fresh.nlindex"
+    run_to_end(index_job(tiny, str(folder), fresh, k=4, batch=2, shard_size=3))
+    assert table(out, "top") == table(fresh, "top") and table(out, "maxima") == table(fresh, "maxima")

@@ -219,3 +219,65 @@ def test_truncated_passes_do_not_disturb_other_threads(lite0):
         stop.set()
         worker.join()
     assert not errors, errors[0]
+
+
+# A small label list where every rule of class_matches/class_index can be seen at its edges.
+SMALL = ("tench", "goldfish", "great white shark", "tiger shark", "Tiger-Cat", "crane", "crane", "tarantula",
+         "hammerhead_shark", "nurse shark", "whale shark", "basking shark")
+
+
+def test_class_matches_takes_indices_in_range_only():
+    from engine.models.labels import class_matches
+
+    last = len(SMALL) - 1
+    assert class_matches(0, SMALL) == [0] and class_matches(last, SMALL) == [last]
+    assert class_matches(len(SMALL), SMALL) == [] and class_matches(-1, SMALL) == []
+    assert class_matches("0", SMALL) == [0] and class_matches(" 11 ", SMALL) == [11] and class_matches("12", SMALL) == []
+    assert class_matches(True, SMALL) == [] and class_matches(False, SMALL) == []
+    assert class_matches("tarantula (7)", SMALL) == [7] and class_matches("tarantula (12)", SMALL) == []
+
+
+def test_names_are_read_with_dashes_and_underscores_as_spaces_in_any_case():
+    from engine.models.labels import class_matches
+
+    for text in ("tiger cat", "TIGER_CAT", "tiger-cat", "  Tiger  Cat "):
+        assert class_matches(text, SMALL) == [4], text
+    assert class_matches("hammerhead shark", SMALL) == [8] and class_matches("crane", SMALL) == [5, 6]
+    assert class_matches("tiger", SMALL) == [3, 4]                     # the start of two names
+    assert class_matches("ula", SMALL) == [] and class_matches("iger", SMALL) == []   # inside a word: no
+
+
+def test_class_index_says_exactly_why_a_text_is_refused():
+    from engine.models.labels import class_index
+
+    assert class_index(0, SMALL) == 0 and class_index("0", SMALL) == 0 and class_index(11, SMALL) == 11
+    refusals = {
+        True: "not a class: True",
+        -3: "class index -3 is out of range 0..11",
+        "-3": "class index -3 is out of range 0..11",
+        12: "class index 12 is out of range 0..11",
+        "  ": "empty class name",
+        "_": "empty class name",
+        "crane": "'crane' matches 2 classes: crane (5), crane (6); type more of the name or the index",
+        "shark": "'shark' matches 6 classes: great white shark (2), tiger shark (3), hammerhead_shark (8), "
+                 "nurse shark (9), whale shark (10) and 1 more; type more of the name or the index",
+        "tarantla": "unknown class 'tarantla'; did you mean 'tarantula'?",
+        "zzzz": "unknown class 'zzzz'",
+    }
+    for spec, message in refusals.items():
+        with pytest.raises(ValueError) as caught:
+            class_index(spec, SMALL)
+        assert str(caught.value) == message, spec
+
+
+def test_ambiguity_and_hints_list_five_candidates_and_three_spellings():
+    from engine.models.labels import class_index
+
+    five = ("a shark", "b shark", "c shark", "d shark", "e shark")
+    with pytest.raises(ValueError) as caught:
+        class_index("shark", five)
+    assert str(caught.value) == ("'shark' matches 5 classes: a shark (0), b shark (1), c shark (2), d shark (3), "
+                                 "e shark (4); type more of the name or the index")
+    with pytest.raises(ValueError) as caught:
+        class_index("shark x", ("shark a", "shark b", "shark c", "shark d"))
+    assert str(caught.value) == "unknown class 'shark x'; did you mean 'shark d', 'shark c', 'shark b'?"

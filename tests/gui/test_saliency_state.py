@@ -24,6 +24,7 @@ def _idle(tab):
 def test_text_typed_in_the_class_field_during_a_job_is_kept(qtbot, tab, photo_dir):
     tab.form.set_method("integrated-gradients")
     tab.form.steps.setValue(120)  # long enough to type during it
+    qtbot.wait(500)               # the changes' recompute found no photo yet
     tab.open_file(str(photo_dir / "coffee.png"))
     qtbot.waitUntil(lambda: tab.runner.is_running, timeout=10000)
     tab.picker.lineEdit().setFocus()
@@ -35,6 +36,24 @@ def test_text_typed_in_the_class_field_during_a_job_is_kept(qtbot, tab, photo_di
     qtbot.keyClick(tab.picker.lineEdit(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: _idle(tab) and tab.result.target == 76, timeout=90000)
     assert tab.picker.currentText() == "tarantula (76)"
+
+
+def test_a_recompute_waits_for_the_class_being_typed(qtbot, tab, photo_dir):
+    tab.open_file(str(photo_dir / "coffee.png"))
+    qtbot.waitUntil(lambda: _idle(tab), timeout=60000)
+    edit = tab.picker.lineEdit()
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClicks(edit, "gold")                 # half typed (goldfish, goldfinch, golden retriever)...
+    tab.form.noise.setValue(0.3)                  # ...when a parameter change asks for a new map
+    tab.form.set_method("smoothgrad")
+    qtbot.wait(600)
+    assert not tab.runner.is_running and tab.picker.currentText() == "gold"
+    assert "class being typed" in tab.status.text() and "Not started" not in tab.status.text()
+    qtbot.keyClicks(edit, "fish")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)       # now one class: the map follows, with the new method
+    qtbot.waitUntil(lambda: _idle(tab) and tab.result.params.method == "smoothgrad", timeout=90000)
+    assert tab.result.target == 1 and tab.picker.currentText() == "goldfish (1)"
 
 
 def test_a_new_class_problem_replaces_the_old_message(qtbot, tab, photo_dir):

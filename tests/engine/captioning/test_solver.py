@@ -165,7 +165,7 @@ def test_sgd_rule_and_divergence_message():
 
 
 def test_torch_tensor_and_h5py_data(tmp_path):
-    h5py = pytest.importorskip("h5py")
+    import h5py  # a hard dependency (requirements.txt): missing, the test fails
     data = tiny_data(n=20, n_val=4)
     path = tmp_path / "tiny.h5"
     with h5py.File(path, "w") as f:

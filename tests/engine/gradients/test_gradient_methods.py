@@ -1,6 +1,8 @@
 """Saliency methods on tiny networks whose gradients are known exactly."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -17,7 +19,7 @@ from engine.gradients import (
     vanilla_saliency,
 )
 
-from .gradients_tiny import conv_model, linear_model, random_images
+from .gradients_tiny import LABELS, conv_model, linear_model, random_images
 
 
 def test_vanilla_on_linear_model_is_max_abs_weight():
@@ -103,6 +105,30 @@ def test_smoothgrad_noise_zero_is_vanilla_and_noise_changes_it():
     assert torch.equal(noisy, again)
     assert not torch.allclose(noisy, other)
     assert not torch.allclose(noisy, vanilla)
+
+
+class HalfSquares(torch.nn.Module):
+    """Class ``k < 3``: ``0.5 * sum(x[:, k] ** 2)``, so its input gradient is channel ``k`` of ``x``."""
+
+    def forward(self, x):
+        per_channel = 0.5 * (x * x).sum(dim=(2, 3))
+        return torch.cat([per_channel, torch.zeros_like(per_channel[:, :2])], dim=1)
+
+
+def test_smoothgrad_noise_is_the_fraction_of_each_channels_input_range():
+    """At the normalised zero the map of class ``k`` is the mean of ``|e_k|``, ``e_k ~ N(0, s_k^2)``:
+    ``sqrt(2/pi) s_k`` with ``s_k = noise * 255 / std_k``, the channel's input range (per channel)."""
+    from engine.models import Classifier
+
+    std = (32.0, 64.0, 128.0)
+    model = Classifier(name="half-squares", net=HalfSquares(), labels=LABELS, mean=(127.0,) * 3, std=std,
+                       layers={}, device=torch.device("cpu"), input_size=8)
+    x = torch.zeros(1, 3, 8, 8)
+    for noise in (0.1, 0.3):
+        for k in range(3):
+            sal = smoothgrad(model, x, k, samples=256, noise=noise, reduction="sum", batch_size=64, seed=k)
+            expected = math.sqrt(2 / math.pi) * noise * 255 / std[k]
+            assert float(sal.mean()) == pytest.approx(expected, rel=0.03), (noise, k)
 
 
 def test_smoothgrad_rng_is_private():

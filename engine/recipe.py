@@ -9,7 +9,9 @@ fields.  Format version :data:`FORMAT_VERSION`; the fields (README "Recipes"):
   (:data:`engine.rerun.JOBS`); ``output``: ``image`` (or ``difference``: a
   fooling run's magnified difference).
 * ``model``: ``name`` and ``weights_sha256`` (of the network's state dict:
-  tensor names, shapes, dtypes and bytes, so any copy of the same weights matches).
+  tensor names, shapes, dtypes and bytes, so any copy of the same weights
+  matches); for a user's own model file also ``file``: its ``path``,
+  ``sha256`` and ``arch``.
 * ``inputs``: ``target`` (a class index), ``objective`` (a unit objective
   such as ``blocks.8:12``) or ``layer``, as the job needs.
 * ``files``: ``source`` / ``guide``, each ``path`` (absolute, or ``null`` for
@@ -46,7 +48,7 @@ import numpy as np
 
 from .job_record import JobRecord
 
-__all__ = ["FORMAT_VERSION", "Recipe", "FileRef", "RecipeError", "recipe_from_dict", "read_recipe",
+__all__ = ["model_file_of", "FORMAT_VERSION", "Recipe", "FileRef", "RecipeError", "recipe_from_dict", "read_recipe",
            "made_with", "weights_sha256", "pixels_sha256", "file_sha256", "file_ref"]
 
 FORMAT_VERSION = 1
@@ -89,10 +91,13 @@ class Recipe:
     output: str = "image"
     continues: Recipe | None = None
     made_with: dict[str, Any] = field(default_factory=dict)
+    model_file: dict[str, str] | None = None   # a user's model file: path, sha256, arch
 
     def as_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT_VERSION, "job": self.job, "output": self.output,
-                "model": {"name": self.model, "weights_sha256": self.weights_sha256},
+        model = {"name": self.model, "weights_sha256": self.weights_sha256}
+        if self.model_file is not None:
+            model["file"] = dict(self.model_file)
+        return {"format": FORMAT_VERSION, "job": self.job, "output": self.output, "model": model,
                 "inputs": dict(self.inputs), "files": {k: f.as_dict() for k, f in self.files.items()},
                 "seed": self.seed, "params": self.params.as_dict(), "timeline": self.timeline.as_dict(),
                 "steps_done": self.steps_done, "continues": self.continues.as_dict() if self.continues else None,
@@ -138,6 +143,14 @@ def file_ref(path: str | os.PathLike | None, image: np.ndarray) -> FileRef:
     if path is None or not os.path.isfile(path):
         return FileRef(None, None, pixels_sha256(image))
     return FileRef(str(Path(path).resolve()), file_sha256(path), pixels_sha256(image))
+
+
+def model_file_of(model) -> dict[str, str] | None:
+    """``{"path", "sha256", "arch"}`` of a user's model file (``None`` for a named network)."""
+    source = getattr(model, "source", None)
+    if source is None:
+        return None
+    return {"path": str(Path(source.path).resolve()), "sha256": source.sha256, "arch": source.arch}
 
 
 def _version(name: str) -> str:

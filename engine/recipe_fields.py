@@ -63,7 +63,7 @@ def check_recipe(data: Any, where: str = "recipe") -> Recipe:
     kind = JOBS[job]
     if data["output"] not in kind.outputs:
         raise RecipeError(f"{where}.output must be one of {', '.join(kind.outputs)} for {job}, got {data['output']!r}")
-    model = _object(data["model"], f"{where}.model", {"name", "weights_sha256"})
+    model = _object(data["model"], f"{where}.model", {"name", "weights_sha256", "file"}, {"name", "weights_sha256"})
     continues = data["continues"]
     return Recipe(
         job=job, output=data["output"], model=_text(model["name"], f"{where}.model.name"),
@@ -75,7 +75,16 @@ def check_recipe(data: Any, where: str = "recipe") -> Recipe:
         timeline=_timeline(kind.params, data["params"], data["timeline"], f"{where}.timeline"),
         steps_done=_whole(data["steps_done"], f"{where}.steps_done"),
         continues=None if continues is None else check_recipe(continues, f"{where}.continues"),
-        made_with=_made_with(data["made_with"], f"{where}.made_with"))
+        made_with=_made_with(data["made_with"], f"{where}.made_with"),
+        model_file=_model_file(model.get("file"), f"{where}.model.file"))
+
+
+def _model_file(value: Any, field: str) -> dict[str, str] | None:
+    if value is None:
+        return None
+    value = _object(value, field, {"path", "sha256", "arch"})
+    return {"path": _text(value["path"], f"{field}.path"), "sha256": _sha(value["sha256"], f"{field}.sha256"),
+            "arch": _text(value["arch"], f"{field}.arch")}
 
 
 def _params(cls: type, values: Any, field: str) -> Any:

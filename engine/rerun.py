@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .jobs import Control, Frame, interruptibly, run_to_end
-from .recipe import Recipe, RecipeError, file_ref, file_sha256, made_with, pixels_sha256, weights_sha256
+from .recipe import Recipe, RecipeError, file_ref, file_sha256, made_with, model_file_of, pixels_sha256, weights_sha256
 from .recipe_jobs import JOBS, Given
 
 __all__ = ["find_photos", "check_model", "check_inputs", "replay", "version_differences", "record_run", "run_recorded"]
@@ -78,7 +78,7 @@ def _missing(role: str, ref, candidates: list[str]) -> str:
 def check_model(recipe: Recipe, model) -> None:
     """:class:`RecipeError` unless ``model`` is the recipe's network with the same weights."""
     for step in _chain(recipe):
-        if model.name != step.model:
+        if model.name != step.model and step.model_file is None:  # a model file may have moved: its weights tell
             raise RecipeError(f"the recipe needs the model {step.model}, got {model.name}")
         here = weights_sha256(model)
         if here != step.weights_sha256:
@@ -137,4 +137,4 @@ def record_run(job: str, *, model, control: Control, seed: int, inputs: dict[str
                   seed=int(seed), inputs=dict(inputs),
                   files={role: file_ref(path, image) for role, (path, image) in (files or {}).items()},
                   timeline=control.record(), steps_done=int(steps_done), output=output, continues=continues,
-                  made_with=made_with(model))
+                  made_with=made_with(model), model_file=model_file_of(model))

@@ -13,7 +13,7 @@ from guiapp.tabs.fooling_tab import FoolingTab
 
 @pytest.fixture
 def rerun_on(monkeypatch, lite0):
-    monkeypatch.setattr("engine.cli.rerun._open_model", lambda name, device: lite0)
+    monkeypatch.setattr("engine.cli.rerun._open_model", lambda name, device, **options: lite0)
 
     def check(path, tmp_path) -> None:
         again = tmp_path / f"again-{path.name}"

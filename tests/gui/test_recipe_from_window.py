@@ -78,6 +78,20 @@ def test_a_deepdream_changed_while_it_ran_reruns_to_the_same_bytes(qtbot, open_t
     assert files["source"]["path"] == str(source.resolve())
     rerun_on(out, tmp_path)
 
+    tab.form.widgets["steps"].setValue(300)
+    assert tab.start(warm=True)
+    _frames(qtbot, tab, 2)
+    tab.layer.setCurrentText("blocks.5")  # a new layer mid-run: the tab restarts warm from the current picture
+    qtbot.waitUntil(lambda: tab.run_info.layer == "blocks.5" and tab.job.is_running, timeout=30000)
+    tab.form.widgets["steps"].setValue(2)
+    qtbot.waitUntil(lambda: not tab.job.is_running and tab.history.count() == 2, timeout=30000)
+    restarted = tmp_path / "dream-restarted.png"
+    assert tab.save_result(str(restarted))
+    recipe = read_png_params(restarted)["recipe"]
+    assert recipe["inputs"] == {"layer": "blocks.5"} and recipe["continues"]["inputs"] == {"layer": "blocks.4"}
+    assert recipe["continues"]["continues"] == read_png_params(out)["recipe"]
+    rerun_on(restarted, tmp_path)
+
 
 def test_a_fooling_image_and_its_difference_rerun_to_the_same_bytes(qtbot, open_tab, ctx, photo_dir, tmp_path, rerun_on):
     tab = open_tab(FoolingTab)

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 
 from engine.jobs import Control
-from engine.recipe import Recipe
+from engine.recipe import Recipe, RecipeError, read_recipe
+from engine.recipe_command import NoCommand, command_line
 from engine.recipe_jobs import JOBS
 from engine.rerun import record_run
 
-__all__ = ["recipe_maker", "dreaming_recipe_maker", "RunRecipe"]
+__all__ = ["recipe_maker", "dreaming_recipe_maker", "RunRecipe", "command_for"]
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +72,20 @@ def dreaming_recipe_maker(tab, key: str, model, warm: bool, parent: Recipe | Non
                         layer=tab.layer.currentText(), warm=warm, continues=parent if warm else None,
                         photos={"source": (tab.source_panel.path, tab.source_panel.image),
                                 "guide": (tab.guide_panel.path, tab.guide_panel.image)})
+
+
+def command_for(tab) -> str:
+    """The command line of ``tab``'s current result: the generating command,
+    else ``rerun`` of the file it was saved to (when the tab's last saved file
+    holds this very recipe); :class:`~engine.recipe_command.NoCommand` says why not."""
+    recipe = tab.recipes.recipe if tab.recipes is not None else None
+    if recipe is None:
+        where = f"the {tab.title} tab" if tab.title else "this tab"
+        raise NoCommand(f"{where} has no finished result with a recipe")
+    saved = tab.last_saved
+    try:
+        if saved is None or read_recipe(saved) != recipe:
+            saved = None
+    except RecipeError:
+        saved = None
+    return command_line(recipe, saved=saved)

@@ -28,10 +28,9 @@ fields.  Format version :data:`FORMAT_VERSION`; the fields (README "Recipes"):
   torch threads and the network's memory layout: what must match for
   identical pixels.
 
-Reading (:func:`recipe_from_dict`, :func:`read_recipe`) checks every field,
-the parameters through the same :class:`engine.params.Params` validation as
-every other input, and refuses anything else with a :class:`RecipeError`
-naming the field.
+Reading (:mod:`engine.recipe_read`) checks every field, the parameters
+through the same :class:`engine.params.Params` validation as every other
+input, and refuses anything else with a :class:`RecipeError` naming the field.
 """
 from __future__ import annotations
 
@@ -48,8 +47,8 @@ import numpy as np
 
 from .job_record import JobRecord
 
-__all__ = ["model_file_of", "FORMAT_VERSION", "Recipe", "FileRef", "RecipeError", "recipe_from_dict", "read_recipe",
-           "made_with", "weights_sha256", "pixels_sha256", "file_sha256", "file_ref"]
+__all__ = ["FORMAT_VERSION", "RECIPE_KEY", "Recipe", "FileRef", "RecipeError", "made_with", "model_file_of",
+           "weights_sha256", "pixels_sha256", "file_sha256", "file_ref"]
 
 FORMAT_VERSION = 1
 RECIPE_KEY = "recipe"
@@ -170,37 +169,3 @@ def made_with(model) -> dict[str, Any]:
             "torch_threads": torch.get_num_threads(),
             "channels_last": bool(getattr(tuning, "channels_last", False)),
             "fold_batchnorm": bool(getattr(tuning, "fold_batchnorm", False))}
-
-
-# -- reading -----------------------------------------------------------------------
-def read_recipe(path: str | os.PathLike) -> Recipe:
-    """The recipe in a PNG Neural Lens saved; :class:`RecipeError` naming the file and the problem."""
-    from .imaging import read_png_params
-
-    try:
-        data = read_png_params(path)
-    except FileNotFoundError:
-        raise RecipeError(f"{path}: no such file") from None
-    except (OSError, ValueError) as exc:  # not a PNG, damaged, or its text is not JSON
-        raise RecipeError(f"{path}: cannot read its recipe ({exc})") from None
-    if not isinstance(data, dict):
-        raise RecipeError(f"{path}: has no Neural Lens parameters (not saved by Neural Lens)")
-    if RECIPE_KEY not in data:
-        raise RecipeError(f"{path}: has parameters but no recipe (saved before recipes, or by a tab that "
-                          "writes none)")
-    try:
-        return recipe_from_dict(data[RECIPE_KEY])
-    except RecipeError as exc:
-        raise RecipeError(f"{path}: {exc}") from None
-
-
-def recipe_from_dict(data: Any, where: str = "recipe") -> Recipe:
-    """A :class:`Recipe` from its JSON form, every field checked."""
-    from .recipe_fields import check_recipe
-
-    try:
-        return check_recipe(data, where)
-    except RecipeError:
-        raise
-    except ValueError as exc:
-        raise RecipeError(str(exc)) from None

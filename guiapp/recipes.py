@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from engine.jobs import Control
-from engine.recipe import Recipe, RecipeError, read_recipe
+from engine.recipe import Recipe, RecipeError
 from engine.recipe_command import NoCommand, command_line
 from engine.recipe_jobs import JOBS
+from engine.recipe_read import read_recipe
 from engine.rerun import record_run
 
 __all__ = ["recipe_maker", "dreaming_recipe_maker", "RunRecipe", "command_for"]

@@ -84,7 +84,8 @@ def run_rerun(args: argparse.Namespace) -> int:
     import torch
 
     from ..imaging import read_png_params, save_png
-    from ..recipe import RecipeError, read_recipe
+    from ..recipe import RecipeError
+    from ..recipe_read import read_recipe
     from ..rerun import check_inputs, check_model, find_photos, replay, version_differences
     from .generate import _out_path
 

@@ -1,20 +1,52 @@
-"""Checking a recipe's JSON field by field (:func:`check_recipe`): each
-problem is a :class:`~engine.recipe.RecipeError` naming the field
+"""Reading a recipe back: from a PNG (:func:`read_recipe`) or its JSON
+(:func:`recipe_from_dict`), checked field by field: each problem is a :class:`~engine.recipe.RecipeError` naming the field
 (``recipe.params.lr``, ``recipe.files.source.sha256``...); parameter values
 go through the job's parameter class, the same validation as every form
 and command-line option."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from typing import Any
 
 from .job_record import JobRecord
 from .params import specs
-from .recipe import FORMAT_VERSION, MADE_WITH, RECIPE_FIELDS, FileRef, Recipe, RecipeError
+from .recipe import FORMAT_VERSION, MADE_WITH, RECIPE_FIELDS, RECIPE_KEY, FileRef, Recipe, RecipeError
 from .recipe_jobs import JOBS
 
-__all__ = ["check_recipe"]
+__all__ = ["read_recipe", "recipe_from_dict", "check_recipe"]
+
+def read_recipe(path: str | os.PathLike) -> Recipe:
+    """The recipe in a PNG Neural Lens saved; :class:`RecipeError` naming the file and the problem."""
+    from .imaging import read_png_params
+
+    try:
+        data = read_png_params(path)
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:  # not a PNG, damaged, or its text is not JSON
+        raise RecipeError(f"{path}: cannot read its recipe ({exc})") from None
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path}: has no Neural Lens parameters (not saved by Neural Lens)")
+    if RECIPE_KEY not in data:
+        raise RecipeError(f"{path}: has parameters but no recipe (saved before recipes, or by a tab that "
+                          "writes none)")
+    try:
+        return recipe_from_dict(data[RECIPE_KEY])
+    except RecipeError as exc:
+        raise RecipeError(f"{path}: {exc}") from None
+
+
+def recipe_from_dict(data: Any, where: str = "recipe") -> Recipe:
+    """A :class:`Recipe` from its JSON form, every field checked."""
+    try:
+        return check_recipe(data, where)
+    except RecipeError:
+        raise
+    except ValueError as exc:
+        raise RecipeError(str(exc)) from None
+
 
 _SHA = re.compile(r"[0-9a-f]{64}")
 

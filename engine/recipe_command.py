@@ -9,6 +9,7 @@ saved PNG (or, unsaved, :class:`NoCommand` says why and what to do).
 """
 from __future__ import annotations
 
+import os
 import shlex
 
 from .params import specs
@@ -73,5 +74,5 @@ def _plain(recipe: Recipe, out: str) -> list[str]:
         value = getattr(recipe.params, name)
         argv += [spec.option, value if isinstance(value, str) else repr(value)]  # repr: a float read back exactly
     if recipe.output == "difference":
-        return argv + ["--out", "fooled.png", "--difference", out]
+        return argv + ["--out", os.path.join(os.path.dirname(out), "fooled.png"), "--difference", out]
     return argv + ["--out", out]

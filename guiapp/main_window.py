@@ -229,11 +229,13 @@ class MainWindow(QMainWindow):
     def open_paths(self, paths: list[str]) -> bool:
         """The command line's photos: the first that opens is the current image (a file that does not
         gets its message), the ones after it wait in File ▸ Open Recent.  A window that would show the
-        photo on the Captioning tab, which has no captioner yet, shows it on Saliency instead (its
-        classes and map at once)."""
-        captioning = self.tab_widgets.get("Captioning")
-        if paths and self.current_tab() is captioning and captioning.session.model is None and "Saliency" in self.tab_widgets:
-            self.tabs.setCurrentWidget(self.tab_widgets["Saliency"])
+        photo on a tab that could not do anything with it yet (Captioning without a captioner) shows it on
+        the first tab that can (Saliency: its classes and map at once)."""
+        current = self.current_tab()
+        if paths and isinstance(current, Workbench) and not current.uses_photo_now():
+            ready = next((t for t in self.tab_widgets.values() if t.takes_images and t.uses_photo_now()), None)
+            if ready is not None:
+                self.tabs.setCurrentWidget(ready)
         for k, path in enumerate(paths):
             if self.open_path(path):
                 rest = [p for p in paths[k + 1:] if os.path.isfile(p)]

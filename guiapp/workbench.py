@@ -48,6 +48,11 @@ class Workbench(QWidget):
     def open_file(self, path: str) -> bool:
         return False
 
+    def uses_photo_now(self) -> bool:
+        """Whether a photo opened now would show a result at once (the window
+        opens the command line's photos on a tab that would)."""
+        return self.takes_images
+
     def save(self) -> None:
         self.ctx.show_status("Nothing to save in this tab.", 4000)
 

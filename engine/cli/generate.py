@@ -48,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("invert", help="reconstruct an image from its features at LAYER")
     p.add_argument("image")
-    p.add_argument("--layer", required=True, help="layer name (see `layers`)")
+    p.add_argument("--layer", default=None, help="layer name (see `layers`; default: the model's DeepDream layer, "
+                                                   "when it names one)")
     p.add_argument("--seed", type=int, default=0)
     add_param_options(p, InversionParams, defaults={"size": "the model's input size"})
     _common(p)
@@ -56,7 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("dream", help="DeepDream an image at LAYER (guided with --guide)")
     p.add_argument("image")
-    p.add_argument("--layer", required=True, help="layer name (see `layers`)")
+    p.add_argument("--layer", default=None, help="layer name (see `layers`; default: the model's DeepDream layer, "
+                                                   "when it names one)")
     p.add_argument("--guide", default=None, help="guide image: dream towards its features")
     p.add_argument("--seed", type=int, default=0)
     add_param_options(p, DreamParams)
@@ -83,7 +85,13 @@ def _out_path(path: str) -> Path:
     return out
 
 
-def _layer(model, name: str) -> str:
+def _layer(model, name: str | None) -> str:
+    """``--layer``, or the model's own DeepDream layer (:meth:`Classifier.default_layer`) when not given."""
+    if name is None:
+        chosen = model.default_layer("dream")
+        if chosen is None:
+            raise CliError(f"--layer is required for {model.name} (see `layers`)")
+        return chosen.layer
     try:
         model.layer(name)
     except ValueError as exc:

@@ -7,12 +7,12 @@ import shlex
 
 import numpy as np
 import pytest
-from recipe_fixtures import make_like_window
+from recipe_fixtures import make_like_window, small_photos
 
 from engine.cli import main
 from engine.generation import ClassVizParams, DreamParams
 from engine.gradients.fooling import FoolParams
-from engine.imaging import load_image, resize, save_png
+from engine.imaging import load_image
 from engine.recipe_command import NoCommand, command_line
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -20,11 +20,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory, photo):
-    folder = tmp_path_factory.mktemp("photos with spaces")
-    source, guide = folder / "the cat.png", folder / "coffee.png"
-    save_png(source, resize(photo("chelsea.png"), (48, 64)))
-    save_png(guide, resize(photo("coffee.png"), (40, 40)))
-    return {"source": (str(source), load_image(source)), "guide": (str(guide), load_image(guide))}
+    return small_photos(tmp_path_factory.mktemp("photos with spaces"), photo)
 
 
 @pytest.mark.parametrize("job, params, inputs, roles, output", [

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from recipe_fixtures import make_like_window
+from recipe_fixtures import make_like_window, small_photos
 
 from engine.cli import main
 from engine.generation import ClassVizParams, DreamParams, InversionParams
@@ -25,14 +25,7 @@ def rerun_model(monkeypatch, lite0):
 
 @pytest.fixture(scope="module")
 def small_photo(tmp_path_factory, photo):
-    """A 64x48 photo file (and a 40x40 guide), so each step is quick."""
-    from engine.imaging import resize
-
-    folder = tmp_path_factory.mktemp("photos")
-    source, guide = folder / "cat.png", folder / "coffee.png"
-    save_png(source, resize(photo("chelsea.png"), (48, 64)))
-    save_png(guide, resize(photo("coffee.png"), (40, 40)))
-    return {"source": (str(source), load_image(source)), "guide": (str(guide), load_image(guide))}
+    return small_photos(tmp_path_factory.mktemp("photos"), photo)
 
 
 def rerun(capsys, *argv: str) -> dict:

@@ -23,7 +23,7 @@ from engine.generation.deepdream import Octave
 from engine.imaging import save_png
 
 from ..context import AppContext
-from ..recipes import dreaming_recipe_maker
+from ..recipes import RunRecipe, dreaming_recipe_maker
 from ..tab_job import Ending, TabJob
 from ..widgets import ClassPicker, ImagePanel
 from ..widgets.history_strip import HistoryStrip
@@ -56,7 +56,7 @@ class DreamingTab(Workbench):
         self._last_step = 0
         self._results = 0      # numbers the history entries
         self._run_image: np.ndarray | None = None  # the running job's newest picture
-        self._recipe = self._recipe_of_run = None    # the current image's recipe; how to make the run's
+        self.recipes = RunRecipe()  # the current image's recipe (guiapp/recipes.py)
 
         self.source_panel = ImagePanel("Source image", hint="Drop a photo here\n(or File ▸ Open,\nor try File ▸ Open Sample)",
                                        open_title="Open source image")
@@ -199,6 +199,7 @@ class DreamingTab(Workbench):
         key, model = self.mode_key(), self.ctx.model
         row = MODE_TABLE[key]
         same_run = warm and self.current_mode == key  # Continue in another mode starts its own count and plot
+        parent = self.recipes.settle(self.job.steps) if warm else None  # what made the picture it goes on from
 
         def make_job(params, control):
             inputs = Inputs(model=model, source=self.source_panel.image, guide=self.guide_panel.image,
@@ -217,7 +218,7 @@ class DreamingTab(Workbench):
             label=None if row.uses_layer else model.labels[self.picker.current_class()],
             source=os.path.basename(self.source_panel.path or "") if row.uses_source else None,
             guide=os.path.basename(self.guide_panel.path or "") if row.uses_guide else None)
-        self._recipe_of_run, self._recipe = dreaming_recipe_maker(self, key, model, warm), None
+        self.recipes.start(dreaming_recipe_maker(self, key, model, warm, parent))
         if not same_run:
             self.plot.clear()
             self.recorder.clear()
@@ -262,8 +263,8 @@ class DreamingTab(Workbench):
         self.status.setText(f"step {frame.step}/{frame.total}{octave} · {text}")
 
     def _on_ended(self, end, result) -> None:
-        if self._recipe_of_run is not None:  # what made the current image (a warm restart continues it)
-            self._recipe = self._recipe_of_run(end.steps) if end.kind is not Ending.FAILED else None
+        if not self.job.is_running:  # (a warm restart settled it when it started)
+            self.recipes.settle(end.steps, failed=end.kind is Ending.FAILED)
         if self._restart and end.stopped_early:  # a warm restart carries on from it
             return
         if result is None and end.stopped_early:  # stopped inside a step: its last picture is the result
@@ -310,7 +311,7 @@ class DreamingTab(Workbench):
         """The PNG's parameters: what ran, the steps done and every live change with its step."""
         params = self.job.params.as_dict() if self.job.params is not None else {}
         live = [{"step": c.step, c.name: c.value} for c in self.job.timeline]
-        recipe = {"recipe": self._recipe.as_dict()} if self._recipe is not None else {}
+        recipe = {"recipe": self.recipes.recipe.as_dict()} if self.recipes.recipe is not None else {}
         return dict(info.as_dict(), params=params, steps_done=self.job.steps, live_changes=live, **recipe)
 
     def save_result(self, path: str) -> bool:

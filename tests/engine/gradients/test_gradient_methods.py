@@ -226,3 +226,40 @@ def test_describe_keeps_the_parameters_of_the_method():
     assert set(SaliencyParams("smoothgrad").describe()) == {"method", "batch_size", "reduction", "samples", "noise", "seed"}
     assert SaliencyParams("gradcam", layer="head").describe()["layer"] == "head"
     assert "steps" not in SaliencyParams("vanilla").describe()
+
+
+def test_compute_saliency_runs_each_method_with_all_of_its_parameters():
+    from engine.jobs import Cancelled, Control
+
+    model = conv_model(act=nn.Tanh, seed=2)
+    x = model.preprocess(random_images(2, seed=7))
+    predicted = model.logits(x).argmax(dim=1).tolist()
+    target = next(c for c in range(5) if c not in predicted)  # not what the network sees: None would differ
+    cases = [
+        (SaliencyParams("vanilla", reduction="sum", batch_size=1), vanilla_saliency(model, x, target, reduction="sum")),
+        (SaliencyParams("smoothgrad", reduction="sum", samples=3, noise=0.3, seed=5, batch_size=2),
+         smoothgrad(model, x, target, samples=3, noise=0.3, reduction="sum", seed=5)),
+        (SaliencyParams("integrated-gradients", reduction="sum", steps=4, baseline="blurred", batch_size=3),
+         integrated_gradients_map(model, x, target, baseline="blurred", steps=4, reduction="sum")),
+        (SaliencyParams("gradcam", layer="act1", batch_size=1), grad_cam(model, x, target, layer="act1")),
+    ]
+    for params, expected in cases:
+        torch.testing.assert_close(compute_saliency(model, x, target, params), expected)
+        assert not torch.allclose(compute_saliency(model, x, None, params), expected), params.method
+    stopped = Control(SaliencyParams())
+    stopped.cancel()
+    for params, _ in cases[1:3]:  # SmoothGrad and Integrated Gradients stop between batches
+        with pytest.raises(Cancelled):
+            compute_saliency(model, x, target, params, control=stopped)
+
+
+def test_saliency_params_describe_only_what_the_method_uses():
+    common = {"method", "batch_size"}
+    expected = {"vanilla": common | {"reduction"},
+                "smoothgrad": common | {"reduction", "samples", "noise", "seed"},
+                "integrated-gradients": common | {"reduction", "steps", "baseline"},
+                "gradcam": common | {"layer"}}
+    for method, keys in expected.items():
+        described = SaliencyParams(method, steps=7, samples=9).describe()
+        assert set(described) == keys, method
+        assert all(described[k] == getattr(SaliencyParams(method, steps=7, samples=9), k) for k in keys)

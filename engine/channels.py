@@ -7,6 +7,7 @@ both use it."""
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,12 +15,14 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from .gradients import overlay
+from .imaging import IMAGE_SUFFIXES, resize
 from .jobs import Control, Frame
 from .models import Classifier
 
 __all__ = ["LayerActivations", "activations", "all_activations", "channel_ranking", "mosaic", "mosaic_channel_at",
-           "mosaic_cell", "outline_cell",
-           "Patch", "top_patches_job", "channel_saliency", "receptive_field"]
+           "mosaic_cell", "outline_cell", "Analysis", "analyze_job", "channel_overlay", "ChannelMap", "saliency_job",
+           "Patch", "top_patches_job", "crop_at", "patch_grid", "photos_in", "channel_saliency", "receptive_field"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,53 @@ def mosaic_channel_at(x: float, y: float, order: Sequence[int], cell: int = 32, 
     return int(order[k]) if 0 <= k < len(order) else None
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """Every layer's activations of a photo, their mosaics and orders by ``(layer, "mean" | "max")``, the
+    model's view of the photo and the network's name."""
+
+    acts: dict[str, LayerActivations]
+    views: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+    view: np.ndarray
+    model: str
+
+
+def analyze_job(model: Classifier, image: np.ndarray, *, cell: int = 32, gap: int = 2) -> Iterator[Frame]:
+    """Job: every layer's activations of ``image`` (one forward pass) and their mosaics, ranked by mean and
+    by max (``Frame.info``: an :class:`Analysis`), so that scrubbing the layers costs nothing."""
+    acts = all_activations(model, image)
+    views = {}
+    for name, a in acts.items():
+        for by in ("mean", "max"):
+            order = channel_ranking(a, by)
+            views[name, by] = (mosaic(a, order, cell, gap), order)
+    yield Frame(step=1, total=1, info=Analysis(acts, views, model.prepare(image), model.name), final=True)
+
+
+def channel_overlay(view: np.ndarray, acts: LayerActivations, channel: int, opacity: float = 0.6) -> np.ndarray:
+    """The positive part of ``channel``'s map, scaled to its own maximum and to the size of ``view`` (the
+    model's view of the photo), blended over it (uint8 HxWx3)."""
+    amap = np.maximum(acts.maps[channel], 0)
+    grey = (255 * amap / max(float(amap.max()), 1e-6)).astype(np.uint8)
+    big = resize(np.repeat(grey[..., None], 3, axis=2), view.shape[1::-1])[..., 0].astype(np.float32)
+    return overlay(view, big, opacity=opacity)
+
+
+@dataclass(frozen=True)
+class ChannelMap:
+    """The saliency map of one channel of a layer."""
+
+    saliency: np.ndarray
+    layer: str
+    channel: int
+
+
+def saliency_job(model: Classifier, image: np.ndarray, layer: str, channel: int) -> Iterator[Frame]:
+    """Job: :func:`channel_saliency` as one frame (``info``: a :class:`ChannelMap`)."""
+    found = ChannelMap(channel_saliency(model, image, layer, channel), layer, channel)
+    yield Frame(step=1, total=1, info=found, final=True)
+
+
 @lru_cache(maxsize=128)
 def receptive_field(model: Classifier, layer: str) -> tuple[int, int]:
     """(stride, half-width) in input pixels of one position of ``layer``: the
@@ -163,13 +213,36 @@ def top_patches_job(model: Classifier, images: Sequence, layer: str, channel: in
         with torch.no_grad():
             a = model.features(model.preprocess(view), layer)[0, channel].float().cpu().numpy()
         for y, x in _peaks(a, 3):
-            cy, cx = int((y + 0.5) * stride), int((x + 0.5) * stride)
-            crop = view[max(0, cy - half):cy + half, max(0, cx - half):cx + half].copy()
-            found.append(Patch(float(a[y, x]), i, (int(x), int(y)), crop))
+            found.append(Patch(float(a[y, x]), i, (int(x), int(y)), crop_at(view, y, x, stride, half)))
         found = sorted(found, key=lambda p: -p.activation)[:k]
         if control.should_emit() or i == len(images) - 1:
             yield Frame(step=i + 1, total=len(images), info=list(found), final=i == len(images) - 1)
     return found
+
+
+def crop_at(view: np.ndarray, y: int, x: int, stride: int, half: int) -> np.ndarray:
+    """The receptive field of feature-map position (``y``, ``x``) in ``view`` (the model's view of a photo):
+    ``half`` pixels around the position's centre (``stride`` pixels per position), clipped to the picture."""
+    cy, cx = int((y + 0.5) * stride), int((x + 0.5) * stride)
+    return view[max(0, cy - half):cy + half, max(0, cx - half):cx + half].copy()
+
+
+def patch_grid(crops: Sequence[np.ndarray], cell: int = 96, gap: int = 4, columns: int = 3) -> np.ndarray:
+    """Crops in a grid of ``columns`` (as many rows as needed, at least one), each resized to ``cell``
+    pixels, on a dark ground (uint8 HxWx3)."""
+    rows = max(1, math.ceil(len(crops) / columns))
+    out = np.full((rows * (cell + gap) + gap, columns * (cell + gap) + gap, 3), 40, np.uint8)
+    for k, crop in enumerate(crops):
+        r, q = divmod(k, columns)
+        y, x = gap + r * (cell + gap), gap + q * (cell + gap)
+        out[y:y + cell, x:x + cell] = resize(crop, (cell, cell))
+    return out
+
+
+def photos_in(folder: str | os.PathLike) -> list[str]:
+    """The photos directly in ``folder`` (by suffix, sorted; sub-folders are not searched).  Raises
+    ``OSError`` when the folder cannot be read."""
+    return sorted(os.path.join(folder, n) for n in os.listdir(folder) if os.path.splitext(n)[1].lower() in IMAGE_SUFFIXES)
 
 
 def _peaks(a: np.ndarray, n: int) -> list[tuple[int, int]]:

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from .job_record import JobRecord, Tape
+
 __all__ = ["Frame", "Stage", "Control", "Cancelled", "run_to_end", "interrupt_here", "uninterrupted", "interruptibly"]
 
 _scope = threading.local()
@@ -91,6 +93,12 @@ class Control:
     * ``should_emit()``: cheap throttle for frame emission; true at most every
       ``emit_interval`` seconds (and on the first call), or every
       ``emit_every`` steps when that is given instead.
+    * ``record()``: what the job saw, exactly (:class:`~engine.job_record.JobRecord`:
+      each live change and the Stop at the job thread's read that first saw
+      it, and when frames were emitted); ``Control(params, replay=record)``
+      serves the same again, so a replayed job gives the same pixels.  Only
+      reads on the thread where the control is :meth:`active` are counted
+      (the job's, under :func:`interruptibly`), never the window's.
     """
 
     def __init__(
@@ -100,6 +108,7 @@ class Control:
         emit_interval: float | None = 0.1,
         emit_every: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        replay: JobRecord | None = None,
     ) -> None:
         if emit_every is not None and (isinstance(emit_every, bool) or not isinstance(emit_every, int) or emit_every < 1):
             raise ValueError(f"emit_every must be a positive number of steps, got {emit_every!r}")
@@ -107,7 +116,7 @@ class Control:
                                           or not 0 <= emit_interval < float("inf")):
             raise ValueError(f"emit_interval must be a non-negative number of seconds, got {emit_interval!r}")
         self._lock = threading.Lock()
-        self._params = params
+        self._params = self._initial = params
         self._version = 0
         self._cancel = threading.Event()
         self._emit_interval = emit_interval
@@ -115,12 +124,29 @@ class Control:
         self._clock = clock
         self._last_emit: float | None = None
         self._calls = 0
+        versions = [params]
+        for _event, changes in replay.changes if replay is not None else ():
+            versions.append(_changed(versions[-1], changes))  # validated as any live change
+        self._tape = Tape(replay, versions)
+
+    def _counted(self) -> bool:
+        """Whether this read is the job's own: made where this control is active."""
+        return getattr(_scope, "control", None) is self
 
     # -- parameters -----------------------------------------------------
     @property
     def params(self) -> Any:
         with self._lock:
-            return self._params
+            tape = self._tape
+            event = tape.events
+            if self._counted():
+                tape.events += 1
+            return tape.version_at(event) if tape.replay is not None else self._params
+
+    @property
+    def initial_params(self) -> Any:
+        """The parameters the job started with (before any live change)."""
+        return self._initial
 
     @property
     def version(self) -> int:
@@ -136,28 +162,19 @@ class Control:
         or values the parameter class rejects.
         """
         with self._lock:
-            current = self._params
-            if current is None:
-                raise ValueError("this job has no parameters to update")
-            if isinstance(current, dict):
-                unknown = set(changes) - set(current)
-                if unknown:
-                    raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
-                new = {**current, **changes}
-            elif dataclasses.is_dataclass(current):
-                names = {f.name for f in dataclasses.fields(current)}
-                unknown = set(changes) - names
-                if unknown:
-                    raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
-                try:
-                    new = dataclasses.replace(current, **changes)
-                except TypeError as exc:  # wrong type for a field
-                    raise ValueError(str(exc)) from exc
-            else:
-                raise TypeError("Control params must be a dataclass instance or a dict")
+            if self._tape.replay is not None:
+                raise ValueError("a replayed job takes no live changes")
+            new = _changed(self._params, changes)
             self._params = new
             self._version += 1
+            read = new.__getitem__ if isinstance(new, dict) else lambda name: getattr(new, name)
+            self._tape.changes.append((self._tape.events, {k: read(k) for k in changes}))
             return new
+
+    def record(self) -> JobRecord:
+        """What the job saw so far (see the class docstring)."""
+        with self._lock:
+            return self._tape.record()
 
     # -- cancellation ---------------------------------------------------
     def cancel(self) -> None:
@@ -165,10 +182,20 @@ class Control:
 
     @property
     def cancelled(self) -> bool:
-        return self._cancel.is_set()
+        flag = self._cancel.is_set()
+        with self._lock:
+            tape = self._tape
+            if not self._counted():
+                return flag or tape.stopped_at(tape.events - 1)
+            event = tape.events
+            tape.events += 1
+            seen = flag or tape.stopped_at(event)
+            if seen and tape.replay is None and tape.stop_at is None:
+                tape.stop_at = event
+            return seen
 
     def raise_if_cancelled(self) -> None:
-        if self._cancel.is_set():
+        if self.cancelled:
             raise Cancelled()
 
     @contextmanager
@@ -181,38 +208,53 @@ class Control:
         :class:`Cancelled` there at once, instead of waiting for the job's
         next step.  Jobs catch it where they can still report a result.
         The scope is per thread, so jobs on other threads are not affected."""
-        previous = getattr(_scope, "control", None)
-        _scope.control = self
+        previous = getattr(_scope, "control", None), getattr(_scope, "quiet", False)
+        _scope.control, _scope.quiet = self, False
         try:
             yield self
         finally:
-            _scope.control = previous
+            _scope.control, _scope.quiet = previous
 
     # -- emission throttle -----------------------------------------------
     def should_emit(self) -> bool:
         """True when the job should yield a frame now (cheap to call every step)."""
         with self._lock:
-            self._calls += 1
-            if self._emit_every is not None:
-                return (self._calls - 1) % self._emit_every == 0
-            now = self._clock()
-            if self._last_emit is None or self._emit_interval is None or now - self._last_emit >= self._emit_interval:
-                self._last_emit = now
-                return True
-            return False
+            tape = self._tape
+            if self._counted():
+                call = tape.emit_calls
+                tape.emit_calls += 1
+                if tape.replay is not None:
+                    return tape.emits(call)
+                if self._throttle():
+                    tape.emitted.append(call)
+                    return True
+                return False
+            return self._throttle()
+
+    def _throttle(self) -> bool:
+        """The clock's (or the step count's) answer; the caller holds the lock."""
+        self._calls += 1
+        if self._emit_every is not None:
+            return (self._calls - 1) % self._emit_every == 0
+        now = self._clock()
+        if self._last_emit is None or self._emit_interval is None or now - self._last_emit >= self._emit_interval:
+            self._last_emit = now
+            return True
+        return False
 
 
 @contextmanager
 def uninterrupted() -> Iterator[None]:
     """Run a block without the thread's current control: the last passes a
     cancelled job still needs to report its result (rounding and classifying
-    the final image, say) are not cut short."""
-    previous = getattr(_scope, "control", None)
-    _scope.control = None
+    the final image, say) are not cut short.  (The job's own reads of its
+    parameters there still count for its record.)"""
+    previous = getattr(_scope, "quiet", False)
+    _scope.quiet = True
     try:
         yield
     finally:
-        _scope.control = previous
+        _scope.quiet = previous
 
 
 def interrupt_here(tensor, control: Control | None = None):
@@ -222,7 +264,8 @@ def interrupt_here(tensor, control: Control | None = None):
     passes other threads run without one are not affected).  The hook holds
     the control itself, so it works whichever thread the backward pass runs
     on (a GPU's).  Returns ``tensor``, so it can wrap an expression."""
-    control = control if control is not None else getattr(_scope, "control", None)
+    if control is None and not getattr(_scope, "quiet", False):
+        control = getattr(_scope, "control", None)
     if control is None:
         return tensor
     control.raise_if_cancelled()
@@ -269,3 +312,25 @@ def run_to_end(frames: Iterable[Frame], on_frame: Callable[[Frame], None] | None
         last = frame
         if on_frame is not None:
             on_frame(frame)
+
+
+def _changed(current: Any, changes: dict[str, Any]) -> Any:
+    """``current`` parameters with ``changes``: a new dict, or a new dataclass
+    snapshot (its ``__post_init__`` validates); ``ValueError`` for unknown
+    names or refused values."""
+    if current is None:
+        raise ValueError("this job has no parameters to update")
+    if isinstance(current, dict):
+        unknown = set(changes) - set(current)
+        if unknown:
+            raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+        return {**current, **changes}
+    if not dataclasses.is_dataclass(current):
+        raise TypeError("Control params must be a dataclass instance or a dict")
+    unknown = set(changes) - {f.name for f in dataclasses.fields(current)}
+    if unknown:
+        raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+    try:
+        return dataclasses.replace(current, **changes)
+    except TypeError as exc:  # wrong type for a field
+        raise ValueError(str(exc)) from exc

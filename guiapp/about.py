@@ -25,6 +25,9 @@ def weight_file(ctx) -> str:
     model = getattr(ctx, "model", None)
     if model is None:
         return ""
+    source = getattr(model, "source", None)  # a user's own model file
+    if source is not None:
+        return f"{source.path} (SHA-256 {source.sha256})"
     requested = ctx.settings.value("model/name", "", type=str) or ""
     if os.sep in requested or requested.endswith((".pth", ".pt")):
         return requested

@@ -12,6 +12,9 @@ from superqt.utils import create_worker
 
 from engine.device import choose_device, describe_device
 from engine.models import DEFAULT_MODEL, Classifier, load_model
+from engine.models.model_file import CodeRefused
+from engine.models.registry import is_model_path
+from engine.models.user_model import SeveralArchitectures
 
 __all__ = ["AppContext"]
 
@@ -23,13 +26,16 @@ class AppContext(QObject):
 
     Signals: ``model_changed(object)`` with the new :class:`Classifier`,
     ``model_loading(str)`` when a load starts, ``model_failed(str)``,
-    ``status(str, int)`` for the status bar.
+    ``status(str, int)`` for the status bar, ``model_refused(str, object, dict)``
+    (file, exception, options) when a model file needs the user's consent or
+    choice (:mod:`guiapp.model_opener` answers it).
     """
 
     model_changed = Signal(object)
     model_loading = Signal(str)
     model_failed = Signal(str)
     status = Signal(str, int)
+    model_refused = Signal(str, object, dict)
 
     def __init__(self, settings: QSettings, device: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +47,7 @@ class AppContext(QObject):
         self._loader = None
         self._loading_name: str | None = None
         self.last_dialog: QMessageBox | None = None
+        self.options_for = None  # path -> remembered options of a model file (set by the window's ModelOpener)
 
     # -- model --------------------------------------------------------------
     @property
@@ -51,9 +58,13 @@ class AppContext(QObject):
     def is_loading(self) -> bool:
         return self._loader is not None
 
-    def load_model(self, name: str | None = None, weights_path: str | None = None) -> None:
-        """Load a model in the background; ``model_changed`` fires when ready."""
+    def load_model(self, name: str | None = None, weights_path: str | None = None, **options) -> None:
+        """Load a model in the background; ``model_changed`` fires when ready.
+        ``options`` for a model file (:func:`engine.models.load_model`); without
+        any, those remembered for the file (``options_for``) apply."""
         name = name or DEFAULT_MODEL
+        if not options and self.options_for is not None and is_model_path(name):
+            options = self.options_for(name)
         if self._loader is not None:
             self.show_status(f"Still loading {self._loading_name}…", 3000)
             return
@@ -63,7 +74,7 @@ class AppContext(QObject):
         started = time.monotonic()
         # errors go to on_errored (a dialog); without _ignore_errors superqt also re-raises them in the
         # GUI thread, a traceback for every bad weight file
-        worker = create_worker(load_model, name, self.device, weights_path=weights_path, _start_thread=False,
+        worker = create_worker(load_model, name, self.device, weights_path=weights_path, **options, _start_thread=False,
                                _ignore_errors=True)
 
         def release() -> None:
@@ -83,6 +94,10 @@ class AppContext(QObject):
 
         def on_errored(exc: BaseException) -> None:
             release()
+            if isinstance(exc, (CodeRefused, SeveralArchitectures)) and self.options_for is not None:
+                self.show_status(f"{name}: waiting for your answer", 8000)
+                self.model_refused.emit(name, exc, options)
+                return
             self.show_status(f"Could not load {name}", 8000)
             self.model_failed.emit(str(exc))
             self.error("Model not loaded", str(exc))

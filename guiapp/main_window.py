@@ -11,6 +11,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget, QWidget
 
+from .file_types import IMAGE_FILTER
 from .icon import app_icon
 from .recent_files import RecentFiles, RecentMenu
 from .samples import SampleMenu
@@ -32,7 +33,6 @@ TAB_SPECS = (
     ("Dreaming", "guiapp.tabs.dreaming_tab", "DreamingTab"),
     ("Layers", "guiapp.tabs.layers_tab", "LayersTab"),
 )
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 #: the window's first size: fits a 1366x768 screen (with its panel) and leaves room on larger ones
 DEFAULT_SIZE = (1280, 720)
 
@@ -78,11 +78,16 @@ class MainWindow(QMainWindow):
             if tab is not None:
                 self.tab_widgets[title] = tab
                 self.tabs.addTab(tab, title)
+                if tab.menu is not None:   # a tab's own menu (Layers ▸ Index a Folder…), before Help
+                    self.menuBar().insertMenu(self.help_menu.menuAction(), tab.menu)
         self._stack.setCurrentWidget(self.tabs)
         from .image_sync import ImageSync
 
         self.image_sync = ImageSync(self.tabs, self.tab_widgets, ctx, parent=self)
         self.image_sync.opened.connect(self.recent.add)
+        from .model_opener import ModelOpener
+
+        self.model_opener = ModelOpener(self)
         self._fill_model_menu()
         ctx.model_changed.connect(self._on_model_changed)
         ctx.model_loading.connect(self._on_model_loading)
@@ -124,14 +129,34 @@ class MainWindow(QMainWindow):
 
         self.view_menu = ViewMenu(self.settings, self)
         self.menuBar().addMenu(self.view_menu)
+        self._build_run_menu()
         self.model_menu = self.menuBar().addMenu("&Model")
         self.model_group = QActionGroup(self)
         self.model_group.setExclusive(True)
 
-        help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = self.menuBar().addMenu("&Help")
         self.about_action = QAction("&About Neural Lens", self)
         self.about_action.triggered.connect(self.show_about)
-        help_menu.addAction(self.about_action)
+        self.help_menu.addAction(self.about_action)
+
+    def _build_run_menu(self) -> None:
+        """Run ▸ Start / Stop: the current tab's job (its start button; every running job)."""
+        from .tab_job import START_KEY, STOP_KEY
+
+        run_menu = self.menuBar().addMenu("&Run")
+        self.start_action = QAction("&Start", self, shortcut=QKeySequence(START_KEY))
+        self.start_action.triggered.connect(lambda: self._on_current_tab("start_job", "Nothing to start here."))
+        self.stop_action = QAction("S&top", self, shortcut=QKeySequence(STOP_KEY))
+        self.stop_action.triggered.connect(lambda: self._on_current_tab("stop_job", "Nothing is running here."))
+        run_menu.addAction(self.start_action)
+        run_menu.addAction(self.stop_action)
+
+    def _on_current_tab(self, method: str, otherwise: str) -> None:
+        tab = self.current_tab()
+        if isinstance(tab, Workbench) and getattr(tab, method)():
+            return
+        if self.ctx is not None:
+            self.ctx.show_status(otherwise, 3000)
 
     def _fill_model_menu(self) -> None:
         from engine.models import list_models
@@ -144,15 +169,7 @@ class MainWindow(QMainWindow):
             self.model_group.addAction(action)
             self.model_menu.addAction(action)
         self.model_menu.addSeparator()
-        other = QAction("Load torchvision &weights file…", self)
-        other.triggered.connect(self._choose_weights)
-        self.model_menu.addAction(other)
-
-    def _choose_weights(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Torchvision weight file", self.ctx.last_folder,
-                                              "PyTorch weights (*.pth *.pt);;All files (*)")
-        if path:
-            self.ctx.load_model(path)
+        self.model_opener.add_actions(self.model_menu)  # a model file of the user's own (and torchvision's)
 
     def _build_status_bar(self) -> None:
         self._model_label = QLabel("Starting…")
@@ -227,10 +244,13 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        from .model_opener import is_model_file
         from .widgets.image_panel import image_paths_from_mime
 
         tab = self.current_tab()
         if isinstance(tab, Workbench) and tab.takes_images and image_paths_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+        elif self.ctx is not None and any(is_model_file(u.toLocalFile()) for u in event.mimeData().urls()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -238,6 +258,9 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
         from .widgets.image_panel import image_paths_from_mime
 
+        if self.ctx is not None and self.model_opener.open_dropped(event.mimeData().urls()):
+            event.acceptProposedAction()
+            return
         paths = image_paths_from_mime(event.mimeData())
         tab = self.current_tab()
         if paths and isinstance(tab, Workbench) and tab.takes_images:
@@ -278,10 +301,19 @@ class MainWindow(QMainWindow):
     def has_unsaved_results(self) -> bool:
         return any(t.has_unsaved_results() for t in self.tab_widgets.values())
 
+    def unsaved_summary(self) -> str:
+        """Which tabs hold results not saved yet: ``"Dreaming (2 results), Fooling (1 result)"``."""
+        parts = []
+        for title, tab in self.tab_widgets.items():
+            if tab.has_unsaved_results():
+                count = tab.unsaved_count() or 1
+                parts.append(f"{title} ({count} result{'s' if count != 1 else ''})")
+        return ", ".join(parts)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         if self.has_unsaved_results() and not getattr(self, "skip_unsaved_prompt", False):
             answer = QMessageBox.question(
-                self, "Quit Neural Lens?", "Some results have not been saved. Quit anyway?",
+                self, "Quit Neural Lens?", f"Not saved yet: {self.unsaved_summary()}. Quit anyway?",
                 QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
             )
             if answer != QMessageBox.StandardButton.Discard:

@@ -16,19 +16,21 @@ KEY = "files/recent"
 
 
 class RecentFiles:
-    """The list itself (no Qt widgets): ``add``, ``remove``, ``clear``, ``paths``."""
+    """The list itself (no Qt widgets): ``add``, ``remove``, ``clear``, ``paths``
+    (under ``key``: photos by default; Model ▸ Open Recent Model keeps ``models/recent``)."""
 
-    def __init__(self, settings: QSettings) -> None:
+    def __init__(self, settings: QSettings, key: str = KEY) -> None:
         self.settings = settings
+        self.key = key
 
     def paths(self) -> list[str]:
-        value = self.settings.value(KEY, [])
+        value = self.settings.value(self.key, [])
         if isinstance(value, str):      # an INI file gives back a one-item list as a string
             value = [value] if value else []
         return [str(p) for p in (value or [])][:MAX_RECENT]
 
     def _store(self, paths: list[str]) -> None:
-        self.settings.setValue(KEY, paths[:MAX_RECENT])
+        self.settings.setValue(self.key, paths[:MAX_RECENT])
 
     def add(self, path: str) -> None:
         path = os.path.abspath(path)
@@ -46,9 +48,11 @@ class RecentMenu(QMenu):
     ``tell(title, text)`` reports a file that is gone."""
 
     def __init__(self, recent: RecentFiles, open_path: Callable[[str], object],
-                 tell: Callable[[str, str], object], parent: QWidget | None = None) -> None:
-        super().__init__("Open &Recent", parent)
+                 tell: Callable[[str, str], object], parent: QWidget | None = None, *,
+                 title: str = "Open &Recent", empty: str = "(no recent photos)") -> None:
+        super().__init__(title, parent)
         self.recent = recent
+        self._empty = empty
         self._open_path = open_path
         self._tell = tell
         self.aboutToShow.connect(self.rebuild)
@@ -65,7 +69,7 @@ class RecentMenu(QMenu):
             action.setStatusTip(path)
             action.triggered.connect(lambda _c=False, p=path: self.choose(p))
         if not paths:
-            self.addAction("(no recent photos)").setEnabled(False)
+            self.addAction(self._empty).setEnabled(False)
             return
         self.addSeparator()
         self.addAction("&Clear Menu").triggered.connect(lambda: (self.recent.clear(), self.rebuild()))
@@ -74,6 +78,7 @@ class RecentMenu(QMenu):
         if not os.path.isfile(path):
             self.recent.remove(path)
             self.rebuild()
-            self._tell("File not found", f"{path} no longer exists; it was removed from File ▸ Open Recent.")
+            where = self.title().replace("&", "")
+            self._tell("File not found", f"{path} no longer exists; it was removed from {where}.")
             return
         self._open_path(path)

@@ -1,7 +1,9 @@
 """What every tab of the window is: a :class:`Workbench` (open a picture,
-save the result, say whether something is unsaved, shut down), with the save
-dialog and the save-with-error-message written once, and the layout the
-image workbenches share."""
+save the result, say whether something is unsaved, start and stop its jobs,
+shut down), with the save dialog, the save-with-error-message and the
+unsaved-results rule written once, and the layout the image workbenches
+share.  A tab's jobs are :class:`~guiapp.tab_job.TabJob` objects, which register
+here."""
 from __future__ import annotations
 
 import os
@@ -18,14 +20,26 @@ class Workbench(QWidget):
 
     The window calls :meth:`open_file` (File ▸ Open, a drop), :meth:`save`
     (File ▸ Save), :meth:`has_unsaved_results` (before quitting) and
-    :meth:`shutdown` (when closing); a tab overrides what it offers."""
+    :meth:`shutdown` (when closing), :meth:`start_job` / :meth:`stop_job`
+    (Run ▸ Start and Stop); a tab overrides what it offers.
+
+    **Unsaved results**, one rule for every tab: a tab calls
+    :meth:`mark_unsaved` with a key for each result the user has not saved
+    (a finished picture, a history entry) and :meth:`mark_saved` when it is
+    written; Quit asks while any is left."""
 
     #: whether the tab takes a picture (File ▸ Open and drops go to it)
     takes_images = True
+    #: the tab's own menu (a ``QMenu``), put in the menu bar before Help; ``None``: no menu
+    menu = None
+    #: the tab's name in messages ("2 unsaved results in Dreaming")
+    title = ""
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.jobs: list = []                 # this tab's TabJobs, in the order they were made
+        self._unsaved: set = set()
 
     def open_file(self, path: str) -> bool:
         return False
@@ -33,11 +47,50 @@ class Workbench(QWidget):
     def save(self) -> None:
         self.ctx.show_status("Nothing to save in this tab.", 4000)
 
+    # -- unsaved results ----------------------------------------------------------------
+    def mark_unsaved(self, key: object) -> None:
+        self._unsaved.add(key)
+
+    def mark_saved(self, key: object = None) -> None:
+        """``key`` was saved (``None``: every result; also when they are gone)."""
+        if key is None:
+            self._unsaved.clear()
+        else:
+            self._unsaved.discard(key)
+
+    def unsaved_count(self) -> int:
+        return len(self._unsaved)
+
     def has_unsaved_results(self) -> bool:
+        return bool(self._unsaved)
+
+    # -- jobs -----------------------------------------------------------------------------
+    def register_job(self, job) -> None:
+        """Called by :class:`~guiapp.tab_job.TabJob` when it is made for this tab."""
+        self.jobs.append(job)
+
+    def start_job(self) -> bool:
+        """Run ▸ Start (Ctrl+Return): press the first visible, enabled start button of the tab's jobs."""
+        for job in self.jobs:
+            button = job.start_button
+            if button is not None and button.isVisibleTo(self) and button.isEnabled():
+                button.click()
+                return True
         return False
+
+    def stop_job(self) -> bool:
+        """Run ▸ Stop (Esc): stop every running job of the tab, keeping what each made so far."""
+        running = [job for job in self.jobs if job.is_running]
+        for job in running:
+            job.stop()
+        return bool(running)
 
     def shutdown(self) -> None:
         """Stop this tab's jobs and wait for their threads (closing the window)."""
+        for job in self.jobs:
+            job.discard()
+        for job in self.jobs:
+            job.wait(5000)
 
     # -- helpers for the tabs -------------------------------------------------
     def ask_save_path(self, title: str, name: str, filters: str = "PNG image (*.png)") -> tuple[str, str]:

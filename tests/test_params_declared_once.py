@@ -8,6 +8,7 @@ import math
 
 import pytest
 
+from engine.captioning.config import TrainConfig
 from engine.captioning.jobs import DecodeOptions
 from engine.captioning.solver import TrainParams
 from engine.cli import build_parser
@@ -25,6 +26,7 @@ CLASSES = {
     FoolParams: ["fool", "p.png", "--target", "1", "--out", "x.png"],
     SaliencyParams: ["saliency", "p.png", "--out", "x.png"],
     TrainParams: ["caption", "train", "--cell", "rnn", "--out", "m.pt"],
+    TrainConfig: ["caption", "train", "--out", "m.pt"],
     DecodeOptions: None,  # --beam / --temperature select the method; checked below
 }
 
@@ -112,3 +114,52 @@ def test_decoding_options_on_the_command_line_follow_the_spec():
                  ["--temperature", str(spec["temperature"].high * 2)]):
         with pytest.raises(CliError, match=argv[0]):
             _decoder(parser.parse_args([*base, *argv]))
+
+
+CHOICES = [(cls, name) for cls in CLASSES for name, spec in specs(cls).items() if spec.kind == "choice"]
+
+
+@pytest.mark.parametrize("cls, name", CHOICES, ids=[f"{c.__name__}.{n}" for c, n in CHOICES])
+def test_engine_cli_and_form_offer_the_same_choices(qapp, cls, name):
+    from guiapp.widgets.param_form import ParamForm
+
+    spec = specs(cls)[name]
+    for value in spec.values:
+        assert engine_accepts(cls, name, value) and cli_accepts(cls, name, value) in (True, None), value
+    assert not engine_accepts(cls, name, "bogus") and cli_accepts(cls, name, "bogus") in (False, None)
+    combo = ParamForm(cls(), only=[name]).widgets[name]
+    assert [combo.itemData(i) for i in range(combo.count())] == list(spec.values)
+
+
+def test_the_train_page_and_caption_train_are_made_from_train_config(qapp, tmp_path):
+    """The Train page's fields and ``caption train``'s options come from TrainConfig (no second declaration)."""
+    from PySide6.QtCore import QSettings
+
+    from engine.captioning.config import FORM_FIELDS
+    from guiapp.captioning.session import CaptioningSession
+    from guiapp.captioning.train_panel import TrainPanel
+    from guiapp.context import AppContext
+    from guiapp.widgets.param_form import widget_range
+
+    declared = specs(TrainConfig)
+    assert set(FORM_FIELDS) <= set(declared)
+    args = build_parser().parse_args(["caption", "train", "--out", "m.pt", "--hidden", "2048", "--wordvec=4",
+                                      "--update", "sgd", "--word-dropout", "0.3"])
+    config = params_from_args(TrainConfig, args)
+    assert (config.hidden_size, config.wordvec_size, config.update_rule, config.word_dropout) == (2048, 4, "sgd", 0.3)
+    with pytest.raises(CliError, match="--hidden/--hidden-size"):
+        params_from_args(TrainConfig, build_parser().parse_args(["caption", "train", "--out", "m.pt", "--hidden", "2049"]))
+    ctx = AppContext(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), device="cpu")
+    panel = TrainPanel(CaptioningSession(ctx, tmp_path / "autosave.pt"))
+    shown = {"cell": panel.cell, "hidden_size": panel.hidden, "wordvec_size": panel.wordvec, "learning_rate": panel.lr,
+             "lr_decay": panel.decay, "batch_size": panel.batch, "epochs": panel.epochs,
+             "word_dropout": panel.word_dropout, "update_rule": panel.rule}
+    assert list(shown) == list(FORM_FIELDS)
+    for name, widget in shown.items():
+        spec = declared[name]
+        if spec.kind == "choice":
+            assert [widget.itemData(i) for i in range(widget.count())] == list(spec.values)
+        else:
+            assert (widget.minimum(), widget.maximum()) == pytest.approx(widget_range(spec)), name
+    assert panel.form.params() == TrainConfig(word_dropout=0.0)
+    panel.deleteLater()

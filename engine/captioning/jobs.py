@@ -9,7 +9,7 @@ drive them with ``next()``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ import torch
 
 from ..jobs import Control, Frame, Stage
 from ..params import Params, param
+from .data.caption_data import CaptionData
 from .data.features import FeatureSpec, compute_features
 from .decoding import DecodeResult, beam_search, greedy_decode, temperature_sample
 from .gradcheck import GradCheckResult, check_attention_layers, check_layers, check_model
@@ -179,15 +180,16 @@ class Run:
         return self.sequences / self.seconds if self.seconds > 0 else 0.0
 
 
-def probe_batch(data: dict, n: int = 32) -> tuple[np.ndarray, np.ndarray]:
+def probe_batch(data: Mapping[str, Any], n: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """A fixed batch of training ``(features, captions)`` for the gradient probe
     (evenly spread over the training captions)."""
-    count = int(data["train_captions"].shape[0])
+    train = CaptionData.of(data).train
+    count = train.n_captions
     rows = np.unique(np.linspace(0, count - 1, min(n, count)).round().astype(np.int64))
-    captions = np.asarray(data["train_captions"][rows])
-    image_idxs = np.asarray(data["train_image_idxs"][rows]).astype(np.int64)
+    captions = np.asarray(train.captions[rows])
+    image_idxs = np.asarray(train.image_idxs[rows]).astype(np.int64)
     uniq, inverse = np.unique(image_idxs, return_inverse=True)
-    features = np.asarray(data["train_features"][uniq])[inverse]
+    features = np.asarray(train.features[uniq])[inverse]
     return features, captions
 
 

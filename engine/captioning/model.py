@@ -23,20 +23,33 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import torch
 
 from . import attention as A
 from . import layers as L
 
-__all__ = ["CaptioningRNN", "SPECIAL_TOKENS", "NULL", "START", "END", "UNK", "CELL_TYPES"]
+__all__ = ["CaptioningRNN", "SPECIAL_TOKENS", "NULL", "START", "END", "UNK", "CELL_TYPES", "CELLS", "Cell"]
 
 NULL, START, END, UNK = "<NULL>", "<START>", "<END>", "<UNK>"
 SPECIAL_TOKENS = (NULL, START, END, UNK)
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-#: the recurrent cells a model can have
-CELL_TYPES = ("rnn", "lstm", "attention")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """How a recurrent cell is named: ``title`` in forms and sentences, ``short`` in run labels."""
+
+    title: str
+    short: str
+
+
+#: the recurrent cells a model can have, by key (the one table of their names)
+CELLS = {"rnn": Cell("Vanilla RNN", "RNN"), "lstm": Cell("LSTM", "LSTM"),
+         "attention": Cell("LSTM with attention", "Attention")}
+CELL_TYPES = tuple(CELLS)
 
 
 class CaptioningRNN:

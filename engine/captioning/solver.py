@@ -8,10 +8,12 @@ the CLI runs the same generator with a progress bar.  Stopping (``control.
 cancel()``) keeps the solver's ``iteration``, ``epoch``, ``loss_history`` and
 optimiser state, so calling ``run`` again continues where it stopped.
 
-``data`` is the classic dict: ``train_features (Nimg, D)``, ``train_captions
-(Ncap, T) int``, ``train_image_idxs (Ncap,)``, optionally the same with
-``val_``, ``word_to_idx`` and ``idx_to_word``; arrays may be numpy arrays,
-torch tensors or h5py datasets (read with sorted indices).  A dataset may
+``data`` is a :class:`~.data.caption_data.CaptionData` with a ``train``
+split (features ``(Nimg, D)``, captions ``(Ncap, T)`` int, image_idxs
+``(Ncap,)``) and optionally a ``val`` split, or the course's classic dict
+(``train_features``, ``train_captions``, ``train_image_idxs``, ``val_...``,
+``word_to_idx``, ``idx_to_word``); arrays may be numpy arrays, torch
+tensors or h5py datasets (read with sorted indices).  A dataset may
 recommend word dropout with ``word_dropout`` (probability) and
 ``dropout_words`` (the built-in scenes do, for their colour words).
 
@@ -48,6 +50,7 @@ from ..params import Params, param
 from ..validation import check_number
 from .bleu import corpus_bleu
 from .data.batches import take_rows
+from .data.caption_data import CaptionData
 from .data.evaluation import split_references
 from .decoding import greedy_decode
 from .optim import UPDATE_RULES, check_learning_rate
@@ -108,14 +111,15 @@ class CaptioningSolver:
                  grad_clip: float | None = None) -> None:
         if update_rule not in UPDATE_RULES:
             raise ValueError(f"unknown update rule {update_rule!r}; choose from {', '.join(UPDATE_RULES)}")
-        for key in ("train_features", "train_captions", "train_image_idxs"):
-            if key not in data:
-                raise ValueError(f"the data lacks {key!r}")
-        if _length(data["train_captions"]) != _length(data["train_image_idxs"]):
-            raise ValueError("train_captions and train_image_idxs have different lengths")
-        if _length(data["train_captions"]) == 0:
+        data = CaptionData.of(data)
+        if not data.has_split("train"):
+            raise ValueError("the data has no training split (train features, captions and image ids)")
+        train = data.train
+        if _length(train.captions) != _length(train.image_idxs):
+            raise ValueError("the training captions and their image ids have different lengths")
+        if train.n_captions == 0:
             raise ValueError("there are no training captions")
-        if "word_to_idx" in data and dict(data["word_to_idx"]) != model.word_to_idx:
+        if data.word_to_idx and data.word_to_idx != model.word_to_idx:
             raise ValueError("the model's vocabulary differs from the data's word_to_idx")
         if int(batch_size) < 1 or int(num_epochs) < 0:
             raise ValueError("batch_size must be >= 1 and num_epochs >= 0")
@@ -137,14 +141,14 @@ class CaptioningSolver:
         self.loss_history: list[float] = []
         self.val_bleu_history: list[tuple[int, float]] = []
         self.optim_configs = {name: dict(self.optim_config) for name in model.params}
-        self.set_word_dropout(data.get("word_dropout", 0.0) if word_dropout is None else word_dropout,
-                              data.get("dropout_words") if dropout_words is None else dropout_words)
+        self.set_word_dropout(data.word_dropout if word_dropout is None else word_dropout,
+                              data.dropout_words if dropout_words is None else dropout_words)
         self._reference_cache: dict[str, tuple[torch.Tensor, list[list[list[str]]]]] = {}
 
     # ------------------------------------------------------------------ bookkeeping
     @property
     def num_train(self) -> int:
-        return _length(self.data["train_captions"])
+        return self.data.train.n_captions
 
     @property
     def iterations_per_epoch(self) -> int:
@@ -189,16 +193,16 @@ class CaptioningSolver:
         return TrainParams(learning_rate=self.learning_rate, lr_decay=self.lr_decay)
 
     def has_split(self, split: str) -> bool:
-        return all(f"{split}_{k}" in self.data for k in ("features", "captions", "image_idxs")) \
-            and _length(self.data[f"{split}_captions"]) > 0
+        return self.data.has_split(split) and self.data.split(split).n_captions > 0
 
     # ------------------------------------------------------------------ training
     def _minibatch(self) -> tuple[Any, Any]:
         n = self.num_train
         idx = self.rng.choice(n, size=self.batch_size, replace=self.batch_size > n)
-        captions = take_rows(self.data["train_captions"], idx)
-        image_idxs = np.asarray(take_rows(self.data["train_image_idxs"], idx).tolist(), dtype=np.int64)
-        features = take_rows(self.data["train_features"], image_idxs)
+        train = self.data.train
+        captions = take_rows(train.captions, idx)
+        image_idxs = np.asarray(take_rows(train.image_idxs, idx).tolist(), dtype=np.int64)
+        features = take_rows(train.features, image_idxs)
         return features, captions
 
     def step(self, learning_rate: float) -> float:
@@ -237,7 +241,8 @@ class CaptioningSolver:
 
         Yields a :class:`Frame` when ``control.should_emit()``, at every epoch
         end (with ``val_bleu4`` when there is a validation split) and at the
-        end: ``metrics = {'loss', 'lr'[, 'val_bleu4']}``, ``info`` a
+        end (also when it stops early: the last frame is at the last iteration
+        done): ``metrics = {'loss', 'lr'[, 'val_bleu4']}``, ``info`` a
         :class:`TrainingStep`.  The learning rate
         is read from ``control.params`` every iteration; after every epoch it
         is multiplied by ``lr_decay`` and written back with ``control.update``.
@@ -262,9 +267,10 @@ class CaptioningSolver:
                     control.update(learning_rate=self.learning_rate)
                 bleu = self._epoch_bleu()
             final = self.iteration >= total
-            if emit or epoch_end or final:
+            stopping = control.cancelled
+            if emit or epoch_end or final or stopping:   # a stopped run reports the iteration it stopped at
                 yield self._frame(total, loss, lr, epoch_end=epoch_end, final=final, bleu=bleu)
-            if control.cancelled:
+            if stopping or control.cancelled:
                 return
 
     def _frame(self, total: int, loss: float, lr: float, *, epoch_end: bool, final: bool,
@@ -290,12 +296,11 @@ class CaptioningSolver:
         BLEU is measured on (read once per split and size)."""
         key = f"{split}:{max_images}"
         if key not in self._reference_cache:
-            data = self.data if self.data.get("idx_to_word") is not None else \
-                {**self.data, "idx_to_word": self.model.idx_to_word}
-            images, refs = split_references(data, split, max_images)
-            features = torch.as_tensor(take_rows(self.data[f"{split}_features"], images)).cpu()
-            self._reference_cache[key] = (features, [[r.split() for r in rs] for rs in refs],
-                                          int(self.data[f"{split}_captions"].shape[1]))
+            part = self.data.split(split)
+            images, refs = split_references(self.data, split, max_images,
+                                            idx_to_word=self.data.idx_to_word or self.model.idx_to_word)
+            features = torch.as_tensor(take_rows(part.features, images)).cpu()
+            self._reference_cache[key] = (features, [[r.split() for r in rs] for rs in refs], part.caption_length)
         return self._reference_cache[key]
 
     def evaluate_bleu(self, split: str = "val", *, max_images: int | None = None, batch: int = 500) -> dict[str, float]:

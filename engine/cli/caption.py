@@ -10,7 +10,7 @@ import argparse
 
 from .caption_common import _dataset_options, _device, _load_dataset, _positive_int
 from .caption_decode import _add_evaluate, _add_sample
-from .common import CliError, ProgressBar, check_seed, finite, print_json
+from .common import CliError, ProgressBar, check_seed, print_json
 from .options import add_param_options, params_from_args
 
 __all__ = ["register", "run_gradcheck", "run_train"]
@@ -66,12 +66,12 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- train
 def _add_train(sub: argparse._SubParsersAction) -> None:
-    from ..captioning.solver import TrainParams
+    from ..captioning.config import TrainConfig
 
     p = sub.add_parser("train", help="train an RNN, LSTM or attention captioner and save it")
-    p.add_argument("--cell", choices=("rnn", "lstm", "attention"), required=True,
-                   help="recurrent cell (attention: an LSTM that looks at a grid of image features at every word; "
-                        "the built-in scenes or a captions JSON with its images)")
+    add_param_options(p, TrainConfig, aliases={"learning_rate": ("--lr",), "hidden_size": ("--hidden",),
+                                               "wordvec_size": ("--wordvec",), "update_rule": ("--update",)},
+                      defaults={"word_dropout": "the dataset's recommendation", "grad_clip": "5 for attention, else 0"})
     p.add_argument("--grid", type=int, default=None,
                    help="attention: cells per side of the feature grid (default 4 for the scenes, 7 for photos)")
     p.add_argument("--dataset", default="shapes",
@@ -81,18 +81,6 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-train", type=int, default=None, help="built-in dataset: training images (default 10000)")
     p.add_argument("--data-seed", type=int, default=0, help="built-in dataset: generator seed (default 0)")
     p.add_argument("--cnn", default="efficientnet_lite0", help="CNN for image features (default efficientnet_lite0)")
-    p.add_argument("--epochs", type=int, default=12, help="epochs (default 12)")
-    p.add_argument("--batch-size", type=int, default=100, help="captions per minibatch (default 100)")
-    add_param_options(p, TrainParams, aliases={"learning_rate": ("--lr",)})
-    p.add_argument("--update", choices=("adam", "sgd"), default="adam", help="update rule (default adam)")
-    p.add_argument("--word-dropout", type=float, default=None,
-                   help="replace input words by <UNK> with this probability while training (default: the "
-                        "dataset's recommendation: 0.5 on the colour words of the built-in scenes, else 0)")
-    p.add_argument("--grad-clip", type=float, default=None,
-                   help="scale the gradients down to this norm when larger (0: off; default: 5 for attention, "
-                        "else off)")
-    p.add_argument("--hidden", type=int, default=128, help="hidden size (default 128)")
-    p.add_argument("--wordvec", type=int, default=64, help="word vector size (default 64)")
     p.add_argument("--seed", type=int, default=0, help="initialisation and minibatch seed (default 0)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (1 is fastest on a busy machine)")
     p.add_argument("--out", required=True, help="checkpoint file to write")
@@ -107,40 +95,29 @@ def run_train(args: argparse.Namespace) -> int:
 
     import torch
 
-    from ..captioning import CaptioningRNN, CaptioningSolver, CheckpointError, save_checkpoint
-    from ..captioning.data import evaluate_split, split_names
-    from ..captioning.data.spatial import data_regions
-    from ..captioning.solver import TrainParams
+    from ..captioning.config import TrainConfig, build_training
+    from ..captioning.model import CELLS
     from ..jobs import run_to_end
 
-    for name in ("epochs", "batch_size", "hidden", "wordvec", "threads", "n_train", "max_train", "grid"):
+    for name in ("threads", "n_train", "max_train", "grid"):
         _positive_int(name.replace("_", "-"), getattr(args, name), 100_000_000 if "train" in name else 100_000)
     check_seed(args.seed)
     check_seed(args.data_seed, "data-seed")
-    rates = params_from_args(TrainParams, args)
-    if args.word_dropout is not None:
-        finite("word-dropout", args.word_dropout, low=0, high=0.95)
+    config = params_from_args(TrainConfig, args)
     out = Path(args.out)
     if out.is_dir() or not out.parent.exists() and str(out.parent) not in ("", "."):
         raise CliError(f"{out}: cannot write the checkpoint there (no such folder, or a folder)")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = _device(args)
-    spec = _attention_spec(args) if args.cell == "attention" else None
+    spec = _attention_spec(args) if config.cell == "attention" else None
     data = _load_dataset(args.dataset, device, cnn_name=args.cnn, spec=spec, max_train=args.max_train,
                          options=_dataset_options(args), quiet=args.json)
-    dim = int(data["train_features"].shape[1])
-    regions = data_regions(data) if args.cell == "attention" else 1
     try:
-        model = CaptioningRNN(data["word_to_idx"], input_dim=dim, wordvec_dim=args.wordvec, hidden_dim=args.hidden,
-                              cell_type=args.cell, device=device, seed=args.seed, regions=regions)
-        solver = CaptioningSolver(model, data, update_rule=args.update, optim_config={"learning_rate": rates.learning_rate},
-                                  lr_decay=rates.lr_decay, batch_size=args.batch_size, num_epochs=args.epochs,
-                                  seed=args.seed, val_bleu_samples=0, word_dropout=args.word_dropout,
-                                  grad_clip=args.grad_clip)
+        model, solver = build_training(config, data, device=device, seed=args.seed, val_bleu_samples=0)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    bar = ProgressBar(f"train {args.cell}")
+    bar = ProgressBar(f"train {config.cell}")
     start = time.monotonic()
     interrupted = False
     try:
@@ -154,43 +131,66 @@ def run_train(args: argparse.Namespace) -> int:
     seconds = time.monotonic() - start
     if solver.iteration == 0:
         raise CliError("interrupted before the first iteration; nothing saved", code=130)
-    splits = split_names(data)
-    report = {"out": str(out), "cell": args.cell, "dataset": args.dataset, "interrupted": interrupted,
+    report = {"out": str(out), "cell": config.cell, "dataset": args.dataset, "interrupted": interrupted,
               "iterations": solver.iteration,
               "epochs": solver.epoch, "word_dropout": solver.word_dropout, "grad_clip": solver.grad_clip, "final_loss": _mean_tail(solver.loss_history), "train_seconds": seconds,  # noqa: E501
-              "sequences_per_s": solver.iteration * args.batch_size / max(seconds, 1e-9),
-              "feature_layer": data.get("feature_layer"), "vocab_size": len(data["idx_to_word"])}
-    for split in [s for s in ("val", "test", "novel") if s in splits and len(data[f"{s}_captions"])]:
+              "sequences_per_s": solver.iteration * config.batch_size / max(seconds, 1e-9),
+              "feature_layer": data.feature_layer, "vocab_size": len(data.idx_to_word)}
+    report.update(_split_scores(model, data))
+    _save(out, model, solver, data, args, report)
+    if args.json:
+        print_json(report)
+    else:
+        _print_report(report, CELLS[config.cell].title)
+    return 130 if interrupted else 0
+
+
+def _save(out, model, solver, data, args: argparse.Namespace, report: dict) -> None:
+    """The checkpoint, with the dataset it was trained on (to evaluate it again) and the report."""
+    from pathlib import Path
+
+    from ..captioning import CheckpointError, save_checkpoint
+
+    metadata = {"feature_spec": data.feature_spec, "label": out.stem, "dataset": args.dataset,
+                "dataset_source": str(Path(args.dataset).resolve()) if args.dataset != "shapes" else "shapes",
+                "dataset_options": {**_dataset_options(args), "max_train": args.max_train, "cnn": args.cnn},
+                "report": {k: v for k, v in report.items() if k != "out"}}
+    try:
+        save_checkpoint(out, model, solver, cnn_name=data.cnn, feature_layer=data.feature_layer, metadata=metadata)
+    except CheckpointError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _split_scores(model, data) -> dict:
+    """BLEU (and, on the built-in scenes, colour+shape and relation accuracy) of every captioned split but train."""
+    from ..captioning.data import evaluate_split
+
+    report = {}
+    for split in [s for s in ("val", "test", "novel") if data.has_split(s) and data.split(s).n_captions]:
         scores = evaluate_split(model, data, split)
         report[f"{split}_bleu"] = {k: scores[k] for k in ("bleu1", "bleu2", "bleu3", "bleu4")}
         if "attributes" in scores:
             report[f"{split}_attributes"] = scores["attributes"]
             report[f"{split}_relation_accuracy"] = scores["relation_accuracy"]
-    metadata = {"feature_spec": data.get("feature_spec"), "label": out.stem, "dataset": args.dataset,
-                "dataset_source": str(Path(args.dataset).resolve()) if args.dataset != "shapes" else "shapes",
-                "dataset_options": {**_dataset_options(args), "max_train": args.max_train, "cnn": args.cnn},
-                "report": {k: v for k, v in report.items() if k != "out"}}
-    try:
-        save_checkpoint(out, model, solver, cnn_name=data.get("cnn"), feature_layer=data.get("feature_layer"),
-                        metadata=metadata)
-    except CheckpointError as exc:
-        raise CliError(str(exc)) from None
-    if args.json:
-        print_json(report)
-    else:
-        print(f"trained {args.cell.upper()} for {solver.epoch} epochs ({solver.iteration} iterations) in "
-              f"{seconds:.1f} s, {report['sequences_per_s']:.0f} sequences/s; final loss {report['final_loss']:.3f}")
-        for split in ("val", "test", "novel"):
-            if f"{split}_bleu" in report:
-                b = report[f"{split}_bleu"]
-                line = f"{split}: BLEU-1 {b['bleu1']:.3f}  BLEU-4 {b['bleu4']:.3f}"
-                if f"{split}_attributes" in report:
-                    line += f"  main colour+shape named {report[f'{split}_attributes']['accuracy']:.1%}"
-                    if report.get(f"{split}_relation_accuracy") is not None:
-                        line += f"  relation right {report[f'{split}_relation_accuracy']:.1%}"
-                print(line)
-        print(f"saved {out}" + (f" (interrupted after {solver.iteration} iterations)" if interrupted else ""))
-    return 130 if interrupted else 0
+    return report
+
+
+def _print_report(report: dict, cell: str) -> None:
+    """``caption train``'s report as lines for a person."""
+    print(f"trained {cell} for {report['epochs']} epochs ({report['iterations']} iterations) in "
+          f"{report['train_seconds']:.1f} s, {report['sequences_per_s']:.0f} sequences/s; "
+          f"final loss {report['final_loss']:.3f}")
+    for split in ("val", "test", "novel"):
+        if f"{split}_bleu" in report:
+            b = report[f"{split}_bleu"]
+            line = f"{split}: BLEU-1 {b['bleu1']:.3f}  BLEU-4 {b['bleu4']:.3f}"
+            if f"{split}_attributes" in report:
+                line += f"  main colour+shape named {report[f'{split}_attributes']['accuracy']:.1%}"
+                if report.get(f"{split}_relation_accuracy") is not None:
+                    line += f"  relation right {report[f'{split}_relation_accuracy']:.1%}"
+            print(line)
+    print(f"saved {report['out']}" + (f" (interrupted after {report['iterations']} iterations)"
+                                      if report["interrupted"] else ""))
 
 
 def _attention_spec(args: argparse.Namespace):

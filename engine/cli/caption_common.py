@@ -25,8 +25,9 @@ def _positive_int(name: str, value: int | None, high: int = 10**9) -> int | None
 
 
 def _load_dataset(source: str, device, *, cnn_name: str = "efficientnet_lite0", spec=None,
-                  max_train: int | None = None, options: dict | None = None, quiet: bool = False) -> dict:
-    """Run the dataset job with a progress bar; errors become one-line CliErrors."""
+                  max_train: int | None = None, options: dict | None = None, quiet: bool = False):
+    """The :class:`CaptionData` of ``source``, from the dataset job run with a progress bar; errors become
+    one-line CliErrors."""
     from ..captioning.data import DatasetError, ShapesConfig, dataset_job
     from ..jobs import run_to_end
     from ..models import ModelLoadError, load_model

@@ -34,7 +34,7 @@ def _spec_of(ckpt):
         raise CliError(str(exc)) from None
 
 
-def _checkpoint_data(ckpt, model, device, dataset: str | None, quiet: bool) -> dict:
+def _checkpoint_data(ckpt, model, device, dataset: str | None, quiet: bool):
     """The dataset a checkpoint was trained on (or ``dataset``), checked against its vocabulary."""
     meta = ckpt.metadata or {}
     source = dataset or meta.get("dataset_source")
@@ -48,11 +48,11 @@ def _checkpoint_data(ckpt, model, device, dataset: str | None, quiet: bool) -> d
     cnn_name = opts.pop("cnn", None) or "efficientnet_lite0"
     data = _load_dataset(source, device, cnn_name=cnn_name, spec=_spec_of(ckpt), max_train=max_train,
                          options=opts, quiet=quiet)
-    if dict(data["word_to_idx"]) != model.word_to_idx:
+    if data.word_to_idx != model.word_to_idx:
         hint = " (or by an older version of the built-in scenes: train it again)" if source == "shapes" else ""
         raise CliError(f"{source}: its vocabulary differs from the model's (was the model trained on it?){hint}")
-    if int(data["train_features"].shape[1]) != model.input_dim:
-        raise CliError(f"{source}: its features have {data['train_features'].shape[1]} values, "
+    if data.feature_dim != model.input_dim:
+        raise CliError(f"{source}: its features have {data.feature_dim} values, "
                        f"the model expects {model.input_dim}")
     return data
 
@@ -105,7 +105,7 @@ def _add_sample(sub: argparse._SubParsersAction) -> None:
 def run_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..captioning.data import compute_features, split_names, split_references, take_rows
+    from ..captioning.data import compute_features, split_references, take_rows
     from ..models import ModelLoadError, load_model
 
     if bool(args.images) == bool(args.split):
@@ -133,15 +133,16 @@ def run_sample(args: argparse.Namespace) -> int:
             rows.append({"image": path, "caption": caption})
     else:
         data = _checkpoint_data(ckpt, model, device, args.dataset, args.json)
-        if args.split not in split_names(data):
-            raise CliError(f"the dataset has no {args.split!r} split; it has {', '.join(split_names(data))}")
+        if not data.has_split(args.split):
+            raise CliError(f"the dataset has no {args.split!r} split; it has {', '.join(data.split_names)}")
+        part = data.split(args.split)
         images, refs = split_references(data, args.split)
         if len(images) == 0:
             raise CliError(f"the {args.split!r} split has no captioned images")
         pick = np.sort(np.random.default_rng(args.seed).choice(len(images), min(args.n, len(images)), replace=False))
-        feats = take_rows(data[f"{args.split}_features"], images[pick])
-        urls = data.get(f"{args.split}_urls")
-        length = args.max_length or max(1, int(data[f"{args.split}_captions"].shape[1]) - 1)
+        feats = take_rows(part.features, images[pick])
+        urls = part.urls
+        length = args.max_length or max(1, part.caption_length - 1)
         captions = decode(model, feats, max_length=length, top_k=0).captions
         for k, caption in zip(pick, captions):
             i = int(images[k])
@@ -166,7 +167,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Print ``{"split", "n_images", "bleu1".."bleu4"[, "attributes"]}`` as JSON."""
-    from ..captioning.data import evaluate_split, split_names
+    from ..captioning.data import evaluate_split
 
     _positive_int("max-images", args.max_images, 10**8)
     _positive_int("max-length", args.max_length, 200)
@@ -174,8 +175,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     device = _device(args)
     ckpt, model = _open_checkpoint(args.model, device)
     data = _checkpoint_data(ckpt, model, device, args.dataset, quiet=True)
-    if args.split not in split_names(data):
-        raise CliError(f"the dataset has no {args.split!r} split; it has {', '.join(split_names(data))}")
+    if not data.has_split(args.split):
+        raise CliError(f"the dataset has no {args.split!r} split; it has {', '.join(data.split_names)}")
     try:
         result = evaluate_split(model, data, args.split, decode=decode, max_images=args.max_images,
                                 max_length=args.max_length)

@@ -1,19 +1,49 @@
 """``channels``: the most active channels of a layer for a photo (the Layers
-tab's ranking, headless)."""
+tab's ranking, headless), and the dataset index: ``channels index FOLDER``
+(every channel's top photos over a folder, see :mod:`engine.index`) and
+``channels top INDEX`` (a channel's top photos from it)."""
 from __future__ import annotations
 
 import argparse
 
-from .common import CliError, open_image, open_model, print_json
+from .common import CliError, add_model_options, open_image, open_model, print_json
+
+COMMANDS = ("rank", "index", "top")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("channels", help="the most active channels of a layer for an image")
+    p = subparsers.add_parser("channels", help="the channels of a layer: for an image (rank), or over a folder (index, top)",
+                              description="channels IMAGE --layer L (same as channels rank IMAGE --layer L), "
+                                          "channels index FOLDER, channels top INDEX")
+    commands = p.add_subparsers(dest="channels_command", metavar="{rank,index,top}")
+    p.__class__ = _rank_by_default(type(p))  # after add_subparsers: its commands keep the usual parser class
+    _register_rank(commands)
+    from .channel_index import register_index, register_top
+
+    register_index(commands)
+    register_top(commands)
+
+
+def _rank_by_default(parser_class: type) -> type:
+    """A parser that reads ``channels IMAGE ...`` as ``channels rank IMAGE ...`` (the command before the index
+    existed)."""
+
+    class ChannelsParser(parser_class):
+        def parse_known_args(self, args=None, namespace=None):
+            if args and args[0] not in COMMANDS and args[0] not in ("-h", "--help"):
+                args = ["rank", *args]
+            return super().parse_known_args(args, namespace)
+
+    return ChannelsParser
+
+
+def _register_rank(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("rank", help="the most active channels of a layer for an image")
     p.add_argument("image")
     p.add_argument("--layer", required=True, help="layer name (see `layers`)")
     p.add_argument("--top", type=int, default=10, help="number of channels (default 10)")
     p.add_argument("--by", choices=("mean", "max"), default="mean", help="rank by mean or max activation (default mean)")
-    p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
+    add_model_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_channels)
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from .common import CliError, open_image, open_model, print_json
+from .common import CliError, add_model_options, open_image, open_model, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("classify", help="print the top-K ImageNet classes of an image")
+    p = subparsers.add_parser("classify", help="print the top-K classes of an image")
     p.add_argument("image")
-    p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
+    add_model_options(p)
     p.add_argument("--top", type=int, default=5, help="number of classes (default 5)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run_classify)
@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_models)
 
     p = subparsers.add_parser("layers", help="list a model's named layers in network order")
-    p.add_argument("--model", default=None)
+    add_model_options(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run_layers)
 
@@ -52,8 +52,12 @@ def run_models(args: argparse.Namespace) -> int:
 
 def run_layers(args: argparse.Namespace) -> int:
     model = open_model(args)
+    defaults = {tool: model.default_layer(tool) for tool in ("cam", "dream", "layers")}
+    defaults = {tool: {"layer": d.layer, "reason": d.reason} for tool, d in defaults.items() if d is not None}
     if args.json:
-        print_json({"model": model.name, "layers": model.layer_names})
+        print_json({"model": model.name, "layers": model.layer_names, "defaults": defaults})
     else:
         print("\n".join(model.layer_names))
+        for tool, d in defaults.items():
+            print(f"# {tool}: {d['layer']} ({d['reason']})")
     return 0

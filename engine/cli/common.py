@@ -13,8 +13,8 @@ from ..imaging import ImageLoadError, load_image
 from ..jobs import Frame
 from ..validation import check_number
 
-__all__ = ["CliError", "open_model", "open_judge", "report", "add_judge_option", "open_image", "resolve_class",
-           "print_json", "ProgressBar", "finite", "check_seed",
+__all__ = ["CliError", "open_model", "add_model_options", "open_judge", "report", "add_judge_option", "open_image",
+           "resolve_class", "print_json", "ProgressBar", "finite", "check_seed",
            "MAX_SEED"]
 
 
@@ -26,12 +26,28 @@ class CliError(Exception):
         self.code = code
 
 
+def add_model_options(p: Any) -> None:
+    """``--model`` and the options for a model file of the user's own (every command that runs a classifier)."""
+    p.add_argument("--model", default=None, metavar="NAME|FILE",
+                   help="model name (see `models`) or a model file: a state dict of a torchvision or timm classifier "
+                        "(.pth/.pt/.bin/.safetensors), a torch.export .pt2, an .onnx file (README: 'Use your own model')")
+    p.add_argument("--arch", default=None, metavar="NAME",
+                   help="the architecture of a state dict when several fit (e.g. resnet18, timm/vit_tiny_patch16_224)")
+    p.add_argument("--labels", default=None, metavar="FILE", help="class names for a model file (one per line, or JSON)")
+    p.add_argument("--sidecar", default=None, metavar="FILE",
+                   help="settings for a model file (default: <model>.json beside it; schema in the README)")
+    p.add_argument("--trust-code", action="store_true",
+                   help="open a pickled whole model (torch.save(model)); unpickling runs code from the file")
+
+
 def open_model(args: Any):
-    """Load ``args.model`` (default model when absent) on ``args.device``."""
+    """Load ``args.model`` (default model when absent) on ``args.device``,
+    with the model-file options of :func:`add_model_options`."""
     from ..models import ModelLoadError, load_model
 
+    options = {key: getattr(args, key, None) for key in ("arch", "labels", "sidecar", "trust_code")}
     try:
-        return load_model(getattr(args, "model", None), device=getattr(args, "device", None))
+        return load_model(getattr(args, "model", None), device=getattr(args, "device", None), **options)
     except (ModelLoadError, ValueError) as exc:
         raise CliError(str(exc)) from None
     finally:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import ProgressBar, add_judge_option, open_image, open_judge, open_model, report, resolve_class
+from .common import ProgressBar, add_judge_option, add_model_options, open_image, open_judge, open_model, report, resolve_class
 from .options import add_param_options, params_from_args
 from .saliency import writable_path
 
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("image")
     p.add_argument("--target", required=True, help="target class index or name")
     add_param_options(p, FoolParams)
-    p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
+    add_model_options(p)
     p.add_argument("--out", required=True, help="fooling image PNG to write (parameters embedded)")
     p.add_argument("--difference", default=None, help="also write the magnified difference image PNG")
     p.add_argument("--full-size", action="store_true",

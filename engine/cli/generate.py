@@ -13,7 +13,18 @@ from pathlib import Path
 import numpy as np
 
 from ..jobs import Control, run_to_end
-from .common import CliError, ProgressBar, add_judge_option, check_seed, open_image, open_judge, open_model, report, resolve_class
+from .common import (
+    CliError,
+    ProgressBar,
+    add_judge_option,
+    add_model_options,
+    check_seed,
+    open_image,
+    open_judge,
+    open_model,
+    report,
+    resolve_class,
+)
 from .options import add_param_options, params_from_args
 
 
@@ -55,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output PNG")
-    p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
+    add_model_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_judge_option(p)
 

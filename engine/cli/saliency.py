@@ -12,7 +12,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .common import CliError, finite, open_image, open_model, print_json, resolve_class
+from .common import CliError, add_model_options, finite, open_image, open_model, print_json, resolve_class
 from .options import add_param_options, params_from_args
 
 __all__ = ["register", "run_saliency", "writable_path"]
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--points", type=int, default=21, help="points on the deletion/insertion curves (default 21)")
     p.add_argument("--cmap", choices=COLORMAPS, default="inferno", help="colour map (default inferno)")
     p.add_argument("--opacity", type=float, default=0.5, help="overlay opacity 0..1 (default 0.5)")
-    p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
+    add_model_options(p)
     p.add_argument("--out", required=True, help="overlay PNG to write")
     p.add_argument("--npy", default=None, help="also write the raw HxW float32 map as .npy")
     p.add_argument("--json", action="store_true", help="print one JSON object")

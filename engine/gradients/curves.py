@@ -9,20 +9,16 @@ original pixels back in the same order; a good map makes the probability
 rise fast (high AUC).  The same curves with a random pixel order are the
 reference a map has to beat.
 
-Replacement values (``substrate``), all in the normalised input space:
-
-* ``blur``: the image blurred with sigma = 4 % of its shorter side; the
-  default for both curves.  RISE uses it for insertion; for deletion it is
-  an imputation from the neighbourhood in the spirit of ROAD (Rong, Leemann,
-  Borisov, Kasneci & Kasneci, "A Consistent and Efficient Evaluation
-  Strategy for Attribution Methods", ICML 2022): replacing pixels by a
-  constant scatters sharp, out-of-distribution specks over the image, and a
-  *random* order then destroys the prediction faster than any map (with
-  EfficientNet-Lite0 a random 5 % of grey pixels already does), so the
-  comparison with random order would measure the artefact, not the map;
-* ``mean``: the dataset mean colour (the normalised zero), RISE's deletion
-  substrate;
-* ``black``: pixel value 0.
+Replacement values (``substrate``): any fill-in of :mod:`.fill_in`
+(``black``, ``mean``, ``blur``, ``noisy-linear``).  ``blur`` is the default
+for both curves.  RISE uses it for insertion; for deletion it is an
+imputation from the neighbourhood in the spirit of ROAD: replacing pixels
+by a constant scatters sharp, out-of-distribution specks over the image,
+and a *random* order then destroys the prediction faster than any map (with
+EfficientNet-Lite0 a random 5 % of grey pixels already does), so the
+comparison with random order would measure the artefact, not the map.
+``order="least"`` removes the *least* salient pixels first (ROAD's LeRF;
+the default ``"most"`` is MoRF).
 
 A pixel is removed or inserted in all three channels.  ``patch > 1``
 removes whole ``patch`` x ``patch`` regions ranked by their mean saliency
@@ -48,11 +44,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._common import AUTO_BATCH, batch_size_for, blur_sigma, check_batch, gaussian_blur, resolve_targets
+from ._common import AUTO_BATCH, batch_size_for, check_batch, resolve_targets
+from .fill_in import FILL_INS, check_fill, fill_removed
 
 __all__ = ["SUBSTRATES", "Curve", "pixel_order", "random_map", "curve_auc", "deletion_curve", "insertion_curve"]
 
-SUBSTRATES = ("mean", "blur", "black")
+SUBSTRATES = FILL_INS
 
 
 @dataclass(frozen=True)
@@ -64,10 +61,11 @@ class Curve:
     probs: np.ndarray
     auc: float
     substrate: str
+    order: str = "most"  # "most" or "least" relevant first
 
     def as_dict(self) -> dict:
         return {"mode": self.mode, "fractions": self.fractions.tolist(), "probs": self.probs.tolist(),
-                "auc": self.auc, "substrate": self.substrate}
+                "auc": self.auc, "substrate": self.substrate, "order": self.order}
 
 
 def curve_auc(fractions: np.ndarray, values: np.ndarray) -> float:
@@ -92,17 +90,6 @@ def pixel_order(saliency: torch.Tensor, *, seed: int = 0) -> torch.Tensor:
     return perm[ranked]
 
 
-def _substrate(model, x: torch.Tensor, name: str) -> torch.Tensor:
-    if name == "mean":
-        return torch.zeros_like(x)
-    if name == "blur":
-        return gaussian_blur(x, blur_sigma(x))
-    if name == "black":
-        lo, _ = model.input_range
-        return lo.to(x.device).expand_as(x).clone()
-    raise ValueError(f"unknown substrate {name!r}; choose one of {', '.join(SUBSTRATES)}")
-
-
 def _patch_map(sal: torch.Tensor, patch: int) -> torch.Tensor:
     """Each pixel gets the summed saliency of its ``patch`` x ``patch`` region."""
     if patch == 1:
@@ -112,8 +99,12 @@ def _patch_map(sal: torch.Tensor, patch: int) -> torch.Tensor:
     return torch.nn.functional.interpolate(pooled, scale_factor=patch, mode="nearest")[0, :, :h, :w]
 
 
-def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed, patch, control=None) -> Curve:
+def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed, patch, control=None,
+           order="most") -> Curve:
     x = check_batch(model, x)
+    check_fill(substrate)
+    if order not in ("most", "least"):
+        raise ValueError(f"order must be 'most' or 'least' (relevant first), got {order!r}")
     if x.shape[0] != 1:
         raise ValueError("deletion/insertion curves take one image at a time")
     batch_size = batch_size_for(model, x, batch_size)
@@ -128,37 +119,36 @@ def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed
     if not torch.isfinite(sal).all():
         raise ValueError("the saliency map contains NaN or infinite values")
     targets = resolve_targets(model, x, target)
-    order = pixel_order(_patch_map(sal, patch)[0], seed=seed)
-    rank = torch.empty_like(order)
-    rank[order] = torch.arange(order.numel(), device=order.device)
+    ranking = pixel_order(_patch_map(sal if order == "most" else -sal, patch)[0], seed=seed)
+    rank = torch.empty_like(ranking)
+    rank[ranking] = torch.arange(ranking.numel(), device=ranking.device)
     rank = rank.view(1, 1, h, w)
     fractions = np.linspace(0.0, 1.0, points)
     counts = torch.tensor(np.rint(fractions * h * w), device=x.device, dtype=torch.long).view(-1, 1, 1, 1)
-    base = _substrate(model, x, substrate)
     probs = []
     with torch.inference_mode():
         for i in range(0, points, batch_size):
             if control is not None:  # a Control: stop between batches (raises Cancelled)
                 control.raise_if_cancelled()
-            chosen = (rank < counts[i : i + batch_size]).to(x.dtype)  # (B,1,H,W): 1 = pixel touched
-            if mode == "deletion":
-                batch = x * (1 - chosen) + base * chosen
-            else:
-                batch = base * (1 - chosen) + x * chosen
+            chosen = rank < counts[i : i + batch_size]  # (B,1,H,W): True = pixel touched
+            batch = fill_removed(model, x, chosen if mode == "deletion" else ~chosen, substrate, seed=seed,
+                                 control=control)
             probs.append(torch.softmax(model.logits(batch), dim=1)[:, targets[0]])
     values = torch.cat(probs).cpu().numpy().astype(np.float64)
-    return Curve(mode, fractions, values, curve_auc(fractions, values), substrate)
+    return Curve(mode, fractions, values, curve_auc(fractions, values), substrate, order)
 
 
 def deletion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, points: int = 21,
                    substrate: str = "blur", patch: int = 1, batch_size: int = AUTO_BATCH, seed: int = 0,
-                   control=None) -> Curve:
+                   control=None, order: str = "most") -> Curve:
     """Target probability as the most salient pixels are replaced by
     ``substrate`` (``points`` fractions evenly spaced in 0..1); lower AUC is
     better.  ``x`` is one normalised image, ``saliency`` its (H,W) map.
     With a :class:`~engine.jobs.Control`, a cancellation raises
-    :class:`~engine.jobs.Cancelled` between batches."""
-    return _curve(model, "deletion", x, saliency, target, points, substrate, batch_size, seed, patch, control)
+    :class:`~engine.jobs.Cancelled` between batches.  ``order="least"``:
+    the least salient pixels first (LeRF; a good map keeps the probability
+    high, higher AUC is better)."""
+    return _curve(model, "deletion", x, saliency, target, points, substrate, batch_size, seed, patch, control, order)
 
 
 def insertion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, points: int = 21,

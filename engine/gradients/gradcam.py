@@ -14,8 +14,10 @@ __all__ = ["grad_cam", "default_cam_layer"]
 
 
 def default_cam_layer(model) -> str:
-    """The last named layer (the last convolutional feature map)."""
-    return model.layer_names[-1]
+    """The model's own choice (:meth:`Classifier.default_layer`, e.g. a ViT's
+    next-to-last block), else the last named layer (the last convolutional feature map)."""
+    chosen = model.default_layer("cam") if hasattr(model, "default_layer") else None
+    return chosen.layer if chosen is not None else model.layer_names[-1]
 
 
 def grad_cam(model, x: torch.Tensor, target=None, *, layer: str | None = None, batch_size: int = AUTO_BATCH) -> torch.Tensor:

@@ -10,14 +10,15 @@ The shared model is never touched: the check works on a deep copy.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["parameter_modules", "randomized_copy", "spearman", "RandomizationStep", "cascading_randomization"]
+__all__ = ["parameter_modules", "randomized_copy", "spearman", "RandomizationStep", "cascading_randomization",
+           "cascade", "cascade_tops"]
 
 
 def parameter_modules(net: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -83,6 +84,40 @@ class RandomizationStep:
     top: int  # number of parameter modules re-initialised, from the top
     modules: tuple[str, ...]
     spearman: float
+    map: np.ndarray | None = None  # the randomised model's (H,W) map, when kept
+
+    @property
+    def deepest(self) -> str:
+        """The lowest module re-initialised (the cascade reached down to it)."""
+        return self.modules[-1] if self.modules else ""
+
+
+def cascade_tops(modules: int, pictures: int = 6) -> list[int]:
+    """``pictures`` numbers of top modules to re-initialise, from 1 (the
+    logits) to ``modules`` (all), evenly spaced, without repeats."""
+    if modules < 1 or pictures < 1:
+        raise ValueError("need at least one module and one picture")
+    return sorted({int(round(v)) for v in np.linspace(1, modules, min(pictures, modules))})
+
+
+def cascade(model, x: torch.Tensor, attribute: Callable[[object, torch.Tensor, int], torch.Tensor], target: int,
+            tops: Sequence[int], *, seed: int = 0, reference: torch.Tensor | None = None,
+            keep_maps: bool = True, control=None) -> Iterator[RandomizationStep]:
+    """The steps of :func:`cascading_randomization` one at a time (for a
+    strip that fills in as it goes), each with the randomised model's map
+    when ``keep_maps``.  ``reference``: the trained model's map, if already
+    computed.  With a :class:`~engine.jobs.Control`, a cancellation raises
+    :class:`~engine.jobs.Cancelled` between steps."""
+    if reference is None:
+        reference = attribute(model, x, target)
+    for k in tops:
+        if control is not None:
+            control.raise_if_cancelled()
+        clone, names = randomized_copy(model, k, seed=seed)
+        sal = attribute(clone, x, target)
+        kept = sal.detach().cpu().numpy().reshape(reference.shape[-2:]).astype(np.float32) if keep_maps else None
+        yield RandomizationStep(k, tuple(names), spearman(reference, sal), kept)
+        del clone
 
 
 def cascading_randomization(
@@ -100,10 +135,4 @@ def cascading_randomization(
     and ``attribute(model, x, target)``.  ``attribute`` returns a map, e.g.
     ``lambda m, x, t: vanilla_saliency(m, x, t)``.  The target stays fixed
     (the trained model's class), as in the paper."""
-    reference = attribute(model, x, target)
-    steps = []
-    for k in tops:
-        clone, names = randomized_copy(model, k, seed=seed)
-        steps.append(RandomizationStep(k, tuple(names), spearman(reference, attribute(clone, x, target))))
-        del clone
-    return steps
+    return list(cascade(model, x, attribute, target, tops, seed=seed, keep_maps=False))

@@ -76,9 +76,13 @@ class Classifier:
         input_size: int = 224,
         crop_fraction: float = 0.875,
         description: str = "",
+        source=None,
+        layer_defaults: dict | None = None,
     ) -> None:
         self.name = name
         self.description = description or name
+        self.source = source  # a user's file (engine.models.user_model.ModelSource); None for the bundled networks
+        self._layer_defaults = dict(layer_defaults or {})
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
         for p in self.net.parameters():
@@ -209,6 +213,12 @@ class Classifier:
     def layer_names(self) -> list[str]:
         """Named layers in network order (for DeepDream, inversion, Grad-CAM)."""
         return list(self._layers)
+
+    def default_layer(self, tool: str):
+        """Where ``tool`` (``"cam"``, ``"dream"``, ``"layers"``) opens on this model: a
+        :class:`~engine.models.layer_choice.LayerDefault` (layer and one-line reason), or ``None``
+        when the model does not say (the tool's own rule applies)."""
+        return self._layer_defaults.get(tool)
 
     def layer(self, name: str) -> nn.Module:
         try:

@@ -214,28 +214,42 @@ def _arch_from_path(path: Path) -> str | None:
     return stem if stem in TORCHVISION_MODELS else None
 
 
+def is_model_path(name: str) -> bool:
+    """Whether ``name`` names a file rather than a network (``resnet18``, ``lite1``)."""
+    from .user_model import MODEL_SUFFIXES
+
+    return os.sep in name or "/" in name or name.lower().endswith(MODEL_SUFFIXES) or Path(name).is_file()
+
+
 def load_model(
     name: str | None = None,
     device: str | torch.device | None = None,
     *,
     weights_path: str | os.PathLike | None = None,
+    **user_options,
 ) -> Classifier:
     """Load a classifier by name (default: the bundled EfficientNet-Lite0;
     ``efficientnet_lite1``/``efficientnet_lite2`` are the bundled larger ones).
 
-    ``name`` may also be the path of a torchvision weight file whose name
-    starts with the architecture (``resnet18-f37072fd.pth``).  The network is
-    in eval mode with frozen parameters, on ``device`` (default: the best
-    available).  Raises :class:`ModelLoadError` with a clear message.
+    ``name`` may also be a model file: torchvision's own ImageNet weight files
+    (``resnet18-f37072fd.pth``) load with ImageNet's labels; any other file, or
+    any file with ``user_options`` (``arch``, ``trust_code``, ``labels``,
+    ``sidecar``, ``preprocessing``), opens with
+    :func:`engine.models.user_model.open_model_file`.  The network is in eval
+    mode with frozen parameters, on ``device`` (default: the best available).
+    Raises :class:`ModelLoadError` or ``ValueError`` with a clear message.
     """
     dev = choose_device(device)
     name = canonical_name(name or DEFAULT_MODEL)
-    if weights_path is None and (os.sep in name or name.endswith((".pth", ".pt"))):
-        weights_path = name
+    if weights_path is None and is_model_path(name):
         arch = _arch_from_path(Path(name))
-        if arch is None:
-            raise ModelLoadError(f"{name}: cannot tell the architecture from the file name (expected e.g. resnet18-*.pth)")
-        name = arch
+        if arch is None or any(v not in (None, False) for v in user_options.values()):
+            from .user_model import open_model_file
+
+            return open_model_file(name, dev, **user_options)
+        weights_path, name = name, arch
+    elif any(v not in (None, False) for v in user_options.values()):
+        raise ModelLoadError(f"{name}: --arch, --labels, --sidecar and --trust-code apply to a model file, not a named network")
     if name in BUNDLED:
         info = BUNDLED[name]
         path = Path(weights_path) if weights_path else _bundled_path(name)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButto
 from engine.captioning.jobs import CaptionResult, DecodeOptions, caption_job
 from engine.jobs import Control
 
+from ..jobrunner import JobRunner
 from ..widgets.image_panel import ImagePanel
 from ..widgets.param_form import ParamForm
 from .attention_view import AttentionView
@@ -34,6 +35,7 @@ class CaptionPanel(SessionPage):
         super().__init__(session, parent)
         self.result: CaptionResult | None = None
         self._source: tuple | None = None    # ("photo", image, path) or ("dataset", split, index)
+        self._source_name = ""                 # the picture's name, shown above any reason it is not captioned
         self._seed = 0
 
         self.image_panel = ImagePanel("Image", hint="Drop a photo here\nor use File ▸ Open (Ctrl+O),\n"
@@ -119,6 +121,7 @@ class CaptionPanel(SessionPage):
         self.random_button.clicked.connect(self.random_image)
         self.again_button.clicked.connect(self._again)
         self.decoding.value_changed.connect(lambda name, _v: self._options_changed() if name == "method" else self.caption())
+        self.runner = JobRunner(self)   # a caption is redone at every change (a new one drops the old): no lifecycle
         self.runner.connect_slots(done=self._on_done, failed=self._on_failed)
         session.model_changed.connect(lambda _m: self.caption())
         session.data_changed.connect(lambda _d: self.random_button.setEnabled(session.data is not None))
@@ -132,13 +135,13 @@ class CaptionPanel(SessionPage):
 
     def _on_photo(self, image: np.ndarray, path: str) -> None:
         self._source = ("photo", image, path)
-        self.source_label.setText(f"{os.path.basename(path)} — {image.shape[1]}×{image.shape[0]} px")
+        self._show_source(f"{os.path.basename(path)} — {image.shape[1]}×{image.shape[0]} px")
         self.references_label.setText("")
         self.caption()
 
     def show_dataset_image(self, split: str, index: int) -> bool:
         data = self.session.data
-        if data is None or f"{split}_features" not in data:
+        if data is None or not data.has_split(split):
             return False
         idx = SplitIndex(data, split)
         if not 0 <= index < idx.count:
@@ -150,7 +153,7 @@ class CaptionPanel(SessionPage):
         else:
             self.image_panel.clear()
         refs = idx.captions(index)
-        self.source_label.setText(f"{idx.name(index)} ({split} split)")
+        self._show_source(f"{idx.name(index)} ({split} split)")
         self.references_label.setText("Ground truth:\n" + "\n".join(f"• {c}" for c in refs))
         self.caption()
         return True
@@ -159,12 +162,11 @@ class CaptionPanel(SessionPage):
         data = self.session.data
         if data is None:
             return False
-        split = next((s for s in ("val", "test", "train") if f"{s}_features" in data
-                      and int(data[f"{s}_features"].shape[0])), None)
+        split = next((s for s in ("val", "test", "train") if data.has_split(s) and data.split(s).n_images), None)
         if split is None:
             return False
         self._seed += 1
-        n = int(data[f"{split}_features"].shape[0])
+        n = data.split(split).n_images
         return self.show_dataset_image(split, int(np.random.default_rng(self._seed).integers(n)))
 
     # -- decoding -------------------------------------------------------------------------
@@ -196,14 +198,14 @@ class CaptionPanel(SessionPage):
         if source[0] == "dataset":
             _, split, index = source
             data = self.session.data
-            if data is None or int(data[f"{split}_features"].shape[1]) != model.input_dim:
+            if data is None or data.feature_dim != model.input_dim:
                 why = ("This model looks at a grid of features and this dataset's are pooled: load it again with "
                        "Features ▸ grid (Data page)" if model.cell_type == "attention" else
                        "This dataset's features do not fit the current model: load the dataset it was trained on")
                 self._cannot_caption(f"{why}, or caption a photo.")
                 self.ctx.show_status(why + ".", 5000)
                 return False
-            kwargs.update(features=np.asarray(data[f"{split}_features"][index]), source=f"{split} #{index}",
+            kwargs.update(features=np.asarray(data.split(split).features[index]), source=f"{split} #{index}",
                           references=SplitIndex(data, split).captions(index))
         else:
             spec = self.session.spec
@@ -218,14 +220,20 @@ class CaptionPanel(SessionPage):
         except ValueError as exc:
             self.ctx.show_status(str(exc), 5000)
             return False
+        self._show_source(self._source_name)     # a reason it could not caption before no longer holds
         self.caption_label.setText("…")
         self.runner.start(lambda: caption_job(model, options, **kwargs), Control())
         return True
 
+    def _show_source(self, name: str, why: str = "") -> None:
+        """The picture's name, and under it why it is not captioned (shown until a caption starts)."""
+        self._source_name = name
+        self.source_label.setText(f"{name}\n{why}" if why else name)
+
     def _cannot_caption(self, why: str) -> None:
         """No caption: the reason goes under the image's name, where the caption's source is named."""
         self.caption_label.setText("")
-        self.source_label.setText(self.source_label.text().split("\n")[0] + "\n" + why)
+        self._show_source(self._source_name, why)
 
     def _on_done(self, result: CaptionResult | None) -> None:
         if result is None:

@@ -3,7 +3,7 @@
 and browse its images with their ground-truth captions."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.captioning.data import CaptionData
 from engine.captioning.data.spatial import data_regions
 from engine.jobs import Control, Frame, Stage
 
-from .dataset_browser import SPLITS, DatasetBrowser, to_pixmap
-from .page import SessionPage
+from ..tab_job import JobEnd
+from .dataset_browser import DatasetBrowser, to_pixmap
+from .page import SessionJob, SessionPage
 from .scrolling import controls_beside
 from .session import CaptioningSession
 from .sources import SOURCES, Source, SourceRequest
@@ -32,17 +34,15 @@ from .sources import SOURCES, Source, SourceRequest
 __all__ = ["DataPanel", "describe_data"]
 
 
-def describe_data(data: dict[str, Any]) -> str:
+def describe_data(data: CaptionData) -> str:
     """One line: images and captions per split, vocabulary, features."""
-    parts = []
-    for s in SPLITS:
-        if f"{s}_features" in data and int(data[f"{s}_features"].shape[0]):
-            parts.append(f"{s} {int(data[f'{s}_features'].shape[0])} images / {int(data[f'{s}_captions'].shape[0])} captions")
-    dim = int(data["train_features"].shape[1])
-    layer = data.get("feature_layer") or "precomputed features"
+    parts = [f"{name} {part.n_images} images / {part.n_captions} captions"
+             for name, part in ((s, data.split(s)) for s in data.split_names) if part.n_images]
+    dim = data.feature_dim
+    layer = data.feature_layer or "precomputed features"
     cells = data_regions(data)
     grid = f", a {round(cells ** 0.5)}×{round(cells ** 0.5)} grid of {dim // cells}" if cells > 1 else ""
-    return f"{' · '.join(parts)}\nvocabulary {len(data['idx_to_word'])} words · {layer} ({dim}-d{grid})"
+    return f"{' · '.join(parts)}\nvocabulary {len(data.idx_to_word)} words · {layer} ({dim}-d{grid})"
 
 
 class DataPanel(SessionPage):
@@ -72,7 +72,6 @@ class DataPanel(SessionPage):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
-        self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.stage = QLabel("")
         self.stage.setWordWrap(True)
@@ -117,10 +116,14 @@ class DataPanel(SessionPage):
         controls_beside(self, left, self.browser, (400, 700))
 
         self._show_options(0)
+        self.job = SessionJob(self, "Loading the dataset", status=self.stage, progress=self.progress,
+                              start_button=self.load_button, stop_button=self.cancel_button, emit_interval=0.1)
+        self.runner = self.job.runner
         self.load_button.clicked.connect(self.load)
         self.cancel_button.clicked.connect(self.cancel)
-        self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
-                                  running=self._on_running)
+        self.job.frame.connect(self._on_frame)
+        self.job.ended.connect(self._on_ended)
+        self.job.running_changed.connect(self._on_running)
         self.browser.image_activated.connect(self.image_activated)
 
     def _show_options(self, index: int) -> None:
@@ -139,29 +142,21 @@ class DataPanel(SessionPage):
 
     def load(self) -> bool:
         """Build the chosen dataset in the background."""
-        if self.runner.is_running:
-            return False
-        source = self.current_source
-        page = self.pages.currentWidget()
-        try:
-            request: SourceRequest = source.request(page)
-        except ValueError as exc:
-            self.ctx.error("Cannot load the dataset", str(exc))
-            return False
-        self.control = Control(emit_interval=0.1)
+        return self.job.launch(self._dataset_job, needs_model=False)
+
+    def _dataset_job(self, _params, control: Control) -> Iterator[Frame]:
+        """The chosen source's dataset job (``ValueError`` for options it refuses)."""
+        request: SourceRequest = self.current_source.request(self.pages.currentWidget())
         self._pending_label = request.label
         self.problems.clear()
         self.problems_box.setVisible(False)
-        self.progress.setValue(0)
         self.preview.clear()
         self.preview.setVisible(False)
         self.stage.setText(f"Preparing {request.label}…")
-        control, session = self.control, self.session
-        self.runner.start(lambda: request.job(session.cnn, control), control)
-        return True
+        return request.job(self.session.cnn, control)
 
     def cancel(self) -> None:
-        self.runner.stop()
+        self.job.stop()
         self.stage.setText("Cancelling…")
 
     def _on_running(self, running: bool) -> None:
@@ -170,8 +165,6 @@ class DataPanel(SessionPage):
         self.source.setEnabled(not running)
 
     def _on_frame(self, frame: Frame) -> None:
-        if frame.total:
-            self.progress.setValue(int(1000 * frame.step / frame.total))
         info = frame.info if isinstance(frame.info, Stage) else Stage("")
         stage = info.name
         if stage == "cached":
@@ -193,30 +186,25 @@ class DataPanel(SessionPage):
             self.preview.setPixmap(to_pixmap(frame.image).scaled(
                 96, 96, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
 
-    def _on_done(self, data: Any) -> None:
+    def _on_ended(self, end: JobEnd, data: CaptionData | None) -> None:
+        """The stage line says how loading ended; a dataset replaces the previous one, else that one is kept."""
         if data is None:
-            self.progress.setValue(0)
-            self.stage.setText("Cancelled: the previous dataset is kept.")
+            if end.stopped_early:
+                self.stage.setText(f"{self.stage.text()} The previous dataset is kept.")
             return
-        self.progress.setValue(1000)
-        problems = list(data.get("problems") or [])
+        problems = list(data.problems)
         for p in problems:
             self.problems.addItem(str(p))
             self.problems.item(self.problems.count() - 1).setToolTip(str(p))
         self.problems_box.setVisible(bool(problems))
         self.summary.setText(f"<b>{self._pending_label}</b><br>" + describe_data(data).replace("\n", "<br>"))
-        self.stage.setText("Ready." + (f" {len(problems)} problem(s) listed below." if problems else ""))
+        self.stage.setText(f"{self.stage.text()} Ready" + (f"; {len(problems)} problem(s) listed below." if problems else "."))
         self.browser.set_data(data)
         self.session.set_data(data, self._pending_label)
         self.ctx.show_status(f"Dataset ready: {self._pending_label}", 5000)
 
-    def _on_failed(self, message: str) -> None:
-        self.progress.setValue(0)
-        self.stage.setText(f"Failed: {message}")
-        self.ctx.error("Dataset not loaded", message)
-
     def shutdown(self, msecs: int = 10000) -> None:
-        if self.runner.is_running:
-            self.runner.stop()
-            self.runner.wait(msecs)
+        if self.job.is_running:
+            self.job.discard()
+            self.job.wait(msecs)
 

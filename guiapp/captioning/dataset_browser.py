@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -13,12 +14,12 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListView, QPushButton, QVBoxLayout, QWidget
 from superqt.utils import signals_blocked
 
+from engine.captioning.data import CaptionData
 from engine.captioning.decoding import decode_captions
 from engine.imaging import center_crop_resize
 
-__all__ = ["DatasetBrowser", "SplitIndex", "to_pixmap", "SPLITS"]
+__all__ = ["DatasetBrowser", "SplitIndex", "to_pixmap"]
 
-SPLITS = ("train", "val", "test", "novel")  # novel: held-out colour-shape pairs (built-in scenes only)
 THUMB = 72
 
 
@@ -32,15 +33,16 @@ def to_pixmap(image: np.ndarray) -> QPixmap:
 class SplitIndex:
     """Per image of a split: its caption rows, name and (lazily) its image."""
 
-    def __init__(self, data: dict[str, Any], split: str) -> None:
-        self.data, self.split = data, split
-        self.features = data[f"{split}_features"]
-        image_idxs = np.asarray(data[f"{split}_image_idxs"][:]).astype(np.int64)
+    def __init__(self, data: Mapping[str, Any], split: str) -> None:
+        self.data, self.split = CaptionData.of(data), split
+        self.part = self.data.split(split)
+        self.features = self.part.features
+        image_idxs = np.asarray(self.part.image_idxs[:]).astype(np.int64)
         order = np.argsort(image_idxs, kind="stable")
         self._order = order
         self._starts = np.searchsorted(image_idxs[order], np.arange(self.count + 1))
-        self.images = data.get(f"{split}_images")
-        self.urls = data.get(f"{split}_urls")
+        self.images = self.part.images
+        self.urls = self.part.urls
 
     @property
     def count(self) -> int:
@@ -50,8 +52,8 @@ class SplitIndex:
         rows = np.sort(self._order[self._starts[i]:self._starts[i + 1]])
         if rows.size == 0:
             return []
-        ids = np.asarray(self.data[f"{self.split}_captions"][rows])
-        return decode_captions(ids, self.data["idx_to_word"], keep_unk=True)
+        ids = np.asarray(self.part.captions[rows])
+        return decode_captions(ids, self.data.idx_to_word, keep_unk=True)
 
     def name(self, i: int) -> str:
         """The image's URL, its file name (local files), or ``'<split> #i'``."""
@@ -118,7 +120,7 @@ class DatasetBrowser(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.data: dict[str, Any] | None = None
+        self.data: CaptionData | None = None
         self.split = QComboBox()
         self.model = _SplitModel(self)
         self.view = QListView()
@@ -149,19 +151,21 @@ class DatasetBrowser(QWidget):
     def current_split(self) -> str:
         return self.split.currentData() or "train"
 
-    def set_data(self, data: dict[str, Any] | None) -> None:
+    def set_data(self, data: Mapping[str, Any] | None) -> None:
+        """Browse ``data`` (a :class:`CaptionData` or the classic dict; ``None``: nothing)."""
+        data = CaptionData.of(data) if data is not None else None
         self.data = data
         with signals_blocked(self.split):
             self.split.clear()
             if data is not None:
-                for s in SPLITS:
-                    if f"{s}_features" in data and f"{s}_image_idxs" in data and int(data[f"{s}_features"].shape[0]):
+                for s in data.split_names:
+                    if data.split(s).n_images:
                         self.split.addItem(s, s)
                 self.split.setCurrentIndex(max(0, self.split.findData("val")))
         self._show_split()
 
     def split_index(self, split: str) -> SplitIndex | None:
-        if self.data is None or f"{split}_features" not in self.data:
+        if self.data is None or not self.data.has_split(split):
             return None
         current = self.model.index_
         return current if current is not None and current.split == split else SplitIndex(self.data, split)

@@ -3,6 +3,8 @@ of the whole model with each cell) in the background and list each
 gradient's relative error against its tolerance, pass or fail."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -21,21 +23,21 @@ from engine.captioning.gradcheck import GradCheckResult
 from engine.captioning.jobs import GradCheckProgress, gradcheck_job
 from engine.jobs import Control, Frame
 
-from ..jobrunner import JobRunner
+from .page import SessionJob, SessionPage
+from .session import CaptioningSession
 
 __all__ = ["GradCheckPanel"]
 
 PASS, FAIL = QColor("#1b7f3b"), QColor("#c0392b")
 
 
-class GradCheckPanel(QWidget):
+class GradCheckPanel(SessionPage):
     """Signal ``finished(list)`` with every :class:`GradCheckResult`."""
 
     finished = Signal(list)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.runner = JobRunner(self)
+    def __init__(self, session: CaptioningSession, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
         self.results: list[GradCheckResult] = []
         intro = QLabel(
             "Every backward pass of the captioning layers is written out by hand. Here each analytic gradient is "
@@ -46,7 +48,6 @@ class GradCheckPanel(QWidget):
         intro.setWordWrap(True)
         self.run_button = QPushButton("Run the gradient checks")
         self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
-        self.progress.setRange(0, 3)
         self.progress.setValue(0)
         self.summary = QLabel("")
         self.table = QTreeWidget()
@@ -65,21 +66,21 @@ class GradCheckPanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
+        self.job = SessionJob(self, "The gradient check", status=self.summary, progress=self.progress,
+                              start_button=self.run_button)
+        self.runner = self.job.runner
         self.run_button.clicked.connect(self.run)
-        self.runner.connect_slots(frame=self._on_frame, done=self._on_done,
-                                  failed=lambda msg: self.summary.setText(f"The check could not run: {msg}"),
-                                  running=lambda r: self.run_button.setEnabled(not r))
+        self.job.frame.connect(self._on_frame)
+        self.job.ended.connect(self._on_ended)
+        self.job.running_changed.connect(lambda r: self.run_button.setEnabled(not r))
 
     def run(self) -> bool:
-        if self.runner.is_running:
-            return False
+        return self.job.launch(self._check, needs_model=False, running="Checking the layers…")
+
+    def _check(self, _params, control: Control) -> Iterator[Frame]:
         self.table.clear()
         self.results = []
-        self.progress.setValue(0)
-        self.summary.setText("Checking the layers…")
-        control = Control()
-        self.runner.start(lambda: gradcheck_job(control), control)
-        return True
+        return gradcheck_job(control)
 
     def _show(self, results: list[GradCheckResult]) -> None:
         for r in results[len(self.results):]:
@@ -92,25 +93,25 @@ class GradCheckPanel(QWidget):
                              + ("all pass." if not failed else f"{failed} FAIL."))
 
     def _on_frame(self, frame: Frame) -> None:
-        self.progress.setMaximum(frame.total or self.progress.maximum())
-        self.progress.setValue(frame.step)
         progress: GradCheckProgress = frame.info
         self._show(progress.results)
         if not frame.final:
             self.summary.setText(self.summary.text() + f" ({progress.group} done; still checking…)")
 
-    def _on_done(self, results) -> None:
-        if results is None:
-            self.summary.setText("Stopped.")
-            return
-        self.progress.setValue(self.progress.maximum())
-        self._show(list(results))
-        self.finished.emit(list(results))
+    def _on_ended(self, _end, results) -> None:
+        """The summary says how the check ended (the lifecycle's words), then what it found."""
+        said = self.summary.text()
+        if results is not None:
+            self._show(list(results))
+            self.summary.setText(f"{said} {self.summary.text()}")
+            self.finished.emit(list(results))
+        elif self.results:
+            self.summary.setText(f"{said} {len(self.results)} gradients checked before it ended.")
 
     def shutdown(self, msecs: int = 5000) -> None:
-        if self.runner.is_running:
-            self.runner.stop()
-            self.runner.wait(msecs)
+        if self.job.is_running:
+            self.job.discard()
+            self.job.wait(msecs)
 
     @property
     def all_passed(self) -> bool:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSplitte
 
 from engine.captioning.internals import caption_internals
 from engine.captioning.jobs import CaptionResult, Run
+from engine.captioning.model import CELLS
 from engine.jobs import Frame
 
 from ..widgets.step_axis import LEFT_AXIS_WIDTH
@@ -125,8 +126,7 @@ class InsidePanel(QWidget):
         except ValueError as exc:
             self.title.setText(f"Nothing to show: {exc}")
             return False
-        cell = {"lstm": "LSTM", "rnn": "vanilla RNN", "attention": "LSTM with attention"}[model.cell_type]
-        self.title.setText(f"<b>{cell}</b> while it says “{result.caption}” ({result.source}): "
+        self.title.setText(f"<b>{CELLS[model.cell_type].title}</b> while it says “{result.caption}” ({result.source}): "
                            f"one column per word it emits, one row per hidden unit ({model.hidden_dim}).")
         rows = {"lstm": GATE_ROWS, "rnn": RNN_ROWS, "attention": ATTENTION_ROWS}[model.cell_type]
         regions = model.regions if "entropy" in self.internals else None

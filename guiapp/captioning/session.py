@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,10 @@ from PySide6.QtCore import QObject, QStandardPaths, Signal
 
 from engine.captioning import CaptioningSolver
 from engine.captioning.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from engine.captioning.data import CaptionData
 from engine.captioning.data.features import FeatureSpec
 from engine.captioning.jobs import Run
+from engine.captioning.model import CELLS
 from engine.models import load_model
 
 from ..context import AppContext
@@ -37,7 +40,7 @@ def default_autosave_path() -> Path:
 
 
 class CaptioningSession(QObject):
-    """Shared state.  Signals: ``data_changed(object)`` (the data dict or
+    """Shared state.  Signals: ``data_changed(object)`` (the :class:`CaptionData` or
     ``None``), ``model_changed(object)`` (the :class:`CaptioningRNN` or
     ``None``), ``runs_changed()``."""
 
@@ -50,7 +53,7 @@ class CaptioningSession(QObject):
         super().__init__(parent)
         self.ctx = ctx
         self.autosave_path = Path(autosave_path) if autosave_path else default_autosave_path()
-        self.data: dict[str, Any] | None = None
+        self.data: CaptionData | None = None
         self.data_label = ""
         self.model = None
         self.solver: CaptioningSolver | None = None
@@ -64,11 +67,13 @@ class CaptioningSession(QObject):
         self._cnns: dict[str, Any] = {}
 
     # -- data ------------------------------------------------------------------
-    def set_data(self, data: dict[str, Any] | None, label: str = "") -> None:
+    def set_data(self, data: Mapping[str, Any] | None, label: str = "") -> None:
+        """Use ``data`` (a :class:`CaptionData`, or the classic dict) from now on; ``None``: no data."""
+        data = CaptionData.of(data) if data is not None else None
         self.data = data
         self.data_label = label
-        if data is not None and data.get("feature_spec") and self.model is None:
-            self.spec = FeatureSpec.from_dict(dict(data["feature_spec"]))
+        if data is not None and data.feature_spec and self.model is None:
+            self.spec = FeatureSpec.from_dict(dict(data.feature_spec))
         if self._resume_state is not None and self.solver is None and self.data_matches_model():
             state, run = self._resume_state
             self.solver, _ = self._restore_solver(self.model, state, run)
@@ -79,17 +84,16 @@ class CaptioningSession(QObject):
 
     @property
     def data_spec(self) -> FeatureSpec | None:
-        if self.data is None or not self.data.get("feature_spec"):
+        if self.data is None or not self.data.feature_spec:
             return None
-        return FeatureSpec.from_dict(dict(self.data["feature_spec"]))
+        return FeatureSpec.from_dict(dict(self.data.feature_spec))
 
     def data_matches_model(self, model=None) -> bool:
         """Whether the loaded data can train / be captioned by ``model`` (default: the current one)."""
         model = model if model is not None else self.model
         if self.data is None or model is None:
             return False
-        dim = int(self.data["train_features"].shape[1])
-        return dim == model.input_dim and dict(self.data["word_to_idx"]) == model.word_to_idx
+        return self.data.feature_dim == model.input_dim and self.data.word_to_idx == model.word_to_idx
 
     # -- the CNN for photos ----------------------------------------------------------
     def cnn(self, name: str):
@@ -189,5 +193,5 @@ class CaptioningSession(QObject):
         if solver is None and state is not None:
             self._resume_state = (state, run)       # restored when matching data is loaded
         it = (state or {}).get("iteration", 0)
-        return (f"Loaded {Path(path).name}: {model.cell_type.upper()}, hidden {model.hidden_dim}, "
+        return (f"Loaded {Path(path).name}: {CELLS[model.cell_type].title}, hidden {model.hidden_dim}, "
                 f"{model.vocab_size} words, {it} iterations{note}{spec_note}")

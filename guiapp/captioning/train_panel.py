@@ -3,16 +3,13 @@ training on a background thread, change the learning rate while it runs,
 watch the loss and BLEU, save and load models, overlay runs."""
 from __future__ import annotations
 
-import math
+from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -25,32 +22,42 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import signals_blocked
 
-from engine.captioning import CaptioningRNN, CaptioningSolver, TrainParams
 from engine.captioning.checkpoint import CheckpointError
+from engine.captioning.config import FORM_FIELDS, TrainConfig, build_training
 from engine.captioning.data.spatial import data_regions
 from engine.captioning.jobs import Run, probe_batch, training_job
+from engine.captioning.model import CELLS
 from engine.jobs import Control, Frame
 
 from ..widgets.param_form import ParamForm
 from .loss_plot import TrainingPlots
-from .page import SessionPage
+from .page import SessionJob, SessionPage
 from .scrolling import controls_beside
 from .session import CaptioningSession
-from .spinboxes import int_spin
 
 __all__ = ["TrainPanel"]
 
 MODEL_FILTER = "Captioning models (*.pt);;All files (*)"
 
 
-def _dspin(lo: float, hi: float, value: float, decimals: int) -> QDoubleSpinBox:
-    s = QDoubleSpinBox()
-    s.setDecimals(decimals)
-    s.setRange(lo, hi)
-    s.setValue(value)
-    s.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-    s.setKeyboardTracking(False)
-    return s
+def _row(*widgets: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    for widget in widgets:
+        row.addWidget(widget)
+    return row
+
+
+def _column(*items: QWidget | QHBoxLayout) -> QWidget:
+    """The items one below the other (the last one takes the spare height)."""
+    column = QWidget()
+    lay = QVBoxLayout(column)
+    lay.setContentsMargins(0, 0, 0, 0)
+    for k, item in enumerate(items):
+        if isinstance(item, QHBoxLayout):
+            lay.addLayout(item)
+        else:
+            lay.addWidget(item, 1 if k == len(items) - 1 else 0)
+    return column
 
 
 class TrainPanel(SessionPage):
@@ -62,37 +69,17 @@ class TrainPanel(SessionPage):
     def __init__(self, session: CaptioningSession, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.last_frame: Frame | None = None
+        self._typed_rates: set[str] = set()     # rate fields changed while no run was going
 
-        self.cell = QComboBox()
-        self.cell.addItem("LSTM", "lstm")
-        self.cell.addItem("Vanilla RNN", "rnn")
-        self.cell.addItem("LSTM with attention", "attention")
-        self.cell.setItemData(2, "An LSTM that looks at a grid of image features before every word (Xu et al. 2015); "
-                                 "it needs grid features: Data page, Features ▸ grid", Qt.ItemDataRole.ToolTipRole)
-        self.hidden = int_spin(4, 2048, 128, 16)
-        self.wordvec = int_spin(4, 1024, 64, 16)
-        self.rates = ParamForm(TrainParams())  # defaults as measured with `caption train`
-        self.lr, self.decay = self.rates.widgets["learning_rate"], self.rates.widgets["lr_decay"]
+        self.form = ParamForm(TrainConfig(), only=FORM_FIELDS)   # defaults as measured with `caption train`
+        w = self.form.widgets
+        self.cell, self.hidden, self.wordvec = w["cell"], w["hidden_size"], w["wordvec_size"]
+        self.lr, self.decay, self.batch, self.epochs = w["learning_rate"], w["lr_decay"], w["batch_size"], w["epochs"]
+        self.word_dropout, self.rule = w["word_dropout"], w["update_rule"]
         for spin in (self.lr, self.decay):
             spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        self.batch = int_spin(1, 4096, 100, 10)
-        self.epochs = int_spin(1, 10000, 12)
-        self.word_dropout = _dspin(0.0, 0.95, 0.0, 2)
-        self.word_dropout.setSingleStep(0.05)
-        self.word_dropout.setToolTip(
-            "Word dropout (Bowman et al. 2016): while training, replace input words by <UNK> with this "
-            "probability, so the next word must come from the image more than from the word just read.\n"
-            "Set from the loaded data: the built-in scenes drop their colour words with 0.5, which lets the "
-            "model name colour-shape pairs it never saw; other datasets start at 0 (every word).")
-        self.rule = QComboBox()
-        self.rule.addItem("Adam", "adam")
-        self.rule.addItem("SGD", "sgd")
-        form = QFormLayout()
-        for label, w in (("Cell", self.cell), ("Hidden size", self.hidden), ("Word vector size", self.wordvec),
-                         ("Batch size", self.batch), ("Epochs", self.epochs), ("Word dropout", self.word_dropout),
-                         ("Update rule", self.rule)):
-            form.addRow(label, w)
-        form.insertRow(3, self.rates)
+        form = QVBoxLayout()
+        form.addWidget(self.form)
         settings = QGroupBox("Model and training")
         settings.setLayout(form)
 
@@ -106,15 +93,9 @@ class TrainPanel(SessionPage):
         self.autosave_button = QPushButton("Restore autosave")
         self.autosave_button.setToolTip(f"Load the model kept automatically when training last stopped "
                                         f"({session.autosave_path})")
-        buttons = QHBoxLayout()
-        for b in (self.start_button, self.stop_button, self.resume_button):
-            buttons.addWidget(b)
-        files = QHBoxLayout()
-        files.addWidget(self.save_button)
-        files.addWidget(self.load_button)
-        files.addWidget(self.autosave_button)
+        buttons = _row(self.start_button, self.stop_button, self.resume_button)
+        files = _row(self.save_button, self.load_button, self.autosave_button)
         self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
-        self.progress.setRange(0, 1000)
         self.status = QLabel("Load a dataset on the Data page, then press Start.")
         self.status.setWordWrap(True)
         self.runs_list = QListWidget()
@@ -122,28 +103,24 @@ class TrainPanel(SessionPage):
         runs_box = QGroupBox("Compare with earlier runs")
         QVBoxLayout(runs_box).addWidget(self.runs_list)
 
-        left = QWidget()
-        lay = QVBoxLayout(left)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(settings)
-        lay.addLayout(buttons)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.status)
-        lay.addLayout(files)
-        lay.addWidget(runs_box, 1)
         self.plots = TrainingPlots()
-        controls_beside(self, left, self.plots, (350, 800))
+        controls_beside(self, _column(settings, buttons, self.progress, self.status, files, runs_box), self.plots,
+                        (350, 800))
 
+        self.job = SessionJob(self, "Training", form=self.form, status=self.status, progress=self.progress,
+                              start_button=self.start_button, stop_button=self.stop_button, emit_interval=0.1)
+        self.runner = self.job.runner
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.resume_button.clicked.connect(self.resume)
         self.save_button.clicked.connect(self.save_dialog)
         self.load_button.clicked.connect(self.load_dialog)
         self.autosave_button.clicked.connect(lambda: self.load_from(str(self.session.autosave_path)))
-        self.rates.value_changed.connect(lambda name, value: self._live_update(**{name: value}))
+        self.form.value_changed.connect(self._on_rate_changed)
         self.runs_list.itemChanged.connect(lambda _item: self._update_compare())
-        self.runner.connect_slots(frame=self._on_frame, failed=lambda msg: self.ctx.error("Training stopped", msg),
-                                  running=self._on_running_changed)
+        self.job.frame.connect(self._on_frame)
+        self.job.ended.connect(self._on_ended)
+        self.job.running_changed.connect(self._on_running_changed)
         session.data_changed.connect(self._on_data_changed)
         session.model_changed.connect(self._on_model_changed)
         session.runs_changed.connect(self._fill_runs)
@@ -152,10 +129,15 @@ class TrainPanel(SessionPage):
     # -- state -------------------------------------------------------------------
     @property
     def is_running(self) -> bool:
-        return self.runner.is_running
+        return self.job.is_running
+
+    @property
+    def control(self) -> Control | None:
+        """The running (or last) training's control: the rates it reads."""
+        return self.job.control
 
     def _update_buttons(self) -> None:
-        running = self.runner.is_running
+        running = self.job.is_running
         s = self.session
         self.start_button.setEnabled(not running and s.data is not None)
         self.stop_button.setEnabled(running)
@@ -163,15 +145,15 @@ class TrainPanel(SessionPage):
         self.save_button.setEnabled(s.model is not None)
         self.load_button.setEnabled(not running)
         self.autosave_button.setEnabled(not running and s.autosave_path.is_file())
-        for w in (self.cell, self.hidden, self.wordvec, self.batch, self.rule, self.epochs, self.word_dropout):
-            w.setEnabled(not running)
+        for name, widget in self.form.widgets.items():
+            widget.setEnabled(not running or self.form.specs[name].live)
 
     def _on_data_changed(self, data) -> None:
         """New data: its recommended word dropout (0 when it has none), and the cell its features are
         for (a grid: the LSTM with attention, as the Data page's choice says; pooled: not that one)."""
         if data is not None:
-            self.word_dropout.setValue(float(data.get("word_dropout", 0.0)))
-            if not self.runner.is_running:
+            self.word_dropout.setValue(data.word_dropout)
+            if not self.job.is_running:
                 grid = data_regions(data) >= 2
                 if grid != (self.cell.currentData() == "attention"):
                     self.cell.setCurrentIndex(self.cell.findData("attention" if grid else "lstm"))
@@ -180,126 +162,108 @@ class TrainPanel(SessionPage):
     def _on_model_changed(self, _model) -> None:
         """A loaded model that can resume shows the word dropout it trains with; its cell is the one chosen."""
         model = self.session.model
-        if model is not None and not self.runner.is_running and self.cell.findData(model.cell_type) >= 0:
+        if model is not None and not self.job.is_running and self.cell.findData(model.cell_type) >= 0:
             self.cell.setCurrentIndex(self.cell.findData(model.cell_type))
-        if self.session.solver is not None and not self.runner.is_running:
+        if self.session.solver is not None and not self.job.is_running:
             self.word_dropout.setValue(self.session.solver.word_dropout)
         self._update_buttons()
 
     def _on_running_changed(self, running: bool) -> None:
         self._update_buttons()
-        if not running:
-            self.plots.refresh()
-            if self.session.has_unsaved_model():
-                self.session.autosave()
-            s = self.session.solver
-            if s is not None:
-                done = s.iteration >= s.total_iterations
-                self.status.setText(self._status_text() + ("  — finished." if done else "  — stopped."))
         self.running_changed.emit(running)
+
+    def _on_ended(self, _end, _result) -> None:
+        """The status line says how the training ended (the lifecycle's words), then where the run stands."""
+        self.plots.refresh()
+        if self.session.has_unsaved_model():
+            self.session.autosave()
+        if self.session.solver is not None:
+            self.status.setText(f"{self.status.text()}\n{self._status_text()}")
 
     # -- actions -------------------------------------------------------------------
     def start(self) -> bool:
         """Train a new model with the current settings (the current run is kept
         in the comparison list)."""
-        data = self.session.data
-        if data is None or self.runner.is_running:
+        if self.session.data is None:
             return False
-        cell = self.cell.currentData()
-        if cell == "attention" and data_regions(data) < 2:
-            self.ctx.error("Cannot start training", "The LSTM with attention looks at a grid of image features, and "
-                           "the loaded data has features pooled over the whole image. On the Data page choose "
-                           "Features ▸ grid and press Load (the course's COCO features have no grid).")
-            return False
-        try:
-            model = CaptioningRNN(data["word_to_idx"], input_dim=int(data["train_features"].shape[1]),
-                                  wordvec_dim=self.wordvec.value(), hidden_dim=self.hidden.value(),
-                                  cell_type=cell, device=self.ctx.device, seed=len(self.session.runs),
-                                  regions=data_regions(data) if cell == "attention" else 1)
-            solver = CaptioningSolver(model, data, update_rule=self.rule.currentData(),
-                                      optim_config={"learning_rate": self.lr.value()}, lr_decay=self.decay.value(),
-                                      batch_size=self.batch.value(), num_epochs=self.epochs.value(),
-                                      seed=len(self.session.runs), val_bleu_samples=100,
-                                      word_dropout=self.word_dropout.value())
-        except ValueError as exc:
-            self.ctx.error("Cannot start training", str(exc))
-            return False
+        return self.job.launch(self._new_run, check=self._cell_problem, needs_model=False)
+
+    def _cell_problem(self) -> str | None:
+        if self.cell.currentData() == "attention" and data_regions(self.session.data) < 2:
+            return ("the LSTM with attention looks at a grid of image features, and the loaded data has features "
+                    "pooled over the whole image. On the Data page choose Features ▸ grid and press Load (the "
+                    "course's COCO features have no grid)")
+        return None
+
+    def _new_run(self, config: TrainConfig, control: Control) -> Iterator[Frame]:
+        """The training job of a new model built from ``config`` (``ValueError`` when it cannot be built)."""
+        model, solver = build_training(config, self.session.data, device=self.ctx.device, seed=len(self.session.runs))
         previous = self.session.current_run
-        name = {"lstm": "LSTM", "rnn": "RNN", "attention": "Attention"}[model.cell_type]
-        run = Run(label=f"#{len(self.session.runs) + 1} {name} h{model.hidden_dim}", cell_type=model.cell_type,
-                  iterations_per_epoch=solver.iterations_per_epoch)
+        label = f"#{len(self.session.runs) + 1} {CELLS[model.cell_type].short} h{model.hidden_dim}"
+        run = Run(label=label, cell_type=model.cell_type, iterations_per_epoch=solver.iterations_per_epoch)
         self.session.set_model(model, solver, label=run.label, run=run)
         self.plots.show_run(run)
         if previous is not None and previous.loss:
             self._check_run(previous)
-        self._launch()
-        return True
+        self._typed_rates.clear()
+        return self._training(control)
 
     def resume(self) -> bool:
         """Continue the current solver from its iteration."""
+        if self.session.solver is None or not self.session.data_matches_model():
+            return False
+        return self.job.launch(self._resumed_run, needs_model=False)
+
+    def _resumed_run(self, config: TrainConfig, control: Control) -> Iterator[Frame]:
+        """The current solver's training job, up to Epochs, with the word dropout shown.  It continues at its
+        own (decayed) learning rate unless a rate was typed since it stopped."""
         s = self.session.solver
-        if s is None or self.runner.is_running or not self.session.data_matches_model():
-            return False
-        s.num_epochs = max(s.num_epochs, self.epochs.value())
-        try:
-            s.set_word_dropout(self.word_dropout.value(), s.dropout_words)   # as shown on the page
-        except ValueError as exc:
-            self.ctx.error("Cannot resume", str(exc))
-            return False
-        if s.iteration >= s.total_iterations:
-            self.status.setText("This run has done all its epochs: raise Epochs to train further.")
-            return False
+        if s.iteration >= max(s.num_epochs, config.epochs) * s.iterations_per_epoch:
+            raise ValueError("this run has done all its epochs: raise Epochs to train further")
+        s.set_word_dropout(config.word_dropout, s.dropout_words)
+        s.num_epochs = max(s.num_epochs, config.epochs)
+        if "learning_rate" not in self._typed_rates:
+            control.update(learning_rate=s.learning_rate)
+        self._typed_rates.clear()
         if self.plots.run is not self.session.current_run:
             self.plots.show_run(self.session.current_run)
-        self._launch()
-        return True
+        return self._training(control)
 
-    def _launch(self) -> None:
-        s, run = self.session.solver, self.session.current_run
-        try:
-            params = self.rates.params()
-        except ValueError as exc:
-            self.ctx.error("Cannot train", str(exc))
-            return
-        self.control = Control(params, emit_interval=0.1)
-        probe = probe_batch(self.session.data)
-        control, session = self.control, self.session
-        self.runner.start(lambda: training_job(s, run, control, probe=probe, autosave=session.autosave), control)
-        self.status.setText(f"Training {run.label}…")
+    def _training(self, control: Control) -> Iterator[Frame]:
+        session = self.session
+        return training_job(session.solver, session.current_run, control, probe=probe_batch(session.data),
+                            autosave=session.autosave)
 
     def stop(self) -> None:
-        self.runner.stop()
+        self.job.stop()
 
-    def _live_update(self, **changes) -> None:
-        if not self.runner.is_running:
+    def _on_rate_changed(self, name: str, value: float) -> None:
+        """A live rate changed: the lifecycle gives it to the running job (or refuses it); say when it took.
+        Changed while no run goes: a resumed run takes it instead of its own decayed rate."""
+        if not self.form.specs[name].live:      # the rest applies when a run is built
             return
-        problem = self.runner.update_live(**changes)
-        name, value = next(iter(changes.items()))
-        self.ctx.show_status(f"Not changed: {problem}" if problem else
-                             f"{name.replace('_', ' ')} set to {value:g} (from the next iteration)", 5000)
+        if not self.job.is_running:
+            self._typed_rates.add(name)
+        elif getattr(self.job.params, name) == value:
+            self.ctx.show_status(f"{self.form.specs[name].label} set to {value:g} (from the next iteration)", 5000)
 
     # -- frames --------------------------------------------------------------------
     def _on_frame(self, frame: Frame) -> None:
         self.last_frame = frame
         self.plots.refresh()
-        if frame.total:
-            self.progress.setValue(int(1000 * frame.step / frame.total))
-        lr = frame.metrics.get("lr")
-        p = self.control.params if self.control is not None else None
-        if p is not None and not self.lr.hasFocus() and not math.isclose(self.lr.value(), p.learning_rate, rel_tol=1e-6):
-            self.rates.set_value("learning_rate", p.learning_rate)  # follow the per-epoch decay, no echo
-        self.status.setText(self._status_text(frame, lr))
+        self.status.setText(self._status_text())
         self.frame.emit(frame)
 
-    def _status_text(self, frame: Frame | None = None, lr: float | None = None) -> str:
+    def _status_text(self) -> str:
+        """Where the run stands; ``lr`` is the run's own rate for its next iteration (the set rate after
+        its per-epoch decays), which the Learning rate field does not follow: it keeps what was set."""
         s, run = self.session.solver, self.session.current_run
         if s is None:
             return ""
         parts = [f"iteration {s.iteration} / {s.total_iterations}", f"epoch {s.epoch} / {s.num_epochs}"]
         if s.loss_history:
             parts.append(f"loss {s.loss_history[-1]:.3f}")
-        if lr is not None:
-            parts.append(f"lr {lr:.3g}")
+        parts.append(f"lr {s.learning_rate:.3g}")
         if s.val_bleu_history:
             parts.append(f"val BLEU-4 {s.val_bleu_history[-1][1]:.3f}")
         if run is not None and run.throughput:
@@ -362,6 +326,7 @@ class TrainPanel(SessionPage):
         except (CheckpointError, OSError, ValueError) as exc:
             self.ctx.error("Model not loaded", str(exc))
             return False
+        self._typed_rates.clear()               # Resume continues the loaded run's own rate
         run = self.session.current_run
         self.plots.show_run(run if run is not None and run.loss else None)
         self.status.setText(summary)
@@ -389,8 +354,8 @@ class TrainPanel(SessionPage):
 
     def shutdown(self, msecs: int = 10000) -> None:
         """Stop training and wait for the thread; the last state is autosaved."""
-        if self.runner.is_running:
-            self.runner.stop()
-            self.runner.wait(msecs)
+        if self.job.is_running:
+            self.job.stop()
+            self.job.wait(msecs)
         if self.session.has_unsaved_model():
             self.session.autosave()

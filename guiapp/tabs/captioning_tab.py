@@ -31,6 +31,7 @@ __all__ = ["CaptioningTab"]
 
 
 class CaptioningTab(Workbench):
+    title = "Captioning"
     PAGES = ("Data", "Train", "Caption", "Look inside", "Check the layers")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
@@ -41,7 +42,7 @@ class CaptioningTab(Workbench):
         self.train_panel = TrainPanel(self.session)
         self.caption_panel = CaptionPanel(self.session)
         self.inside_panel = InsidePanel()
-        self.gradcheck_panel = GradCheckPanel()
+        self.gradcheck_panel = GradCheckPanel(self.session)
         self.pages = QTabWidget()
         self.pages.setTabPosition(QTabWidget.TabPosition.West)
         for title, page in zip(self.PAGES, (self.data_panel, self.train_panel, self.caption_panel,
@@ -50,6 +51,9 @@ class CaptioningTab(Workbench):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
+        for page in (self.data_panel, self.train_panel, self.gradcheck_panel):   # Run ▸ Start / Stop reach them
+            for job in page.jobs:
+                self.register_job(job)
 
         self._epoch_seen = 0
         self._backprop_seen = 0

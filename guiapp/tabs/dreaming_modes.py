@@ -1,19 +1,21 @@
-"""The Dreaming tab's modes as a table: for each, its parameters, what it
-needs (a layer or a class, a source photo, a guide) and the engine job it
-starts.  Adding a mode is adding a row."""
+"""The Dreaming tab's modes as a table: for each, its title, its parameters,
+what it needs (a layer or a class, a source photo, a guide) and the engine
+job it starts; and :class:`RunInfo`, what made a result.  Adding a mode is
+adding a row."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from engine.generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion
 from engine.jobs import Control, Frame
 
-__all__ = ["CLASSVIZ", "INVERSION", "DREAM", "GUIDED", "MODES", "MODE_TABLE", "Mode", "Inputs"]
+__all__ = ["CLASSVIZ", "INVERSION", "DREAM", "GUIDED", "MODES", "MODE_TABLE", "Mode", "Inputs", "RunInfo"]
 
-CLASSVIZ, INVERSION, DREAM, GUIDED = ("Class visualization", "Feature inversion", "DeepDream", "Guided DeepDream")
+#: the modes' keys (what code and saved files use; the titles are for people)
+CLASSVIZ, INVERSION, DREAM, GUIDED = ("classviz", "inversion", "deepdream", "guided")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Inputs:
 class Mode:
     """One row of the Dreaming tab's table of modes."""
 
+    title: str                             # shown in the mode box, messages and the history strip
     defaults: Callable[[], object]         # the mode's parameters when the tab opens
     job: Callable[[Inputs, Control], Iterator[Frame]]
     uses_layer: bool = True
@@ -42,15 +45,43 @@ class Mode:
 
 
 MODE_TABLE: dict[str, Mode] = {
-    CLASSVIZ: Mode(lambda: ClassVizParams.defaults("fourier"), uses_layer=False, uses_source=False,
+    CLASSVIZ: Mode("Class visualization", lambda: ClassVizParams.defaults("fourier"), uses_layer=False, uses_source=False,
                    job=lambda i, c: class_visualization(i.model, i.target, control=c, seed=i.seed, init=i.init)),
-    INVERSION: Mode(InversionParams, preferred_layer="blocks.5",
+    INVERSION: Mode("Feature inversion", InversionParams, preferred_layer="blocks.5",
                     job=lambda i, c: feature_inversion(i.model, i.source, i.layer, control=c, seed=i.seed, init=i.init)),
-    DREAM: Mode(DreamParams, preferred_layer="blocks.8",
+    DREAM: Mode("DeepDream", DreamParams, preferred_layer="blocks.8",
                 job=lambda i, c: deepdream(i.model, i.init if i.init is not None else i.source, i.layer, control=c,
                                            seed=i.seed)),
-    GUIDED: Mode(DreamParams, uses_guide=True, preferred_layer="blocks.8",
+    GUIDED: Mode("Guided DeepDream", DreamParams, uses_guide=True, preferred_layer="blocks.8",
                  job=lambda i, c: deepdream(i.model, i.init if i.init is not None else i.source, i.layer, control=c,
                                             guide=i.guide, seed=i.seed)),
 }
 MODES = tuple(MODE_TABLE)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What made a Dreaming result: saved in its PNG, shown in the history strip."""
+
+    mode: str                     # a key of MODE_TABLE
+    model: str
+    seed: int
+    warm_start: bool
+    layer: str | None = None      # the modes that use a layer
+    target: int | None = None     # class visualization
+    label: str | None = None
+    source: str | None = None     # file names of the photos used
+    guide: str | None = None
+
+    @property
+    def title(self) -> str:
+        return MODE_TABLE[self.mode].title
+
+    @property
+    def subject(self) -> str:
+        """The class or the layer: what the picture is of."""
+        return self.label or self.layer or ""
+
+    def as_dict(self) -> dict:
+        """The fields that apply (for PNG metadata), the mode as its title as before."""
+        return {k: v for k, v in asdict(self).items() if v is not None} | {"mode": self.title, "mode_key": self.mode}

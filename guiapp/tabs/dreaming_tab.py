@@ -34,18 +34,17 @@ from superqt.utils import signals_blocked
 from engine.generation import ClassVizParams, ExportError, FrameRecorder, export_choices, export_run, export_target
 from engine.generation.deepdream import Octave
 from engine.imaging import save_png
-from engine.jobs import Control
 
 from ..context import AppContext
-from ..jobrunner import JobRunner
+from ..recipes import dreaming_recipe_maker
+from ..tab_job import Ending, TabJob
 from ..widgets import ClassPicker, ImagePanel
 from ..widgets.history_strip import HistoryStrip
 from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.param_form import ParamForm
 from ..widgets.second_opinion import SecondOpinion
-from ..widgets.typed_values import commit_typed_values
 from ..workbench import Workbench
-from .dreaming_modes import CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs
+from .dreaming_modes import CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs, RunInfo
 
 __all__ = ["DreamingTab", "MODES", "CLASSVIZ", "INVERSION", "DREAM", "GUIDED"]
 
@@ -54,27 +53,34 @@ FRAME_SECONDS = 0.05
 
 
 class DreamingTab(Workbench):
+    title = "Dreaming"
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.runner = JobRunner(self)
-        self.control: Control | None = None
         self.current: np.ndarray | None = None  # the newest image of the run
-        self.run_info: dict = {}  # what made the current image (for Save)
+        self.current_mode: str | None = None    # the mode that made it
+        self.run_info: RunInfo | None = None    # what made the current image (for Save)
         self.recorder = FrameRecorder()
-        self.params = {title: mode.defaults() for title, mode in MODE_TABLE.items()}
-        self._unsaved = False
+        self.params = {key: mode.defaults() for key, mode in MODE_TABLE.items()}
         self._restart = False  # start again when the stopping job has ended
         self._restart_warm = False
         self._step_offset = 0
         self._last_step = 0
+        self._results = 0      # numbers the history entries
+        self._run_image: np.ndarray | None = None  # the running job's newest picture
+        self._recipe = self._recipe_of_run = None    # the current image's recipe; how to make the run's
 
-        self.source_panel = ImagePanel("Source image", hint="Drop a photo here\n(or File ▸ Open,\nor try File ▸ Open Sample)")
-        self.guide_panel = ImagePanel("Guide image", hint="Drop the guide image here")
+        self.source_panel = ImagePanel("Source image", hint="Drop a photo here\n(or File ▸ Open,\nor try File ▸ Open Sample)",
+                                       open_title="Open source image")
+        self.guide_panel = ImagePanel("Guide image", hint="Drop the guide image here\n(or Choose guide image…)",
+                                      open_title="Open guide image")
+        self.guide_button = QPushButton("Choose guide image…")
         self.result_panel = ImagePanel("Result", hint="The image appears here while it is generated", accept_drops=False)
         self.compare_panel = ImagePanel("Compare", hint="Click a finished result in the history strip to compare",
                                         accept_drops=False)
         self.mode = QComboBox()
-        self.mode.addItems(MODES)
+        for key, mode in MODE_TABLE.items():
+            self.mode.addItem(mode.title, key)
         self.layer = QComboBox()
         self.picker = ClassPicker()
         self.picker.set_class(76)  # tarantula
@@ -83,6 +89,7 @@ class DreamingTab(Workbench):
         self.start_button = QPushButton("Start")
         self.stop_button = QPushButton("Stop")
         self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Go on from the current result")
         self.save_button = QPushButton("Save…")
         self.export_button = QPushButton("Export run…")
         self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
@@ -95,31 +102,44 @@ class DreamingTab(Workbench):
             panel.setMinimumSize(96, 96)  # the window may be small; the splitters give room back
         self.plot.setMinimumHeight(80)
         self._build_layout()
+        self.job = TabJob(self, "Class visualization", form=self.form, status=self.status, progress=self.progress,
+                          start_button=self.start_button, stop_button=self.stop_button, emit_interval=FRAME_SECONDS)
+        self.runner = self.job.runner
 
-        self.mode.currentTextChanged.connect(self._on_mode)
+        self.mode.currentIndexChanged.connect(lambda _i: self._on_mode(self.mode_key()))
         self.layer.currentTextChanged.connect(lambda _t: self._restart_if_running())
         self.picker.class_changed.connect(lambda _i: self._restart_if_running())
         self.picker.validity_changed.connect(self._on_picker_validity)
         self.form.value_changed.connect(self._on_value)
         self.source_panel.load_failed.connect(lambda m: self.ctx.error("Cannot open the image", m))
         self.guide_panel.load_failed.connect(lambda m: self.ctx.error("Cannot open the guide image", m))
+        self.guide_panel.image_loaded.connect(lambda _i, _p: self._update_buttons())
+        self.guide_button.clicked.connect(self.guide_panel.open_dialog)
         self.start_button.clicked.connect(lambda: self.start(warm=False))
         self.continue_button.clicked.connect(lambda: self.start(warm=True))
         self.stop_button.clicked.connect(self.stop)
         self.save_button.clicked.connect(self.save)
         self.export_button.clicked.connect(self._export_dialog)
         self.history.chosen.connect(self._compare)
-        self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
-                                  running=self._on_running)
+        self.history.save_requested.connect(self._save_entry_dialog)
+        self.job.frame.connect(self._on_frame)
+        self.job.ended.connect(self._on_ended)
+        self.job.running_changed.connect(self._on_running)
         ctx.model_changed.connect(self._on_model)
         if ctx.model is not None:
             self._on_model(ctx.model)
         self._on_mode(CLASSVIZ)
 
     def _build_layout(self) -> None:
+        guide = QWidget()
+        guide_box = QVBoxLayout(guide)
+        guide_box.setContentsMargins(0, 0, 0, 0)
+        guide_box.addWidget(self.guide_panel, 1)
+        guide_box.addWidget(self.guide_button)
+        self._guide_widget = guide
         inputs = QSplitter(Qt.Orientation.Vertical)
         inputs.addWidget(self.source_panel)
-        inputs.addWidget(self.guide_panel)
+        inputs.addWidget(guide)
         images = QSplitter(Qt.Orientation.Horizontal)
         images.addWidget(inputs)
         images.addWidget(self.result_panel)
@@ -166,28 +186,30 @@ class DreamingTab(Workbench):
         """File ▸ Open / a drop on the window: the source image."""
         return self.source_panel.load_file(path)
 
-    def set_mode(self, mode: str) -> None:
-        self.mode.setCurrentText(mode)
+    def mode_key(self) -> str:
+        """The chosen mode: a key of ``MODE_TABLE``."""
+        return self.mode.currentData()
 
-    def _on_mode(self, mode: str) -> None:
-        if self.runner.is_running:
+    def set_mode(self, key: str) -> None:
+        self.mode.setCurrentIndex(self.mode.findData(key))
+
+    def _on_mode(self, key: str) -> None:
+        if self.job.is_running:
             self._restart = False
-            self.runner.stop()
-        self.form.set_params(self.params[mode])
-        row = MODE_TABLE[mode]
+            self.job.stop()
+        self.form.set_params(self.params[key])
+        row = MODE_TABLE[key]
         for w in (self._class_label, self.picker):
             w.setVisible(not row.uses_layer)
         for w in (self._layer_label, self.layer):
             w.setVisible(row.uses_layer)
-        self.guide_panel.setVisible(row.uses_guide)
+        self._guide_widget.setVisible(row.uses_guide)
         self.source_panel.setVisible(row.uses_source)
         self._select_preferred_layer()
         self._update_buttons()
 
     def _on_model(self, model) -> None:
-        if self.runner.is_running:
-            self._restart = False
-            self.runner.stop()
+        self._restart = False   # the TabJob stops a running job and says why
         with signals_blocked(self.layer):
             self.layer.clear()
             self.layer.addItems(model.layer_names)
@@ -198,103 +220,84 @@ class DreamingTab(Workbench):
         names = [self.layer.itemText(i) for i in range(self.layer.count())]
         if not names:
             return
-        wanted = MODE_TABLE[self.mode.currentText()].preferred_layer
+        wanted = MODE_TABLE[self.mode_key()].preferred_layer
         with signals_blocked(self.layer):
             self.layer.setCurrentText(wanted if wanted in names else names[len(names) // 2])
 
-    def _on_kind(self, kind: str) -> None:
-        """Switching the parameterisation loads its recommended defaults."""
-        self.params[CLASSVIZ] = ClassVizParams.defaults(kind) if self.mode.currentText() == CLASSVIZ else self.params[CLASSVIZ]
-        if self.mode.currentText() == INVERSION:
-            self.params[INVERSION] = replace(self.params[INVERSION], parameterization=kind)
-        self.form.set_values(self.params[self.mode.currentText()])
-
     def _on_value(self, name: str, value) -> None:
-        """A field changed: tell the running job at once (unless the field applies at the next run)."""
-        if name == "parameterization":
-            self._on_kind(value)
+        """Switching the parameterisation loads its recommended defaults (live
+        fields go to the running job through the TabJob)."""
+        if name != "parameterization":
             return
-        if self.control is None or not self.runner.is_running or not self.form.specs[name].live:
-            return
-        try:
-            self.control.update(**{name: value})
-        except ValueError as exc:
-            self.ctx.error("Parameter not accepted", str(exc))
-            self.form.set_value(name, getattr(self.control.params, name))
+        key = self.mode_key()
+        if key == CLASSVIZ:
+            self.params[CLASSVIZ] = ClassVizParams.defaults(value)
+        elif key == INVERSION:
+            self.params[INVERSION] = replace(self.params[INVERSION], parameterization=value)
+        self.form.set_values(self.params[key])
 
     # -- running -------------------------------------------------------------------
+    def _missing_input(self) -> str | None:
+        row = MODE_TABLE[self.mode_key()]
+        if row.uses_source and self.source_panel.image is None:
+            return "drop a source image first (or File ▸ Open)"
+        if row.uses_guide and self.guide_panel.image is None:
+            return "choose a guide image first (Choose guide image…, or drop one)"
+        return None
+
     def start(self, warm: bool = False) -> bool:
         """Start the current mode (``warm``: from the current image).  Returns
         False with a message when something is missing."""
-        model, mode = self.ctx.model, self.mode.currentText()
-        if model is None:
-            self.status.setText("The model is still loading.")
-            return False
-        if self.runner.is_running:  # start again once the running job has stopped
+        if self.job.is_running:  # start again once the running job has stopped
             self._restart, self._restart_warm = True, warm
-            self._finish_early()
+            self.job.stop()
             return True
-        problem = commit_typed_values(self)
-        if problem:
-            self.status.setText(problem)
+        key, model = self.mode_key(), self.ctx.model
+        row = MODE_TABLE[key]
+        same_run = warm and self.current_mode == key  # Continue in another mode starts its own count and plot
+
+        def make_job(params, control):
+            inputs = Inputs(model=model, source=self.source_panel.image, guide=self.guide_panel.image,
+                            layer=self.layer.currentText(), target=self.picker.current_class(), seed=self.seed.value(),
+                            init=self.current if warm else None)
+            return row.job(inputs, control)
+
+        if not self.job.launch(make_job, check=self._missing_input, title=row.title):
             self._update_buttons()
             return False
-        try:
-            params = self.form.params()
-        except ValueError as exc:
-            self.ctx.error("Parameters not accepted", str(exc))
-            return False
-        row = MODE_TABLE[mode]
-        source, guide = self.source_panel.image, self.guide_panel.image
-        if row.uses_source and source is None:
-            self.status.setText("Drop a source image first.")
-            return False
-        if row.uses_guide and guide is None:
-            self.status.setText("Drop a guide image first.")
-            return False
-        inputs = Inputs(model=model, source=source, guide=guide, layer=self.layer.currentText(),
-                        target=self.picker.current_class(), seed=self.seed.value(), init=self.current if warm else None)
-        self.params[mode] = params
-        control = Control(params, emit_interval=FRAME_SECONDS)
-        self.run_info = {"mode": mode}
-        if row.uses_layer:
-            self.run_info["layer"] = inputs.layer
-        else:
-            self.run_info.update(target=inputs.target, label=model.labels[inputs.target])
-        if row.uses_source:
-            self.run_info["source"] = os.path.basename(self.source_panel.path or "")
-        if row.uses_guide:
-            self.run_info["guide"] = os.path.basename(self.guide_panel.path or "")
-        self.run_info.update(model=model.name, seed=inputs.seed, warm_start=warm)
-        if not warm:
+        self.params[key] = self.job.params
+        self.run_info = RunInfo(
+            mode=key, model=model.name, seed=self.seed.value(), warm_start=warm,
+            layer=self.layer.currentText() if row.uses_layer else None,
+            target=None if row.uses_layer else self.picker.current_class(),
+            label=None if row.uses_layer else model.labels[self.picker.current_class()],
+            source=os.path.basename(self.source_panel.path or "") if row.uses_source else None,
+            guide=os.path.basename(self.guide_panel.path or "") if row.uses_guide else None)
+        self._recipe_of_run, self._recipe = dreaming_recipe_maker(self, key, model, warm), None
+        if not same_run:
             self.plot.clear()
             self.recorder.clear()
-            self._step_offset = self._last_step = 0
-        else:
-            self._step_offset = self._last_step
-        self.control = control
+            self._last_step = 0
+        self._step_offset = self._last_step
+        self._run_image = None
         self.opinion.set_result(None)
-        self.status.setText(f"{mode}: running…")
-        self.runner.start(lambda: row.job(inputs, control), control)
         return True
 
     def stop(self) -> None:
         """Stop at the next step; the job still delivers its result (a DeepDream
         stopped in a small octave carries its detail up to full size)."""
         self._restart = False
-        self._finish_early()
-
-    def _finish_early(self) -> None:
-        if self.control is not None:
-            self.control.cancel()  # cooperative: the generator ends its loop and returns the image
+        self.job.stop()
 
     def _restart_if_running(self) -> None:
         """A new layer or class mid-run: restart warm from the current image."""
-        if self.runner.is_running:
+        if self.job.is_running:
             self._restart, self._restart_warm = True, True
-            self._finish_early()
+            self.job.stop()
 
     def _on_running(self, running: bool) -> None:
+        if not running and self.stop_button.hasFocus():
+            self.start_button.setFocus()  # not the next widget down: the panel would scroll to it
         self._update_buttons()
         if not running and self._restart:
             self._restart = False
@@ -302,38 +305,38 @@ class DreamingTab(Workbench):
 
     def _on_frame(self, frame) -> None:
         if frame.image is not None:
-            self.current = frame.image
+            self.current = self._run_image = frame.image
+            self.current_mode = self.run_info.mode
             self.result_panel.set_image(frame.image)
             self.recorder.add(frame.image)
         step = self._step_offset + frame.step
         self._last_step = step
         if frame.metrics:  # the final frame too: the runner may have dropped the ones before it
             self.plot.add(step, frame.metrics)
-        if frame.total:
-            self.progress.setRange(0, frame.total)
-            self.progress.setValue(min(frame.step, frame.total))
         text = " · ".join(f"{k} {v:.4g}" for k, v in frame.metrics.items() if k != "octave")
         octave = f" · octave {frame.info.index}" if isinstance(frame.info, Octave) else ""
         self.status.setText(f"step {frame.step}/{frame.total}{octave} · {text}")
 
-    def _on_done(self, result) -> None:
-        if self.runner.is_running:  # stopped for a warm restart: the new run carries on from it
+    def _on_ended(self, end, result) -> None:
+        if self._recipe_of_run is not None:  # what made the current image (a warm restart continues it)
+            self._recipe = self._recipe_of_run(end.steps) if end.kind is not Ending.FAILED else None
+        if self._restart and end.stopped_early:  # a warm restart carries on from it
             return
-        if isinstance(result, np.ndarray):
-            self.current = result
+        if result is None and end.stopped_early:  # stopped inside a step: its last picture is the result
+            result = self._run_image
+        if isinstance(result, np.ndarray) and self.run_info is not None:
+            self.current, self.current_mode = result, self.run_info.mode
             self.result_panel.set_image(result)
-            info = dict(self.run_info, params=self.control.params.as_dict() if self.control else {})
-            title = info.get("label") or info.get("layer") or info["mode"]
-            self.history.add_result(result, f"{info['mode'].split()[0]} · {title}", info)
-            self.opinion.set_result(result, info.get("target"))
-            self._unsaved = True
-            how = "stopped at step" if self.control is not None and self.control.cancelled else "finished after"
-            self.status.setText(f"{info['mode']} {how} {self._last_step}. Save it, export the run, or Continue.")
+            self._results += 1
+            info = self.run_info
+            title = f"#{self._results} {info.title} · {info.subject} · {end.steps} steps"
+            self.history.add_result(result, title, dict(self._metadata(info), key=self._results))
+            self.mark_unsaved(self._results)
+            self._current_key = self._results
+            self.opinion.set_result(result, info.target)
+            in_all = f" ({self._last_step} in all)" if self._last_step != end.steps else ""
+            self.job.say(f"{info.title} {end.describe()}{in_all}. Save it, export the run, or Continue.")
         self._update_buttons()
-
-    def _on_failed(self, message: str) -> None:
-        self.status.setText("The run stopped with an error.")
-        self.ctx.error("Dreaming failed", message)
 
     def _on_picker_validity(self, valid: bool) -> None:
         if not valid:
@@ -341,34 +344,56 @@ class DreamingTab(Workbench):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        running = self.runner.is_running
-        ready = self.ctx.model is not None and (self.picker.is_valid or self.mode.currentText() != CLASSVIZ)
+        running = self.job.is_running
+        ready = self.ctx.model is not None and (self.picker.is_valid or self.mode_key() != CLASSVIZ)
         self.start_button.setEnabled(ready)
         self.stop_button.setEnabled(running)
         self.continue_button.setEnabled(ready and self.current is not None)
         self.save_button.setEnabled(self.current is not None)
         self.export_button.setEnabled(len(self.recorder) > 0 and not running)
 
+    @property
+    def control(self):
+        """The running (or last) job's control."""
+        return self.job.control
+
     def _compare(self, entry: dict) -> None:
         self.compare_panel.set_image(entry["image"])
         self.compare_panel.set_title(f"Compare: {entry['title']}")
 
     # -- saving and exporting ------------------------------------------------------
+    def _metadata(self, info: RunInfo) -> dict:
+        """The PNG's parameters: what ran, the steps done and every live change with its step."""
+        params = self.job.params.as_dict() if self.job.params is not None else {}
+        live = [{"step": c.step, c.name: c.value} for c in self.job.timeline]
+        recipe = {"recipe": self._recipe.as_dict()} if self._recipe is not None else {}
+        return dict(info.as_dict(), params=params, steps_done=self.job.steps, live_changes=live, **recipe)
+
     def save_result(self, path: str) -> bool:
         """The current image as PNG with the mode and parameters embedded."""
         if self.current is None:
             return False
-        image = self.current
-        params = dict(self.run_info, params=self.control.params.as_dict() if self.control else {})
-        if not self.write_file("the image", path, lambda: save_png(path, image, params)):
+        image, meta = self.current, self._metadata(self.run_info) if self.run_info is not None else {}
+        if not self.write_file("the image", path, lambda: save_png(path, image, meta)):
             return False
-        self._unsaved = False
+        self.mark_saved(getattr(self, "_current_key", None))
         return True
+
+    def save_entry(self, entry: dict, path: str) -> bool:
+        """A result of the history strip as PNG, with what made it."""
+        meta = {k: v for k, v in entry.items() if k not in ("image", "title", "key")}
+        if not self.write_file("the image", path, lambda: save_png(path, entry["image"], meta)):
+            return False
+        self.mark_saved(entry.get("key"))
+        return True
+
+    def _save_entry_dialog(self, entry: dict) -> None:
+        self.save_as("Save image", "dream.png", lambda path: self.save_entry(entry, path))
 
     def export_run(self, path: str, fps: float = 10.0) -> bool:
         """The run's frames as GIF / MP4 (by suffix) or numbered PNGs (a folder)."""
         try:
-            export_run(self.recorder.frames, path, fps, params=self.run_info)
+            export_run(self.recorder.frames, path, fps, params=self.run_info.as_dict() if self.run_info else {})
         except (ExportError, OSError) as exc:
             self.ctx.error("Could not export the run", str(exc))
             return False
@@ -389,11 +414,7 @@ class DreamingTab(Workbench):
             self.export_run(export_target(path, chosen))
 
     # -- the window's API ------------------------------------------------------------
-    def has_unsaved_results(self) -> bool:
-        return self._unsaved
-
     def shutdown(self) -> None:
         self._restart = False
-        self.runner.stop()
+        super().shutdown()
         self.opinion.shutdown()
-        self.runner.wait(5000)

@@ -21,31 +21,30 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPush
 
 from engine.gradients import FoolingStep, FoolParams, FoolResult, FullSizeResult, fool, fool_full_size
 from engine.imaging import save_png
-from engine.jobs import Control
 
 from ..context import AppContext
-from ..jobrunner import JobRunner
+from ..recipes import recipe_maker
+from ..tab_job import TabJob
 from ..widgets import ClassPicker, ImagePanel, PredictionList
 from ..widgets.classify_panel import ClassifyPanel
 from ..widgets.param_form import ParamForm
 from ..widgets.second_opinion import SecondOpinion
 from ..widgets.step_axis import LEFT_AXIS_WIDTH, StepAxis
-from ..widgets.typed_values import commit_typed_values
 from ..workbench import Workbench, workbench_layout
 
 __all__ = ["FoolingTab"]
 
 
 class FoolingTab(Workbench):
+    title = "Fooling"
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.result: FoolResult | None = None
-        self.saved = True
-        self.control: Control | None = None
+        self._recipe_of_run = None  # makes the result's recipe (guiapp/recipes.py)
         self._steps: list[float] = []
         self._scores: list[float] = []
         self._probs: list[float] = []
-        self.runner = JobRunner(self)
 
         self.classify = ClassifyPanel(ctx)
         self.picker = ClassPicker()
@@ -58,7 +57,6 @@ class FoolingTab(Workbench):
         self.save_full_button = QPushButton("Save at photo size…")
         self.save_full_button.setToolTip("The whole photo at its own size with the perturbation carried onto it, "
                                          "saved only once it reads back as the target")
-        self.full_runner = JobRunner(self)  # carries a result onto the photo at its own size
         self.fooled_panel = ImagePanel("Fooling image", hint="Press Run", accept_drops=False)
         self.diff_panel = ImagePanel("Difference", hint="", accept_drops=False)
         self.after_list = PredictionList()
@@ -66,9 +64,9 @@ class FoolingTab(Workbench):
         self.summary = QLabel("Drop an image, choose a target class, press Run.")
         self.summary.setWordWrap(True)
         self.score_plot = pg.PlotWidget(background=None)
-        self.score_plot.setLabel("left", "target score (logit)")
+        self.score_plot.setTitle("target score (logit)", size="9pt")   # a title, not a rotated label cut by a short plot
         self.prob_plot = pg.PlotWidget(background=None)
-        self.prob_plot.setLabel("left", "target probability")
+        self.prob_plot.setTitle("target probability", size="9pt")
         self.prob_plot.setLabel("bottom", "iteration")
         self.prob_plot.setYRange(0, 1)
         self.prob_plot.setXLink(self.score_plot)
@@ -77,21 +75,25 @@ class FoolingTab(Workbench):
         self.score_curve = self.score_plot.plot([], [], pen=pg.mkPen("#d9534f", width=2), symbol="o", symbolSize=4)
         self.prob_curve = self.prob_plot.plot([], [], pen=pg.mkPen("#337ab7", width=2), symbol="o", symbolSize=4)
         self._build_layout()
+        self.job = TabJob(self, "Fooling", form=self.form, status=self.summary, start_button=self.run_button,
+                          stop_button=self.stop_button, emit_every=1)
+        self.runner = self.job.runner
+        self.full_job = TabJob(self, "Saving at photo size", status=self.summary)  # the perturbation onto the whole photo
+        self.full_runner = self.full_job.runner
 
         self.run_button.clicked.connect(self.run)
         self.stop_button.clicked.connect(self.stop)
         self.save_button.clicked.connect(self.save)
         self.save_diff_button.clicked.connect(self._save_difference_dialog)
         self.save_full_button.clicked.connect(self._save_full_size_dialog)
-        self.form.value_changed.connect(lambda name, value: self._update_live(**{name: value}))
         self.classify.image_changed.connect(self._on_image)
         self.classify.class_activated.connect(self.picker.set_class)
         self.picker.validity_changed.connect(self._on_picker_validity)
-        ctx.model_changed.connect(self._on_model)
-        self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
-                                  running=lambda _r: self._update_buttons())
-        self.full_runner.connect_slots(done=self._on_full_size_done, failed=self._on_failed,
-                                       running=lambda _r: self._update_buttons())
+        self.job.frame.connect(self._on_frame)
+        self.job.ended.connect(self._on_ended)
+        self.full_job.ended.connect(self._on_full_size_done)
+        for job in (self.job, self.full_job):
+            job.running_changed.connect(lambda _r: self._update_buttons())
         self._full_path = ""
         self._update_buttons()
 
@@ -137,17 +139,15 @@ class FoolingTab(Workbench):
         self.classify.set_image(image, name)
 
     def _on_image(self, _image, _path) -> None:
-        if self.runner.is_running:
-            self.runner.discard()  # its frames belong to the old photo
-        if self.full_runner.is_running:
-            self.full_runner.discard()
+        self.job.discard()  # a running job's frames belong to the old photo
+        self.full_job.discard()
         self.fooled_panel.clear()
         self.diff_panel.clear()
         self.diff_panel.set_title("Difference")
         self.after_list.clear()
         self.opinion.set_result(None)
         self.result = None
-        self.saved = True
+        self.mark_saved()
         self._clear_curves()
         self.summary.setText("Choose a target class and press Run.")
         self._update_buttons()
@@ -159,52 +159,37 @@ class FoolingTab(Workbench):
             self.summary.setText("Press Run.")
         self._update_buttons()
 
-    def _on_model(self, model) -> None:
-        """Another network: a running job stops (its result still names the network it fooled)."""
-        self.stop()
-
-    def _update_live(self, **changes) -> None:
-        problem = self.runner.update_live(**changes)
-        if problem:
-            self.ctx.error("Invalid parameter", problem)
-
     # -- running --------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self) -> bool:
+        """Run: fool the model towards the chosen class (a message instead when something is missing)."""
         model, image = self.ctx.model, self.classify.image
-        if image is None:
-            self.ctx.show_status("Drop an image first.", 4000)
-            return
-        if model is None:
-            self.ctx.show_status("The model is still loading.", 4000)
-            return
-        if self.runner.is_running:
-            return
-        problem = commit_typed_values(self)
-        if problem:
-            self.summary.setText(problem)
-            self.ctx.show_status(problem, 6000)
+
+        def make_job(params, control):
+            target = self.picker.current_class()
+            self.job.say(f"Fooling {model.name} towards “{model.labels[target]} ({target})”…")
+            return fool(model, image, target, control=control)
+
+        if not self.job.launch(make_job, check=lambda: None if image is not None else "drop an image first"):
             self._update_buttons()
-            return
-        try:
-            params = self.form.params()
-        except ValueError as exc:
-            self.ctx.error("Invalid parameter", str(exc))
-            return
-        target = self.picker.current_class()
-        self.control = control = Control(params, emit_every=1)
+            return False
         self.result = None
+        self._recipe_of_run = recipe_maker("fooling", self.job.control, model=model, seed=0,
+                                           target=self.picker.current_class(),
+                                           photos={"source": (self.classify.image_panel.path, image)})
         self.after_list.clear()
         self.opinion.set_result(None)
         self._clear_curves()
-        self.summary.setText(f"Fooling {model.name} towards “{model.labels[target]} ({target})”…")
-        self.runner.start(lambda: fool(model, image, target, control=control), control)
+        return True
 
     def stop(self) -> None:
-        """Cancel at the next step.  Only the control is cancelled (the worker
-        is not killed), so the job still rounds its image to 8 bits, reports
+        """Finish early: the job still rounds its image to 8 bits, reports
         a final frame and returns its result (``cancelled=True``)."""
-        if self.control is not None and self.runner.is_running:
-            self.control.cancel()
+        self.job.stop()
+
+    @property
+    def control(self):
+        """The running (or last) fooling job's control."""
+        return self.job.control
 
     def _clear_curves(self) -> None:
         self._steps, self._scores, self._probs = [], [], []
@@ -230,33 +215,24 @@ class FoolingTab(Workbench):
         if step.predictions is not None:  # the final frame: top 5 for the 8-bit image
             self.after_list.set_predictions(step.predictions)
 
-    def _on_done(self, result: FoolResult | None) -> None:
-        if result is None:  # the worker was told to quit (closing the window)
-            self.summary.setText("Stopped.")
+    def _on_ended(self, end, result: FoolResult | None) -> None:
+        if result is None:  # failed, or dropped with its photo: the status line says so
             self._update_buttons()
             return
         self.result = result
-        self.saved = not result.success
-        before, after = result.original_prediction, result.final_prediction
         if result.success:
-            head = f"{result.model}: fooled in {result.iterations} steps."
-        elif result.cancelled:
-            head = f"{result.model}: stopped after {result.iterations} steps."
-        else:
-            head = f"{result.model}: not fooled within {result.iterations} steps."
-        self.summary.setText(
-            f"{head} Before: {before.label} ({before.prob:.1%}). After (8-bit image): {after.label} "
-            f"({after.prob:.1%}). Perturbation L2 {result.l2:.1f}, L∞ {result.linf:.0f} (0..255 pixel units).")
+            self.mark_unsaved("fooling image")
+        before, after = result.original_prediction, result.final_prediction
+        verdict = f"{result.model} {'fooled' if result.success else 'not fooled'}"
+        self.job.say(
+            f"Fooling {end.describe()}: {verdict}. Before: {before.label} ({before.prob:.1%}). After (8-bit image): "
+            f"{after.label} ({after.prob:.1%}). Perturbation L2 {result.l2:.1f}, L∞ {result.linf:.0f} (0..255 pixel units).")
         self.after_list.set_predictions(self.after_list.predictions, highlight=result.target)
         self.opinion.set_result(result.image, result.target)  # does it fool another network too?
         self._update_buttons()
 
-    def _on_failed(self, message: str) -> None:
-        self.summary.setText("The run failed.")
-        self.ctx.error("Fooling failed", message)
-
     def _update_buttons(self) -> None:
-        running = self.runner.is_running or self.full_runner.is_running
+        running = self.job.is_running or self.full_job.is_running
         self.run_button.setEnabled(not running and self.picker.is_valid)
         self.stop_button.setEnabled(running)
         self.save_button.setEnabled(self.result is not None and not running)
@@ -265,10 +241,14 @@ class FoolingTab(Workbench):
         self.picker.setEnabled(not running)
 
     # -- saving ----------------------------------------------------------------------
-    def _png_params(self, kind: str) -> dict:
-        params = self.control.params if self.control else FoolParams()
-        return self.result.metadata(kind, source=self.classify.image_panel.path or "", lr=params.lr,
+    def _png_params(self, kind: str, recipe: bool = True) -> dict:
+        params = self.job.params or FoolParams()
+        meta = self.result.metadata(kind, source=self.classify.image_panel.path or "", lr=params.lr,
                                     max_iter=params.max_iter)
+        output = "difference" if kind == "fooling-difference" else "image"
+        made = self._recipe_of_run(self.result.iterations, output) if recipe and self._recipe_of_run else None
+        recipe = {"recipe": made.as_dict()} if made is not None else {}
+        return dict(meta, live_changes=[{"step": c.step, c.name: c.value} for c in self.job.timeline], **recipe)
 
     def save_image(self, path: str) -> bool:
         """Write the 8-bit fooling image (parameters embedded)."""
@@ -277,7 +257,7 @@ class FoolingTab(Workbench):
         image, params = self.result.image, self._png_params("fooling")
         if not self.write_file("the fooling image", path, lambda: save_png(path, image, params)):
             return False
-        self.saved = True
+        self.mark_saved()
         return True
 
     def save_difference(self, path: str) -> bool:
@@ -306,19 +286,17 @@ class FoolingTab(Workbench):
         a few more steps at full size) and save it at ``path`` once it reads
         back as the target; otherwise say so and save nothing."""
         model, image, result = self.ctx.model, self.classify.image, self.result
-        if result is None or image is None or model is None or self.full_runner.is_running:
+        if result is None or image is None or model is None or self.full_job.is_running:
             return False
         if model.name != result.model:
             self.ctx.error("Not saved", f"the fooling image was made on {result.model}; run it again on {model.name}")
             return False
         self._full_path = path
-        params = self.control.params if self.control else FoolParams()
-        self.summary.setText(f"Carrying the perturbation onto the {image.shape[1]}×{image.shape[0]} photo…")
-        control = Control(params)
-        self.full_runner.start(lambda: fool_full_size(model, image, result, control=control), control)
-        return True
+        running = f"Carrying the perturbation onto the {image.shape[1]}×{image.shape[0]} photo…"
+        return self.full_job.launch(lambda _p, control: fool_full_size(model, image, result, control=control),
+                                    params=self.job.params or FoolParams(), running=running)
 
-    def _on_full_size_done(self, full: FullSizeResult | None) -> None:
+    def _on_full_size_done(self, end, full: FullSizeResult | None) -> None:
         self._update_buttons()
         if full is None or self.result is None:
             return
@@ -328,22 +306,15 @@ class FoolingTab(Workbench):
             self.summary.setText(f"Not saved: at its own size ({size}) the photo reads back as {read} after "
                                  f"{full.iterations} more steps. Raise Max iterations and try again.")
             return
-        meta = full.metadata(self._png_params("fooling"))
+        meta = full.metadata(self._png_params("fooling", recipe=False))  # another picture than the recipe's
         path = self._full_path
         if self.write_file("the fooling image", path, lambda: save_png(path, full.image, meta)):
-            self.saved = True
+            self.mark_saved()
             self.summary.setText(f"Saved the photo at its own size ({size}): it reads back as {read} "
                                  f"({full.iterations} more steps; L∞ {full.linf:.0f}).")
 
     # -- the window's API --------------------------------------------------------------
-    def has_unsaved_results(self) -> bool:
-        """A successful fooling image that was not saved yet."""
-        return not self.saved
-
     def shutdown(self) -> None:
-        self.runner.stop()
-        self.full_runner.stop()
+        super().shutdown()
         self.classify.shutdown()
         self.opinion.shutdown()
-        self.runner.wait(5000)
-        self.full_runner.wait(5000)

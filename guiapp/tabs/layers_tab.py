@@ -15,87 +15,22 @@ in a generation workbench.
 """
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFileDialog,
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSlider,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget
 
-from engine.channels import (
-    all_activations,
-    channel_ranking,
-    channel_saliency,
-    mosaic,
-    mosaic_channel_at,
-    outline_cell,
-    top_patches_job,
-)
-from engine.generation import ClassVizParams, class_visualization
-from engine.generation.diversity import DiversityParams, diverse_visualizations
-from engine.generation.unit_objectives import Unit, UnitObjective
-from engine.gradients import overlay
-from engine.imaging import IMAGE_SUFFIXES, load_image, resize
-from engine.jobs import Control, Frame
+from engine.channels import Analysis, analyze_job, mosaic_channel_at, outline_cell
+from engine.jobs import Frame
 
 from ..context import AppContext
-from ..jobrunner import JobRunner
-from ..samples import sample_photos
+from ..tab_job import Ending, TabJob
 from ..widgets.image_panel import ImagePanel
 from ..workbench import Workbench
+from .layers_channel import ChannelDetail
 
 __all__ = ["LayersTab"]
 
 CELL, GAP = 32, 2
-#: the channel visualization's recipe (a quick, recognisable render)
-VIZ_PARAMS = ClassVizParams(size=128, steps=128)
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """Every layer's activations of a photo, their mosaics by ``(layer, "mean" | "max")``, and the network's name."""
-
-    acts: dict
-    views: dict
-    model: str
-
-
-@dataclass(frozen=True)
-class ChannelMap:
-    """The saliency map of one channel of a layer."""
-
-    saliency: np.ndarray
-    layer: str
-    channel: int
-
-
-def analyze_job(model, image: np.ndarray):
-    """Job: every layer's activations of ``image`` and their mosaics, ranked by mean and by max."""
-    acts = all_activations(model, image)
-    views = {}
-    for name, a in acts.items():
-        for by in ("mean", "max"):
-            order = channel_ranking(a, by)
-            views[name, by] = (mosaic(a, order, CELL, GAP), order)
-    yield Frame(step=1, total=1, info=Analysis(acts, views, model.name), final=True)
-
-
-def saliency_job(model, image: np.ndarray, layer: str, channel: int):
-    yield Frame(step=1, total=1, info=ChannelMap(channel_saliency(model, image, layer, channel), layer, channel),
-                final=True)
 
 
 class LayersTab(Workbench):
@@ -106,18 +41,9 @@ class LayersTab(Workbench):
         self.acts: dict = {}
         self.views: dict = {}
         self.channel: int | None = None
-        self.folders: list[str] = []
-        self.analyzer, self.saliency_runner = JobRunner(self), JobRunner(self)
-        self.viz_runner, self.patch_runner = JobRunner(self), JobRunner(self)
-        self.runner = self.analyzer  # the tab's main job (Workbench users look at ``runner``)
-
         self.photo_panel = ImagePanel("Photo", hint="Drop a photo here\n(or File ▸ Open Sample)")
         self.mosaic_panel = ImagePanel("Channels", hint="Every channel's activation map appears here", accept_drops=False)
         self.mosaic_panel.set_smooth(False)
-        self.channel_panel = ImagePanel("Channel", hint="Click a channel in the grid", accept_drops=False)
-        self.saliency_panel = ImagePanel("Its saliency", hint="", accept_drops=False)
-        self.viz_panel = ImagePanel("What excites it most", hint="", accept_drops=False)
-        self.patches_panel = ImagePanel("Top-9 patches", hint="", accept_drops=False)
         self.layer_slider = QSlider(Qt.Orientation.Horizontal)
         self.layer_slider.setEnabled(False)
         self.layer_label = QLabel("Layer: —")
@@ -126,12 +52,13 @@ class LayersTab(Workbench):
         self.sort = QComboBox()
         self.sort.addItem("mean activation", "mean")
         self.sort.addItem("max activation", "max")
-        self.diverse = QCheckBox("4 diverse visualizations")
-        self.diverse.setToolTip("Visualize the channel four times at once, pushed apart (Olah et al. 2017)")
-        self.folder_button = QPushButton("Add a folder of photos…")
-        self.folder_button.setToolTip("Also search the photos of a folder for the top patches")
         self.status = QLabel("Drop a photo, then scrub the layers and click a channel.")
         self.status.setWordWrap(True)
+        self.analysis = TabJob(self, "Photo analysis", status=self.status)
+        self.runner = self.analysis.runner  # the tab's main job (Workbench users look at ``runner``)
+        self.detail = ChannelDetail(self)
+        self.index = self.detail.index
+        self.menu = self.index.menu   # Layers ▸ Index a Folder…, Open Index…, Close Index
         self._build_layout()
 
         self.photo_panel.image_loaded.connect(lambda image, _path: self.set_image(image))
@@ -140,13 +67,10 @@ class LayersTab(Workbench):
         self.sort.currentIndexChanged.connect(lambda _i: self._show_layer(resort=True))
         self.mosaic_panel.clicked.connect(self._on_mosaic_click)
         self.mosaic_panel.hovered.connect(self._on_mosaic_hover)
-        self.folder_button.clicked.connect(self._add_folder_dialog)
-        self.diverse.toggled.connect(self._on_diverse_toggled)
-        self.analyzer.connect_slots(frame=self._on_analysis, failed=lambda m: self.ctx.error("Layers", m))
-        self.saliency_runner.connect_slots(frame=self._on_saliency, failed=lambda m: self.ctx.error("Layers", m))
-        self.viz_runner.connect_slots(frame=self._on_viz, failed=lambda m: self.ctx.error("Channel visualization", m))
-        self.patch_runner.connect_slots(frame=self._on_patches, failed=lambda m: self.ctx.error("Top patches", m))
+        self.analysis.frame.connect(self._on_analysis)
+        self.analysis.ended.connect(self._on_analysis_ended)
         ctx.model_changed.connect(lambda _m: self._analyze())
+        self.index.reopen_last()
 
     def _build_layout(self) -> None:
         controls = QHBoxLayout()
@@ -163,24 +87,11 @@ class LayersTab(Workbench):
         gl.addWidget(self.pointer)
         left.addWidget(grid_box)
         left.setSizes([250, 450])
-        detail = QWidget()
-        grid = QGridLayout(detail)
-        grid.setContentsMargins(0, 0, 0, 0)
-        for k, panel in enumerate((self.channel_panel, self.saliency_panel, self.viz_panel, self.patches_panel)):
-            panel.setMinimumSize(120, 120)
-            grid.addWidget(panel, k // 2, k % 2)
-        for k in range(2):
-            grid.setColumnStretch(k, 1)
-            grid.setRowStretch(k, 1)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(detail, 1)
+        rl.addWidget(self.detail, 1)
         rl.addWidget(self.status)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.diverse)
-        buttons.addWidget(self.folder_button)
-        rl.addLayout(buttons)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
@@ -203,19 +114,20 @@ class LayersTab(Workbench):
         model = self.ctx.model
         if self.image is None or model is None:
             return
-        for runner in (self.saliency_runner, self.viz_runner, self.patch_runner):
-            runner.discard()
-        self.view = model.prepare(self.image)
-        self.status.setText(f"Running the photo through {model.name}…")
+        self.detail.drop()
         image = self.image
-        self.analyzer.start(lambda: analyze_job(model, image), Control())
+        if self.analysis.is_running:
+            self.analysis.discard()
+            self.analysis.wait(2000)
+        self.analysis.launch(lambda _p, _c: analyze_job(model, image, cell=CELL, gap=GAP),
+                             running=f"Running the photo through {model.name}…")
 
     def _on_analysis(self, frame: Frame) -> None:
         model = self.ctx.model
         analysis: Analysis = frame.info
         if model is None or analysis.model != model.name:
             return
-        self.acts, self.views = analysis.acts, analysis.views
+        self.acts, self.views, self.view = analysis.acts, analysis.views, analysis.view
         names = list(self.acts)
         keep = self.current_layer
         self.layer_slider.setRange(0, len(names) - 1)
@@ -223,7 +135,10 @@ class LayersTab(Workbench):
         if keep in names:
             self.layer_slider.setValue(names.index(keep))
         self._show_layer()
-        self.status.setText("Scrub the layers; click a channel to see what it responds to.")
+
+    def _on_analysis_ended(self, end, _result) -> None:
+        if end.kind is Ending.FINISHED and self.acts:
+            self.analysis.say(f"{self.status.text()} Scrub the layers; click a channel to see what it responds to.")
 
     # -- the layer -------------------------------------------------------------
     @property
@@ -273,110 +188,9 @@ class LayersTab(Workbench):
     def select_channel(self, channel: int) -> None:
         """Show ``channel`` of the current layer: its map over the photo, its
         saliency, its visualization and its top patches."""
-        model, layer = self.ctx.model, self.current_layer
-        if model is None or layer is None or self.view is None:
+        layer = self.current_layer
+        if self.ctx.model is None or layer is None or self.view is None:
             return
-        a = self.acts[layer]
         self.channel = int(channel)
         self._draw_mosaic()
-        amap = np.maximum(a.maps[self.channel], 0)
-        big = resize(np.repeat((255 * amap / max(float(amap.max()), 1e-6)).astype(np.uint8)[..., None], 3, axis=2),
-                     self.view.shape[1::-1])[..., 0].astype(np.float32)
-        self.channel_panel.set_image(overlay(self.view, big, opacity=0.6))
-        self.channel_panel.set_title(f"{layer}:{self.channel} — mean {a.mean[self.channel]:.3g}, "
-                                     f"max {a.max[self.channel]:.3g}")
-        image, channel = self.image, self.channel
-        self.saliency_runner.start(lambda: saliency_job(model, image, layer, channel), Control())
-        self._visualize(layer, channel)
-        self._find_patches(layer, channel)
-
-    def _visualize(self, layer: str, channel: int) -> None:
-        """The channel's visualization, live: one picture, or four pushed apart (the checkbox)."""
-        model = self.ctx.model
-        objective = UnitObjective((Unit(layer, channel),))
-        four = self.diverse.isChecked()
-        kind = "4 diverse visualizations" if four else "visualization"
-        self.viz_panel.set_title(f"What excites {layer}:{channel} most ({kind})")
-        if four:
-            control = Control(DiversityParams(count=4, size=VIZ_PARAMS.size, steps=VIZ_PARAMS.steps), emit_interval=0.1)
-            self.viz_runner.start(lambda: diverse_visualizations(model, objective, control=control), control)
-        else:
-            control = Control(VIZ_PARAMS, emit_interval=0.1)
-            self.viz_runner.start(lambda: class_visualization(model, objective, control=control), control)
-
-    def _on_diverse_toggled(self, _checked: bool) -> None:
-        """The open channel's visualization is made again the way the checkbox now says."""
-        if self.channel is not None and self.current_layer is not None and self.ctx.model is not None:
-            self._visualize(self.current_layer, self.channel)
-
-    def _find_patches(self, layer: str, channel: int) -> None:
-        model = self.ctx.model
-        items = [str(p) for _t, p in sample_photos()]
-        for folder in list(self.folders):
-            try:
-                items += _photos_in(folder)
-            except OSError as exc:  # moved or deleted since it was added: searched no more, and said so
-                self.folders.remove(folder)
-                self.ctx.show_status(f"Top patches: {folder} can no longer be read ({exc.strerror or exc}).", 8000)
-        control = Control(emit_interval=0.25)
-        self.patches_panel.set_title(f"Top-9 patches of {len(items)} photos")
-        self.patch_runner.start(lambda: top_patches_job(model, items, layer, channel, load=load_image, control=control),
-                                control)
-
-    def _on_saliency(self, frame: Frame) -> None:
-        found: ChannelMap = frame.info
-        if found.channel == self.channel:
-            self.saliency_panel.set_image(overlay(self.view, found.saliency, opacity=0.7))
-
-    def _on_viz(self, frame: Frame) -> None:
-        if frame.image is not None:
-            self.viz_panel.set_image(frame.image)
-
-    def _on_patches(self, frame: Frame) -> None:
-        patches = frame.info
-        if patches:
-            self.patches_panel.set_image(_patch_grid([p.image for p in patches]))
-
-    def add_folder(self, folder: str) -> bool:
-        """Also look for top patches among the photos of ``folder`` (a folder that cannot be read or has
-        no photos gets a message and is not added)."""
-        try:
-            photos = _photos_in(folder)
-        except OSError as exc:
-            self.ctx.error("Cannot use this folder", f"{folder}: {exc.strerror or exc}")
-            return False
-        if not photos:
-            self.ctx.error("No photos in this folder",
-                           f"{folder} has no {', '.join(sorted(IMAGE_SUFFIXES))} files (sub-folders are not searched).")
-            return False
-        if folder not in self.folders:
-            self.folders.append(folder)
-        self.status.setText(f"Top patches also come from the {len(photos)} photos of {os.path.basename(folder) or folder}.")
-        if self.channel is not None and self.current_layer is not None:
-            self._find_patches(self.current_layer, self.channel)
-        return True
-
-    def _add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Photos to search for top patches", self.ctx.last_folder)
-        if folder:
-            self.add_folder(folder)
-
-    def shutdown(self) -> None:
-        for runner in (self.analyzer, self.saliency_runner, self.viz_runner, self.patch_runner):
-            runner.stop()
-        for runner in (self.analyzer, self.saliency_runner, self.viz_runner, self.patch_runner):
-            runner.wait(5000)
-
-
-def _photos_in(folder: str) -> list[str]:
-    return sorted(os.path.join(folder, n) for n in os.listdir(folder) if Path(n).suffix.lower() in IMAGE_SUFFIXES)
-
-
-def _patch_grid(crops: list[np.ndarray], cell: int = 96, gap: int = 4) -> np.ndarray:
-    """Up to nine crops in a 3x3 grid, each resized to ``cell`` pixels."""
-    out = np.full((3 * cell + 4 * gap, 3 * cell + 4 * gap, 3), 40, np.uint8)
-    for k, crop in enumerate(crops[:9]):
-        r, q = divmod(k, 3)
-        y, x = gap + r * (cell + gap), gap + q * (cell + gap)
-        out[y:y + cell, x:x + cell] = resize(crop, (cell, cell))
-    return out
+        self.detail.show_channel(layer, self.channel, self.acts[layer], self.view, self.image)

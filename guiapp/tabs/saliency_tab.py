@@ -1,31 +1,60 @@
 """The Saliency tab: drop a photo, see its class saliency map (Simonyan et al.
-2014, §3.1, and richer attributions) side by side with the photo and as an
-overlay, with deletion/insertion curves that say whether the map points at
-what the network uses.
+2014, §3.1, and richer attributions) beside the photo and as an overlay, and
+test whether the map means anything:
 
-All model work runs on a :class:`JobRunner`; a parameter change recomputes
-after a short pause (debounced), and a computation that is overtaken by a
-newer one is cancelled instead of waited for, so the window never blocks.
+* **removal curves** (MoRF, LeRF and the random order) under a chosen fill-in
+  (black, blur, mean colour, ROAD's noisy linear imputation); switching the
+  fill-in measures the curves of the map already made (or redraws ones
+  already measured), it does not recompute the map;
+* **where is the object?** boxes dragged on the overlay score the map live:
+  the pointing game and the share of the map's mass inside them;
+* **sanity check**: the strip of maps as the layers are randomised;
+* **all methods at once**: every method scored on this photo, sortable, with
+  the ranks per metric side by side.
+
+Every job starts, stops and reports through :class:`~guiapp.tab_job.TabJob`.
+The map is recomputed after a short pause when a parameter changes
+(debounced); a computation overtaken by a newer one is dropped, not waited for.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 from superqt.utils import qdebounced, signals_blocked
 
-from engine.gradients import SaliencyResult, colorize, overlay, saliency_job
+from engine.gradients import (
+    RemovalCurves,
+    SaliencyResult,
+    colorize,
+    evaluate_methods,
+    overlay,
+    removal_job,
+    saliency_removal_job,
+    sanity_job,
+)
+from engine.gradients.evaluation import EVAL_PARAMS
 from engine.imaging import save_npy, save_png
-from engine.jobs import Control
 
 from ..context import AppContext
-from ..jobrunner import JobRunner
+from ..tab_job import TabJob
 from ..widgets import ClassPicker, ImagePanel
+from ..widgets.box_editor import BoxEditor
 from ..widgets.classify_panel import ClassifyPanel
+from ..widgets.methods_table import MethodsTable
+from ..widgets.removal_plot import RemovalPlot
 from ..widgets.saliency_params import SaliencyParamsForm
+from ..widgets.sanity_strip import SanityStrip
 from ..workbench import Workbench, workbench_layout
 
 __all__ = ["SaliencyTab"]
@@ -34,16 +63,19 @@ RECOMPUTE_DELAY_MS = 300
 
 
 class SaliencyTab(Workbench):
-    #: points on the deletion/insertion curves (fewer: faster)
+    title = "Saliency"
+    #: points on the removal curves (fewer: faster)
     curve_points = 21
+    #: points on the curves of the all-methods table, and the methods' parameters there
+    table_points = 11
+    table_params = EVAL_PARAMS
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.target: int | None = None  # None: the predicted class
         self.result: SaliencyResult | None = None
-        self.curves: dict | None = None
         self._pending = False
-        self.runner = JobRunner(self)
+        self._after_typing = False  # a recompute waits for the class being typed
 
         self.classify = ClassifyPanel(ctx)
         self.map_panel = ImagePanel("Saliency map", hint="The map appears here", accept_drops=False)
@@ -53,64 +85,87 @@ class SaliencyTab(Workbench):
         self.target_label = QLabel("Class: the predicted one")
         self.status = QLabel("Drop an image on the left.")
         self.status.setWordWrap(True)
+        self.progress = QProgressBar()
         self.save_map_button = QPushButton("Save map…")
         self.save_overlay_button = QPushButton("Save overlay…")
-        self.plot = pg.PlotWidget(background=None)
-        self.plot.setLabel("bottom", "fraction of pixels removed / inserted")
-        self.plot.setLabel("left", "target probability")
-        self.plot.setYRange(0, 1)
-        self.plot.addLegend(offset=(-10, 10))
-        self.deletion_curve = self.plot.plot([], [], pen=pg.mkPen("#d9534f", width=2), name="deletion (map order)")
-        self.random_curve = self.plot.plot([], [], pen=pg.mkPen("#999999", width=2, style=Qt.PenStyle.DashLine),
-                                           name="deletion (random order)")
-        self.insertion_curve = self.plot.plot([], [], pen=pg.mkPen("#5cb85c", width=2), name="insertion (map order)")
-        self.auc_label = QLabel("")
+        self.boxes = BoxEditor(self.overlay_panel)
+        self.removal = RemovalPlot()
+        self.strip = SanityStrip()
+        self.table = MethodsTable()
+        self.pages = QTabWidget()
+        self.pages.addTab(self.removal, "Removal curves")
+        self.pages.addTab(self.strip, "Sanity check")
+        self.pages.addTab(self.table, "All methods")
         self._build_layout()
 
-        self.classify.image_changed.connect(self._on_image)
-        self.classify.class_activated.connect(self.set_target)
-        self.picker.class_changed.connect(self.set_target)
-        self.picker.validity_changed.connect(self._on_picker_validity)
-        self.form.params_changed.connect(lambda _p: self.schedule())
-        self.form.display_changed.connect(self._render)
-        self.save_map_button.clicked.connect(self._save_map_dialog)
-        self.save_overlay_button.clicked.connect(self.save)
-        self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
-                                  running=self._on_running)
-        ctx.model_changed.connect(self._on_model)
+        self.job = TabJob(self, "Saliency map", status=self.status, progress=self.progress)
+        self.sanity = TabJob(self, "Sanity check", status=self.strip.status, progress=self.strip.progress,
+                             start_button=self.strip.start_button, stop_button=self.strip.stop_button)
+        self.scoring = TabJob(self, "Scoring all methods", status=self.table.status, progress=self.table.progress,
+                              start_button=self.table.start_button, stop_button=self.table.stop_button)
+        self._wire()
         if ctx.model is not None:
             self.form.set_layers(ctx.model.layer_names)
         self._update_buttons()
 
     def _build_layout(self) -> None:
         images = QSplitter(Qt.Orientation.Horizontal)
-        images.addWidget(self.classify)
-        images.addWidget(self.map_panel)
-        images.addWidget(self.overlay_panel)
+        for w in (self.classify, self.map_panel, self.overlay_panel):
+            images.addWidget(w)
         side = QVBoxLayout()
-        box = QGroupBox("Class")
-        lay = QVBoxLayout(box)
-        lay.addWidget(self.target_label)
-        lay.addWidget(self.picker)
-        side.addWidget(box)
-        box = QGroupBox("Method")
-        QVBoxLayout(box).addWidget(self.form)
-        side.addWidget(box)
+        for title, widgets in (("Class", (self.target_label, self.picker)), ("Method", (self.form,)),
+                               ("Where is the object?", (self.boxes,))):
+            box = QGroupBox(title)
+            lay = QVBoxLayout(box)
+            for w in widgets:
+                lay.addWidget(w)
+            side.addWidget(box)
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_map_button)
         buttons.addWidget(self.save_overlay_button)
         side.addLayout(buttons)
+        side.addWidget(self.progress)
         side.addWidget(self.status)
         side.addStretch(1)
         panel = QWidget()
         panel.setLayout(side)
         panel.setMaximumWidth(340)
-        bottom = QWidget()
-        blay = QVBoxLayout(bottom)
-        blay.setContentsMargins(0, 0, 0, 0)
-        blay.addWidget(self.plot, 1)
-        blay.addWidget(self.auc_label)
-        workbench_layout(self, images, bottom, panel, sizes=(520, 220))
+        workbench_layout(self, images, self.pages, panel, sizes=(480, 260))
+
+    def _wire(self) -> None:
+        self.classify.image_changed.connect(self._on_image)
+        self.classify.class_activated.connect(self.set_target)
+        self.picker.class_changed.connect(self.set_target)
+        self.picker.problem_changed.connect(self._on_picker_problem)
+        self.picker.lineEdit().editingFinished.connect(self._typing_done)
+        self.form.params_changed.connect(lambda _p: self.schedule())
+        self.form.display_changed.connect(self._render)
+        self.form.typing.connect(self._describe_map)
+        self.save_map_button.clicked.connect(self._save_map_dialog)
+        self.save_overlay_button.clicked.connect(self.save)
+        self.boxes.boxes_changed.connect(lambda _b: self._score_boxes())
+        self.removal.fill_changed.connect(self._on_fill)
+        self.job.frame.connect(self._on_frame)
+        self.job.ended.connect(self._on_ended)
+        self.strip.start_button.clicked.connect(self.start_sanity)
+        self.strip.stop_button.clicked.connect(self.sanity.stop)
+        self.sanity.frame.connect(lambda f: self.strip.add_step(f.info, self.form.colormap()))
+        self.table.start_button.clicked.connect(self.start_scoring)
+        self.table.stop_button.clicked.connect(self.scoring.stop)
+        self.scoring.frame.connect(lambda f: self.table.show_table(f.info))
+        for job in (self.job, self.sanity, self.scoring):
+            job.running_changed.connect(lambda _r: self._update_buttons())
+        self.ctx.model_changed.connect(self._on_model)
+
+    @property
+    def runner(self):
+        """The map's job runner (tests and the window wait on it)."""
+        return self.job.runner
+
+    @property
+    def curves(self) -> RemovalCurves | None:
+        """The removal curves drawn now (of the current map and fill-in)."""
+        return self.removal.shown
 
     # -- inputs ------------------------------------------------------------------
     def open_file(self, path: str) -> bool:
@@ -128,28 +183,44 @@ class SaliencyTab(Workbench):
         self.schedule()
 
     def _forget_result(self) -> None:
-        self.result = self.curves = None
+        self.result = None
         self.map_panel.clear()
         self.overlay_panel.clear()
-        self._clear_curves()
+        self.removal.forget()
+        self._forget_checks()
+        self._describe_map()
+        self._score_boxes()
         self._update_buttons()
+
+    def _forget_checks(self) -> None:
+        """The sanity strip and the table were of another map: they go."""
+        self.sanity.discard()
+        self.scoring.discard()
+        self.strip.clear()
+        self.table.clear()
 
     def _on_image(self, _image: np.ndarray, _path: str) -> None:
         self.target = None
+        self.boxes.clear()
         self._forget_result()
         self.compute()
 
     def _on_model(self, model) -> None:
         """Another network: what was shown explained the old one, so it goes at once."""
-        self.runner.discard()
+        self.job.discard()
         self._pending = False
         self._forget_result()
         self.form.set_layers(model.layer_names)
         self.schedule()
 
-    def _on_picker_validity(self, valid: bool) -> None:
-        if not valid:
-            self.status.setText(f"Class not chosen: {self.picker.problem}")
+    def _typing_done(self) -> None:
+        if self._after_typing:
+            self._after_typing = False
+            self.schedule()
+
+    def _on_picker_problem(self, problem: str) -> None:
+        if problem:
+            self.status.setText(f"Class not chosen: {problem}")
 
     # -- computing -----------------------------------------------------------------
     @qdebounced(timeout=RECOMPUTE_DELAY_MS)
@@ -157,60 +228,100 @@ class SaliencyTab(Workbench):
         """Recompute after the user paused changing things."""
         self.compute()
 
-    def compute(self) -> None:
-        model, image = self.ctx.model, self.classify.image
-        if image is None:
-            return
-        if model is None:
-            self.status.setText("The model is still loading; the map follows when it is ready.")
-            return
-        if not self.picker.is_valid:
-            self.status.setText(f"Class not chosen: {self.picker.problem}")
-            return
-        if self.runner.is_running:  # overtaken: cancel, start again when it has stopped
-            self._pending = True
-            self.runner.discard()
-            return
-        try:
-            params = self.form.params()  # batch size "auto": the device's (engine.device.device_tuning)
-        except ValueError as exc:
-            self.ctx.error("Saliency parameters", str(exc))
-            return
-        self._pending = False
-        target, points = self.target, self.curve_points
-        control = Control(params)
-        self.status.setText(f"Computing {params.method}…")
-        self.runner.start(lambda: saliency_job(model, image, target, control=control, points=points), control)
+    def _check(self) -> str | None:
+        if self.classify.image is None:
+            return "drop a photo first"
+        return None if self.picker.is_valid else f"Class: {self.picker.problem}"
 
-    def _on_running(self, running: bool) -> None:
-        self._update_buttons()
-        if not running and self._pending:
-            self.compute()
+    def compute(self) -> None:
+        """(Re)compute the map and its removal curves under the chosen fill-in."""
+        if self.classify.image is None or not self.picker.is_valid:
+            return self._on_picker_problem(self.picker.problem)
+        if self.picker.has_typed_text() and self.picker.lineEdit().hasFocus():
+            self._after_typing = True   # starting now would take a half-typed class
+            return self.status.setText("The map follows when the class being typed is chosen (Enter).")
+        if self.job.is_running:  # overtaken: drop it, start again when it has stopped
+            self._pending = True
+            self.job.discard()
+            return None
+        self._pending = False
+        try:
+            params = self.form.params()
+        except ValueError as exc:
+            return self.job.refuse(str(exc))
+        target, fill, points = self.target, self.removal.current_fill(), self.curve_points
+        self.job.launch(lambda p, c: saliency_removal_job(self.ctx.model, self.classify.image, target, c, fill=fill,
+                                                          points=points),
+                        check=self._check, params=params, running=f"Computing the {params.method} map…")
+        return None
+
+    def _measure_curves(self) -> None:
+        """The curves of the current map under the chosen fill-in, unless already measured."""
+        fill, r = self.removal.current_fill(), self.result
+        if r is None or self.removal.cached(fill) is not None or self.job.is_running:
+            return
+        p = r.params
+        self.job.launch(lambda _p, c: removal_job(self.ctx.model, r.view, r.saliency, r.target, fill=fill,
+                                                  points=self.curve_points, seed=p.seed, batch_size=p.batch_size,
+                                                  control=c),
+                        params=p, title=f"Removal curves ({fill})")
+
+    def _on_fill(self, _fill: str) -> None:
+        if self.job.is_running and self.result is not None:
+            self.job.discard()  # curves of the other fill-in: not wanted any more (the map is kept)
+        else:
+            self._measure_curves()
 
     def _on_frame(self, frame) -> None:
         if self._pending:
             return  # a newer computation is waiting; do not show stale results
-        result: SaliencyResult = frame.info
-        self.result = replace(result, deletion=None, insertion=None, random_deletion=None)
+        info = frame.info
+        if isinstance(info, RemovalCurves):
+            self.removal.remember(info)
+            return
+        if self.result is None or info.saliency is not self.result.saliency:
+            self._new_map(info)
+        if info.removal is not None:
+            self.result = info
+            self.removal.remember(info.removal)
+
+    def _new_map(self, result: SaliencyResult) -> None:
+        same_question = self.result is not None and self.result.target == result.target
+        self.result = result
+        self.removal.forget()
+        if same_question:
+            self.sanity.discard()
+            self.strip.clear()
+        else:
+            self._forget_checks()
         self.target_label.setText(f"Class: {result.label} ({result.target})")
         with signals_blocked(self.picker):
-            self.picker.set_class(result.target)
+            self.picker.show_class(result.target)  # not over a class being typed
         self._render()
-        if result.deletion is not None:
-            self.curves = {k: getattr(result, k) for k in ("deletion", "insertion", "random_deletion")}
-            self._plot_curves()
-        else:
-            self._clear_curves()
-            self.status.setText("Map ready; measuring deletion and insertion curves…")
+        self._score_boxes()
 
-    def _on_done(self, result) -> None:
-        if result is not None and not self._pending:
-            self.status.setText(f"{result.params.method} map for “{result.label}”.")
+    def _on_ended(self, _end, _result) -> None:
+        if self._pending:
+            self.compute()
+        else:
+            self._measure_curves()
         self._update_buttons()
 
-    def _on_failed(self, message: str) -> None:
-        self.status.setText("The map could not be computed.")
-        self.ctx.error("Saliency failed", message)
+    def start_sanity(self) -> bool:
+        r = self.result
+        if r is not None:
+            self.strip.begin(r.saliency, self.form.colormap())
+        return self.sanity.launch(lambda p, c: sanity_job(self.ctx.model, r.view, r.saliency, r.target, p, control=c),
+                                  check=lambda: None if r is not None else "no map yet",
+                                  params=r.params if r is not None else None)
+
+    def start_scoring(self) -> bool:
+        r, fill, boxes = self.result, self.removal.current_fill(), self.boxes.boxes()
+        self.table.clear()
+        return self.scoring.launch(lambda p, c: evaluate_methods(self.ctx.model, r.view, r.target, fills=(fill,),
+                                                                 boxes=boxes, points=self.table_points, params=p,
+                                                                 prepared=True, control=c),
+                                   check=lambda: None if r is not None else "no map yet", params=self.table_params)
 
     # -- showing -------------------------------------------------------------------
     def overlay_image(self) -> np.ndarray | None:
@@ -222,39 +333,36 @@ class SaliencyTab(Workbench):
     def map_image(self) -> np.ndarray | None:
         return None if self.result is None else colorize(self.result.saliency, self.form.colormap())
 
+    def map_panel_title(self) -> str:
+        return self.map_panel.findChild(QLabel, "panelTitle").text()
+
+    def _describe_map(self) -> None:
+        """The map panel's title: what the map was made with, and typed values not applied yet."""
+        self.map_panel.set_title(self.form.map_title(self.result))
+
     def _render(self) -> None:
+        self._describe_map()
         if self.result is None:
             return
         self.map_panel.set_image(self.map_image())
         self.overlay_panel.set_image(self.overlay_image())
         self._update_buttons()
 
-    def _clear_curves(self) -> None:
-        for curve in (self.deletion_curve, self.random_curve, self.insertion_curve):
-            curve.setData([], [])
-        self.auc_label.setText("")
-
-    def _plot_curves(self) -> None:
-        c = self.curves
-        self.deletion_curve.setData(c["deletion"].fractions, c["deletion"].probs)
-        self.random_curve.setData(c["random_deletion"].fractions, c["random_deletion"].probs)
-        self.insertion_curve.setData(c["insertion"].fractions, c["insertion"].probs)
-        self.auc_label.setText(
-            f"Deletion AUC {c['deletion'].auc:.3f} (random order {c['random_deletion'].auc:.3f}; lower is better) · "
-            f"insertion AUC {c['insertion'].auc:.3f} (higher is better)")
+    def _score_boxes(self) -> None:
+        self.boxes.score(None if self.result is None else self.result.saliency)
 
     def _update_buttons(self) -> None:
         ready = self.result is not None
         self.save_map_button.setEnabled(ready)
         self.save_overlay_button.setEnabled(ready)
+        for job in (self.sanity, self.scoring):
+            job.start_button.setEnabled(ready and not job.is_running)
+            job.stop_button.setEnabled(job.is_running)
 
     # -- saving --------------------------------------------------------------------
     def _png_params(self, what: str) -> dict:
-        result = self.result
-        if self.curves:
-            result = replace(result, **self.curves)
-        return result.metadata(what, source=self.classify.image_panel.path or "", cmap=self.form.colormap(),
-                               opacity=self.form.overlay_opacity() if what == "overlay" else None)
+        return self.result.metadata(what, source=self.classify.image_panel.path or "", cmap=self.form.colormap(),
+                                    opacity=self.form.overlay_opacity() if what == "overlay" else None)
 
     def save_map(self, path: str) -> bool:
         """The map as a colour PNG (parameters embedded), or the raw HxW
@@ -289,6 +397,5 @@ class SaliencyTab(Workbench):
     def shutdown(self) -> None:
         self._pending = False
         self.schedule.cancel()
-        self.runner.stop()
         self.classify.shutdown()
-        self.runner.wait(5000)
+        super().shutdown()

@@ -25,11 +25,14 @@ __all__ = ["ClassPicker"]
 
 
 class ClassPicker(QComboBox):
-    """Signals ``class_changed(int)`` with a newly chosen class index and
-    ``validity_changed(bool)`` when the typed text becomes (un)resolved."""
+    """Signals ``class_changed(int)`` with a newly chosen class index,
+    ``validity_changed(bool)`` when the typed text becomes (un)resolved and
+    ``problem_changed(str)`` whenever :attr:`problem` changes (one unresolved
+    text after another included; ``""``: resolved)."""
 
     class_changed = Signal(int)
     validity_changed = Signal(bool)
+    problem_changed = Signal(str)
 
     def __init__(self, labels: Sequence[str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +62,11 @@ class ClassPicker(QComboBox):
 
     # -- reading -------------------------------------------------------------
     @property
+    def labels(self) -> tuple[str, ...]:
+        """The class names offered (the current model's: Model ▸ Open Model File… sets them)."""
+        return self._labels
+
+    @property
     def is_valid(self) -> bool:
         """The field shows a resolved class (what :meth:`current_class` returns)."""
         return not self.problem
@@ -69,6 +77,11 @@ class ClassPicker(QComboBox):
         return int(data) if data is not None else 0
 
     current_index = current_class
+
+    def has_typed_text(self) -> bool:
+        """The field holds text the user typed that is not the chosen item's (not resolved yet)."""
+        row = self.currentIndex()
+        return row < 0 or self.currentText() != self.itemText(row)
 
     def commit(self) -> int | None:
         """Resolve the typed text; the chosen class, or ``None`` (with :attr:`problem` set)."""
@@ -93,14 +106,22 @@ class ClassPicker(QComboBox):
             self.setEditText(self.itemText(row))  # also when the row was current but other text was typed
             self._set_problem("")
 
+    def show_class(self, index: int) -> None:
+        """Show ``index`` as the chosen class unless the user is typing another
+        (a job that ends must not throw away what was typed meanwhile)."""
+        if not self.has_typed_text():
+            self.set_class(index)
+
     def _set_problem(self, text: str) -> None:
-        was_valid = self.is_valid
+        was_valid, was = self.is_valid, self.problem
         self.problem = text
         self.setProperty("invalid", bool(text))
         self.setStyleSheet("QComboBox { border: 2px solid #d9534f; }" if text else "")
         self.setToolTip(text or "Type a class name, part of one, or an index; Enter chooses it")
         if was_valid != self.is_valid:
             self.validity_changed.emit(self.is_valid)
+        if was != text:
+            self.problem_changed.emit(text)
 
     def _changed(self, row: int) -> None:
         if row >= 0:

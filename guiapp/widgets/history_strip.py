@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QMenu, QWidget
 
 from engine.imaging import fit_within
 
@@ -26,7 +26,11 @@ def thumbnail_pixmap(image: np.ndarray, side: int = THUMB) -> QPixmap:
 
 
 class HistoryStrip(QListWidget):
+    """Finished results, newest first.  ``chosen(entry)`` on a click;
+    ``save_requested(entry)`` from the right-click menu's *Save…*."""
+
     chosen = Signal(object)
+    save_requested = Signal(object)
 
     def __init__(self, max_items: int = 30, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,6 +43,18 @@ class HistoryStrip(QListWidget):
         self.setFixedHeight(THUMB + 36)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.itemClicked.connect(lambda item: self.chosen.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+
+    def _menu(self, pos) -> None:
+        item = self.itemAt(pos)
+        if item is None:
+            return
+        menu = QMenu(self)
+        entry = item.data(Qt.ItemDataRole.UserRole)
+        menu.addAction("Compare", lambda: self.chosen.emit(entry))
+        menu.addAction("Save…", lambda: self.save_requested.emit(entry))
+        menu.popup(self.viewport().mapToGlobal(pos))
 
     def add_result(self, image: np.ndarray, title: str, info: dict[str, Any]) -> None:
         """Add a finished result (newest first); ``info`` travels with it."""

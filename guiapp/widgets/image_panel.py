@@ -4,7 +4,12 @@ zoom/pan with the mouse) and accepts image files dropped on it.
 Images are drawn with smooth (bilinear) scaling, so a 128 px result filling a
 400 px panel does not show blocks; :func:`guiapp.display.set_smooth_scaling`
 (View ▸ Smooth Scaling) switches every panel to pixel-exact drawing (zoom in
-with the wheel to see single pixels)."""
+with the wheel to see single pixels).
+
+Right-click: *Fit to panel* and *Actual size* (one image pixel per screen
+pixel), and on a panel that takes images *Open image…* (also a double-click
+on the empty panel): a panel is never reachable only by drag-and-drop.
+Zooming out stops where the whole picture fits the panel."""
 from __future__ import annotations
 
 import os
@@ -14,11 +19,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QStackedLayout, QVBoxLayout, QWidget
 
 from engine.imaging import ImageLoadError, load_image
 
 from ..display import register
+from ..file_types import IMAGE_FILTER
 
 __all__ = ["ImagePanel", "image_paths_from_mime", "EMPTY_HINT"]
 
@@ -67,9 +73,10 @@ class ImagePanel(QWidget):
     hovered = Signal(float, float)
 
     def __init__(self, title: str = "", hint: str = EMPTY_HINT,
-                 accept_drops: bool = True, parent: QWidget | None = None) -> None:
+                 accept_drops: bool = True, parent: QWidget | None = None, *, open_title: str = "Open image") -> None:
         super().__init__(parent)
         self.setAcceptDrops(accept_drops)
+        self.open_title = open_title
         self.setMinimumSize(160, 160)
         self._image: np.ndarray | None = None
         self.path: str | None = None
@@ -89,6 +96,7 @@ class ImagePanel(QWidget):
         self._box.addItem(self._item)
         self._view.scene().sigMouseClicked.connect(self._on_click)
         self._view.scene().sigMouseMoved.connect(self._on_move)
+        self._box.sigRangeChangedManually.connect(lambda _mask: self._keep_filled())
 
         self._hint = QLabel(hint)
         self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -137,6 +145,72 @@ class ImagePanel(QWidget):
     def leaveEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.hovered.emit(-1.0, -1.0)
         super().leaveEvent(event)
+
+    # -- zoom -----------------------------------------------------------------
+    def fit(self) -> None:
+        """Fit to panel: the whole picture, as large as the panel allows."""
+        if self._image is not None:
+            self._box.autoRange(padding=0.0)
+
+    def actual_size(self) -> None:
+        """One image pixel per screen pixel, centred on what is in view."""
+        if self._image is None:
+            return
+        rect = self._box.sceneBoundingRect()
+        (x0, x1), (y0, y1) = self._box.viewRange()
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        w, h = rect.width() / 2, rect.height() / 2
+        self._box.setRange(xRange=(cx - w, cx + w), yRange=(cy - h, cy + h), padding=0.0)
+
+    def zoom(self) -> float:
+        """Screen pixels per image pixel now."""
+        (x0, x1), _ = self._box.viewRange()
+        return self._box.sceneBoundingRect().width() / max(x1 - x0, 1e-9)
+
+    def _keep_filled(self) -> None:
+        """Zooming out past the whole picture goes back to Fit to panel."""
+        if self._image is None:
+            return
+        h, w = self._image.shape[:2]
+        (x0, x1), (y0, y1) = self._box.viewRange()
+        if x1 - x0 > w * 1.001 and y1 - y0 > h * 1.001:
+            self.fit()
+
+    # -- the right-click menu ----------------------------------------------------
+    def context_menu(self) -> QMenu:
+        """The panel's menu (what a right-click shows)."""
+        menu = QMenu(self)
+        if self.acceptDrops():
+            menu.addAction(f"{self.open_title}…", self.open_dialog)
+        fit = menu.addAction("Fit to panel", self.fit)
+        actual = menu.addAction("Actual size", self.actual_size)
+        fit.setEnabled(self._image is not None)
+        actual.setEnabled(self._image is not None)
+        return menu
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 - Qt API
+        menu = self.context_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._image is None and self.acceptDrops():
+            self.open_dialog()
+        else:
+            super().mouseDoubleClickEvent(event)
+
+    def open_dialog(self) -> bool:
+        """Choose a file with the open dialog and load it (as a drop would)."""
+        folder = os.path.dirname(self.path) if self.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, self.open_title, folder, IMAGE_FILTER)
+        return bool(path) and self.load_file(path)
+
+    def add_item(self, item) -> None:
+        """Draw a pyqtgraph item (a box, a marker) over the image, in image pixel coordinates."""
+        self._box.addItem(item)
+
+    def remove_item(self, item) -> None:
+        self._box.removeItem(item)
 
     def set_title(self, text: str) -> None:
         self._title.setText(text)

@@ -24,11 +24,11 @@ class MetricsPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.objective_plot = pg.PlotWidget(background=None)
-        self.objective_plot.setLabel("left", "objective")
+        self.objective_plot.setTitle("objective", size="9pt")   # titles: a rotated label is cut by a short plot
         self.objective_plot.setLabel("bottom", "step")
         self.objective_plot.addLegend(offset=(-10, 10))
         self.terms_plot = pg.PlotWidget(background=None)
-        self.terms_plot.setLabel("left", "regularisers / probability")
+        self.terms_plot.setTitle("regularisers / probability", size="9pt")
         self.terms_plot.setLabel("bottom", "step")
         self.terms_plot.addLegend(offset=(-10, 10))
         layout = QHBoxLayout(self)

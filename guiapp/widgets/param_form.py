@@ -83,6 +83,7 @@ class ParamForm(QWidget):
     value_changed = Signal(str, object)
 
     def __init__(self, params: Any = None, *, only: Iterable[str] | None = None, parent: QWidget | None = None) -> None:
+        """The form of ``params``' declared fields, or of those in ``only``, in that order."""
         super().__init__(parent)
         self._layout = QFormLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -103,9 +104,9 @@ class ParamForm(QWidget):
             self._layout.removeRow(0)
         self._cls = type(params)
         self.specs, self.widgets, self.labels, self.sliders = {}, {}, {}, {}
-        for name, spec in specs(params).items():
-            if self._only is not None and name not in self._only:
-                continue
+        declared = specs(params)
+        for name in self._only if self._only is not None else declared:   # ``only`` also gives the order
+            spec = declared[name]
             widget = make_widget(spec)
             if isinstance(widget, QComboBox):
                 widget.currentIndexChanged.connect(lambda _i, n=name, w=widget: self.value_changed.emit(n, w.currentData()))

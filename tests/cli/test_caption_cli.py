@@ -83,7 +83,7 @@ def test_evaluate_prints_bleu_as_json(trained, capsys):
     (["sample", "{model}", "--split", "val", "--temperature", "nan"], "--temperature: temperature must be a finite"),
     (["evaluate", "{model}", "--max-images", "0"], "--max-images must be"),
     (["evaluate", "{corrupt}"], "corrupt.png: "),
-    (["train", "--cell", "rnn", "--epochs", "0", "--out", "{tmp}/m.pt"], "--epochs must be"),
+    (["train", "--cell", "rnn", "--epochs", "0", "--out", "{tmp}/m.pt"], "--epochs: epochs must be >= 1"),
     (["train", "--cell", "rnn", "--lr", "-1", "--out", "{tmp}/m.pt"],
      "--lr/--learning-rate: learning rate (learning_rate) must be >"),
     (["train", "--cell", "rnn", "--out", "{tmp}/no/such/m.pt"], "cannot write the checkpoint"),

@@ -95,3 +95,47 @@ def test_diversity_pushes_the_images_of_one_objective_apart(lite0):
         with torch.no_grad():
             similarity[weight] = float(gram_similarity(lite0.features(x, "blocks.3")))
     assert similarity[200.0] < similarity[0.0] - 0.1, similarity
+
+
+def test_the_layers_tab_analysis_is_one_pass_with_both_orders(lite0, photo):
+    from engine.channels import analyze_job, mosaic_channel_at
+
+    image = photo("chelsea.png")
+    (frame,) = list(analyze_job(lite0, image, cell=8, gap=1))
+    a = frame.info
+    assert frame.final and a.model == lite0.name and list(a.acts) == lite0.layer_names
+    assert np.array_equal(a.view, lite0.prepare(image))
+    for by in ("mean", "max"):
+        picture, order = a.views["blocks.5", by]
+        assert np.array_equal(order, channel_ranking(a.acts["blocks.5"], by))
+        assert mosaic_channel_at(1 + 4, 1 + 4, order, cell=8, gap=1) == order[0]
+        assert np.array_equal(picture, mosaic(a.acts["blocks.5"], order, 8, 1))
+
+
+def test_channel_overlay_lights_where_the_channel_fires():
+    from engine.channels import LayerActivations, channel_overlay
+
+    view = np.full((64, 64, 3), 128, np.uint8)
+    maps = np.zeros((2, 4, 4), np.float32)
+    maps[1, 0, 3] = 5.0          # top-right position only
+    maps[1, 3, 0] = -5.0         # negative: not shown
+    out = channel_overlay(view, LayerActivations("l", maps), 1)
+    assert out.shape == view.shape and out.dtype == np.uint8
+    fired, silent = out[:16, 48:].mean(), out[48:, :16].mean()   # the colour map is bright where it fires
+    assert fired > 2 * silent and silent == out[:16, :16].mean()  # the negative corner looks like zero
+
+
+def test_patch_grid_and_photos_in(tmp_path):
+    from engine.channels import patch_grid, photos_in
+
+    crops = [np.full((10, 7, 3), 100 + k, np.uint8) for k in range(4)]
+    grid = patch_grid(crops, cell=8, gap=2)
+    assert grid.shape == (2 * 10 + 2, 3 * 10 + 2, 3)          # 3 columns, 2 rows, 2-pixel gaps
+    assert np.all(grid[2:10, 2:10] == 100) and np.all(grid[2:10, 22:30] == 102) and np.all(grid[12:20, 2:10] == 103)
+    assert np.all(grid[12:20, 12:20] == 40) and np.all(grid[:2] == 40)   # the empty cell and the gaps: dark
+    for name in ("b.JPG", "a.png", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    assert photos_in(tmp_path) == [str(tmp_path / "a.png"), str(tmp_path / "b.JPG")]
+    with pytest.raises(OSError):
+        photos_in(tmp_path / "missing")

@@ -63,13 +63,13 @@ def test_an_unsaved_fooling_image_keeps_its_photo_until_saved(qtbot, window, pho
     show_tab(window, "Fooling")
     fooling = window.tab_widgets["Fooling"]
     assert window.open_path(str(photo_dir / "coffee.png"))
-    fooling.saved = False          # as after a successful run that was not saved
+    fooling.mark_unsaved("fooling image")   # as after a successful run that was not saved
     show_tab(window, "Saliency")
     assert window.open_path(str(photo_dir / "chelsea.png"))
     show_tab(window, "Fooling")
     assert fooling.classify.image.shape == (400, 600, 3)       # still the coffee
     assert any("Fooling keeps its photo" in m for m in messages)
-    fooling.saved = True
+    fooling.mark_saved()
     show_tab(window, "Saliency")
     show_tab(window, "Fooling")
     assert fooling.classify.image.shape == (300, 451, 3)

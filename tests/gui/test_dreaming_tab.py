@@ -23,28 +23,29 @@ def _set(tab, **values):
 
 
 def _finished(qtbot, tab, count, timeout=60000):
-    qtbot.waitUntil(lambda: not tab.runner.is_running and tab.history.count() == count, timeout=timeout)
+    qtbot.waitUntil(lambda: not tab.job.is_running and tab.history.count() == count, timeout=timeout)
 
 
 def test_class_visualization_live_parameters_save_and_export(qtbot, tab, tmp_path):
-    assert tab.mode.currentText() == CLASSVIZ and not tab.source_panel.isVisible()
+    assert tab.mode_key() == CLASSVIZ and not tab.source_panel.isVisible()
     tab.picker.set_class(1)  # goldfish
     _set(tab, size=48, steps=400)
     assert tab.start()
     qtbot.waitUntil(lambda: tab.result_panel.image is not None and bool(tab.plot.data.get("objective")), timeout=30000)
-    assert tab.runner.is_running
+    assert tab.job.is_running
     _set(tab, lr=0.1, jitter=3)  # live: the running job's parameters change
     assert tab.control.params.lr == pytest.approx(0.1) and tab.control.params.jitter == 3
     _set(tab, steps=20)  # shorter run: it ends soon after step 20
     _finished(qtbot, tab, 1)
     assert tab.current.shape == (48, 48, 3) and tab.has_unsaved_results()
-    assert tab.status.text().startswith(f"{CLASSVIZ} finished after")
+    assert tab.status.text().startswith("Class visualization finished after") and " steps" in tab.status.text()
     assert set(tab.plot.data) >= {"objective", "prob", "l2", "tv"}
 
     out = tmp_path / "goldfish.png"
     assert tab.save_result(str(out)) and not tab.has_unsaved_results()
     params = read_png_params(out)
-    assert params["mode"] == CLASSVIZ and params["target"] == 1 and params["params"]["lr"] == pytest.approx(0.1)
+    assert params["mode_key"] == CLASSVIZ and params["steps_done"] >= 20
+    assert params["target"] == 1 and params["params"]["lr"] == pytest.approx(0.1)
     assert np.array_equal(load_image(out), tab.current)
 
     assert tab.export_run(str(tmp_path / "run.gif"))
@@ -74,14 +75,14 @@ def test_deepdream_stop_continue_and_a_rejected_value(qtbot, tab, photo_dir, ctx
     tab.stop()
     _finished(qtbot, tab, 1)
     assert tab.current.shape == load_image(photo_dir / "chelsea.png").shape  # full size even when stopped early
-    assert tab.status.text().startswith(f"{DREAM} stopped at step")  # not "finished": the user stopped it
+    assert tab.status.text().startswith("DeepDream stopped at step")  # not "finished": the user stopped it
 
     tab.layer.setCurrentText("blocks.4")
     _set(tab, steps=500, octaves=1)
-    assert tab.start(warm=True) and tab.runner.is_running
+    assert tab.start(warm=True) and tab.job.is_running
     tab.layer.setCurrentText("blocks.5")  # a new layer mid-run restarts warm on it
-    qtbot.waitUntil(lambda: tab.run_info.get("layer") == "blocks.5" and tab.runner.is_running, timeout=30000)
-    assert tab.run_info["warm_start"]
+    qtbot.waitUntil(lambda: tab.run_info.layer == "blocks.5" and tab.job.is_running, timeout=30000)
+    assert tab.run_info.warm_start
     _set(tab, steps=2)
     _finished(qtbot, tab, 2)
     assert tab.history.entries()[0]["layer"] == "blocks.5"
@@ -96,7 +97,7 @@ def test_guided_dream_and_inversion(qtbot, tab, photo_dir):
     assert tab.guide_panel.load_file(str(photo_dir / "coffee.png"))
     assert tab.start()
     _finished(qtbot, tab, 1)
-    assert tab.run_info["guide"] == "coffee.png"
+    assert tab.run_info.guide == "coffee.png"
 
     tab.set_mode(INVERSION)
     assert tab.form.widgets["parameterization"].currentData() == "pixels"

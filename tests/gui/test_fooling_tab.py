@@ -43,7 +43,8 @@ def test_run_streams_fools_and_saves(qtbot, tab, ctx, photo_dir, tmp_path):
     assert x0 <= 0 and x[-1] <= x1 <= 2 * max(x[-1], 8) + 1
     assert tab.after_list.predictions[0].label == "tarantula"
     text = tab.summary.text()
-    assert f"{ctx.model.name}: fooled in" in text and "espresso" in text and "L2" in text and "L∞" in text
+    assert text.startswith("Fooling finished after") and f"{ctx.model.name} fooled." in text
+    assert "espresso" in text and "L2" in text and "L∞" in text
     assert tab.has_unsaved_results()
 
     out, diff = tmp_path / "fooled.png", tmp_path / "diff.png"
@@ -72,7 +73,7 @@ def test_stop_is_prompt_and_parameters_change_live(qtbot, tab, ctx, photo_dir):
     qtbot.waitUntil(lambda: not tab.runner.is_running, timeout=10000)
     assert time.monotonic() - started < 5.0
     assert tab.result.cancelled and not tab.result.success
-    assert "stopped after" in tab.summary.text()
+    assert tab.summary.text().startswith(f"Fooling stopped at step {tab.result.iterations}: ")
     assert not tab.has_unsaved_results()
 
 
@@ -84,8 +85,9 @@ def test_invalid_live_value_is_refused_with_a_message(qtbot, tab, ctx, photo_dir
     tab.lr.setValue(0.01)
     tab.run_button.click()
     qtbot.waitUntil(lambda: tab.runner.is_running, timeout=5000)
-    tab._update_live(lr=float("nan"))
-    assert any("learning rate" in m for m in messages)
+    tab.form.value_changed.emit("lr", float("nan"))   # what a field sends; the binding refuses it
+    assert any(m.startswith("Not changed: ") and "learning rate" in m for m in messages)
+    assert tab.lr.value() == pytest.approx(0.01)   # the field shows what the job still uses
     assert tab.control.params.lr == pytest.approx(0.01)
     tab.stop()
     qtbot.waitUntil(lambda: not tab.runner.is_running, timeout=10000)
@@ -95,7 +97,7 @@ def test_run_without_image_says_so(qtbot, tab, ctx):
     messages = []
     ctx.status.connect(lambda text, _ms: messages.append(text))
     tab.run()
-    assert not tab.runner.is_running and any("Drop an image" in m for m in messages)
+    assert not tab.runner.is_running and any(m == "Not started: drop an image first" for m in messages)
 
 
 def test_save_at_photo_size_reads_back_as_the_target(qtbot, tab, ctx, photo_dir, tmp_path, monkeypatch):

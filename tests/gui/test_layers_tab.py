@@ -46,28 +46,28 @@ def test_scrub_layers_and_click_a_channel(qtbot, tab, ctx, photo_dir):
     unframed = tab.mosaic_panel.image.copy()
     tab.mosaic_panel.clicked.emit(GAP + CELL / 2, GAP + CELL / 2)
     assert tab.channel == int(order[0])
-    assert f"blocks.5:{tab.channel}" in tab.channel_panel._title.text()
+    assert f"blocks.5:{tab.channel}" in tab.detail.channel_panel._title.text()
     framed = tab.mosaic_panel.image
     assert np.all(framed[GAP, GAP:GAP + CELL] == 255) and np.all(framed[GAP:GAP + CELL, GAP + CELL - 1] == 255)
     changed = np.argwhere(np.any(framed != unframed, axis=2))
     assert changed.min() >= GAP and changed.max() < GAP + CELL  # only the first cell's border
-    qtbot.waitUntil(lambda: tab.saliency_panel.image is not None and tab.viz_panel.image is not None
-                    and tab.patches_panel.image is not None, timeout=60000)
+    qtbot.waitUntil(lambda: tab.detail.saliency_panel.image is not None and tab.detail.viz_panel.image is not None
+                    and tab.detail.patches_panel.image is not None, timeout=60000)
     # sorting the grid another way frames the same channel in its new cell and keeps its visualization going
-    runner = tab.viz_runner._worker
+    runner = tab.detail.viz_job.runner._worker
     tab.sort.setCurrentIndex(tab.sort.findData("max"))
     by_max = channel_ranking(expected, "max")
-    assert np.array_equal(tab._order, by_max) and tab.viz_runner._worker is runner
+    assert np.array_equal(tab._order, by_max) and tab.detail.viz_job.runner._worker is runner
     rank = int(np.flatnonzero(by_max == tab.channel)[0])
     y0, x0 = mosaic_cell(rank, len(by_max), CELL, GAP)
     assert np.all(tab.mosaic_panel.image[y0, x0:x0 + CELL] == 255)
-    one = tab.viz_panel.image.shape
-    tab.diverse.setChecked(True)   # ticked with a channel open: its four visualizations, side by side, at once
-    assert "4 diverse visualizations" in tab.viz_panel._title.text()
-    qtbot.waitUntil(lambda: tab.viz_panel.image.shape[1] > 3 * one[1], timeout=60000)
-    tab.viz_runner.stop()
-    tab.patch_runner.stop()
-    qtbot.waitUntil(lambda: not tab.viz_runner.is_running and not tab.patch_runner.is_running, timeout=10000)
+    one = tab.detail.viz_panel.image.shape
+    tab.detail.diverse.setChecked(True)   # ticked with a channel open: its four visualizations, side by side, at once
+    assert "4 diverse visualizations" in tab.detail.viz_panel._title.text()
+    qtbot.waitUntil(lambda: tab.detail.viz_panel.image.shape[1] > 3 * one[1], timeout=60000)
+    tab.detail.viz_job.stop()
+    tab.detail.patches_job.stop()
+    qtbot.waitUntil(lambda: not tab.detail.viz_job.is_running and not tab.detail.patches_job.is_running, timeout=10000)
 
 
 def test_the_gui_thread_stays_free_while_a_photo_is_analyzed(qtbot, tab, photo_dir):
@@ -104,21 +104,53 @@ def test_top_patches_also_come_from_a_folder_the_user_adds(qtbot, tab, photo_dir
     assert tab.open_file(str(photo_dir / "chelsea.png"))
     qtbot.waitUntil(lambda: tab.layer_slider.isEnabled(), timeout=30000)
     tab.select_channel(0)
-    assert tab.add_folder(str(folder)) and tab.folders == [str(folder)]
+    assert tab.detail.add_folder(str(folder)) and tab.detail.folders == [str(folder)]
     samples = len(sample_photos())
-    assert tab.patches_panel._title.text() == f"Top-9 patches of {samples + 2} photos"
-    qtbot.waitUntil(lambda: not tab.patch_runner.is_running and tab.patches_panel.image is not None, timeout=60000)
+    assert tab.detail.patches_panel._title.text() == f"Top-9 patches of {samples + 2} photos"
+    qtbot.waitUntil(lambda: not tab.detail.patches_job.is_running and tab.detail.patches_panel.image is not None, timeout=60000)
     # a folder that cannot be used says why and is not added
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert not tab.add_folder(str(empty)) and not tab.add_folder(str(tmp_path / "missing"))
+    assert not tab.detail.add_folder(str(empty)) and not tab.detail.add_folder(str(tmp_path / "missing"))
     assert any("No photos" in m for m in messages) and any("missing" in m for m in messages)
-    assert tab.folders == [str(folder)]
+    assert tab.detail.folders == [str(folder)]
     # deleted after it was added: dropped with a message at the next search
     shutil.rmtree(folder)
     tab.select_channel(1)
-    assert tab.folders == [] and tab.patches_panel._title.text() == f"Top-9 patches of {samples} photos"
+    assert tab.detail.folders == [] and tab.detail.patches_panel._title.text() == f"Top-9 patches of {samples} photos"
     assert any("can no longer be read" in m for m in messages)
-    for runner in (tab.viz_runner, tab.patch_runner, tab.saliency_runner):
+    for runner in (tab.detail.viz_job, tab.detail.patches_job, tab.detail.saliency_job):
         runner.stop()
-    qtbot.waitUntil(lambda: not tab.viz_runner.is_running and not tab.patch_runner.is_running, timeout=10000)
+    qtbot.waitUntil(lambda: not tab.detail.viz_job.is_running and not tab.detail.patches_job.is_running, timeout=10000)
+
+
+def test_every_job_of_the_tab_ends_in_one_stated_way(qtbot, tab, ctx, photo_dir):
+    """Finished after N steps / stopped at step N / stopped because the model changed to X, each where the
+    job shows its work (TabJob)."""
+    from guiapp.samples import sample_photos
+
+    assert tab.open_file(str(photo_dir / "chelsea.png"))
+    qtbot.waitUntil(lambda: tab.layer_slider.isEnabled() and not tab.analysis.is_running, timeout=30000)
+    assert tab.status.text() == ("Photo analysis finished after 1 step. Scrub the layers; click a channel to see "
+                                 "what it responds to.")
+    tab.layer_slider.setValue(ctx.model.layer_names.index("blocks.3"))
+    tab.select_channel(2)
+    detail = tab.detail
+    qtbot.waitUntil(lambda: not detail.patches_job.is_running, timeout=60000)
+    assert detail.patches_status.text() == f"Top patches finished after {len(sample_photos())} steps."
+    qtbot.waitUntil(lambda: detail.viz_job.steps > 0, timeout=60000)
+    detail.viz_job.stop()
+    qtbot.waitUntil(lambda: not detail.viz_job.is_running, timeout=10000)
+    steps = detail.viz_job.last_end.steps
+    assert 0 < steps < 128 and detail.viz_status.text() == f"Channel visualization stopped at step {steps}."
+    tab.select_channel(3)
+    said = []
+    detail.viz_job.ended.connect(lambda end, _r: said.append(detail.viz_status.text()))
+    assert detail.viz_job.is_running
+    ctx.model_changed.emit(ctx.model)      # what the Model menu does after loading one
+    qtbot.waitUntil(lambda: len(said) > 0, timeout=30000)
+    assert said == [f"Channel visualization stopped because the model changed to {ctx.model.name}."]
+    # the photo goes through the new model and the open channel is shown again, to the end
+    qtbot.waitUntil(lambda: len(said) == 2, timeout=120000)
+    assert said[1] == "Channel visualization finished after 128 steps."
+    assert tab.status.text().startswith("Photo analysis finished after 1 step.") and tab.channel == 3

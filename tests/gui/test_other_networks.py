@@ -50,7 +50,7 @@ def test_saliency_fooling_and_layers_run_on_the_chosen_network(qtbot, open_tab, 
 
 def test_every_dreaming_mode_runs_on_the_chosen_network(qtbot, open_tab, network, photo_dir):
     tab = open_tab(DreamingTab)
-    assert tab.mode.currentText() == CLASSVIZ
+    assert tab.mode_key() == CLASSVIZ
     tab.picker.set_class(1)
     tab.form.widgets["size"].setValue(32)
     tab.form.widgets["steps"].setValue(2)

@@ -28,12 +28,13 @@ def test_drop_compute_click_class_and_save(qtbot, tab, photo_dir, tmp_path):
     assert r.target == 967 and r.label == "espresso" and r.params.method == "vanilla"
     assert r.saliency.shape == (224, 224) and r.saliency.max() > 0
     assert tab.map_panel.image.shape == (224, 224, 3) and tab.overlay_panel.image.shape == (224, 224, 3)
-    x, y = tab.deletion_curve.getData()
+    x, y = tab.removal.morf.getData()
     # nothing deleted yet: the curve starts at the probability the classifier itself gives the photo
     untouched = tab.ctx.model.classify(load_image(photo_dir / "coffee.png"), top=1)[0]
     assert untouched.index == 967
     assert len(x) == 6 and x[0] == 0 and x[-1] == 1 and y[0] == pytest.approx(untouched.prob, abs=1e-4)
-    assert "Deletion AUC" in tab.auc_label.text()
+    assert "MoRF AUC" in tab.removal.auc_label.text() and tab.curves.fill == "blur"
+    assert "finished" in tab.status.text()
     assert tab.picker.current_class() == 967
 
     # opacity and colour map only re-render (no new job)
@@ -58,7 +59,7 @@ def test_drop_compute_click_class_and_save(qtbot, tab, photo_dir, tmp_path):
     assert np.array_equal(np.load(out_npy), tab.result.saliency)
     params = read_png_params(out_overlay)
     assert params["kind"] == "saliency-overlay" and params["target"]["index"] == second
-    assert params["opacity"] == 1.0 and "deletion_auc" in params
+    assert params["opacity"] == 1.0 and params["morf_auc"] == pytest.approx(tab.curves.morf.auc)
     assert not tab.has_unsaved_results()
 
 

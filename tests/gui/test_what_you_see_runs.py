@@ -118,12 +118,12 @@ def test_saliency_explains_the_typed_class(qtbot, saliency, photo_dir):
 
 
 def test_dreaming_starts_the_typed_class_and_refuses_an_unresolved_one(qtbot, dreaming):
-    assert dreaming.mode.currentText() == CLASSVIZ
+    assert dreaming.mode_key() == CLASSVIZ
     dreaming.form.widgets["size"].setValue(32)
     dreaming.form.widgets["steps"].setValue(2)
     type_into(qtbot, dreaming.picker, "goldfis", enter=False)
     assert dreaming.start(), dreaming.status.text()
-    assert dreaming.run_info["target"] == 1 and dreaming.run_info["label"] == "goldfish"
+    assert dreaming.run_info.target == 1 and dreaming.run_info.label == "goldfish"
     qtbot.waitUntil(lambda: not dreaming.runner.is_running, timeout=30000)
     type_into(qtbot, dreaming.picker, "shark")
     assert not dreaming.picker.is_valid and not dreaming.start_button.isEnabled()
@@ -207,4 +207,4 @@ def test_jobs_in_two_tabs_at_once_each_finish_with_their_own_input(qtbot, foolin
     assert dreaming.start()
     qtbot.waitUntil(lambda: not fooling.runner.is_running and not dreaming.runner.is_running, timeout=60000)
     assert fooling.result.success and fooling.result.target == 76
-    assert dreaming.run_info["target"] == 1 and dreaming.current.shape == (32, 32, 3)
+    assert dreaming.run_info.target == 1 and dreaming.current.shape == (32, 32, 3)

@@ -1,7 +1,8 @@
-"""Captioning datasets as the classic data dict: ``{split}_features (Nimg, D)``,
-``{split}_captions (Ncap, T)`` word ids, ``{split}_image_idxs (Ncap,)``,
-``{split}_urls``, ``word_to_idx``, ``idx_to_word``, plus ``dataset``, ``cnn``,
-``feature_layer``, ``feature_spec`` and ``problems``.
+"""Captioning datasets as :class:`CaptionData`: a vocabulary and named
+:class:`Split` s (``features (Nimg, D)``, ``captions (Ncap, T)`` word ids,
+``image_idxs (Ncap,)``, urls, images), plus ``dataset``, ``cnn``,
+``feature_layer``, ``feature_spec`` and ``problems``.  It also reads as the
+course's classic data dict (``train_features``, ``val_captions``...).
 
 Sources: the built-in generated scenes (:mod:`.shapes`), the course's
 ``coco_captioning`` folder (:mod:`.coco`) and COCO/Flickr-style caption JSON
@@ -19,6 +20,7 @@ from typing import Any
 from ...jobs import Control, Frame, Stage
 from .annotations import build_annotations, default_photo_spec, load_annotations, parse_captions_json
 from .batches import limit_train, sample_minibatch, split_names, take_rows
+from .caption_data import SPLIT_ORDER, CaptionData, Split
 from .coco import is_coco_folder, load_coco
 from .evaluation import (
     AttributeScore,
@@ -34,7 +36,7 @@ from .shapes import ShapesConfig, build_shapes, default_feature_spec, load_shape
 from .vocab import build_vocab, decode_caption, decode_captions, encode_captions, tokenize
 
 __all__ = [
-    "DatasetError", "FeatureSpec", "compute_features", "extract_features", "cache_dir",
+    "CaptionData", "Split", "SPLIT_ORDER", "DatasetError", "FeatureSpec", "compute_features", "extract_features", "cache_dir",
     "ShapesConfig", "build_shapes", "load_shapes", "default_feature_spec", "AttributeScore", "attribute_accuracy",
     "evaluate_attributes", "RelationScore", "relation_accuracy",
     "load_coco", "is_coco_folder", "build_annotations", "load_annotations", "parse_captions_json",
@@ -48,7 +50,7 @@ def dataset_job(source: str | os.PathLike, cnn: Any, control: Control | None = N
                 cnn_name: str = "efficientnet_lite0", spec: FeatureSpec | None = None,
                 max_train: int | None = None, shapes: ShapesConfig | None = None,
                 images_dir: str | os.PathLike | None = None, **options: Any) -> Iterator[Frame]:
-    """Job returning the data dict of ``source``: ``'shapes'`` (the built-in
+    """Job returning the :class:`CaptionData` of ``source``: ``'shapes'`` (the built-in
     scenes, ``shapes`` config), a ``coco_captioning`` folder, or a captions
     JSON file (or a folder holding exactly one; ``images_dir`` and
     :func:`build_annotations`'s ``options``).  ``cnn`` is the classifier

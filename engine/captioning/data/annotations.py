@@ -19,7 +19,7 @@ Features come from the CNN in the :class:`~.features.FeatureSpec` (default:
 its pooled penultimate features of the usual centre crop), in batches with
 progress, cancellable, and cached under a hash of every image's path, size
 and modification time.  Unreadable images (missing, corrupt, not images) are
-skipped and listed in ``data['problems']``, never fatal; a malformed JSON
+skipped and listed in the data's ``problems``, never fatal; a malformed JSON
 file raises :class:`~.features.DatasetError` naming the file and the problem.
 """
 from __future__ import annotations
@@ -34,6 +34,7 @@ import numpy as np
 
 from ...imaging import load_image
 from ...jobs import Control, Frame, Stage, run_to_end
+from .caption_data import CaptionData, Split
 from .features import DatasetError, FeatureSpec, cache_dir, cache_key, extract_features, load_npz, resolve_cnn, save_npz_atomic
 from .images import FileImages
 from .vocab import build_vocab, encode_captions, tokenize
@@ -166,13 +167,13 @@ def build_annotations(model: Any, json_path: str | os.PathLike, images_dir: str 
                       max_length: int = 16, val_fraction: float = 0.1, test_fraction: float = 0.1,
                       seed: int = 0, cache: bool = True, cache_folder: str | None = None,
                       batch_size: int = 32) -> Iterator[Frame]:
-    """Job: the classic data dict (returned; ``None`` when cancelled) of a
-    captions JSON file and its images.  ``model`` is the CNN or a callable
-    loading it (called only when the features are not cached).  Extra keys:
-    ``{split}_images`` (read on demand), ``{split}_urls`` (file paths),
-    ``problems`` (one line per skipped image or caption-less image),
-    ``dataset`` (``'annotations'``), ``cnn``, ``feature_layer``,
-    ``feature_spec`` (standardised with the training features), ``source``."""
+    """Job: the :class:`~.caption_data.CaptionData` (returned; ``None`` when
+    cancelled) of a captions JSON file and its images.  ``model`` is the CNN
+    or a callable loading it (called only when the features are not cached).
+    Every split has its images (read on demand) and urls (file paths); the
+    data's ``problems`` has one line per skipped image or caption-less image,
+    ``dataset`` is ``'annotations'``, ``feature_spec`` standardised with the
+    training features, ``source`` the JSON file."""
     for name, v in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         if not (isinstance(v, (int, float)) and 0 <= v < 1):
             raise ValueError(f"{name} must be in [0, 1), got {v}")
@@ -231,27 +232,27 @@ def build_annotations(model: Any, json_path: str | os.PathLike, images_dir: str 
         norm_spec = spec
     else:
         norm_spec = raw.fit_normalization(feats[[row_of[i] for i in per_split["train"]]])
-    data: dict[str, Any] = {"word_to_idx": word_to_idx, "idx_to_word": idx_to_word}
     dim = feats.shape[1]
+    splits = {}
     for s in SPLITS:
         members = per_split[s]
         rows = [row_of[i] for i in members]
-        data[f"{s}_features"] = norm_spec.normalize(feats[rows]) if rows else np.zeros((0, dim), np.float32)
         tokenized, image_idxs = [], []
         for j, i in enumerate(members):
             for w in kept_items[i][1]:
                 tokenized.append(w)
                 image_idxs.append(j)
-        data[f"{s}_captions"] = encode_captions(tokenized, word_to_idx, max_length)
-        data[f"{s}_image_idxs"] = np.asarray(image_idxs, dtype=np.int32)
-        data[f"{s}_urls"] = np.asarray([str(kept_items[i][0]) for i in members], dtype=str)
-        data[f"{s}_images"] = FileImages([kept_items[i][0] for i in members])
-    data.update(dataset="annotations", cnn=norm_spec.cnn, feature_layer=norm_spec.layer_name,
-                feature_spec=norm_spec.as_dict(), problems=problems, source=str(json_path))
-    return data
+        splits[s] = Split(features=norm_spec.normalize(feats[rows]) if rows else np.zeros((0, dim), np.float32),
+                          captions=encode_captions(tokenized, word_to_idx, max_length),
+                          image_idxs=np.asarray(image_idxs, dtype=np.int32),
+                          urls=np.asarray([str(kept_items[i][0]) for i in members], dtype=str),
+                          images=FileImages([kept_items[i][0] for i in members]))
+    return CaptionData(word_to_idx, idx_to_word, splits, dataset="annotations", source=str(json_path),
+                       cnn=norm_spec.cnn, feature_layer=norm_spec.layer_name, feature_spec=norm_spec.as_dict(),
+                       problems=problems)
 
 
-def load_annotations(model: Any, json_path: str | os.PathLike, **kwargs: Any) -> dict[str, Any]:
+def load_annotations(model: Any, json_path: str | os.PathLike, **kwargs: Any) -> CaptionData:
     """:func:`build_annotations` run to the end."""
     _, data = run_to_end(build_annotations(model, json_path, **kwargs))
     return data

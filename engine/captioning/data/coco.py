@@ -28,6 +28,7 @@ import numpy as np
 
 from ...validation import check_int
 from .batches import limit_train
+from .caption_data import CaptionData, Split
 from .features import DatasetError
 from .vocab import END, NULL, START
 
@@ -119,14 +120,15 @@ def _read_urls(path: Path, n: int, problems: list[str]) -> np.ndarray | None:
 
 
 def load_coco(folder: str | os.PathLike, *, max_train: int | None = None, pca_features: bool = True,
-              seed: int = 0) -> dict[str, Any]:
-    """The classic data dict of a ``coco_captioning`` folder (``train`` and
-    ``val`` splits; COCO has no public test captions).  ``pca_features``
-    prefers the 512-d PCA files and falls back to the 4096-d ones (and the
-    reverse when false).  Extra keys: ``dataset`` (``'coco'``), ``cnn``
-    (``'vgg16'``), ``feature_layer`` (``'fc7_pca'`` or ``'fc7'``),
-    ``feature_spec`` (``None``: the features cannot be recomputed for new
-    images here), ``problems`` (non-fatal issues, e.g. missing URL files)."""
+              seed: int = 0) -> CaptionData:
+    """The :class:`~.caption_data.CaptionData` of a ``coco_captioning`` folder
+    (``train`` and ``val`` splits; COCO has no public test captions).
+    ``pca_features`` prefers the 512-d PCA files and falls back to the
+    4096-d ones (and the reverse when false).  Its ``dataset`` is
+    ``'coco'``, ``cnn`` ``'vgg16'``, ``feature_layer`` ``'fc7_pca'`` or
+    ``'fc7'``, ``feature_spec`` ``None`` (the features cannot be recomputed
+    for new images here), ``problems`` the non-fatal issues (e.g. missing
+    URL files)."""
     root = Path(folder)
     if not root.is_dir():
         raise DatasetError(root, "no such folder")
@@ -136,7 +138,7 @@ def load_coco(folder: str | os.PathLike, *, max_train: int | None = None, pca_fe
         except ValueError:
             raise DatasetError(root, f"max_train must be a positive integer, got {max_train!r}") from None
     problems: list[str] = []
-    data: dict[str, Any] = {}
+    arrays: dict[str, np.ndarray] = {}
     cap_path = root / CAPTIONS_FILE
     with _open_h5(cap_path) as f:
         for key in ("train_captions", "train_image_idxs", "val_captions", "val_image_idxs"):
@@ -145,9 +147,8 @@ def load_coco(folder: str | os.PathLike, *, max_train: int | None = None, pca_fe
             arr = np.asarray(f[key])
             if arr.dtype.kind not in "iu":
                 raise DatasetError(cap_path, f"'{key}' must hold integers, got {arr.dtype}")
-            data[key] = arr.astype(np.int64 if key.endswith("idxs") else np.int32)
+            arrays[key] = arr.astype(np.int64 if key.endswith("idxs") else np.int32)
     word_to_idx, idx_to_word = _read_vocab(root / VOCAB_FILE)
-    data["word_to_idx"], data["idx_to_word"] = word_to_idx, idx_to_word
 
     orders = (("_pca", "fc7_pca"), ("", "fc7")) if pca_features else (("", "fc7"), ("_pca", "fc7_pca"))
     for suffix, layer in orders:  # noqa: B007
@@ -157,10 +158,10 @@ def load_coco(folder: str | os.PathLike, *, max_train: int | None = None, pca_fe
     else:
         names = ", ".join(f"{p}_vgg16_fc7{s}.h5" for s, _ in orders for p in _SPLIT_PREFIX.values())
         raise DatasetError(root, f"no feature files (expected {names})")
+    splits = {}
     for split, path in paths.items():
         feats = _map_features(path)
-        data[f"{split}_features"] = feats
-        caps, idxs = data[f"{split}_captions"], data[f"{split}_image_idxs"]
+        caps, idxs = arrays[f"{split}_captions"], arrays[f"{split}_image_idxs"]
         if caps.ndim != 2 or caps.shape[1] < 2 or idxs.shape != (caps.shape[0],):
             raise DatasetError(cap_path, f"'{split}_captions' {caps.shape} and '{split}_image_idxs' {idxs.shape} "
                                          "must be (N, T) and (N,)")
@@ -169,12 +170,10 @@ def load_coco(folder: str | os.PathLike, *, max_train: int | None = None, pca_fe
         if idxs.size and (idxs.min() < 0 or idxs.max() >= feats.shape[0]):
             raise DatasetError(cap_path, f"'{split}_image_idxs' points past the {feats.shape[0]} rows of {path.name}")
         urls = _read_urls(root / f"{_SPLIT_PREFIX[split]}_urls.txt", feats.shape[0], problems)
-        if urls is not None:
-            data[f"{split}_urls"] = urls
-    if data["train_features"].shape[1] != data["val_features"].shape[1]:
+        splits[split] = Split(features=feats, captions=caps, image_idxs=idxs, urls=urls)
+    if splits["train"].features.shape[1] != splits["val"].features.shape[1]:
         raise DatasetError(root, "train and val features have different sizes")
 
-    limit_train(data, max_train, seed)
-    data.update(dataset="coco", cnn="vgg16", feature_layer=layer, feature_spec=None, problems=problems,
-                source=str(root))
-    return data
+    data = CaptionData(word_to_idx, idx_to_word, splits, dataset="coco", source=str(root), cnn="vgg16",
+                       feature_layer=layer, feature_spec=None, problems=problems)
+    return limit_train(data, max_train, seed)

@@ -1,4 +1,4 @@
-"""Scoring a captioning model on a split of the classic data dict: every
+"""Scoring a captioning model on a split of a :class:`~.caption_data.CaptionData`: every
 image captioned once, compared with all of its reference captions by corpus
 BLEU-1..4 (Papineni et al. 2002; :func:`engine.captioning.bleu.corpus_bleu`)
 and, on the built-in scenes, by :func:`attribute_accuracy` (the main
@@ -6,13 +6,14 @@ object's colour and shape) and :func:`relation_accuracy` (the spatial
 relation of the two objects of two-object scenes)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from .batches import split_names, take_rows
+from .batches import take_rows
+from .caption_data import CaptionData
 from .scenes import Scene, caption_relation, main_attributes
 from .vocab import decode_caption, tokenize
 
@@ -22,13 +23,15 @@ __all__ = ["split_references", "caption_split", "evaluate_split", "AttributeScor
 _OPPOSITE = {"left": "right", "right": "left", "above": "below", "below": "above"}
 
 
-def split_references(data: dict[str, Any], split: str, max_images: int | None = None) -> tuple[np.ndarray, list[list[str]]]:
+def split_references(data: Mapping[str, Any], split: str, max_images: int | None = None,
+                     idx_to_word: Sequence[str] | None = None) -> tuple[np.ndarray, list[list[str]]]:
     """``(image indices, reference captions per image)`` of ``split``: the
     images that have captions (evenly spaced ``max_images`` of them when
-    given), each with its caption texts (special tokens removed)."""
-    if split not in split_names(data):
-        raise ValueError(f"the data has no {split!r} split; it has {', '.join(split_names(data)) or 'none'}")
-    image_idxs = np.asarray(data[f"{split}_image_idxs"][:], dtype=np.int64)
+    given), each with its caption texts (special tokens removed), read with
+    the data's vocabulary (or ``idx_to_word``)."""
+    data = CaptionData.of(data)
+    part = data.split(split)
+    image_idxs = np.asarray(part.image_idxs[:], dtype=np.int64)
     images = np.unique(image_idxs)
     if max_images is not None:
         if int(max_images) < 1:
@@ -37,19 +40,19 @@ def split_references(data: dict[str, Any], split: str, max_images: int | None = 
             images = images[np.linspace(0, len(images) - 1, int(max_images)).round().astype(np.int64)]
     wanted = np.isin(image_idxs, images)
     rows = np.nonzero(wanted)[0]
-    captions = np.asarray(data[f"{split}_captions"][:])[rows] if len(rows) else np.zeros((0, 1), np.int64)
-    itw = list(data["idx_to_word"])
+    captions = np.asarray(part.captions[:])[rows] if len(rows) else np.zeros((0, 1), np.int64)
+    itw = list(idx_to_word if idx_to_word is not None else data.idx_to_word)
     refs: dict[int, list[str]] = {int(i): [] for i in images}
     for r, row in zip(rows, captions):
         refs[int(image_idxs[r])].append(decode_caption(row, itw, keep_unk=False))
     return images, [refs[int(i)] for i in images]
 
 
-def caption_split(model: Any, data: dict[str, Any], split: str, images: np.ndarray,
+def caption_split(model: Any, data: Mapping[str, Any], split: str, images: np.ndarray,
                   decode: Callable[..., Any], *, batch: int = 500, max_length: int = 30) -> list[str]:
     """Captions of the given image indices of ``split`` by ``decode(model,
     features, max_length=..., top_k=0)`` (a decoder of :mod:`engine.captioning.decoding`)."""
-    feats = data[f"{split}_features"]
+    feats = CaptionData.of(data).split(split).features
     out: list[str] = []
     for start in range(0, len(images), batch):
         f = take_rows(feats, np.asarray(images[start:start + batch], dtype=np.int64))
@@ -57,7 +60,7 @@ def caption_split(model: Any, data: dict[str, Any], split: str, images: np.ndarr
     return out
 
 
-def evaluate_split(model: Any, data: dict[str, Any], split: str = "val", *, decode: Callable[..., Any] | None = None,
+def evaluate_split(model: Any, data: Mapping[str, Any], split: str = "val", *, decode: Callable[..., Any] | None = None,
                    max_images: int | None = None, max_length: int | None = None) -> dict[str, Any]:
     """Corpus BLEU-1..4 of ``model``'s captions (greedy unless ``decode``) of
     ``split``, plus ``n_images`` and, where the data has scenes (built-in
@@ -68,13 +71,15 @@ def evaluate_split(model: Any, data: dict[str, Any], split: str = "val", *, deco
 
     if decode is None:
         from ..decoding import greedy_decode as decode
+    data = CaptionData.of(data)
+    part = data.split(split)
     images, refs = split_references(data, split, max_images)
     if len(images) == 0:
         raise ValueError(f"the {split!r} split has no captioned images")
-    length = max_length or max(1, int(data[f"{split}_captions"].shape[1]) - 1)
+    length = max_length or max(1, part.caption_length - 1)
     hyps = caption_split(model, data, split, images, decode, max_length=length)
     result: dict[str, Any] = {"split": split, "n_images": int(len(images)), **corpus_bleu(refs, hyps)}
-    scenes = data.get(f"{split}_scenes")
+    scenes = part.scenes
     if scenes is not None:
         chosen = [scenes[int(i)] for i in images]
         result["attributes"] = attribute_accuracy(hyps, chosen).as_dict()
@@ -180,17 +185,18 @@ def relation_accuracy(captions: Sequence[str | Sequence[str]], scenes: Sequence[
     return RelationScore(right / n, stated / n, strict / n, n)
 
 
-def evaluate_attributes(model: Any, data: dict[str, Any], split: str = "test", *,
+def evaluate_attributes(model: Any, data: Mapping[str, Any], split: str = "test", *,
                         decode: Callable[..., Any] | None = None, max_length: int = 30,
                         batch: int = 500) -> tuple[AttributeScore, list[str]]:
     """Caption every image of a shapes ``split`` with a captioning ``model``
     (greedy unless ``decode(model, features, max_length=, top_k=0)`` says
     otherwise) and score them with :func:`attribute_accuracy`.  Returns the
     score and the captions."""
-    if f"{split}_scenes" not in data:
+    data = CaptionData.of(data)
+    scenes = data.split(split).scenes if data.has_split(split) else None
+    if scenes is None:
         raise ValueError(f"the data has no scenes for split {split!r} (only the built-in dataset has them)")
     if decode is None:
         from ..decoding import greedy_decode as decode
-    scenes = data[f"{split}_scenes"]
     captions = caption_split(model, data, split, np.arange(len(scenes)), decode, batch=batch, max_length=max_length)
     return attribute_accuracy(captions, scenes), captions

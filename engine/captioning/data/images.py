@@ -1,5 +1,5 @@
 """Lazy sequences of a split's images, so a viewer can show image ``i`` of a
-dataset without all images being held in memory (``data['val_images'][i]``
+dataset without all images being held in memory (``data.split('val').images[i]``
 -> uint8 HxWx3)."""
 from __future__ import annotations
 

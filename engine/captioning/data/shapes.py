@@ -35,6 +35,7 @@ import numpy as np
 
 from ...jobs import Control, Frame, Stage, run_to_end
 from ...validation import check_int
+from .caption_data import CaptionData, Split
 from .features import FeatureSpec, cache_dir, cache_key, extract_features, load_npz, resolve_cnn, save_npz_atomic
 from .images import RenderedImages
 from .scenes import COLORS, SHAPES, Scene, random_scene, scene_captions
@@ -183,8 +184,8 @@ def _caption_table(scenes: Sequence[Scene]) -> tuple[list[list[str]], np.ndarray
 def build_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSpec | None = None,
                  control: Control | None = None, *, cache: bool = True,
                  cache_folder: str | None = None, batch_size: int = 64) -> Iterator[Frame]:
-    """Job: the built-in dataset as the classic data dict (returned), or
-    ``None`` when cancelled.
+    """Job: the built-in dataset as a :class:`~.caption_data.CaptionData`
+    (returned), or ``None`` when cancelled.
 
     ``model`` is the CNN (a :class:`~engine.models.Classifier`) or a
     zero-argument callable loading it, called only when the features are
@@ -193,14 +194,10 @@ def build_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSp
     kept, else they are fitted on the training features.  Frames report the
     feature extraction (``info`` a :class:`~engine.jobs.Stage` named ``'features:train'`` ...).
 
-    The dict holds, for every split in ``train``, ``val``, ``test``,
-    ``novel``: ``{split}_features``, ``{split}_captions``,
-    ``{split}_image_idxs``, ``{split}_urls`` (``'shapes:{split}/{i}'``),
-    ``{split}_images`` (rendered on demand) and ``{split}_scenes``; and
-    ``word_to_idx``, ``idx_to_word``, ``dataset`` (``'shapes'``), ``cnn``,
-    ``feature_layer``, ``feature_spec`` (dict), ``config`` (dict),
-    ``problems`` (empty), ``word_dropout`` and ``dropout_words`` (the colour
-    words).
+    Every split of ``train``, ``val``, ``test``, ``novel`` has its urls
+    (``'shapes:{split}/{i}'``), images (rendered on demand) and scenes; the
+    data's ``dataset`` is ``'shapes'``, ``config`` the generator settings,
+    ``word_dropout`` and ``dropout_words`` (the colour words) its recommendation.
     """
     config = config or ShapesConfig()
     spec = spec or default_feature_spec(config, cnn=getattr(model, "name", "efficientnet_lite0"))
@@ -249,27 +246,24 @@ def build_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSp
     return _assemble(config, spec, scenes, {s: spec.normalize(f) for s, f in features.items()})
 
 
-def _assemble(config: ShapesConfig, spec: FeatureSpec, scenes: dict, features: dict) -> dict[str, Any]:
+def _assemble(config: ShapesConfig, spec: FeatureSpec, scenes: dict, features: dict) -> CaptionData:
     tables = {s: _caption_table(scenes[s]) for s in SPLITS}
     word_to_idx, idx_to_word = build_vocab(tables["train"][0], min_count=1)
     max_length = max((len(w) for s in SPLITS for w in tables[s][0]), default=1)
-    data: dict[str, Any] = {"word_to_idx": word_to_idx, "idx_to_word": idx_to_word}
+    splits = {}
     for s in SPLITS:
         words, image_idxs = tables[s]
-        data[f"{s}_features"] = features[s]
-        data[f"{s}_captions"] = encode_captions(words, word_to_idx, max_length)
-        data[f"{s}_image_idxs"] = image_idxs
-        data[f"{s}_urls"] = np.asarray([f"shapes:{s}/{i}" for i in range(len(scenes[s]))], dtype=str)
-        data[f"{s}_images"] = RenderedImages(scenes[s], config.image_size)
-        data[f"{s}_scenes"] = scenes[s]
-    data.update(dataset="shapes", cnn=spec.cnn, feature_layer=spec.layer_name, feature_spec=spec.as_dict(),
-                config=config.as_dict(), problems=[], word_dropout=WORD_DROPOUT,
-                dropout_words=[c for c in COLORS if c in word_to_idx])
-    return data
+        splits[s] = Split(features=features[s], captions=encode_captions(words, word_to_idx, max_length),
+                          image_idxs=image_idxs,
+                          urls=np.asarray([f"shapes:{s}/{i}" for i in range(len(scenes[s]))], dtype=str),
+                          images=RenderedImages(scenes[s], config.image_size), scenes=scenes[s])
+    return CaptionData(word_to_idx, idx_to_word, splits, dataset="shapes", cnn=spec.cnn,
+                       feature_layer=spec.layer_name, feature_spec=spec.as_dict(), config=config.as_dict(),
+                       problems=[], word_dropout=WORD_DROPOUT, dropout_words=[c for c in COLORS if c in word_to_idx])
 
 
 def load_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSpec | None = None,
-                **kwargs: Any) -> dict[str, Any]:
+                **kwargs: Any) -> CaptionData:
     """:func:`build_shapes` run to the end (no progress reporting)."""
     _, data = run_to_end(build_shapes(model, config, spec, **kwargs))
     return data

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .caption_data import CaptionData
 from .features import FeatureSpec
 
 __all__ = ["spatial_feature_spec", "spatial_photo_spec", "spec_regions", "data_regions", "SCENES_GRID",
@@ -78,5 +79,5 @@ def spec_regions(spec: FeatureSpec | Mapping[str, Any] | None) -> int:
 
 
 def data_regions(data: Mapping[str, Any] | None) -> int:
-    """:func:`spec_regions` of a data dict's ``feature_spec`` (1 without one)."""
-    return spec_regions((data or {}).get("feature_spec"))
+    """:func:`spec_regions` of a dataset's ``feature_spec`` (1 without one)."""
+    return spec_regions(CaptionData.of(data).feature_spec if data is not None else None)

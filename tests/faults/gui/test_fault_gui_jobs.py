@@ -128,9 +128,9 @@ def test_bad_live_values_are_refused_and_the_job_goes_on(window, qtbot, ctx, mes
     lr = fooling.control.params.lr
     for value in (float("nan"), float("inf"), -3.0, 0.0):
         count = len(messages)
-        fooling._update_live(lr=value)
+        fooling.job.change_live(lr=value)
         assert len(messages) == count + 1 and "learning rate" in messages[-1]
-    fooling._update_live(max_iter=-1)
+    fooling.job.change_live(max_iter=-1)
     assert "max iterations" in messages[-1]
     assert fooling.control.params.lr == lr and runner.is_running
     fooling.stop()
@@ -140,9 +140,9 @@ def test_bad_live_values_are_refused_and_the_job_goes_on(window, qtbot, ctx, mes
     panel = window.tab_widgets["Captioning"].train_panel
     qtbot.waitUntil(lambda: runner.is_running, timeout=10000)
     for value in (float("nan"), float("inf"), -1e-3, 0.0):
-        panel._live_update(learning_rate=value)
+        assert not panel.job.change_live(learning_rate=value)
         assert messages[-1].startswith("Not changed") and "learning rate" in messages[-1]
-    panel._live_update(lr_decay=float("nan"))
+    assert not panel.job.change_live(lr_decay=float("nan"))
     assert "lr_decay" in messages[-1] and runner.is_running
     panel.stop()
     qtbot.waitUntil(lambda: not runner.is_running, timeout=10000)

@@ -6,60 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from captioning_fixtures import configure, drop_file, load_data
+from PySide6.QtCore import Qt
 
 from engine.captioning.checkpoint import load_checkpoint
 from guiapp.captioning.inside_panel import ROW_HEIGHT
 from guiapp.tabs.captioning_tab import CaptioningTab
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread_per_module")
-
-
-@pytest.fixture(scope="module")
-def feature_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("feature-cache")
-
-
-@pytest.fixture
-def tab(qtbot, ctx, tmp_path, feature_cache, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(feature_cache))   # features computed once per module
-    widget = CaptioningTab(ctx, autosave_path=tmp_path / "autosave" / "autosave.pt")
-    qtbot.addWidget(widget)
-    widget.resize(1200, 800)
-    widget.show()
-    yield widget
-    widget.shutdown()
-    assert not any(p.runner.is_running for p in (widget.data_panel, widget.train_panel, widget.caption_panel,
-                                                 widget.gradcheck_panel))
-
-
-def load_data(qtbot, tab, n_train=60):
-    options = tab.data_panel.pages.currentWidget()
-    options.n_train.setValue(n_train)
-    options.image_size.setValue(64)
-    with qtbot.waitSignal(tab.session.data_changed, timeout=60000):
-        qtbot.mouseClick(tab.data_panel.load_button, Qt.MouseButton.LeftButton)
-    return tab.session.data
-
-
-def configure(panel, *, cell="lstm", hidden=32, wordvec=16, lr=1e-2, decay=1.0, batch=20, epochs=8):
-    panel.cell.setCurrentIndex(panel.cell.findData(cell))
-    panel.hidden.setValue(hidden)
-    panel.wordvec.setValue(wordvec)
-    panel.lr.setValue(lr)
-    panel.decay.setValue(decay)
-    panel.batch.setValue(batch)
-    panel.epochs.setValue(epochs)
-
-
-def drop_file(widget, path):
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                       Qt.KeyboardModifier.NoModifier)
-    widget.dropEvent(event)
-    return event
 
 
 def test_training_streams_loss_into_the_plot_and_the_loss_falls(qtbot, tab):
@@ -90,7 +44,7 @@ def test_training_streams_loss_into_the_plot_and_the_loss_falls(qtbot, tab):
     assert len(panel.plots.epoch_lines) == 12
     assert [line.value() for line in panel.plots.epoch_lines[:2]] == [12, 24]
     assert len(panel.plots.bleu_curve.getData()[0]) == 12        # validation BLEU-4 per epoch
-    assert panel.progress.value() == 1000 and "finished" in panel.status.text()
+    assert panel.progress.value() == panel.progress.maximum() and "Training finished after 144 steps." in panel.status.text()
     assert tab.has_unsaved_results()
     saved = load_checkpoint(tab.session.autosave_path)          # kept automatically
     assert saved.solver_state["iteration"] == solver.iteration
@@ -191,8 +145,9 @@ def test_gradient_check_panel_shows_all_passes(qtbot, tab):
     assert all(status == "pass" for _, status in rows)
     assert any(name.startswith("lstm_forward: dWh") for name, _ in rows)
     assert any(name.startswith("attention_forward: dW_att") for name, _ in rows)
-    assert panel.progress.value() == panel.progress.maximum() == 5
-    assert panel.all_passed and "all pass" in panel.summary.text()
+    assert panel.progress.value() == panel.progress.maximum()
+    assert panel.all_passed
+    assert panel.summary.text() == f"The gradient check finished after 5 steps. {len(results)} gradients checked: all pass."
 
 
 def test_closing_during_training_stops_and_keeps_the_checkpoint(qtbot, tab, tmp_path):
@@ -233,7 +188,8 @@ def test_cancelling_feature_extraction_keeps_the_previous_state(qtbot, tab):
     assert frames[0].info.name == "features:train" and 0 < frames[0].step < frames[0].total
     qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.runner.is_running, timeout=30000)
-    assert tab.session.data is None and "Cancelled" in panel.stage.text()
+    assert tab.session.data is None and panel.stage.text().startswith("Loading the dataset stopped at step ")
+    assert panel.stage.text().endswith("The previous dataset is kept.")
     assert panel.load_button.isEnabled() and not tab.train_panel.start_button.isEnabled()
 
 

@@ -1,0 +1,128 @@
+"""All saliency methods at once on one photo: each method's map, its time,
+its removal curves under each fill-in (:mod:`.removal`), its pointing game
+and relevance mass when boxes are given (:mod:`.localization`) and its
+sanity score (the rank correlation of its map with the map of the fully
+randomised model, :mod:`.sanity`), plus a random map as the reference row.
+
+The job yields one frame per method as soon as that row is ready (the
+window's table and the folder report fill in as they go) and returns the
+:class:`MethodTable`.  Metric names (columns) and whether higher is better:
+:func:`metric_columns`; ranks per metric and the agreement of two metrics:
+:mod:`.ranking`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..jobs import Cancelled, Control, Frame
+from .attribution import SaliencyParams, compute_saliency
+from .curves import random_map
+from .fill_in import check_fill
+from .localization import Box, localization
+from .methods import METHOD_TABLE, METHODS
+from .removal import RemovalCurves, removal_curves
+from .sanity import parameter_modules, randomized_copy, spearman
+
+__all__ = ["REFERENCE", "MethodScore", "MethodTable", "metric_columns", "evaluate_methods", "EVAL_PARAMS"]
+
+#: the reference row: a uniformly random map
+REFERENCE = "random"
+
+#: each method's parameters in the evaluation (the defaults, fewer samples and steps: seconds, not minutes)
+EVAL_PARAMS = SaliencyParams(samples=16, steps=32)
+
+
+@dataclass(frozen=True)
+class MethodScore:
+    """One row: a method's map and what it scored."""
+
+    method: str
+    seconds: float
+    saliency: np.ndarray                     # (H,W) float32
+    curves: dict[str, RemovalCurves]         # by fill-in
+    hit: float = math.nan                    # pointing game: 1 hit, 0 miss, nan without boxes
+    mass: float = math.nan                   # relevance mass in the boxes
+    sanity: float = math.nan                 # Spearman with the randomised model's map (lower: more sensitive)
+
+    def metrics(self) -> dict[str, float]:
+        out = {"seconds": self.seconds}
+        for fill, c in self.curves.items():
+            out |= {f"morf:{fill}": c.morf.auc, f"lerf:{fill}": c.lerf.auc, f"gap:{fill}": c.gap}
+        return out | {"pointing": self.hit, "mass": self.mass, "sanity": self.sanity}
+
+
+def metric_columns(fills: Sequence[str]) -> list[tuple[str, bool]]:
+    """``(metric, higher_is_better)`` in table order."""
+    cols = []
+    for fill in fills:
+        cols += [(f"morf:{fill}", False), (f"lerf:{fill}", True), (f"gap:{fill}", True)]
+    return cols + [("pointing", True), ("mass", True), ("sanity", False), ("seconds", False)]
+
+
+@dataclass(frozen=True)
+class MethodTable:
+    target: int
+    label: str
+    fills: tuple[str, ...]
+    rows: list[MethodScore] = field(default_factory=list)
+    area: float = math.nan                   # the boxes' share of the image (chance level of both box metrics)
+
+    def columns(self) -> list[tuple[str, bool]]:
+        return metric_columns(self.fills)
+
+
+def _score(model, x, target, name, params, fills, boxes, points, sanity_model, control) -> MethodScore:
+    start = time.perf_counter()
+    if name == REFERENCE:
+        sal = random_map(*x.shape[-2:], seed=params.seed + 7, device=x.device)
+    else:
+        sal = compute_saliency(model, x, target, replace(params, method=name), control=control)[0]
+    seconds = time.perf_counter() - start
+    curves = {fill: removal_curves(model, x, sal, target, fill=fill, points=points, batch_size=params.batch_size,
+                                   seed=params.seed, control=control) for fill in fills}
+    saliency = sal.detach().cpu().numpy().astype(np.float32)
+    score = MethodScore(name, seconds, saliency, curves)
+    if boxes:
+        loc = localization(saliency, boxes)
+        score = replace(score, hit=float(loc.hit), mass=loc.mass)
+    if sanity_model is not None and name != REFERENCE:
+        other = compute_saliency(sanity_model, x, target, replace(params, method=name), control=control)[0]
+        score = replace(score, sanity=spearman(sal, other))
+    return score
+
+
+def evaluate_methods(model, image: np.ndarray, target: int | None = None, *, methods: Sequence[str] = METHODS,
+                     fills: Sequence[str] = ("noisy-linear",), boxes: Sequence[Box] = (), points: int = 11,
+                     sanity: bool = True, params: SaliencyParams = EVAL_PARAMS, prepared: bool = False,
+                     control: Control | None = None) -> Generator[Frame, None, MethodTable | None]:
+    """Score ``methods`` (then the random reference row) on the model's view of ``image``.
+
+    Frames: one per row, ``info`` the :class:`MethodTable` so far.  Returns
+    the table, or ``None`` when cancelled (``control``)."""
+    for name in methods:
+        if name not in METHOD_TABLE:
+            raise ValueError(f"unknown saliency method {name!r}; choose from {', '.join(METHODS)}")
+    fills = tuple(check_fill(f) for f in fills)
+    control = control or Control(params)
+    view = np.asarray(image).copy() if prepared else model.prepare(image)
+    x = model.preprocess(view)
+    if target is None:
+        target = model.classify(view, 1, prepared=True)[0].index
+    sanity_model = randomized_copy(model, len(parameter_modules(model.net)), seed=params.seed)[0] if sanity else None
+    area = localization(np.ones(x.shape[-2:]), boxes).area if boxes else math.nan
+    table = MethodTable(int(target), model.labels[target], fills, [], area)
+    names = [*methods, REFERENCE]
+    for i, name in enumerate(names):
+        try:
+            control.raise_if_cancelled()
+            row = _score(model, x, int(target), name, params, fills, boxes, points, sanity_model, control)
+        except Cancelled:
+            return None
+        table = replace(table, rows=[*table.rows, row])
+        yield Frame(step=i + 1, total=len(names), image=view, info=table, final=i + 1 == len(names))
+    return table

@@ -1,0 +1,133 @@
+"""Attribution evaluation over a folder of photos, streamed and resumable.
+
+For every photo (sorted by name) :func:`~.evaluation.evaluate_methods`
+scores every method; each photo's rows go into ``OUT/scores.csv`` (written
+atomically after each photo, so memory stays flat in the number of photos
+beyond that small table) with a 64-pixel thumbnail of each map in
+``OUT/maps/``.  A run started again on the same ``OUT`` skips the photos
+already in the CSV (with the same methods and fill-ins), so a stopped run
+resumes.  Unreadable photos are listed in ``OUT/problems.txt`` instead of
+failing the run.  At the end (or when stopped) the self-contained HTML
+report is written (:mod:`.report_html`).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_write
+from ..imaging import IMAGE_SUFFIXES, ImageLoadError, load_image, resize, save_png
+from ..jobs import Control, Frame
+from .annotations import boxes_in_view
+from .evaluation import EVAL_PARAMS, REFERENCE, MethodTable, evaluate_methods, metric_columns
+from .heatmap import colorize
+from .localization import Box
+from .methods import METHODS
+
+__all__ = ["FolderProgress", "folder_evaluation", "photo_files", "read_scores", "CSV_NAME"]
+
+CSV_NAME = "scores.csv"
+THUMB = 64
+
+
+@dataclass(frozen=True)
+class FolderProgress:
+    photo: str
+    done: int          # photos scored so far (this run and earlier ones)
+    total: int
+    problems: tuple[str, ...]
+    last: MethodTable | None = None
+
+
+def photo_files(folder: str | os.PathLike) -> list[Path]:
+    """The photos of ``folder`` (not its sub-folders), sorted by name."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise ValueError(f"{root}: not a folder")
+    return sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def read_scores(path: str | os.PathLike) -> list[dict]:
+    """The rows of a scores CSV (numbers as floats; empty = NaN)."""
+    p = Path(path)
+    if not p.is_file():
+        return []
+    with open(p, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    fixed = ("photo", "label", "method")
+    return [{k: (v if k in fixed else (float(v) if v not in ("", None) else math.nan)) for k, v in r.items()}
+            for r in rows]
+
+
+def _write_scores(path: Path, rows: list[dict], header: list[str]) -> None:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()})
+    with atomic_write(path) as handle:
+        handle.write(text.getvalue().encode("utf-8"))
+
+
+def _thumbnails(out: Path, name: str, view: np.ndarray, table: MethodTable) -> None:
+    maps = out / "maps"
+    maps.mkdir(exist_ok=True)
+    save_png(maps / f"{name}.png", resize(view, (THUMB, THUMB)))
+    for row in table.rows:
+        save_png(maps / f"{name}__{row.method}.png", resize(colorize(row.saliency, "inferno"), (THUMB, THUMB)))
+
+
+def folder_evaluation(model, folder: str | os.PathLike, out: str | os.PathLike, *,
+                      methods: Sequence[str] = METHODS, fills: Sequence[str] = ("noisy-linear", "blur", "black"),
+                      points: int = 11, sanity: bool = True, boxes: dict[str, list[Box]] | None = None,
+                      control: Control | None = None) -> Generator[Frame, None, FolderProgress]:
+    """Score every photo of ``folder`` into ``out``; frames after each photo
+    (``info``: :class:`FolderProgress`).  Returns the last progress (also
+    when stopped by ``control``; what was scored is kept)."""
+    from .report_html import write_report
+
+    control = control or Control(EVAL_PARAMS)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    photos = photo_files(folder)
+    header = ["photo", "target", "label", "method", *(m for m, _ in metric_columns(fills))]
+    rows = [r for r in read_scores(out / CSV_NAME) if set(header) <= set(r)]
+    done = {r["photo"] for r in rows}
+    problems: list[str] = []
+    progress = FolderProgress("", len(done & {p.name for p in photos}), len(photos), ())
+    for path in photos:
+        if path.name in done:
+            continue
+        if control.cancelled:
+            break
+        try:
+            image = load_image(path)
+        except ImageLoadError as exc:
+            problems.append(str(exc))
+            continue
+        view_boxes = boxes_in_view((boxes or {}).get(path.name, []), *image.shape[:2], model.input_size,
+                                   model.crop_fraction)
+        frames = evaluate_methods(model, image, methods=methods, fills=fills, boxes=view_boxes, points=points,
+                                  sanity=sanity, control=control)
+        table = None
+        for frame in frames:
+            table = frame.info
+        if table is None or len(table.rows) != len(methods) + 1:
+            break  # stopped inside this photo: it is scored again next time
+        rows += [{"photo": path.name, "target": table.target, "label": table.label, "method": r.method,
+                  **r.metrics()} for r in table.rows]
+        _write_scores(out / CSV_NAME, rows, header)
+        _thumbnails(out, path.name, model.prepare(image), table)
+        progress = FolderProgress(path.name, progress.done + 1, len(photos), tuple(problems), table)
+        yield Frame(step=progress.done, total=len(photos), info=progress, metrics={"photos": progress.done})
+    with atomic_write(out / "problems.txt") as handle:
+        handle.write("".join(f"{p}\n" for p in problems).encode("utf-8"))
+    write_report(out, rows, fills, [*methods, REFERENCE], problems)
+    return FolderProgress(progress.photo, progress.done, len(photos), tuple(problems), progress.last)

@@ -1,0 +1,163 @@
+"""Model ▸ Open Model File…, Open Recent Model, Preprocessing…, and model
+files dropped on the window: a user's own model opened through the context,
+with what was chosen for that file remembered (``QSettings`` group
+``models/files``: its architecture and its preprocessing) and reused the next
+time it opens, at start-up too.  A pickled model asks for consent naming the
+file (never remembered); several fitting architectures, for a choice."""
+from __future__ import annotations
+
+import json
+import os
+
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+
+from engine.models.model_file import CodeRefused
+from engine.models.preprocessing import Preprocessing
+from engine.models.user_model import MODEL_SUFFIXES, SeveralArchitectures
+
+from .model_dialogs import ArchitectureDialog, PreprocessingDialog, consent_box
+from .recent_files import RecentFiles, RecentMenu
+
+__all__ = ["ModelOpener", "is_model_file", "FILE_FILTER"]
+
+FILE_FILTER = f"Model files ({' '.join('*' + s for s in MODEL_SUFFIXES)});;All files (*)"
+GROUP = "models/files"
+
+
+def is_model_file(path: str) -> bool:
+    return path.lower().endswith(MODEL_SUFFIXES)
+
+
+def _key(path: str) -> str:
+    return os.path.abspath(path).replace("\\", "/").replace("/", "|")
+
+
+class ModelOpener(QObject):
+    """Opens model files for the window (``window.ctx`` loads them)."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.window = window
+        self.ctx = window.ctx
+        self.settings = window.settings
+        self.recent = RecentFiles(self.settings, key="models/recent")
+        self.last_dialog: QWidget | None = None
+        self.ctx.options_for = self.remembered
+        self.ctx.model_refused.connect(self._on_refused)
+        self.ctx.model_changed.connect(self._on_model_changed)
+
+    # -- remembered choices ---------------------------------------------------
+    def remembered(self, path: str) -> dict:
+        """The options chosen for ``path`` before (``arch``, ``preprocessing``)."""
+        raw = self.settings.value(f"{GROUP}/{_key(path)}", "", type=str)
+        try:
+            saved = json.loads(raw) if raw else {}
+        except ValueError:
+            saved = {}
+        options = {}
+        if saved.get("arch"):
+            options["arch"] = str(saved["arch"])
+        if isinstance(saved.get("preprocessing"), dict):
+            try:
+                options["preprocessing"] = Preprocessing(**saved["preprocessing"])
+            except (TypeError, ValueError):
+                pass
+        return options
+
+    def remember(self, path: str, **changes) -> None:
+        saved = {k: v for k, v in self.remembered(path).items()}
+        saved.update(changes)
+        if isinstance(saved.get("preprocessing"), Preprocessing):
+            saved["preprocessing"] = saved["preprocessing"].as_dict()
+        self.settings.setValue(f"{GROUP}/{_key(path)}", json.dumps(saved))
+
+    # -- menu -----------------------------------------------------------------
+    def add_actions(self, menu: QMenu) -> None:
+        menu.addAction("&Open Model File…").triggered.connect(self.choose_file)
+        self.recent_menu = RecentMenu(self.recent, self.open, self._tell, menu, title="Open &Recent Model",
+                                      empty="(no recent models)")
+        menu.addMenu(self.recent_menu)
+        self.preprocessing_action = menu.addAction("&Preprocessing…")
+        self.preprocessing_action.triggered.connect(self.edit_preprocessing)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        action = getattr(self, "preprocessing_action", None)
+        if action is not None:
+            model = self.ctx.model
+            action.setEnabled(model is not None and getattr(model, "source", None) is not None)
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open model file", self.ctx.last_folder, FILE_FILTER)
+        if path:
+            self.ctx.last_folder = os.path.dirname(path)
+            self.open(path)
+
+    def open(self, path: str, **options) -> None:
+        """Load ``path`` with its remembered options (then ``options``)."""
+        self.ctx.load_model(path, **{**self.remembered(path), **options})
+
+    def open_dropped(self, urls: list[QUrl]) -> bool:
+        """Open the first model file among dropped ``urls``; whether there was one."""
+        paths = [u.toLocalFile() for u in urls if u.isLocalFile() and is_model_file(u.toLocalFile())]
+        if paths:
+            self.open(paths[0])
+        return bool(paths)
+
+    def _tell(self, title: str, text: str) -> None:
+        self.ctx.error(title, text)
+
+    # -- answers to the context ---------------------------------------------
+    def _on_model_changed(self, model) -> None:
+        source = getattr(model, "source", None)
+        if source is not None:
+            self.recent.add(source.path)
+        self._update_actions()
+        self._relabel_pickers(tuple(model.labels))
+
+    def _relabel_pickers(self, labels: tuple[str, ...]) -> None:
+        """Every class chooser of the window offers the model's own classes
+        (the chosen index is kept when the new model has it)."""
+        from .widgets.class_picker import ClassPicker
+
+        for picker in self.window.findChildren(ClassPicker):
+            if picker.labels != labels:
+                keep = picker.current_class()
+                picker.set_labels(labels)
+                picker.set_class(keep if keep < len(labels) else 0)
+
+    def _on_refused(self, path: str, exc: BaseException, options: dict) -> None:
+        if isinstance(exc, CodeRefused):
+            box = consent_box(self.window, path)
+
+            def answered(_button=None) -> None:
+                if box.buttonRole(box.clickedButton()) == QMessageBox.ButtonRole.AcceptRole:
+                    self.ctx.load_model(path, **{**options, "trust_code": True})
+            box.buttonClicked.connect(answered)
+            self._show(box)
+        elif isinstance(exc, SeveralArchitectures):
+            dialog = ArchitectureDialog(path, exc.choices, self.window)
+
+            def chosen() -> None:
+                self.remember(path, arch=dialog.choice())
+                self.ctx.load_model(path, **{**options, "arch": dialog.choice()})
+            dialog.accepted.connect(chosen)
+            self._show(dialog)
+
+    def edit_preprocessing(self) -> None:
+        model = self.ctx.model
+        source = getattr(model, "source", None)
+        if source is None:
+            return
+        dialog = PreprocessingDialog(source.preprocessing, os.path.basename(source.path), self.window)
+
+        def accepted() -> None:
+            self.remember(source.path, preprocessing=dialog.result_value)
+            self.open(source.path, **({"trust_code": True} if source.kind == "pickled model" else {}))
+        dialog.accepted.connect(accepted)
+        self._show(dialog)
+
+    def _show(self, dialog: QWidget) -> None:
+        self.last_dialog = dialog
+        dialog.open()

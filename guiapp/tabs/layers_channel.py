@@ -1,0 +1,241 @@
+"""The Layers tab's view of one channel: its map over the photo, its saliency,
+its visualization (live) and the patches of photos that excite it most (from
+the open dataset index, else from the sample photos and added folders).  Each
+of its jobs starts, stops and reports through :class:`~guiapp.tab_job.TabJob`."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.channels import ChannelMap, channel_overlay, patch_grid, photos_in, saliency_job, top_patches_job
+from engine.generation import ClassVizParams, class_visualization
+from engine.generation.diversity import DiversityParams, diverse_visualizations
+from engine.generation.unit_objectives import Unit, UnitObjective
+from engine.gradients import overlay
+from engine.imaging import IMAGE_SUFFIXES, load_image
+from engine.index.patches import IndexPatches, index_patches_job
+from engine.jobs import Frame
+
+from ..samples import sample_photos
+from ..tab_job import TabJob
+from ..widgets.image_panel import ImagePanel
+from .layers_index import LayersIndex
+
+__all__ = ["ChannelDetail", "VIZ_PARAMS", "PATCH_CELL", "PATCH_GAP"]
+
+PATCH_CELL, PATCH_GAP = 96, 4
+#: an added folder with more photos than this gets the advice to index it
+LARGE_FOLDER = 200
+#: the channel visualization's recipe (a quick, recognisable render)
+VIZ_PARAMS = ClassVizParams(size=128, steps=128)
+
+
+def restart(job: TabJob, make_job, **launch) -> bool:
+    """Launch ``job`` again, dropping the run it replaces (a channel click replaces the last one's jobs)."""
+    if job.is_running:
+        job.discard()
+        job.wait(2000)
+    return job.launch(make_job, **launch)
+
+
+class ChannelDetail(QWidget):
+    """The four panels of one channel and their jobs; ``show(layer, channel, acts, view, image)`` opens one."""
+
+    def __init__(self, tab) -> None:
+        super().__init__(tab)
+        self.tab, self.ctx = tab, tab.ctx
+        self.folders: list[str] = []
+        self.opened: tuple[str, int] | None = None       # (layer, channel) shown
+        self._image: np.ndarray | None = None
+        self._view: np.ndarray | None = None
+        self._patch_paths: list[str] = []
+        self.shown_patches: list = []
+        self.channel_panel = ImagePanel("Channel", hint="Click a channel in the grid", accept_drops=False)
+        self.saliency_panel = ImagePanel("Its saliency", hint="", accept_drops=False)
+        self.viz_panel = ImagePanel("What excites it most", hint="", accept_drops=False)
+        self.patches_panel = ImagePanel("Top-9 patches", hint="", accept_drops=False)
+        self.viz_status, self.patches_status = QLabel(""), QLabel("")
+        self.viz_progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
+        self.diverse = QCheckBox("4 diverse visualizations")
+        self.diverse.setToolTip("Visualize the channel four times at once, pushed apart (Olah et al. 2017)")
+        self.folder_button = QPushButton("Add a folder of photos…")
+        self.folder_button.setToolTip("Also search the photos of a folder for the top patches")
+        self.index = LayersIndex(tab)
+        self.index_button = QToolButton(text="Index", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.index_button.setMenu(self.index.menu)
+        self.index_button.setToolTip("Index a folder once: every channel's top photos, answered at each click")
+        self.saliency_job = TabJob(tab, "Channel saliency")
+        self.viz_job = TabJob(tab, "Channel visualization", status=self.viz_status, progress=self.viz_progress,
+                              emit_interval=0.1)
+        self.patches_job = TabJob(tab, "Top patches", status=self.patches_status, emit_interval=0.25)
+        self._build_layout()
+        self.saliency_job.frame.connect(self._on_saliency)
+        self.viz_job.frame.connect(self._on_viz)
+        self.patches_job.frame.connect(self._on_patches)
+        self.folder_button.clicked.connect(self._add_folder_dialog)
+        self.diverse.toggled.connect(self._on_diverse_toggled)
+        self.index.changed.connect(self._on_index_changed)
+        self.patches_panel.clicked.connect(self._on_patch_click)
+
+    def _build_layout(self) -> None:
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        viz_row = QHBoxLayout()
+        viz_row.addWidget(self.viz_status, 1)
+        viz_row.addWidget(self.viz_progress)
+        cells = ((self.channel_panel, None), (self.saliency_panel, None), (self.viz_panel, viz_row),
+                 (self.patches_panel, self.patches_status))
+        for k, (panel, under) in enumerate(cells):
+            panel.setMinimumSize(120, 120)
+            box = QVBoxLayout()
+            box.addWidget(panel, 1)
+            if isinstance(under, QWidget):
+                box.addWidget(under)
+            elif under is not None:
+                box.addLayout(under)
+            grid.addLayout(box, k // 2, k % 2)
+        for k in range(2):
+            grid.setColumnStretch(k, 1)
+            grid.setRowStretch(k, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(grid, 1)
+        layout.addWidget(self.index)
+        buttons = QHBoxLayout()
+        for w in (self.diverse, self.folder_button, self.index_button):
+            buttons.addWidget(w)
+        layout.addLayout(buttons)
+
+    # -- one channel --------------------------------------------------------------------
+    def show_channel(self, layer: str, channel: int, acts, view: np.ndarray, image: np.ndarray) -> None:
+        """Open ``channel`` of ``layer`` (``acts``: its activations of the photo whose model view is ``view``)."""
+        self.opened, self._image, self._view = (layer, channel), image, view
+        self.channel_panel.set_image(channel_overlay(view, acts, channel))
+        self.channel_panel.set_title(f"{layer}:{channel} — mean {acts.mean[channel]:.3g}, max {acts.max[channel]:.3g}")
+        model = self.ctx.model
+        restart(self.saliency_job, lambda _p, _c: saliency_job(model, image, layer, channel))
+        self._visualize()
+        self._find_patches()
+
+    def drop(self) -> None:
+        """The photo or model changed: the open channel's jobs are dropped."""
+        for job in (self.saliency_job, self.viz_job, self.patches_job):
+            job.discard()
+
+    def _visualize(self) -> None:
+        """The channel's visualization, live: one picture, or four pushed apart (the checkbox)."""
+        layer, channel = self.opened
+        model = self.ctx.model
+        objective = UnitObjective((Unit(layer, channel),))
+        four = self.diverse.isChecked()
+        kind = "4 diverse visualizations" if four else "visualization"
+        self.viz_panel.set_title(f"What excites {layer}:{channel} most ({kind})")
+        if four:
+            params = DiversityParams(count=4, size=VIZ_PARAMS.size, steps=VIZ_PARAMS.steps)
+            restart(self.viz_job, lambda _p, control: diverse_visualizations(model, objective, control=control),
+                    params=params, title="4 diverse visualizations")
+        else:
+            restart(self.viz_job, lambda _p, control: class_visualization(model, objective, control=control),
+                    params=VIZ_PARAMS)
+
+    def _on_diverse_toggled(self, _checked: bool) -> None:
+        """The open channel's visualization is made again the way the checkbox now says."""
+        if self.opened is not None and self.ctx.model is not None:
+            self._visualize()
+
+    def _on_viz(self, frame: Frame) -> None:
+        if frame.image is not None:
+            self.viz_panel.set_image(frame.image)
+
+    def _on_saliency(self, frame: Frame) -> None:
+        found: ChannelMap = frame.info
+        if (found.layer, found.channel) == self.opened:
+            self.saliency_panel.set_image(overlay(self._view, found.saliency, opacity=0.7))
+
+    # -- top patches -----------------------------------------------------------------------
+    def _find_patches(self) -> None:
+        """The channel's top patches: from the open index when it has the layer (only the top photos are read),
+        else by running the samples and the added folders through the network."""
+        layer, channel = self.opened
+        model = self.ctx.model
+        if self.index.answers(model, layer):
+            path = self.index.path
+            self.patches_panel.set_title(f"Top-9 of {self.index.photos:,} indexed photos")
+            restart(self.patches_job, lambda _p, _c: index_patches_job(path, model, layer, channel),
+                    title="Top patches from the index")
+            return
+        if self.index.path and layer in self.index.layers:
+            self.ctx.show_status(f"The open index was made with the model {self.index.meta.get('model')}: top patches "
+                                 f"for {model.name} come from the sample photos.", 10000)
+        items = [str(p) for _t, p in sample_photos()]
+        for folder in list(self.folders):
+            try:
+                items += photos_in(folder)
+            except OSError as exc:  # moved or deleted since it was added: searched no more, and said so
+                self.folders.remove(folder)
+                self.ctx.show_status(f"Top patches: {folder} can no longer be read ({exc.strerror or exc}).", 8000)
+        self.patches_panel.set_title(f"Top-9 patches of {len(items)} photos")
+        self._patch_paths = items
+        restart(self.patches_job, lambda _p, control: top_patches_job(model, items, layer, channel, load=load_image,
+                                                                       control=control))
+
+    def _on_patches(self, frame: Frame) -> None:
+        patches = frame.info
+        if isinstance(patches, IndexPatches):
+            if (patches.layer, patches.channel) != self.opened:
+                return
+            self._patch_paths, patches = patches.paths, patches.patches
+        if patches:
+            self.shown_patches = list(patches[:9])
+            self.patches_panel.set_image(patch_grid([p.image for p in self.shown_patches], PATCH_CELL, PATCH_GAP))
+
+    def _on_index_changed(self) -> None:
+        if self.opened is not None and self.ctx.model is not None:
+            self._find_patches()
+
+    def _on_patch_click(self, x: float, y: float) -> None:
+        """A click on a top patch opens its photo."""
+        q, r = int(x - PATCH_GAP) // (PATCH_CELL + PATCH_GAP), int(y - PATCH_GAP) // (PATCH_CELL + PATCH_GAP)
+        k = r * 3 + q
+        if 0 <= q < 3 and 0 <= k < len(self.shown_patches):
+            self.tab.open_file(self._patch_paths[self.shown_patches[k].source])
+
+    def add_folder(self, folder: str) -> bool:
+        """Also look for top patches among the photos of ``folder`` (a folder that cannot be read or has
+        no photos gets a message and is not added)."""
+        try:
+            photos = photos_in(folder)
+        except OSError as exc:
+            self.ctx.error("Cannot use this folder", f"{folder}: {exc.strerror or exc}")
+            return False
+        if not photos:
+            self.ctx.error("No photos in this folder",
+                           f"{folder} has no {', '.join(sorted(IMAGE_SUFFIXES))} files (sub-folders are not searched).")
+            return False
+        if folder not in self.folders:
+            self.folders.append(folder)
+        self.tab.status.setText(f"Top patches also come from the {len(photos)} photos of {os.path.basename(folder) or folder}."
+                                + (" Indexing it once (Layers ▸ Index a Folder…) makes every channel click instant."
+                                   if len(photos) > LARGE_FOLDER else ""))
+        if self.opened is not None:
+            self._find_patches()
+        return True
+
+    def _add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Photos to search for top patches", self.ctx.last_folder)
+        if folder:
+            self.add_folder(folder)

@@ -263,3 +263,23 @@ def test_saliency_params_describe_only_what_the_method_uses():
         described = SaliencyParams(method, steps=7, samples=9).describe()
         assert set(described) == keys, method
         assert all(described[k] == getattr(SaliencyParams(method, steps=7, samples=9), k) for k in keys)
+
+
+def test_grad_cam_is_the_class_activation_map_upsampled_in_uneven_batches():
+    """Stride 2: the 4x4 CAM of act2 upsampled bilinearly (half-pixel centres) to 8x8, the same
+    for 5 images in batches of 2 as one at a time; the default layer is the last named one."""
+    from .gradients_tiny import ConvNet, wrap
+
+    model = conv_model(stride=2, seed=4)
+    x = model.preprocess(random_images(5, seed=11))
+    acts = model.features(x, "act2")
+    w = model.net.fc.weight.detach()
+    for c in (0, 3):
+        small = F.relu(torch.einsum("k,nkhw->nhw", w[c], acts)) / acts[0, 0].numel()
+        expected = F.interpolate(small[:, None], size=(8, 8), mode="bilinear", align_corners=False)[:, 0]
+        torch.testing.assert_close(grad_cam(model, x, c, layer="act2", batch_size=2), expected, rtol=1e-5, atol=1e-7)
+        torch.testing.assert_close(grad_cam(model, x, c, batch_size=2), expected, rtol=1e-5, atol=1e-7)
+    net = ConvNet()
+    flat = wrap(net, {"fc": net.fc})
+    with pytest.raises(ValueError, match=r"^layer 'fc' does not output a \(N,K,h,w\) feature map$"):
+        grad_cam(flat, flat.preprocess(random_images(1)), 0, layer="fc")

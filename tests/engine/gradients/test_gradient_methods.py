@@ -283,3 +283,43 @@ def test_grad_cam_is_the_class_activation_map_upsampled_in_uneven_batches():
     flat = wrap(net, {"fc": net.fc})
     with pytest.raises(ValueError, match=r"^layer 'fc' does not output a \(N,K,h,w\) feature map$"):
         grad_cam(flat, flat.preprocess(random_images(1)), 0, layer="fc")
+
+
+def test_grad_cam_defaults_to_the_models_own_choice_else_the_last_layer():
+    from engine.models import Classifier
+    from engine.models.layer_choice import LayerDefault
+
+    from .gradients_tiny import LABELS, ConvNet
+
+    def tiny(defaults=None):
+        torch.manual_seed(0)
+        net = ConvNet()
+        return Classifier(name="tiny", net=net, labels=LABELS, mean=(127.0,) * 3, std=(128.0,) * 3,
+                          layers={"conv1": net.conv1, "act1": net.act1, "act2": net.act2}, device=torch.device("cpu"),
+                          input_size=8, layer_defaults=defaults)
+
+    model, chosen = tiny(), tiny({"cam": LayerDefault("act1", "the model says so")})
+    x = model.preprocess(random_images(2, seed=3))
+    torch.testing.assert_close(grad_cam(model, x, 1), grad_cam(model, x, 1, layer="act2"))
+    torch.testing.assert_close(grad_cam(chosen, x, 1), grad_cam(chosen, x, 1, layer="act1"))
+    assert not torch.allclose(grad_cam(model, x, 1), grad_cam(model, x, 1, layer="act1"))
+
+
+class TwiceReLU(nn.Module):
+    """One ReLU module run twice in a forward pass: Grad-CAM cannot say which output to use."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.act, self.fc = nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Linear(4, 5)
+
+    def forward(self, x):
+        return self.fc(self.act(self.act(self.conv(x))).mean(dim=(2, 3)))
+
+
+def test_grad_cam_refuses_a_layer_that_runs_twice():
+    from .gradients_tiny import wrap
+
+    net = TwiceReLU()
+    model = wrap(net, {"act": net.act})
+    with pytest.raises(ValueError, match=r"^layer 'act' ran 2 times in one forward pass; Grad-CAM needs exactly one$"):
+        grad_cam(model, model.preprocess(random_images(1)), 0, layer="act")

@@ -182,10 +182,14 @@ class Control:
 
     @property
     def cancelled(self) -> bool:
+        return self._stop_seen(self._counted())
+
+    def _stop_seen(self, counted: bool) -> bool:
+        """Whether the job is to stop; ``counted``: asked by the job itself (an event)."""
         flag = self._cancel.is_set()
         with self._lock:
             tape = self._tape
-            if not self._counted():
+            if not counted:
                 return flag or tape.stopped_at(tape.events - 1)
             event = tape.events
             tape.events += 1
@@ -269,8 +273,8 @@ def interrupt_here(tensor, control: Control | None = None):
     if control is None:
         return tensor
     control.raise_if_cancelled()
-    if getattr(tensor, "requires_grad", False):
-        tensor.register_hook(lambda _grad: control.raise_if_cancelled())
+    if getattr(tensor, "requires_grad", False):  # the job's own check, on whichever thread runs the backward pass
+        tensor.register_hook(lambda _grad: _raise_if(control._stop_seen(True)))
     return tensor
 
 
@@ -312,6 +316,11 @@ def run_to_end(frames: Iterable[Frame], on_frame: Callable[[Frame], None] | None
         last = frame
         if on_frame is not None:
             on_frame(frame)
+
+
+def _raise_if(stopped: bool) -> None:
+    if stopped:
+        raise Cancelled()
 
 
 def _changed(current: Any, changes: dict[str, Any]) -> Any:

@@ -9,7 +9,9 @@ fields.  Format version :data:`FORMAT_VERSION`; the fields (README "Recipes"):
   (:data:`engine.rerun.JOBS`); ``output``: ``image`` (or ``difference``: a
   fooling run's magnified difference).
 * ``model``: ``name`` and ``weights_sha256`` (of the network's state dict:
-  tensor names, shapes, dtypes and bytes, so any copy of the same weights matches).
+  tensor names, shapes, dtypes and bytes, so any copy of the same weights
+  matches); for a user's own model file also ``file``: its ``path``,
+  ``sha256`` and ``arch``.
 * ``inputs``: ``target`` (a class index), ``objective`` (a unit objective
   such as ``blocks.8:12``) or ``layer``, as the job needs.
 * ``files``: ``source`` / ``guide``, each ``path`` (absolute, or ``null`` for
@@ -26,10 +28,9 @@ fields.  Format version :data:`FORMAT_VERSION`; the fields (README "Recipes"):
   torch threads and the network's memory layout: what must match for
   identical pixels.
 
-Reading (:func:`recipe_from_dict`, :func:`read_recipe`) checks every field,
-the parameters through the same :class:`engine.params.Params` validation as
-every other input, and refuses anything else with a :class:`RecipeError`
-naming the field.
+Reading (:mod:`engine.recipe_read`) checks every field, the parameters
+through the same :class:`engine.params.Params` validation as every other
+input, and refuses anything else with a :class:`RecipeError` naming the field.
 """
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ import numpy as np
 
 from .job_record import JobRecord
 
-__all__ = ["FORMAT_VERSION", "Recipe", "FileRef", "RecipeError", "recipe_from_dict", "read_recipe",
-           "made_with", "weights_sha256", "pixels_sha256", "file_sha256", "file_ref"]
+__all__ = ["FORMAT_VERSION", "RECIPE_KEY", "Recipe", "FileRef", "RecipeError", "made_with", "model_file_of",
+           "weights_sha256", "pixels_sha256", "file_sha256", "file_ref"]
 
 FORMAT_VERSION = 1
 RECIPE_KEY = "recipe"
@@ -89,10 +90,13 @@ class Recipe:
     output: str = "image"
     continues: Recipe | None = None
     made_with: dict[str, Any] = field(default_factory=dict)
+    model_file: dict[str, str] | None = None   # a user's model file: path, sha256, arch
 
     def as_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT_VERSION, "job": self.job, "output": self.output,
-                "model": {"name": self.model, "weights_sha256": self.weights_sha256},
+        model = {"name": self.model, "weights_sha256": self.weights_sha256}
+        if self.model_file is not None:
+            model["file"] = dict(self.model_file)
+        return {"format": FORMAT_VERSION, "job": self.job, "output": self.output, "model": model,
                 "inputs": dict(self.inputs), "files": {k: f.as_dict() for k, f in self.files.items()},
                 "seed": self.seed, "params": self.params.as_dict(), "timeline": self.timeline.as_dict(),
                 "steps_done": self.steps_done, "continues": self.continues.as_dict() if self.continues else None,
@@ -140,6 +144,14 @@ def file_ref(path: str | os.PathLike | None, image: np.ndarray) -> FileRef:
     return FileRef(str(Path(path).resolve()), file_sha256(path), pixels_sha256(image))
 
 
+def model_file_of(model) -> dict[str, str] | None:
+    """``{"path", "sha256", "arch"}`` of a user's model file (``None`` for a named network)."""
+    source = getattr(model, "source", None)
+    if source is None:
+        return None
+    return {"path": str(Path(source.path).resolve()), "sha256": source.sha256, "arch": source.arch}
+
+
 def _version(name: str) -> str:
     try:
         return metadata.version(name)
@@ -157,37 +169,3 @@ def made_with(model) -> dict[str, Any]:
             "torch_threads": torch.get_num_threads(),
             "channels_last": bool(getattr(tuning, "channels_last", False)),
             "fold_batchnorm": bool(getattr(tuning, "fold_batchnorm", False))}
-
-
-# -- reading -----------------------------------------------------------------------
-def read_recipe(path: str | os.PathLike) -> Recipe:
-    """The recipe in a PNG Neural Lens saved; :class:`RecipeError` naming the file and the problem."""
-    from .imaging import read_png_params
-
-    try:
-        data = read_png_params(path)
-    except FileNotFoundError:
-        raise RecipeError(f"{path}: no such file") from None
-    except (OSError, ValueError) as exc:  # not a PNG, damaged, or its text is not JSON
-        raise RecipeError(f"{path}: cannot read its recipe ({exc})") from None
-    if not isinstance(data, dict):
-        raise RecipeError(f"{path}: has no Neural Lens parameters (not saved by Neural Lens)")
-    if RECIPE_KEY not in data:
-        raise RecipeError(f"{path}: has parameters but no recipe (saved before recipes, or by a tab that "
-                          "writes none)")
-    try:
-        return recipe_from_dict(data[RECIPE_KEY])
-    except RecipeError as exc:
-        raise RecipeError(f"{path}: {exc}") from None
-
-
-def recipe_from_dict(data: Any, where: str = "recipe") -> Recipe:
-    """A :class:`Recipe` from its JSON form, every field checked."""
-    from .recipe_fields import check_recipe
-
-    try:
-        return check_recipe(data, where)
-    except RecipeError:
-        raise
-    except ValueError as exc:
-        raise RecipeError(str(exc)) from None

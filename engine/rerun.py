@@ -9,21 +9,22 @@
   :func:`~engine.jobs.interruptibly`), on a :class:`~engine.jobs.Control`
   that replays the recorded timeline; a Continue's parent recipe first.
 * :func:`version_differences`: what differs from the machine that made it.
-* :func:`record_run`: the recipe of a run that just ended (the window and the CLI).
+* :func:`run_recorded` runs a job so that its Control records it (as the
+  window runs it); :func:`record_run`: the recipe of a run that just ended.
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
-from .jobs import Control, interruptibly, run_to_end
-from .recipe import Recipe, RecipeError, file_ref, file_sha256, made_with, pixels_sha256, weights_sha256
+from .jobs import Control, Frame, interruptibly, run_to_end
+from .recipe import Recipe, RecipeError, file_ref, file_sha256, made_with, model_file_of, pixels_sha256, weights_sha256
 from .recipe_jobs import JOBS, Given
 
-__all__ = ["find_photos", "check_model", "check_inputs", "replay", "version_differences", "record_run"]
+__all__ = ["find_photos", "check_model", "check_inputs", "replay", "version_differences", "record_run", "run_recorded"]
 
 
 def _chain(recipe: Recipe) -> Iterable[Recipe]:
@@ -77,7 +78,7 @@ def _missing(role: str, ref, candidates: list[str]) -> str:
 def check_model(recipe: Recipe, model) -> None:
     """:class:`RecipeError` unless ``model`` is the recipe's network with the same weights."""
     for step in _chain(recipe):
-        if model.name != step.model:
+        if model.name != step.model and step.model_file is None:  # a model file may have moved: its weights tell
             raise RecipeError(f"the recipe needs the model {step.model}, got {model.name}")
         here = weights_sha256(model)
         if here != step.weights_sha256:
@@ -110,8 +111,15 @@ def replay(recipe: Recipe, model, photos: dict[str, np.ndarray]) -> np.ndarray:
     control = Control(recipe.params, replay=recipe.timeline)
     # the generator is made outside the job's scope, as the window makes it on its own thread
     frames = kind.start(Given(model, recipe.inputs, images, recipe.seed, init), control)
-    last, value = run_to_end(interruptibly(lambda: frames, control))
+    last, value = run_recorded(frames, control)
     return kind.picture(last, value, recipe.output)
+
+
+def run_recorded(frames: Iterator[Frame], control: Control, on_frame: Callable[[Frame], None] | None = None):
+    """:func:`~engine.jobs.run_to_end` of the generator ``frames`` with ``control``
+    active while it computes (:func:`~engine.jobs.interruptibly`), so that its
+    :meth:`~engine.jobs.Control.record` is exact: ``(last_frame, return_value)``."""
+    return run_to_end(interruptibly(lambda: frames, control), on_frame)
 
 
 def version_differences(recipe: Recipe, model) -> list[str]:
@@ -129,4 +137,4 @@ def record_run(job: str, *, model, control: Control, seed: int, inputs: dict[str
                   seed=int(seed), inputs=dict(inputs),
                   files={role: file_ref(path, image) for role, (path, image) in (files or {}).items()},
                   timeline=control.record(), steps_done=int(steps_done), output=output, continues=continues,
-                  made_with=made_with(model))
+                  made_with=made_with(model), model_file=model_file_of(model))

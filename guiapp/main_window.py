@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget, QWidget
 
 from .file_types import IMAGE_FILTER
@@ -122,6 +122,10 @@ class MainWindow(QMainWindow):
         self.save_action = QAction("&Save Result…", self, shortcut=QKeySequence.StandardKey.Save)
         self.save_action.triggered.connect(self.save_current)
         file_menu.addAction(self.save_action)
+        self.copy_recipe_action = QAction("Copy Recipe as &Command Line", self)
+        self.copy_recipe_action.setToolTip("The neural-lens-cli command that makes the current result again")
+        self.copy_recipe_action.triggered.connect(self.copy_recipe_command)
+        file_menu.addAction(self.copy_recipe_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -191,6 +195,22 @@ class MainWindow(QMainWindow):
     def current_tab(self) -> QWidget | None:
         return self.tabs.currentWidget()
 
+    def copy_recipe_command(self) -> str | None:
+        """File ▸ Copy Recipe as Command Line: the current tab's result as a
+        ``neural-lens-cli`` command on the clipboard (or the status bar says why not)."""
+        tab = self.current_tab()
+        try:
+            text = tab.recipe_command() if isinstance(tab, Workbench) else None
+        except ValueError as exc:
+            self.ctx.show_status(f"No command to copy: {exc}", 10000)
+            return None
+        if text is None:
+            self.ctx.show_status("No command to copy: this tab makes no pictures.", 5000)
+            return None
+        QGuiApplication.clipboard().setText(text)
+        self.ctx.show_status(f"Copied: {text}", 10000)
+        return text
+
     def _image_tab(self) -> Workbench | None:
         """The tab a photo opens in: the current one, or the first that takes photos."""
         tab = self.current_tab()
@@ -209,11 +229,13 @@ class MainWindow(QMainWindow):
     def open_paths(self, paths: list[str]) -> bool:
         """The command line's photos: the first that opens is the current image (a file that does not
         gets its message), the ones after it wait in File ▸ Open Recent.  A window that would show the
-        photo on the Captioning tab, which has no captioner yet, shows it on Saliency instead (its
-        classes and map at once)."""
-        captioning = self.tab_widgets.get("Captioning")
-        if paths and self.current_tab() is captioning and captioning.session.model is None and "Saliency" in self.tab_widgets:
-            self.tabs.setCurrentWidget(self.tab_widgets["Saliency"])
+        photo on a tab that could not do anything with it yet (Captioning without a captioner) shows it on
+        the first tab that can (Saliency: its classes and map at once)."""
+        current = self.current_tab()
+        if paths and isinstance(current, Workbench) and not current.uses_photo_now():
+            ready = next((t for t in self.tab_widgets.values() if t.takes_images and t.uses_photo_now()), None)
+            if ready is not None:
+                self.tabs.setCurrentWidget(ready)
         for k, path in enumerate(paths):
             if self.open_path(path):
                 rest = [p for p in paths[k + 1:] if os.path.isfile(p)]

@@ -11,11 +11,13 @@ from typing import Any
 import numpy as np
 
 from engine.jobs import Control
-from engine.recipe import Recipe
+from engine.recipe import Recipe, RecipeError
+from engine.recipe_command import NoCommand, command_line
 from engine.recipe_jobs import JOBS
+from engine.recipe_read import read_recipe
 from engine.rerun import record_run
 
-__all__ = ["recipe_maker", "dreaming_recipe_maker"]
+__all__ = ["recipe_maker", "dreaming_recipe_maker", "RunRecipe", "command_for"]
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +47,46 @@ def recipe_maker(job: str, control: Control, *, model, seed: int, target: int | 
     return make
 
 
-def dreaming_recipe_maker(tab, key: str, model, warm: bool) -> Callable[..., Recipe | None]:
+class RunRecipe:
+    """The recipe of a tab's latest run: :meth:`start` with its maker when the
+    run starts, :meth:`settle` once it has ended (again later: the same recipe)."""
+
+    def __init__(self) -> None:
+        self._make: Callable[..., Recipe | None] | None = None
+        self.recipe: Recipe | None = None
+
+    def start(self, make: Callable[..., Recipe | None]) -> None:
+        self._make, self.recipe = make, None
+
+    def settle(self, steps: int, failed: bool = False) -> Recipe | None:
+        if self._make is not None:
+            self.recipe = None if failed else self._make(steps)
+            self._make = None
+        return self.recipe
+
+
+def dreaming_recipe_maker(tab, key: str, model, warm: bool, parent: Recipe | None) -> Callable[..., Recipe | None]:
     """:func:`recipe_maker` for the run the Dreaming tab just started in mode
-    ``key`` (its choices as the job got them; a Continue is the recipe of the
-    picture it goes on from)."""
+    ``key`` (its choices as the job got them; ``parent``: for a Continue, the
+    recipe of the picture it goes on from)."""
     return recipe_maker(key, tab.job.control, model=model, seed=tab.seed.value(), target=tab.picker.current_class(),
-                        layer=tab.layer.currentText(), warm=warm, continues=tab._recipe if warm else None,
+                        layer=tab.layer.currentText(), warm=warm, continues=parent if warm else None,
                         photos={"source": (tab.source_panel.path, tab.source_panel.image),
                                 "guide": (tab.guide_panel.path, tab.guide_panel.image)})
+
+
+def command_for(tab) -> str:
+    """The command line of ``tab``'s current result: the generating command,
+    else ``rerun`` of the file it was saved to (when the tab's last saved file
+    holds this very recipe); :class:`~engine.recipe_command.NoCommand` says why not."""
+    recipe = tab.recipes.recipe if tab.recipes is not None else None
+    if recipe is None:
+        where = f"the {tab.title} tab" if tab.title else "this tab"
+        raise NoCommand(f"{where} has no finished result with a recipe")
+    saved = tab.last_saved
+    try:
+        if saved is None or read_recipe(saved) != recipe:
+            saved = None
+    except RecipeError:
+        saved = None
+    return command_line(recipe, saved=saved)

@@ -34,6 +34,10 @@ class Workbench(QWidget):
     menu = None
     #: the tab's name in messages ("2 unsaved results in Dreaming")
     title = ""
+    #: the recipe of the tab's current result (:class:`guiapp.recipes.RunRecipe`), in tabs that make pictures
+    recipes = None
+    #: the last file the tab wrote (:meth:`write_file`)
+    last_saved: str | None = None
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +47,11 @@ class Workbench(QWidget):
 
     def open_file(self, path: str) -> bool:
         return False
+
+    def uses_photo_now(self) -> bool:
+        """Whether a photo opened now would show a result at once (the window
+        opens the command line's photos on a tab that would)."""
+        return self.takes_images
 
     def save(self) -> None:
         self.ctx.show_status("Nothing to save in this tab.", 4000)
@@ -120,7 +129,15 @@ class Workbench(QWidget):
             self.ctx.error(f"Could not save {what}", f"{path}: {exc}")
             return False
         self.ctx.show_status(f"Saved {path}", 5000)
+        self.last_saved = path
         return True
+
+    def recipe_command(self) -> str:
+        """The ``neural-lens-cli`` command that makes the current result again
+        (File ▸ Copy Recipe as Command Line); ``ValueError`` saying why there is none."""
+        from .recipes import command_for
+
+        return command_for(self)
 
 
 def workbench_layout(tab: QWidget, images: QWidget, plots: QWidget, controls: QWidget,

@@ -72,3 +72,25 @@ def open_tab(qtbot, ctx):
     for tab in tabs:
         tab.shutdown()
         assert not tab.runner.is_running
+
+
+def type_into(qtbot, picker, text, enter=True):
+    """Select all in a class picker, type ``text`` as a user does, then Enter (unless ``enter`` is false)."""
+    from PySide6.QtCore import Qt
+
+    edit = picker.lineEdit()
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(edit, text)
+    if picker.completer().popup().isVisible():
+        picker.completer().popup().hide()
+    if enter:
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+
+def use_model(ctx, model):
+    """Make ``model`` the window's classifier, as the Model menu does once it has loaded."""
+    ctx.model = model
+    ctx.model_changed.emit(model)
+    return model

@@ -9,12 +9,12 @@ import queue
 import threading
 from pathlib import Path
 
-from engine.imaging import save_png
+from engine.imaging import load_image, resize, save_png
 from engine.jobs import Control, interruptibly, run_to_end
 from engine.recipe_jobs import JOBS, Given
 from engine.rerun import record_run
 
-__all__ = ["make_like_window"]
+__all__ = ["make_like_window", "small_photos"]
 
 
 def make_like_window(tmp: Path, job: str, model, params, *, inputs: dict, files: dict | None = None, seed: int = 0,
@@ -53,3 +53,12 @@ def make_like_window(tmp: Path, job: str, model, params, *, inputs: dict, files:
     path = tmp / name
     save_png(path, picture, {"mode": kind.title, "recipe": recipe.as_dict()})
     return path, picture, recipe
+
+
+def small_photos(folder: Path, photo) -> dict:
+    """A 64x48 source photo and a 40x40 guide written in ``folder`` (so each step
+    is quick): ``{role: (path, image as read back)}``."""
+    source, guide = folder / "the cat.png", folder / "coffee.png"
+    save_png(source, resize(photo("chelsea.png"), (48, 64)))
+    save_png(guide, resize(photo("coffee.png"), (40, 40)))
+    return {"source": (str(source), load_image(source)), "guide": (str(guide), load_image(guide))}

@@ -34,6 +34,17 @@ def register_top(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_top)
 
 
+def register_similar(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("similar", help="the indexed photos whose channels respond most like a photo's")
+    p.add_argument("index")
+    p.add_argument("image")
+    p.add_argument("--layer", required=True)
+    p.add_argument("--k", type=int, default=8, help="number of photos (default 8)")
+    add_model_options(p)   # the model the index was made with
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_similar)
+
+
 def _positive(name: str, value: int) -> int:
     if value < 1:
         raise CliError(f"--{name} must be at least 1, got {value}")
@@ -88,4 +99,34 @@ def run_top(args: argparse.Namespace) -> int:
         print(f"{found['layer']}:{found['channel']} ({found['map'][0]}x{found['map'][1]} positions)")
         for p in found["photos"]:
             print(f"  {p['value']:9.4f}  y {p['y']:3d} x {p['x']:3d}  {p['path']}")
+    return 0
+
+
+def run_similar(args: argparse.Namespace) -> int:
+    from ..channels import activations
+    from ..index import IndexFileError, IndexStore, similar_photos
+    from ..index.patches import same_model
+    from .common import open_image
+
+    _positive("k", args.k)
+    image = open_image(args.image)
+    model = open_model(args)
+    try:
+        store = IndexStore(args.index, readonly=True)
+    except IndexFileError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        if not same_model(store, model):
+            raise CliError(f"{args.index}: made with the model {store.meta['model']}, not {model.name}")
+        store.layer(args.layer)
+        found = similar_photos(store, activations(model, image, args.layer).max, args.layer, args.k)
+    except IndexFileError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        store.close()
+    if args.json:
+        print_json(found)
+    else:
+        for p in found["photos"]:
+            print(f"  {p['similarity']:.4f}  {p['path']}")
     return 0

@@ -1,27 +1,29 @@
 """``channels``: the most active channels of a layer for a photo (the Layers
 tab's ranking, headless), and the dataset index: ``channels index FOLDER``
 (every channel's top photos over a folder, see :mod:`engine.index`) and
-``channels top INDEX`` (a channel's top photos from it)."""
+``channels top INDEX`` (a channel's top photos from it), ``channels similar
+INDEX IMAGE`` (the indexed photos whose channels respond like the image's)."""
 from __future__ import annotations
 
 import argparse
 
 from .common import CliError, add_model_options, open_image, open_model, print_json
 
-COMMANDS = ("rank", "index", "top")
+COMMANDS = ("rank", "index", "top", "similar")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("channels", help="the channels of a layer: for an image (rank), or over a folder (index, top)",
                               description="channels IMAGE --layer L (same as channels rank IMAGE --layer L), "
                                           "channels index FOLDER, channels top INDEX")
-    commands = p.add_subparsers(dest="channels_command", metavar="{rank,index,top}")
+    commands = p.add_subparsers(dest="channels_command", metavar="{rank,index,top,similar}")
     p.__class__ = _rank_by_default(type(p))  # after add_subparsers: its commands keep the usual parser class
     _register_rank(commands)
-    from .channel_index import register_index, register_top
+    from .channel_index import register_index, register_similar, register_top
 
     register_index(commands)
     register_top(commands)
+    register_similar(commands)
 
 
 def _rank_by_default(parser_class: type) -> type:

@@ -47,6 +47,7 @@ def run_fool(args: argparse.Namespace) -> int:
     from ..gradients import FoolParams, fool, fool_full_size
     from ..imaging import load_image, save_png
     from ..jobs import Control, run_to_end
+    from ..rerun import record_run, run_recorded
 
     out = writable_path(args.out, "--out")
     diff_path = writable_path(args.difference, "--difference") if args.difference else None
@@ -56,19 +57,27 @@ def run_fool(args: argparse.Namespace) -> int:
     model = open_model(args)
     target = resolve_class(model, args.target)
     bar = ProgressBar(f"fooling -> {model.labels[target]}")
+    control = Control(params)
     try:
-        _, result = run_to_end(fool(model, image, target, control=Control(params)), bar)
+        _, result = run_recorded(fool(model, image, target, control=control), control, bar)
     finally:
         bar.close()
+
+    def recipe(output: str) -> dict:  # how the 224-px picture was made (a full-size one has none)
+        return {"recipe": record_run("fooling", model=model, control=control, seed=0, inputs={"target": target},
+                                     files={"source": (args.image, image)}, steps_done=result.iterations,
+                                     output=output).as_dict()}
+
     meta = result.metadata(source=args.image, lr=params.lr, max_iter=params.max_iter)
     full = None
     if args.full_size:
         _, full = run_to_end(fool_full_size(model, image, result, control=Control(params)))
         meta = full.metadata(meta)
-    save_png(out, result.image if full is None else full.image, meta)
+    save_png(out, result.image if full is None else full.image, meta if full is not None else meta | recipe("image"))
     if diff_path is not None:
         save_png(diff_path, result.difference()[0],
-                 result.metadata("fooling-difference", source=args.image, lr=params.lr, max_iter=params.max_iter))
+                 result.metadata("fooling-difference", source=args.image, lr=params.lr, max_iter=params.max_iter)
+                 | recipe("difference"))
     saved = load_image(out)
     predicted = model.classify(saved, 1)[0]
     before = result.original_prediction

@@ -48,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("invert", help="reconstruct an image from its features at LAYER")
     p.add_argument("image")
-    p.add_argument("--layer", required=True, help="layer name (see `layers`)")
+    p.add_argument("--layer", default=None, help="layer name (see `layers`; default: the model's DeepDream layer, "
+                                                   "when it names one)")
     p.add_argument("--seed", type=int, default=0)
     add_param_options(p, InversionParams, defaults={"size": "the model's input size"})
     _common(p)
@@ -56,7 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("dream", help="DeepDream an image at LAYER (guided with --guide)")
     p.add_argument("image")
-    p.add_argument("--layer", required=True, help="layer name (see `layers`)")
+    p.add_argument("--layer", default=None, help="layer name (see `layers`; default: the model's DeepDream layer, "
+                                                   "when it names one)")
     p.add_argument("--guide", default=None, help="guide image: dream towards its features")
     p.add_argument("--seed", type=int, default=0)
     add_param_options(p, DreamParams)
@@ -83,7 +85,13 @@ def _out_path(path: str) -> Path:
     return out
 
 
-def _layer(model, name: str) -> str:
+def _layer(model, name: str | None) -> str:
+    """``--layer``, or the model's own DeepDream layer (:meth:`Classifier.default_layer`) when not given."""
+    if name is None:
+        chosen = model.default_layer("dream")
+        if chosen is None:
+            raise CliError(f"--layer is required for {model.name} (see `layers`)")
+        return chosen.layer
     try:
         model.layer(name)
     except ValueError as exc:
@@ -91,13 +99,24 @@ def _layer(model, name: str) -> str:
     return name
 
 
-def _run(job, label: str):
+def _run(job, label: str, control: Control | None = None):
+    """Drive ``job`` with a progress bar; with its ``control``, recorded for the recipe."""
+    from ..rerun import run_recorded
+
     bar = ProgressBar(label)
     try:
-        last, result = run_to_end(job, bar)
+        last, result = run_recorded(job, control, bar) if control is not None else run_to_end(job, bar)
     finally:
         bar.close()
     return last, result
+
+
+def _recipe(job: str, model, control: Control, last, seed: int, **given) -> dict:
+    """The ``recipe`` entry of the saved PNG (:mod:`engine.recipe`)."""
+    from ..rerun import record_run
+
+    return {"recipe": record_run(job, model=model, control=control, seed=seed, steps_done=last.step if last else 0,
+                                 **given).as_dict()}
 
 
 def _save(out: Path, image: np.ndarray, params: dict) -> np.ndarray:
@@ -126,9 +145,11 @@ def run_classviz(args: argparse.Namespace) -> int:
         return _visualize_units(args, model, params, out)
     index = resolve_class(model, args.target)
     control = Control(params)
-    _, image = _run(class_visualization(model, index, control=control, seed=args.seed), f"classviz {model.labels[index]}")
+    last, image = _run(class_visualization(model, index, control=control, seed=args.seed),
+                       f"classviz {model.labels[index]}", control)
     saved = _save(out, image, {"mode": "class visualization", "model": model.name, "target": index,
-                                "label": model.labels[index], "seed": args.seed, **params.as_dict()})
+                                "label": model.labels[index], "seed": args.seed, **params.as_dict(),
+                                **_recipe("classviz", model, control, last, args.seed, inputs={"target": index})})
     view = resize(saved, (model.input_size, model.input_size))
     with torch.no_grad():
         probs = model.probabilities(model.preprocess(view))[0]
@@ -167,11 +188,13 @@ def _visualize_units(args: argparse.Namespace, model, params, out: Path) -> int:
         image, parts = last.image, last.extra["images"]
     else:
         control = Control(params)
-        _, image = _run(class_visualization(model, objective, control=control, seed=args.seed),
-                        f"classviz {objective.label}")
+        last, image = _run(class_visualization(model, objective, control=control, seed=args.seed),
+                           f"classviz {objective.label}", control)
         parts = None
+    recipe = {} if parts is not None else _recipe("classviz", model, control, last, args.seed,
+                                                  inputs={"objective": args.objective})
     saved = _save(out, image, {"mode": "class visualization", "model": model.name, "objective": objective.label,
-                                "seed": args.seed, **params.as_dict()})
+                                "seed": args.seed, **params.as_dict(), **recipe})
     with torch.no_grad():  # measured on the saved PNG (each image of a diverse strip on its own)
         pieces = [saved] if parts is None else [saved[:, k * (params.size + 4):k * (params.size + 4) + params.size]
                                                  for k in range(len(parts))]
@@ -193,10 +216,14 @@ def run_invert(args: argparse.Namespace) -> int:
     model = open_model(args)
     layer = _layer(model, args.layer)
     params = params_from_args(InversionParams, args, size=model.input_size)
-    last, result = _run(feature_inversion(model, image, layer, control=Control(params), seed=args.seed), f"invert {layer}")
+    control = Control(params)
+    last, result = _run(feature_inversion(model, image, layer, control=control, seed=args.seed), f"invert {layer}",
+                        control)
     original = last.extra["original"]
+    recipe = _recipe("inversion", model, control, last, args.seed, inputs={"layer": layer},
+                     files={"source": (args.image, image)})
     saved = _save(out, result, {"mode": "feature inversion", "model": model.name, "layer": layer,
-                                 "source": str(args.image), "seed": args.seed, **params.as_dict()})
+                                 "source": str(args.image), "seed": args.seed, **params.as_dict(), **recipe})
     distance = relative_feature_distance(model, saved, original, layer)
     corr = float(np.corrcoef(original.astype(float).ravel(), saved.astype(float).ravel())[0, 1])
     report(args, {"layer": layer, "distance": distance, "correlation": corr, "out": str(out), "params": params.as_dict()},
@@ -217,11 +244,15 @@ def run_dream(args: argparse.Namespace) -> int:
     layer = _layer(model, args.layer)
     tile = params.tile or 512
     before = layer_objective(model, image, layer, guide=guide, tile=tile)
-    _, result = _run(deepdream(model, image, layer, control=Control(params), guide=guide, seed=args.seed),
-                     f"{'guided ' if guide is not None else ''}dream {layer}")
+    control = Control(params)
+    last, result = _run(deepdream(model, image, layer, control=control, guide=guide, seed=args.seed),
+                        f"{'guided ' if guide is not None else ''}dream {layer}", control)
+    photos = {"source": (args.image, image)} | ({"guide": (args.guide, guide)} if guide is not None else {})
+    recipe = _recipe("guided" if guide is not None else "deepdream", model, control, last, args.seed,
+                     inputs={"layer": layer}, files=photos)
     saved = _save(out, result, {"mode": "guided deepdream" if guide is not None else "deepdream", "model": model.name,
                                  "layer": layer, "source": str(args.image), "guide": args.guide, "seed": args.seed,
-                                 **params.as_dict()})
+                                 **params.as_dict(), **recipe})
     after = layer_objective(model, saved, layer, guide=guide, tile=tile)
     kind = "guide objective" if guide is not None else "layer objective"
     report(args, {"layer": layer, "guided": guide is not None, "objective_before": before, "objective_after": after,

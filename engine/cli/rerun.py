@@ -12,6 +12,7 @@ made it.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -28,18 +29,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--guide", action="append", default=[], metavar="PATH",
                    help="where the guide photo is now (used only if its SHA-256 matches the recipe's)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--model-file", default=None, metavar="PATH",
+                   help="where the recipe's own model file is now (used only if its SHA-256 matches the recipe's)")
+    p.add_argument("--trust-code", action="store_true",
+                   help="allow the recipe's model file to run code when it loads (a pickled model): only for files "
+                        "you trust")
     p.set_defaults(func=run_rerun)
 
 
-def _open_model(name: str, device: str | None):
+def _open_model(name: str, device: str | None, **options):
     from ..models import ModelLoadError, load_model
 
     try:
-        return load_model(name, device=device)
+        return load_model(name, device=device, **options)
     except (ModelLoadError, ValueError) as exc:
         raise CliError(f"the recipe's model {name} cannot be loaded here: {exc}") from None
     finally:
         restart_clock()
+
+
+def _model_to_load(recipe, args: argparse.Namespace) -> tuple[str, dict]:
+    """The network's name, or a user's model file (at ``--model-file`` or its recorded
+    path, only with the recorded SHA-256) and its options."""
+    from ..recipe import file_sha256
+
+    known = recipe.model_file
+    if known is None:
+        return recipe.model, {}
+    path = args.model_file or known["path"]
+    wanted = f"SHA-256 {known['sha256']}"
+    if not os.path.isfile(path):
+        raise CliError(f"the recipe's model file {known['path']} is not there any more; name where it is now with "
+                       f"--model-file PATH (it must have {wanted})")
+    if file_sha256(path) != known["sha256"]:
+        raise CliError(f"the model file {path} is not the recipe's (it must have {wanted})")
+    return path, {"arch": known["arch"], "trust_code": args.trust_code}
 
 
 def _device(args: argparse.Namespace, recipe) -> tuple[str | None, str]:
@@ -60,7 +84,8 @@ def run_rerun(args: argparse.Namespace) -> int:
     import torch
 
     from ..imaging import read_png_params, save_png
-    from ..recipe import RecipeError, read_recipe
+    from ..recipe import RecipeError
+    from ..recipe_read import read_recipe
     from ..rerun import check_inputs, check_model, find_photos, replay, version_differences
     from .generate import _out_path
 
@@ -71,7 +96,8 @@ def run_rerun(args: argparse.Namespace) -> int:
     except RecipeError as exc:
         raise CliError(str(exc)) from None
     device, note = _device(args, recipe)
-    model = _open_model(recipe.model, device)
+    name, options = _model_to_load(recipe, args)
+    model = _open_model(name, device, **options)
     threads = torch.get_num_threads()
     try:
         check_model(recipe, model)

@@ -4,10 +4,10 @@
 format) holding, per channel, the top-k photos with the position of the peak, and per photo every
 channel's maximum.  ``top_photos`` answers "which photos excite this channel" from it at once."""
 from .job import IndexProgress, IndexSummary, index_job, open_for
-from .query import top_photos
+from .query import similar_photos, top_photos
 from .runners import ModelSpec
 from .store import IndexFileError, IndexStore
 from .topk import TopK
 
-__all__ = ["index_job", "IndexProgress", "IndexSummary", "open_for", "top_photos", "ModelSpec", "IndexFileError",
-           "IndexStore", "TopK"]
+__all__ = ["index_job", "IndexProgress", "IndexSummary", "open_for", "top_photos", "similar_photos", "ModelSpec",
+           "IndexFileError", "IndexStore", "TopK"]

@@ -60,7 +60,9 @@ def open_for(model: Classifier, out: str | os.PathLike, folder: str, layers: Seq
     otherwise is refused with a message naming what differs."""
     sha = model_sha256(model)
     if not os.path.exists(out):
+        source = getattr(model, "source", None)   # a user's model file: where it came from and its own hash
         meta = {"model": model.name, "model_sha256": sha, "preprocessing": preprocessing(model),
+                "model_file": {"path": source.path, "sha256": source.sha256} if source is not None else None,
                 "folder": os.path.abspath(folder), "top_k": k, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         return IndexStore.create(out, meta, layer_shapes(model, layers))
     store = IndexStore(out)

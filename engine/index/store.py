@@ -3,7 +3,8 @@ client.  Format version 1 (README "The dataset index file"):
 
 * ``meta(key, value)``: JSON values: ``format`` ("neural-lens-index"),
   ``version`` (1), ``model`` (name), ``model_sha256`` (of the weights, see
-  :func:`engine.index.identity.model_sha256`), ``preprocessing`` (input size,
+  :func:`engine.index.identity.model_sha256`), ``model_file`` (path and SHA-256
+  of a user's model file, null for a bundled network), ``preprocessing`` (input size,
   crop fraction, mean and std in 0..255 pixel units), ``folder`` (absolute),
   ``top_k``, ``created``.
 * ``layers(id, name, channels, height, width)``: the indexed layers, in network
@@ -25,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -217,3 +218,10 @@ class IndexStore:
         row = self.db.execute("SELECT m.value FROM maxima m JOIN photos p ON p.id = m.photo "
                               "WHERE p.path = ? AND m.layer = ?", (path, self.layer(name).id)).fetchone()
         return None if row is None else np.frombuffer(row[0], "<f4").copy()
+
+    def iter_maxima(self, name: str, chunk: int = 4096) -> Iterator[tuple[list[str], np.ndarray]]:
+        """(paths, (n, C) maxima) of every indexed photo for layer ``name``, a chunk at a time."""
+        rows = self.db.execute("SELECT p.path, m.value FROM maxima m JOIN photos p ON p.id = m.photo "
+                               "WHERE m.layer = ? ORDER BY p.id", (self.layer(name).id,))
+        while batch := rows.fetchmany(chunk):
+            yield [r[0] for r in batch], np.stack([np.frombuffer(r[1], "<f4") for r in batch])

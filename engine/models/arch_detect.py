@@ -19,6 +19,7 @@ closest architecture and what differs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
@@ -48,7 +49,9 @@ def _shapes(net) -> dict[str, tuple[int, ...]]:
     return {k: tuple(v.shape) for k, v in net.state_dict().items()}
 
 
+@lru_cache(maxsize=256)
 def _meta_shapes(arch: str, num_classes: int) -> dict[str, tuple[int, ...]]:
+    """The state-dict shapes of ``arch`` with ``num_classes`` classes (cached: do not change the result)."""
     try:
         return _shapes(build(arch, num_classes, meta=True))
     except NotImplementedError:  # constructors that read tensor values: build for real
@@ -96,7 +99,27 @@ def _grey_stem(expected: dict, file_shapes: dict, diff: tuple) -> str | None:
     return None
 
 
+def _only_head_or_stem(default: dict, file_shapes: dict) -> bool:
+    """Whether every shape that differs from the default network (1000 classes) differs where a head
+    of another class count would (a 1000 there) or as a greyscale stem would (1 input channel, not 3)."""
+    for key, want in default.items():
+        got = file_shapes[key]
+        if want == got:
+            continue
+        if len(want) != len(got):
+            return False
+        head = all(w == _PROBE_CLASSES[0] for w, g in zip(want, got) if w != g)
+        stem = len(want) == 4 and (want[0], *want[2:]) == (got[0], *got[2:]) and (want[1], got[1]) == (3, 1)
+        if not (head or stem):
+            return False
+    return True
+
+
 def _try(arch: str, file_shapes: dict) -> tuple[ArchFit | None, tuple]:
+    default = _meta_shapes(arch, _PROBE_CLASSES[0])
+    diff = _differences(default, file_shapes)
+    if diff[0] or diff[1] or not _only_head_or_stem(default, file_shapes):  # one build decides most candidates
+        return None, diff
     num = head_classes(arch, file_shapes)
     expected = _meta_shapes(arch, num if num is not None else _PROBE_CLASSES[0])
     diff = _differences(expected, file_shapes)

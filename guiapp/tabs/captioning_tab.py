@@ -101,6 +101,10 @@ class CaptioningTab(Workbench):
         """Save the captioning model (File ▸ Save)."""
         self.train_panel.save_dialog()
 
+    def uses_photo_now(self) -> bool:
+        """Only with a captioner: without one a photo would wait for training."""
+        return self.session.model is not None
+
     def has_unsaved_results(self) -> bool:
         return self.session.has_unsaved_model()
 

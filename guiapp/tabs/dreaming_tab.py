@@ -15,20 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
-    QSpinBox,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
 from superqt.utils import signals_blocked
 
 from engine.generation import ClassVizParams, ExportError, FrameRecorder, export_choices, export_run, export_target
@@ -36,7 +23,7 @@ from engine.generation.deepdream import Octave
 from engine.imaging import save_png
 
 from ..context import AppContext
-from ..recipes import dreaming_recipe_maker
+from ..recipes import RunRecipe, dreaming_recipe_maker
 from ..tab_job import Ending, TabJob
 from ..widgets import ClassPicker, ImagePanel
 from ..widgets.history_strip import HistoryStrip
@@ -44,6 +31,7 @@ from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.param_form import ParamForm
 from ..widgets.second_opinion import SecondOpinion
 from ..workbench import Workbench
+from .dreaming_layout import build_layout
 from .dreaming_modes import CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs, RunInfo
 
 __all__ = ["DreamingTab", "MODES", "CLASSVIZ", "INVERSION", "DREAM", "GUIDED"]
@@ -68,7 +56,7 @@ class DreamingTab(Workbench):
         self._last_step = 0
         self._results = 0      # numbers the history entries
         self._run_image: np.ndarray | None = None  # the running job's newest picture
-        self._recipe = self._recipe_of_run = None    # the current image's recipe; how to make the run's
+        self.recipes = RunRecipe()  # the current image's recipe (guiapp/recipes.py)
 
         self.source_panel = ImagePanel("Source image", hint="Drop a photo here\n(or File ▸ Open,\nor try File ▸ Open Sample)",
                                        open_title="Open source image")
@@ -101,7 +89,7 @@ class DreamingTab(Workbench):
         for panel in (self.source_panel, self.guide_panel, self.result_panel, self.compare_panel):
             panel.setMinimumSize(96, 96)  # the window may be small; the splitters give room back
         self.plot.setMinimumHeight(80)
-        self._build_layout()
+        build_layout(self)
         self.job = TabJob(self, "Class visualization", form=self.form, status=self.status, progress=self.progress,
                           start_button=self.start_button, stop_button=self.stop_button, emit_interval=FRAME_SECONDS)
         self.runner = self.job.runner
@@ -130,57 +118,6 @@ class DreamingTab(Workbench):
             self._on_model(ctx.model)
         self._on_mode(CLASSVIZ)
 
-    def _build_layout(self) -> None:
-        guide = QWidget()
-        guide_box = QVBoxLayout(guide)
-        guide_box.setContentsMargins(0, 0, 0, 0)
-        guide_box.addWidget(self.guide_panel, 1)
-        guide_box.addWidget(self.guide_button)
-        self._guide_widget = guide
-        inputs = QSplitter(Qt.Orientation.Vertical)
-        inputs.addWidget(self.source_panel)
-        inputs.addWidget(guide)
-        images = QSplitter(Qt.Orientation.Horizontal)
-        images.addWidget(inputs)
-        images.addWidget(self.result_panel)
-        images.addWidget(self.compare_panel)
-        images.setSizes([220, 480, 360])
-        center = QSplitter(Qt.Orientation.Vertical)
-        center.addWidget(images)
-        center.addWidget(self.plot)
-        center.addWidget(self.history)
-        center.setSizes([520, 180, 140])
-
-        controls = QWidget()
-        side = QVBoxLayout(controls)
-        top = QFormLayout()
-        top.addRow("Mode", self.mode)
-        self._layer_label, self._class_label = QLabel("Layer"), QLabel("Class")
-        top.addRow(self._layer_label, self.layer)
-        top.addRow(self._class_label, self.picker)
-        top.addRow("Seed", self.seed)
-        side.addLayout(top)
-        box = QGroupBox("Parameters (* = next run)")
-        QVBoxLayout(box).addWidget(self.form)
-        side.addWidget(box)
-        for row in ((self.start_button, self.stop_button, self.continue_button), (self.save_button, self.export_button)):
-            line = QHBoxLayout()
-            for button in row:
-                line.addWidget(button)
-            side.addLayout(line)
-        side.addWidget(self.progress)
-        side.addWidget(self.status)
-        side.addWidget(self.opinion)
-        side.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(controls)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(250)
-        scroll.setMaximumWidth(470)
-        layout = QHBoxLayout(self)
-        layout.addWidget(center, 1)
-        layout.addWidget(scroll)
-
     # -- inputs --------------------------------------------------------------------
     def open_file(self, path: str) -> bool:
         """File ▸ Open / a drop on the window: the source image."""
@@ -199,11 +136,11 @@ class DreamingTab(Workbench):
             self.job.stop()
         self.form.set_params(self.params[key])
         row = MODE_TABLE[key]
-        for w in (self._class_label, self.picker):
+        for w in (self.class_label, self.picker):
             w.setVisible(not row.uses_layer)
-        for w in (self._layer_label, self.layer):
+        for w in (self.layer_label, self.layer):
             w.setVisible(row.uses_layer)
-        self._guide_widget.setVisible(row.uses_guide)
+        self.guide_widget.setVisible(row.uses_guide)
         self.source_panel.setVisible(row.uses_source)
         self._select_preferred_layer()
         self._update_buttons()
@@ -217,12 +154,19 @@ class DreamingTab(Workbench):
         self._update_buttons()
 
     def _select_preferred_layer(self) -> None:
+        """The mode's layer on the bundled networks; on another network the layer it
+        recommends for DeepDream (or its middle layer), with the reason in the tooltip."""
         names = [self.layer.itemText(i) for i in range(self.layer.count())]
         if not names:
             return
-        wanted = MODE_TABLE[self.mode_key()].preferred_layer
+        key, model = self.mode_key(), self.ctx.model
+        wanted, reason = MODE_TABLE[key].preferred_layer, ""
+        if wanted not in names:
+            default = model.default_layer("dream" if key in (DREAM, GUIDED) else "layers") if model is not None else None
+            wanted, reason = (default.layer, default.reason) if default is not None else (names[len(names) // 2], "")
         with signals_blocked(self.layer):
             self.layer.setCurrentText(wanted if wanted in names else names[len(names) // 2])
+        self.layer.setToolTip(f"Opens on {wanted}: {reason}" if reason else "")
 
     def _on_value(self, name: str, value) -> None:
         """Switching the parameterisation loads its recommended defaults (live
@@ -255,6 +199,7 @@ class DreamingTab(Workbench):
         key, model = self.mode_key(), self.ctx.model
         row = MODE_TABLE[key]
         same_run = warm and self.current_mode == key  # Continue in another mode starts its own count and plot
+        parent = self.recipes.settle(self.job.steps) if warm else None  # what made the picture it goes on from
 
         def make_job(params, control):
             inputs = Inputs(model=model, source=self.source_panel.image, guide=self.guide_panel.image,
@@ -273,7 +218,7 @@ class DreamingTab(Workbench):
             label=None if row.uses_layer else model.labels[self.picker.current_class()],
             source=os.path.basename(self.source_panel.path or "") if row.uses_source else None,
             guide=os.path.basename(self.guide_panel.path or "") if row.uses_guide else None)
-        self._recipe_of_run, self._recipe = dreaming_recipe_maker(self, key, model, warm), None
+        self.recipes.start(dreaming_recipe_maker(self, key, model, warm, parent))
         if not same_run:
             self.plot.clear()
             self.recorder.clear()
@@ -318,8 +263,8 @@ class DreamingTab(Workbench):
         self.status.setText(f"step {frame.step}/{frame.total}{octave} · {text}")
 
     def _on_ended(self, end, result) -> None:
-        if self._recipe_of_run is not None:  # what made the current image (a warm restart continues it)
-            self._recipe = self._recipe_of_run(end.steps) if end.kind is not Ending.FAILED else None
+        if not self.job.is_running:  # (a warm restart settled it when it started)
+            self.recipes.settle(end.steps, failed=end.kind is Ending.FAILED)
         if self._restart and end.stopped_early:  # a warm restart carries on from it
             return
         if result is None and end.stopped_early:  # stopped inside a step: its last picture is the result
@@ -366,7 +311,7 @@ class DreamingTab(Workbench):
         """The PNG's parameters: what ran, the steps done and every live change with its step."""
         params = self.job.params.as_dict() if self.job.params is not None else {}
         live = [{"step": c.step, c.name: c.value} for c in self.job.timeline]
-        recipe = {"recipe": self._recipe.as_dict()} if self._recipe is not None else {}
+        recipe = {"recipe": self.recipes.recipe.as_dict()} if self.recipes.recipe is not None else {}
         return dict(info.as_dict(), params=params, steps_done=self.job.steps, live_changes=live, **recipe)
 
     def save_result(self, path: str) -> bool:

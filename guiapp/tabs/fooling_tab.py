@@ -14,6 +14,8 @@ reads back as the target (:mod:`engine.gradients.fooling_full_size`).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -23,7 +25,7 @@ from engine.gradients import FoolingStep, FoolParams, FoolResult, FullSizeResult
 from engine.imaging import save_png
 
 from ..context import AppContext
-from ..recipes import recipe_maker
+from ..recipes import RunRecipe, recipe_maker
 from ..tab_job import TabJob
 from ..widgets import ClassPicker, ImagePanel, PredictionList
 from ..widgets.classify_panel import ClassifyPanel
@@ -41,7 +43,7 @@ class FoolingTab(Workbench):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.result: FoolResult | None = None
-        self._recipe_of_run = None  # makes the result's recipe (guiapp/recipes.py)
+        self.recipes = RunRecipe()  # the result's recipe (guiapp/recipes.py)
         self._steps: list[float] = []
         self._scores: list[float] = []
         self._probs: list[float] = []
@@ -173,9 +175,9 @@ class FoolingTab(Workbench):
             self._update_buttons()
             return False
         self.result = None
-        self._recipe_of_run = recipe_maker("fooling", self.job.control, model=model, seed=0,
-                                           target=self.picker.current_class(),
-                                           photos={"source": (self.classify.image_panel.path, image)})
+        self.recipes.start(recipe_maker("fooling", self.job.control, model=model, seed=0,
+                                        target=self.picker.current_class(),
+                                        photos={"source": (self.classify.image_panel.path, image)}))
         self.after_list.clear()
         self.opinion.set_result(None)
         self._clear_curves()
@@ -220,6 +222,7 @@ class FoolingTab(Workbench):
             self._update_buttons()
             return
         self.result = result
+        self.recipes.settle(result.iterations)
         if result.success:
             self.mark_unsaved("fooling image")
         before, after = result.original_prediction, result.final_prediction
@@ -245,8 +248,9 @@ class FoolingTab(Workbench):
         params = self.job.params or FoolParams()
         meta = self.result.metadata(kind, source=self.classify.image_panel.path or "", lr=params.lr,
                                     max_iter=params.max_iter)
-        output = "difference" if kind == "fooling-difference" else "image"
-        made = self._recipe_of_run(self.result.iterations, output) if recipe and self._recipe_of_run else None
+        made = self.recipes.recipe if recipe else None
+        if made is not None and kind == "fooling-difference":
+            made = replace(made, output="difference")
         recipe = {"recipe": made.as_dict()} if made is not None else {}
         return dict(meta, live_changes=[{"step": c.step, c.name: c.value} for c in self.job.timeline], **recipe)
 

@@ -27,7 +27,7 @@ from engine.generation.diversity import DiversityParams, diverse_visualizations
 from engine.generation.unit_objectives import Unit, UnitObjective
 from engine.gradients import overlay
 from engine.imaging import IMAGE_SUFFIXES, load_image
-from engine.index.patches import IndexPatches, index_patches_job
+from engine.index.patches import IndexPatches, index_patches_job, similar_photos_job
 from engine.jobs import Frame
 
 from ..samples import sample_photos
@@ -60,6 +60,7 @@ class ChannelDetail(QWidget):
         self.tab, self.ctx = tab, tab.ctx
         self.folders: list[str] = []
         self.opened: tuple[str, int] | None = None       # (layer, channel) shown
+        self._expected: tuple[str, int] | None = None    # what the patches panel waits for (channel -1: similar photos)
         self._image: np.ndarray | None = None
         self._view: np.ndarray | None = None
         self._patch_paths: list[str] = []
@@ -72,6 +73,9 @@ class ChannelDetail(QWidget):
         self.viz_progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.diverse = QCheckBox("4 diverse visualizations")
         self.diverse.setToolTip("Visualize the channel four times at once, pushed apart (Olah et al. 2017)")
+        self.whole = QCheckBox("Whole photos")
+        self.whole.setToolTip("With an index open: the top photos whole, with the channel's map over them and "
+                              "the peak framed, instead of patches")
         self.folder_button = QPushButton("Add a folder of photos…")
         self.folder_button.setToolTip("Also search the photos of a folder for the top patches")
         self.index = LayersIndex(tab)
@@ -88,6 +92,7 @@ class ChannelDetail(QWidget):
         self.patches_job.frame.connect(self._on_patches)
         self.folder_button.clicked.connect(self._add_folder_dialog)
         self.diverse.toggled.connect(self._on_diverse_toggled)
+        self.whole.toggled.connect(lambda _on: self._on_index_changed())
         self.index.changed.connect(self._on_index_changed)
         self.patches_panel.clicked.connect(self._on_patch_click)
 
@@ -116,7 +121,7 @@ class ChannelDetail(QWidget):
         layout.addLayout(grid, 1)
         layout.addWidget(self.index)
         buttons = QHBoxLayout()
-        for w in (self.diverse, self.folder_button, self.index_button):
+        for w in (self.diverse, self.whole, self.folder_button, self.index_button):
             buttons.addWidget(w)
         layout.addLayout(buttons)
 
@@ -172,11 +177,13 @@ class ChannelDetail(QWidget):
         else by running the samples and the added folders through the network."""
         layer, channel = self.opened
         model = self.ctx.model
+        self._expected = self.opened
         if self.index.answers(model, layer):
-            path = self.index.path
-            self.patches_panel.set_title(f"Top-9 of {self.index.photos:,} indexed photos")
-            restart(self.patches_job, lambda _p, _c: index_patches_job(path, model, layer, channel),
-                    title="Top patches from the index")
+            path, whole = self.index.path, self.whole.isChecked()
+            self.patches_panel.set_title(f"Top-9 of {self.index.photos:,} indexed photos"
+                                         + (" (whole: the channel's map, its peak framed)" if whole else ""))
+            restart(self.patches_job, lambda _p, _c: index_patches_job(path, model, layer, channel, whole=whole),
+                    title="Top photos from the index" if whole else "Top patches from the index")
             return
         if self.index.path and layer in self.index.layers:
             self.ctx.show_status(f"The open index was made with the model {self.index.meta.get('model')}: top patches "
@@ -196,12 +203,24 @@ class ChannelDetail(QWidget):
     def _on_patches(self, frame: Frame) -> None:
         patches = frame.info
         if isinstance(patches, IndexPatches):
-            if (patches.layer, patches.channel) != self.opened:
+            if (patches.layer, patches.channel) != self._expected:
                 return
             self._patch_paths, patches = patches.paths, patches.patches
         if patches:
             self.shown_patches = list(patches[:9])
             self.patches_panel.set_image(patch_grid([p.image for p in self.shown_patches], PATCH_CELL, PATCH_GAP))
+
+    def show_similar(self, layer: str, maxima: np.ndarray) -> None:
+        """The patches panel shows the indexed photos whose channels of ``layer`` respond most like ``maxima``
+        (the photo's per-channel maxima); click one to open it."""
+        model = self.ctx.model
+        if not self.index.answers(model, layer):
+            self.ctx.show_status(f"The open index cannot answer for {layer} of this model.", 8000)
+            return
+        path, self._expected = self.index.path, (layer, -1)
+        self.patches_panel.set_title(f"Indexed photos most like this one ({layer} channels)")
+        restart(self.patches_job, lambda _p, _c: similar_photos_job(path, model, maxima, layer),
+                title="Photos like this one")
 
     def _on_index_changed(self) -> None:
         if self.opened is not None and self.ctx.model is not None:

@@ -47,7 +47,10 @@ class LayersIndex(QWidget):
         self.open_action = QAction("&Open Index…", self)
         self.close_action = QAction("&Close Index", self, enabled=False)
         self.stop_action = QAction("&Stop Indexing", self, enabled=False)
-        for action in (self.index_action, self.open_action, self.close_action, self.stop_action):
+        self.similar_action = QAction("Indexed Photos &Like This One", self, enabled=False)
+        self.similar_action.setToolTip("The indexed photos whose channels of the current layer respond most like "
+                                       "this photo's")
+        for action in (self.index_action, self.open_action, self.close_action, self.stop_action, self.similar_action):
             self.menu.addAction(action)
         self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.eta = QLabel("")
@@ -140,6 +143,7 @@ class LayersIndex(QWidget):
             store.close()
         self.path = path
         self.close_action.setEnabled(True)
+        self.similar_action.setEnabled(True)
         self.ctx.settings.setValue(SETTING, path)
         self.changed.emit()
         return True
@@ -147,6 +151,7 @@ class LayersIndex(QWidget):
     def close_index(self) -> None:
         self.path, self.photos, self.layers, self.meta = None, 0, [], {}
         self.close_action.setEnabled(False)
+        self.similar_action.setEnabled(False)
         self.ctx.settings.remove(SETTING)
         self.changed.emit()
 

@@ -69,6 +69,7 @@ class LayersTab(Workbench):
         self.mosaic_panel.hovered.connect(self._on_mosaic_hover)
         self.analysis.frame.connect(self._on_analysis)
         self.analysis.ended.connect(self._on_analysis_ended)
+        self.index.similar_action.triggered.connect(self.show_similar)
         ctx.model_changed.connect(lambda _m: self._analyze())
         self.index.reopen_last()
 
@@ -183,6 +184,14 @@ class LayersTab(Workbench):
         channel = mosaic_channel_at(x, y, self._order, CELL, GAP)
         if channel is not None:
             self.select_channel(channel)
+
+    def show_similar(self) -> None:
+        """Layers ▸ Indexed Photos Like This One: by the current layer's channels."""
+        layer = self.current_layer
+        if layer is None:
+            self.ctx.show_status("Open a photo first: its channels are compared with the indexed photos'.", 6000)
+            return
+        self.detail.show_similar(layer, self.acts[layer].max)
 
     # -- one channel ------------------------------------------------------------
     def select_channel(self, channel: int) -> None:

@@ -54,3 +54,21 @@ def test_bad_index_requests_are_one_line(model, argv, says, tmp_path, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert says in err and len(err.strip().splitlines()) == 1
+
+
+def test_similar_photos_from_the_command_line(model, photo_dir, tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("chelsea.png", "coffee.png", "rocket.jpg"):
+        shutil.copy(photo_dir / name, folder / name)
+    out = tmp_path / "p.nlindex"
+    assert main(["channels", "index", str(folder), "--layers", "blocks.3", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["channels", "similar", str(out), str(photo_dir / "coffee.png"), "--layer", "blocks.3", "--k", "2",
+                 "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["layer"] == "blocks.3" and len(found["photos"]) == 2
+    assert found["photos"][0]["path"].endswith("coffee.png") and found["photos"][0]["similarity"] == pytest.approx(1, abs=1e-4)
+    assert found["photos"][1]["similarity"] < found["photos"][0]["similarity"]
+    assert main(["channels", "similar", str(out), str(photo_dir / "coffee.png"), "--layer", "blocks.8"]) == 1
+    assert "layer 'blocks.8' is not in this index" in capsys.readouterr().err

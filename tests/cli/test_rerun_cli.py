@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from recipe_fixtures import make_like_window
+from recipe_fixtures import make_like_window, small_photos
 
 from engine.cli import main
 from engine.generation import ClassVizParams, DreamParams, InversionParams
@@ -19,20 +19,13 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture
 def rerun_model(monkeypatch, lite0):
-    monkeypatch.setattr("engine.cli.rerun._open_model", lambda name, device: lite0)
+    monkeypatch.setattr("engine.cli.rerun._open_model", lambda name, device, **options: lite0)
     return lite0
 
 
 @pytest.fixture(scope="module")
 def small_photo(tmp_path_factory, photo):
-    """A 64x48 photo file (and a 40x40 guide), so each step is quick."""
-    from engine.imaging import resize
-
-    folder = tmp_path_factory.mktemp("photos")
-    source, guide = folder / "cat.png", folder / "coffee.png"
-    save_png(source, resize(photo("chelsea.png"), (48, 64)))
-    save_png(guide, resize(photo("coffee.png"), (40, 40)))
-    return {"source": (str(source), load_image(source)), "guide": (str(guide), load_image(guide))}
+    return small_photos(tmp_path_factory.mktemp("photos"), photo)
 
 
 def rerun(capsys, *argv: str) -> dict:
@@ -153,7 +146,7 @@ def test_a_bad_recipe_is_refused_in_one_line(path, value, message, tmp_path, lit
 
     real_open = rerun_command._open_model
     monkeypatch.setattr(rerun_command, "_open_model",
-                        lambda name, device: lite0 if name == lite0.name else real_open(name, device))
+                        lambda name, device, **options: lite0 if name == lite0.name else real_open(name, device))
     made, _, _ = make_like_window(tmp_path, "classviz", lite0, ClassVizParams.defaults("pixels", size=32, steps=2),
                                   inputs={"target": 9})
     meta = read_png_params(made)
@@ -171,3 +164,48 @@ def test_a_picture_without_a_recipe_is_refused(tmp_path, fails_in_one_line):
     save_png(plain, np.zeros((8, 8, 3), np.uint8), {"mode": "DeepDream"})
     fails_in_one_line(["rerun", str(plain), "--out", str(tmp_path / "x.png")], "photo.png: has parameters but no recipe")
     fails_in_one_line(["rerun", str(tmp_path / "none.png"), "--out", str(tmp_path / "x.png")], "none.png: no such file")
+
+
+@pytest.mark.parametrize("argv", [
+    ["classviz", "--target", "9", "--param", "pixels", "--size", "32", "--steps", "4", "--seed", "5"],
+    ["classviz", "--objective", "blocks.8:12", "--size", "32", "--steps", "3"],
+    ["invert", "{source}", "--layer", "blocks.3", "--size", "32", "--steps", "3"],
+    ["dream", "{source}", "--layer", "blocks.4", "--guide", "{guide}", "--steps", "2", "--octaves", "2", "--tile", "0"],
+    ["fool", "{source}", "--target", "9", "--max-iter", "3", "--difference", "{difference}"],
+])
+def test_a_picture_the_command_line_made_reruns_to_the_same_bytes(argv, tmp_path, shared_model, rerun_model,
+                                                                   small_photo, capsys):
+    made, difference = tmp_path / "made.png", tmp_path / "difference.png"
+    names = {"source": small_photo["source"][0], "guide": small_photo["guide"][0], "difference": str(difference)}
+    assert main([a.format(**names) for a in argv] + ["--out", str(made)]) == 0
+    capsys.readouterr()
+    for path in (made, difference) if argv[0] == "fool" else (made,):
+        report = rerun(capsys, str(path), "--out", str(tmp_path / "again.png"))
+        assert report["identical"] and (tmp_path / "again.png").read_bytes() == path.read_bytes()
+
+
+def test_a_picture_made_on_a_users_model_file_reruns_from_the_file_even_moved(tmp_path, capsys, fails_in_one_line):
+    """No stand-in here: rerun loads the model file the recipe names, by path and SHA-256."""
+    import shutil
+
+    from engine.models import load_model
+
+    own = tmp_path / "shapes.safetensors"
+    shutil.copy("tools/data/shapes_cnn/shapes_cnn.safetensors", own)
+    shutil.copy("tools/data/shapes_cnn/labels.txt", tmp_path / "labels.txt")
+    shutil.copy("tools/data/shapes_cnn/shapes_cnn.json", tmp_path / "shapes.json")
+    model = load_model(str(own), "cpu")
+    path, _, recipe = make_like_window(tmp_path, "classviz", model, ClassVizParams.defaults("pixels", size=32, steps=30),
+                                       inputs={"target": 2}, change={"lr": 4.0}, stop_at=5)
+    assert recipe.model_file["sha256"] == model.source.sha256
+    assert rerun(capsys, str(path), "--out", str(tmp_path / "again.png"))["identical"]
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    for name in ("shapes.safetensors", "labels.txt", "shapes.json"):
+        (tmp_path / name).rename(moved / name)
+    fails_in_one_line(["rerun", str(path), "--out", str(tmp_path / "x.png")],
+                      f"the recipe's model file {own} is not there any more")
+    report = rerun(capsys, str(path), "--out", str(tmp_path / "again.png"), "--model-file", str(moved / own.name))
+    assert report["identical"] and (tmp_path / "again.png").read_bytes() == path.read_bytes()
+    fails_in_one_line(["rerun", str(path), "--out", str(tmp_path / "x.png"), "--model-file", str(moved / "labels.txt")],
+                      "is not the recipe's")

@@ -84,9 +84,9 @@ def test_every_command_runs_on_the_file(kind, user_model_files, photo, tmp_path,
     assert main(["invert", str(photo), "--layer", dream_layer, "--steps", "2", "--size", "64", "--out", str(out),
                  "--json", *model]) == 0
     assert _json(capsys)["layer"] == dream_layer
-    assert main(["dream", str(photo), "--layer", dream_layer, "--steps", "2", "--octaves", "1", "--out", str(out),
-                 "--json", *model]) == 0
-    assert _json(capsys)["objective_after"] > 0
+    assert main(["dream", str(photo), "--steps", "2", "--octaves", "1", "--out", str(out), "--json", *model]) == 0
+    dreamt = _json(capsys)  # no --layer: the model's own DeepDream layer
+    assert dreamt["layer"] == dream_layer and dreamt["objective_after"] > 0
     assert main(["channels", str(photo), "--layer", defaults["layers"]["layer"], "--top", "2", "--json", *model]) == 0
     assert len(_json(capsys)["channels"]) == 2
 
@@ -103,6 +103,7 @@ def test_refusals_are_one_line(user_model_files, photo, tmp_path, fails_in_one_l
     fails_in_one_line(["classify", str(photo), "--model", str(user_model_files["resnet"]), "--arch", "timm/test_vit"],
                       "do not fit timm/test_vit")
     fails_in_one_line(["classify", str(photo), "--arch", "resnet18"], "apply to a model file")
+    fails_in_one_line(["dream", str(photo), "--out", str(tmp_path / "d.png")], "--layer is required")
     labels = tmp_path / "three.txt"
     labels.write_text("a\nb\nc\n")
     fails_in_one_line(["classify", str(photo), "--model", str(user_model_files["resnet"]), "--labels", str(labels)],

@@ -108,6 +108,7 @@ def test_the_index_holds_each_channels_top_photos_and_every_photos_maxima(tiny, 
     store = IndexStore(out, readonly=True)
     assert np.allclose(store.maxima_of("sub/p0004.png", "c2"), truth["sub/p0004.png"][0], atol=1e-5)
     assert store.meta["model"] == "tiny0" and list(store.layers) == ["c1", "c2"] and store.meta["top_k"] == 5
+    assert store.meta["model_file"] is None and len(store.meta["model_sha256"]) == 64
     assert store.meta["preprocessing"]["input_size"] == 32 and store.meta["folder"] == str(folder.resolve())
     store.close()
 
@@ -224,3 +225,49 @@ def test_an_index_killed_mid_run_stays_readable_and_carries_on(tiny, tmp_path):
     fresh = tmp_path / "fresh.nlindex"
     run_to_end(index_job(tiny, str(folder), fresh, k=4, batch=2, shard_size=3))
     assert table(out, "top") == table(fresh, "top") and table(out, "maxima") == table(fresh, "maxima")
+
+
+def test_the_photos_most_like_a_photo_by_their_channels(tiny, tmp_path):
+    from engine.channels import activations
+    from engine.index import similar_photos
+
+    folder = make_photos(tmp_path / "photos", 15, bad=False)
+    out = tmp_path / "x.nlindex"
+    run_to_end(index_job(tiny, str(folder), out, k=3))
+    truth = brute_force(tiny, folder, "c2")
+    query = activations(tiny, load_image(folder / "p0005.png"), "c2").max
+    found = similar_photos(out, query, "c2", k=4)
+    cos = {p: float(v[0] @ query / np.linalg.norm(v[0]) / np.linalg.norm(query)) for p, v in truth.items()}
+    expected = sorted(cos, key=lambda p: -cos[p])[:4]
+    assert [p["path"][len(str(folder)) + 1:] for p in found["photos"]] == expected and expected[0] == "p0005.png"
+    assert [p["similarity"] for p in found["photos"]] == pytest.approx([cos[p] for p in expected], abs=1e-5)
+    with pytest.raises(IndexFileError, match="not 8"):
+        similar_photos(out, query[:8], "c2")
+
+
+def test_a_channels_top_photos_from_the_index_as_patches_or_whole(tiny, tmp_path):
+    from engine.index.patches import index_patches_job
+
+    folder = make_photos(tmp_path / "photos", 10)
+    out = tmp_path / "x.nlindex"
+    run_to_end(index_job(tiny, str(folder), out, k=4))
+    top = top_photos(out, "c2", 9, 4)["photos"]
+    for whole in (False, True):
+        (frame,) = list(index_patches_job(out, tiny, "c2", 9, k=3, whole=whole))
+        found = frame.info
+        assert found.paths == [p["path"] for p in top[:3]] and found.photos == 10 and found.missing == []
+        assert [p.activation for p in found.patches] == pytest.approx([p["value"] for p in top[:3]])
+        assert [p.position for p in found.patches] == [(p["x"], p["y"]) for p in top[:3]]
+        shapes = {p.image.shape for p in found.patches}
+        if whole:   # the model's view, the peak's receptive field framed in white
+            assert shapes == {(32, 32, 3)} and all((p.image == 255).all(axis=2).sum() >= 8 for p in found.patches)
+        else:   # the receptive field of the peak in the photo's view
+            from engine.channels import crop_at, receptive_field
+
+            stride, half = receptive_field(tiny, "c2")
+            for p, path in zip(found.patches, found.paths):
+                view = tiny.prepare(load_image(path))
+                assert np.array_equal(p.image, crop_at(view, p.position[1], p.position[0], stride, half))
+    os.remove(top[0]["path"])      # gone since indexing: the next one takes its place
+    (frame,) = list(index_patches_job(out, tiny, "c2", 9, k=3))
+    assert frame.info.missing == [top[0]["path"]] and frame.info.paths == [p["path"] for p in top[1:4]]

@@ -1,4 +1,4 @@
-"""Reading a recipe back (engine/recipe.py, engine/recipe_fields.py): every
+"""Reading a recipe back (engine/recipe_read.py): every
 field checked, the parameters through their declared specs; a damaged,
 hand-edited or newer recipe is refused naming the field."""
 from __future__ import annotations
@@ -12,7 +12,8 @@ import pytest
 from engine.generation import ClassVizParams, DreamParams
 from engine.imaging import save_png
 from engine.job_record import JobRecord
-from engine.recipe import FORMAT_VERSION, FileRef, Recipe, RecipeError, read_recipe, recipe_from_dict
+from engine.recipe import FORMAT_VERSION, FileRef, Recipe, RecipeError
+from engine.recipe_read import read_recipe, recipe_from_dict
 
 SHA = "ab" * 32
 MADE_WITH = {"app": "0.1.0", "python": "3.11.9", "torch": "2.9.0", "torchvision": "0.24.0", "numpy": "2.1.0",

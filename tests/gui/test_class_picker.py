@@ -3,7 +3,7 @@ shown item happens to contain: a part of the shown text is no class unless the r
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from qt_fixtures import type_into
 
 from engine.models import imagenet_labels
 from guiapp.widgets.class_picker import ClassPicker
@@ -19,16 +19,6 @@ def picker(qtbot):
     return widget
 
 
-def type_into(qtbot, picker, text):
-    """Select all, type ``text`` as a user does, then Enter."""
-    edit = picker.lineEdit()
-    edit.setFocus()
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
-    if picker.completer().popup().isVisible():
-        picker.completer().popup().hide()
-    qtbot.keyClick(edit, Qt.Key.Key_Return)
 
 
 @pytest.mark.parametrize("text", ["ula (76)", "tarantula (7", "arantula", "antul", "(76)", "tula (76)"])

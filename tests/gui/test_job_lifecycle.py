@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
+from qt_fixtures import use_model
 
 from engine.imaging import read_png_params
 from engine.models.judge import cached_model
@@ -47,9 +48,7 @@ def test_switching_the_model_mid_run_says_so(qtbot, tab, ctx):
     _set(tab, size=32, steps=100000)
     assert tab.start()
     qtbot.waitUntil(lambda: tab.job.steps > 0, timeout=30000)
-    other = cached_model("efficientnet_lite1", "cpu")
-    ctx.model = other
-    ctx.model_changed.emit(other)
+    use_model(ctx, cached_model("efficientnet_lite1", "cpu"))
     qtbot.waitUntil(lambda: not tab.job.is_running, timeout=10000)
     assert tab.status.text().startswith("Class visualization stopped because the model changed to efficientnet_lite1")
     assert "step " not in tab.status.text().split(".")[0].split("to")[0]
@@ -171,9 +170,7 @@ def test_fooling_says_when_the_model_changed_and_its_plot_titles_fit(qtbot, open
     tab.max_iter.setValue(5000)
     tab.run_button.click()
     qtbot.waitUntil(lambda: tab.job.steps >= 1, timeout=30000)
-    other = cached_model("efficientnet_lite1", "cpu")
-    ctx.model = other
-    ctx.model_changed.emit(other)
+    use_model(ctx, cached_model("efficientnet_lite1", "cpu"))
     qtbot.waitUntil(lambda: not tab.job.is_running, timeout=10000)
     assert tab.summary.text().startswith("Fooling stopped because the model changed to efficientnet_lite1: ")
     assert tab.result is not None and tab.result.cancelled   # the 8-bit result of the old model is kept

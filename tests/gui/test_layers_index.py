@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.imaging import save_png
-from engine.index import top_photos
+from engine.index import similar_photos, top_photos
 from guiapp.tabs import layers_index
 from guiapp.tabs.layers_channel import PATCH_CELL, PATCH_GAP
 from guiapp.tabs.layers_tab import LayersTab
@@ -67,10 +67,23 @@ def test_index_a_folder_from_the_menu_stop_carry_on_and_click_channels(qtbot, ta
     assert [p.activation for p in tab.detail.shown_patches] == pytest.approx([p["value"] for p in expected])
     assert [tab.detail._patch_paths[p.source] for p in tab.detail.shown_patches] == [p["path"] for p in expected]
     assert seconds < 5, f"top photos from the index took {seconds:.2f} s"
+    # whole photos: the channel's map over each, its peak framed
+    tab.detail.whole.setChecked(True)
+    assert tab.detail.patches_panel._title.text() == "Top-9 of 12 indexed photos (whole: the channel's map, its peak framed)"
+    qtbot.waitUntil(lambda: not tab.detail.patches_job.is_running, timeout=30000)
+    assert {p.image.shape for p in tab.detail.shown_patches} == {(224, 224, 3)}
+    assert [tab.detail._patch_paths[p.source] for p in tab.detail.shown_patches] == [p["path"] for p in expected]
     # clicking the second patch opens its photo
     tab.detail.patches_panel.clicked.emit(PATCH_GAP + PATCH_CELL + PATCH_GAP + 10, PATCH_GAP + 10)
     assert tab.photo_panel.path == expected[1]["path"]
-    qtbot.waitUntil(lambda: not tab.analysis.is_running, timeout=30000)
+    qtbot.waitUntil(lambda: not tab.analysis.is_running and tab.layer_slider.isEnabled(), timeout=30000)
+    # Layers ▸ Indexed Photos Like This One: the photo just opened comes first
+    tab.index.similar_action.trigger()
+    assert tab.detail.patches_panel._title.text() == "Indexed photos most like this one (blocks.8 channels)"
+    qtbot.waitUntil(lambda: not tab.detail.patches_job.is_running, timeout=30000)
+    like = similar_photos(out, tab.acts["blocks.8"].max, "blocks.8", 9)["photos"]
+    assert [tab.detail._patch_paths[p.source] for p in tab.detail.shown_patches] == [p["path"] for p in like]
+    assert like[0]["path"] == expected[1]["path"] and tab.detail.shown_patches[0].activation == pytest.approx(1, abs=1e-4)
     for runner in (tab.detail.viz_job, tab.detail.patches_job, tab.detail.saliency_job):
         runner.stop()
     qtbot.waitUntil(lambda: not tab.detail.viz_job.is_running and not tab.detail.patches_job.is_running, timeout=10000)
@@ -98,7 +111,8 @@ def test_the_window_has_a_layers_menu_before_help(window):
     titles = [a.text() for a in window.menuBar().actions()]
     assert titles[-2:] == ["&Layers", "&Help"]
     layers = window.menuBar().actions()[-2].menu()
-    assert [a.text() for a in layers.actions()] == ["&Index a Folder…", "&Open Index…", "&Close Index", "&Stop Indexing"]
+    assert [a.text() for a in layers.actions()] == ["&Index a Folder…", "&Open Index…", "&Close Index", "&Stop Indexing",
+                                                    "Indexed Photos &Like This One"]
     assert layers is window.tab_widgets["Layers"].menu
 
 

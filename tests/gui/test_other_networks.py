@@ -4,6 +4,7 @@ each workbench runs on the chosen network at that network's own input size
 from __future__ import annotations
 
 import pytest
+from qt_fixtures import use_model
 
 from engine.imaging import load_image
 from engine.models.judge import cached_model
@@ -18,9 +19,7 @@ def network(request, ctx):
     name, side = request.param
     model = cached_model(name, "cpu")
     assert model.input_size == side
-    ctx.model = model
-    ctx.model_changed.emit(model)
-    return model
+    return use_model(ctx, model)
 
 
 def test_saliency_fooling_and_layers_run_on_the_chosen_network(qtbot, open_tab, network, photo_dir):

@@ -13,7 +13,7 @@ from guiapp.tabs.fooling_tab import FoolingTab
 
 @pytest.fixture
 def rerun_on(monkeypatch, lite0):
-    monkeypatch.setattr("engine.cli.rerun._open_model", lambda name, device: lite0)
+    monkeypatch.setattr("engine.cli.rerun._open_model", lambda name, device, **options: lite0)
 
     def check(path, tmp_path) -> None:
         again = tmp_path / f"again-{path.name}"
@@ -78,6 +78,20 @@ def test_a_deepdream_changed_while_it_ran_reruns_to_the_same_bytes(qtbot, open_t
     assert files["source"]["path"] == str(source.resolve())
     rerun_on(out, tmp_path)
 
+    tab.form.widgets["steps"].setValue(300)
+    assert tab.start(warm=True)
+    _frames(qtbot, tab, 2)
+    tab.layer.setCurrentText("blocks.5")  # a new layer mid-run: the tab restarts warm from the current picture
+    qtbot.waitUntil(lambda: tab.run_info.layer == "blocks.5" and tab.job.is_running, timeout=30000)
+    tab.form.widgets["steps"].setValue(2)
+    qtbot.waitUntil(lambda: not tab.job.is_running and tab.history.count() == 2, timeout=30000)
+    restarted = tmp_path / "dream-restarted.png"
+    assert tab.save_result(str(restarted))
+    recipe = read_png_params(restarted)["recipe"]
+    assert recipe["inputs"] == {"layer": "blocks.5"} and recipe["continues"]["inputs"] == {"layer": "blocks.4"}
+    assert recipe["continues"]["continues"] == read_png_params(out)["recipe"]
+    rerun_on(restarted, tmp_path)
+
 
 def test_a_fooling_image_and_its_difference_rerun_to_the_same_bytes(qtbot, open_tab, ctx, photo_dir, tmp_path, rerun_on):
     tab = open_tab(FoolingTab)
@@ -95,3 +109,41 @@ def test_a_fooling_image_and_its_difference_rerun_to_the_same_bytes(qtbot, open_
     assert load_image(image).shape == (224, 224, 3)
     rerun_on(image, tmp_path)
     rerun_on(diff, tmp_path)
+
+
+def test_file_copy_recipe_as_command_line(qtbot, window, messages, tmp_path, monkeypatch, lite0):
+    import shlex
+
+    import numpy as np
+    from PySide6.QtGui import QGuiApplication
+
+    monkeypatch.setattr("engine.cli.generate.open_model", lambda args: lite0)
+    tab = window.tab_widgets["Dreaming"]
+    window.tabs.setCurrentWidget(tab)
+    window.copy_recipe_action.trigger()
+    assert messages[-1] == "No command to copy: the Dreaming tab has no finished result with a recipe"
+    tab.picker.set_class(1)
+    tab.form.widgets["size"].setValue(32)
+    tab.form.widgets["steps"].setValue(3)
+    assert tab.start()
+    qtbot.waitUntil(lambda: not tab.job.is_running and tab.history.count() == 1, timeout=30000)
+    window.copy_recipe_action.trigger()
+    text = QGuiApplication.clipboard().text()
+    assert text.startswith("neural-lens-cli --device cpu classviz --target 1 ") and messages[-1] == f"Copied: {text}"
+    argv = shlex.split(text)
+    argv[argv.index("--out") + 1] = str(tmp_path / "typed.png")
+    assert main(argv[1:]) == 0
+    assert np.array_equal(load_image(tmp_path / "typed.png"), tab.current)  # the command makes the same picture
+
+    tab.form.widgets["steps"].setValue(300)
+    assert tab.start()
+    _frames(qtbot, tab, 2)
+    tab.form.widgets["lr"].setValue(0.09)
+    tab.stop()
+    qtbot.waitUntil(lambda: not tab.job.is_running and tab.history.count() == 2, timeout=30000)
+    window.copy_recipe_action.trigger()
+    said = messages[-1]
+    assert said.startswith("No command to copy: its parameters changed while it ran") and "save the picture" in said
+    saved = tmp_path / "changed.png"
+    assert tab.save_result(str(saved))
+    assert window.copy_recipe_command() == f"neural-lens-cli rerun {saved} --out again.png"

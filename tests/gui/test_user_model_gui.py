@@ -8,10 +8,11 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
+from qt_fixtures import use_model
 
 from engine.models.user_model import open_model_file
 from guiapp.model_dialogs import ArchitectureDialog, PreprocessingDialog
-from guiapp.tabs.dreaming_tab import CLASSVIZ, DreamingTab
+from guiapp.tabs.dreaming_tab import CLASSVIZ, DREAM, DreamingTab
 from guiapp.tabs.fooling_tab import FoolingTab
 from guiapp.tabs.layers_tab import LayersTab
 from guiapp.tabs.saliency_tab import SaliencyTab
@@ -107,10 +108,7 @@ def test_a_dropped_model_file_opens(qtbot, window, user_model_files):
 
 @pytest.fixture(params=["vit", "grey", "pt2"])
 def user_network(request, ctx, user_model_files):
-    model = open_model_file(user_model_files[request.param], "cpu")
-    ctx.model = model
-    ctx.model_changed.emit(model)
-    return model
+    return use_model(ctx, open_model_file(user_model_files[request.param], "cpu"))
 
 
 def test_tabs_run_on_the_users_model(qtbot, open_tab, user_network, photo_dir):
@@ -137,13 +135,16 @@ def test_tabs_run_on_the_users_model(qtbot, open_tab, user_network, photo_dir):
     assert layers.layer_slider.maximum() == len(user_network.layer_names) - 1
 
     dreaming = open_tab(DreamingTab)
-    assert dreaming.mode.currentText() == CLASSVIZ
+    assert dreaming.mode_key() == CLASSVIZ
     dreaming.picker.set_class(1)
     dreaming.form.widgets["size"].setValue(32)
     dreaming.form.widgets["steps"].setValue(2)
     assert dreaming.start(), dreaming.status.text()
     qtbot.waitUntil(lambda: not dreaming.runner.is_running and dreaming.history.count() == 1, timeout=60000)
     assert dreaming.history.entries()[0]["model"] == user_network.name
+    dreaming.set_mode(DREAM)   # not EfficientNet's blocks.8: the layer the model recommends, and why
+    assert dreaming.layer.currentText() == user_network.default_layer("dream").layer
+    assert user_network.default_layer("dream").reason in dreaming.layer.toolTip()
 
 
 def test_about_names_the_file_and_its_hash(ctx, user_model_files):

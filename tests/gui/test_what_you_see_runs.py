@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from qt_fixtures import type_into
 
 from engine.gradients import FoolParams, fool
 from engine.imaging import load_image, read_png_params, save_png
@@ -34,17 +35,6 @@ def dreaming(open_tab):
     return open_tab(DreamingTab)
 
 
-def type_into(qtbot, picker, text, enter=True):
-    """Select all, type ``text`` as a user does, then Enter."""
-    edit = picker.lineEdit()
-    edit.setFocus()
-    edit.selectAll()
-    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(edit, text)
-    if picker.completer().popup().isVisible():
-        picker.completer().popup().hide()
-    if enter:
-        qtbot.keyClick(edit, Qt.Key.Key_Return)
 
 
 def _loaded(qtbot, tab, photo_dir, name="coffee.png"):

@@ -1,20 +1,52 @@
-"""Checking a recipe's JSON field by field (:func:`check_recipe`): each
-problem is a :class:`~engine.recipe.RecipeError` naming the field
+"""Reading a recipe back: from a PNG (:func:`read_recipe`) or its JSON
+(:func:`recipe_from_dict`), checked field by field: each problem is a :class:`~engine.recipe.RecipeError` naming the field
 (``recipe.params.lr``, ``recipe.files.source.sha256``...); parameter values
 go through the job's parameter class, the same validation as every form
 and command-line option."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from typing import Any
 
 from .job_record import JobRecord
 from .params import specs
-from .recipe import FORMAT_VERSION, MADE_WITH, RECIPE_FIELDS, FileRef, Recipe, RecipeError
+from .recipe import FORMAT_VERSION, MADE_WITH, RECIPE_FIELDS, RECIPE_KEY, FileRef, Recipe, RecipeError
 from .recipe_jobs import JOBS
 
-__all__ = ["check_recipe"]
+__all__ = ["read_recipe", "recipe_from_dict", "check_recipe"]
+
+def read_recipe(path: str | os.PathLike) -> Recipe:
+    """The recipe in a PNG Neural Lens saved; :class:`RecipeError` naming the file and the problem."""
+    from .imaging import read_png_params
+
+    try:
+        data = read_png_params(path)
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:  # not a PNG, damaged, or its text is not JSON
+        raise RecipeError(f"{path}: cannot read its recipe ({exc})") from None
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path}: has no Neural Lens parameters (not saved by Neural Lens)")
+    if RECIPE_KEY not in data:
+        raise RecipeError(f"{path}: has parameters but no recipe (saved before recipes, or by a tab that "
+                          "writes none)")
+    try:
+        return recipe_from_dict(data[RECIPE_KEY])
+    except RecipeError as exc:
+        raise RecipeError(f"{path}: {exc}") from None
+
+
+def recipe_from_dict(data: Any, where: str = "recipe") -> Recipe:
+    """A :class:`Recipe` from its JSON form, every field checked."""
+    try:
+        return check_recipe(data, where)
+    except RecipeError:
+        raise
+    except ValueError as exc:
+        raise RecipeError(str(exc)) from None
+
 
 _SHA = re.compile(r"[0-9a-f]{64}")
 
@@ -63,7 +95,7 @@ def check_recipe(data: Any, where: str = "recipe") -> Recipe:
     kind = JOBS[job]
     if data["output"] not in kind.outputs:
         raise RecipeError(f"{where}.output must be one of {', '.join(kind.outputs)} for {job}, got {data['output']!r}")
-    model = _object(data["model"], f"{where}.model", {"name", "weights_sha256"})
+    model = _object(data["model"], f"{where}.model", {"name", "weights_sha256", "file"}, {"name", "weights_sha256"})
     continues = data["continues"]
     return Recipe(
         job=job, output=data["output"], model=_text(model["name"], f"{where}.model.name"),
@@ -75,7 +107,16 @@ def check_recipe(data: Any, where: str = "recipe") -> Recipe:
         timeline=_timeline(kind.params, data["params"], data["timeline"], f"{where}.timeline"),
         steps_done=_whole(data["steps_done"], f"{where}.steps_done"),
         continues=None if continues is None else check_recipe(continues, f"{where}.continues"),
-        made_with=_made_with(data["made_with"], f"{where}.made_with"))
+        made_with=_made_with(data["made_with"], f"{where}.made_with"),
+        model_file=_model_file(model.get("file"), f"{where}.model.file"))
+
+
+def _model_file(value: Any, field: str) -> dict[str, str] | None:
+    if value is None:
+        return None
+    value = _object(value, field, {"path", "sha256", "arch"})
+    return {"path": _text(value["path"], f"{field}.path"), "sha256": _sha(value["sha256"], f"{field}.sha256"),
+            "arch": _text(value["arch"], f"{field}.arch")}
 
 
 def _params(cls: type, values: Any, field: str) -> Any:

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install bench clean-venv install-desktop
+.PHONY: run test lint install bench mutate clean-venv install-desktop
 
 run: $(STAMP)            ## open the window
 	$(PY) main.py
@@ -18,6 +18,13 @@ lint: $(STAMP)           ## ruff (configured in pyproject.toml)
 
 bench: $(STAMP)          ## benchmarks (not run by CI); prints ratio tables
 	$(PY) tests/bench/run_all.py
+
+# Mutation testing of the core modules (pyproject.toml [tool.mutmut]; results kept in mutants/, so a
+# second run only tries what is new).  Long: not part of `make test`.  MUTATE_JOBS: parallel workers.
+MUTATE_JOBS ?= 2
+mutate: $(STAMP)         ## mutation testing (mutmut) of the core modules; prints the README's table
+	nice $(VENV)/bin/mutmut run --max-children $(MUTATE_JOBS)
+	$(PY) tools/mutation_table.py
 
 PEERS       := .venv-peers
 PEERS_STAMP := $(PEERS)/.installed

@@ -163,6 +163,10 @@ def temperature_sample(model, features, *, temperature: float = 1.0, max_length:
     return _stepwise(model, features, pick, max_length, top_k)
 
 
+#: A beam-search hypothesis: (word ids, summed log probability, top-k lists of its steps).
+Hypothesis = tuple[tuple[int, ...], float, tuple]
+
+
 @torch.no_grad()
 def beam_search(model, features, *, beam_width: int = 5, max_length: int = 30, top_k: int = 5) -> DecodeResult:
     """Beam search with length-normalised scores ``sum_t log p(w_t) / length``.
@@ -179,74 +183,92 @@ def beam_search(model, features, *, beam_width: int = 5, max_length: int = 30, t
     if k < 1:
         raise ValueError("beam_width must be at least 1")
     max_length = _check_length(max_length)
-    itw = model.idx_to_word
     h0 = model.initial_state(features)
     N = h0[0].shape[0]
     dev = h0[0].device
     rows = torch.arange(N, device=dev).repeat_interleave(k)
     state = tuple(s.index_select(0, rows) if s is not None else None for s in h0)
-    V = len(itw)
-    # per image: live hypotheses as (ids, log_prob, top-k history); slot j <-> row n*k + j
-    live: list[list[tuple[tuple[int, ...], float, tuple]]] = [[((), 0.0, ())] for _ in range(N)]
-    finished: list[list[tuple[tuple[int, ...], float, tuple]]] = [[] for _ in range(N)]
+    # per image: live hypotheses; slot j <-> row n*k + j
+    live: list[list[Hypothesis]] = [[((), 0.0, ())] for _ in range(N)]
+    finished: list[list[Hypothesis]] = [[] for _ in range(N)]
     history: list[list[BeamStep]] = [[] for _ in range(N)]
     last = torch.full((N * k,), model.start_idx, dtype=torch.long, device=dev)
-
-    def beam(ids, logp):
-        return Beam(ids=ids, words=_words(ids, itw), log_prob=logp, score=logp / max(1, len(ids)))
-
     for t in range(max_length):
         if not any(live):
             break
         scores, state = model.step(last, state)
         logp = torch.log_softmax(scores, dim=1)
-        base = torch.full((N, k), -math.inf, dtype=logp.dtype, device=dev)
-        for n, hyps in enumerate(live):
-            base[n, : len(hyps)] = torch.tensor([h[1] for h in hyps], dtype=logp.dtype)
-        total = (base.reshape(N * k, 1) + logp).reshape(N, k * V)
-        vals, idx = total.topk(min(2 * k, k * V), dim=1)
-        vals, idx = vals.cpu().tolist(), idx.cpu().tolist()
-        tops = _topk_lists(logp.exp(), top_k, itw)
+        vals, idx = _best_extensions(logp, live, k)
+        tops = _topk_lists(logp.exp(), top_k, model.idx_to_word)
         parents = torch.arange(N * k).reshape(N, k).clone()
         next_words = torch.full((N, k), model.null_idx, dtype=torch.long)
         for n in range(N):
             if not live[n]:
                 continue
-            kept, new_fin, dropped = [], [], []
-            for rank, (v, i) in enumerate(zip(vals[n], idx[n])):
-                if v == -math.inf:
-                    continue
-                j, w = divmod(i, V)
-                ids, _, hist = live[n][j]
-                hyp = (ids + (w,), v, hist + (tops[n * k + j],))
-                if w == model.end_idx and rank < k:
-                    new_fin.append(hyp)
-                elif w == model.end_idx:
-                    dropped.append(hyp)
-                elif len(kept) < k:
-                    parents[n, len(kept)] = n * k + j
-                    next_words[n, len(kept)] = w
-                    kept.append(hyp)
-                else:
-                    dropped.append(hyp)
+            kept, new_fin, dropped = _sort_extensions(model, live[n], vals[n], idx[n], tops[n * k: (n + 1) * k], k)
+            for slot, (j, hyp) in enumerate(kept):
+                parents[n, slot] = n * k + j
+                next_words[n, slot] = hyp[0][-1]
+            kept = [hyp for _, hyp in kept]
             finished[n].extend(new_fin)
             live[n] = kept if len(finished[n]) < k and t < max_length - 1 else []
             if t == max_length - 1:
                 finished[n].extend(kept)
-            history[n].append(BeamStep(step=t, kept=[beam(h[0], h[1]) for h in kept],
-                                       finished=[beam(h[0], h[1]) for h in new_fin],
-                                       dropped=[beam(h[0], h[1]) for h in dropped]))
+            history[n].append(BeamStep(step=t, kept=_beams(kept, model.idx_to_word),
+                                       finished=_beams(new_fin, model.idx_to_word),
+                                       dropped=_beams(dropped, model.idx_to_word)))
         sel = parents.reshape(-1).to(dev)
         state = tuple(s.index_select(0, sel) if s is not None else None for s in state)
         last = next_words.reshape(-1).to(dev)
+    return _best_of(finished, history, max_length, model)
 
-    ids = torch.full((N, max_length), model.null_idx, dtype=torch.long)
+
+def _best_extensions(logp: torch.Tensor, live: list[list[Hypothesis]], k: int) -> tuple[list, list]:
+    """Per image, the ``2k`` best (summed log probability, ``slot * V + word``) of every live
+    hypothesis extended by every word (empty slots at ``-inf``), as lists."""
+    N, V = len(live), logp.shape[1]
+    base = torch.full((N, k), -math.inf, dtype=logp.dtype, device=logp.device)
+    for n, hyps in enumerate(live):
+        base[n, : len(hyps)] = torch.tensor([h[1] for h in hyps], dtype=logp.dtype)
+    total = (base.reshape(N * k, 1) + logp).reshape(N, k * V)
+    vals, idx = total.topk(min(2 * k, k * V), dim=1)
+    return vals.cpu().tolist(), idx.cpu().tolist()
+
+
+def _sort_extensions(model, hyps: list[Hypothesis], vals: list[float], idx: list[int], tops: list, k: int):
+    """One image's ranked extensions sorted into ``kept`` (``(slot it came from, hypothesis)``, at
+    most ``k``), ``finished`` (ending in ``<END>`` among the first ``k``) and ``dropped``."""
+    V = len(model.idx_to_word)
+    kept, finished, dropped = [], [], []
+    for rank, (v, i) in enumerate(zip(vals, idx)):
+        if v == -math.inf:
+            continue
+        j, w = divmod(i, V)
+        ids, _, hist = hyps[j]
+        hyp = (ids + (w,), v, hist + (tops[j],))
+        if w == model.end_idx and rank < k:
+            finished.append(hyp)
+        elif w == model.end_idx or len(kept) >= k:
+            dropped.append(hyp)
+        else:
+            kept.append((j, hyp))
+    return kept, finished, dropped
+
+
+def _beams(hyps: list[Hypothesis], itw: Sequence[str]) -> list[Beam]:
+    return [Beam(ids=ids, words=_words(ids, itw), log_prob=logp, score=logp / max(1, len(ids)))
+            for ids, logp, _ in hyps]
+
+
+def _best_of(finished: list[list[Hypothesis]], history: list[list[BeamStep]], max_length: int, model) -> DecodeResult:
+    """Each image's finished hypothesis of the best length-normalised score."""
+    ids = torch.full((len(finished), max_length), model.null_idx, dtype=torch.long)
     words, all_tops, best_scores = [], [], []
-    for n in range(N):
-        best = max(finished[n], key=lambda h: h[1] / max(1, len(h[0])), default=((), 0.0, ()))
+    for n, hyps in enumerate(finished):
+        best = max(hyps, key=lambda h: h[1] / max(1, len(h[0])), default=((), 0.0, ()))
         if best[0]:
             ids[n, : len(best[0])] = torch.tensor(best[0])
-        words.append(_words(best[0], itw))
+        words.append(_words(best[0], model.idx_to_word))
         all_tops.append(list(best[2]))
         best_scores.append(best[1] / max(1, len(best[0])))
     return DecodeResult(ids=ids, words=words, top_k=all_tops, beams=history, scores=best_scores)

@@ -100,6 +100,9 @@ def _check(name: str, forward: Callable, inputs: Sequence[torch.Tensor], names: 
     return results
 
 
+N, T, D, H, V, M = 3, 4, 5, 6, 7, 8  # the sizes of :func:`check_layers`' random inputs
+
+
 def check_layers(*, seed: int = 0, device: torch.device | str | None = None,
                  dtype: torch.dtype = torch.float64) -> list[GradCheckResult]:
     """Check every layer's backward pass; returns one result per gradient."""
@@ -109,63 +112,59 @@ def check_layers(*, seed: int = 0, device: torch.device | str | None = None,
     def rnd(*shape, scale=1.0):
         return (torch.randn(*shape, generator=g, dtype=dtype) * scale).to(dev)
 
-    N, T, D, H, V, M = 3, 4, 5, 6, 7, 8
-    out: list[GradCheckResult] = []
+    # the inputs are drawn in this order: the checks' random numbers do not depend on the split
+    return _check_rnn(rnd) + _check_word_layers(rnd, g, dev, dtype) + _check_lstm(rnd)
 
-    # rnn step
+
+def _check_rnn(rnd) -> list[GradCheckResult]:
     x, h, Wx, Wh, b = rnd(N, D), rnd(N, H), rnd(D, H, scale=0.5), rnd(H, H, scale=0.5), rnd(H)
     nh, cache = L.rnn_step_forward(x, h, Wx, Wh, b)
     dnh = rnd(*nh.shape)
-    out += _check("rnn_step_forward", lambda *a: (L.rnn_step_forward(*a)[0],), (x, h, Wx, Wh, b),
-                  ("dx", "dprev_h", "dWx", "dWh", "db"), L.rnn_step_backward(dnh, cache), (dnh,), STEP_TOLERANCE)
-
-    # rnn sequence
+    out = _check("rnn_step_forward", lambda *a: (L.rnn_step_forward(*a)[0],), (x, h, Wx, Wh, b),
+                 ("dx", "dprev_h", "dWx", "dWh", "db"), L.rnn_step_backward(dnh, cache), (dnh,), STEP_TOLERANCE)
     x, h0 = rnd(N, T, D), rnd(N, H)
     hs, cache = L.rnn_forward(x, h0, Wx, Wh, b)
     dh = rnd(*hs.shape)
-    out += _check("rnn_forward", lambda *a: (L.rnn_forward(*a)[0],), (x, h0, Wx, Wh, b),
-                  ("dx", "dh0", "dWx", "dWh", "db"), L.rnn_backward(dh, cache), (dh,), SEQUENCE_TOLERANCE)
+    return out + _check("rnn_forward", lambda *a: (L.rnn_forward(*a)[0],), (x, h0, Wx, Wh, b),
+                        ("dx", "dh0", "dWx", "dWh", "db"), L.rnn_backward(dh, cache), (dh,), SEQUENCE_TOLERANCE)
 
-    # word embedding (only W has a gradient)
+
+def _check_word_layers(rnd, g: torch.Generator, dev: torch.device, dtype: torch.dtype) -> list[GradCheckResult]:
+    """The word embedding (only W has a gradient), the temporal affine layer and the softmax loss."""
     ids = torch.randint(0, V, (N, T), generator=g).to(dev)
     W = rnd(V, D)
     emb, cache = L.word_embedding_forward(ids, W)
     dout = rnd(*emb.shape)
-    out += _check("word_embedding_forward", lambda W_: (L.word_embedding_forward(ids, W_)[0],), (W,),
-                  ("dW",), (L.word_embedding_backward(dout, cache),), (dout,), STEP_TOLERANCE)
-
-    # temporal affine
+    out = _check("word_embedding_forward", lambda W_: (L.word_embedding_forward(ids, W_)[0],), (W,),
+                 ("dW",), (L.word_embedding_backward(dout, cache),), (dout,), STEP_TOLERANCE)
     x, w, bb = rnd(N, T, D), rnd(D, M), rnd(M)
     aff, cache = L.temporal_affine_forward(x, w, bb)
     dout = rnd(*aff.shape)
     out += _check("temporal_affine_forward", lambda *a: (L.temporal_affine_forward(*a)[0],), (x, w, bb),
                   ("dx", "dw", "db"), L.temporal_affine_backward(dout, cache), (dout,), STEP_TOLERANCE)
-
     # temporal softmax loss (scalar output, upstream 1)
     scores = rnd(N, T, V)
     y = torch.randint(0, V, (N, T), generator=g).to(dev)
     mask = (torch.rand(N, T, generator=g) > 0.3).to(dev)
     _, dx = L.temporal_softmax_loss(scores, y, mask)
     one = torch.ones((), dtype=dtype, device=dev)
-    out += _check("temporal_softmax_loss", lambda s: (L.temporal_softmax_loss(s, y, mask)[0],), (scores,),
-                  ("dx",), (dx,), (one,), STEP_TOLERANCE)
+    return out + _check("temporal_softmax_loss", lambda s: (L.temporal_softmax_loss(s, y, mask)[0],), (scores,),
+                        ("dx",), (dx,), (one,), STEP_TOLERANCE)
 
-    # lstm step
+
+def _check_lstm(rnd) -> list[GradCheckResult]:
     x, h, c = rnd(N, D), rnd(N, H), rnd(N, H)
     Wx4, Wh4, b4 = rnd(D, 4 * H, scale=0.5), rnd(H, 4 * H, scale=0.5), rnd(4 * H)
     nh, nc, cache = L.lstm_step_forward(x, h, c, Wx4, Wh4, b4)
     dnh, dnc = rnd(*nh.shape), rnd(*nc.shape)
-    out += _check("lstm_step_forward", lambda *a: L.lstm_step_forward(*a)[:2], (x, h, c, Wx4, Wh4, b4),
-                  ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db"),
-                  L.lstm_step_backward(dnh, dnc, cache), (dnh, dnc), STEP_TOLERANCE)
-
-    # lstm sequence
+    out = _check("lstm_step_forward", lambda *a: L.lstm_step_forward(*a)[:2], (x, h, c, Wx4, Wh4, b4),
+                 ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db"),
+                 L.lstm_step_backward(dnh, dnc, cache), (dnh, dnc), STEP_TOLERANCE)
     x, h0 = rnd(N, T, D), rnd(N, H)
     hs, cache = L.lstm_forward(x, h0, Wx4, Wh4, b4)
     dh = rnd(*hs.shape)
-    out += _check("lstm_forward", lambda *a: (L.lstm_forward(*a)[0],), (x, h0, Wx4, Wh4, b4),
-                  ("dx", "dh0", "dWx", "dWh", "db"), L.lstm_backward(dh, cache), (dh,), SEQUENCE_TOLERANCE)
-    return out
+    return out + _check("lstm_forward", lambda *a: (L.lstm_forward(*a)[0],), (x, h0, Wx4, Wh4, b4),
+                        ("dx", "dh0", "dWx", "dWh", "db"), L.lstm_backward(dh, cache), (dh,), SEQUENCE_TOLERANCE)
 
 
 def check_attention_layers(*, seed: int = 0, device: torch.device | str | None = None,

@@ -167,6 +167,24 @@ class CaptioningRNN:
         return f
 
     # ------------------------------------------------------------------ training
+    def _words_in_and_out(self, captions, input_words, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The words read (``captions[:, :-1]`` or ``input_words``) and the words to predict
+        (``captions[:, 1:]``), checked: shapes, ``n`` rows, ids in the vocabulary."""
+        captions = torch.as_tensor(captions).to(device=self.device, dtype=torch.long)
+        if captions.ndim != 2 or captions.shape[0] != n or captions.shape[1] < 2:
+            raise ValueError(f"captions must be (N, T+1) with T >= 1 for {n} feature rows, "
+                             f"got {tuple(captions.shape)}")
+        if int(captions.min()) < 0 or int(captions.max()) >= self.vocab_size:
+            raise ValueError(f"caption word ids must lie in 0..{self.vocab_size - 1}")
+        captions_in, captions_out = captions[:, :-1], captions[:, 1:]
+        if input_words is not None:
+            captions_in = torch.as_tensor(input_words).to(device=self.device, dtype=torch.long)
+            if tuple(captions_in.shape) != tuple(captions_out.shape):
+                raise ValueError(f"input_words must be {tuple(captions_out.shape)}, got {tuple(captions_in.shape)}")
+            if int(captions_in.min()) < 0 or int(captions_in.max()) >= self.vocab_size:
+                raise ValueError(f"input word ids must lie in 0..{self.vocab_size - 1}")
+        return captions_in, captions_out
+
     def loss(self, features, captions, *, compute_grads: bool = True,
              input_words=None) -> tuple[float, dict[str, torch.Tensor]]:
         """Loss and gradients for a minibatch.
@@ -182,19 +200,7 @@ class CaptioningRNN:
         """
         p = self.params
         features = self._as_features(features)
-        captions = torch.as_tensor(captions).to(device=self.device, dtype=torch.long)
-        if captions.ndim != 2 or captions.shape[0] != features.shape[0] or captions.shape[1] < 2:
-            raise ValueError(f"captions must be (N, T+1) with T >= 1 for {features.shape[0]} feature rows, "
-                             f"got {tuple(captions.shape)}")
-        if int(captions.min()) < 0 or int(captions.max()) >= self.vocab_size:
-            raise ValueError(f"caption word ids must lie in 0..{self.vocab_size - 1}")
-        captions_in, captions_out = captions[:, :-1], captions[:, 1:]
-        if input_words is not None:
-            captions_in = torch.as_tensor(input_words).to(device=self.device, dtype=torch.long)
-            if tuple(captions_in.shape) != tuple(captions_out.shape):
-                raise ValueError(f"input_words must be {tuple(captions_out.shape)}, got {tuple(captions_in.shape)}")
-            if int(captions_in.min()) < 0 or int(captions_in.max()) >= self.vocab_size:
-                raise ValueError(f"input word ids must lie in 0..{self.vocab_size - 1}")
+        captions_in, captions_out = self._words_in_and_out(captions, input_words, features.shape[0])
         mask = captions_out != self.null_idx
 
         x, embed_cache = L.word_embedding_forward(captions_in, p["W_embed"])

@@ -28,6 +28,7 @@ parameterisations of ``x`` (see :mod:`.parameterizations`):
 """
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -39,12 +40,12 @@ import torch.nn.functional as F
 from ..jobs import Control, Frame, interrupt_here
 from ..params import Params, param
 from ..validation import check_choice
-from .loop import AdamStep, NormalizedStep, optimize
+from .loop import optimize
 from .objectives import class_logit
 from .parameterizations import PARAMETERIZATION_TITLES, PARAMETERIZATIONS, make_parameterization
 from .prior_params import l2_weight, periodic_blur_every, periodic_blur_sigma, tv_weight
 from .regularizers import l2_penalty, total_variation
-from .transforms import gaussian_blur, robust_view
+from .transforms import robust_view
 from .unit_objectives import UnitObjective
 
 __all__ = ["ClassVizParams", "class_visualization", "MAX_SIZE"]
@@ -148,9 +149,7 @@ def class_visualization(
     p0: ClassVizParams = control.params
     if not isinstance(p0, ClassVizParams):
         raise ValueError("class_visualization needs ClassVizParams in control.params")
-    units = target.check(model) if isinstance(target, UnitObjective) else None
-    index = None if units is not None else model.class_index(target)
-    label = units.label if units is not None else model.labels[index]
+    goal = _Goal.of(model, target)
     generator = torch.Generator().manual_seed(int(seed))
     rng = random.Random(int(seed))
     start = None
@@ -160,53 +159,79 @@ def class_visualization(
         start = model.preprocess(resize(np.asarray(init, dtype=np.uint8), (p0.size, p0.size)))
     image = make_parameterization(p0.parameterization, p0.size, p0.size, mean=model.mean, std=model.std,
                                   generator=generator, init=start, decay=p0.decay, contrast=p0.contrast)
-    if image.kind == "fourier":
-        rule = AdamStep(image.tensors)
-    else:
-        rule = NormalizedStep(image.tensors, model.std)
-    grey = model.from_pixels(torch.full_like(model.mean, 127.5))
+    gradient = _ClassVizGradient(model, image, goal, control, rng, coarse_to_fine=start is None)
+    render = renderer(model, image)
+    first = render()  # drawn now, not after a Stop in the first step (35 ms at 1024 px)
+    extra = {"target": goal.index, "label": goal.label}
+    result = yield from optimize(
+        tensors=image.tensors, gradient=gradient, rule=image.step_rule(model.std), control=control,
+        steps=lambda p: p.steps, render=render, after_step=functools.partial(image.after_step, model),
+        extra=lambda: dict(extra), start_image=first,
+    )
+    final = result.image if result.image is not None else render()
+    yield Frame(step=result.steps, total=control.params.steps, image=final, metrics=result.metrics,
+                extra={**extra, "cancelled": result.cancelled}, final=True)
+    return final
 
-    def gradient(p: ClassVizParams, step: int) -> dict[str, torch.Tensor]:
-        if image.kind == "fourier":
-            image.contrast = p.contrast
-        x = interrupt_here(image.image(), control)  # each piece of a 1024-px step takes a while
-        view = robust_view(x, rng, pad_width=p.pad, jitter_px=p.jitter, scale=p.scale, degrees=p.rotate, fill=grey)
-        control.raise_if_cancelled()
-        view = view_at_scale(view, model.input_size, p.size <= model.input_size,
-                             rng.uniform(p.min_view, 1.0) if p.min_view < 1.0 else 1.0)
-        view = interrupt_here(view, control)
-        if units is not None:
-            score = units(model, view)
+
+@dataclass(frozen=True)
+class _Goal:
+    """What the image should show: a class ``index`` or ``units`` (a checked unit objective)."""
+
+    index: int | None
+    units: UnitObjective | None
+    label: str
+
+    @classmethod
+    def of(cls, model, target: int | str | UnitObjective) -> _Goal:
+        if isinstance(target, UnitObjective):
+            units = target.check(model)
+            return cls(None, units, units.label)
+        index = model.class_index(target)
+        return cls(index, None, model.labels[index])
+
+
+class _ClassVizGradient:
+    """The gradient oracle of :func:`class_visualization` (see :func:`.loop.optimize`): the loss
+    ``-score(view) + l2 * l2(x) + tv * TV(x)`` on a random view of the image, backwards."""
+
+    def __init__(self, model, image, goal: _Goal, control: Control, rng: random.Random, *, coarse_to_fine: bool):
+        self.model, self.image, self.goal, self.control, self.rng = model, image, goal, control, rng
+        self.coarse_to_fine = coarse_to_fine  # a warm start has its shapes already
+        self.grey = model.from_pixels(torch.full_like(model.mean, 127.5))
+
+    def __call__(self, p: ClassVizParams, step: int) -> dict[str, torch.Tensor]:
+        self.image.follow(p)
+        x = interrupt_here(self.image.image(), self.control)  # each piece of a 1024-px step takes a while
+        view = interrupt_here(self._view(p, x), self.control)
+        logits = None
+        if self.goal.units is not None:
+            score = self.goal.units(self.model, view)
         else:
-            logits = model.logits(view)
-            score = class_logit(logits, index)
+            logits = self.model.logits(view)
+            score = class_logit(logits, self.goal.index)
         with torch.set_grad_enabled(p.l2 != 0):  # a term of weight 0 is only measured (no backward at 1024 px)
             l2 = l2_penalty(x)
         with torch.set_grad_enabled(p.tv != 0):
             tv = total_variation(x)
         loss = -score + p.l2 * l2 + p.tv * tv
-        control.raise_if_cancelled()
+        self.control.raise_if_cancelled()
         loss.backward()
-        if image.kind == "fourier" and start is None:  # a warm start has its shapes already
-            image.low_pass_gradient(coarse_to_fine_cutoff(step, p.steps, p.coarse))
+        if self.coarse_to_fine:
+            self.image.low_pass_gradient(coarse_to_fine_cutoff(step, p.steps, p.coarse))
         metrics = {"objective": score.detach(), "l2": l2.detach(), "tv": tv.detach()}
-        if units is None:
+        if logits is not None:
             with torch.no_grad():
-                metrics["prob"] = torch.softmax(logits[0], dim=0)[index]
+                metrics["prob"] = torch.softmax(logits[0], dim=0)[self.goal.index]
         return metrics
 
-    after_step, render = pixel_cleanup(model, image), renderer(model, image)
-
-    first = render()  # drawn now, not after a Stop in the first step (35 ms at 1024 px)
-    result = yield from optimize(
-        tensors=image.tensors, gradient=gradient, rule=rule, control=control,
-        steps=lambda p: p.steps, render=render, after_step=after_step,
-        extra=lambda: {"target": index, "label": label}, start_image=first,
-    )
-    final = result.image if result.image is not None else render()
-    yield Frame(step=result.steps, total=control.params.steps, image=final, metrics=result.metrics,
-                extra={"target": index, "label": label, "cancelled": result.cancelled}, final=True)
-    return final
+    def _view(self, p: ClassVizParams, x: torch.Tensor) -> torch.Tensor:
+        """A random view of ``x`` (pad, jitter, scale, rotation), at the scale the network sees it."""
+        view = robust_view(x, self.rng, pad_width=p.pad, jitter_px=p.jitter, scale=p.scale, degrees=p.rotate,
+                           fill=self.grey)
+        self.control.raise_if_cancelled()
+        return view_at_scale(view, self.model.input_size, p.size <= self.model.input_size,
+                             self.rng.uniform(p.min_view, 1.0) if p.min_view < 1.0 else 1.0)
 
 
 #: The band the coarse-to-fine schedule starts with and ends beyond (cycles per pixel; the
@@ -237,29 +262,6 @@ def view_at_scale(view: torch.Tensor, input_size: int, fit: bool, factor: float)
     if side != view.shape[-1]:
         return F.interpolate(view, size=(side, side), mode="bilinear", align_corners=True)
     return view
-
-
-def gradient_free_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """The periodic blur of the classic loop (no autograd)."""
-    with torch.no_grad():
-        return gaussian_blur(x.detach(), sigma)
-
-
-def pixel_cleanup(model, param):
-    """The after-step hook of the classic plain-pixel loops: blur every
-    ``p.blur_every`` steps (``p.blur_sigma``) and clamp to the valid pixel
-    range.  Other parameterisations need neither (they are smooth and bounded
-    by construction)."""
-
-    def after_step(p, step: int) -> None:
-        if param.kind != "pixels":
-            return
-        x = param.image()
-        if p.blur_every and (step + 1) % p.blur_every == 0 and p.blur_sigma > 0:
-            x.copy_(gradient_free_blur(x, p.blur_sigma))
-        x.copy_(model.clamp(x))
-
-    return after_step
 
 
 def renderer(model, param):

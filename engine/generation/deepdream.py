@@ -16,6 +16,7 @@ runs only up to the chosen layer.
 """
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -155,30 +156,10 @@ def deepdream(
     if source.ndim != 3 or source.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 RGB image, got shape {source.shape}")
     height, width = source.shape[:2]
-    rng = random.Random(int(seed))
-    objective = _objective(model, layer, guide)
-    stride = layer_stride(model, layer)
-    margin: list[int] = []  # the measured context, computed once when first needed
-
-    def overlap_of(p: DreamParams) -> int:
-        if p.overlap >= 0:
-            return p.overlap
-        if not margin:
-            margin.append(context_margin(model, layer))
-        return margin[0]
-    # The original stays uint8 on the device; each octave makes its float copy.
-    original = torch.from_numpy(source.copy()).to(model.device).permute(2, 0, 1).unsqueeze(0)
-
-    lo, hi = model.input_range
-
-    def base_at(size: tuple[int, int]) -> torch.Tensor:
-        return _resize(original.float().sub_(model.mean).div_(model.std), size)  # in place: one full-size copy
-
-    detail: torch.Tensor | None = None
+    dreamer = _Dreamer(model, source, layer, _objective(model, layer, guide), seed)
+    x = detail = None
     current: tuple[int, int] = (0, 0)
-    done = 0
-    octave = 0
-    x = None
+    done = octave = 0
     cancelled = False
     metrics: dict[str, float] = {}
     while True:
@@ -186,56 +167,83 @@ def deepdream(
         remaining = [s for s in octave_sizes(height, width, p.octaves, p.octave_scale) if s[0] * s[1] > current[0] * current[1]]
         if not remaining or control.cancelled:
             break
-        size = remaining[0]
-        base = base_at(size)
+        size, octave = remaining[0], octave + 1
+        base = dreamer.base_at(size)
         x = (base + _resize(detail, size)) if detail is not None else base.clone()
         x.requires_grad_(True)
-        del detail
-        rule = NormalizedStep([x], model.std)
-        octave += 1
-
-        def gradient(p: DreamParams, step: int, x: torch.Tensor = x) -> dict[str, torch.Tensor]:
-            dy = rng.randint(-p.jitter, p.jitter) if p.jitter else 0
-            dx = rng.randint(-p.jitter, p.jitter) if p.jitter else 0
-            rolled = torch.roll(x.detach(), shifts=(dy, dx), dims=(-2, -1)) if (dy or dx) else x.detach()
-            offset = (rng.randrange(p.tile), rng.randrange(p.tile)) if p.tile else (0, 0)
-            g, total, count = tiled_gradient(model, rolled, layer, objective, tile=p.tile, overlap=overlap_of(p),
-                                             offset=offset, stride=stride)
-            del rolled
-            if dy or dx:
-                g = torch.roll(g, shifts=(-dy, -dx), dims=(-2, -1))
-            x.grad = g.neg_()  # the rule descends a loss; the loss is -J
-            return {"objective": total / max(1, count)}
-
-        def after_step(p: DreamParams, step: int, x: torch.Tensor = x) -> None:
-            x.clamp_(min=lo, max=hi)
-
-        def render(x: torch.Tensor = x) -> np.ndarray:
-            return model.deprocess(x.detach())
-
-        n_left = len(remaining)
-        result = yield from optimize(
-            tensors=[x], gradient=gradient, rule=rule, control=control, steps=lambda p: p.steps,
-            render=render, after_step=after_step, step_offset=done,
-            total=lambda p, done=done, n_left=n_left: done + n_left * p.steps,
-            info=lambda octave=octave, size=size: Octave(octave, size),
-        )
+        result = yield from dreamer.octave(x, control, Octave(octave, size), done, len(remaining))
         done += result.steps
         metrics = dict(result.metrics, octave=float(octave))
         current = size
-        cancelled = result.cancelled
-        if cancelled:
-            break
-        detail = x.detach() - base
+        detail = x.detach() - base  # what the dream added, carried up to the next octave
         del base
-    if x is None:
-        final = source.copy()
-    elif tuple(x.shape[-2:]) != (height, width):  # cancelled before the full size: carry the detail up
-        with torch.no_grad():
-            final = model.deprocess((base_at((height, width)) + _resize(x.detach() - base, (height, width))).clamp_(min=lo,
-                                                                                                                    max=hi))
-    else:
-        final = model.deprocess(x.detach())
+        if result.cancelled:
+            cancelled = True
+            break
+    final = dreamer.final_image(x, detail, (height, width))
     yield Frame(step=done, total=done, image=final, metrics=metrics,
                 extra={"layer": layer, "guided": guide is not None, "cancelled": cancelled or control.cancelled}, final=True)
     return final
+
+
+class _Dreamer:
+    """The fixed pieces of one dream: the model and layer, the objective, the jitter's random
+    numbers, the original (uint8, on the device; each octave makes its float copy) and the
+    layer's context margin, measured once when a step first needs it."""
+
+    def __init__(self, model, source: np.ndarray, layer: str, objective, seed: int) -> None:
+        self.model, self.source, self.layer, self.objective = model, source, layer, objective
+        self.rng = random.Random(int(seed))
+        self.stride = layer_stride(model, layer)
+        self.original = torch.from_numpy(source.copy()).to(model.device).permute(2, 0, 1).unsqueeze(0)
+        self.lo, self.hi = model.input_range
+
+    @functools.cached_property
+    def measured_margin(self) -> int:
+        return context_margin(self.model, self.layer)
+
+    def overlap(self, p: DreamParams) -> int:
+        return p.overlap if p.overlap >= 0 else self.measured_margin
+
+    def base_at(self, size: tuple[int, int]) -> torch.Tensor:
+        """The normalised original at ``size`` (normalised in place: one full-size float copy)."""
+        return _resize(self.original.float().sub_(self.model.mean).div_(self.model.std), size)
+
+    def octave(self, x: torch.Tensor, control: Control, info: Octave, done: int, n_left: int):
+        """Optimise ``x`` at one scale (a generator of frames; returns the loop's result)."""
+        return (yield from optimize(
+            tensors=[x], gradient=functools.partial(self.gradient, x), rule=NormalizedStep([x], self.model.std),
+            control=control, steps=lambda p: p.steps, render=functools.partial(self.render, x),
+            after_step=functools.partial(self.clamp, x), step_offset=done,
+            total=lambda p: done + n_left * p.steps, info=lambda: info,
+        ))
+
+    def gradient(self, x: torch.Tensor, p: DreamParams, step: int) -> dict[str, torch.Tensor]:
+        """``x.grad``: minus the objective's gradient on a randomly rolled copy, tile by tile."""
+        rng = self.rng
+        dy = rng.randint(-p.jitter, p.jitter) if p.jitter else 0
+        dx = rng.randint(-p.jitter, p.jitter) if p.jitter else 0
+        rolled = torch.roll(x.detach(), shifts=(dy, dx), dims=(-2, -1)) if (dy or dx) else x.detach()
+        offset = (rng.randrange(p.tile), rng.randrange(p.tile)) if p.tile else (0, 0)
+        g, total, count = tiled_gradient(self.model, rolled, self.layer, self.objective, tile=p.tile,
+                                         overlap=self.overlap(p), offset=offset, stride=self.stride)
+        del rolled
+        if dy or dx:
+            g = torch.roll(g, shifts=(-dy, -dx), dims=(-2, -1))
+        x.grad = g.neg_()  # the rule descends a loss; the loss is -J
+        return {"objective": total / max(1, count)}
+
+    def clamp(self, x: torch.Tensor, p: DreamParams, step: int) -> None:
+        x.clamp_(min=self.lo, max=self.hi)
+
+    def render(self, x: torch.Tensor) -> np.ndarray:
+        return self.model.deprocess(x.detach())
+
+    def final_image(self, x: torch.Tensor | None, detail: torch.Tensor | None, size: tuple[int, int]) -> np.ndarray:
+        """The full-size result; stopped at a smaller octave, its detail is carried up to full size."""
+        if x is None:
+            return self.source.copy()
+        if tuple(x.shape[-2:]) == tuple(size):
+            return self.model.deprocess(x.detach())
+        with torch.no_grad():
+            return self.model.deprocess((self.base_at(size) + _resize(detail, size)).clamp_(min=self.lo, max=self.hi))

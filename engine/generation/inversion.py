@@ -13,6 +13,7 @@ textures) and lose the exact geometry and colours.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ import torch
 from ..imaging import model_view
 from ..jobs import Control, Frame, interrupt_here
 from ..params import Params, param
-from .classviz import pixel_cleanup, renderer
+from .classviz import renderer
 from .loop import AdamStep, optimize
 from .objectives import feature_distance
 from .parameterizations import PARAMETERIZATION_TITLES, make_parameterization
@@ -109,7 +110,7 @@ def feature_inversion(
         (distance + p.tv * tv + p.l2 * l2).backward()
         return {"distance": distance.detach(), "tv": tv.detach(), "l2": l2.detach()}
 
-    after_step, render = pixel_cleanup(model, param), renderer(model, param)
+    after_step, render = functools.partial(param.after_step, model), renderer(model, param)
 
     first = render()  # drawn now, not after a Stop in the first step (35 ms at 1024 px)
     result = yield from optimize(

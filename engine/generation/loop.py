@@ -81,6 +81,13 @@ def _floats(metrics: Metrics) -> dict[str, float]:
     return {k: float(v) for k, v in metrics.items()}
 
 
+def _gradient(tensors: Sequence[torch.Tensor], gradient: Callable[[Any, int], Metrics], p: Any, step: int) -> Metrics:
+    """Clear the tensors' gradients and have ``gradient`` fill them; its metrics."""
+    for t in tensors:
+        t.grad = None
+    return gradient(p, step)
+
+
 def optimize(
     *,
     tensors: Sequence[torch.Tensor],
@@ -118,10 +125,8 @@ def optimize(
         p = control.params
         if step >= steps(p) or control.cancelled:
             break
-        for t in tensors:
-            t.grad = None
         try:
-            metrics = gradient(p, step)
+            metrics = _gradient(tensors, gradient, p, step)
         except Cancelled:  # stopped inside the network's pass (a large image): the last full step stands
             break
         if control.cancelled:  # stopped while the gradient was computed: no update, no frame to render
@@ -135,14 +140,9 @@ def optimize(
         if control.should_emit():
             result.metrics = _floats(metrics)
             result.image = render()
-            yield Frame(
-                step=step_offset + step,
-                total=(total or steps)(control.params),
-                image=result.image,
-                metrics=dict(result.metrics),
-                extra=extra() if extra is not None else {},
-                info=info() if info is not None else None,
-            )
+            yield Frame(step=step_offset + step, total=(total or steps)(control.params), image=result.image,
+                        metrics=dict(result.metrics), extra=extra() if extra is not None else {},
+                        info=info() if info is not None else None)
     result.steps = step
     result.cancelled = control.cancelled
     if metrics:

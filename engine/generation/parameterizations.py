@@ -34,12 +34,20 @@
 Both offer ``tensors`` (what the optimiser updates), ``image()`` (the
 normalised (1,3,H,W) image, differentiable), and ``assign(x)`` (set the
 parameters so that ``image()`` equals a given image: warm start / Continue).
+Each also owns how it is optimised, so a loop never asks which one it has:
+``step_rule(std)`` (normalised pixel steps for pixels, Adam for the spectrum),
+``follow(p)`` (live parameters read before a step: the Fourier image's
+``contrast``), ``low_pass_gradient(cutoff)`` (coarse to fine; nothing for
+pixels) and ``after_step(model, p, step)`` (the pixel loop's periodic blur and
+clamp; nothing for the Fourier image, smooth and bounded by construction).
 """
 from __future__ import annotations
 
 import torch
 
 from ..jobs import interrupt_here
+from .loop import AdamStep, NormalizedStep
+from .transforms import gaussian_blur
 
 __all__ = ["PixelImage", "FourierImage", "COLOR_CORRELATION_SQRT", "make_parameterization", "PARAMETERIZATIONS",
            "PARAMETERIZATION_TITLES"]
@@ -75,6 +83,23 @@ class PixelImage:
     @torch.no_grad()
     def assign(self, x: torch.Tensor) -> None:
         self.x.copy_(x)
+
+    def step_rule(self, std: torch.Tensor) -> NormalizedStep:
+        """The classic loop's step: normalised gradient steps of ``p.lr`` pixel units."""
+        return NormalizedStep(self.tensors, std)
+
+    def follow(self, p) -> None:
+        """Nothing of the pixels follows the live parameters."""
+
+    def low_pass_gradient(self, cutoff: float | None) -> None:
+        """Pixels have no spectrum to open coarse to fine: the gradient stays as it is."""
+
+    @torch.no_grad()
+    def after_step(self, model, p, step: int) -> None:
+        """Blur every ``p.blur_every`` steps (``p.blur_sigma``), then clamp to the valid pixel range."""
+        if p.blur_every and (step + 1) % p.blur_every == 0 and p.blur_sigma > 0:
+            self.x.copy_(gaussian_blur(self.x.detach(), p.blur_sigma))
+        self.x.copy_(model.clamp(self.x))
 
 
 class FourierImage:
@@ -141,6 +166,17 @@ class FourierImage:
 
     def image(self) -> torch.Tensor:
         return (255.0 * self.rgb01() - self.mean) / self.std
+
+    def step_rule(self, std: torch.Tensor) -> AdamStep:
+        """Adam on the spectrum, as Lucid optimises it (``std`` is not needed)."""
+        return AdamStep(self.tensors)
+
+    def follow(self, p) -> None:
+        """The contrast cap is live: read ``p.contrast`` before each step."""
+        self.contrast = p.contrast
+
+    def after_step(self, model, p, step: int) -> None:
+        """Nothing to clean up: the image is smooth and bounded by construction."""
 
     @torch.no_grad()
     def low_pass_gradient(self, cutoff: float | None) -> None:

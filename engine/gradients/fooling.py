@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,65 +197,95 @@ def fool(
     (its ``info.predictions``: the top 5 for the final 8-bit image); returns a
     :class:`FoolResult`.
     """
+    control = _fool_control(params, control)
+    image = np.asarray(image)
+    target = _check_fool_input(model, image, target)
+    original = image.copy() if prepared else model.prepare(image)
+    ascent = _Ascent(model.preprocess(original))
+    yield from _climb(model, ascent, target, control, original)
+    if ascent.original_prediction is None:  # cancelled before the first pass ended
+        with uninterrupted(), torch.no_grad():
+            logits = model.logits(ascent.x)[0]
+        ascent.original_prediction = _prediction(model, logits, int(logits.argmax()))
+    with uninterrupted(), torch.no_grad():
+        x = _quantise(model, ascent.x)
+        logits = model.logits(x)[0]
+    final = model.deprocess(x)
+    predicted = int(logits.argmax())
+    yield _frame(model, x, logits, target, original, ascent.iterations, control.params.max_iter, final=True)
+    l2, linf = perturbation_size(original, final)
+    return FoolResult(
+        success=predicted == target, cancelled=control.cancelled, iterations=ascent.iterations,
+        rounding_retries=ascent.retries, target=target, target_label=model.labels[target], image=final,
+        original=original, original_prediction=ascent.original_prediction,
+        final_prediction=_prediction(model, logits, predicted), l2=l2, linf=linf, model=model.name,
+    )
+
+
+def _fool_control(params: FoolParams | None, control: Control | None) -> Control:
     if control is None:
         control = Control(params or FoolParams())
     if not isinstance(control.params, FoolParams):
         raise ValueError("the control's parameters must be FoolParams")
-    image = np.asarray(image)
+    return control
+
+
+def _check_fool_input(model, image: np.ndarray, target) -> int:
+    """``target`` as an ``int`` once ``image`` (HxWx3 uint8) and ``target`` (a class index) are checked."""
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 uint8 image, got {image.dtype} {image.shape}")
     if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= int(target) < len(model.labels):
         raise ValueError(f"target class must be an index in 0..{len(model.labels) - 1}, got {target!r}")
-    target = int(target)
-    original = image.copy() if prepared else model.prepare(image)
-    x = model.preprocess(original)
-    quantised = True
-    iterations = 0
-    retries = 0
-    original_prediction = None
+    return int(target)
+
+
+@dataclass
+class _Ascent:
+    """Where a :func:`fool` run stands: the normalised image ``x``, whether it is the exact tensor of
+    an 8-bit image (``quantised``), the steps and rounding retries so far, and the network's
+    prediction for the original (``None`` until the first pass ended)."""
+
+    x: torch.Tensor
+    quantised: bool = True
+    iterations: int = 0
+    retries: int = 0
+    original_prediction: Prediction | None = None
+
+
+def _climb(model, ascent: _Ascent, target: int, control: Control, original: np.ndarray) -> Iterator[Frame]:
+    """The gradient ascent of :func:`fool`, updating ``ascent``; yields the frames it emits and
+    ends at success (the 8-bit image is the target), ``max_iter`` steps, or a cancel."""
     while True:
         try:
             p = control.params
-            leaf, logits = _forward(model, x)
+            leaf, logits = _forward(model, ascent.x)
             predicted = int(logits.argmax())
-            if original_prediction is None:
-                original_prediction = _prediction(model, logits.detach(), predicted)
+            if ascent.original_prediction is None:
+                ascent.original_prediction = _prediction(model, logits.detach(), predicted)
             if control.should_emit():
-                yield _frame(model, x, logits, target, original, iterations, p.max_iter)
-            if control.cancelled:
-                break
-            if predicted == target:
-                if quantised:
-                    break
-                rounded = _quantise(model, x)  # the 8-bit image is what counts
-                with torch.no_grad():
-                    if int(model.logits(rounded)[0].argmax()) == target:
-                        x, quantised = rounded, True
-                        break
-                retries += 1  # rounding undid the fool: keep climbing from the unrounded image
-            if iterations >= p.max_iter:
-                break
+                yield _frame(model, ascent.x, logits, target, original, ascent.iterations, p.max_iter)
+            if control.cancelled or (predicted == target and _fooled_in_8_bits(model, ascent, target)):
+                return
+            if ascent.iterations >= p.max_iter:
+                return
             (grad,) = torch.autograd.grad(logits[target], leaf)
             step = p.lr * grad / grad.norm().clamp_min(1e-12)
-            x = model.clamp(x.detach() + step)
-            quantised = False
-            iterations += 1
+            ascent.x = model.clamp(ascent.x.detach() + step)
+            ascent.quantised = False
+            ascent.iterations += 1
         except Cancelled:  # stopped inside the network's pass: x is the last full step
-            break
-    if original_prediction is None:  # cancelled before the first pass ended
-        with uninterrupted(), torch.no_grad():
-            logits = model.logits(x)[0]
-        original_prediction = _prediction(model, logits, int(logits.argmax()))
-    with uninterrupted(), torch.no_grad():
-        x = _quantise(model, x)
-        logits = model.logits(x)[0]
-    final = model.deprocess(x)
-    predicted = int(logits.argmax())
-    yield _frame(model, x, logits, target, original, iterations, control.params.max_iter, final=True)
-    l2, linf = perturbation_size(original, final)
-    return FoolResult(
-        success=predicted == target, cancelled=control.cancelled, iterations=iterations,
-        rounding_retries=retries, target=target, target_label=model.labels[target], image=final, original=original,
-        original_prediction=original_prediction, final_prediction=_prediction(model, logits, predicted),
-        l2=l2, linf=linf, model=model.name,
-    )
+            return
+
+
+def _fooled_in_8_bits(model, ascent: _Ascent, target: int) -> bool:
+    """The network predicts ``target`` for ``ascent.x``: does it for the 8-bit image too?  If so,
+    ``x`` becomes that image; if rounding undid the fool, the ascent goes on from the unrounded one."""
+    if ascent.quantised:
+        return True
+    rounded = _quantise(model, ascent.x)  # the 8-bit image is what counts
+    with torch.no_grad():
+        if int(model.logits(rounded)[0].argmax()) == target:
+            ascent.x, ascent.quantised = rounded, True
+            return True
+    ascent.retries += 1  # rounding undid the fool: keep climbing from the unrounded image
+    return False

@@ -57,6 +57,26 @@ class FullSizeResult:
                 "size": [int(self.image.shape[1]), int(self.image.shape[0])]}
 
 
+def _checked_photo(model, photo: np.ndarray, result: FoolResult) -> np.ndarray:
+    """``photo`` as an array, once it is an HxWx3 uint8 image whose model view ``result`` fooled."""
+    photo = np.asarray(photo)
+    if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
+        raise ValueError(f"expected an HxWx3 uint8 photo, got {photo.dtype} {photo.shape}")
+    if not np.array_equal(model.prepare(photo), result.original):
+        raise ValueError("the fooling result was not made from this photo")
+    return photo
+
+
+def _start(model, photo: np.ndarray, result: FoolResult, top: int, left: int, side: int) -> torch.Tensor:
+    """The photo's crop (1,3,side,side, 0..255) plus the fooling difference scaled up to it."""
+    device = model.device
+    crop = torch.from_numpy(photo[top:top + side, left:left + side]).permute(2, 0, 1)[None].float().to(device)
+    delta = torch.from_numpy(result.image.astype(np.float32) - result.original.astype(np.float32))
+    delta = F.interpolate(delta.permute(2, 0, 1)[None].to(device), size=(side, side), mode="bilinear",
+                          align_corners=False)
+    return (crop + delta).clamp(0, 255)
+
+
 def fool_full_size(model, photo: np.ndarray, result: FoolResult, params: FoolParams | None = None,
                    control: Control | None = None) -> Generator[Frame, None, FullSizeResult]:
     """Carry ``result`` (a run of :func:`fool` on ``photo``) onto ``photo`` at
@@ -69,23 +89,14 @@ def fool_full_size(model, photo: np.ndarray, result: FoolResult, params: FoolPar
     the current model view, metric ``target_prob``); returns a
     :class:`FullSizeResult`."""
     control = control or Control(params or FoolParams())
-    photo = np.asarray(photo)
-    if photo.dtype != np.uint8 or photo.ndim != 3 or photo.shape[2] != 3:
-        raise ValueError(f"expected an HxWx3 uint8 photo, got {photo.dtype} {photo.shape}")
-    if not np.array_equal(model.prepare(photo), result.original):
-        raise ValueError("the fooling result was not made from this photo")
+    photo = _checked_photo(model, photo, result)
     target, size = result.target, model.input_size
     if photo.shape[0] == photo.shape[1] == size:  # read as it is: the view is the photo
         read = model.classify(result.image, 1)[0]
         l2, linf = perturbation_size(photo, result.image)
         return FullSizeResult(read.index == target, False, 0, result.image.copy(), read, l2, linf)
     top, left, side = crop_box(photo.shape[0], photo.shape[1], model.crop_fraction)
-    device = model.device
-    crop = torch.from_numpy(photo[top:top + side, left:left + side]).permute(2, 0, 1)[None].float().to(device)
-    delta = torch.from_numpy(result.image.astype(np.float32) - result.original.astype(np.float32))
-    delta = F.interpolate(delta.permute(2, 0, 1)[None].to(device), size=(side, side), mode="bilinear",
-                          align_corners=False)
-    y = (crop + delta).clamp(0, 255)
+    y = _start(model, photo, result, top, left, side)
     unit = float(model.std.mean()) * side / size
 
     def rounded_photo(tensor: torch.Tensor) -> np.ndarray:

@@ -263,6 +263,7 @@ def test_class_index_says_exactly_why_a_text_is_refused():
                  "nurse shark (9), whale shark (10) and 1 more; type more of the name or the index",
         "tarantla": "unknown class 'tarantla'; did you mean 'tarantula'?",
         "zzzz": "unknown class 'zzzz'",
+        "X5": "unknown class 'X5'",                      # only a leading minus makes a number of it
     }
     for spec, message in refusals.items():
         with pytest.raises(ValueError) as caught:

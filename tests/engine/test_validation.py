@@ -71,6 +71,10 @@ def test_check_fields_normalises_a_frozen_dataclass_in_place():
         Box(6, 0.5)
     with pytest.raises(ValueError, match=r"^x must be >= 0, got -1$"):
         Box(1, -1)
+    with pytest.raises(ValueError, match=r"^n must be >= 1, got 0$"):
+        Box(0, 0.5)
+    with pytest.raises(ValueError, match=r"^x must be <= 1, got 2$"):
+        Box(1, 2)
 
 
 def _declared():
@@ -118,6 +122,7 @@ def test_params_refuse_bad_values_naming_label_and_field():
     P = _declared()
     refusals = {"steps": (0, "steps must be >= 1, got 0"),
                 "lr": (0, "learning rate (lr) must be > 0, got 0"),
+                "count": (-1, "count must be >= 0, got -1"),
                 "mode": ("medium", "mode must be one of fast, slow; got 'medium'"),
                 "name": ("", "name must be a non-empty text, got ''"),
                 "seeds": (-1, "seeds must be >= 0, got -1"),
@@ -126,6 +131,8 @@ def test_params_refuse_bad_values_naming_label_and_field():
         with pytest.raises(ValueError) as caught:
             P(**{field: value})
         assert str(caught.value) == message, field
+    with pytest.raises(ValueError, match=r"^learning rate \(lr\) must be <= 2, got 3$"):
+        P(lr=3)
     with pytest.raises(ValueError, match="^slow needs at least 5 steps$"):
         P(mode="slow", steps=4)
     assert P(mode="slow", steps=5).mode == "slow"

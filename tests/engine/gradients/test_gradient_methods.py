@@ -226,3 +226,100 @@ def test_describe_keeps_the_parameters_of_the_method():
     assert set(SaliencyParams("smoothgrad").describe()) == {"method", "batch_size", "reduction", "samples", "noise", "seed"}
     assert SaliencyParams("gradcam", layer="head").describe()["layer"] == "head"
     assert "steps" not in SaliencyParams("vanilla").describe()
+
+
+def test_compute_saliency_runs_each_method_with_all_of_its_parameters():
+    from engine.jobs import Cancelled, Control
+
+    model = conv_model(act=nn.Tanh, seed=2)
+    x = model.preprocess(random_images(2, seed=7))
+    predicted = model.logits(x).argmax(dim=1).tolist()
+    target = next(c for c in range(5) if c not in predicted)  # not what the network sees: None would differ
+    cases = [
+        (SaliencyParams("vanilla", reduction="sum", batch_size=1), vanilla_saliency(model, x, target, reduction="sum")),
+        (SaliencyParams("smoothgrad", reduction="sum", samples=3, noise=0.3, seed=5, batch_size=2),
+         smoothgrad(model, x, target, samples=3, noise=0.3, reduction="sum", seed=5)),
+        (SaliencyParams("integrated-gradients", reduction="sum", steps=4, baseline="blurred", batch_size=3),
+         integrated_gradients_map(model, x, target, baseline="blurred", steps=4, reduction="sum")),
+        (SaliencyParams("gradcam", layer="act1", batch_size=1), grad_cam(model, x, target, layer="act1")),
+    ]
+    for params, expected in cases:
+        torch.testing.assert_close(compute_saliency(model, x, target, params), expected)
+        assert not torch.allclose(compute_saliency(model, x, None, params), expected), params.method
+    stopped = Control(SaliencyParams())
+    stopped.cancel()
+    for params, _ in cases[1:3]:  # SmoothGrad and Integrated Gradients stop between batches
+        with pytest.raises(Cancelled):
+            compute_saliency(model, x, target, params, control=stopped)
+
+
+def test_saliency_params_describe_only_what_the_method_uses():
+    common = {"method", "batch_size"}
+    expected = {"vanilla": common | {"reduction"},
+                "smoothgrad": common | {"reduction", "samples", "noise", "seed"},
+                "integrated-gradients": common | {"reduction", "steps", "baseline"},
+                "gradcam": common | {"layer"}}
+    for method, keys in expected.items():
+        described = SaliencyParams(method, steps=7, samples=9).describe()
+        assert set(described) == keys, method
+        assert all(described[k] == getattr(SaliencyParams(method, steps=7, samples=9), k) for k in keys)
+
+
+def test_grad_cam_is_the_class_activation_map_upsampled_in_uneven_batches():
+    """Stride 2: the 4x4 CAM of act2 upsampled bilinearly (half-pixel centres) to 8x8, the same
+    for 5 images in batches of 2 as one at a time; the default layer is the last named one."""
+    from .gradients_tiny import ConvNet, wrap
+
+    model = conv_model(stride=2, seed=4)
+    x = model.preprocess(random_images(5, seed=11))
+    acts = model.features(x, "act2")
+    w = model.net.fc.weight.detach()
+    for c in (0, 3):
+        small = F.relu(torch.einsum("k,nkhw->nhw", w[c], acts)) / acts[0, 0].numel()
+        expected = F.interpolate(small[:, None], size=(8, 8), mode="bilinear", align_corners=False)[:, 0]
+        torch.testing.assert_close(grad_cam(model, x, c, layer="act2", batch_size=2), expected, rtol=1e-5, atol=1e-7)
+        torch.testing.assert_close(grad_cam(model, x, c, batch_size=2), expected, rtol=1e-5, atol=1e-7)
+    net = ConvNet()
+    flat = wrap(net, {"fc": net.fc})
+    with pytest.raises(ValueError, match=r"^layer 'fc' does not output a \(N,K,h,w\) feature map$"):
+        grad_cam(flat, flat.preprocess(random_images(1)), 0, layer="fc")
+
+
+def test_grad_cam_defaults_to_the_models_own_choice_else_the_last_layer():
+    from engine.models import Classifier
+    from engine.models.layer_choice import LayerDefault
+
+    from .gradients_tiny import LABELS, ConvNet
+
+    def tiny(defaults=None):
+        torch.manual_seed(0)
+        net = ConvNet()
+        return Classifier(name="tiny", net=net, labels=LABELS, mean=(127.0,) * 3, std=(128.0,) * 3,
+                          layers={"conv1": net.conv1, "act1": net.act1, "act2": net.act2}, device=torch.device("cpu"),
+                          input_size=8, layer_defaults=defaults)
+
+    model, chosen = tiny(), tiny({"cam": LayerDefault("act1", "the model says so")})
+    x = model.preprocess(random_images(2, seed=3))
+    torch.testing.assert_close(grad_cam(model, x, 1), grad_cam(model, x, 1, layer="act2"))
+    torch.testing.assert_close(grad_cam(chosen, x, 1), grad_cam(chosen, x, 1, layer="act1"))
+    assert not torch.allclose(grad_cam(model, x, 1), grad_cam(model, x, 1, layer="act1"))
+
+
+class TwiceReLU(nn.Module):
+    """One ReLU module run twice in a forward pass: Grad-CAM cannot say which output to use."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.act, self.fc = nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Linear(4, 5)
+
+    def forward(self, x):
+        return self.fc(self.act(self.act(self.conv(x))).mean(dim=(2, 3)))
+
+
+def test_grad_cam_refuses_a_layer_that_runs_twice():
+    from .gradients_tiny import wrap
+
+    net = TwiceReLU()
+    model = wrap(net, {"act": net.act})
+    with pytest.raises(ValueError, match=r"^layer 'act' ran 2 times in one forward pass; Grad-CAM needs exactly one$"):
+        grad_cam(model, model.preprocess(random_images(1)), 0, layer="act")

@@ -97,7 +97,8 @@ class DreamingTab(Workbench):
         self.mode.currentIndexChanged.connect(lambda _i: self._on_mode(self.mode_key()))
         self.layer.currentTextChanged.connect(lambda _t: self._restart_if_running())
         self.picker.class_changed.connect(lambda _i: self._restart_if_running())
-        self.picker.validity_changed.connect(self._on_picker_validity)
+        self.picker.validity_changed.connect(lambda _valid: self._update_buttons())
+        self.picker.problem_changed.connect(self._on_picker_problem)
         self.form.value_changed.connect(self._on_value)
         self.source_panel.load_failed.connect(lambda m: self.ctx.error("Cannot open the image", m))
         self.guide_panel.load_failed.connect(lambda m: self.ctx.error("Cannot open the guide image", m))
@@ -283,10 +284,10 @@ class DreamingTab(Workbench):
             self.job.say(f"{info.title} {end.describe()}{in_all}. Save it, export the run, or Continue.")
         self._update_buttons()
 
-    def _on_picker_validity(self, valid: bool) -> None:
-        if not valid:
-            self.status.setText(f"Class not chosen: {self.picker.problem}")
-        self._update_buttons()
+    def _on_picker_problem(self, problem: str) -> None:
+        """Every new problem replaces the last ("zzzz" after an ambiguous "retriever")."""
+        if problem:
+            self.status.setText(f"Class not chosen: {problem}")
 
     def _update_buttons(self) -> None:
         running = self.job.is_running

@@ -91,6 +91,7 @@ class FoolingTab(Workbench):
         self.classify.image_changed.connect(self._on_image)
         self.classify.class_activated.connect(self.picker.set_class)
         self.picker.validity_changed.connect(self._on_picker_validity)
+        self.picker.problem_changed.connect(self._on_picker_problem)
         self.job.frame.connect(self._on_frame)
         self.job.ended.connect(self._on_ended)
         self.full_job.ended.connect(self._on_full_size_done)
@@ -155,11 +156,14 @@ class FoolingTab(Workbench):
         self._update_buttons()
 
     def _on_picker_validity(self, valid: bool) -> None:
-        if not valid:
-            self.summary.setText(f"Target class not chosen: {self.picker.problem}")
-        elif not self.runner.is_running:
+        if valid and not self.runner.is_running:
             self.summary.setText("Press Run.")
         self._update_buttons()
+
+    def _on_picker_problem(self, problem: str) -> None:
+        """Every new problem replaces the last ("zzzz" after an ambiguous "retriever")."""
+        if problem:
+            self.summary.setText(f"Target class not chosen: {problem}")
 
     # -- running --------------------------------------------------------------------
     def run(self) -> bool:

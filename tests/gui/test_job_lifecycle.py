@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
-from qt_fixtures import use_model
+from qt_fixtures import type_into, use_model
 
 from engine.imaging import read_png_params
 from engine.models.judge import cached_model
@@ -177,3 +177,14 @@ def test_fooling_says_when_the_model_changed_and_its_plot_titles_fit(qtbot, open
     for plot, title in ((tab.score_plot, "target score (logit)"), (tab.prob_plot, "target probability")):
         item = plot.getPlotItem().titleLabel
         assert item.text == title and not plot.getAxis("left").labelText   # horizontal, not a cut rotated label
+
+
+def test_a_new_class_problem_replaces_the_old_message(qtbot, open_tab):
+    from guiapp.tabs.fooling_tab import FoolingTab
+
+    for tab, line in ((open_tab(DreamingTab), "status"), (open_tab(FoolingTab), "summary")):
+        type_into(qtbot, tab.picker, "retriever")
+        assert "retriever" in getattr(tab, line).text()
+        type_into(qtbot, tab.picker, "zzzz")
+        text = getattr(tab, line).text()
+        assert "zzzz" in text and "retriever" not in text, text

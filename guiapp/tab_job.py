@@ -110,7 +110,9 @@ class TabJob(QObject):
     job in messages (``"DeepDream"``; :meth:`launch` may give another);
     ``form`` is the :class:`~guiapp.widgets.param_form.ParamForm` the job reads
     (optional); ``status``, ``progress``, ``start_button`` and ``stop_button``
-    are the tab's widgets for it (each optional); ``follows_model=False`` for
+    are the tab's widgets for it (each optional); ``on_start`` / ``on_stop``
+    are what the buttons do (the tab's start, usually a :meth:`launch`, and its
+    stop); ``follows_model=False`` for
     a job that does not run on the window's classifier (the captioners), which
     a model switch leaves running.  ``control_options`` go to
     every :class:`Control` (``emit_interval=`` / ``emit_every=``).
@@ -126,7 +128,8 @@ class TabJob(QObject):
 
     def __init__(self, tab, title: str, *, form=None, status: QLabel | None = None,
                  progress: QProgressBar | None = None, start_button: QAbstractButton | None = None,
-                 stop_button: QAbstractButton | None = None, follows_model: bool = True,
+                 stop_button: QAbstractButton | None = None, on_start: Callable[[], Any] | None = None,
+                 on_stop: Callable[[], Any] | None = None, follows_model: bool = True,
                  **control_options: Any) -> None:
         super().__init__(tab)
         self.tab, self.title, self.form = tab, title, form
@@ -143,11 +146,23 @@ class TabJob(QObject):
             form.value_changed.connect(self._on_form_value)
         if follows_model:  # a job on the window's classifier stops when it changes
             tab.ctx.model_changed.connect(self._on_model_changed)
+        for button, slot in ((start_button, on_start), (stop_button, on_stop)):
+            if button is not None and slot is not None:
+                button.clicked.connect(lambda _checked=False, slot=slot: slot())
         for button, key, verb in ((start_button, START_KEY, "Start"), (stop_button, STOP_KEY, "Stop")):
             if button is not None and key not in button.toolTip():
                 tip = button.toolTip()
                 button.setToolTip(f"{tip} ({key})" if tip else f"{verb} ({key})")
         tab.register_job(self)
+
+    def connect_slots(self, *, frame: Callable[[Frame], Any] | None = None,
+                      ended: Callable[[JobEnd, Any], Any] | None = None,
+                      running: Callable[[bool], Any] | None = None) -> TabJob:
+        """Connect the tab's slots to :attr:`frame`, :attr:`ended` and :attr:`running_changed`."""
+        for signal, slot in ((self.frame, frame), (self.ended, ended), (self.running_changed, running)):
+            if slot is not None:
+                signal.connect(slot)
+        return self
 
     # -- state ----------------------------------------------------------------------
     @property

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QSplitter, QWidget
 
-__all__ = ["Workbench", "workbench_layout"]
+__all__ = ["Workbench", "workbench_layout", "splitter"]
 
 
 class Workbench(QWidget):
@@ -120,6 +120,15 @@ class Workbench(QWidget):
         if path:
             save(path)
 
+    def save_or_say(self, has_result: bool, nothing: str, title: str, name: Callable[[], str],
+                    save: Callable[[str], object], filters: str = "PNG image (*.png)") -> None:
+        """File ▸ Save for the tab's result: ``nothing`` on the status line when
+        there is none, else the dialog (:meth:`save_as`) for ``name()``."""
+        if not has_result:
+            self.ctx.show_status(nothing, 4000)
+            return
+        self.save_as(title, name(), save, filters)
+
     def write_file(self, what: str, path: str, write: Callable[[], object]) -> bool:
         """Run ``write()``; a failure becomes a message naming ``what`` and the
         file (nothing else is lost), success a status line."""
@@ -138,6 +147,16 @@ class Workbench(QWidget):
         from .recipes import command_for
 
         return command_for(self)
+
+
+def splitter(orientation: Qt.Orientation, *widgets: QWidget, sizes: Sequence[int] = ()) -> QSplitter:
+    """A splitter holding ``widgets`` in order, at ``sizes`` when given."""
+    split = QSplitter(orientation)
+    for widget in widgets:
+        split.addWidget(widget)
+    if sizes:
+        split.setSizes(list(sizes))
+    return split
 
 
 def workbench_layout(tab: QWidget, images: QWidget, plots: QWidget, controls: QWidget,

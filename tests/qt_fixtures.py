@@ -94,3 +94,21 @@ def use_model(ctx, model):
     ctx.model = model
     ctx.model_changed.emit(model)
     return model
+
+
+def visualize_class(qtbot, tab, index: int = 1, size: int = 32, steps: int = 2) -> None:
+    """A short class visualization in a fresh Dreaming tab, through its form and Start, to the end."""
+    assert tab.mode_key() == "classviz"
+    tab.picker.set_class(index)
+    tab.form.widgets["size"].setValue(size)
+    tab.form.widgets["steps"].setValue(steps)
+    count = tab.history.count()
+    assert tab.start(), tab.status.text()
+    qtbot.waitUntil(lambda: not tab.runner.is_running and tab.history.count() == count + 1, timeout=60000)
+
+
+def map_photo(qtbot, tab, path) -> None:
+    """Open ``path`` in a Saliency tab (few curve points: the point is the plumbing) and wait for its map."""
+    tab.curve_points = 4
+    assert tab.open_file(str(path))
+    qtbot.waitUntil(lambda: tab.result is not None and not tab.runner.is_running, timeout=60000)

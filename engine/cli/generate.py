@@ -28,6 +28,12 @@ from .common import (
 from .options import add_param_options, params_from_args
 
 
+def _image_and_layer(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image")
+    p.add_argument("--layer", default=None, help="layer name (see `layers`; default: the model's DeepDream layer, "
+                                                   "when it names one)")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     from ..generation import ClassVizParams, DreamParams, InversionParams
 
@@ -47,18 +53,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_classviz)
 
     p = subparsers.add_parser("invert", help="reconstruct an image from its features at LAYER")
-    p.add_argument("image")
-    p.add_argument("--layer", default=None, help="layer name (see `layers`; default: the model's DeepDream layer, "
-                                                   "when it names one)")
+    _image_and_layer(p)
     p.add_argument("--seed", type=int, default=0)
     add_param_options(p, InversionParams, defaults={"size": "the model's input size"})
     _common(p)
     p.set_defaults(func=run_invert)
 
     p = subparsers.add_parser("dream", help="DeepDream an image at LAYER (guided with --guide)")
-    p.add_argument("image")
-    p.add_argument("--layer", default=None, help="layer name (see `layers`; default: the model's DeepDream layer, "
-                                                   "when it names one)")
+    _image_and_layer(p)
     p.add_argument("--guide", default=None, help="guide image: dream towards its features")
     p.add_argument("--seed", type=int, default=0)
     add_param_options(p, DreamParams)

@@ -121,9 +121,7 @@ class DataPanel(SessionPage):
         self.runner = self.job.runner
         self.load_button.clicked.connect(self.load)
         self.cancel_button.clicked.connect(self.cancel)
-        self.job.frame.connect(self._on_frame)
-        self.job.ended.connect(self._on_ended)
-        self.job.running_changed.connect(self._on_running)
+        self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=self._on_running)
         self.browser.image_activated.connect(self.image_activated)
 
     def _show_options(self, index: int) -> None:

@@ -70,9 +70,7 @@ class GradCheckPanel(SessionPage):
                               start_button=self.run_button)
         self.runner = self.job.runner
         self.run_button.clicked.connect(self.run)
-        self.job.frame.connect(self._on_frame)
-        self.job.ended.connect(self._on_ended)
-        self.job.running_changed.connect(lambda r: self.run_button.setEnabled(not r))
+        self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=lambda r: self.run_button.setEnabled(not r))
 
     def run(self) -> bool:
         return self.job.launch(self._check, needs_model=False, running="Checking the layers…")

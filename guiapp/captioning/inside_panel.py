@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engine.captioning.internals import caption_internals
 from engine.captioning.jobs import CaptionResult, Run
@@ -25,6 +25,7 @@ from engine.captioning.model import CELLS
 from engine.jobs import Frame
 
 from ..widgets.step_axis import LEFT_AXIS_WIDTH
+from ..workbench import splitter
 from .loss_plot import COMPARE_COLORS, SMOOTH_COLOR, labelled_plot
 
 __all__ = ["InsidePanel", "GATE_ROWS", "ATTENTION_ROWS"]
@@ -91,10 +92,7 @@ class InsidePanel(QWidget):
         plots.addWidget(self.back_plot)
         bl.addLayout(plots, 1)
         bl.addWidget(self.grad_label)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
-        split.addWidget(bottom)
-        split.setSizes([480, 300])
+        split = splitter(Qt.Orientation.Vertical, top, bottom, sizes=(480, 300))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)

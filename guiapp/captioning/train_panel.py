@@ -108,19 +108,16 @@ class TrainPanel(SessionPage):
                         (350, 800))
 
         self.job = SessionJob(self, "Training", form=self.form, status=self.status, progress=self.progress,
-                              start_button=self.start_button, stop_button=self.stop_button, emit_interval=0.1)
+                              start_button=self.start_button, stop_button=self.stop_button, on_start=self.start,
+                              on_stop=self.stop, emit_interval=0.1)
         self.runner = self.job.runner
-        self.start_button.clicked.connect(self.start)
-        self.stop_button.clicked.connect(self.stop)
         self.resume_button.clicked.connect(self.resume)
         self.save_button.clicked.connect(self.save_dialog)
         self.load_button.clicked.connect(self.load_dialog)
         self.autosave_button.clicked.connect(lambda: self.load_from(str(self.session.autosave_path)))
         self.form.value_changed.connect(self._on_rate_changed)
         self.runs_list.itemChanged.connect(lambda _item: self._update_compare())
-        self.job.frame.connect(self._on_frame)
-        self.job.ended.connect(self._on_ended)
-        self.job.running_changed.connect(self._on_running_changed)
+        self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=self._on_running_changed)
         session.data_changed.connect(self._on_data_changed)
         session.model_changed.connect(self._on_model_changed)
         session.runs_changed.connect(self._fill_runs)

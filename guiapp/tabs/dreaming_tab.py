@@ -91,7 +91,8 @@ class DreamingTab(Workbench):
         self.plot.setMinimumHeight(80)
         build_layout(self)
         self.job = TabJob(self, "Class visualization", form=self.form, status=self.status, progress=self.progress,
-                          start_button=self.start_button, stop_button=self.stop_button, emit_interval=FRAME_SECONDS)
+                          start_button=self.start_button, stop_button=self.stop_button,
+                          on_start=lambda: self.start(warm=False), on_stop=self.stop, emit_interval=FRAME_SECONDS)
         self.runner = self.job.runner
 
         self.mode.currentIndexChanged.connect(lambda _i: self._on_mode(self.mode_key()))
@@ -104,16 +105,12 @@ class DreamingTab(Workbench):
         self.guide_panel.load_failed.connect(lambda m: self.ctx.error("Cannot open the guide image", m))
         self.guide_panel.image_loaded.connect(lambda _i, _p: self._update_buttons())
         self.guide_button.clicked.connect(self.guide_panel.open_dialog)
-        self.start_button.clicked.connect(lambda: self.start(warm=False))
         self.continue_button.clicked.connect(lambda: self.start(warm=True))
-        self.stop_button.clicked.connect(self.stop)
         self.save_button.clicked.connect(self.save)
         self.export_button.clicked.connect(self._export_dialog)
         self.history.chosen.connect(self._compare)
         self.history.save_requested.connect(self._save_entry_dialog)
-        self.job.frame.connect(self._on_frame)
-        self.job.ended.connect(self._on_ended)
-        self.job.running_changed.connect(self._on_running)
+        self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=self._on_running)
         ctx.model_changed.connect(self._on_model)
         if ctx.model is not None:
             self._on_model(ctx.model)
@@ -347,12 +344,9 @@ class DreamingTab(Workbench):
         return True
 
     def save(self) -> None:
-        """File ▸ Save."""
-        if self.current is None:
-            self.ctx.show_status("Nothing generated yet.", 4000)
-            return
-        self.save_as("Save image", "dream.png",
-                     lambda path: self.save_result(path if path.lower().endswith(".png") else path + ".png"))
+        """File ▸ Save (always a PNG: ``.png`` is added to another name)."""
+        self.save_or_say(self.current is not None, "Nothing generated yet.", "Save image", lambda: "dream.png",
+                         lambda path: self.save_result(path if path.lower().endswith(".png") else path + ".png"))
 
     def _export_dialog(self) -> None:
         path, chosen = self.ask_save_path("Export run", "dream-run.gif", ";;".join(export_choices()))

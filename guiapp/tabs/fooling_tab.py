@@ -78,13 +78,11 @@ class FoolingTab(Workbench):
         self.prob_curve = self.prob_plot.plot([], [], pen=pg.mkPen("#337ab7", width=2), symbol="o", symbolSize=4)
         self._build_layout()
         self.job = TabJob(self, "Fooling", form=self.form, status=self.summary, start_button=self.run_button,
-                          stop_button=self.stop_button, emit_every=1)
+                          stop_button=self.stop_button, on_start=self.run, on_stop=self.stop, emit_every=1)
         self.runner = self.job.runner
         self.full_job = TabJob(self, "Saving at photo size", status=self.summary)  # the perturbation onto the whole photo
         self.full_runner = self.full_job.runner
 
-        self.run_button.clicked.connect(self.run)
-        self.stop_button.clicked.connect(self.stop)
         self.save_button.clicked.connect(self.save)
         self.save_diff_button.clicked.connect(self._save_difference_dialog)
         self.save_full_button.clicked.connect(self._save_full_size_dialog)
@@ -92,11 +90,8 @@ class FoolingTab(Workbench):
         self.classify.class_activated.connect(self.picker.set_class)
         self.picker.validity_changed.connect(self._on_picker_validity)
         self.picker.problem_changed.connect(self._on_picker_problem)
-        self.job.frame.connect(self._on_frame)
-        self.job.ended.connect(self._on_ended)
-        self.full_job.ended.connect(self._on_full_size_done)
-        for job in (self.job, self.full_job):
-            job.running_changed.connect(lambda _r: self._update_buttons())
+        self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=lambda _r: self._update_buttons())
+        self.full_job.connect_slots(ended=self._on_full_size_done, running=lambda _r: self._update_buttons())
         self._full_path = ""
         self._update_buttons()
 
@@ -276,10 +271,8 @@ class FoolingTab(Workbench):
 
     def save(self) -> None:
         """File ▸ Save: the fooling image."""
-        if self.result is None:
-            self.ctx.show_status("No fooling image to save yet.", 4000)
-            return
-        self.save_as("Save fooling image", f"fooled-{self.result.target_label}.png", self.save_image)
+        self.save_or_say(self.result is not None, "No fooling image to save yet.", "Save fooling image",
+                         lambda: f"fooled-{self.result.target_label}.png", self.save_image)
 
     def _save_difference_dialog(self) -> None:
         if self.result is not None:

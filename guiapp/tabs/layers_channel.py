@@ -87,9 +87,9 @@ class ChannelDetail(QWidget):
                               emit_interval=0.1)
         self.patches_job = TabJob(tab, "Top patches", status=self.patches_status, emit_interval=0.25)
         self._build_layout()
-        self.saliency_job.frame.connect(self._on_saliency)
-        self.viz_job.frame.connect(self._on_viz)
-        self.patches_job.frame.connect(self._on_patches)
+        for job, draw in ((self.saliency_job, self._on_saliency), (self.viz_job, self._on_viz),
+                          (self.patches_job, self._on_patches)):
+            job.connect_slots(frame=draw)
         self.folder_button.clicked.connect(self._add_folder_dialog)
         self.diverse.toggled.connect(self._on_diverse_toggled)
         self.whole.toggled.connect(lambda _on: self._on_index_changed())

@@ -69,9 +69,7 @@ class LayersIndex(QWidget):
         self.close_action.triggered.connect(self.close_index)
         self.stop_action.triggered.connect(self.job.stop)
         self.stop_button.clicked.connect(self.job.stop)
-        self.job.frame.connect(self._on_frame)
-        self.job.ended.connect(self._on_ended)
-        self.job.running_changed.connect(self._on_running)
+        self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=self._on_running)
         self._last: IndexProgress | None = None
         self._summary: IndexSummary | None = None
         self._out = ""

@@ -25,7 +25,7 @@ from engine.jobs import Frame
 from ..context import AppContext
 from ..tab_job import Ending, TabJob
 from ..widgets.image_panel import ImagePanel
-from ..workbench import Workbench
+from ..workbench import Workbench, splitter
 from .layers_channel import ChannelDetail
 
 __all__ = ["LayersTab"]
@@ -67,8 +67,7 @@ class LayersTab(Workbench):
         self.sort.currentIndexChanged.connect(lambda _i: self._show_layer(resort=True))
         self.mosaic_panel.clicked.connect(self._on_mosaic_click)
         self.mosaic_panel.hovered.connect(self._on_mosaic_hover)
-        self.analysis.frame.connect(self._on_analysis)
-        self.analysis.ended.connect(self._on_analysis_ended)
+        self.analysis.connect_slots(frame=self._on_analysis, ended=self._on_analysis_ended)
         self.index.similar_action.triggered.connect(self.show_similar)
         ctx.model_changed.connect(lambda _m: self._analyze())
         self.index.reopen_last()
@@ -93,10 +92,7 @@ class LayersTab(Workbench):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.detail, 1)
         rl.addWidget(self.status)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setSizes([520, 600])
+        split = splitter(Qt.Orientation.Horizontal, left, right, sizes=(520, 600))
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(split, 1)

@@ -143,8 +143,7 @@ class SaliencyTab(Workbench):
         self.save_overlay_button.clicked.connect(self.save)
         self.boxes.boxes_changed.connect(lambda _b: self._score_boxes())
         self.removal.fill_changed.connect(self._on_fill)
-        self.job.frame.connect(self._on_frame)
-        self.job.ended.connect(self._on_ended)
+        self.job.connect_slots(frame=self._on_frame, ended=self._on_ended)
         self.strip.start_button.clicked.connect(self.start_sanity)
         self.strip.stop_button.clicked.connect(self.sanity.stop)
         self.sanity.frame.connect(lambda f: self.strip.add_step(f.info, self.form.colormap()))
@@ -386,10 +385,8 @@ class SaliencyTab(Workbench):
 
     def save(self) -> None:
         """File ▸ Save: the overlay."""
-        if self.result is None:
-            self.ctx.show_status("No map to save yet.", 4000)
-            return
-        self.save_as("Save overlay", f"{self.result.label}-overlay.png", self.save_overlay)
+        self.save_or_say(self.result is not None, "No map to save yet.", "Save overlay",
+                         lambda: f"{self.result.label}-overlay.png", self.save_overlay)
 
     # -- the window's API ------------------------------------------------------------
     def shutdown(self) -> None:

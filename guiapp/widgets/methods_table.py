@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from engine.gradients import METHOD_TABLE, REFERENCE, MethodTable, ranks
 
-from .job_bar import JobBar
+from .job_bar import JobPanel
 
 __all__ = ["MethodsTable", "SHORT"]
 
@@ -35,24 +35,18 @@ def _cell(value: float, decimals: int = 3) -> QTableWidgetItem:
     return item
 
 
-class MethodsTable(QWidget):
+class MethodsTable(JobPanel):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.bar = JobBar("Score all methods", "Compute every method's map on this photo and score it with the "
-                          "chosen fill-in, the boxes (if any) and the randomised model",
-                          "Score every method on this photo at once.")
-        self.start_button, self.stop_button = self.bar.start_button, self.bar.stop_button
-        self.progress, self.status = self.bar.progress, self.bar.status
+        super().__init__("Score all methods", "Compute every method's map on this photo and score it with the "
+                         "chosen fill-in, the boxes (if any) and the randomised model",
+                         "Score every method on this photo at once.", parent)
         self.table = QTableWidget(0, 0)
         self.table.setSortingEnabled(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setVisible(False)
         self.shown: MethodTable | None = None
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.bar)
-        lay.addWidget(self.table, 1)
+        self.body.addWidget(self.table, 1)
 
     def clear(self) -> None:
         self.shown = None

@@ -8,36 +8,30 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from engine.gradients import RandomizationStep, colorize
 
 from .history_strip import thumbnail_pixmap
-from .job_bar import JobBar
+from .job_bar import JobPanel
 
 __all__ = ["SanityStrip"]
 
 SIDE = 96
 
 
-class SanityStrip(QWidget):
+class SanityStrip(JobPanel):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.bar = JobBar("Randomise the layers", "Re-initialise the network's layers from the top down and "
-                          "recompute the map at each stage (on a copy of the model)",
-                          "Compare the map with the maps of more and more randomised networks.")
-        self.start_button, self.stop_button = self.bar.start_button, self.bar.stop_button
-        self.progress, self.status = self.bar.progress, self.bar.status
+        super().__init__("Randomise the layers", "Re-initialise the network's layers from the top down and "
+                         "recompute the map at each stage (on a copy of the model)",
+                         "Compare the map with the maps of more and more randomised networks.", parent)
         self.steps: list[RandomizationStep] = []
         self.pictures: list[QLabel] = []
         self.captions: list[QLabel] = []
         self._grid = QGridLayout()
         self._grid.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.bar)
-        lay.addLayout(self._grid)
-        lay.addStretch(1)
+        self.body.addLayout(self._grid)
+        self.body.addStretch(1)
 
     def clear(self) -> None:
         self.steps = []

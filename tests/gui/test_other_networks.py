@@ -4,11 +4,11 @@ each workbench runs on the chosen network at that network's own input size
 from __future__ import annotations
 
 import pytest
-from qt_fixtures import use_model
+from qt_fixtures import map_photo, use_model, visualize_class
 
 from engine.imaging import load_image
 from engine.models.judge import cached_model
-from guiapp.tabs.dreaming_tab import CLASSVIZ, DREAM, INVERSION, DreamingTab
+from guiapp.tabs.dreaming_tab import DREAM, INVERSION, DreamingTab
 from guiapp.tabs.fooling_tab import FoolingTab
 from guiapp.tabs.layers_tab import LayersTab
 from guiapp.tabs.saliency_tab import SaliencyTab
@@ -25,9 +25,7 @@ def network(request, ctx):
 def test_saliency_fooling_and_layers_run_on_the_chosen_network(qtbot, open_tab, network, photo_dir):
     side = network.input_size
     saliency = open_tab(SaliencyTab)
-    saliency.curve_points = 4
-    assert saliency.open_file(str(photo_dir / "coffee.png"))
-    qtbot.waitUntil(lambda: saliency.result is not None and not saliency.runner.is_running, timeout=60000)
+    map_photo(qtbot, saliency, photo_dir / "coffee.png")
     assert saliency.result.model == network.name and saliency.result.label == "espresso"
     assert saliency.result.view.shape == (side, side, 3) and saliency.result.saliency.shape == (side, side)
 
@@ -49,12 +47,7 @@ def test_saliency_fooling_and_layers_run_on_the_chosen_network(qtbot, open_tab, 
 
 def test_every_dreaming_mode_runs_on_the_chosen_network(qtbot, open_tab, network, photo_dir):
     tab = open_tab(DreamingTab)
-    assert tab.mode_key() == CLASSVIZ
-    tab.picker.set_class(1)
-    tab.form.widgets["size"].setValue(32)
-    tab.form.widgets["steps"].setValue(2)
-    assert tab.start(), tab.status.text()
-    qtbot.waitUntil(lambda: not tab.runner.is_running and tab.history.count() == 1, timeout=60000)
+    visualize_class(qtbot, tab)
     assert tab.current.shape == (32, 32, 3) and tab.history.entries()[0]["model"] == network.name
 
     tab.set_mode(DREAM)

@@ -8,11 +8,11 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
-from qt_fixtures import use_model
+from qt_fixtures import map_photo, use_model, visualize_class
 
 from engine.models.user_model import open_model_file
 from guiapp.model_dialogs import ArchitectureDialog, PreprocessingDialog
-from guiapp.tabs.dreaming_tab import CLASSVIZ, DREAM, DreamingTab
+from guiapp.tabs.dreaming_tab import DREAM, DreamingTab
 from guiapp.tabs.fooling_tab import FoolingTab
 from guiapp.tabs.layers_tab import LayersTab
 from guiapp.tabs.saliency_tab import SaliencyTab
@@ -114,9 +114,7 @@ def user_network(request, ctx, user_model_files):
 def test_tabs_run_on_the_users_model(qtbot, open_tab, user_network, photo_dir):
     side = user_network.input_size
     saliency = open_tab(SaliencyTab)
-    saliency.curve_points = 4
-    assert saliency.open_file(str(photo_dir / "coffee.png"))
-    qtbot.waitUntil(lambda: saliency.result is not None and not saliency.runner.is_running, timeout=60000)
+    map_photo(qtbot, saliency, photo_dir / "coffee.png")
     assert saliency.result.model == user_network.name and saliency.result.label in user_network.labels
     assert saliency.result.saliency.shape == (side, side)
 
@@ -135,12 +133,7 @@ def test_tabs_run_on_the_users_model(qtbot, open_tab, user_network, photo_dir):
     assert layers.layer_slider.maximum() == len(user_network.layer_names) - 1
 
     dreaming = open_tab(DreamingTab)
-    assert dreaming.mode_key() == CLASSVIZ
-    dreaming.picker.set_class(1)
-    dreaming.form.widgets["size"].setValue(32)
-    dreaming.form.widgets["steps"].setValue(2)
-    assert dreaming.start(), dreaming.status.text()
-    qtbot.waitUntil(lambda: not dreaming.runner.is_running and dreaming.history.count() == 1, timeout=60000)
+    visualize_class(qtbot, dreaming)
     assert dreaming.history.entries()[0]["model"] == user_network.name
     dreaming.set_mode(DREAM)   # not EfficientNet's blocks.8: the layer the model recommends, and why
     assert dreaming.layer.currentText() == user_network.default_layer("dream").layer

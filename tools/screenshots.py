@@ -141,7 +141,7 @@ def story(window, out: Path, extra: Path | None):
     yield lambda: fooling.result is not None and not fooling.runner.is_running
     yield 800
     save_small(window, out / "fooling.png")
-    fooling.saved = True       # nothing to ask about when the story closes the window
+    fooling.mark_saved()       # nothing to ask about when the story closes the window
 
     dreaming = tabs["Dreaming"]
     show("Dreaming")
@@ -162,8 +162,9 @@ def story(window, out: Path, extra: Path | None):
     yield lambda: layers.layer_slider.isEnabled()
     layers.layer_slider.setValue(ctx.model.layer_names.index("blocks.8"))
     layers.select_channel(int(layers._order[0]))   # the most active channel of blocks.8 for the photo
-    yield lambda: layers.saliency_panel.image is not None and layers.patches_panel.image is not None
-    yield lambda: not layers.viz_runner.is_running
+    detail = layers.detail
+    yield lambda: detail.saliency_panel.image is not None and detail.patches_panel.image is not None
+    yield lambda: not detail.viz_job.is_running
     yield 800
     save_small(window, out / "layers.png")
 

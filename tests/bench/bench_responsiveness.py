@@ -142,14 +142,14 @@ def main() -> str:
     layers = tabs["Layers"]
     window.tabs.setCurrentWidget(layers)
     rows.append(["Layers: analyse a photo (every layer's channels)",
-                 *measure(app, layers.analyzer, lambda: layers.open_file(str(photos / "chelsea.png")))])
-    wait_idle(app, layers.analyzer)
+                 *measure(app, layers.analysis.runner, lambda: layers.open_file(str(photos / "chelsea.png")))])
+    wait_idle(app, layers.analysis.runner)
     layers.layer_slider.setValue(layers.layer_slider.maximum() // 2)
     rows.append(["Layers: click a channel (its visualization, top patches and saliency at once)",
-                 *measure(app, layers.viz_runner, lambda: layers.select_channel(0))])
+                 *measure(app, layers.detail.viz_job.runner, lambda: layers.select_channel(0))])
     rows.append(["Layers: scrub every layer with a channel open (each step restarts its three jobs)",
                  *scrub(app, layers)])
-    for runner in (layers.viz_runner, layers.patch_runner, layers.saliency_runner):
+    for runner in (layers.detail.viz_job.runner, layers.detail.patches_job.runner, layers.detail.saliency_job.runner):
         runner.stop()
         wait_idle(app, runner)
 

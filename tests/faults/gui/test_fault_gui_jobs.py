@@ -66,7 +66,7 @@ def start_job(kind, win, qtbot):
         tab.set_image(photo)
         qtbot.waitUntil(lambda: tab.layer_slider.isEnabled(), timeout=30000)
         tab.select_channel(0)
-        return tab.viz_runner
+        return tab.detail.viz_job.runner
     tab = tabs["Captioning"]
     if kind == "training":
         tab.session.set_data(synthetic_captions(), "synthetic")

@@ -5,8 +5,8 @@ refused and never runs."""
 from __future__ import annotations
 
 import copy
-import tempfile
 import os
+import tempfile
 from pathlib import Path
 
 import pytest

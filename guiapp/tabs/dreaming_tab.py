@@ -95,6 +95,13 @@ class DreamingTab(Workbench):
                           on_start=lambda: self.start(warm=False), on_stop=self.stop, emit_interval=FRAME_SECONDS)
         self.runner = self.job.runner
 
+        self._connect()
+        if ctx.model is not None:
+            self._on_model(ctx.model)
+        self._on_mode(CLASSVIZ)
+
+    def _connect(self) -> None:
+        """The widgets' signals to the tab's slots."""
         self.mode.currentIndexChanged.connect(lambda _i: self._on_mode(self.mode_key()))
         self.layer.currentTextChanged.connect(lambda _t: self._restart_if_running())
         self.picker.class_changed.connect(lambda _i: self._restart_if_running())
@@ -111,10 +118,7 @@ class DreamingTab(Workbench):
         self.history.chosen.connect(self._compare)
         self.history.save_requested.connect(self._save_entry_dialog)
         self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=self._on_running)
-        ctx.model_changed.connect(self._on_model)
-        if ctx.model is not None:
-            self._on_model(ctx.model)
-        self._on_mode(CLASSVIZ)
+        self.ctx.model_changed.connect(self._on_model)
 
     # -- inputs --------------------------------------------------------------------
     def open_file(self, path: str) -> bool:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QAbstractButton, QLabel, QProgressBar
 
 from engine.jobs import Control, Frame
@@ -136,6 +136,8 @@ class TabJob(QObject):
         self.status, self.progress = status, progress
         self.start_button, self.stop_button = start_button, stop_button
         self.control_options = control_options
+        if progress is not None:   # the percentage centred on the bar (style.qss says why not by text-align)
+            progress.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.runner = JobRunner(self)
         self.last_end: JobEnd | None = None
         self._run: _Run | None = None

@@ -78,6 +78,9 @@ def run_gui(device: str | None = None, files: list[str] | None = None) -> int:
             window.close()
             return
         window.attach(ctx)
+        from .gui_thread_gc import collect_on_gui_thread
+
+        window.garbage_collector = collect_on_gui_thread()   # before any job thread runs
         if files:
             window.open_paths(files)
         timing = logging.getLogger("neural_lens.timing")

@@ -188,3 +188,35 @@ def test_a_new_class_problem_replaces_the_old_message(qtbot, open_tab):
         type_into(qtbot, tab.picker, "zzzz")
         text = getattr(tab, line).text()
         assert "zzzz" in text and "retriever" not in text, text
+
+
+def test_cycles_are_collected_on_the_gui_thread_only(qtbot):
+    import gc
+    import threading
+    import weakref
+
+    from guiapp.gui_thread_gc import collect_on_gui_thread
+
+    class Cycle:
+        pass
+
+    collector = collect_on_gui_thread(interval=0.05)
+    try:
+        assert not gc.isenabled()            # a job's thread never starts a collection
+        seen = []
+        for _ in range(2000):                # enough cycles to pass generation 0's threshold
+            a, b = Cycle(), Cycle()
+            a.b, b.a = b, a
+            seen.append(weakref.ref(a))
+        del a, b
+        threads = []
+        collect = gc.collect
+        gc.collect = lambda *args: threads.append(threading.current_thread()) or collect(*args)
+        try:
+            qtbot.waitUntil(lambda: all(r() is None for r in seen), timeout=5000)
+        finally:
+            gc.collect = collect
+        assert threads and all(t is threading.main_thread() for t in threads)
+    finally:
+        collector.timer.stop()
+        gc.disable()   # as the test fixture keeps it until its teardown collects

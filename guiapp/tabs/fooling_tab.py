@@ -71,6 +71,7 @@ class FoolingTab(Workbench):
         self.prob_plot.setTitle("target probability", size="9pt")
         self.prob_plot.setLabel("bottom", "iteration")
         self.prob_plot.setYRange(0, 1)
+        self.prob_plot.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])   # a short plot: three, not six
         self.prob_plot.setXLink(self.score_plot)
         self.steps_axis = StepAxis(self.score_plot)   # redrawn rarely; the probability plot follows (x link)
         self.prob_plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)

@@ -233,6 +233,14 @@ class TabJob(QObject):
         self.runner.start(lambda: frames, control)
         return True
 
+    def restart(self, make_job: Callable[[Any, Control], Iterator[Frame]], **launch: Any) -> bool:
+        """Launch again, dropping the run it replaces (a new input: a channel click
+        replaces the last one's jobs); ``launch`` as for :meth:`launch`."""
+        if self.is_running:
+            self.discard()
+            self.wait(2000)
+        return self.launch(make_job, **launch)
+
     def _problem_before_start(self, check, needs_model: bool) -> str | None:
         if needs_model and self.tab.ctx.model is None:
             return "the model is still loading"

@@ -44,14 +44,6 @@ LARGE_FOLDER = 200
 VIZ_PARAMS = ClassVizParams(size=128, steps=128)
 
 
-def restart(job: TabJob, make_job, **launch) -> bool:
-    """Launch ``job`` again, dropping the run it replaces (a channel click replaces the last one's jobs)."""
-    if job.is_running:
-        job.discard()
-        job.wait(2000)
-    return job.launch(make_job, **launch)
-
-
 class ChannelDetail(QWidget):
     """The four panels of one channel and their jobs; ``show(layer, channel, acts, view, image)`` opens one."""
 
@@ -132,7 +124,7 @@ class ChannelDetail(QWidget):
         self.channel_panel.set_image(channel_overlay(view, acts, channel))
         self.channel_panel.set_title(f"{layer}:{channel} — mean {acts.mean[channel]:.3g}, max {acts.max[channel]:.3g}")
         model = self.ctx.model
-        restart(self.saliency_job, lambda _p, _c: saliency_job(model, image, layer, channel))
+        self.saliency_job.restart(lambda _p, _c: saliency_job(model, image, layer, channel))
         self._visualize()
         self._find_patches()
 
@@ -151,10 +143,10 @@ class ChannelDetail(QWidget):
         self.viz_panel.set_title(f"What excites {layer}:{channel} most ({kind})")
         if four:
             params = DiversityParams(count=4, size=VIZ_PARAMS.size, steps=VIZ_PARAMS.steps)
-            restart(self.viz_job, lambda _p, control: diverse_visualizations(model, objective, control=control),
+            self.viz_job.restart(lambda _p, control: diverse_visualizations(model, objective, control=control),
                     params=params, title="4 diverse visualizations")
         else:
-            restart(self.viz_job, lambda _p, control: class_visualization(model, objective, control=control),
+            self.viz_job.restart(lambda _p, control: class_visualization(model, objective, control=control),
                     params=VIZ_PARAMS)
 
     def _on_diverse_toggled(self, _checked: bool) -> None:
@@ -182,7 +174,7 @@ class ChannelDetail(QWidget):
             path, whole = self.index.path, self.whole.isChecked()
             self.patches_panel.set_title(f"Top-9 of {self.index.photos:,} indexed photos"
                                          + (" (whole: the channel's map, its peak framed)" if whole else ""))
-            restart(self.patches_job, lambda _p, _c: index_patches_job(path, model, layer, channel, whole=whole),
+            self.patches_job.restart(lambda _p, _c: index_patches_job(path, model, layer, channel, whole=whole),
                     title="Top photos from the index" if whole else "Top patches from the index")
             return
         if self.index.path and layer in self.index.layers:
@@ -197,7 +189,7 @@ class ChannelDetail(QWidget):
                 self.ctx.show_status(f"Top patches: {folder} can no longer be read ({exc.strerror or exc}).", 8000)
         self.patches_panel.set_title(f"Top-9 patches of {len(items)} photos")
         self._patch_paths = items
-        restart(self.patches_job, lambda _p, control: top_patches_job(model, items, layer, channel, load=load_image,
+        self.patches_job.restart(lambda _p, control: top_patches_job(model, items, layer, channel, load=load_image,
                                                                        control=control))
 
     def _on_patches(self, frame: Frame) -> None:
@@ -219,7 +211,7 @@ class ChannelDetail(QWidget):
             return
         path, self._expected = self.index.path, (layer, -1)
         self.patches_panel.set_title(f"Indexed photos most like this one ({layer} channels)")
-        restart(self.patches_job, lambda _p, _c: similar_photos_job(path, model, maxima, layer),
+        self.patches_job.restart(lambda _p, _c: similar_photos_job(path, model, maxima, layer),
                 title="Photos like this one")
 
     def _on_index_changed(self) -> None:

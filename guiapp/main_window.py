@@ -126,6 +126,10 @@ class MainWindow(QMainWindow):
         self.copy_recipe_action.setToolTip("The neural-lens-cli command that makes the current result again")
         self.copy_recipe_action.triggered.connect(self.copy_recipe_command)
         file_menu.addAction(self.copy_recipe_action)
+        self.run_again_action = QAction("&Run Recipe Again", self)
+        self.run_again_action.setToolTip("Make the current result again from its recipe and compare the pixels")
+        self.run_again_action.triggered.connect(self.run_recipe_again)
+        file_menu.addAction(self.run_again_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -211,6 +215,16 @@ class MainWindow(QMainWindow):
         self.ctx.show_status(f"Copied: {text}", 10000)
         return text
 
+    def run_recipe_again(self) -> bool:
+        """File ▸ Run Recipe Again: the current tab's result replayed from its recipe."""
+        from .recipe_open import run_again
+
+        tab = self.current_tab()
+        if not isinstance(tab, Workbench) or getattr(tab, "recipes", None) is None:
+            self.ctx.show_status("Nothing to run again: this tab makes no pictures with recipes.", 5000)
+            return False
+        return run_again(tab)
+
     def _image_tab(self) -> Workbench | None:
         """The tab a photo opens in: the current one, or the first that takes photos."""
         tab = self.current_tab()
@@ -219,8 +233,20 @@ class MainWindow(QMainWindow):
         return next((t for t in self.tab_widgets.values() if t.takes_images), None)
 
     def open_path(self, path: str) -> bool:
-        """Open a photo as the current image of every tab (File ▸ Open, Open
-        Recent, Open Sample, the command line); a bad file gets a message."""
+        """Open a file (File ▸ Open, Open Recent, Open Sample, a drop, the command
+        line): a Neural Lens result with a recipe offers to open its recipe
+        (guiapp/recipe_open.py), anything else opens as a photo."""
+        if self.ctx is None:
+            return False
+        from .recipe_open import RecipeOpener
+
+        if getattr(self, "recipe_opener", None) is None:
+            self.recipe_opener = RecipeOpener(self, self.open_photo, lambda job: self.tab_widgets.get(
+                "Fooling" if job == "fooling" else "Dreaming"))
+        return self.recipe_opener.open(path)
+
+    def open_photo(self, path: str) -> bool:
+        """Open a photo as the current image of every tab; a bad file gets a message."""
         tab = self._image_tab() if self.ctx is not None else None
         if tab is None:
             return False
@@ -287,7 +313,7 @@ class MainWindow(QMainWindow):
         tab = self.current_tab()
         if paths and isinstance(tab, Workbench) and tab.takes_images:
             event.acceptProposedAction()
-            tab.open_file(paths[0])
+            self.open_path(paths[0])
         else:
             event.ignore()
 

@@ -43,7 +43,7 @@ def build_layout(tab) -> None:
     box = QGroupBox("Parameters (* = next run)")
     QVBoxLayout(box).addWidget(tab.form)
     side.addWidget(box)
-    for row in ((tab.start_button, tab.stop_button, tab.continue_button), (tab.save_button, tab.export_button)):
+    for row in ((tab.start_button, tab.stop_button, tab.continue_button), (tab.save_button, tab.export_button, tab.again_button)):
         line = QHBoxLayout()
         for button in row:
             line.addWidget(button)

@@ -23,6 +23,7 @@ from engine.generation.deepdream import Octave
 from engine.imaging import save_png
 
 from ..context import AppContext
+from ..recipe_open import run_again
 from ..recipes import RunRecipe, dreaming_recipe_maker
 from ..tab_job import Ending, TabJob
 from ..widgets import ClassPicker, ImagePanel
@@ -80,6 +81,9 @@ class DreamingTab(Workbench):
         self.continue_button.setToolTip("Go on from the current result")
         self.save_button = QPushButton("Save…")
         self.export_button = QPushButton("Export run…")
+        self.again_button = QPushButton("Run again")
+        self.again_button.setToolTip("Make the current result again from its recipe (its live changes and Stop "
+                                     "too) and compare the pixels")
         self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.status = QLabel("Choose a mode and press Start.")
         self.status.setWordWrap(True)
@@ -115,6 +119,7 @@ class DreamingTab(Workbench):
         self.continue_button.clicked.connect(lambda: self.start(warm=True))
         self.save_button.clicked.connect(self.save)
         self.export_button.clicked.connect(self._export_dialog)
+        self.again_button.clicked.connect(lambda: run_again(self))
         self.history.chosen.connect(self._compare)
         self.history.save_requested.connect(self._save_entry_dialog)
         self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=self._on_running)
@@ -298,6 +303,7 @@ class DreamingTab(Workbench):
         self.continue_button.setEnabled(ready and self.current is not None)
         self.save_button.setEnabled(self.current is not None)
         self.export_button.setEnabled(len(self.recorder) > 0 and not running)
+        self.again_button.setEnabled(self.current is not None and not running)
 
     @property
     def control(self):

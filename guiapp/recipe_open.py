@@ -1,0 +1,210 @@
+"""Opening a result's recipe in the window, and Run again (issue #26).
+
+* :func:`recipe_in`: what a file carries -- ``None`` (an ordinary photo, or a
+  Neural Lens picture without a recipe), a :class:`~engine.recipe.Recipe`, or
+  the :class:`~engine.recipe.RecipeError` of a damaged one.
+* :class:`RecipeOpener`: the window's File ▸ Open, Open Recent and drops go
+  through :meth:`RecipeOpener.open`; a PNG with a recipe offers "Open its
+  recipe" or "Use as a photo" (a non-blocking box whose buttons call
+  :meth:`RecipeOpener.choose`, which tests call directly).
+* :func:`restore`: the recipe into its tab (Dreaming or Fooling): mode, class
+  or layer, seed, every parameter, the photos found by SHA-256, the picture
+  as the current result; what cannot be restored is said on the status line.
+* :func:`run_again`: the current result's recipe replayed
+  (:func:`engine.rerun.replay`, its recorded timeline) as a :class:`TabJob`,
+  then "same pixels" or the largest pixel difference.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtWidgets import QMessageBox
+
+from engine.recipe import Recipe, RecipeError
+
+__all__ = ["recipe_in", "RecipeOpener", "restore", "run_again", "compare_pixels", "RECIPE", "PHOTO"]
+
+RECIPE, PHOTO = "recipe", "photo"
+
+
+def recipe_in(path: str) -> Recipe | RecipeError | None:
+    """The recipe a PNG carries; ``None`` for a file without one."""
+    from engine.imaging import read_png_params
+    from engine.recipe import RECIPE_KEY
+    from engine.recipe_read import read_recipe
+
+    if not str(path).lower().endswith(".png") or not os.path.isfile(path):
+        return None
+    try:
+        data = read_png_params(path)
+    except (OSError, ValueError):
+        return None  # not readable as a Neural Lens PNG: the photo loader says what is wrong
+    if not isinstance(data, dict) or RECIPE_KEY not in data:
+        return None
+    try:
+        return read_recipe(path)
+    except RecipeError as exc:
+        return exc
+
+
+def compare_pixels(a: np.ndarray, b: np.ndarray) -> str:
+    """"same pixels", or the largest difference (0..255) between two pictures."""
+    if a.shape != b.shape:
+        return f"a different size ({b.shape[1]}×{b.shape[0]} instead of {a.shape[1]}×{a.shape[0]})"
+    largest = int(np.abs(a.astype(np.int16) - b.astype(np.int16)).max())
+    return "same pixels" if largest == 0 else f"largest pixel difference {largest} (0..255)"
+
+
+class RecipeOpener:
+    """The window's way of opening a file: ``open_photo(path)`` is the usual way
+    (the current tab's ``open_file``); ``tab_for(job)`` the tab a recipe opens in."""
+
+    def __init__(self, window, open_photo: Callable[[str], bool], tab_for: Callable[[str], object]) -> None:
+        self.window, self.open_photo, self.tab_for = window, open_photo, tab_for
+        self.box: QMessageBox | None = None
+
+    def open(self, path: str) -> bool:
+        found = recipe_in(path)
+        if found is None:
+            return self.open_photo(path)
+        self.box = self._ask(path, found)
+        return True
+
+    def _ask(self, path: str, found: Recipe | RecipeError) -> QMessageBox:
+        name = os.path.basename(path)
+        box = QMessageBox(self.window)
+        box.setWindowTitle("Open a Neural Lens result")
+        if isinstance(found, RecipeError):
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setText(f"{name} was made by Neural Lens, but its recipe cannot be read:\n{found}\n\n"
+                        "You can still use it as a photo.")
+        else:
+            box.setText(f"{name} was made by Neural Lens ({_describe(found)}). Open its recipe, or use it as a photo?")
+        recipe_button = box.addButton("Open its recipe", QMessageBox.ButtonRole.AcceptRole)
+        recipe_button.setEnabled(not isinstance(found, RecipeError))
+        photo_button = box.addButton("Use as a photo", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(photo_button if isinstance(found, RecipeError) else recipe_button)
+        recipe_button.clicked.connect(lambda: self.choose(path, RECIPE, found))
+        photo_button.clicked.connect(lambda: self.choose(path, PHOTO, found))
+        box.open()
+        return box
+
+    def choose(self, path: str, choice: str, found: Recipe | RecipeError | None = None) -> bool:
+        """What the box's buttons do: ``RECIPE`` restores it, ``PHOTO`` opens it as a photo."""
+        if found is None:
+            found = recipe_in(path)
+        if choice == PHOTO or not isinstance(found, Recipe):
+            return self.open_photo(path)
+        tab = self.tab_for(found.job)
+        if tab is None:
+            return False
+        self.window.tabs.setCurrentWidget(tab)
+        return restore(tab, found, path)
+
+
+def _describe(recipe: Recipe) -> str:
+    from engine.recipe_jobs import JOBS
+
+    subject = recipe.inputs.get("layer") or recipe.inputs.get("objective") or f"class {recipe.inputs.get('target')}"
+    return f"{JOBS[recipe.job].title} of {subject} on {recipe.model}, seed {recipe.seed}"
+
+
+def _problems(tab, recipe: Recipe) -> list[str]:
+    """What cannot be restored: the model (name and hash), the photos."""
+    from engine.rerun import check_model, find_photos
+
+    problems = []
+    model = tab.ctx.model
+    try:
+        if model is None:
+            raise RecipeError(f"no model is loaded; the recipe needs {recipe.model}")
+        check_model(recipe, model)
+    except RecipeError as exc:
+        problems.append(f"{exc} (weights SHA-256 {recipe.weights_sha256[:12]}…): load {recipe.model} to run it again")
+    try:
+        find_photos(recipe)
+    except RecipeError as exc:
+        problems.append(str(exc).replace("--source PATH", "File ▸ Open").replace("--guide PATH",
+                                                                                 "Choose guide image…"))
+    return problems
+
+
+def _photo(panel, ref) -> None:
+    """A panel's photo from the recipe's file when it is still there with its hash."""
+    from engine.recipe import file_sha256
+
+    if ref is not None and ref.path and os.path.isfile(ref.path) and file_sha256(ref.path) == ref.sha256:
+        panel.load_file(ref.path)
+
+
+def restore(tab, recipe: Recipe, path: str) -> bool:
+    """``recipe`` into ``tab`` (Dreaming or Fooling) with the picture at ``path`` as its result."""
+    from engine.imaging import ImageLoadError, load_image
+
+    try:
+        picture = load_image(path)
+    except ImageLoadError as exc:
+        tab.ctx.error("Cannot open the result", str(exc))
+        return False
+    from .recipe_restore import restore_dreaming, restore_fooling
+
+    problems = _problems(tab, recipe)
+    (restore_fooling if recipe.job == "fooling" else restore_dreaming)(tab, recipe, picture, _photo)
+    said = f"Opened the recipe of {os.path.basename(path)}: {_describe(recipe)}."
+    if recipe.timeline.changes or recipe.timeline.stop_at is not None:
+        said += " Its live changes and Stop are replayed by Run again."
+    if problems:
+        said += " Not restored: " + "; ".join(problems) + "."
+    tab.job.say(said)
+    tab.ctx.show_status(said, 15000)
+    return True
+
+
+def run_again(tab) -> bool:
+    """Replay the recipe of ``tab``'s current result on its "Run again" job."""
+    from engine.rerun import check_inputs, check_model, find_photos, replay
+
+    from .recipe_restore import shown_picture
+    from .tab_job import TabJob
+
+    recipe = tab.recipes.recipe if tab.recipes is not None else None
+    shown = shown_picture(tab) if recipe is not None else None
+    if recipe is None or shown is None:
+        tab.ctx.show_status(f"Nothing to run again: the {tab.title} tab has no result with a recipe.", 8000)
+        return False
+    model = tab.ctx.model
+
+    def make_job(_params, _control):
+        if model is None:
+            raise ValueError(f"load {recipe.model} first")
+        try:
+            check_model(recipe, model)
+            check_inputs(recipe, model)
+            photos = find_photos(recipe)
+        except RecipeError as exc:
+            raise ValueError(f"cannot run it again: {exc}") from None
+
+        def frames():
+            return replay(recipe, model, photos)
+            yield  # a generator: the replay runs on the job's thread
+
+        return frames()
+
+    def ended(end, result) -> None:
+        tab.again_job.ended.disconnect(ended)
+        if isinstance(result, np.ndarray):
+            tab.again = result
+            tab.again_job.say(f"Run again: {compare_pixels(shown, result)}.")
+
+    if getattr(tab, "again_job", None) is None:
+        tab.again_job = TabJob(tab, "Run again", status=tab.job.status, progress=getattr(tab, "progress", None))
+    if tab.job.is_running or tab.again_job.is_running:
+        tab.ctx.show_status("Wait for the running job to end (or Stop it), then Run again.", 5000)
+        return False
+    if not tab.again_job.launch(make_job, params=recipe.params, title="Run again"):
+        return False
+    tab.again_job.ended.connect(ended)
+    return True

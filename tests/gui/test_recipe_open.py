@@ -1,0 +1,152 @@
+"""Opening a Neural Lens result through the window gives its recipe back
+(tab, mode, class, seed, parameters, photo), and Run again makes the same
+pixels: the real window, File ▸ Open's path, the choice box's buttons."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from engine.imaging import load_image, read_png_params
+from guiapp.recipe_open import PHOTO, RECIPE, compare_pixels, recipe_in
+
+
+def _frames(qtbot, job, n: int) -> None:
+    seen = []
+    job.frame.connect(seen.append)
+    qtbot.waitUntil(lambda: len(seen) >= n, timeout=30000)
+
+
+def _button(box: QMessageBox, text: str):
+    return next(b for b in box.buttons() if b.text() == text)
+
+
+def _run_again(qtbot, window, tab) -> str:
+    window.tabs.setCurrentWidget(tab)
+    assert window.run_recipe_again()
+    qtbot.waitUntil(lambda: not tab.again_job.is_running and tab.again_job.last_end is not None, timeout=60000)
+    return tab.job.status.text()
+
+
+def test_a_stopped_class_visualization_opens_into_its_recipe_and_runs_again_to_the_same_pixels(
+        qtbot, window, messages, tmp_path):
+    tab = window.tab_widgets["Dreaming"]
+    window.tabs.setCurrentWidget(tab)
+    tab.picker.set_class(1)
+    tab.seed.setValue(7)
+    tab.form.widgets["size"].setValue(32)
+    tab.form.widgets["steps"].setValue(400)
+    assert tab.start()
+    _frames(qtbot, tab.job, 2)
+    tab.form.widgets["lr"].setValue(0.09)  # live
+    _frames(qtbot, tab.job, 2)
+    tab.stop()
+    qtbot.waitUntil(lambda: not tab.job.is_running and tab.history.count() == 1, timeout=30000)
+    saved = tmp_path / "goldfish.png"
+    assert tab.save_result(str(saved))
+    made = read_png_params(saved)["recipe"]
+
+    # another state in the tab, then File ▸ Open of the result
+    tab.picker.set_class(5)
+    tab.seed.setValue(0)
+    tab.form.widgets["steps"].setValue(9)
+    window.tabs.setCurrentWidget(window.tab_widgets["Saliency"])
+    assert window.open_path(str(saved))
+    box = window.recipe_opener.box
+    assert box.isVisible() and "Class visualization of class 1" in box.text()
+    _button(box, "Open its recipe").click()
+    assert window.current_tab() is tab and tab.mode_key() == "classviz"
+    assert tab.picker.current_class() == 1 and tab.seed.value() == 7
+    assert tab.form.params().as_dict() == made["params"]  # what it started with; the live change is replayed
+    assert np.array_equal(tab.current, load_image(saved))
+    assert "Opened the recipe of goldfish.png" in messages[-1] and "Not restored" not in messages[-1]
+
+    assert _run_again(qtbot, window, tab) == "Run again: same pixels."
+    assert np.array_equal(tab.again, load_image(saved))
+    again = tmp_path / "again.png"
+    assert tab.save_result(str(again))   # the restored result saves with the same recipe
+    assert read_png_params(again)["recipe"] == made
+
+
+def test_a_fooling_image_opens_into_the_fooling_tab_and_runs_again(qtbot, window, ctx, photo_dir, tmp_path):
+    import shutil
+
+    tab = window.tab_widgets["Fooling"]
+    window.tabs.setCurrentWidget(tab)
+    source = tmp_path / "coffee.png"
+    shutil.copy(photo_dir / "coffee.png", source)
+    assert tab.open_file(str(source))
+    qtbot.waitUntil(lambda: len(tab.classify.predictions) == 5, timeout=30000)
+    tab.picker.set_class(ctx.model.class_index("tarantula"))
+    tab.form.widgets["lr"].setValue(0.2)
+    tab.form.widgets["max_iter"].setValue(6)
+    tab.run_button.click()
+    qtbot.waitUntil(lambda: tab.result is not None and not tab.job.is_running, timeout=60000)
+    saved = tmp_path / "fooled.png"
+    assert tab.save_image(str(saved))
+
+    tab.form.widgets["lr"].setValue(0.7)
+    tab.picker.set_class(3)
+    window.tabs.setCurrentWidget(window.tab_widgets["Dreaming"])
+    window.open_path(str(saved))
+    assert window.recipe_opener.choose(str(saved), RECIPE)
+    assert window.current_tab() is tab
+    assert tab.picker.current_class() == ctx.model.class_index("tarantula")
+    assert tab.form.params().lr == pytest.approx(0.2) and tab.form.params().max_iter == 6
+    assert tab.classify.image_panel.path == str(source.resolve()) or tab.classify.image_panel.path == str(source)
+    assert _run_again(qtbot, window, tab) == "Run again: same pixels."
+    assert np.array_equal(tab.again, load_image(saved))
+
+
+def _damage(path, tmp_path):
+    """The PNG with its recipe's seed made negative (the text chunk rewritten)."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    image = Image.open(path)
+    data = json.loads(image.text["neural-lens"])
+    data["recipe"]["seed"] = -3
+    info = PngInfo()
+    info.add_text("neural-lens", json.dumps(data))
+    out = tmp_path / "damaged.png"
+    image.save(out, pnginfo=info)
+    return out
+
+
+def test_a_damaged_recipe_is_said_and_the_picture_still_opens_as_a_photo(qtbot, window, tmp_path):
+    tab = window.tab_widgets["Dreaming"]
+    window.tabs.setCurrentWidget(tab)
+    tab.picker.set_class(1)
+    tab.form.widgets["size"].setValue(32)
+    tab.form.widgets["steps"].setValue(2)
+    assert tab.start()
+    qtbot.waitUntil(lambda: not tab.job.is_running and tab.history.count() == 1, timeout=30000)
+    saved = tmp_path / "made.png"
+    assert tab.save_result(str(saved))
+    damaged = _damage(saved, tmp_path)
+    found = recipe_in(str(damaged))
+    assert "recipe.seed must be a whole number" in str(found)
+    assert window.open_path(str(damaged))
+    box = window.recipe_opener.box
+    assert "cannot be read" in box.text() and "recipe.seed" in box.text()
+    assert not _button(box, "Open its recipe").isEnabled()
+    window.tabs.setCurrentWidget(window.tab_widgets["Fooling"])
+    _button(box, "Use as a photo").click()
+    fooling = window.tab_widgets["Fooling"]
+    assert np.array_equal(fooling.classify.image, load_image(damaged))
+
+    # "Use as a photo" on a good recipe opens it as a photo, as before recipes
+    assert window.recipe_opener.choose(str(saved), PHOTO)
+    assert np.array_equal(fooling.classify.image, load_image(saved)) and window.current_tab() is fooling
+    assert recipe_in(str(tmp_path / "nothing.png")) is None
+
+
+def test_compare_pixels_names_the_largest_difference():
+    a = np.zeros((2, 3, 3), np.uint8)
+    b = a.copy()
+    assert compare_pixels(a, b) == "same pixels"
+    b[1, 2, 0] = 200
+    assert compare_pixels(a, b) == "largest pixel difference 200 (0..255)"
+    assert compare_pixels(a, np.zeros((3, 3, 3), np.uint8)).startswith("a different size")

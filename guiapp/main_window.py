@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.recent = RecentFiles(self.settings)
         self.image_sync = None
+        self.recipe_opener = None   # made on first use (guiapp/recipe_open.py)
         self.setAcceptDrops(True)  # a file dropped anywhere goes to the current tab
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -240,7 +241,7 @@ class MainWindow(QMainWindow):
             return False
         from .recipe_open import RecipeOpener
 
-        if getattr(self, "recipe_opener", None) is None:
+        if self.recipe_opener is None:
             self.recipe_opener = RecipeOpener(self, self.open_photo, lambda job: self.tab_widgets.get(
                 "Fooling" if job == "fooling" else "Dreaming"))
         return self.recipe_opener.open(path)

@@ -112,20 +112,38 @@ def _describe(recipe: Recipe) -> str:
     return f"{JOBS[recipe.job].title} of {subject} on {recipe.model}, seed {recipe.seed}"
 
 
-def _problems(tab, recipe: Recipe) -> list[str]:
-    """What cannot be restored: the model (name and hash), the photos."""
-    from engine.rerun import check_model, find_photos
+def _candidates(tab) -> list[str]:
+    """The photos open in the tab: used instead of a moved one when their SHA-256 matches."""
+    panels = [getattr(tab, name, None) for name in ("source_panel", "guide_panel")]
+    if hasattr(tab, "classify"):
+        panels.append(tab.classify.image_panel)
+    paths = [getattr(p, "path", None) for p in panels if p is not None]
+    return [path for path in paths if path and os.path.isfile(path)]
 
-    problems = []
+
+def _model_problem(tab, recipe: Recipe) -> str | None:
+    from engine.models import list_models
+    from engine.rerun import check_model
+
     model = tab.ctx.model
+    if model is None or (model.name != recipe.model and recipe.model_file is None):
+        installed = recipe.model in {info.name for info in list_models()}
+        where = "load it from the Model menu" if installed else "it is not installed here"
+        return f"the model {recipe.model} (weights SHA-256 {recipe.weights_sha256[:16]}…): {where}"
     try:
-        if model is None:
-            raise RecipeError(f"no model is loaded; the recipe needs {recipe.model}")
         check_model(recipe, model)
     except RecipeError as exc:
-        problems.append(f"{exc} (weights SHA-256 {recipe.weights_sha256[:12]}…): load {recipe.model} to run it again")
+        return str(exc)
+    return None
+
+
+def _problems(tab, recipe: Recipe) -> list[str]:
+    """What cannot be restored: the model (name and hash), the photos."""
+    from engine.rerun import find_photos
+
+    problems = [p for p in (_model_problem(tab, recipe),) if p]
     try:
-        find_photos(recipe)
+        find_photos(recipe, _candidates(tab))
     except RecipeError as exc:
         problems.append(str(exc).replace("--source PATH", "File ▸ Open").replace("--guide PATH",
                                                                                  "Choose guide image…"))
@@ -183,7 +201,7 @@ def run_again(tab) -> bool:
         try:
             check_model(recipe, model)
             check_inputs(recipe, model)
-            photos = find_photos(recipe)
+            photos = find_photos(recipe, _candidates(tab))
         except RecipeError as exc:
             raise ValueError(f"cannot run it again: {exc}") from None
 

@@ -150,3 +150,53 @@ def test_compare_pixels_names_the_largest_difference():
     b[1, 2, 0] = 200
     assert compare_pixels(a, b) == "largest pixel difference 200 (0..255)"
     assert compare_pixels(a, np.zeros((3, 3, 3), np.uint8)).startswith("a different size")
+
+
+def test_a_deepdream_recipe_says_what_it_cannot_restore(qtbot, window, messages, photo, tmp_path, monkeypatch):
+    from engine.imaging import resize, save_png
+    from guiapp.tabs.dreaming_tab import DREAM
+
+    source = tmp_path / "cat.png"
+    save_png(source, resize(photo("chelsea.png"), (60, 80)))
+    tab = window.tab_widgets["Dreaming"]
+    window.tabs.setCurrentWidget(tab)
+    tab.set_mode(DREAM)
+    tab.layer.setCurrentText("blocks.4")
+    assert tab.open_file(str(source))
+    tab.form.widgets["steps"].setValue(3)
+    tab.form.widgets["octaves"].setValue(1)
+    tab.seed.setValue(11)
+    assert tab.start()
+    qtbot.waitUntil(lambda: not tab.job.is_running and tab.history.count() == 1, timeout=30000)
+    saved = tmp_path / "dream.png"
+    assert tab.save_result(str(saved))
+
+    tab.set_mode("classviz")
+    window.open_path(str(saved))
+    assert window.recipe_opener.choose(str(saved), RECIPE)
+    assert tab.mode_key() == DREAM and tab.layer.currentText() == "blocks.4" and tab.seed.value() == 11
+    assert np.array_equal(tab.source_panel.image, load_image(source)) and "Not restored" not in messages[-1]
+    assert _run_again(qtbot, window, tab) == "Run again: same pixels."
+
+    moved = tmp_path / "moved.png"
+    moved.write_bytes(source.read_bytes())
+    source.unlink()  # the photo moved away, and the weights here are not the ones that made it
+    monkeypatch.setattr("engine.rerun.weights_sha256", lambda model: "0" * 64)
+    assert window.recipe_opener.choose(str(saved), RECIPE)
+    said = messages[-1]
+    assert "Not restored:" in said and f"the source photo {source.resolve()} is not there any more" in said
+    assert f"the model {window.ctx.model.name} here has other weights (SHA-256 {'0' * 64})" in said
+    assert not window.run_recipe_again()  # refused with the reason, nothing crashes
+    assert "cannot run it again" in tab.job.status.text()
+    monkeypatch.undo()
+    assert tab.open_file(str(moved))  # the same file elsewhere (its SHA-256) is used
+    assert _run_again(qtbot, window, tab) == "Run again: same pixels."
+
+
+def test_a_recipe_from_a_newer_neural_lens_is_named(qtbot, window, tmp_path):
+    from engine.imaging import save_png
+
+    out = tmp_path / "future.png"
+    save_png(out, np.zeros((8, 8, 3), np.uint8), {"recipe": {"format": 99}})
+    window.open_path(str(out))
+    assert "made by a newer Neural Lens" in window.recipe_opener.box.text()

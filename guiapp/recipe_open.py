@@ -31,6 +31,8 @@ RECIPE, PHOTO = "recipe", "photo"
 
 def recipe_in(path: str) -> Recipe | RecipeError | None:
     """The recipe a PNG carries; ``None`` for a file without one."""
+    from PIL import Image
+
     from engine.imaging import read_png_params
     from engine.recipe import RECIPE_KEY
     from engine.recipe_read import read_recipe
@@ -39,7 +41,7 @@ def recipe_in(path: str) -> Recipe | RecipeError | None:
         return None
     try:
         data = read_png_params(path)
-    except (OSError, ValueError):
+    except (OSError, ValueError, Image.DecompressionBombError):
         return None  # not readable as a Neural Lens PNG: the photo loader says what is wrong
     if not isinstance(data, dict) or RECIPE_KEY not in data:
         return None

@@ -104,6 +104,9 @@ class RecipeOpener:
         if tab is None:
             return False
         self.window.tabs.setCurrentWidget(tab)
+        if any(job.is_running for job in (tab.job, getattr(tab, "again_job", None)) if job is not None):
+            tab.ctx.show_status(f"The {tab.title} tab is running a job: Stop it, then open the recipe again.", 8000)
+            return False
         return restore(tab, found, path)
 
 

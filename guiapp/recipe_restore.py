@@ -20,15 +20,15 @@ def restore_dreaming(tab, recipe: Recipe, picture: np.ndarray, photo: Callable) 
     tab.params[key] = recipe.params
     tab.set_mode(key)   # stops a running job
     tab.form.set_params(recipe.params)
-    if "target" in recipe.inputs:
-        tab.picker.set_class(recipe.inputs["target"])
+    model = tab.ctx.model
+    target = recipe.inputs.get("target")
+    if target is not None and model is not None and target < len(model.labels):
+        tab.picker.set_class(target)
     if "layer" in recipe.inputs:
         tab.layer.setCurrentText(recipe.inputs["layer"])
     tab.seed.setValue(int(min(recipe.seed, tab.seed.maximum())))
     photo(tab.source_panel, recipe.files.get("source"))
     photo(tab.guide_panel, recipe.files.get("guide"))
-    model = tab.ctx.model
-    target = recipe.inputs.get("target")
     label = model.labels[target] if target is not None and model is not None and target < len(model.labels) else None
     tab.run_info = RunInfo(mode=key, model=recipe.model, seed=recipe.seed, warm_start=recipe.continues is not None,
                            layer=recipe.inputs.get("layer"), target=target, label=label)
@@ -43,7 +43,8 @@ def restore_dreaming(tab, recipe: Recipe, picture: np.ndarray, photo: Callable) 
 def restore_fooling(tab, recipe: Recipe, picture: np.ndarray, photo: Callable) -> None:
     photo(tab.classify.image_panel, recipe.files.get("source"))
     tab.form.set_params(recipe.params)
-    tab.picker.set_class(recipe.inputs["target"])
+    if tab.ctx.model is not None and recipe.inputs["target"] < len(tab.ctx.model.labels):
+        tab.picker.set_class(recipe.inputs["target"])
     panel = tab.diff_panel if recipe.output == "difference" else tab.fooled_panel
     panel.set_image(picture)
     tab.recipes.recipe = recipe

@@ -48,6 +48,12 @@ def test_a_stopped_class_visualization_opens_into_its_recipe_and_runs_again_to_t
     assert tab.save_result(str(saved))
     made = read_png_params(saved)["recipe"]
 
+    assert tab.start()   # not while the tab runs a job (its result would replace the recipe's picture)
+    assert not window.open_path(str(saved)) or not window.recipe_opener.choose(str(saved), RECIPE)
+    assert messages[-1] == "The Dreaming tab is running a job: Stop it, then open the recipe again."
+    tab.stop()
+    qtbot.waitUntil(lambda: not tab.job.is_running, timeout=30000)
+
     # another state in the tab, then File ▸ Open of the result
     tab.picker.set_class(5)
     tab.seed.setValue(0)
@@ -193,10 +199,17 @@ def test_a_deepdream_recipe_says_what_it_cannot_restore(qtbot, window, messages,
     assert _run_again(qtbot, window, tab) == "Run again: same pixels."
 
 
-def test_a_recipe_from_a_newer_neural_lens_is_named(qtbot, window, tmp_path):
+def test_a_dropped_recipe_from_a_newer_neural_lens_is_named(qtbot, window, tmp_path):
     from engine.imaging import save_png
 
     out = tmp_path / "future.png"
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
     save_png(out, np.zeros((8, 8, 3), np.uint8), {"recipe": {"format": 99}})
-    window.open_path(str(out))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(out))])
+    window.tabs.setCurrentWidget(window.tab_widgets["Dreaming"])
+    window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                                Qt.KeyboardModifier.NoModifier))   # a drop on the window asks too
     assert "made by a newer Neural Lens" in window.recipe_opener.box.text()

@@ -71,6 +71,8 @@ class RecipeOpener:
         found = recipe_in(path)
         if found is None:
             return self.open_photo(path)
+        if self.box is not None:
+            self.box.close()   # the newest file's question replaces an unanswered one
         self.box = self._ask(path, found)
         return True
 

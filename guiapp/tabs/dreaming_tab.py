@@ -27,6 +27,7 @@ from ..recipe_open import run_again
 from ..recipes import RunRecipe, dreaming_recipe_maker
 from ..tab_job import Ending, TabJob
 from ..widgets import ClassPicker, ImagePanel
+from ..widgets.buttons import button
 from ..widgets.history_strip import HistoryStrip
 from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.param_form import ParamForm
@@ -75,15 +76,11 @@ class DreamingTab(Workbench):
         self.picker.set_class(76)  # tarantula
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
         self.form = ParamForm()
-        self.start_button = QPushButton("Start")
-        self.stop_button = QPushButton("Stop")
-        self.continue_button = QPushButton("Continue")
-        self.continue_button.setToolTip("Go on from the current result")
-        self.save_button = QPushButton("Save…")
-        self.export_button = QPushButton("Export run…")
-        self.again_button = QPushButton("Run again")
-        self.again_button.setToolTip("Make the current result again from its recipe (its live changes and Stop "
-                                     "too) and compare the pixels")
+        self.start_button, self.stop_button = button("Start"), button("Stop")
+        self.continue_button = button("Continue", "Go on from the current result")
+        self.save_button, self.export_button = button("Save…"), button("Export run…")
+        self.again_button = button("Run again", "Make the current result again from its recipe (its live changes "
+                                                "and Stop too) and compare the pixels")
         self.progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.status = QLabel("Choose a mode and press Start.")
         self.status.setWordWrap(True)

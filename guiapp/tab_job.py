@@ -190,6 +190,10 @@ class TabJob(QObject):
         """The live changes of the running (or last) job, in order."""
         return list(self._run.timeline) if self._run is not None else []
 
+    def live_changes(self) -> list[dict]:
+        """:attr:`timeline` as saved beside a result: ``[{"step": 12, "lr": 0.09}, …]``."""
+        return [{"step": c.step, c.name: c.value} for c in self.timeline]
+
     # -- launching ----------------------------------------------------------------
     def launch(self, make_job: Callable[[Any, Control], Iterator[Frame]], *,
                check: Callable[[], str | None] | None = None, params: Any = None, title: str | None = None,

@@ -57,6 +57,7 @@ class DreamingTab(Workbench):
         self._step_offset = 0
         self._last_step = 0
         self._results = 0      # numbers the history entries
+        self._current_key: int | None = None  # the unsaved-results key of the current picture
         self._run_image: np.ndarray | None = None  # the running job's newest picture
         self.recipes = RunRecipe()  # the current image's recipe (guiapp/recipes.py)
 
@@ -315,9 +316,9 @@ class DreamingTab(Workbench):
     def _metadata(self, info: RunInfo) -> dict:
         """The PNG's parameters: what ran, the steps done and every live change with its step."""
         params = self.job.params.as_dict() if self.job.params is not None else {}
-        live = [{"step": c.step, c.name: c.value} for c in self.job.timeline]
         recipe = {"recipe": self.recipes.recipe.as_dict()} if self.recipes.recipe is not None else {}
-        return dict(info.as_dict(), params=params, steps_done=self.job.steps, live_changes=live, **recipe)
+        return dict(info.as_dict(), params=params, steps_done=self.job.steps, live_changes=self.job.live_changes(),
+                    **recipe)
 
     def save_result(self, path: str) -> bool:
         """The current image as PNG with the mode and parameters embedded."""
@@ -326,7 +327,8 @@ class DreamingTab(Workbench):
         image, meta = self.current, self._metadata(self.run_info) if self.run_info is not None else {}
         if not self.write_file("the image", path, lambda: save_png(path, image, meta)):
             return False
-        self.mark_saved(getattr(self, "_current_key", None))
+        if self._current_key is not None:   # (None would mark every history result saved)
+            self.mark_saved(self._current_key)
         return True
 
     def save_entry(self, entry: dict, path: str) -> bool:

@@ -252,7 +252,7 @@ class FoolingTab(Workbench):
         if made is not None and kind == "fooling-difference":
             made = replace(made, output="difference")
         recipe = {"recipe": made.as_dict()} if made is not None else {}
-        return dict(meta, live_changes=[{"step": c.step, c.name: c.value} for c in self.job.timeline], **recipe)
+        return dict(meta, live_changes=self.job.live_changes(), **recipe)
 
     def save_image(self, path: str) -> bool:
         """Write the 8-bit fooling image (parameters embedded)."""

@@ -60,12 +60,13 @@ class Workbench(QWidget):
     def mark_unsaved(self, key: object) -> None:
         self._unsaved.add(key)
 
-    def mark_saved(self, key: object = None) -> None:
-        """``key`` was saved (``None``: every result; also when they are gone)."""
-        if key is None:
-            self._unsaved.clear()
-        else:
-            self._unsaved.discard(key)
+    def mark_saved(self, key: object) -> None:
+        """The result ``key`` was saved."""
+        self._unsaved.discard(key)
+
+    def forget_unsaved(self) -> None:
+        """The unsaved results are gone (a new photo replaced them): nothing to ask about."""
+        self._unsaved.clear()
 
     def unsaved_count(self) -> int:
         return len(self._unsaved)

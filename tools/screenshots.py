@@ -141,7 +141,7 @@ def story(window, out: Path, extra: Path | None):
     yield lambda: fooling.result is not None and not fooling.runner.is_running
     yield 800
     save_small(window, out / "fooling.png")
-    fooling.mark_saved()       # nothing to ask about when the story closes the window
+    fooling.forget_unsaved()       # nothing to ask about when the story closes the window
 
     dreaming = tabs["Dreaming"]
     show("Dreaming")

@@ -327,8 +327,7 @@ class DreamingTab(Workbench):
         image, meta = self.current, self._metadata(self.run_info) if self.run_info is not None else {}
         if not self.write_file("the image", path, lambda: save_png(path, image, meta)):
             return False
-        if self._current_key is not None:   # (None would mark every history result saved)
-            self.mark_saved(self._current_key)
+        self.mark_saved(self._current_key)
         return True
 
     def save_entry(self, entry: dict, path: str) -> bool:

@@ -34,7 +34,10 @@ from ..widgets.second_opinion import SecondOpinion
 from ..widgets.step_axis import LEFT_AXIS_WIDTH, StepAxis
 from ..workbench import Workbench, workbench_layout
 
-__all__ = ["FoolingTab"]
+__all__ = ["FoolingTab", "FOOLING_IMAGE"]
+
+#: the unsaved-results key of the fooling image (Workbench.mark_unsaved)
+FOOLING_IMAGE = "fooling image"
 
 
 class FoolingTab(Workbench):
@@ -146,7 +149,7 @@ class FoolingTab(Workbench):
         self.after_list.clear()
         self.opinion.set_result(None)
         self.result = None
-        self.mark_saved()
+        self.forget_unsaved()
         self._clear_curves()
         self.summary.setText("Choose a target class and press Run.")
         self._update_buttons()
@@ -224,7 +227,7 @@ class FoolingTab(Workbench):
         self.result = result
         self.recipes.settle(result.iterations)
         if result.success:
-            self.mark_unsaved("fooling image")
+            self.mark_unsaved(FOOLING_IMAGE)
         before, after = result.original_prediction, result.final_prediction
         verdict = f"{result.model} {'fooled' if result.success else 'not fooled'}"
         self.job.say(
@@ -261,7 +264,7 @@ class FoolingTab(Workbench):
         image, params = self.result.image, self._png_params("fooling")
         if not self.write_file("the fooling image", path, lambda: save_png(path, image, params)):
             return False
-        self.mark_saved()
+        self.mark_saved(FOOLING_IMAGE)
         return True
 
     def save_difference(self, path: str) -> bool:
@@ -311,7 +314,7 @@ class FoolingTab(Workbench):
         meta = full.metadata(self._png_params("fooling", recipe=False))  # another picture than the recipe's
         path = self._full_path
         if self.write_file("the fooling image", path, lambda: save_png(path, full.image, meta)):
-            self.mark_saved()
+            self.mark_saved(FOOLING_IMAGE)
             self.summary.setText(f"Saved the photo at its own size ({size}): it reads back as {read} "
                                  f"({full.iterations} more steps; L∞ {full.linf:.0f}).")
 

@@ -13,6 +13,7 @@ from guiapp import launch_args
 from guiapp.image_sync import PHOTO_PANELS
 from guiapp.recent_files import MAX_RECENT, RecentFiles
 from guiapp.samples import sample_photos
+from guiapp.tabs.fooling_tab import FOOLING_IMAGE
 
 PHOTO_TABS = tuple(PHOTO_PANELS)   # Saliency, Fooling, Dreaming (source), Captioning (Caption page), Layers
 
@@ -63,13 +64,13 @@ def test_an_unsaved_fooling_image_keeps_its_photo_until_saved(qtbot, window, pho
     show_tab(window, "Fooling")
     fooling = window.tab_widgets["Fooling"]
     assert window.open_path(str(photo_dir / "coffee.png"))
-    fooling.mark_unsaved("fooling image")   # as after a successful run that was not saved
+    fooling.mark_unsaved(FOOLING_IMAGE)   # as after a successful run that was not saved
     show_tab(window, "Saliency")
     assert window.open_path(str(photo_dir / "chelsea.png"))
     show_tab(window, "Fooling")
     assert fooling.classify.image.shape == (400, 600, 3)       # still the coffee
     assert any("Fooling keeps its photo" in m for m in messages)
-    fooling.mark_saved()
+    fooling.mark_saved(FOOLING_IMAGE)
     show_tab(window, "Saliency")
     show_tab(window, "Fooling")
     assert fooling.classify.image.shape == (300, 451, 3)

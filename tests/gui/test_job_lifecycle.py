@@ -220,3 +220,14 @@ def test_cycles_are_collected_on_the_gui_thread_only(qtbot):
     finally:
         collector.timer.stop()
         gc.disable()   # as the test fixture keeps it until its teardown collects
+
+
+def test_saving_one_result_never_marks_the_others_saved(tab):
+    tab.mark_unsaved(1)
+    tab.mark_unsaved(2)
+    tab.mark_saved(None)          # a picture that is no history result (a restored recipe) was saved
+    assert tab.unsaved_count() == 2
+    tab.mark_saved(1)
+    assert tab.unsaved_count() == 1
+    tab.forget_unsaved()          # a new photo replaced them
+    assert not tab.has_unsaved_results()

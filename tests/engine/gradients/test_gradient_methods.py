@@ -179,6 +179,24 @@ def test_integrated_gradients_map_and_tensor_baseline():
         integrated_gradients(model, x, 0, baseline=torch.zeros(3, 4, 4))
 
 
+def test_integrated_gradients_defaults_reductions_and_tensor_baselines():
+    """Default: 50 steps from the black baseline; the map's ``sum`` reduction is sum_c |IG|; a
+    tensor baseline is one picture for every image (C,H,W) or one per image (N,C,H,W), in x's dtype."""
+    from engine.gradients.integrated import make_baseline
+
+    model = conv_model(act=nn.Softplus)
+    x = model.preprocess(random_images(2, seed=9))
+    assert torch.equal(integrated_gradients(model, x, 1), integrated_gradients(model, x, 1, steps=50, baseline="black"))
+    ig = integrated_gradients(model, x, 1, steps=3)
+    torch.testing.assert_close(integrated_gradients_map(model, x, 1, steps=3, reduction="sum"), ig.abs().sum(dim=1))
+    per_image = torch.stack([torch.zeros(3, 8, 8), torch.full((3, 8, 8), 0.5)])
+    assert torch.equal(make_baseline(model, x, per_image), per_image)
+    shared = make_baseline(model, x.double(), torch.full((3, 8, 8), 0.25))
+    assert shared.dtype == torch.float64 and shared.shape == (2, 3, 8, 8) and bool((shared == 0.25).all())
+    with pytest.raises(ValueError, match=r"^unknown baseline 'white'; choose one of black, blurred$"):
+        make_baseline(model, x, "white")
+
+
 def test_grad_cam_equals_class_activation_map():
     """For act2 -> global average -> linear, dS_c/dA^k_ij = w_ck / (h w), so
     Grad-CAM = ReLU(sum_k w_ck A^k) / (h w) (CAM of Zhou et al. 2016)."""

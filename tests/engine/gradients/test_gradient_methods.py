@@ -234,8 +234,9 @@ def test_bad_inputs_are_refused_with_clear_messages():
         smoothgrad(model, x, 1, samples=0)
     with pytest.raises(ValueError, match="noise"):
         smoothgrad(model, x, 1, noise=float("inf"))
-    with pytest.raises(ValueError, match="steps"):
-        integrated_gradients(model, x, 1, steps=-3)
+    for steps in (-3, 0, True, 2.5, "4"):
+        with pytest.raises(ValueError, match=rf"^steps must be a positive integer, got {steps!r}$"):
+            integrated_gradients(model, x, 1, steps=steps)
     with pytest.raises(ValueError, match="batch_size"):
         vanilla_saliency(model, x, 1, batch_size=-1)
 

@@ -83,8 +83,17 @@ def test_reduce_channels():
     v = torch.tensor([[[[1.0]], [[-3.0]], [[2.0]]]])
     assert reduce_channels(v, "max").item() == 3.0
     assert reduce_channels(v, "sum").item() == 6.0
-    with pytest.raises(ValueError, match="reduction"):
+    assert reduce_channels(v).item() == 3.0   # max_c |v| by default (Simonyan et al. 2014, 3.1)
+    with pytest.raises(ValueError, match=r"^unknown channel reduction 'mean'; choose one of max, sum$"):
         reduce_channels(v, "mean")
+
+
+def test_blur_sigma_is_four_percent_of_the_shorter_side():
+    from engine.gradients._common import blur_sigma
+
+    assert blur_sigma(torch.zeros(1, 3, 50, 100)) == pytest.approx(2.0)
+    assert blur_sigma(torch.zeros(2, 3, 224, 224)) == pytest.approx(8.96)
+    assert blur_sigma(torch.zeros(3, 25, 100)) == pytest.approx(1.0)   # one image, no batch axis
 
 
 def test_smoothgrad_equals_vanilla_when_the_gradient_is_constant():

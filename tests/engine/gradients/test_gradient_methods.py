@@ -44,6 +44,10 @@ def test_vanilla_default_target_is_the_predicted_class():
     sal = vanilla_saliency(model, x)
     for n in range(4):
         torch.testing.assert_close(sal[n], weight[predicted[n]].abs().amax(dim=0))
+    from engine.gradients._common import resolve_targets
+
+    for batch_size in (0, 1, 3):   # 0: the device's batch size (AUTO_BATCH)
+        assert torch.equal(resolve_targets(model, x, None, batch_size=batch_size), predicted)
 
 
 def test_batched_equals_one_image_at_a_time():

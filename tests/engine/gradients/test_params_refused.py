@@ -57,3 +57,7 @@ def test_targets_and_inputs_are_read_or_refused_with_exact_messages():
     assert one.shape == (1, 4, 4) and torch.equal(one[0], vanilla_saliency(model, x, 2)[0])
     with pytest.raises(TypeError, match=r"^expected a normalised \(N,3,H,W\) tensor; use model.preprocess\(image\)$"):
         vanilla_saliency(model, x.numpy(), 2)
+    for bad, message in ((x[:0], "the batch is empty"), (x * float("nan"), "the input tensor contains NaN or infinite values"),
+                         (x[:, :1], "expected a (N,3,H,W) tensor, got shape (2, 1, 4, 4)")):
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            vanilla_saliency(model, bad, 2)

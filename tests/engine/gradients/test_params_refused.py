@@ -61,3 +61,23 @@ def test_targets_and_inputs_are_read_or_refused_with_exact_messages():
                          (x[:, :1], "expected a (N,3,H,W) tensor, got shape (2, 1, 4, 4)")):
         with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
             vanilla_saliency(model, bad, 2)
+
+
+def test_batch_size_is_checked_and_auto_is_the_devices_choice_for_the_image_size():
+    from types import SimpleNamespace
+
+    from engine.gradients._common import AUTO_BATCH, batch_size_for, check_batch
+
+    model = linear_model(size=4)
+    x = torch.zeros(2, 3, 40, 96)
+    assert batch_size_for(model, x, 5) == 5
+    assert batch_size_for(model, x, AUTO_BATCH) == model.tuning.batch_for(40, 96)
+    asked = []
+    tuned = SimpleNamespace(tuning=SimpleNamespace(batch_for=lambda h, w: asked.append((h, w)) or 7))
+    assert batch_size_for(tuned, x, AUTO_BATCH) == 7 and asked == [(40, 96)]
+    assert batch_size_for(SimpleNamespace(), x, AUTO_BATCH) == 16      # a model without a tuning
+    for bad in (-1, True, 2.5, "8"):
+        message = f"batch_size must be a positive integer or 0 (auto), got {bad!r}"
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            batch_size_for(model, x, bad)
+    assert check_batch(model, x.double()).dtype == torch.float32       # the model's input type

@@ -105,14 +105,22 @@ def check_inputs(recipe: Recipe, model) -> None:
 
 def replay(recipe: Recipe, model, photos: dict[str, np.ndarray]) -> np.ndarray:
     """The recipe's picture made again (``photos`` from :func:`find_photos`)."""
-    init = replay(recipe.continues, model, photos) if recipe.continues is not None else None
+    return _replayed(recipe, model, photos)[0]
+
+
+def _replayed(recipe: Recipe, model, photos: dict[str, np.ndarray]) -> tuple[np.ndarray, Any]:
+    """``(picture, return value)`` of the recipe's run, the run it continues replayed first."""
     kind = JOBS[recipe.job]
+    init = parent = None
+    if recipe.continues is not None:
+        picture, value = _replayed(recipe.continues, model, photos)
+        init, parent = (None, value) if kind.after else (picture, None)
     images = {role: photos[ref.pixels_sha256] for role, ref in recipe.files.items()}
     control = Control(recipe.params, replay=recipe.timeline)
     # the generator is made outside the job's scope, as the window makes it on its own thread
-    frames = kind.start(Given(model, recipe.inputs, images, recipe.seed, init), control)
+    frames = kind.start(Given(model, recipe.inputs, images, recipe.seed, init, parent), control)
     last, value = run_recorded(frames, control)
-    return kind.picture(last, value, recipe.output)
+    return kind.picture(last, value, recipe.output, recipe.inputs), value
 
 
 def run_recorded(frames: Iterator[Frame], control: Control, on_frame: Callable[[Frame], None] | None = None):

@@ -1,7 +1,9 @@
 """A recipe put back into the tab that makes its kind of picture
 (:func:`guiapp.recipe_open.restore` says what could not be): the Dreaming
 tab's mode, class or layer, seed and parameters; the Fooling tab's photo,
-target class and parameters; the picture shown as the current result."""
+target class and parameters; the Layers tab's channel (over the photo
+analysed there, if any); the picture shown as the current result.
+:data:`RESTORE`: the function of each tab (by title)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,7 +12,7 @@ import numpy as np
 
 from engine.recipe import Recipe
 
-__all__ = ["restore_dreaming", "restore_fooling", "shown_picture"]
+__all__ = ["restore_dreaming", "restore_fooling", "restore_layers", "shown_picture", "RESTORE"]
 
 
 def restore_dreaming(tab, recipe: Recipe, picture: np.ndarray, photo: Callable) -> None:
@@ -52,6 +54,25 @@ def restore_fooling(tab, recipe: Recipe, picture: np.ndarray, photo: Callable) -
     tab._update_buttons()
 
 
+def restore_layers(tab, recipe: Recipe, picture: np.ndarray, _photo: Callable) -> None:
+    from superqt.utils import signals_blocked
+
+    from engine.generation.unit_objectives import parse_objective
+
+    unit = parse_objective(recipe.inputs["objective"]).units[0]
+    with signals_blocked(tab.detail.diverse):
+        tab.detail.diverse.setChecked(recipe.job == "diverse")
+    shown = tab.ctx.model is not None and tab.show_channel_of_recipe(unit.layer, unit.channel)
+    panel = tab.detail.viz_panel
+    panel.set_image(picture)
+    p = recipe.params
+    panel.set_title(f"What excites {unit} most (from its recipe: {p.size} px, {recipe.steps_done} steps)")
+    if not shown:
+        tab.status.setText(f"Open a photo to see {unit} over it.")
+    tab.recipes.recipe = recipe
+    tab.restored = (recipe, picture)
+
+
 def shown_picture(tab) -> np.ndarray | None:
     """The picture the tab's current recipe made (what Run again compares with)."""
     restored = getattr(tab, "restored", None)
@@ -60,3 +81,6 @@ def shown_picture(tab) -> np.ndarray | None:
     if hasattr(tab, "current"):
         return tab.current
     return tab.result.image if getattr(tab, "result", None) is not None else None
+
+
+RESTORE = {"Dreaming": restore_dreaming, "Fooling": restore_fooling, "Layers": restore_layers}

@@ -23,14 +23,15 @@ log = logging.getLogger(__name__)
 
 
 def recipe_maker(job: str, control: Control, *, model, seed: int, target: int | None = None, layer: str | None = None,
-                 photos: dict[str, tuple[str | None, np.ndarray | None]] | None = None,
+                 objective: str | None = None, photos: dict[str, tuple[str | None, np.ndarray | None]] | None = None,
                  warm: bool = False, continues: Recipe | None = None) -> Callable[..., Recipe | None]:
     """Called when the run starts; returns ``make(steps_done, output="image")``,
     called when it has ended: the run's :class:`Recipe`, or ``None`` (logged)
     when one cannot be made (a photo file that cannot be read for its hash; a
     ``warm`` start from a picture whose own recipe is not known)."""
     kind = JOBS[job]
-    inputs: dict[str, Any] = {"target": target} if ("target",) in kind.inputs else {"layer": layer}
+    inputs: dict[str, Any] = {"objective": objective} if objective is not None else \
+        {"target": target} if ("target",) in kind.inputs else {"layer": layer}
     files = {role: photos[role] for role in kind.files if photos and role in photos}
 
     def make(steps_done: int, output: str = "image") -> Recipe | None:

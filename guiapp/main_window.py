@@ -86,6 +86,10 @@ class MainWindow(QMainWindow):
 
         self.image_sync = ImageSync(self.tabs, self.tab_widgets, ctx, parent=self)
         self.image_sync.opened.connect(self.recent.add)
+        from .widgets.image_panel import ImagePanel
+
+        for panel in self.tabs.findChildren(ImagePanel):   # a result dropped on a photo panel asks too
+            panel.drop_handler = lambda panel, path: self._recipe_opener().dropped_on(panel, path)
         from .model_opener import ModelOpener
 
         self.model_opener = ModelOpener(self)
@@ -239,12 +243,15 @@ class MainWindow(QMainWindow):
         (guiapp/recipe_open.py), anything else opens as a photo."""
         if self.ctx is None:
             return False
-        from .recipe_open import RecipeOpener
+        return self._recipe_opener().open(path)
+
+    def _recipe_opener(self):
+        from .recipe_open import RecipeOpener, tab_title
 
         if self.recipe_opener is None:
-            self.recipe_opener = RecipeOpener(self, self.open_photo, lambda job: self.tab_widgets.get(
-                "Fooling" if job == "fooling" else "Dreaming"))
-        return self.recipe_opener.open(path)
+            self.recipe_opener = RecipeOpener(self, self.open_photo,
+                                              lambda recipe: self.tab_widgets.get(tab_title(recipe)))
+        return self.recipe_opener
 
     def open_photo(self, path: str) -> bool:
         """Open a photo as the current image of every tab; a bad file gets a message."""

@@ -131,7 +131,10 @@ class RecipeOpener:
         if tab is None:
             return False
         self.window.tabs.setCurrentWidget(tab)
-        if any(job.is_running for job in (recipe_job(tab), getattr(tab, "again_job", None)) if job is not None):
+        busy = [getattr(tab, "again_job", None)]
+        if not getattr(tab.recipes, "remade_from_inputs", False):   # (Saliency drops a map its inputs overtake)
+            busy.append(recipe_job(tab))
+        if any(job.is_running for job in busy if job is not None):
             tab.ctx.show_status(f"The {tab.title} tab is running a job: Stop it, then open the recipe again.", 8000)
             return False
         return restore(tab, found, path)

@@ -1,7 +1,8 @@
 """A recipe put back into the tab that makes its kind of picture
 (:func:`guiapp.recipe_open.restore` says what could not be): the Dreaming
 tab's mode, class or layer, seed and parameters; the Fooling tab's photo,
-target class and parameters; the Layers tab's channel (over the photo
+target class and parameters; the Saliency tab's photo, class, method,
+parameters and look; the Layers tab's channel (over the photo
 analysed there, if any); the picture shown as the current result.
 :data:`RESTORE`: the function of each tab (by title)."""
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 
 from engine.recipe import Recipe
 
-__all__ = ["restore_dreaming", "restore_fooling", "restore_layers", "shown_picture", "RESTORE"]
+__all__ = ["restore_dreaming", "restore_fooling", "restore_layers", "restore_saliency", "shown_picture", "RESTORE"]
 
 
 def restore_dreaming(tab, recipe: Recipe, picture: np.ndarray, photo: Callable) -> None:
@@ -73,14 +74,37 @@ def restore_layers(tab, recipe: Recipe, picture: np.ndarray, _photo: Callable) -
     tab.restored = (recipe, picture)
 
 
+def restore_saliency(tab, recipe: Recipe, picture: np.ndarray, photo: Callable) -> None:
+    """The photo (when it is still there), class, method, parameters, layer, colour map and opacity; the tab
+    then makes the map again, as for any change (the same pixels), ``picture`` shown until it has."""
+    from superqt.utils import signals_blocked
+
+    photo(tab.classify.image_panel, recipe.files.get("source"))
+    form, p = tab.form, recipe.params
+    form.fields.set_values(p)   # also the seed and batch size, which have no row
+    with signals_blocked(form.cmap), signals_blocked(form.opacity), signals_blocked(form.layer):
+        form.cmap.setCurrentText(recipe.inputs["cmap"])
+        form.opacity.setValue(recipe.inputs["opacity"])
+        if p.layer is not None:
+            form.layer.setCurrentText(p.layer)
+    form._show_rows()
+    (tab.map_panel if recipe.output == "map" else tab.overlay_panel).set_image(picture)
+    tab.recipes.recipe, tab.recipes.output = recipe, recipe.output
+    tab.restored = (recipe, picture)
+    tab.set_target(recipe.inputs["target"])
+
+
 def shown_picture(tab) -> np.ndarray | None:
     """The picture the tab's current recipe made (what Run again compares with)."""
     restored = getattr(tab, "restored", None)
-    if restored is not None and restored[0] is tab.recipes.recipe:
+    if restored is not None and restored[0] is getattr(tab.recipes, "made", tab.recipes.recipe):
         return restored[1]
+    if hasattr(tab.recipes, "shown"):
+        return tab.recipes.shown()
     if hasattr(tab, "current"):
         return tab.current
     return tab.result.image if getattr(tab, "result", None) is not None else None
 
 
-RESTORE = {"Dreaming": restore_dreaming, "Fooling": restore_fooling, "Layers": restore_layers}
+RESTORE = {"Dreaming": restore_dreaming, "Fooling": restore_fooling, "Layers": restore_layers,
+           "Saliency": restore_saliency}

@@ -207,10 +207,13 @@ def restore(tab, recipe: Recipe, path: str) -> bool:
     except ImageLoadError as exc:
         tab.ctx.error("Cannot open the result", str(exc))
         return False
+    from engine.imaging import read_png_params
+
     from .recipe_restore import RESTORE
 
     problems = _problems(tab, recipe)
     RESTORE[tab_title(recipe)](tab, recipe, picture, _photo)
+    tab.restored_meta = read_png_params(path)   # what Save writes with the opened picture (guiapp/recipe_restore.py)
     said = f"Opened the recipe of {os.path.basename(path)}: {_describe(recipe)}."
     if recipe.timeline.changes or recipe.timeline.stop_at is not None:
         said += " Its live changes and Stop are replayed by Run again."

@@ -13,7 +13,8 @@ import numpy as np
 
 from engine.recipe import Recipe
 
-__all__ = ["restore_dreaming", "restore_fooling", "restore_layers", "restore_saliency", "shown_picture", "RESTORE"]
+__all__ = ["restore_dreaming", "restore_fooling", "restore_layers", "restore_saliency", "restored_picture",
+           "save_restored", "shown_picture", "RESTORE"]
 
 
 def restore_dreaming(tab, recipe: Recipe, picture: np.ndarray, photo: Callable) -> None:
@@ -45,6 +46,9 @@ def restore_dreaming(tab, recipe: Recipe, picture: np.ndarray, photo: Callable) 
 
 def restore_fooling(tab, recipe: Recipe, picture: np.ndarray, photo: Callable) -> None:
     photo(tab.classify.image_panel, recipe.files.get("source"))
+    tab.result = None   # (a result made before is not this recipe's: File ▸ Save writes the opened picture)
+    for panel in (tab.fooled_panel, tab.diff_panel):
+        panel.clear()
     tab.form.set_params(recipe.params)
     if tab.ctx.model is not None and recipe.inputs["target"] < len(tab.ctx.model.labels):
         tab.picker.set_class(recipe.inputs["target"])
@@ -94,11 +98,29 @@ def restore_saliency(tab, recipe: Recipe, picture: np.ndarray, photo: Callable) 
     tab.set_target(recipe.inputs["target"])
 
 
-def shown_picture(tab) -> np.ndarray | None:
-    """The picture the tab's current recipe made (what Run again compares with)."""
+def restored_picture(tab) -> np.ndarray | None:
+    """The picture opened with the tab's current recipe (``None``: the tab has made a result since)."""
     restored = getattr(tab, "restored", None)
     if restored is not None and restored[0] is getattr(tab.recipes, "made", tab.recipes.recipe):
         return restored[1]
+    return None
+
+
+def save_restored(tab, path: str) -> bool:
+    """Save the picture opened from its recipe, with the parameters it was opened with (the same recipe)."""
+    from engine.imaging import save_png
+
+    picture, meta = restored_picture(tab), getattr(tab, "restored_meta", None)
+    if picture is None or meta is None:
+        return False
+    return tab.write_file("the result", path, lambda: save_png(path, picture, meta))
+
+
+def shown_picture(tab) -> np.ndarray | None:
+    """The picture the tab's current recipe made (what Run again compares with)."""
+    restored = restored_picture(tab)
+    if restored is not None:
+        return restored
     if hasattr(tab.recipes, "shown"):
         return tab.recipes.shown()
     if hasattr(tab, "current"):

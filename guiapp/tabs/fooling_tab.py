@@ -25,6 +25,7 @@ from engine.gradients import FoolingStep, FoolParams, FoolResult, FullSizeResult
 from engine.imaging import save_png
 
 from ..context import AppContext
+from ..recipe_restore import restored_picture, save_restored
 from ..recipes import RunRecipe, recipe_maker
 from ..tab_job import TabJob
 from ..widgets import ClassPicker, ImagePanel, PredictionList
@@ -241,7 +242,7 @@ class FoolingTab(Workbench):
         running = self.job.is_running or self.full_job.is_running
         self.run_button.setEnabled(not running and self.picker.is_valid)
         self.stop_button.setEnabled(running)
-        self.save_button.setEnabled(self.result is not None and not running)
+        self.save_button.setEnabled((self.result is not None or restored_picture(self) is not None) and not running)
         self.save_diff_button.setEnabled(self.result is not None and not running)
         self.save_full_button.setEnabled(self.result is not None and self.result.success and not running)
         self.picker.setEnabled(not running)
@@ -258,9 +259,9 @@ class FoolingTab(Workbench):
         return dict(meta, live_changes=self.job.live_changes(), **recipe)
 
     def save_image(self, path: str) -> bool:
-        """Write the 8-bit fooling image (parameters embedded)."""
+        """Write the 8-bit fooling image (parameters embedded); one opened from its recipe, with its own."""
         if self.result is None:
-            return False
+            return save_restored(self, path)
         image, params = self.result.image, self._png_params("fooling")
         if not self.write_file("the fooling image", path, lambda: save_png(path, image, params)):
             return False
@@ -275,8 +276,9 @@ class FoolingTab(Workbench):
 
     def save(self) -> None:
         """File ▸ Save: the fooling image."""
-        self.save_or_say(self.result is not None, "No fooling image to save yet.", "Save fooling image",
-                         lambda: f"fooled-{self.result.target_label}.png", self.save_image)
+        self.save_or_say(self.result is not None or restored_picture(self) is not None, "No fooling image to save yet.",
+                         "Save fooling image", lambda: f"fooled-{self.result.target_label if self.result else 'again'}.png",
+                         self.save_image)
 
     def _save_difference_dialog(self) -> None:
         if self.result is not None:

@@ -104,6 +104,15 @@ def test_a_fooling_image_opens_into_the_fooling_tab_and_runs_again(qtbot, window
     assert tab.classify.image_panel.path == str(source.resolve()) or tab.classify.image_panel.path == str(source)
     assert _run_again(qtbot, window, tab) == "Run again: same pixels."
     assert np.array_equal(tab.again, load_image(saved))
+    assert tab.result is None and tab.save_button.isEnabled()
+    again = tmp_path / "again.png"
+    assert tab.save_image(str(again))   # File ▸ Save after Open its recipe: the same picture, the same recipe
+    assert read_png_params(again) == read_png_params(saved) and np.array_equal(load_image(again), load_image(saved))
+
+    tab.form.widgets["max_iter"].setValue(2)   # a new result: Save writes it, not the opened one
+    tab.run_button.click()
+    qtbot.waitUntil(lambda: tab.result is not None and not tab.job.is_running, timeout=60000)
+    assert tab.save_image(str(again)) and read_png_params(again)["recipe"]["params"]["max_iter"] == 2
 
 
 def _damage(path, tmp_path):

@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget, QWidget
 
 from .file_types import IMAGE_FILTER
@@ -207,18 +207,10 @@ class MainWindow(QMainWindow):
     def copy_recipe_command(self) -> str | None:
         """File ▸ Copy Recipe as Command Line: the current tab's result as a
         ``neural-lens-cli`` command on the clipboard (or the status bar says why not)."""
+        from .recipes import copy_command
+
         tab = self.current_tab()
-        try:
-            text = tab.recipe_command() if isinstance(tab, Workbench) else None
-        except ValueError as exc:
-            self.ctx.show_status(f"No command to copy: {exc}", 10000)
-            return None
-        if text is None:
-            self.ctx.show_status("No command to copy: this tab makes no pictures.", 5000)
-            return None
-        QGuiApplication.clipboard().setText(text)
-        self.ctx.show_status(f"Copied: {text}", 10000)
-        return text
+        return copy_command(self.ctx, tab.recipe_command if isinstance(tab, Workbench) else lambda: None)
 
     def run_recipe_again(self) -> bool:
         """File ▸ Run Recipe Again: the current tab's result replayed from its recipe."""

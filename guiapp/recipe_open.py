@@ -238,7 +238,7 @@ def run_again(tab) -> bool:
         return False
     model = tab.ctx.model
 
-    def make_job(_params, _control):
+    def make_job(_params, control):
         if model is None:
             raise ValueError(f"load {recipe.model} first")
         try:
@@ -249,7 +249,7 @@ def run_again(tab) -> bool:
             raise ValueError(f"cannot run it again: {exc}") from None
 
         def frames():
-            return replay(recipe, model, photos)
+            return replay(recipe, model, photos, stop_with=control)   # Stop interrupts it
             yield  # a generator: the replay runs on the job's thread
 
         return frames()
@@ -265,6 +265,8 @@ def run_again(tab) -> bool:
     job = recipe_job(tab)
     if getattr(tab, "again_job", None) is None:
         tab.again_job = TabJob(tab, "Run again", status=job.status, progress=job.progress)
+        if hasattr(tab, "_update_buttons"):   # its Stop button stops the replay too
+            tab.again_job.connect_slots(running=lambda _running: tab._update_buttons())
     if job.is_running or tab.again_job.is_running:
         tab.ctx.show_status("Wait for the running job to end (or Stop it), then Run again.", 5000)
         return False

@@ -98,6 +98,7 @@ class FoolingTab(Workbench):
         self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=lambda _r: self._update_buttons())
         self.full_job.connect_slots(ended=self._on_full_size_done, running=lambda _r: self._update_buttons())
         self._full_path = ""
+        self._full_recipe = None   # makes the full-size picture's recipe once its job has ended
         self._update_buttons()
 
     def _build_layout(self) -> None:
@@ -298,10 +299,15 @@ class FoolingTab(Workbench):
         if model.name != result.model:
             self.ctx.error("Not saved", f"the fooling image was made on {result.model}; run it again on {model.name}")
             return False
-        self._full_path = path
+        self._full_path, parent = path, self.recipes.recipe   # its recipe continues the fooling run's
         running = f"Carrying the perturbation onto the {image.shape[1]}×{image.shape[0]} photo…"
-        return self.full_job.launch(lambda _p, control: fool_full_size(model, image, result, control=control),
-                                    params=self.job.params or FoolParams(), running=running)
+        if not self.full_job.launch(lambda _p, control: fool_full_size(model, image, result, control=control),
+                                    params=self.job.params or FoolParams(), running=running):
+            return False
+        self._full_recipe = None if parent is None else recipe_maker(
+            "fullsize", self.full_job.control, model=model, seed=0, target=result.target, continues=parent,
+            photos={"source": (self.classify.image_panel.path, image)})
+        return True
 
     def _on_full_size_done(self, end, full: FullSizeResult | None) -> None:
         self._update_buttons()
@@ -313,7 +319,8 @@ class FoolingTab(Workbench):
             self.summary.setText(f"Not saved: at its own size ({size}) the photo reads back as {read} after "
                                  f"{full.iterations} more steps. Raise Max iterations and try again.")
             return
-        meta = full.metadata(self._png_params("fooling", recipe=False))  # another picture than the recipe's
+        made = self._full_recipe(full.iterations) if self._full_recipe is not None else None
+        meta = full.metadata(self._png_params("fooling", recipe=False)) | ({"recipe": made.as_dict()} if made else {})
         path = self._full_path
         if self.write_file("the fooling image", path, lambda: save_png(path, full.image, meta)):
             self.mark_saved(FOOLING_IMAGE)

@@ -10,7 +10,7 @@ import shlex
 
 import numpy as np
 import pytest
-from recipe_fixtures import make_like_window, small_photos
+from recipe_fixtures import make_like_window
 
 from engine.cli import main
 from engine.generation.diversity import DiversityParams
@@ -23,17 +23,6 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SMOOTH = SaliencyParams(method="smoothgrad", samples=3, seed=5)
 LOOK = {"cmap": "viridis", "opacity": 0.6}
-
-
-@pytest.fixture
-def rerun_model(monkeypatch, lite0):
-    monkeypatch.setattr("engine.cli.rerun._open_model", lambda name, device, **options: lite0)
-    return lite0
-
-
-@pytest.fixture(scope="module")
-def small_photo(tmp_path_factory, photo):
-    return small_photos(tmp_path_factory.mktemp("photos"), photo)
 
 
 def rerun(capsys, path, again) -> dict:

@@ -121,3 +121,18 @@ def test_a_saliency_overlay_is_one_command_a_map_is_rerun(tmp_path, shared_model
                                     files=files, output="map", name="map.png")
     with pytest.raises(NoCommand, match="no single command makes this kind of picture"):
         command_line(as_map)
+
+
+def test_a_replay_is_interrupted_by_the_control_it_stops_with(tmp_path, rerun_model):
+    """The window's Run again: its job's Stop is the replay's (``Control(stop_with=)``)."""
+    from engine.generation import ClassVizParams
+    from engine.jobs import Cancelled, Control
+    from engine.rerun import replay
+
+    _, picture, recipe = make_like_window(tmp_path, "classviz", rerun_model,
+                                          ClassVizParams.defaults("pixels", size=32, steps=5), inputs={"target": 9})
+    running = Control(None)
+    assert np.array_equal(replay(recipe, rerun_model, {}, stop_with=running), picture)
+    running.cancel()
+    with pytest.raises(Cancelled):
+        replay(recipe, rerun_model, {}, stop_with=running)

@@ -35,29 +35,44 @@ def test_opened_like_a_user(shapes_model):
 def _test_set(model, n: int = 100):
     test = tool.scenes(n, 1)
     images = np.stack([tool.render_scene(s, tool.SIZE) for s in test])
-    masks = np.stack([tool.object_mask(s) for s in test])
+    coverage = np.stack([tool.object_coverage(s) for s in test])
     targets = [SHAPES.index(s.main.shape) for s in test]
-    return model.preprocess(images), masks, targets
+    return model.preprocess(images), coverage, targets
+
+
+def _pointing_hits(maps: np.ndarray, on_object: np.ndarray) -> int:
+    """How many maps have their maximum on a pixel of ``on_object``."""
+    return sum(bool(mask.flat[int(np.argmax(saliency))]) for saliency, mask in zip(maps, on_object))
 
 
 def test_pointing_game_on_100_test_scenes(shapes_model):
     """The saliency map's maximum (Simonyan et al. §3.1, the true class) lies on
-    the object for >= 85% of scenes, with a 2 px tolerance (the pointing game of
-    Zhang et al. 2016 allows 15 px at 224 px, 4 px at this size).  Measured:
-    65 / 83 / 87 / 92 hits at 0 / 1 / 2 / 3 px."""
-    x, masks, targets = _test_set(shapes_model)
+    the object for >= 85% of 100 test scenes: on a pixel the object covers
+    (the scene generator knows each pixel's exact coverage; the pictures are
+    anti-aliased, so the outline's pixels are partly covered).  Measured: 96
+    on a pixel the object enters, 78 on a pixel more than half covered, 99
+    within 1 px; a random point hits the object about 6 times in 100."""
+    x, coverage, targets = _test_set(shapes_model)
     with torch.no_grad():
         accuracy = float((shapes_model.logits(x).argmax(1) == torch.tensor(targets)).float().mean())
     maps = vanilla_saliency(shapes_model, x, targets).cpu().numpy()
-    grown = torch.nn.functional.max_pool2d(torch.from_numpy(masks).float()[:, None], 5, 1, 2)[:, 0].numpy() > 0
-    hits = 0
-    for saliency, mask in zip(maps, grown):
-        y, x_ = np.unravel_index(int(np.argmax(saliency)), saliency.shape)
-        hits += bool(mask[y, x_])
-    object_share = float(masks.mean())
-    print(f"accuracy {accuracy:.2f}, pointing game {hits}/100, object area {object_share:.1%} of the picture")
-    assert accuracy >= 0.9
-    assert hits >= 85 > 100 * 3 * object_share  # far above chance (a random point hits the object ~object_share)
+    touched, half = _pointing_hits(maps, coverage > 0.05), _pointing_hits(maps, coverage > 0.5)
+    object_share = float((coverage > 0.05).mean())
+    print(f"accuracy {accuracy:.2f}, pointing game {touched}/100 (more than half covered: {half}/100), "
+          f"object area {object_share:.1%} of the picture")
+    assert accuracy >= 0.95
+    assert touched >= 85 > 100 * 3 * object_share  # far above chance (a random point hits the object ~object_share)
+    assert half >= 70
+
+
+def test_pointing_game_counts_the_maximum_only():
+    """The scorer itself: a map peaking on the object hits, one peaking off it misses."""
+    on_object = np.zeros((2, 4, 4), bool)
+    on_object[:, 1, 1] = True
+    maps = np.zeros((2, 4, 4))
+    maps[0, 1, 1], maps[0, 3, 3] = 2.0, 1.0  # peak on the object
+    maps[1, 1, 1], maps[1, 3, 3] = 1.0, 2.0  # peak off it
+    assert _pointing_hits(maps, on_object) == 1
 
 
 @pytest.mark.parametrize("shape", ["star", "ring"])

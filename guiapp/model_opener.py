@@ -3,7 +3,8 @@ files dropped on the window: a user's own model opened through the context,
 with what was chosen for that file remembered (``QSettings`` group
 ``models/files``: its architecture and its preprocessing) and reused the next
 time it opens, at start-up too.  A pickled model asks for consent naming the
-file (never remembered); several fitting architectures, for a choice."""
+file (never remembered); several fitting architectures, for a choice.  Each
+tab offers the new model's classes and layers itself (its model-change handler)."""
 from __future__ import annotations
 
 import json
@@ -114,18 +115,6 @@ class ModelOpener(QObject):
         if source is not None:
             self.recent.add(source.path)
         self._update_actions()
-        self._relabel_pickers(tuple(model.labels))
-
-    def _relabel_pickers(self, labels: tuple[str, ...]) -> None:
-        """Every class chooser of the window offers the model's own classes
-        (the chosen index is kept when the new model has it)."""
-        from .widgets.class_picker import ClassPicker
-
-        for picker in self.window.findChildren(ClassPicker):
-            if picker.labels != labels:
-                keep = picker.current_class()
-                picker.set_labels(labels)
-                picker.set_class(keep if keep < len(labels) else 0)
 
     def _on_refused(self, path: str, exc: BaseException, options: dict) -> None:
         if isinstance(exc, CodeRefused):

@@ -110,6 +110,30 @@ def write_pickle(folder: Path) -> Path:
     return path
 
 
+class BlocksNet(nn.Module):
+    """A stem and twelve blocks, named as EfficientNet's are (``blocks.5``, ``blocks.8``),
+    so a tab that prefers EfficientNet's layers over the model's own defaults shows it."""
+
+    def __init__(self, classes: int = 3) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.blocks = nn.Sequential(*(nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.ReLU()) for _ in range(12)))
+        self.fc = nn.Linear(8, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.blocks(self.stem(x)).mean((2, 3)))
+
+
+def write_blocks(folder: Path) -> Path:
+    """``BlocksNet`` as a ``torch.export`` program with three class names beside it."""
+    torch.manual_seed(4)
+    path = folder / "blocks" / "blocks.pt2"
+    path.parent.mkdir()
+    torch.export.save(torch.export.export(BlocksNet().eval(), (torch.zeros(1, 3, 32, 32),)), str(path))
+    (path.parent / "labels.txt").write_text("red\ngreen\nblue\n")
+    return path
+
+
 WRITERS = {"resnet": write_resnet, "vit": write_vit, "grey": write_grey, "onnx": write_onnx, "pt2": write_export,
            "pickle": write_pickle}
 

@@ -94,6 +94,18 @@ def write_onnx(folder: Path) -> Path:
     return path
 
 
+def write_plain_onnx(folder: Path) -> Path:
+    """The small CNN as ONNX for any input size, alone in its folder: nothing says its preprocessing or classes."""
+    path = folder / "plain" / "plain.onnx"
+    path.parent.mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(small_cnn(), (torch.zeros(1, 3, SMALL, SMALL),), str(path), dynamo=False,
+                          input_names=["image"], output_names=["logits"],
+                          dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}})
+    return path
+
+
 def write_export(folder: Path) -> Path:
     path = folder / "export" / "small.pt2"
     path.parent.mkdir()

@@ -14,9 +14,10 @@ from engine.gradients.gradcam import grad_cam
 from engine.models import load_model
 from engine.models.arch_detect import find_architectures
 from engine.models.model_file import CodeRefused
+from engine.models.preprocessing import Preprocessing
 from engine.models.user_model import SeveralArchitectures, open_model_file
 from tests import user_models
-from tests.user_models import SMALL, small_cnn
+from tests.user_models import SMALL, small_cnn, write_plain_onnx
 
 user_model_files = user_models.user_model_files  # the fixture
 
@@ -48,6 +49,23 @@ def test_default_preprocessing_comes_from_the_architecture(tmp_path, user_model_
     model = open_model_file(plain, "cpu")
     assert model.input_size == 224 and model.crop_fraction == pytest.approx(224 / 256)
     assert model.labels[0] == "class 0" and len(model.labels) == 5
+
+
+def test_where_preprocessing_and_names_came_from(tmp_path, user_model_files):
+    """``source.preprocessing_from`` is empty only when nothing said (the window then asks)."""
+    said = {kind: open_model_file(user_model_files[kind], "cpu").source.preprocessing_from for kind in ("resnet", "onnx")}
+    assert said == {"resnet": "resnet18_5cls.json", "onnx": "the file's input shape"}
+    plain = tmp_path / "plain.pth"
+    plain.write_bytes(user_model_files["resnet"].read_bytes())
+    assert open_model_file(plain, "cpu").source.preprocessing_from == "torchvision's weight transforms"
+    path = write_plain_onnx(tmp_path)
+    model = open_model_file(path, "cpu")
+    assert model.source.preprocessing_from == "" and model.source.preprocessing == Preprocessing()
+    chosen = open_model_file(path, "cpu", preprocessing=Preprocessing(input_size=48), labels=["n", "e", "s", "w"])
+    assert chosen.source.preprocessing_from == "chosen" and chosen.input_size == 48
+    assert chosen.labels == ("n", "e", "s", "w") and chosen.source.labels_from == "names you chose"
+    with pytest.raises(ValueError, match=r"plain.onnx: 2 class names \(from names you chose\) but the network has 4 outputs"):
+        open_model_file(path, "cpu", labels=["n", "e"])
 
 
 def test_checkpoint_dict_prefixes_and_label_count(tmp_path):

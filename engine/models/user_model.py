@@ -23,7 +23,7 @@ from .layer_choice import default_layers, discover_layers
 from .model_file import CodeRefused, ModelFile, read_model_file
 from .preprocessing import SIDECAR_KEYS, Preprocessing
 from .sidecar import find_labels, fitted_labels, read_labels_file, read_sidecar
-from .token_grid import expose_token_grids
+from .token_grid import expose_nhwc_grids, expose_token_grids
 
 __all__ = ["open_model_file", "SeveralArchitectures", "CodeRefused", "ModelSource", "MODEL_SUFFIXES"]
 
@@ -75,11 +75,15 @@ def _choose_fit(mf: ModelFile, arch: str | None, sidecar: dict) -> ArchFit:
 
 
 def _network_from_state(mf: ModelFile, fit: ArchFit) -> nn.Module:
-    # timm ViTs: any input size (position embeddings interpolated, the image padded to whole patches)
-    extra = {"dynamic_img_size": True, "dynamic_img_pad": True} if is_timm(fit.arch) else {}
-    try:
-        net = build(fit.arch, fit.num_classes, **extra)
-    except TypeError:  # a timm model without these options
+    # timm ViTs: any input size (position embeddings interpolated, the image padded to whole patches); Swins: the size
+    options = ({"dynamic_img_size": True, "dynamic_img_pad": True}, {"dynamic_img_size": True}) if is_timm(fit.arch) else ()
+    for extra in options:
+        try:
+            net = build(fit.arch, fit.num_classes, **extra)
+            break
+        except TypeError:  # a timm model without these options
+            continue
+    else:
         net = build(fit.arch, fit.num_classes)
     if fit.grey_stem:
         set_in_channels(net, fit.grey_stem, 1)
@@ -211,8 +215,11 @@ def open_model_file(path: str | os.PathLike, device: str | torch.device | None =
     count = _output_classes(runnable, channels, pre.input_size, path)
     names, origin = _labels(path, mf, side, labels, count)
     grids = expose_token_grids(net)
+    swin = expose_nhwc_grids(net) if grids is None else None
     if grids is not None:
         runnable, layers = grids[0], grids[1]
+    elif swin is not None:
+        layers = swin
     else:
         layers = discover_layers(net, (1, channels, pre.input_size, pre.input_size))  # the network's own names
     if channels == 1:

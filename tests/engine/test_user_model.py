@@ -119,6 +119,45 @@ def test_vit_tokens_are_grids_and_grad_cam_sees_them(user_model_files):
     assert cam.shape == (1, SMALL, SMALL) and float(cam.max()) > 0
 
 
+def test_swin_stages_are_channels_first_grids(tmp_path):
+    """A Swin keeps its tokens channels last (N, H, W, C); its stages are shown as (N, C, H, W)."""
+    from timm.models.swin_transformer import SwinTransformer
+
+    torch.manual_seed(5)
+    net = SwinTransformer(img_size=SMALL, embed_dim=24, depths=(1, 1), num_heads=(1, 2), window_size=4, num_classes=3,
+                          dynamic_img_size=True).eval()
+    path = tmp_path / "swin.pt"
+    torch.save(net, path)   # a custom Swin no catalogue knows: the whole network
+    (tmp_path / "swin.json").write_text(json.dumps({"input_size": SMALL}))
+    model = open_model_file(path, "cpu", trust_code=True)
+    assert model.layer_names == ["patch_embed", "layers.0", "layers.1", "norm"]
+    assert model.default_layer("cam").layer == "norm"   # every token reaches the pooled output: the last map
+    x = model.preprocess(model.prepare(PHOTO))
+    shapes = {name: tuple(model.features(x, name).shape) for name in model.layer_names}
+    assert shapes == {"patch_embed": (1, 24, 16, 16), "layers.0": (1, 24, 16, 16), "layers.1": (1, 48, 8, 8),
+                      "norm": (1, 48, 8, 8)}   # channels first: (C, H, W), not (H, W, C)
+    with torch.no_grad():
+        assert torch.allclose(model.logits(x), net(x), atol=1e-5)   # the grids change nothing
+    assert float(grad_cam(model, x, 1, layer="layers.1").abs().sum()) > 0
+
+
+def test_torchvision_swin_stages_are_grids():
+    from engine.models.token_grid import expose_nhwc_grids
+
+    net = torchvision.models.swin_t(num_classes=2).eval()
+    x = torch.rand(1, 3, SMALL, SMALL)
+    with torch.no_grad():
+        before = net(x)
+    layers = expose_nhwc_grids(net)
+    assert list(layers) == [f"features.{i}" for i in range(8)] + ["norm"]
+    seen = {}
+    for name, module in layers.items():
+        module.register_forward_hook(lambda _m, _i, out, name=name: seen.__setitem__(name, tuple(out.shape)))
+    with torch.no_grad():
+        assert torch.allclose(net(x), before)
+    assert seen["features.1"] == (1, 96, 16, 16) and seen["norm"] == (1, 768, 2, 2)
+
+
 def test_grey_model_reads_the_luma(user_model_files):
     model = open_model_file(user_model_files["grey"], "cpu")
     assert model.source.preprocessing.channels == 1 and model.labels == ("normal", "fracture")

@@ -83,27 +83,25 @@ def write_grey(folder: Path) -> Path:
     return path
 
 
-def write_onnx(folder: Path) -> Path:
-    path = folder / "onnx" / "small.onnx"
+def _onnx(path: Path, **options) -> Path:
+    """The small CNN exported to ONNX at ``path`` (its folder made)."""
     path.parent.mkdir()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(small_cnn(), (torch.zeros(1, 3, SMALL, SMALL),), str(path), dynamo=False,
-                          input_names=["image"], output_names=["logits"])
+                          input_names=["image"], output_names=["logits"], **options)
+    return path
+
+
+def write_onnx(folder: Path) -> Path:
+    path = _onnx(folder / "onnx" / "small.onnx")
     (path.parent / "labels.json").write_text(json.dumps({"0": "w", "1": "x", "2": "y", "3": "z"}))
     return path
 
 
 def write_plain_onnx(folder: Path) -> Path:
     """The small CNN as ONNX for any input size, alone in its folder: nothing says its preprocessing or classes."""
-    path = folder / "plain" / "plain.onnx"
-    path.parent.mkdir()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(small_cnn(), (torch.zeros(1, 3, SMALL, SMALL),), str(path), dynamo=False,
-                          input_names=["image"], output_names=["logits"],
-                          dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}})
-    return path
+    return _onnx(folder / "plain" / "plain.onnx", dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}})
 
 
 def write_export(folder: Path) -> Path:

@@ -172,16 +172,17 @@ def _visualize_units(args: argparse.Namespace, model, params, out: Path) -> int:
             diversity = DiversityParams(**values)
         except ValueError as exc:
             raise CliError(f"--diverse / --diversity-weight: {exc}") from None
-        last, _ = _run(diverse_visualizations(model, objective, control=Control(diversity), seed=args.seed),
-                       f"classviz {objective.label} x{diversity.count}")
+        control = Control(diversity)
+        last, _ = _run(diverse_visualizations(model, objective, control=control, seed=args.seed),
+                       f"classviz {objective.label} x{diversity.count}", control)
         image, parts = last.image, last.extra["images"]
     else:
         control = Control(params)
         last, image = _run(class_visualization(model, objective, control=control, seed=args.seed),
                            f"classviz {objective.label}", control)
         parts = None
-    recipe = {} if parts is not None else _recipe("classviz", model, control, last, args.seed,
-                                                  inputs={"objective": args.objective})
+    recipe = _recipe("classviz" if parts is None else "diverse", model, control, last, args.seed,
+                     inputs={"objective": args.objective})
     saved = _save(out, image, {"mode": "class visualization", "model": model.name, "objective": objective.label,
                                 "seed": args.seed, **params.as_dict(), **recipe})
     with torch.no_grad():  # measured on the saved PNG (each image of a diverse strip on its own)

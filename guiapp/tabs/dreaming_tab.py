@@ -157,23 +157,25 @@ class DreamingTab(Workbench):
         with signals_blocked(self.layer):
             self.layer.clear()
             self.layer.addItems(model.layer_names)
+        self.picker.relabel(model.labels)
         self._select_preferred_layer()
         self._update_buttons()
 
     def _select_preferred_layer(self) -> None:
-        """The mode's layer on the bundled networks; on another network the layer it
-        recommends for DeepDream (or its middle layer), with the reason in the tooltip."""
+        """The layer the model recommends for DeepDream and inversion
+        (:meth:`Classifier.default_layer`, its reason in the tooltip); on the bundled
+        networks, which give none, the mode's own layer; else the middle one."""
         names = [self.layer.itemText(i) for i in range(self.layer.count())]
         if not names:
             return
-        key, model = self.mode_key(), self.ctx.model
-        wanted, reason = MODE_TABLE[key].preferred_layer, ""
-        if wanted not in names:
-            default = model.default_layer("dream" if key in (DREAM, GUIDED) else "layers") if model is not None else None
-            wanted, reason = (default.layer, default.reason) if default is not None else (names[len(names) // 2], "")
+        model = self.ctx.model
+        default = model.default_layer("dream") if model is not None else None
+        wanted = default.layer if default is not None else MODE_TABLE[self.mode_key()].preferred_layer
+        wanted = wanted if wanted in names else names[len(names) // 2]
         with signals_blocked(self.layer):
-            self.layer.setCurrentText(wanted if wanted in names else names[len(names) // 2])
-        self.layer.setToolTip(f"Opens on {wanted}: {reason}" if reason else "")
+            self.layer.setCurrentText(wanted)
+        self.layer.setToolTip(f"Opens on {wanted}: {default.reason}" if default is not None and wanted == default.layer
+                              else "")
 
     def _on_value(self, name: str, value) -> None:
         """Switching the parameterisation loads its recommended defaults (live

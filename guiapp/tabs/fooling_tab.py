@@ -99,6 +99,9 @@ class FoolingTab(Workbench):
         self.full_job.connect_slots(ended=self._on_full_size_done, running=lambda _r: self._update_buttons())
         self._full_path = ""
         self._full_recipe = None   # makes the full-size picture's recipe once its job has ended
+        ctx.model_changed.connect(self._on_model)
+        if ctx.model is not None:
+            self._on_model(ctx.model)
         self._update_buttons()
 
     def _build_layout(self) -> None:
@@ -141,6 +144,11 @@ class FoolingTab(Workbench):
 
     def set_image(self, image: np.ndarray, name: str = "") -> None:
         self.classify.set_image(image, name)
+
+    def _on_model(self, model) -> None:
+        """Another network (its job is stopped by the TabJob): the target chooser offers its classes."""
+        self.picker.relabel(model.labels)
+        self._update_buttons()
 
     def _on_image(self, _image, _path) -> None:
         self.job.discard()  # a running job's frames belong to the old photo

@@ -45,6 +45,7 @@ class LayersTab(Workbench):
         self.image: np.ndarray | None = None
         self.view: np.ndarray | None = None      # the model's view of the photo
         self.acts: dict = {}
+        self._shown_model = ""   # the model whose layers ``acts`` holds
         self.views: dict = {}
         self.channel: int | None = None
         self.photo_panel = ImagePanel("Photo", hint="Drop a photo here\n(or File ▸ Open Sample)")
@@ -130,13 +131,19 @@ class LayersTab(Workbench):
         analysis: Analysis = frame.info
         if model is None or analysis.model != model.name:
             return
+        same_model = self.acts and self._shown_model == analysis.model
+        keep = self.current_layer if same_model else None   # a layer of the shown photo's analysis
         self.acts, self.views, self.view = analysis.acts, analysis.views, analysis.view
+        self._shown_model = analysis.model
         names = list(self.acts)
-        keep = self.current_layer
+        default = model.default_layer("layers")
+        if keep is None and default is not None:
+            keep = default.layer   # another model: the layer it recommends, the reason in the tooltip
         self.layer_slider.setRange(0, len(names) - 1)
         self.layer_slider.setEnabled(True)
         if keep in names:
             self.layer_slider.setValue(names.index(keep))
+        self.layer_slider.setToolTip(f"Opens on {default.layer}: {default.reason}" if default is not None else "")
         self._show_layer()
 
     def _on_analysis_ended(self, end, _result) -> None:

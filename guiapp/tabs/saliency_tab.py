@@ -81,8 +81,7 @@ class SaliencyTab(Workbench):
         self.form = SaliencyParamsForm()
         self.picker = ClassPicker()
         self.target_label = QLabel("Class: the predicted one")
-        self.status = QLabel("Drop an image on the left.")
-        self.status.setWordWrap(True)
+        self.status = QLabel("Drop an image on the left.", wordWrap=True)
         self.progress = QProgressBar()
         self.save_map_button = QPushButton("Save map…")
         self.save_overlay_button = QPushButton("Save overlay…")
@@ -91,9 +90,8 @@ class SaliencyTab(Workbench):
         self.strip = SanityStrip()
         self.table = MethodsTable()
         self.pages = QTabWidget()
-        self.pages.addTab(self.removal, "Removal curves")
-        self.pages.addTab(self.strip, "Sanity check")
-        self.pages.addTab(self.table, "All methods")
+        for page, title in ((self.removal, "Removal curves"), (self.strip, "Sanity check"), (self.table, "All methods")):
+            self.pages.addTab(page, title)
         self._build_layout()
 
         self.job = TabJob(self, "Saliency map", status=self.status, progress=self.progress)
@@ -105,7 +103,7 @@ class SaliencyTab(Workbench):
         self.table.layout().addWidget(self.folder.bar)
         self._wire()
         if ctx.model is not None:
-            self.form.set_layers(ctx.model.layer_names)
+            self._follow(ctx.model)
         self._update_buttons()
 
     def _build_layout(self) -> None:
@@ -127,9 +125,8 @@ class SaliencyTab(Workbench):
         side.addWidget(self.progress)
         side.addWidget(self.status)
         side.addStretch(1)
-        panel = QWidget()
+        panel = QWidget(maximumWidth=340)
         panel.setLayout(side)
-        panel.setMaximumWidth(340)
         workbench_layout(self, images, self.pages, panel, sizes=(480, 260))
 
     def _wire(self) -> None:
@@ -209,8 +206,13 @@ class SaliencyTab(Workbench):
         self.job.discard()
         self._pending = False
         self._forget_result()
-        self.form.set_layers(model.layer_names)
+        self._follow(model)   # its classes in the picker, its layers (on its Grad-CAM default)
         self.schedule()
+
+    def _follow(self, model) -> None:
+        if self.picker.relabel(model.labels):
+            self.target = None  # another model's classes: explain its predicted class
+        self.form.set_layers(model.layer_names, model.default_layer("cam"))
 
     def _typing_done(self) -> None:
         if self._after_typing:
@@ -325,10 +327,8 @@ class SaliencyTab(Workbench):
 
     # -- showing -------------------------------------------------------------------
     def overlay_image(self) -> np.ndarray | None:
-        if self.result is None:
-            return None
-        return overlay(self.result.view, self.result.saliency, opacity=self.form.overlay_opacity(),
-                       cmap=self.form.colormap())
+        r = self.result
+        return None if r is None else overlay(r.view, r.saliency, opacity=self.form.overlay_opacity(), cmap=self.form.colormap())
 
     def map_image(self) -> np.ndarray | None:
         return None if self.result is None else colorize(self.result.saliency, self.form.colormap())

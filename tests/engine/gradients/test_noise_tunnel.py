@@ -8,6 +8,7 @@ import torch
 
 from engine.gradients import METHOD_TABLE, METHODS, SaliencyParams, compute_saliency, smoothgrad, smoothgrad_squared, vargrad
 from engine.gradients._common import input_gradient, reduce_channels
+from engine.gradients.smoothgrad import noise_tunnel
 from engine.params import specs
 from tests.engine.gradients.gradients_tiny import conv_model, linear_model, random_images
 
@@ -46,6 +47,25 @@ def test_defaults_are_25_samples_at_15_percent_noise_seed_0_and_the_max_reductio
     explicit = dict(samples=25, noise=0.15, reduction="max", seed=0)
     for method in (smoothgrad, smoothgrad_squared, vargrad):
         assert torch.equal(method(model, x, 2), method(model, x, 2, **explicit)), method.__name__
+    default, given = noise_tunnel(model, x, 2), noise_tunnel(model, x, 2, **explicit)
+    assert all(torch.equal(getattr(default, k), getattr(given, k)) for k in ("maps", "mean", "square"))
+
+
+def test_samples_and_noise_are_checked_at_their_bounds_before_any_work():
+    model = conv_model(seed=3)
+    x = model.preprocess(random_images(1, seed=5))
+    passes = []
+    model.net.register_forward_hook(lambda *_: passes.append(1))
+    for samples in (0, True, 2.5):
+        with pytest.raises(ValueError, match=rf"^samples must be a positive integer, got {samples!r}$"):
+            noise_tunnel(model, x, 2, samples=samples)
+    for noise in (-0.1, 1.5, 2.0, float("nan"), "0.1"):
+        with pytest.raises(ValueError, match=r"^noise must be a fraction of the input range in \[0, 1\], got "):
+            noise_tunnel(model, x, 2, noise=noise)
+    with pytest.raises(ValueError, match="^unknown channel reduction 'mean'"):
+        noise_tunnel(model, x, 2, samples=3, reduction="mean")
+    assert passes == []                                  # refused before the network ran
+    assert noise_tunnel(model, x, 2, samples=1, noise=1.0).maps.shape == (1, 8, 8)   # both bounds included
 
 
 def test_a_cancelled_control_stops_each_tunnel_method():

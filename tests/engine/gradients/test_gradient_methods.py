@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
@@ -252,6 +253,16 @@ def test_bad_inputs_are_refused_with_clear_messages():
             integrated_gradients(model, x, 1, steps=steps)
     with pytest.raises(ValueError, match="batch_size"):
         vanilla_saliency(model, x, 1, batch_size=-1)
+
+
+def test_an_unknown_method_is_refused_naming_the_choices():
+    from engine.gradients.methods import method
+
+    assert method("vargrad").title == "VarGrad (Adebayo 2018)"
+    message = ("unknown saliency method 'lrp'; choose one of vanilla, smoothgrad, smoothgrad-squared, vargrad, "
+               "integrated-gradients, gradcam")
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        method("lrp")
 
 
 def test_describe_keeps_the_parameters_of_the_method():

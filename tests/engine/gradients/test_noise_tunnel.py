@@ -38,6 +38,9 @@ def test_the_three_tunnel_methods_match_their_formulas(reduction):
     _assert_close(smoothgrad_squared(model, x, 2, **common)[0], reduce_channels((g * g).mean(0, keepdim=True), reduction)[0])
     _assert_close(vargrad(model, x, 2, **common)[0], reduce_channels(g.var(0, unbiased=False, keepdim=True), reduction)[0],
                   rtol=1e-3)
+    sums = noise_tunnel(model, x, 2, **common)
+    _assert_close(sums.mean[0], g.mean(0))
+    _assert_close(sums.square[0], (g * g).mean(0))
 
 
 def test_defaults_are_25_samples_at_15_percent_noise_seed_0_and_the_max_reduction():

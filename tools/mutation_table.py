@@ -2,8 +2,9 @@
 
     python tools/mutation_table.py            (after `make mutate`, or while it runs)
 
-One row per mutated module: mutants, checked so far, killed (a test failed or the mutant timed out),
-survived, no test covering it; score = killed / checked.  Survivors: ``mutmut results``,
+One row per mutated module: mutants, checked so far (``complete`` when every mutant was tried,
+``partial`` when the run was stopped part way, ``not run``), killed (a test failed or the mutant
+timed out), survived, no test covering it; score = killed / checked.  Survivors: ``mutmut results``,
 ``mutmut show NAME``.
 """
 
@@ -38,7 +39,8 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|---:|---:|")
     for module, total, checked, killed, survived, no_tests in table:
         score = f"{killed / checked:.0%}" if checked else "–"
-        print(f"| `{module}` | {total} | {checked} | {killed} | {survived} | {no_tests} | {score} |")
+        run = "complete" if checked == total else "partial" if checked else "not run"
+        print(f"| `{module}` | {total} | {checked}, {run} | {killed} | {survived} | {no_tests} | {score} |")
     return 0
 
 

@@ -208,8 +208,34 @@ def test_embedding_accumulates_repeated_words():
     assert torch.equal(out[1, 0], W[3])
     dW = L.word_embedding_backward(torch.ones(2, 2, 3, dtype=F64), cache)
     assert dW[:, 0].tolist() == [0.0, 3.0, 0.0, 1.0]
-    with pytest.raises(TypeError):
-        L.word_embedding_forward(ids.double(), W)
+    for bad in (ids.double(), ids.bool()):
+        with pytest.raises(TypeError, match="^word ids must be an integer tensor$"):
+            L.word_embedding_forward(bad, W)
+    for narrow in (torch.uint8, torch.int32):   # a uint8 index would be a mask if not made long
+        assert torch.equal(L.word_embedding_forward(ids.to(narrow), W)[0], out)
+
+
+def test_word_ids_of_any_integer_type_and_a_0_1_mask_give_the_same_loss():
+    g = torch.Generator().manual_seed(5)
+    x, y = rnd(g, N, T, V), torch.randint(0, V, (N, T), generator=g)
+    mask = torch.rand(N, T, generator=g) > 0.3
+    loss, dx = L.temporal_softmax_loss(x, y, mask)
+    for ids in (y.to(torch.uint8), y.to(torch.int32)):
+        other_loss, other_dx = L.temporal_softmax_loss(x, ids, mask.to(torch.int64))
+        assert torch.equal(other_loss, loss) and torch.equal(other_dx, dx)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_an_empty_sequence_gives_empty_hidden_states(cell):
+    g = torch.Generator().manual_seed(6)
+    if cell == "rnn":
+        x, h0, Wx, Wh, b = rnn_inputs(g)
+        h, _ = L.rnn_forward(x[:, :0], h0, Wx, Wh, b)
+    else:
+        x, h0, Wx, Wh, b = lstm_inputs(g)
+        h, cache = L.lstm_forward(x[:, :0], h0, Wx, Wh, b)
+        assert cache.c.shape == cache.i.shape == (N, 0, H)
+    assert h.shape == (N, 0, H) and h.dtype == F64
 
 
 def test_hidden_grads_are_totals_through_time():

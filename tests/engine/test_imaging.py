@@ -1,5 +1,6 @@
 """Robust image loading on every kind of bad or unusual input, and atomic saving."""
 import io
+import json
 import os
 import struct
 import zlib
@@ -172,3 +173,61 @@ def test_the_model_view_takes_a_picture_at_the_input_size_as_it_is():
     assert np.array_equal(model_view(other, 224), center_crop_resize(other, 224))
     wide = rng.integers(0, 256, (224, 300, 3), dtype=np.uint8)  # one side at the size is not enough
     assert np.array_equal(model_view(wide, 224), center_crop_resize(wide, 224))
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I;16B", "I;16L"])
+def test_16_bit_grey_is_scaled_to_8_bits_in_each_byte_order(mode):
+    values = np.array([[0, 32768, 65535]], dtype=">u2" if mode == "I;16B" else "<u2")
+    im = Image.frombytes(mode, (3, 1), values.tobytes())
+    from engine.imaging import _to_rgb_array
+
+    rgb = _to_rgb_array(im)
+    assert rgb.shape == (1, 3, 3) and rgb[0, :, 0].tolist() == [0, 128, 255]   # scaled, not clipped at 255
+    assert (rgb == rgb[..., :1]).all()
+
+
+def test_fit_within_shrinks_the_longer_side_and_never_enlarges():
+    tall = np.zeros((100, 1, 3), np.uint8)
+    assert fit_within(tall, 50).shape == (50, 1, 3) and fit_within(tall.transpose(1, 0, 2), 50).shape == (1, 50, 3)
+    small = np.arange(10 * 20 * 3, dtype=np.uint8).reshape(10, 20, 3)
+    for side in (20, 30):   # exactly the limit, or under it: a copy, the same pixels
+        kept = fit_within(small, side)
+        assert np.array_equal(kept, small) and kept is not small
+
+
+def test_params_are_saved_as_sorted_json_of_plain_values_and_read_back(tmp_path):
+    from pathlib import PurePosixPath
+
+    params = {"b": (np.int64(3), np.float32(0.5), None, True), "a": PurePosixPath("x/y.png"), "c": {"n": [1, "z"]}}
+    path = save_png(tmp_path / "p.png", np.zeros((2, 2, 3), np.uint8), params)
+    expected = {"a": "x/y.png", "b": [3, 0.5, None, True], "c": {"n": [1, "z"]}}
+    assert read_png_params(path) == expected
+    with Image.open(path) as im:
+        assert im.text["neural-lens"] == json.dumps(expected, sort_keys=True)
+    assert read_png_params(save_png(tmp_path / "plain.png", np.zeros((2, 2, 3), np.uint8))) is None
+    Image.new("RGB", (2, 2)).save(tmp_path / "photo.jpg")
+    assert read_png_params(tmp_path / "photo.jpg") is None       # a format without text chunks
+
+
+def test_save_png_refuses_what_is_not_rgb_uint8_and_keeps_no_file(tmp_path):
+    for bad in (np.zeros((2, 2, 4), np.uint8), np.zeros((2, 2, 3), np.float32), np.zeros((2, 2), np.uint8)):
+        with pytest.raises(ValueError, match="^save_png expects an HxWx3 uint8 array$"):
+            save_png(tmp_path / "bad.png", bad)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_npy_round_trips_and_refuses_pickled_objects(tmp_path):
+    from engine.imaging import save_npy
+
+    array = np.arange(12, dtype=np.float32).reshape(3, 4)
+    assert np.array_equal(np.load(save_npy(tmp_path / "a.npy", array)), array)
+    with pytest.raises(ValueError):
+        save_npy(tmp_path / "b.npy", np.array([{"a": 1}], dtype=object))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy"]   # nothing half-written is left
+
+
+def test_a_load_error_keeps_the_source_and_the_reason(tmp_path):
+    with pytest.raises(ImageLoadError) as caught:
+        load_image(tmp_path / "gone.png")
+    assert caught.value.source == str(tmp_path / "gone.png") and caught.value.reason == "no such file"
+    assert str(caught.value) == f"{tmp_path / 'gone.png'}: no such file"

@@ -186,6 +186,14 @@ def test_16_bit_grey_is_scaled_to_8_bits_in_each_byte_order(mode):
     assert (rgb == rgb[..., :1]).all()
 
 
+def test_32_bit_grey_is_read_as_16_bit_or_8_bit_by_its_largest_value():
+    from engine.imaging import _to_rgb_array
+
+    for values, expected in (([0, 32768, 65535], [0, 128, 255]), ([0, 128, 255], [0, 128, 255])):
+        im = Image.frombytes("I", (3, 1), np.array([values], dtype="<i4").tobytes())
+        assert _to_rgb_array(im)[0, :, 0].tolist() == expected
+
+
 def test_fit_within_shrinks_the_longer_side_and_never_enlarges():
     tall = np.zeros((100, 1, 3), np.uint8)
     assert fit_within(tall, 50).shape == (50, 1, 3) and fit_within(tall.transpose(1, 0, 2), 50).shape == (1, 50, 3)

@@ -189,8 +189,10 @@ def test_16_bit_grey_is_scaled_to_8_bits_in_each_byte_order(mode):
 def test_32_bit_grey_is_read_as_16_bit_or_8_bit_by_its_largest_value():
     from engine.imaging import _to_rgb_array
 
-    for values, expected in (([0, 32768, 65535], [0, 128, 255]), ([0, 128, 255], [0, 128, 255])):
-        im = Image.frombytes("I", (3, 1), np.array([values], dtype="<i4").tobytes())
+    # round(v / 65535 * 255): 33025 -> 129 (128 over 65536); 256 is already 16-bit (1, not 255)
+    for values, expected in (([0, 33025, 65535], [0, 129, 255]), ([0, 256], [0, 1]),
+                             ([0, 128, 255], [0, 128, 255])):
+        im = Image.frombytes("I", (len(values), 1), np.array([values], dtype="<i4").tobytes())
         assert _to_rgb_array(im)[0, :, 0].tolist() == expected
 
 

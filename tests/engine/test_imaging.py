@@ -194,6 +194,17 @@ def test_32_bit_grey_is_read_as_16_bit_or_8_bit_by_its_largest_value():
                              ([0, 128, 255], [0, 128, 255])):
         im = Image.frombytes("I", (len(values), 1), np.array([values], dtype="<i4").tobytes())
         assert _to_rgb_array(im)[0, :, 0].tolist() == expected
+    clipped = Image.frombytes("I", (4, 1), np.array([[-1000, 65279, 65535, 70000]], dtype="<i4").tobytes())
+    assert _to_rgb_array(clipped)[0, :, 0].tolist() == [0, 254, 255, 255]   # clipped to 0..255, no wrap-around
+
+
+def test_float_grey_is_stretched_from_its_minimum_to_its_maximum():
+    from engine.imaging import _to_rgb_array
+
+    im = Image.frombytes("F", (3, 1), np.array([[-1.0, 0.5, 2.0]], dtype="<f4").tobytes())
+    assert _to_rgb_array(im)[0].tolist() == [[0, 0, 0], [128, 128, 128], [255, 255, 255]]
+    flat = Image.frombytes("F", (2, 1), np.array([[7.0, 7.0]], dtype="<f4").tobytes())
+    assert _to_rgb_array(flat).max() == 0
 
 
 def test_fit_within_shrinks_the_longer_side_and_never_enlarges():

@@ -252,3 +252,21 @@ def test_a_load_error_keeps_the_source_and_the_reason(tmp_path):
         load_image(tmp_path / "gone.png")
     assert caught.value.source == str(tmp_path / "gone.png") and caught.value.reason == "no such file"
     assert str(caught.value) == f"{tmp_path / 'gone.png'}: no such file"
+
+
+@pytest.mark.parametrize("mode", ["LA", "RGBa"])
+def test_every_mode_with_alpha_is_composited_on_white(mode):
+    from engine.imaging import _to_rgb_array
+
+    im = Image.new("RGBA", (2, 1), (0, 0, 0, 0))
+    im.putpixel((1, 0), (0, 0, 0, 255))
+    im = im.convert(mode)
+    assert im.mode == mode
+    assert _to_rgb_array(im)[0].tolist() == [[255, 255, 255], [0, 0, 0]]   # see-through is white, not black
+
+
+def test_the_pixel_limit_is_inclusive(tmp_path):
+    data = png_bytes(Image.new("RGB", (20, 10)))
+    assert load_image(data, max_pixels=200).shape == (10, 20, 3)
+    with pytest.raises(ImageLoadError, match=r"image is too large \(20x10 pixels; the limit is 199 pixels\)"):
+        load_image(data, max_pixels=199)

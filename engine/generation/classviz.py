@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from ..jobs import Control, Frame, interrupt_here
 from ..params import Params, param
 from ..validation import check_choice
+from .importance import Importance
 from .loop import optimize
 from .objectives import class_logit
 from .parameterizations import PARAMETERIZATION_TITLES, PARAMETERIZATIONS, make_parameterization
@@ -50,6 +51,8 @@ from .unit_objectives import UnitObjective
 
 __all__ = ["ClassVizParams", "class_visualization", "MAX_SIZE"]
 
+#: MACO's Adam step on the phase (radians), measured on the 12-class grid.
+MACO_LR = 0.1
 MAX_SIZE = 1024  # as inversion: a step at 2048 px takes ~15 s here, and one op of it longer than a prompt Stop allows
 
 
@@ -120,6 +123,8 @@ class ClassVizParams(Params):
             base = cls(parameterization="pixels", size=224, steps=200, lr=2.0, l2=0.02, tv=0.0, blur_every=10,
                        blur_sigma=0.5, jitter=16, pad=0, scale=0.0, rotate=0.0, contrast=0.0, coarse=0.0,
                        min_view=1.0)
+        elif parameterization == "maco":
+            base = cls(parameterization="maco", lr=MACO_LR, contrast=0.0)
         else:
             base = cls(parameterization=check_choice("parameterization", parameterization, PARAMETERIZATIONS))
         return replace(base, **changes)
@@ -166,11 +171,11 @@ def class_visualization(
     result = yield from optimize(
         tensors=image.tensors, gradient=gradient, rule=image.step_rule(model.std), control=control,
         steps=lambda p: p.steps, render=render, after_step=functools.partial(image.after_step, model),
-        extra=lambda: dict(extra), start_image=first,
+        extra=lambda: {**extra, "importance": gradient.importance.mask()}, start_image=first,
     )
     final = result.image if result.image is not None else render()
     yield Frame(step=result.steps, total=control.params.steps, image=final, metrics=result.metrics,
-                extra={**extra, "cancelled": result.cancelled}, final=True)
+                extra={**extra, "importance": gradient.importance.mask(), "cancelled": result.cancelled}, final=True)
     return final
 
 
@@ -199,10 +204,12 @@ class _ClassVizGradient:
         self.model, self.image, self.goal, self.control, self.rng = model, image, goal, control, rng
         self.coarse_to_fine = coarse_to_fine  # a warm start has its shapes already
         self.grey = model.from_pixels(torch.full_like(model.mean, 127.5))
+        self.importance = Importance()
 
     def __call__(self, p: ClassVizParams, step: int) -> dict[str, torch.Tensor]:
         self.image.follow(p)
         x = interrupt_here(self.image.image(), self.control)  # each piece of a 1024-px step takes a while
+        self.importance.watch(x)
         view = interrupt_here(self._view(p, x), self.control)
         logits = None
         if self.goal.units is not None:

@@ -116,6 +116,7 @@ def grid(rows: list[tuple[str, list[np.ndarray]]], titles: list[str], cell: int 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=512)
+    parser.add_argument("--param", default="fourier", help="our parameterisation: fourier (today's default) or maco")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", default="efficientnet_lite0")
     parser.add_argument("--judge", default="efficientnet_lite1")
@@ -144,7 +145,7 @@ def main() -> None:
         name, value = item.split("=", 1)
         kind = type(getattr(ClassVizParams.defaults(), name))
         changes[name] = kind(value)
-    params = ClassVizParams.defaults(steps=args.steps, **changes)
+    params = ClassVizParams.defaults(args.param, steps=args.steps, **changes)
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     key = _recipe_key(params)

@@ -49,7 +49,7 @@ from .regularizers import l2_penalty, total_variation
 from .transforms import robust_view
 from .unit_objectives import UnitObjective
 
-__all__ = ["ClassVizParams", "class_visualization", "MAX_SIZE"]
+__all__ = ["ClassVizParams", "class_visualization", "generate", "MAX_SIZE"]
 
 #: MACO's Adam step on the phase (radians), measured on the 12-class grid.
 MACO_LR = 0.1
@@ -154,7 +154,7 @@ def class_visualization(
     p0: ClassVizParams = control.params
     if not isinstance(p0, ClassVizParams):
         raise ValueError("class_visualization needs ClassVizParams in control.params")
-    goal = _Goal.of(model, target)
+    goal = Goal.of(model, target)
     generator = torch.Generator().manual_seed(int(seed))
     rng = random.Random(int(seed))
     start = None
@@ -164,10 +164,19 @@ def class_visualization(
         start = model.preprocess(resize(np.asarray(init, dtype=np.uint8), (p0.size, p0.size)))
     image = make_parameterization(p0.parameterization, p0.size, p0.size, mean=model.mean, std=model.std,
                                   generator=generator, init=start, decay=p0.decay, contrast=p0.contrast)
-    gradient = _ClassVizGradient(model, image, goal, control, rng, coarse_to_fine=start is None)
+    return (yield from generate(model, goal, image, control, rng, coarse_to_fine=start is None))
+
+
+def generate(model, goal: Goal, image, control: Control, rng: random.Random, *, coarse_to_fine: bool,
+             penalty=None, extra: dict | None = None) -> Iterator[Frame]:
+    """The loop of :func:`class_visualization` on a ready parameterised ``image``:
+    frames with the importance mask so far in ``extra["importance"]``, the last one
+    final.  ``penalty(p, x)``, when given, returns a term added to the loss and
+    its unweighted value (metric ``distance``; feature accentuation's closeness)."""
+    gradient = _ClassVizGradient(model, image, goal, control, rng, coarse_to_fine=coarse_to_fine, penalty=penalty)
     render = renderer(model, image)
     first = render()  # drawn now, not after a Stop in the first step (35 ms at 1024 px)
-    extra = {"target": goal.index, "label": goal.label}
+    extra = {"target": goal.index, "label": goal.label, **(extra or {})}
     result = yield from optimize(
         tensors=image.tensors, gradient=gradient, rule=image.step_rule(model.std), control=control,
         steps=lambda p: p.steps, render=render, after_step=functools.partial(image.after_step, model),
@@ -180,7 +189,7 @@ def class_visualization(
 
 
 @dataclass(frozen=True)
-class _Goal:
+class Goal:
     """What the image should show: a class ``index`` or ``units`` (a checked unit objective)."""
 
     index: int | None
@@ -188,7 +197,7 @@ class _Goal:
     label: str
 
     @classmethod
-    def of(cls, model, target: int | str | UnitObjective) -> _Goal:
+    def of(cls, model, target: int | str | UnitObjective) -> Goal:
         if isinstance(target, UnitObjective):
             units = target.check(model)
             return cls(None, units, units.label)
@@ -200,8 +209,10 @@ class _ClassVizGradient:
     """The gradient oracle of :func:`class_visualization` (see :func:`.loop.optimize`): the loss
     ``-score(view) + l2 * l2(x) + tv * TV(x)`` on a random view of the image, backwards."""
 
-    def __init__(self, model, image, goal: _Goal, control: Control, rng: random.Random, *, coarse_to_fine: bool):
+    def __init__(self, model, image, goal: Goal, control: Control, rng: random.Random, *, coarse_to_fine: bool,
+                 penalty=None):
         self.model, self.image, self.goal, self.control, self.rng = model, image, goal, control, rng
+        self.penalty = penalty
         self.coarse_to_fine = coarse_to_fine  # a warm start has its shapes already
         self.grey = model.from_pixels(torch.full_like(model.mean, 127.5))
         self.importance = Importance()
@@ -222,11 +233,14 @@ class _ClassVizGradient:
         with torch.set_grad_enabled(p.tv != 0):
             tv = total_variation(x)
         loss = -score + p.l2 * l2 + p.tv * tv
+        metrics = {"objective": score.detach(), "l2": l2.detach(), "tv": tv.detach()}
+        if self.penalty is not None:
+            term, metrics["distance"] = self.penalty(p, x)
+            loss = loss + term
         self.control.raise_if_cancelled()
         loss.backward()
         if self.coarse_to_fine:
             self.image.low_pass_gradient(coarse_to_fine_cutoff(step, p.steps, p.coarse))
-        metrics = {"objective": score.detach(), "l2": l2.detach(), "tv": tv.detach()}
         if logits is not None:
             with torch.no_grad():
                 metrics["prob"] = torch.softmax(logits[0], dim=0)[self.goal.index]

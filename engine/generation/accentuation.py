@@ -49,7 +49,7 @@ class AccentParams(ClassVizParams):
     the network's middle named layer).  ``size`` is the side of the photo's
     square centre view (the view the network classifies)."""
 
-    closeness: float = param(300.0, "Closeness", low=0.0, high=1e6, step=10.0, decimals=1, slider=(0.0, 2000.0),
+    closeness: float = param(100.0, "Closeness", low=0.0, high=1e6, step=10.0, decimals=1, slider=(0.0, 2000.0),
                              help="Weight of the distance to the photo: lower accentuates more, higher keeps the "
                                   "photo (live)")
     space: str = param("pixels", "Kept close in", choices=SPACES, live=False,

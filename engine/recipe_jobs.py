@@ -10,7 +10,16 @@ from typing import Any
 
 import numpy as np
 
-from .generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion
+from .generation import (
+    AccentParams,
+    ClassVizParams,
+    DreamParams,
+    InversionParams,
+    accentuate,
+    class_visualization,
+    deepdream,
+    feature_inversion,
+)
 from .gradients.fooling import FoolParams, fool
 from .jobs import Control, Frame
 
@@ -78,6 +87,9 @@ def _dream(g: Given, c: Control, guided: bool) -> Iterator[Frame]:
 JOBS: dict[str, JobKind] = {
     "classviz": JobKind("Class visualization", ClassVizParams, (("target",), ("objective",)), (),
                         lambda g, c: class_visualization(g.model, _target(g), control=c, seed=g.seed, init=g.init)),
+    "accentuate": JobKind("Feature accentuation", AccentParams, (("target",), ("objective",)), ("source",),
+                          lambda g, c: accentuate(g.model, g.init if g.init is not None else g.images["source"],
+                                                  _target(g), control=c, seed=g.seed)),
     "inversion": JobKind("Feature inversion", InversionParams, (("layer",),), ("source",),
                          lambda g, c: feature_inversion(g.model, g.images["source"], g.inputs["layer"], control=c,
                                                         seed=g.seed, init=g.init)),

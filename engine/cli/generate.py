@@ -257,15 +257,19 @@ def _accentuate(args: argparse.Namespace, kind: str) -> int:
             raise CliError(f"--objective: {exc}") from None
     else:
         target = resolve_class(model, args.target)
+    control = Control(params)
+    label = model.labels[target] if isinstance(target, int) else target.label
     try:
-        last, image = _run(accentuate(model, photo, target, control=Control(params), seed=args.seed),
-                           f"accentuate {target if isinstance(target, int) else target.label}")
+        last, image = _run(accentuate(model, photo, target, control=control, seed=args.seed), f"accentuate {label}",
+                           control)
     except ValueError as exc:  # an unknown --layer
         raise CliError(f"--layer: {exc}") from None
     _save_mask(mask, last)
-    label = model.labels[target] if isinstance(target, int) else target.label
+    inputs = {"target": target} if isinstance(target, int) else {"objective": args.objective}
+    recipe = _recipe("accentuate", model, control, last, args.seed, inputs=inputs,
+                     files={"source": (args.accentuate, photo)})
     saved = _save(out, image, {"mode": "feature accentuation", "model": model.name, "source": str(args.accentuate),
-                                "objective": label, "seed": args.seed, **params.as_dict()})
+                                "objective": label, "seed": args.seed, **params.as_dict(), **recipe})
     original = last.extra["original"]
 
     def value(picture: np.ndarray) -> float:

@@ -220,13 +220,14 @@ def _visualize_units(args: argparse.Namespace, model, params, out: Path, mask: P
 
 def _save_mask(path: Path | None, last) -> None:
     """``--mask``: the final frame's importance mask as a grey PNG (white = where the gradient fell)."""
-    if path is None or last is None or last.extra.get("importance") is None:
+    mask = getattr(getattr(last, "info", None), "mask", None)
+    if path is None or mask is None:
         return
-    grey = np.round(last.extra["importance"] * 255.0).astype(np.uint8)
+    grey = np.round(mask * 255.0).astype(np.uint8)
     _save(path, np.repeat(grey[..., None], 3, axis=2), {"mode": "importance mask"})
 
 
-_ACCENT_ONLY = ("closeness", "space", "layer")
+_ACCENT_ONLY = ("closeness", "space")
 
 
 def _refuse_accent_options(args: argparse.Namespace) -> None:
@@ -262,8 +263,8 @@ def _accentuate(args: argparse.Namespace, kind: str) -> int:
     try:
         last, image = _run(accentuate(model, photo, target, control=control, seed=args.seed), f"accentuate {label}",
                            control)
-    except ValueError as exc:  # an unknown --layer
-        raise CliError(f"--layer: {exc}") from None
+    except ValueError as exc:  # space 'features' on a model that names no layers
+        raise CliError(f"--space: {exc}") from None
     _save_mask(mask, last)
     inputs = {"target": target} if isinstance(target, int) else {"objective": args.objective}
     recipe = _recipe("accentuate", model, control, last, args.seed, inputs=inputs,

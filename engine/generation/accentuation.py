@@ -10,7 +10,7 @@ while a penalty keeps the picture close to the photo::
 
 ``D`` is the relative squared distance ``||a(x) - a(x0)||^2 / ||a(x0)||^2``
 either of the pixels (normalised input, ``space="pixels"``) or of the
-activations of a layer (``space="features"``, the paper's choice: the
+activations of the middle named layer (``space="features"``, the paper's choice: the
 picture may change its pixels as long as the network still sees the same
 things at that layer).  The photo's features that the objective likes are
 strengthened, the rest kept: the picture shows where and what.  The image
@@ -38,15 +38,15 @@ from .unit_objectives import UnitObjective
 
 __all__ = ["AccentParams", "accentuate", "SPACES", "closeness_layer"]
 
-SPACES = (("pixels", "Pixels"), ("features", "Features at a layer"))
+SPACES = (("pixels", "Pixels"), ("features", "Features at the middle layer"))
 
 
 @dataclass(frozen=True)
 class AccentParams(ClassVizParams):
     """:class:`.classviz.ClassVizParams` plus the closeness to the photo:
     ``closeness`` (live) weighs the relative squared distance ``D`` to the
-    photo, in ``space`` (pixels, or the activations at ``layer``: ``auto`` is
-    the network's middle named layer).  ``size`` is the side of the photo's
+    photo, in ``space`` (pixels, or the activations at the network's middle
+    named layer, :func:`closeness_layer`).  ``size`` is the side of the photo's
     square centre view (the view the network classifies)."""
 
     closeness: float = param(100.0, "Closeness", low=0.0, high=1e6, step=10.0, decimals=1, slider=(0.0, 2000.0),
@@ -54,9 +54,7 @@ class AccentParams(ClassVizParams):
                                   "photo (live)")
     space: str = param("pixels", "Kept close in", choices=SPACES, live=False,
                        help="Where the distance to the photo is measured: its pixels, or the network's features "
-                            "at a layer")
-    layer: str = param("auto", "Closeness layer", kind="text", live=False,
-                       help="Layer whose features stay close (space 'features'); auto = the middle named layer")
+                            "at its middle layer")
 
     @classmethod
     def defaults(cls, parameterization: str = "fourier", **changes) -> AccentParams:
@@ -65,15 +63,13 @@ class AccentParams(ClassVizParams):
         return replace(base, **changes)
 
 
-def closeness_layer(model, name: str) -> str:
-    """``name``, or the middle of the model's named layers for ``auto`` (``ValueError`` naming the layers)."""
-    if name == "auto":
-        names = model.layer_names
-        if not names:
-            raise ValueError(f"model {model.name!r} names no layers: choose space 'pixels'")
-        return names[len(names) // 2]
-    model.layer(name)
-    return name
+def closeness_layer(model) -> str:
+    """The layer whose features stay close in space ``features``: the middle of
+    the model's named layers (``ValueError`` when it names none)."""
+    names = model.layer_names
+    if not names:
+        raise ValueError(f"model {model.name!r} names no layers: keep the photo close in space 'pixels'")
+    return names[len(names) // 2]
 
 
 def accentuate(model, photo: np.ndarray, target: int | str | UnitObjective, params: AccentParams | None = None,
@@ -107,7 +103,7 @@ def _penalty(model, x0: torch.Tensor, p0: AccentParams):
         def measure(x: torch.Tensor) -> torch.Tensor:
             return feature_distance(x, x0)
     else:
-        layer = closeness_layer(model, p0.layer)
+        layer = closeness_layer(model)
         with torch.no_grad():
             anchor = model.features(x0, layer).detach()
 

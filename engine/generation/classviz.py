@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from ..jobs import Control, Frame, interrupt_here
 from ..params import Params, param
 from ..validation import check_choice
-from .importance import Importance
+from .importance import Importance, ImportanceMap
 from .loop import optimize
 from .objectives import class_logit
 from .parameterizations import PARAMETERIZATION_TITLES, PARAMETERIZATIONS, make_parameterization
@@ -170,7 +170,7 @@ def class_visualization(
 def generate(model, goal: Goal, image, control: Control, rng: random.Random, *, coarse_to_fine: bool,
              penalty=None, extra: dict | None = None) -> Iterator[Frame]:
     """The loop of :func:`class_visualization` on a ready parameterised ``image``:
-    frames with the importance mask so far in ``extra["importance"]``, the last one
+    frames with the importance mask so far (``info``: an :class:`.importance.ImportanceMap`), the last one
     final.  ``penalty(p, x)``, when given, returns a term added to the loss and
     its unweighted value (metric ``distance``; feature accentuation's closeness)."""
     gradient = _ClassVizGradient(model, image, goal, control, rng, coarse_to_fine=coarse_to_fine, penalty=penalty)
@@ -180,11 +180,12 @@ def generate(model, goal: Goal, image, control: Control, rng: random.Random, *, 
     result = yield from optimize(
         tensors=image.tensors, gradient=gradient, rule=image.step_rule(model.std), control=control,
         steps=lambda p: p.steps, render=render, after_step=functools.partial(image.after_step, model),
-        extra=lambda: {**extra, "importance": gradient.importance.mask()}, start_image=first,
+        extra=lambda: dict(extra), info=lambda: ImportanceMap(gradient.importance.mask()), start_image=first,
     )
     final = result.image if result.image is not None else render()
     yield Frame(step=result.steps, total=control.params.steps, image=final, metrics=result.metrics,
-                extra={**extra, "importance": gradient.importance.mask(), "cancelled": result.cancelled}, final=True)
+                extra={**extra, "cancelled": result.cancelled}, info=ImportanceMap(gradient.importance.mask()),
+                final=True)
     return final
 
 

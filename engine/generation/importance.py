@@ -5,10 +5,21 @@ Optimization", section 3.2: the attribution of the visualization to its own
 pixels, shown as a transparency beside or over the picture)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
-__all__ = ["Importance"]
+__all__ = ["Importance", "ImportanceMap"]
+
+
+@dataclass(frozen=True)
+class ImportanceMap:
+    """``Frame.info`` of class visualization and feature accentuation: the
+    importance mask so far (float32 HxW in 0..1, the picture's size), or
+    ``None`` before the first step."""
+
+    mask: np.ndarray | None
 
 
 class Importance:

@@ -9,13 +9,22 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from engine.generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion
+from engine.generation import (
+    AccentParams,
+    ClassVizParams,
+    DreamParams,
+    InversionParams,
+    accentuate,
+    class_visualization,
+    deepdream,
+    feature_inversion,
+)
 from engine.jobs import Control, Frame
 
-__all__ = ["CLASSVIZ", "INVERSION", "DREAM", "GUIDED", "MODES", "MODE_TABLE", "Mode", "Inputs", "RunInfo"]
+__all__ = ["CLASSVIZ", "ACCENTUATE", "INVERSION", "DREAM", "GUIDED", "MODES", "MODE_TABLE", "Mode", "Inputs", "RunInfo"]
 
 #: the modes' keys (what code and saved files use; the titles are for people)
-CLASSVIZ, INVERSION, DREAM, GUIDED = ("classviz", "inversion", "deepdream", "guided")
+CLASSVIZ, ACCENTUATE, INVERSION, DREAM, GUIDED = ("classviz", "accentuate", "inversion", "deepdream", "guided")
 
 
 @dataclass(frozen=True)
@@ -42,11 +51,16 @@ class Mode:
     uses_source: bool = True
     uses_guide: bool = False
     preferred_layer: str | None = None
+    shows_importance: bool = False         # frames carry the importance mask (extra["importance"])
 
 
 MODE_TABLE: dict[str, Mode] = {
     CLASSVIZ: Mode("Class visualization", lambda: ClassVizParams.defaults("fourier"), uses_layer=False, uses_source=False,
-                   job=lambda i, c: class_visualization(i.model, i.target, control=c, seed=i.seed, init=i.init)),
+                   job=lambda i, c: class_visualization(i.model, i.target, control=c, seed=i.seed, init=i.init),
+                   shows_importance=True),
+    ACCENTUATE: Mode("Feature accentuation", AccentParams.defaults, uses_layer=False, shows_importance=True,
+                     job=lambda i, c: accentuate(i.model, i.init if i.init is not None else i.source, i.target,
+                                                 control=c, seed=i.seed)),
     INVERSION: Mode("Feature inversion", InversionParams, preferred_layer="blocks.5",
                     job=lambda i, c: feature_inversion(i.model, i.source, i.layer, control=c, seed=i.seed, init=i.init)),
     DREAM: Mode("DeepDream", DreamParams, preferred_layer="blocks.8",

@@ -1,5 +1,7 @@
-"""The Dreaming tab: class visualization, feature inversion, DeepDream and
-guided DeepDream, with every numeric parameter live.
+"""The Dreaming tab: class visualization (Fourier, MACO or pixels, with the
+importance mask beside the picture), feature accentuation of the source
+photo, feature inversion, DeepDream and guided DeepDream, with every numeric
+parameter live.
 
 The engine generator runs on a :class:`JobRunner`; each spin box change goes
 to ``control.update`` and acts on the job's next step.  A new layer or class
@@ -18,8 +20,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
 from superqt.utils import signals_blocked
 
-from engine.generation import ClassVizParams, ExportError, FrameRecorder, export_choices, export_run, export_target
+from engine.generation import AccentParams, ClassVizParams, ExportError, FrameRecorder, export_choices, export_run, export_target
 from engine.generation.deepdream import Octave
+from engine.generation.importance import ImportanceMap
 from engine.imaging import save_png
 
 from ..context import AppContext
@@ -34,9 +37,9 @@ from ..widgets.param_form import ParamForm
 from ..widgets.second_opinion import SecondOpinion
 from ..workbench import Workbench
 from .dreaming_layout import build_layout
-from .dreaming_modes import CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs, RunInfo
+from .dreaming_modes import ACCENTUATE, CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs, RunInfo
 
-__all__ = ["DreamingTab", "MODES", "CLASSVIZ", "INVERSION", "DREAM", "GUIDED"]
+__all__ = ["DreamingTab", "MODES", "CLASSVIZ", "ACCENTUATE", "INVERSION", "DREAM", "GUIDED"]
 
 #: Seconds between frames the engine emits (the runner shows at most ~30 per second).
 FRAME_SECONDS = 0.05
@@ -69,6 +72,8 @@ class DreamingTab(Workbench):
         self.result_panel = ImagePanel("Result", hint="The image appears here while it is generated", accept_drops=False)
         self.compare_panel = ImagePanel("Compare", hint="Click a finished result in the history strip to compare",
                                         accept_drops=False)
+        self.mask_panel = ImagePanel("Importance", hint="Where the objective's gradient fell, summed over the steps "
+                                                        "(MACO's mask): bright = mattered", accept_drops=False)
         self.mode = QComboBox()
         for key, mode in MODE_TABLE.items():
             self.mode.addItem(mode.title, key)
@@ -88,7 +93,7 @@ class DreamingTab(Workbench):
         self.plot = MetricsPlot()
         self.history = HistoryStrip()
         self.opinion = SecondOpinion(ctx)  # another network classifies the finished result
-        for panel in (self.source_panel, self.guide_panel, self.result_panel, self.compare_panel):
+        for panel in (self.source_panel, self.guide_panel, self.result_panel, self.compare_panel, self.mask_panel):
             panel.setMinimumSize(96, 96)  # the window may be small; the splitters give room back
         self.plot.setMinimumHeight(80)
         build_layout(self)
@@ -147,6 +152,7 @@ class DreamingTab(Workbench):
             w.setVisible(row.uses_layer)
         self.guide_widget.setVisible(row.uses_guide)
         self.source_panel.setVisible(row.uses_source)
+        self.mask_panel.setVisible(row.shows_importance)
         self._select_preferred_layer()
         self._update_buttons()
 
@@ -179,8 +185,8 @@ class DreamingTab(Workbench):
         if name != "parameterization":
             return
         key = self.mode_key()
-        if key == CLASSVIZ:
-            self.params[CLASSVIZ] = ClassVizParams.defaults(value)
+        if key in (CLASSVIZ, ACCENTUATE):
+            self.params[key] = (ClassVizParams if key == CLASSVIZ else AccentParams).defaults(value)
         elif key == INVERSION:
             self.params[INVERSION] = replace(self.params[INVERSION], parameterization=value)
         self.form.set_values(self.params[key])
@@ -226,6 +232,7 @@ class DreamingTab(Workbench):
         self.recipes.start(dreaming_recipe_maker(self, key, model, warm, parent))
         if not same_run:
             self.plot.clear()
+            self.mask_panel.clear()
             self.recorder.clear()
             self._last_step = 0
         self._step_offset = self._last_step
@@ -259,6 +266,9 @@ class DreamingTab(Workbench):
             self.current_mode = self.run_info.mode
             self.result_panel.set_image(frame.image)
             self.recorder.add(frame.image)
+        if isinstance(frame.info, ImportanceMap) and frame.info.mask is not None:
+            grey = np.round(frame.info.mask * 255.0).astype(np.uint8)
+            self.mask_panel.set_image(np.repeat(grey[..., None], 3, axis=2))
         step = self._step_offset + frame.step
         self._last_step = step
         if frame.metrics:  # the final frame too: the runner may have dropped the ones before it
@@ -295,7 +305,7 @@ class DreamingTab(Workbench):
 
     def _update_buttons(self) -> None:
         running = self.job.is_running
-        ready = self.ctx.model is not None and (self.picker.is_valid or self.mode_key() != CLASSVIZ)
+        ready = self.ctx.model is not None and (self.picker.is_valid or MODE_TABLE[self.mode_key()].uses_layer)
         self.start_button.setEnabled(ready)
         self.stop_button.setEnabled(running)
         self.continue_button.setEnabled(ready and self.current is not None)

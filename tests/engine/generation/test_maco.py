@@ -90,7 +90,7 @@ def test_maco_raises_the_class_score_with_an_importance_mask(maco_runs):
     (frames, image), _ = maco_runs
     scores = [f.metrics["objective"] for f in frames[:-1]]
     assert np.mean(scores[-3:]) > np.mean(scores[:3]) + 2.0
-    mask = frames[-1].extra["importance"]
+    mask = frames[-1].info.mask
     assert image.shape == (64, 64, 3) and mask.shape == (64, 64) and mask.dtype == np.float32
     assert float(mask.min()) >= 0.0 and float(mask.max()) == pytest.approx(1.0) and float(mask.std()) > 0.01
 
@@ -98,4 +98,4 @@ def test_maco_raises_the_class_score_with_an_importance_mask(maco_runs):
 def test_seeded_maco_runs_are_byte_identical(maco_runs):
     (frames_a, a), (frames_b, b) = maco_runs
     assert a.tobytes() == b.tobytes()
-    assert frames_a[-1].extra["importance"].tobytes() == frames_b[-1].extra["importance"].tobytes()
+    assert frames_a[-1].info.mask.tobytes() == frames_b[-1].info.mask.tobytes()

@@ -10,16 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .generation import (
-    AccentParams,
-    ClassVizParams,
-    DreamParams,
-    InversionParams,
-    accentuate,
-    class_visualization,
-    deepdream,
-    feature_inversion,
-)
+from .generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion
+from .generation.accentuation import AccentParams, accentuate
 from .gradients.fooling import FoolParams, fool
 from .jobs import Control, Frame
 

@@ -9,16 +9,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from engine.generation import (
-    AccentParams,
-    ClassVizParams,
-    DreamParams,
-    InversionParams,
-    accentuate,
-    class_visualization,
-    deepdream,
-    feature_inversion,
-)
+from engine.generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion
+from engine.generation.accentuation import AccentParams, accentuate
 from engine.jobs import Control, Frame
 
 __all__ = ["CLASSVIZ", "ACCENTUATE", "INVERSION", "DREAM", "GUIDED", "MODES", "MODE_TABLE", "Mode", "Inputs", "RunInfo"]

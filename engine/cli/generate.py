@@ -52,7 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mask", metavar="PNG", default=None,
                    help="also save the importance mask (where the objective's gradient fell, accumulated; MACO's mask)")
     add_param_options(p, AccentParams, aliases={"parameterization": ("--param",)},
-                      defaults={"size": "224", "steps": "512 fourier and maco, 200 pixels, 96 accentuating",
+                      defaults={"parameterization": "the network's own (README: class visualization grid); "
+                                                    "fourier when accentuating",
+                                "size": "224", "steps": "512 fourier and maco, 200 pixels, 96 accentuating",
                                 "lr": "the parameterisation's"})
     _common(p)
     p.set_defaults(func=run_classviz)
@@ -143,9 +145,9 @@ def run_classviz(args: argparse.Namespace) -> int:
     from ..imaging import resize
 
     check_seed(args.seed)
-    kind = args.parameterization or "fourier"
     if args.accentuate is not None:
-        return _accentuate(args, kind)
+        return _accentuate(args, args.parameterization or "fourier")
+    kind = args.parameterization or _recommended(args.model)
     _refuse_accent_options(args)
     params = params_from_args(ClassVizParams, args, base=ClassVizParams.defaults(kind))
     out = _out_path(args.out)
@@ -171,6 +173,14 @@ def run_classviz(args: argparse.Namespace) -> int:
                   "top": top.as_dict(), "out": str(out), "params": params.as_dict()},
            f"{out}: {model.labels[index]} with probability {prob:.4f} (top class: {top.label}, {top.prob:.4f})", saved)
     return 0
+
+
+def _recommended(model: str | None) -> str:
+    """The parameterisation class visualization starts with on ``--model`` (a bundled network's own)."""
+    from ..generation.classviz import recommended_parameterization
+    from ..models.registry import DEFAULT_MODEL, canonical_name
+
+    return recommended_parameterization(canonical_name(model) if model else DEFAULT_MODEL)
 
 
 def _visualize_units(args: argparse.Namespace, model, params, out: Path, mask: Path | None) -> int:

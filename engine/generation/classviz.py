@@ -49,10 +49,13 @@ from .regularizers import l2_penalty, total_variation
 from .transforms import robust_view
 from .unit_objectives import UnitObjective
 
-__all__ = ["ClassVizParams", "class_visualization", "generate", "MAX_SIZE"]
+__all__ = ["ClassVizParams", "class_visualization", "generate", "recommended_parameterization", "MAX_SIZE"]
 
 #: MACO's Adam step on the phase (radians), measured on the 12-class grid.
 MACO_LR = 0.1
+#: The parameterisation class visualization starts with on each bundled network, chosen by eye on the
+#: 12-class grid of tests/bench/classviz_grid.py (README, issue #28): MACO where it names more classes.
+PARAMETERIZATION_BY_NETWORK = {"efficientnet_lite2": "maco"}
 MAX_SIZE = 1024  # as inversion: a step at 2048 px takes ~15 s here, and one op of it longer than a prompt Stop allows
 
 
@@ -128,6 +131,12 @@ class ClassVizParams(Params):
         else:
             base = cls(parameterization=check_choice("parameterization", parameterization, PARAMETERIZATIONS))
         return replace(base, **changes)
+
+def recommended_parameterization(model_name: str) -> str:
+    """The parameterisation to start with on the network ``model_name`` (its canonical
+    name); the Fourier image on any network not measured."""
+    return PARAMETERIZATION_BY_NETWORK.get(model_name, "fourier")
+
 
 def class_visualization(
     model,

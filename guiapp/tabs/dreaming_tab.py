@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QPushButton, QSpi
 from superqt.utils import signals_blocked
 
 from engine.generation import AccentParams, ClassVizParams, ExportError, FrameRecorder, export_choices, export_run, export_target
+from engine.generation.classviz import recommended_parameterization
 from engine.generation.deepdream import Octave
 from engine.generation.importance import ImportanceMap
 from engine.imaging import save_png
@@ -158,11 +159,21 @@ class DreamingTab(Workbench):
 
     def _on_model(self, model) -> None:
         self._restart = False   # the TabJob stops a running job and says why
+        self._recommend_parameterization(model)
         with signals_blocked(self.layer):
             self.layer.clear()
             self.layer.addItems(model.layer_names)
         self._select_preferred_layer()
         self._update_buttons()
+
+    def _recommend_parameterization(self, model) -> None:
+        """Class visualization settings nobody changed start with the new network's own
+        parameterisation (MACO where it names more classes)."""
+        untouched = {ClassVizParams.defaults(kind) for kind in ("fourier", "maco")}
+        if self.params[CLASSVIZ] in untouched:
+            self.params[CLASSVIZ] = ClassVizParams.defaults(recommended_parameterization(model.name))
+            if self.mode_key() == CLASSVIZ:
+                self.form.set_params(self.params[CLASSVIZ])
 
     def _select_preferred_layer(self) -> None:
         """The mode's layer on the bundled networks; on another network the layer it

@@ -1,6 +1,7 @@
 """``classviz --accentuate PHOTO`` and ``--param maco --mask``: the numbers
 reported are measured on the saved PNG, the mask is saved at the picture's
-size, and accentuation-only options are refused without a photo."""
+size, each network starts with its own parameterisation, and
+accentuation-only options are refused without a photo."""
 from __future__ import annotations
 
 import json
@@ -32,6 +33,17 @@ def test_maco_saves_its_importance_mask(tmp_path, capsys):
                  "--out", str(out), "--mask", str(mask)]) == 0
     grey = load_image(mask)
     assert grey.shape == (64, 64, 3) and int(grey.max()) == 255 and float(np.std(grey)) > 1.0
+    assert read_png_params(out)["parameterization"] == "maco"
+
+
+def test_classviz_starts_with_the_networks_own_parameterisation(tmp_path):
+    from engine.generation.classviz import recommended_parameterization
+
+    assert recommended_parameterization("efficientnet_lite2") == "maco"
+    assert recommended_parameterization("efficientnet_lite0") == "fourier" == recommended_parameterization("my.pth")
+    out = tmp_path / "lite2.png"
+    assert main(["classviz", "--model", "lite2", "--target", "lemon", "--steps", "1", "--size", "32",
+                 "--out", str(out)]) == 0
     assert read_png_params(out)["parameterization"] == "maco"
 
 

@@ -5,6 +5,8 @@ accentuation pushes the source photo towards the class with its importance
 mask beside it, and choosing MACO loads its recipe."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -132,9 +134,14 @@ def test_accentuate_pushes_the_photo_towards_the_class_with_its_mask(qtbot, tab,
     assert params["source"] == "chelsea.png"
 
 
-def test_choosing_maco_loads_its_recipe_and_shows_the_mask(qtbot, tab):
+def test_choosing_maco_loads_its_recipe_and_shows_the_mask(qtbot, tab, ctx):
     tab.set_mode(CLASSVIZ)
-    assert tab.mask_panel.isVisible()
+    assert tab.mask_panel.isVisible() and tab.params[CLASSVIZ].parameterization == "fourier"  # Lite0's own
+    lite2 = SimpleNamespace(name="efficientnet_lite2", layer_names=ctx.model.layer_names)
+    tab._on_model(lite2)  # untouched settings follow the network's own parameterisation
+    assert tab.form.widgets["parameterization"].currentData() == "maco"
+    tab._on_model(ctx.model)
+    assert tab.params[CLASSVIZ].parameterization == "fourier"
     combo = tab.form.widgets["parameterization"]
     combo.setCurrentIndex(combo.findData("maco"))
     assert tab.params[CLASSVIZ].parameterization == "maco" and tab.params[CLASSVIZ].lr == pytest.approx(MACO_LR)

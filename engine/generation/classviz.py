@@ -22,6 +22,11 @@ parameterisations of ``x`` (see :mod:`.parameterizations`):
   make a step cheaper), with a steeper spectrum (``decay`` 1.5).  A
   coarse-to-fine opening of the spectrum is available (``coarse``); it gave
   larger, blurrier shapes and is off by default.
+* ``"maco"``: MACO (Fel et al., NeurIPS 2023): only the phase of the
+  decorrelated image's spectrum is optimised, its magnitude fixed to that of
+  the shipped photos (:class:`.parameterizations.MacoImage`); paler, more
+  photo-like pictures that stay so on deeper networks.  The recommended
+  choice per network is :data:`PARAMETERIZATION_BY_NETWORK`.
 * ``"pixels"``: the classic loop (normalised gradient steps, jitter, blur
   every few steps, clamp) -- reaches the class as confidently but looks like
   coloured high-frequency noise.

@@ -11,9 +11,11 @@ import numpy as np
 
 from engine.generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion
 from engine.generation.accentuation import AccentParams, accentuate
+from engine.generation.classviz import recommended_parameterization
 from engine.jobs import Control, Frame
 
-__all__ = ["CLASSVIZ", "ACCENTUATE", "INVERSION", "DREAM", "GUIDED", "MODES", "MODE_TABLE", "Mode", "Inputs", "RunInfo"]
+__all__ = ["follow_network",
+           "CLASSVIZ", "ACCENTUATE", "INVERSION", "DREAM", "GUIDED", "MODES", "MODE_TABLE", "Mode", "Inputs", "RunInfo"]
 
 #: the modes' keys (what code and saved files use; the titles are for people)
 CLASSVIZ, ACCENTUATE, INVERSION, DREAM, GUIDED = ("classviz", "accentuate", "inversion", "deepdream", "guided")
@@ -63,6 +65,16 @@ MODE_TABLE: dict[str, Mode] = {
                                             guide=i.guide, seed=i.seed)),
 }
 MODES = tuple(MODE_TABLE)
+
+
+def follow_network(params: dict, model_name: str) -> bool:
+    """Class visualization settings nobody changed (``params[CLASSVIZ]`` one of the
+    recommended recipes) become those of the network ``model_name``'s own
+    parameterisation (MACO where it names more classes); whether they changed."""
+    if params[CLASSVIZ] not in {ClassVizParams.defaults(kind) for kind in ("fourier", "maco")}:
+        return False
+    params[CLASSVIZ] = ClassVizParams.defaults(recommended_parameterization(model_name))
+    return True
 
 
 @dataclass(frozen=True)

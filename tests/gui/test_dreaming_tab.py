@@ -137,7 +137,7 @@ def test_accentuate_pushes_the_photo_towards_the_class_with_its_mask(qtbot, tab,
 def test_choosing_maco_loads_its_recipe_and_shows_the_mask(qtbot, tab, ctx):
     tab.set_mode(CLASSVIZ)
     assert tab.mask_panel.isVisible() and tab.params[CLASSVIZ].parameterization == "fourier"  # Lite0's own
-    lite2 = SimpleNamespace(name="efficientnet_lite2", layer_names=ctx.model.layer_names)
+    lite2 = SimpleNamespace(name="efficientnet_lite2", layer_names=ctx.model.layer_names, labels=ctx.model.labels)
     tab._on_model(lite2)  # untouched settings follow the network's own parameterisation
     assert tab.form.widgets["parameterization"].currentData() == "maco"
     tab._on_model(ctx.model)

@@ -128,9 +128,8 @@ class SecondOpinion(QGroupBox):
         """One line: does the judge see what the working network sees (or the target)?"""
         judge_top = opinion.predictions[0]
         if not opinion.same_classes:  # its class 3 is not the working network's class 3
-            return (f"{opinion.judge} says: {judge_top.label} ({judge_top.prob:.1%}); it knows other classes than "
-                    f"{opinion.working}" + (", so it cannot tell whether it sees the target." if target is not None
-                                            else "."))
+            return (f"{opinion.judge} says: {judge_top.label} ({judge_top.prob:.1%}); it knows other classes"
+                    + (", so it cannot judge the target." if target is not None else "."))
         if target is None:
             own = opinion.working_predictions or [None]
             same = own[0] is not None and own[0].index == judge_top.index

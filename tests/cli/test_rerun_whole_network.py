@@ -61,3 +61,17 @@ def test_a_pickled_whole_model_reruns_with_trust_code(tmp_path, capsys):
                                         inputs={"target": 0})
     assert recipe.model_file["arch"] == "SmallCNN"
     assert _rerun(capsys, str(saved), "--out", str(tmp_path / "again.png"), "--trust-code")["identical"]
+
+
+def test_a_recipe_of_one_model_file_checked_against_another_names_both(tmp_path):
+    """Not "xray.pt2 here has other weights": the loaded model is another file altogether."""
+    from engine.recipe import RecipeError
+    from engine.rerun import check_model
+
+    made_on = load_model(str(write_export(tmp_path)), "cpu")
+    _, _, recipe = make_like_window(tmp_path, "classviz", made_on, ClassVizParams.defaults("pixels", size=32, steps=2),
+                                    inputs={"target": 0})
+    other = load_model(str(write_plain_onnx(tmp_path)), "cpu")
+    with pytest.raises(RecipeError, match=r"^the recipe needs the model small\.pt2 \[[0-9a-f]+\], got plain\.onnx"):
+        check_model(recipe, other)
+    check_model(recipe, made_on)

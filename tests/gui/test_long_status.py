@@ -17,3 +17,10 @@ def test_a_long_hash_in_the_status_does_not_scroll_the_settings_sideways(qtbot, 
     qtbot.wait(100)
     assert scroll.horizontalScrollBar().maximum() == 0
     assert tab.status.toolTip() == text   # the whole line, where it is cut
+
+
+def test_a_one_line_status_keeps_its_width(qtbot, window):
+    """The Layers tab's "Channel visualization finished after 128 steps." beside its bar: not cut."""
+    tab = window.tab_widgets["Layers"]
+    label = tab.detail.viz_status
+    assert not label.wordWrap() and label.minimumWidth() == 0

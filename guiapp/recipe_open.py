@@ -155,7 +155,8 @@ def _describe(recipe: Recipe, model=None) -> str:
     labels = getattr(model, "labels", ()) if getattr(model, "name", None) == recipe.model else ()
     if isinstance(target, int) and 0 <= target < len(labels):
         subject = f"{labels[target]} (class {target})"
-    return f"{JOBS[recipe.job].title} of {subject} on {recipe.model}, seed {recipe.seed}"
+    title = "Visualization" if "objective" in recipe.inputs else JOBS[recipe.job].title   # units, not a class
+    return f"{title} of {subject} on {recipe.model}, seed {recipe.seed}"
 
 
 def _candidates(tab) -> list[str]:

@@ -19,3 +19,8 @@ def test_the_class_is_named_by_the_model_that_made_it():
     assert _describe(_recipe(target=2), other).startswith("Fooling of class 2 on")
     assert _describe(_recipe(target=2)).startswith("Fooling of class 2 on")
     assert _describe(_recipe(target=7), shapes).startswith("Fooling of class 7 on")   # not one of its classes
+
+
+def test_a_channels_visualization_is_not_called_a_class_visualization():
+    recipe = SimpleNamespace(job="classviz", model="blocks.pt2 [fed03ec833]", seed=0, inputs={"objective": "blocks.5:1"})
+    assert _describe(recipe) == "Visualization of blocks.5:1 on blocks.pt2 [fed03ec833], seed 0"

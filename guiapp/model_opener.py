@@ -157,6 +157,7 @@ class ModelOpener(QObject):
         self.ctx.show_status(f"{os.path.basename(path)} not opened ({why})"
                              + (f"; still {current}" if current else ""), 8000)
         self.ctx.model_failed.emit(f"{path}: {why}")
+        self.ctx.load_default_if_none(path)
 
     def edit_preprocessing(self, first: bool = False) -> None:
         """Model ▸ Preprocessing… (``first``: opened by itself for a file whose

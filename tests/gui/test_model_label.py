@@ -43,3 +43,18 @@ def test_an_unchosen_architecture_leaves_the_label_on_the_model_that_runs(qtbot,
     qtbot.waitUntil(lambda: isinstance(window.model_opener.last_dialog, ArchitectureDialog), timeout=60000)
     window.model_opener.last_dialog.reject()
     qtbot.waitUntil(lambda: _still_lite0(window), timeout=5000)
+
+
+def test_a_remembered_model_that_does_not_open_at_start_up_gives_way_to_the_default(qtbot, window, tmp_path,
+                                                                                    user_model_files):
+    """No model at all (start-up) and the remembered file is gone, or a pickle is declined:
+    the bundled default opens, so that every tab can run."""
+    ctx = window.ctx
+    for path in (tmp_path / "gone.pth", user_model_files["pickle"]):
+        ctx.model = None
+        window.model_opener.open(str(path))
+        if path.suffix == ".pt":
+            qtbot.waitUntil(lambda: isinstance(window.model_opener.last_dialog, QMessageBox), timeout=30000)
+            window.model_opener.last_dialog.button(QMessageBox.StandardButton.Cancel).click()
+        qtbot.waitUntil(lambda: ctx.model is not None and not ctx.is_loading, timeout=60000)
+        assert ctx.model.name == "efficientnet_lite0" and _still_lite0(window)

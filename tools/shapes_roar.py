@@ -5,9 +5,10 @@
 1. the shipped classifier (``tools/data/shapes_cnn/``) explains each training
    scene (seed 0) and test scene (seed 1) for its true shape with every
    method (the noise-tunnel methods share one draw of 16 noisy copies, IG 32
-   steps); two more rankings: ``random`` (ROAR's reference) and ``oracle``
-   (the scene generator's object mask: the object's pixels first, in a random
-   order, then the 2-pixel ring around it, then the rest);
+   steps); three more rankings: ``random`` (ROAR's reference), ``mask`` (the
+   scene generator's object mask: the object's pixels first, in a random
+   order, then the rest) and ``oracle`` (the object, then the 2-pixel ring
+   around it, its anti-aliased edge, then the rest);
 2. :func:`engine.gradients.roar.roar`: per ranking and fraction (10/30/50 %),
    the top pixels of every scene are set to the training set's channel mean
    and a fresh ``test_resnet`` is trained with ``tools/shapes_classifier.py``'s
@@ -43,7 +44,7 @@ WEIGHTS = shapes.FOLDER / "shapes_cnn.safetensors"
 PARAMS = SaliencyParams(samples=16, steps=32, batch_size=64)
 NAMES = {"vanilla": "Vanilla", "smoothgrad": "SmoothGrad", "smoothgrad-squared": "SmoothGrad²", "vargrad": "VarGrad",
          "integrated-gradients": "IG", "gradcam": "Grad-CAM", "random": "random ranking",
-         "oracle": "oracle (object mask)"}
+         "mask": "object mask first", "oracle": "object + 2 px ring first"}
 
 
 def explain(model, images: torch.Tensor, labels: torch.Tensor, methods, chunk: int = 100) -> dict[str, torch.Tensor]:
@@ -58,21 +59,23 @@ def explain(model, images: torch.Tensor, labels: torch.Tensor, methods, chunk: i
 
 
 def rankings(model, scene_lists, methods, seed: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """Per ranking, (training maps, test maps); ``random`` and ``oracle`` need no model."""
+    """Per ranking, (training maps, test maps); ``random``, ``mask`` and ``oracle`` need no model."""
     data = [shapes.render(s) for s in scene_lists]
     by_set = [explain(model, x, y, methods) for x, y in data] if methods else [{}, {}]
     gen = torch.Generator().manual_seed(seed)
     out = {m: (by_set[0][m], by_set[1][m]) for m in methods}
     out["random"] = tuple(torch.rand(len(x), shapes.SIZE, shapes.SIZE, generator=gen) for x, _ in data)
+    out["mask"] = tuple(oracle_maps(lst, ring=False) for lst in scene_lists)
     out["oracle"] = tuple(oracle_maps(lst) for lst in scene_lists)
     return out
 
 
-def oracle_maps(scene_list, size: int = shapes.SIZE) -> torch.Tensor:
+def oracle_maps(scene_list, size: int = shapes.SIZE, ring: bool = True) -> torch.Tensor:
     """(N,size,size): 2 on the object (the generator's mask), 1 on the 2-pixel ring around it (its
-    anti-aliased edge, which still shows its colour), 0 elsewhere; ties go in a random order."""
+    anti-aliased edge, which still shows its colour; without ``ring``: 0), 0 elsewhere; ties go in a
+    random order."""
     masks = torch.from_numpy(np.stack([shapes.object_mask(s, size) for s in scene_list])).float()[:, None]
-    return (masks + torch.nn.functional.max_pool2d(masks, 5, 1, 2))[:, 0]
+    return (masks + (torch.nn.functional.max_pool2d(masks, 5, 1, 2) if ring else masks))[:, 0]
 
 
 def table(scores, fractions, info: dict) -> str:

@@ -155,8 +155,8 @@ def test_the_roar_tool_writes_its_table_with_tiny_sizes(tmp_path, capsys):
     table = (tmp_path / "roar.md").read_text()
     rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| ranking |")]
     assert [r.split(" | ")[0] for r in rows] == ["| Vanilla", "| SmoothGrad", "| random ranking",
-                                                 "| oracle (object mask)"]
+                                                 "| object mask first", "| object + 2 px ring first"]
     for row in rows:
         value = float(row.split(" | ")[1].rstrip(" |"))
         assert 0.0 <= value <= 1.0 and value * 8 == round(value * 8)  # a share of the 8 test scenes
-    assert "16 training and 8 test scenes, 1 epochs" in table and "5 retrainings" in capsys.readouterr().out
+    assert "16 training and 8 test scenes, 1 epochs" in table and "6 retrainings" in capsys.readouterr().out

@@ -109,6 +109,7 @@ class Control:
         emit_every: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         replay: JobRecord | None = None,
+        stop_with: Control | None = None,
     ) -> None:
         if emit_every is not None and (isinstance(emit_every, bool) or not isinstance(emit_every, int) or emit_every < 1):
             raise ValueError(f"emit_every must be a positive number of steps, got {emit_every!r}")
@@ -118,7 +119,7 @@ class Control:
         self._lock = threading.Lock()
         self._params = self._initial = params
         self._version = 0
-        self._cancel = threading.Event()
+        self._cancel = stop_with._cancel if stop_with is not None else threading.Event()  # its Stop is ours
         self._emit_interval = emit_interval
         self._emit_every = emit_every
         self._clock = clock

@@ -5,19 +5,25 @@ text chunk (:func:`engine.imaging.save_png`), beside the older descriptive
 fields.  Format version :data:`FORMAT_VERSION`; the fields (README "Recipes"):
 
 * ``format``: the version; a newer one is refused, named.
-* ``job``: ``classviz``, ``inversion``, ``deepdream``, ``guided`` or ``fooling``
-  (:data:`engine.rerun.JOBS`); ``output``: ``image`` (or ``difference``: a
-  fooling run's magnified difference).
+* ``job``: ``classviz``, ``inversion``, ``deepdream``, ``guided``,
+  ``fooling``, ``fullsize`` (a fooling image carried onto the photo at its
+  own size; ``continues`` is its fooling run), ``diverse`` (a strip of
+  visualizations pushed apart) or ``saliency``
+  (:data:`engine.recipe_jobs.JOBS`); ``output``: ``image`` (or
+  ``difference``: a fooling run's magnified difference; ``overlay`` or
+  ``map`` for a saliency map).
 * ``model``: ``name`` and ``weights_sha256`` (of the network's state dict:
   tensor names, shapes, dtypes and bytes, so any copy of the same weights
   matches); for a user's own model file also ``file``: its ``path``,
   ``sha256`` and ``arch``.
 * ``inputs``: ``target`` (a class index), ``objective`` (a unit objective
-  such as ``blocks.8:12``) or ``layer``, as the job needs.
+  such as ``blocks.8:12``) or ``layer``, as the job needs; a saliency map
+  also its colour map ``cmap`` and overlay ``opacity``.
 * ``files``: ``source`` / ``guide``, each ``path`` (absolute, or ``null`` for
   a picture that came from no file), ``sha256`` of the file and
   ``pixels_sha256`` of the decoded picture the job used.
-* ``seed``: the seed of every random choice the job makes.
+* ``seed``: the seed of every random choice the job makes (0 for fooling,
+  and for saliency, whose SmoothGrad noise seed is its parameter ``seed``).
 * ``params``: the parameters the job *started* with (every declared field).
 * ``timeline``: what the job saw while it ran (:class:`engine.job_record.JobRecord`):
   each live change with the job's read at which it took effect, the read

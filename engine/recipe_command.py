@@ -2,8 +2,10 @@
 
 A run that went as its form said -- no live change, no Stop, not a Continue,
 its photos in files -- is one generating command with every parameter
-spelled out (``classviz``, ``invert``, ``dream``, ``fool``), which makes the
-same picture on the same machine.  Any other run has no such command: what
+spelled out (``classviz``, ``invert``, ``dream``, ``fool``, ``saliency``
+for an overlay), which makes the same picture on the same machine.  A
+diverse strip, a fooling image at the photo's size and a saliency map
+without its photo have no generating command of their own: ``rerun``.  Any other run has no such command: what
 changed and when is only in its recipe, so the command is ``rerun`` of the
 saved PNG (or, unsaved, :class:`NoCommand` says why and what to do).
 """
@@ -18,7 +20,8 @@ from .recipe import Recipe
 __all__ = ["command_line", "NoCommand", "PROGRAM"]
 
 PROGRAM = "neural-lens-cli"
-_COMMANDS = {"classviz": "classviz", "inversion": "invert", "deepdream": "dream", "guided": "dream", "fooling": "fool"}
+_COMMANDS = {"classviz": "classviz", "inversion": "invert", "deepdream": "dream", "guided": "dream", "fooling": "fool",
+             "saliency": "saliency"}
 
 
 class NoCommand(ValueError):
@@ -38,6 +41,8 @@ def command_line(recipe: Recipe, *, saved: str | None = None, out: str = "again.
 
 
 def _why_not_plain(recipe: Recipe) -> str | None:
+    if recipe.job not in _COMMANDS or recipe.output == "map":
+        return "no single command makes this kind of picture"
     if recipe.timeline.changes:
         return "its parameters changed while it ran"
     if recipe.timeline.stop_at is not None:
@@ -68,11 +73,14 @@ def _plain(recipe: Recipe, out: str) -> list[str]:
         argv += ["--model", recipe.model_file["path"], "--arch", recipe.model_file["arch"]]
     else:
         argv += ["--model", recipe.model]
-    if recipe.job != "fooling":
+    if recipe.job not in ("fooling", "saliency"):  # saliency's seed is one of its parameters
         argv += ["--seed", str(recipe.seed)]
     for name, spec in specs(recipe.params).items():
         value = getattr(recipe.params, name)
-        argv += [spec.option, value if isinstance(value, str) else repr(value)]  # repr: a float read back exactly
+        if value is not None:  # an optional parameter left out is its default
+            argv += [spec.option, value if isinstance(value, str) else repr(value)]  # repr: a float read back exactly
+    if recipe.job == "saliency":
+        argv += ["--cmap", inputs["cmap"], "--opacity", repr(inputs["opacity"])]
     if recipe.output == "difference":
         return argv + ["--out", os.path.join(os.path.dirname(out), "fooled.png"), "--difference", out]
     return argv + ["--out", out]

@@ -97,6 +97,8 @@ def check_recipe(data: Any, where: str = "recipe") -> Recipe:
         raise RecipeError(f"{where}.output must be one of {', '.join(kind.outputs)} for {job}, got {data['output']!r}")
     model = _object(data["model"], f"{where}.model", {"name", "weights_sha256", "file"}, {"name", "weights_sha256"})
     continues = data["continues"]
+    if kind.after is not None and (not isinstance(continues, dict) or continues.get("job") != kind.after):
+        raise RecipeError(f"{where}.continues must be the recipe of the {kind.after} run a {job} result is made from")
     return Recipe(
         job=job, output=data["output"], model=_text(model["name"], f"{where}.model.name"),
         weights_sha256=_sha(model["weights_sha256"], f"{where}.model.weights_sha256"),
@@ -149,6 +151,16 @@ def _inputs(kind, values: Any, field: str) -> dict[str, Any]:
                 parse_objective(_text(value, f"{field}.objective"))
             except ValueError as exc:
                 raise RecipeError(f"{field}.objective: {exc}") from None
+            out[name] = value
+        elif name == "opacity":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise RecipeError(f"{field}.opacity must be a number in 0..1, got {value!r}")
+            out[name] = value
+        elif name == "cmap":
+            from .gradients.heatmap import COLORMAPS
+
+            if value not in COLORMAPS:
+                raise RecipeError(f"{field}.cmap must be one of {', '.join(COLORMAPS)}, got {value!r}")
             out[name] = value
         else:
             out[name] = _text(value, f"{field}.{name}")

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .jobs import Control, Frame, interruptibly, run_to_end
+from .jobs import Cancelled, Control, Frame, interruptibly, run_to_end
 from .recipe import Recipe, RecipeError, file_ref, file_sha256, made_with, model_file_of, pixels_sha256, weights_sha256
 from .recipe_jobs import JOBS, Given
 
@@ -103,16 +103,27 @@ def check_inputs(recipe: Recipe, model) -> None:
             raise RecipeError(f"recipe.inputs: {exc}") from None
 
 
-def replay(recipe: Recipe, model, photos: dict[str, np.ndarray]) -> np.ndarray:
-    """The recipe's picture made again (``photos`` from :func:`find_photos`)."""
-    init = replay(recipe.continues, model, photos) if recipe.continues is not None else None
+def replay(recipe: Recipe, model, photos: dict[str, np.ndarray], *, stop_with: Control | None = None) -> np.ndarray:
+    """The recipe's picture made again (``photos`` from :func:`find_photos`).  A Stop
+    of ``stop_with`` (the window's Run again job) interrupts it: :class:`~engine.jobs.Cancelled`."""
+    return _replayed(recipe, model, photos, stop_with)[0]
+
+
+def _replayed(recipe: Recipe, model, photos: dict[str, np.ndarray], stop_with: Control | None) -> tuple[np.ndarray, Any]:
+    """``(picture, return value)`` of the recipe's run, the run it continues replayed first."""
     kind = JOBS[recipe.job]
+    init = parent = None
+    if recipe.continues is not None:
+        picture, value = _replayed(recipe.continues, model, photos, stop_with)
+        init, parent = (None, value) if kind.after else (picture, None)
     images = {role: photos[ref.pixels_sha256] for role, ref in recipe.files.items()}
-    control = Control(recipe.params, replay=recipe.timeline)
+    control = Control(recipe.params, replay=recipe.timeline, stop_with=stop_with)
     # the generator is made outside the job's scope, as the window makes it on its own thread
-    frames = kind.start(Given(model, recipe.inputs, images, recipe.seed, init), control)
+    frames = kind.start(Given(model, recipe.inputs, images, recipe.seed, init, parent), control)
     last, value = run_recorded(frames, control)
-    return kind.picture(last, value, recipe.output)
+    if stop_with is not None and stop_with.cancelled:
+        raise Cancelled   # stopped part way: not the recipe's picture
+    return kind.picture(last, value, recipe.output, recipe.inputs), value
 
 
 def run_recorded(frames: Iterator[Frame], control: Control, on_frame: Callable[[Frame], None] | None = None):

@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QTabWidget, QWidget
 
 from .file_types import IMAGE_FILTER
@@ -86,6 +86,10 @@ class MainWindow(QMainWindow):
 
         self.image_sync = ImageSync(self.tabs, self.tab_widgets, ctx, parent=self)
         self.image_sync.opened.connect(self.recent.add)
+        from .widgets.image_panel import ImagePanel
+
+        for panel in self.tabs.findChildren(ImagePanel):   # a result dropped on a photo panel asks too
+            panel.drop_handler = lambda panel, path: self._recipe_opener().dropped_on(panel, path)
         from .model_opener import ModelOpener
 
         self.model_opener = ModelOpener(self)
@@ -203,18 +207,10 @@ class MainWindow(QMainWindow):
     def copy_recipe_command(self) -> str | None:
         """File ▸ Copy Recipe as Command Line: the current tab's result as a
         ``neural-lens-cli`` command on the clipboard (or the status bar says why not)."""
+        from .recipes import copy_command
+
         tab = self.current_tab()
-        try:
-            text = tab.recipe_command() if isinstance(tab, Workbench) else None
-        except ValueError as exc:
-            self.ctx.show_status(f"No command to copy: {exc}", 10000)
-            return None
-        if text is None:
-            self.ctx.show_status("No command to copy: this tab makes no pictures.", 5000)
-            return None
-        QGuiApplication.clipboard().setText(text)
-        self.ctx.show_status(f"Copied: {text}", 10000)
-        return text
+        return copy_command(self.ctx, tab.recipe_command if isinstance(tab, Workbench) else lambda: None)
 
     def run_recipe_again(self) -> bool:
         """File ▸ Run Recipe Again: the current tab's result replayed from its recipe."""
@@ -239,12 +235,15 @@ class MainWindow(QMainWindow):
         (guiapp/recipe_open.py), anything else opens as a photo."""
         if self.ctx is None:
             return False
-        from .recipe_open import RecipeOpener
+        return self._recipe_opener().open(path)
+
+    def _recipe_opener(self):
+        from .recipe_open import RecipeOpener, tab_title
 
         if self.recipe_opener is None:
-            self.recipe_opener = RecipeOpener(self, self.open_photo, lambda job: self.tab_widgets.get(
-                "Fooling" if job == "fooling" else "Dreaming"))
-        return self.recipe_opener.open(path)
+            self.recipe_opener = RecipeOpener(self, self.open_photo,
+                                              lambda recipe: self.tab_widgets.get(tab_title(recipe)))
+        return self.recipe_opener
 
     def open_photo(self, path: str) -> bool:
         """Open a photo as the current image of every tab; a bad file gets a message."""

@@ -1,6 +1,7 @@
 """The dialogs of Model ▸ Open Model File…: consent to run a pickled model's
-code, the architecture chooser when several fit, and the preprocessing form
-with its presets (ImageNet statistics, [0, 1], [-1, 1])."""
+code, the architecture chooser when several fit, the preprocessing form
+with its presets (ImageNet statistics, [0, 1], [-1, 1]), and Model ▸ Class
+Names… (typed one per line, or loaded from a labels file)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,19 +11,23 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.models.preprocessing import PRESETS, Preprocessing
+from engine.models.sidecar import fitted_labels, read_labels_file
 
-__all__ = ["consent_box", "ArchitectureDialog", "PreprocessingDialog", "PRESET_TITLES"]
+__all__ = ["consent_box", "ArchitectureDialog", "PreprocessingDialog", "ClassNamesDialog", "PRESET_TITLES"]
 
 PRESET_TITLES = {"imagenet": "ImageNet statistics", "0..1": "[0, 1], no normalisation", "-1..1": "[−1, 1]"}
 
@@ -71,10 +76,14 @@ def _numbers(values) -> str:
 class PreprocessingDialog(QDialog):
     """Input size, value range, mean/std, crop and channels; a preset fills range, mean and std."""
 
-    def __init__(self, current: Preprocessing, name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, current: Preprocessing, name: str, parent: QWidget | None = None, note: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Preprocessing of {name}")
         form = QFormLayout(self)
+        if note:
+            self.note = QLabel(note)
+            self.note.setWordWrap(True)
+            form.addRow(self.note)
         self.preset = QComboBox()
         self.preset.addItem("Custom", None)
         for key, title in PRESET_TITLES.items():
@@ -135,6 +144,63 @@ class PreprocessingDialog(QDialog):
         try:
             self.result_value = self.values()
         except (ValueError, TypeError) as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+
+class ClassNamesDialog(QDialog):
+    """The model's class names, one per line, to edit or to load from a labels
+    file (``.txt`` one per line, ``.json`` a list or a dict); a count other than
+    the network's outputs is refused with both numbers.  An empty box: the names
+    the model's files give (``result_value`` ``None``)."""
+
+    def __init__(self, labels: list[str], name: str, origin: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.count = len(labels)
+        self.setWindowTitle(f"Class names of {name}")
+        layout = QVBoxLayout(self)
+        self.intro = QLabel(f"{self.count} classes, one name per line, in the order of the network's outputs "
+                            f"(now from {origin}). Leave it empty for the names the model's files give.")
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
+        self.text = QPlainTextEdit("\n".join(labels))
+        layout.addWidget(self.text, 1)
+        self.load_button = QPushButton("Load from file…")
+        self.load_button.clicked.connect(self._choose_file)
+        layout.addWidget(self.load_button)
+        self.error = QLabel()
+        self.error.setObjectName("errorLabel")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.result_value: list[str] | None = None
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load class names", "", "Class names (*.txt *.json);;All files (*)")
+        if path:
+            self.load_file(path)
+
+    def load_file(self, path: str) -> bool:
+        """Put the names of a labels file in the box (what is wrong with it, below)."""
+        try:
+            names = read_labels_file(Path(path))
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return False
+        self.text.setPlainText("\n".join(names))
+        self.error.setText("" if len(names) == self.count else
+                           f"{Path(path).name} holds {len(names)} names; the network has {self.count} outputs")
+        return True
+
+    def _accept(self) -> None:
+        names = [line.strip() for line in self.text.toPlainText().splitlines() if line.strip()]
+        try:
+            self.result_value = fitted_labels(names, self.count, "the box") if names else None
+        except ValueError as exc:
             self.error.setText(str(exc))
             return
         self.accept()

@@ -1,9 +1,13 @@
-"""Model ▸ Open Model File…, Open Recent Model, Preprocessing…, and model
-files dropped on the window: a user's own model opened through the context,
-with what was chosen for that file remembered (``QSettings`` group
-``models/files``: its architecture and its preprocessing) and reused the next
-time it opens, at start-up too.  A pickled model asks for consent naming the
-file (never remembered); several fitting architectures, for a choice."""
+"""Model ▸ Open Model File…, Open Recent Model, Preprocessing…, Class Names…,
+and model files dropped on the window: a user's own model opened through the
+context, with what was chosen for that file remembered (``QSettings`` group
+``models/files``: its architecture, preprocessing and class names) and reused
+the next time it opens, at start-up too.  The first time a file opens whose
+preprocessing nothing says (no timm or torchvision defaults, no sidecar, no
+input shape in the file), the preprocessing dialog opens by itself; Cancel
+keeps the ImageNet defaults and it does not ask again.  A pickled model asks for consent naming the
+file (never remembered); several fitting architectures, for a choice.  Each
+tab offers the new model's classes and layers itself (its model-change handler)."""
 from __future__ import annotations
 
 import json
@@ -16,7 +20,7 @@ from engine.models.model_file import CodeRefused
 from engine.models.preprocessing import Preprocessing
 from engine.models.user_model import MODEL_SUFFIXES, SeveralArchitectures
 
-from .model_dialogs import ArchitectureDialog, PreprocessingDialog, consent_box
+from .model_dialogs import ArchitectureDialog, ClassNamesDialog, PreprocessingDialog, consent_box
 from .recent_files import RecentFiles, RecentMenu
 
 __all__ = ["ModelOpener", "is_model_file", "FILE_FILTER"]
@@ -48,16 +52,22 @@ class ModelOpener(QObject):
         self.ctx.model_changed.connect(self._on_model_changed)
 
     # -- remembered choices ---------------------------------------------------
-    def remembered(self, path: str) -> dict:
-        """The options chosen for ``path`` before (``arch``, ``preprocessing``)."""
+    def _saved(self, path: str) -> dict:
         raw = self.settings.value(f"{GROUP}/{_key(path)}", "", type=str)
         try:
             saved = json.loads(raw) if raw else {}
         except ValueError:
             saved = {}
+        return saved if isinstance(saved, dict) else {}
+
+    def remembered(self, path: str) -> dict:
+        """The options chosen for ``path`` before (``arch``, ``preprocessing``, ``labels``)."""
+        saved = self._saved(path)
         options = {}
         if saved.get("arch"):
             options["arch"] = str(saved["arch"])
+        if isinstance(saved.get("labels"), list) and saved["labels"]:
+            options["labels"] = [str(name) for name in saved["labels"]]
         if isinstance(saved.get("preprocessing"), dict):
             try:
                 options["preprocessing"] = Preprocessing(**saved["preprocessing"])
@@ -66,11 +76,11 @@ class ModelOpener(QObject):
         return options
 
     def remember(self, path: str, **changes) -> None:
-        saved = {k: v for k, v in self.remembered(path).items()}
-        saved.update(changes)
+        """Keep ``changes`` for ``path`` (a value ``None``: forget that one)."""
+        saved = {**self._saved(path), **changes}
         if isinstance(saved.get("preprocessing"), Preprocessing):
             saved["preprocessing"] = saved["preprocessing"].as_dict()
-        self.settings.setValue(f"{GROUP}/{_key(path)}", json.dumps(saved))
+        self.settings.setValue(f"{GROUP}/{_key(path)}", json.dumps({k: v for k, v in saved.items() if v is not None}))
 
     # -- menu -----------------------------------------------------------------
     def add_actions(self, menu: QMenu) -> None:
@@ -79,14 +89,17 @@ class ModelOpener(QObject):
                                       empty="(no recent models)")
         menu.addMenu(self.recent_menu)
         self.preprocessing_action = menu.addAction("&Preprocessing…")
-        self.preprocessing_action.triggered.connect(self.edit_preprocessing)
+        self.preprocessing_action.triggered.connect(lambda: self.edit_preprocessing())
+        self.class_names_action = menu.addAction("&Class Names…")
+        self.class_names_action.triggered.connect(self.edit_class_names)
         self._update_actions()
 
     def _update_actions(self) -> None:
-        action = getattr(self, "preprocessing_action", None)
-        if action is not None:
-            model = self.ctx.model
-            action.setEnabled(model is not None and getattr(model, "source", None) is not None)
+        """Preprocessing and class names are a model file's to set (the bundled networks' are fixed)."""
+        user_model = self.ctx.model is not None and getattr(self.ctx.model, "source", None) is not None
+        for action in (getattr(self, "preprocessing_action", None), getattr(self, "class_names_action", None)):
+            if action is not None:
+                action.setEnabled(user_model)
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Open model file", self.ctx.last_folder, FILE_FILTER)
@@ -114,18 +127,8 @@ class ModelOpener(QObject):
         if source is not None:
             self.recent.add(source.path)
         self._update_actions()
-        self._relabel_pickers(tuple(model.labels))
-
-    def _relabel_pickers(self, labels: tuple[str, ...]) -> None:
-        """Every class chooser of the window offers the model's own classes
-        (the chosen index is kept when the new model has it)."""
-        from .widgets.class_picker import ClassPicker
-
-        for picker in self.window.findChildren(ClassPicker):
-            if picker.labels != labels:
-                keep = picker.current_class()
-                picker.set_labels(labels)
-                picker.set_class(keep if keep < len(labels) else 0)
+        if source is not None and not source.preprocessing_from and not self._saved(source.path).get("asked"):
+            self.edit_preprocessing(first=True)   # nothing said how to feed it: ask once
 
     def _on_refused(self, path: str, exc: BaseException, options: dict) -> None:
         if isinstance(exc, CodeRefused):
@@ -145,18 +148,36 @@ class ModelOpener(QObject):
             dialog.accepted.connect(chosen)
             self._show(dialog)
 
-    def edit_preprocessing(self) -> None:
+    def edit_preprocessing(self, first: bool = False) -> None:
+        """Model ▸ Preprocessing… (``first``: opened by itself for a file whose
+        preprocessing nothing says; Cancel keeps the defaults, and it is not asked again)."""
+        source = getattr(self.ctx.model, "source", None)
+        if source is None:
+            return
+        name = os.path.basename(source.path)
+        note = (f"Nothing says how pictures were prepared for {name} (no timm or torchvision defaults, no "
+                f"{os.path.splitext(name)[0]}.json beside it, no input shape in the file). Choose a preset, or "
+                "Cancel to keep the values shown.") if first else ""
+        dialog = PreprocessingDialog(source.preprocessing, name, self.window, note=note)
+        if first:
+            self.remember(source.path, asked=True)
+        dialog.accepted.connect(lambda: self._reopen(source, preprocessing=dialog.result_value))
+        self._show(dialog)
+
+    def edit_class_names(self) -> None:
+        """Model ▸ Class Names…: typed or loaded from a labels file, remembered for the file."""
         model = self.ctx.model
         source = getattr(model, "source", None)
         if source is None:
             return
-        dialog = PreprocessingDialog(source.preprocessing, os.path.basename(source.path), self.window)
-
-        def accepted() -> None:
-            self.remember(source.path, preprocessing=dialog.result_value)
-            self.open(source.path, **({"trust_code": True} if source.kind == "pickled model" else {}))
-        dialog.accepted.connect(accepted)
+        dialog = ClassNamesDialog(list(model.labels), os.path.basename(source.path), source.labels_from, self.window)
+        dialog.accepted.connect(lambda: self._reopen(source, labels=dialog.result_value))
         self._show(dialog)
+
+    def _reopen(self, source, **changes) -> None:
+        """Remember ``changes`` for the file and open it again with them (a pickle: consent was given)."""
+        self.remember(source.path, **changes)
+        self.open(source.path, **({"trust_code": True} if source.kind == "pickled model" else {}))
 
     def _show(self, dialog: QWidget) -> None:
         self.last_dialog = dialog

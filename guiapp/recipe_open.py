@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine.recipe import Recipe, RecipeError
 
-__all__ = ["recipe_in", "RecipeOpener", "restore", "run_again", "compare_pixels", "RECIPE", "PHOTO"]
+__all__ = ["recipe_in", "RecipeOpener", "restore", "run_again", "compare_pixels", "tab_title", "RECIPE", "PHOTO"]
 
 RECIPE, PHOTO = "recipe", "photo"
 
@@ -51,6 +51,21 @@ def recipe_in(path: str) -> Recipe | RecipeError | None:
         return exc
 
 
+def tab_title(recipe: Recipe) -> str:
+    """The tab a recipe opens in: a channel's visualization (one unit, as the Layers tab
+    makes them) in Layers, a saliency map in Saliency, a fooling image in Fooling, the rest in Dreaming."""
+    from engine.generation.unit_objectives import parse_objective
+
+    if recipe.job == "diverse" or (recipe.job == "classviz" and "objective" in recipe.inputs
+                                   and _one_channel(parse_objective(recipe.inputs["objective"]))):
+        return "Layers"
+    return {"saliency": "Saliency", "fooling": "Fooling", "fullsize": "Fooling"}.get(recipe.job, "Dreaming")
+
+
+def _one_channel(objective) -> bool:
+    return len(objective.units) == 1 and objective.units[0].weight == 1 and objective.units[0].position is None
+
+
 def compare_pixels(a: np.ndarray, b: np.ndarray) -> str:
     """"same pixels", or the largest difference (0..255) between two pictures."""
     if a.shape != b.shape:
@@ -67,16 +82,25 @@ class RecipeOpener:
         self.window, self.open_photo, self.tab_for = window, open_photo, tab_for
         self.box: QMessageBox | None = None
 
-    def open(self, path: str) -> bool:
+    def open(self, path: str, as_photo: Callable[[str], bool] | None = None) -> bool:
+        """Open ``path``: a file with a recipe asks first; ``as_photo`` opens it as a
+        photo (default: the window's way; a panel's own for a drop on that panel)."""
         found = recipe_in(path)
         if found is None:
-            return self.open_photo(path)
+            return (as_photo or self.open_photo)(path)
         if self.box is not None:
             self.box.close()   # the newest file's question replaces an unanswered one
-        self.box = self._ask(path, found)
+        self.box = self._ask(path, found, as_photo)
         return True
 
-    def _ask(self, path: str, found: Recipe | RecipeError) -> QMessageBox:
+    def dropped_on(self, panel, path: str) -> bool:
+        """A file dropped on an image panel: ``True`` (asked here) when it carries a recipe,
+        "Use as a photo" then loading it into that panel."""
+        if recipe_in(path) is None:
+            return False
+        return self.open(path, as_photo=panel.load_file)
+
+    def _ask(self, path: str, found: Recipe | RecipeError, as_photo=None) -> QMessageBox:
         name = os.path.basename(path)
         box = QMessageBox(self.window)
         box.setWindowTitle("Open a Neural Lens result")
@@ -92,24 +116,33 @@ class RecipeOpener:
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(photo_button if isinstance(found, RecipeError) else recipe_button)
         recipe_button.clicked.connect(lambda: self.choose(path, RECIPE, found))
-        photo_button.clicked.connect(lambda: self.choose(path, PHOTO, found))
+        photo_button.clicked.connect(lambda: self.choose(path, PHOTO, found, as_photo))
         box.open()
         return box
 
-    def choose(self, path: str, choice: str, found: Recipe | RecipeError | None = None) -> bool:
+    def choose(self, path: str, choice: str, found: Recipe | RecipeError | None = None,
+               as_photo: Callable[[str], bool] | None = None) -> bool:
         """What the box's buttons do: ``RECIPE`` restores it, ``PHOTO`` opens it as a photo."""
         if found is None:
             found = recipe_in(path)
         if choice == PHOTO or not isinstance(found, Recipe):
-            return self.open_photo(path)
-        tab = self.tab_for(found.job)
+            return (as_photo or self.open_photo)(path)
+        tab = self.tab_for(found)
         if tab is None:
             return False
         self.window.tabs.setCurrentWidget(tab)
-        if any(job.is_running for job in (tab.job, getattr(tab, "again_job", None)) if job is not None):
+        busy = [getattr(tab, "again_job", None)]
+        if not getattr(tab.recipes, "remade_from_inputs", False):   # (Saliency drops a map its inputs overtake)
+            busy.append(recipe_job(tab))
+        if any(job.is_running for job in busy if job is not None):
             tab.ctx.show_status(f"The {tab.title} tab is running a job: Stop it, then open the recipe again.", 8000)
             return False
         return restore(tab, found, path)
+
+
+def recipe_job(tab):
+    """The tab's job whose pictures carry recipes (its ``recipe_job``, else its ``job``)."""
+    return getattr(tab, "recipe_job", None) or tab.job
 
 
 def _describe(recipe: Recipe) -> str:
@@ -174,16 +207,19 @@ def restore(tab, recipe: Recipe, path: str) -> bool:
     except ImageLoadError as exc:
         tab.ctx.error("Cannot open the result", str(exc))
         return False
-    from .recipe_restore import restore_dreaming, restore_fooling
+    from engine.imaging import read_png_params
+
+    from .recipe_restore import RESTORE
 
     problems = _problems(tab, recipe)
-    (restore_fooling if recipe.job == "fooling" else restore_dreaming)(tab, recipe, picture, _photo)
+    RESTORE[tab_title(recipe)](tab, recipe, picture, _photo)
+    tab.restored_meta = read_png_params(path)   # what Save writes with the opened picture (guiapp/recipe_restore.py)
     said = f"Opened the recipe of {os.path.basename(path)}: {_describe(recipe)}."
     if recipe.timeline.changes or recipe.timeline.stop_at is not None:
         said += " Its live changes and Stop are replayed by Run again."
     if problems:
         said += " Not restored: " + "; ".join(problems) + "."
-    tab.job.say(said)
+    recipe_job(tab).say(said)
     tab.ctx.show_status(said, 15000)
     return True
 
@@ -202,7 +238,7 @@ def run_again(tab) -> bool:
         return False
     model = tab.ctx.model
 
-    def make_job(_params, _control):
+    def make_job(_params, control):
         if model is None:
             raise ValueError(f"load {recipe.model} first")
         try:
@@ -213,7 +249,7 @@ def run_again(tab) -> bool:
             raise ValueError(f"cannot run it again: {exc}") from None
 
         def frames():
-            return replay(recipe, model, photos)
+            return replay(recipe, model, photos, stop_with=control)   # Stop interrupts it
             yield  # a generator: the replay runs on the job's thread
 
         return frames()
@@ -222,11 +258,16 @@ def run_again(tab) -> bool:
         tab.again_job.ended.disconnect(ended)
         if isinstance(result, np.ndarray):
             tab.again = result
+            if hasattr(tab, "show_again"):
+                tab.show_again(result)
             tab.again_job.say(f"Run again: {compare_pixels(shown, result)}.")
 
+    job = recipe_job(tab)
     if getattr(tab, "again_job", None) is None:
-        tab.again_job = TabJob(tab, "Run again", status=tab.job.status, progress=getattr(tab, "progress", None))
-    if tab.job.is_running or tab.again_job.is_running:
+        tab.again_job = TabJob(tab, "Run again", status=job.status, progress=job.progress)
+        if hasattr(tab, "_update_buttons"):   # its Stop button stops the replay too
+            tab.again_job.connect_slots(running=lambda _running: tab._update_buttons())
+    if job.is_running or tab.again_job.is_running:
         tab.ctx.show_status("Wait for the running job to end (or Stop it), then Run again.", 5000)
         return False
     if not tab.again_job.launch(make_job, params=recipe.params, title="Run again"):

@@ -17,20 +17,21 @@ from engine.recipe_jobs import JOBS
 from engine.recipe_read import read_recipe
 from engine.rerun import record_run
 
-__all__ = ["recipe_maker", "dreaming_recipe_maker", "RunRecipe", "command_for"]
+__all__ = ["recipe_maker", "dreaming_recipe_maker", "RunRecipe", "command_for", "entry_command", "copy_command"]
 
 log = logging.getLogger(__name__)
 
 
 def recipe_maker(job: str, control: Control, *, model, seed: int, target: int | None = None, layer: str | None = None,
-                 photos: dict[str, tuple[str | None, np.ndarray | None]] | None = None,
+                 objective: str | None = None, photos: dict[str, tuple[str | None, np.ndarray | None]] | None = None,
                  warm: bool = False, continues: Recipe | None = None) -> Callable[..., Recipe | None]:
     """Called when the run starts; returns ``make(steps_done, output="image")``,
     called when it has ended: the run's :class:`Recipe`, or ``None`` (logged)
     when one cannot be made (a photo file that cannot be read for its hash; a
     ``warm`` start from a picture whose own recipe is not known)."""
     kind = JOBS[job]
-    inputs: dict[str, Any] = {"target": target} if ("target",) in kind.inputs else {"layer": layer}
+    inputs: dict[str, Any] = {"objective": objective} if objective is not None else \
+        {"target": target} if ("target",) in kind.inputs else {"layer": layer}
     files = {role: photos[role] for role in kind.files if photos and role in photos}
 
     def make(steps_done: int, output: str = "image") -> Recipe | None:
@@ -75,11 +76,13 @@ def dreaming_recipe_maker(tab, key: str, model, warm: bool, parent: Recipe | Non
                                 "guide": (tab.guide_panel.path, tab.guide_panel.image)})
 
 
-def command_for(tab) -> str:
-    """The command line of ``tab``'s current result: the generating command,
-    else ``rerun`` of the file it was saved to (when the tab's last saved file
-    holds this very recipe); :class:`~engine.recipe_command.NoCommand` says why not."""
-    recipe = tab.recipes.recipe if tab.recipes is not None else None
+def command_for(tab, recipe: Recipe | None = None) -> str:
+    """The command line of ``tab``'s current result (or of ``recipe``, a history
+    entry's): the generating command, else ``rerun`` of the file it was saved to
+    (when the tab's last saved file holds this very recipe);
+    :class:`~engine.recipe_command.NoCommand` says why not."""
+    if recipe is None:
+        recipe = tab.recipes.recipe if tab.recipes is not None else None
     if recipe is None:
         where = f"the {tab.title} tab" if tab.title else "this tab"
         raise NoCommand(f"{where} has no finished result with a recipe")
@@ -90,3 +93,29 @@ def command_for(tab) -> str:
     except RecipeError:
         saved = None
     return command_line(recipe, saved=saved)
+
+
+def entry_command(tab, entry: dict) -> str:
+    """:func:`command_for` a history entry (its saved ``recipe``); :class:`NoCommand` without one."""
+    from engine.recipe_read import recipe_from_dict
+
+    if entry.get("recipe") is None:
+        raise NoCommand("this result has no recipe (its run did not record one)")
+    return command_for(tab, recipe_from_dict(entry["recipe"]))
+
+
+def copy_command(ctx, make: Callable[[], str | None]) -> str | None:
+    """``make()``'s command on the clipboard and the status bar, or the status bar says why there is none."""
+    from PySide6.QtGui import QGuiApplication
+
+    try:
+        text = make()
+    except ValueError as exc:
+        ctx.show_status(f"No command to copy: {exc}", 10000)
+        return None
+    if text is None:
+        ctx.show_status("No command to copy: this tab makes no pictures.", 5000)
+        return None
+    QGuiApplication.clipboard().setText(text)
+    ctx.show_status(f"Copied: {text}", 10000)
+    return text

@@ -19,14 +19,15 @@ __all__ = ["make_like_window", "small_photos"]
 
 def make_like_window(tmp: Path, job: str, model, params, *, inputs: dict, files: dict | None = None, seed: int = 0,
                      change: dict | None = None, change_at: int = 2, stop_at: int | None = None,
-                     output: str = "image", continues=None, init=None, name: str = "result.png"):
+                     output: str = "image", continues=None, init=None, parent=None, name: str = "result.png",
+                     keep: dict | None = None):
     """``(path, picture, recipe)``: the saved PNG.  ``files``: role -> (path, image);
     ``change`` is applied when the ``change_at``-th frame arrives, Stop is pressed
-    at the ``stop_at``-th."""
+    at the ``stop_at``-th; ``parent``: the result an ``after`` kind is made from."""
     kind = JOBS[job]
     files = files or {}
     control = Control(params, emit_interval=0.01)
-    frames = kind.start(Given(model, inputs, {r: img for r, (_p, img) in files.items()}, seed, init), control)
+    frames = kind.start(Given(model, inputs, {r: img for r, (_p, img) in files.items()}, seed, init, parent), control)
     arrived: queue.Queue = queue.Queue()
     out: dict = {}
 
@@ -47,11 +48,13 @@ def make_like_window(tmp: Path, job: str, model, params, *, inputs: dict, files:
             control.cancel()
     thread.join()
     last, value = out["run"]
-    picture = kind.picture(last, value, output)
+    picture = kind.picture(last, value, output, inputs)
     recipe = record_run(job, model=model, control=control, seed=seed, inputs=inputs, files=files,
                         steps_done=last.step if last else 0, output=output, continues=continues)
     path = tmp / name
     save_png(path, picture, {"mode": kind.title, "recipe": recipe.as_dict()})
+    if keep is not None:
+        keep["value"] = value   # the job's return value (a full-size fooling run is made from it)
     return path, picture, recipe
 
 

@@ -83,15 +83,25 @@ def write_grey(folder: Path) -> Path:
     return path
 
 
-def write_onnx(folder: Path) -> Path:
-    path = folder / "onnx" / "small.onnx"
+def _onnx(path: Path, **options) -> Path:
+    """The small CNN exported to ONNX at ``path`` (its folder made)."""
     path.parent.mkdir()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(small_cnn(), (torch.zeros(1, 3, SMALL, SMALL),), str(path), dynamo=False,
-                          input_names=["image"], output_names=["logits"])
+                          input_names=["image"], output_names=["logits"], **options)
+    return path
+
+
+def write_onnx(folder: Path) -> Path:
+    path = _onnx(folder / "onnx" / "small.onnx")
     (path.parent / "labels.json").write_text(json.dumps({"0": "w", "1": "x", "2": "y", "3": "z"}))
     return path
+
+
+def write_plain_onnx(folder: Path) -> Path:
+    """The small CNN as ONNX for any input size, alone in its folder: nothing says its preprocessing or classes."""
+    return _onnx(folder / "plain" / "plain.onnx", dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}})
 
 
 def write_export(folder: Path) -> Path:
@@ -107,6 +117,30 @@ def write_pickle(folder: Path) -> Path:
     path.parent.mkdir()
     torch.save(small_cnn(), path)
     _sidecar(path, input_size=SMALL)
+    return path
+
+
+class BlocksNet(nn.Module):
+    """A stem and twelve blocks, named as EfficientNet's are (``blocks.5``, ``blocks.8``),
+    so a tab that prefers EfficientNet's layers over the model's own defaults shows it."""
+
+    def __init__(self, classes: int = 3) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.blocks = nn.Sequential(*(nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.ReLU()) for _ in range(12)))
+        self.fc = nn.Linear(8, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.blocks(self.stem(x)).mean((2, 3)))
+
+
+def write_blocks(folder: Path) -> Path:
+    """``BlocksNet`` as a ``torch.export`` program with three class names beside it."""
+    torch.manual_seed(4)
+    path = folder / "blocks" / "blocks.pt2"
+    path.parent.mkdir()
+    torch.export.save(torch.export.export(BlocksNet().eval(), (torch.zeros(1, 3, 32, 32),)), str(path))
+    (path.parent / "labels.txt").write_text("red\ngreen\nblue\n")
     return path
 
 

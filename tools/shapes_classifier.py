@@ -3,8 +3,14 @@
 built-in scene (one object, any colour, size and place; 64 px), and save it
 the way people do: a plain state dict (``shapes_cnn.safetensors``), a
 ``labels.txt`` beside it and a sidecar ``shapes_cnn.json`` with the input
-size.  The weights ship in ``tools/data/shapes_cnn/`` (about 2 minutes on one
+size.  The weights ship in ``tools/data/shapes_cnn/`` (about 3 minutes on one
 CPU core to retrain; stored in half precision: ``.venv/bin/python tools/shapes_classifier.py``).
+
+It is trained with Gaussian noise added to its inputs (std 0.3 after the
+normalisation, a common augmentation), which makes its input gradients fall
+on the object rather than around it: trained on clean scenes the same
+network's saliency maximum lay on the object in 65 of 100 test scenes
+(83 within 1 px), trained with noise 78 (99 within 1 px).
 
 ``tests/engine/test_practitioner_model.py`` opens the files like a user
 (architecture found from the keys), plays the pointing game on 100 test
@@ -37,11 +43,20 @@ def scenes(n: int, seed: int) -> list[Scene]:
     return [random_scene(rng, COMBOS, COMBOS, two_object_fraction=0.0) for _ in range(n)]
 
 
-def object_mask(scene: Scene, size: int = SIZE) -> np.ndarray:
-    """The (size, size) bool mask of the scene's object: the scene drawn white on black, thresholded."""
+def object_coverage(scene: Scene, size: int = SIZE) -> np.ndarray:
+    """The (size, size) share of each pixel the scene's object covers, 0..1:
+    the scene drawn white on black (``render_scene`` draws at 3x and averages
+    3x3 blocks, so 1/9 is one sub-pixel; its pixel noise is about 0.02)."""
     white = replace(scene.main, rgb=(255, 255, 255))
     picture = render_scene(replace(scene, main=white, background=(0, 0, 0)), size)
-    return picture.mean(axis=2) > 127
+    return picture.mean(axis=2) / 255.0
+
+
+def object_mask(scene: Scene, size: int = SIZE, cover: float = 0.5) -> np.ndarray:
+    """The (size, size) bool mask of the pixels the object covers more than
+    ``cover`` of (0.5: the pixel's centre is on the object; 0.05: every pixel
+    the object's outline enters, at least half a sub-pixel)."""
+    return object_coverage(scene, size) > cover
 
 
 def _batches(images: torch.Tensor, labels: torch.Tensor, batch: int, rng: torch.Generator):
@@ -57,10 +72,12 @@ def render(scene_list: list[Scene]) -> tuple[torch.Tensor, torch.Tensor]:
     return (images.float() / 255 - 0.5) / 0.5, torch.tensor([SHAPES.index(s.main.shape) for s in scene_list])
 
 
-def train(n_train: int = 3000, epochs: int = 6, seed: int = 0, log=print, data=None) -> torch.nn.Module:
+def train(n_train: int = 6000, epochs: int = 12, seed: int = 0, noise: float = 0.3, log=print,
+          data=None) -> torch.nn.Module:
     """The trained network, on ``n_train`` fresh training scenes or on
     ``data`` = (images, labels) as :func:`render` makes them (ROAR retrains
-    on modified scenes: ``tools/shapes_roar.py``)."""
+    on modified scenes: ``tools/shapes_roar.py``); ``noise``: the std of the
+    Gaussian noise added to each training input."""
     import timm
 
     torch.manual_seed(seed)
@@ -76,6 +93,8 @@ def train(n_train: int = 3000, epochs: int = 6, seed: int = 0, log=print, data=N
         correct = 0
         for x, y in _batches(images, labels, 64, gen):
             x = torch.where(torch.rand(len(x), 1, 1, 1, generator=gen) < 0.5, x, x.flip(-1))  # mirror
+            if noise > 0:
+                x = x + noise * torch.randn(x.shape, generator=gen)
             logits = net(x)
             loss = torch.nn.functional.cross_entropy(logits, y)
             opt.zero_grad()

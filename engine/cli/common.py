@@ -54,6 +54,23 @@ def open_model(args: Any):
         restart_clock()
 
 
+def chosen_layer(model: Any, name: str | None, tool: str) -> str:
+    """``--layer`` (checked), or without it the model's own layer for ``tool``
+    (:meth:`~engine.models.classifier.Classifier.default_layer`: ``dream``, ``layers``),
+    named with its reason in one line on stderr; a network that recommends none needs ``--layer``."""
+    if name is None:
+        chosen = model.default_layer(tool)
+        if chosen is None:
+            raise CliError(f"--layer is required for {model.name} (see `layers`)")
+        print(f"layer {chosen.layer} (the model's default; --layer to choose another): {chosen.reason}", file=sys.stderr)
+        return chosen.layer
+    try:
+        model.layer(name)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return name
+
+
 def add_judge_option(p: Any) -> None:
     p.add_argument("--judge", default=None, metavar="MODEL",
                    help="a second network (e.g. lite1) classifies the saved PNG: its top-5 goes into the output")

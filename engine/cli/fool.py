@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_fool(args: argparse.Namespace) -> int:
     from ..gradients import FoolParams, fool, fool_full_size
     from ..imaging import load_image, save_png
-    from ..jobs import Control, run_to_end
+    from ..jobs import Control
     from ..rerun import record_run, run_recorded
 
     out = writable_path(args.out, "--out")
@@ -63,16 +63,21 @@ def run_fool(args: argparse.Namespace) -> int:
     finally:
         bar.close()
 
-    def recipe(output: str) -> dict:  # how the 224-px picture was made (a full-size one has none)
-        return {"recipe": record_run("fooling", model=model, control=control, seed=0, inputs={"target": target},
-                                     files={"source": (args.image, image)}, steps_done=result.iterations,
-                                     output=output).as_dict()}
+    def recipe(output: str) -> dict:  # how the 224-px picture was made
+        return {"recipe": fooled(output).as_dict()}
+
+    def fooled(output: str):
+        return record_run("fooling", model=model, control=control, seed=0, inputs={"target": target},
+                          files={"source": (args.image, image)}, steps_done=result.iterations, output=output)
 
     meta = result.metadata(source=args.image, lr=params.lr, max_iter=params.max_iter)
     full = None
-    if args.full_size:
-        _, full = run_to_end(fool_full_size(model, image, result, control=Control(params)))
-        meta = full.metadata(meta)
+    if args.full_size:  # its recipe: the full-size steps, made from the fooling run it continues
+        more = Control(params)
+        _, full = run_recorded(fool_full_size(model, image, result, control=more), more)
+        meta = full.metadata(meta) | {"recipe": record_run(
+            "fullsize", model=model, control=more, seed=0, inputs={"target": target},
+            files={"source": (args.image, image)}, steps_done=full.iterations, continues=fooled("image")).as_dict()}
     save_png(out, result.image if full is None else full.image, meta if full is not None else meta | recipe("image"))
     if diff_path is not None:
         save_png(diff_path, result.difference()[0],

@@ -19,6 +19,7 @@ from .common import (
     add_judge_option,
     add_model_options,
     check_seed,
+    chosen_layer,
     open_image,
     open_judge,
     open_model,
@@ -85,20 +86,6 @@ def _out_path(path: str) -> Path:
     if not folder.is_dir():
         raise CliError(f"--out {path}: the folder {folder} does not exist")
     return out
-
-
-def _layer(model, name: str | None) -> str:
-    """``--layer``, or the model's own DeepDream layer (:meth:`Classifier.default_layer`) when not given."""
-    if name is None:
-        chosen = model.default_layer("dream")
-        if chosen is None:
-            raise CliError(f"--layer is required for {model.name} (see `layers`)")
-        return chosen.layer
-    try:
-        model.layer(name)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    return name
 
 
 def _run(job, label: str, control: Control | None = None):
@@ -185,16 +172,17 @@ def _visualize_units(args: argparse.Namespace, model, params, out: Path) -> int:
             diversity = DiversityParams(**values)
         except ValueError as exc:
             raise CliError(f"--diverse / --diversity-weight: {exc}") from None
-        last, _ = _run(diverse_visualizations(model, objective, control=Control(diversity), seed=args.seed),
-                       f"classviz {objective.label} x{diversity.count}")
+        control = Control(diversity)
+        last, _ = _run(diverse_visualizations(model, objective, control=control, seed=args.seed),
+                       f"classviz {objective.label} x{diversity.count}", control)
         image, parts = last.image, last.extra["images"]
     else:
         control = Control(params)
         last, image = _run(class_visualization(model, objective, control=control, seed=args.seed),
                            f"classviz {objective.label}", control)
         parts = None
-    recipe = {} if parts is not None else _recipe("classviz", model, control, last, args.seed,
-                                                  inputs={"objective": args.objective})
+    recipe = _recipe("classviz" if parts is None else "diverse", model, control, last, args.seed,
+                     inputs={"objective": args.objective})
     saved = _save(out, image, {"mode": "class visualization", "model": model.name, "objective": objective.label,
                                 "seed": args.seed, **params.as_dict(), **recipe})
     with torch.no_grad():  # measured on the saved PNG (each image of a diverse strip on its own)
@@ -216,7 +204,7 @@ def run_invert(args: argparse.Namespace) -> int:
     out = _out_path(args.out)
     open_judge(args)
     model = open_model(args)
-    layer = _layer(model, args.layer)
+    layer = chosen_layer(model, args.layer, "dream")
     params = params_from_args(InversionParams, args, size=model.input_size)
     control = Control(params)
     last, result = _run(feature_inversion(model, image, layer, control=control, seed=args.seed), f"invert {layer}",
@@ -243,7 +231,7 @@ def run_dream(args: argparse.Namespace) -> int:
     out = _out_path(args.out)
     open_judge(args)
     model = open_model(args)
-    layer = _layer(model, args.layer)
+    layer = chosen_layer(model, args.layer, "dream")
     tile = params.tile or 512
     before = layer_objective(model, image, layer, guide=guide, tile=tile)
     control = Control(params)

@@ -1,6 +1,7 @@
 """``saliency``: a class saliency map of a photo, written as a heat-map
 overlay PNG (and optionally the raw map as .npy), with its deletion and
-insertion AUC.
+insertion AUC.  The PNG carries its recipe (:mod:`engine.recipe`), so
+``rerun`` makes the same overlay.
 
 The map is computed by the same job as the Saliency tab
 (:func:`engine.gradients.saliency_job`) on the model's view of the photo
@@ -54,7 +55,8 @@ def writable_path(path: str, option: str) -> Path:
 def run_saliency(args: argparse.Namespace) -> int:
     from ..gradients import SaliencyParams, overlay, saliency_job
     from ..imaging import save_npy, save_png
-    from ..jobs import Control, run_to_end
+    from ..jobs import Control
+    from ..rerun import record_run, run_recorded
 
     out = writable_path(args.out, "--out")
     npy = writable_path(args.npy, "--npy") if args.npy else None
@@ -67,9 +69,13 @@ def run_saliency(args: argparse.Namespace) -> int:
     if args.layer is not None and args.layer not in model.layer_names:
         raise CliError(f"model {model.name!r} has no layer {args.layer!r}; see `layers` for the list")
     target = resolve_class(model, args.target) if args.target is not None else None
-    _, result = run_to_end(saliency_job(model, image, target, control=Control(params), points=args.points))
+    control = Control(params)
+    _, result = run_recorded(saliency_job(model, image, target, control=control, points=args.points), control)
+    recipe = record_run("saliency", model=model, control=control, seed=0, output="overlay",
+                        inputs={"target": result.target, "cmap": args.cmap, "opacity": args.opacity},
+                        files={"source": (args.image, image)}, steps_done=1)
     save_png(out, overlay(result.view, result.saliency, opacity=args.opacity, cmap=args.cmap),
-             result.metadata(source=args.image, cmap=args.cmap, opacity=args.opacity))
+             result.metadata(source=args.image, cmap=args.cmap, opacity=args.opacity) | {"recipe": recipe.as_dict()})
     target, label, deletion, insertion, sal = result.target, result.label, result.deletion, result.insertion, result.saliency
     if npy is not None:
         save_npy(npy, sal)

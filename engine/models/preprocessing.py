@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, replace
 
-__all__ = ["Preprocessing", "PRESETS", "IMAGENET_MEAN01", "IMAGENET_STD01"]
+__all__ = ["Preprocessing", "PRESETS", "SIDECAR_KEYS", "IMAGENET_MEAN01", "IMAGENET_STD01"]
 
 IMAGENET_MEAN01 = (0.485, 0.456, 0.406)
 IMAGENET_STD01 = (0.229, 0.224, 0.225)
@@ -25,6 +25,10 @@ def _triple(values, name: str) -> tuple[float, float, float]:
     if len(values) != 3 or not all(math.isfinite(v) for v in values):
         raise ValueError(f"{name} must be one number or three, got {values}")
     return tuple(values)
+
+
+#: the sidecar's preprocessing keys (see README)
+SIDECAR_KEYS = ("input_size", "mean", "std", "crop_fraction", "channels", "range", "value_range", "preset")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["sidecar_path", "read_sidecar", "labels_from", "read_labels_file", "find_labels"]
+__all__ = ["sidecar_path", "read_sidecar", "labels_from", "read_labels_file", "find_labels", "fitted_labels"]
 
 _META_KEYS = ("classes", "labels", "class_names", "idx_to_class", "class_to_idx")
 
@@ -90,6 +90,15 @@ def read_labels_file(path: Path) -> list[str]:
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}: not valid JSON ({exc})") from None
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def fitted_labels(labels, count: int, source: str) -> list[str]:
+    """``labels`` (a list, or text one name per line) as class names for a
+    network with ``count`` outputs; ``ValueError`` naming both numbers otherwise."""
+    names = labels_from(labels, source)
+    if len(names) != count:
+        raise ValueError(f"{len(names)} class names (from {source}) but the network has {count} outputs")
+    return names
 
 
 def find_labels(model_path: Path, meta: dict, sidecar: dict) -> tuple[list[str] | None, str]:

@@ -8,6 +8,11 @@ Works for timm's ``VisionTransformer`` family (``vit_*``, ``deit_*``: a
 ``blocks`` sequence, ``num_prefix_tokens``, ``patch_embed.proj``) and
 torchvision's ``vit_*`` (``encoder.layers``, ``conv_proj``, one class token;
 its fixed input size is met by resizing the input, :class:`ResizedInput`).
+
+Swin transformers (timm ``swin*``, whose ``output_fmt`` is ``NHWC``, and
+torchvision's ``swin_*``) already keep their tokens as a grid, but channels
+last (N, H, W, C): :func:`expose_nhwc_grids` passes each stage's output
+through a :class:`TokenGrid` as (N, C, H, W), so no tool reads W as channels.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["TokenGrid", "GridThrough", "ResizedInput", "expose_token_grids"]
+__all__ = ["TokenGrid", "GridThrough", "ChannelsLastThrough", "ResizedInput", "expose_token_grids", "expose_nhwc_grids"]
 
 
 class TokenGrid(nn.Identity):
@@ -64,6 +69,20 @@ class GridThrough(nn.Module):
         return torch.cat([lead, grid.flatten(2).transpose(1, 2)], dim=1)
 
 
+class ChannelsLastThrough(nn.Module):
+    """A stage whose (N, H, W, C) output passes through a :class:`TokenGrid` as (N, C, H, W)."""
+
+    def __init__(self, stage: nn.Module) -> None:
+        super().__init__()
+        self.stage, self.grid = stage, TokenGrid()
+
+    def forward(self, x, *args, **kwargs):
+        out = self.stage(x, *args, **kwargs)
+        if not isinstance(out, torch.Tensor) or out.dim() != 4:
+            return out
+        return self.grid(out.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+
+
 class ResizedInput(nn.Module):
     """A network that takes only ``size`` x ``size`` input, given any size (bilinear resize first)."""
 
@@ -105,3 +124,31 @@ def expose_token_grids(net: nn.Module) -> tuple[nn.Module, dict[str, nn.Module]]
         layers[f"{prefix_name}.{key}"] = wrapped.grid
     image_size = getattr(net, "image_size", None)  # torchvision's ViT asserts its one input size
     return (ResizedInput(net, image_size) if isinstance(image_size, int) else net), layers
+
+
+def _channels_last_stages(net: nn.Module) -> list[str]:
+    """The names of a Swin's modules whose outputs are (N, H, W, C) grids, in order; ``[]`` for other networks."""
+    norm = getattr(net, "norm", None)
+    tail = ["norm"] if isinstance(norm, nn.Module) and not isinstance(norm, nn.Identity) else []
+    layers, features = getattr(net, "layers", None), getattr(net, "features", None)
+    if getattr(net, "output_fmt", None) == "NHWC" and isinstance(layers, nn.Sequential) and hasattr(net, "patch_embed"):
+        return ["patch_embed", *(f"layers.{k}" for k, _ in layers.named_children()), *tail]   # timm swin*
+    if type(net).__name__ == "SwinTransformer" and isinstance(features, nn.Sequential) and hasattr(net, "permute"):
+        return [*(f"features.{k}" for k, _ in features.named_children()), *tail]   # torchvision swin_*
+    return []
+
+
+def expose_nhwc_grids(net: nn.Module) -> dict[str, nn.Module] | None:
+    """For a Swin: wrap its stages (after its weights are loaded) and return
+    ``{layer name: grid module}`` in order (the stages' own names); ``None`` for any other network."""
+    names = _channels_last_stages(net)
+    if not names:
+        return None
+    layers: dict[str, nn.Module] = {}
+    for name in names:
+        parent, _, key = name.rpartition(".")
+        owner = net.get_submodule(parent) if parent else net
+        wrapped = ChannelsLastThrough(getattr(owner, key))
+        setattr(owner, key, wrapped)
+        layers[name] = wrapped.grid
+    return layers

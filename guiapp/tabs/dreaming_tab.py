@@ -24,7 +24,7 @@ from engine.imaging import save_png
 
 from ..context import AppContext
 from ..recipe_open import run_again
-from ..recipes import RunRecipe, dreaming_recipe_maker
+from ..recipes import RunRecipe, copy_command, dreaming_recipe_maker, entry_command
 from ..tab_job import Ending, TabJob
 from ..widgets import ClassPicker, ImagePanel
 from ..widgets.buttons import button
@@ -60,6 +60,7 @@ class DreamingTab(Workbench):
         self._current_key: int | None = None  # the unsaved-results key of the current picture
         self._run_image: np.ndarray | None = None  # the running job's newest picture
         self.recipes = RunRecipe()  # the current image's recipe (guiapp/recipes.py)
+        self.again_job: TabJob | None = None   # Run again's replay (made by guiapp/recipe_open.run_again)
 
         self.source_panel = ImagePanel("Source image", hint="Drop a photo here\n(or File ▸ Open,\nor try File ▸ Open Sample)",
                                        open_title="Open source image")
@@ -120,6 +121,7 @@ class DreamingTab(Workbench):
         self.again_button.clicked.connect(lambda: run_again(self))
         self.history.chosen.connect(self._compare)
         self.history.save_requested.connect(self._save_entry_dialog)
+        self.history.command_requested.connect(lambda entry: copy_command(self.ctx, lambda: entry_command(self, entry)))
         self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=self._on_running)
         self.ctx.model_changed.connect(self._on_model)
 
@@ -155,23 +157,25 @@ class DreamingTab(Workbench):
         with signals_blocked(self.layer):
             self.layer.clear()
             self.layer.addItems(model.layer_names)
+        self.picker.relabel(model.labels)
         self._select_preferred_layer()
         self._update_buttons()
 
     def _select_preferred_layer(self) -> None:
-        """The mode's layer on the bundled networks; on another network the layer it
-        recommends for DeepDream (or its middle layer), with the reason in the tooltip."""
+        """The layer the model recommends for DeepDream and inversion
+        (:meth:`Classifier.default_layer`, its reason in the tooltip); on the bundled
+        networks, which give none, the mode's own layer; else the middle one."""
         names = [self.layer.itemText(i) for i in range(self.layer.count())]
         if not names:
             return
-        key, model = self.mode_key(), self.ctx.model
-        wanted, reason = MODE_TABLE[key].preferred_layer, ""
-        if wanted not in names:
-            default = model.default_layer("dream" if key in (DREAM, GUIDED) else "layers") if model is not None else None
-            wanted, reason = (default.layer, default.reason) if default is not None else (names[len(names) // 2], "")
+        model = self.ctx.model
+        default = model.default_layer("dream") if model is not None else None
+        wanted = default.layer if default is not None else MODE_TABLE[self.mode_key()].preferred_layer
+        wanted = wanted if wanted in names else names[len(names) // 2]
         with signals_blocked(self.layer):
-            self.layer.setCurrentText(wanted if wanted in names else names[len(names) // 2])
-        self.layer.setToolTip(f"Opens on {wanted}: {reason}" if reason else "")
+            self.layer.setCurrentText(wanted)
+        self.layer.setToolTip(f"Opens on {wanted}: {default.reason}" if default is not None and wanted == default.layer
+                              else "")
 
     def _on_value(self, name: str, value) -> None:
         """Switching the parameterisation loads its recommended defaults (live
@@ -235,9 +239,30 @@ class DreamingTab(Workbench):
 
     def stop(self) -> None:
         """Stop at the next step; the job still delivers its result (a DeepDream
-        stopped in a small octave carries its detail up to full size)."""
+        stopped in a small octave carries its detail up to full size).  A Run again
+        is interrupted (a replay stopped part way is not the recipe's picture)."""
         self._restart = False
         self.job.stop()
+        if self.replaying:
+            self.again_job.stop()
+
+    @property
+    def replaying(self) -> bool:
+        return self.again_job is not None and self.again_job.is_running
+
+    def show_again(self, picture: np.ndarray) -> None:
+        """Run again's picture: the current result, and a new entry of the history strip (with its recipe)."""
+        recipe = self.recipes.recipe
+        self.current = picture
+        self.result_panel.set_image(picture)
+        self._results += 1
+        info = dict(self.run_info.as_dict() if self.run_info is not None else {}, params=recipe.params.as_dict(),
+                    steps_done=recipe.steps_done, recipe=recipe.as_dict())
+        self.history.add_result(picture, f"#{self._results} Run again · {MODE_TABLE[recipe.job].title} · "
+                                         f"{recipe.steps_done} steps", dict(info, key=self._results))
+        self.mark_unsaved(self._results)
+        self._current_key = self._results
+        self._update_buttons()
 
     def _restart_if_running(self) -> None:
         """A new layer or class mid-run: restart warm from the current image."""
@@ -294,14 +319,14 @@ class DreamingTab(Workbench):
             self.status.setText(f"Class not chosen: {problem}")
 
     def _update_buttons(self) -> None:
-        running = self.job.is_running
-        ready = self.ctx.model is not None and (self.picker.is_valid or self.mode_key() != CLASSVIZ)
+        running, replaying = self.job.is_running, self.replaying
+        ready = self.ctx.model is not None and (self.picker.is_valid or self.mode_key() != CLASSVIZ) and not replaying
         self.start_button.setEnabled(ready)
-        self.stop_button.setEnabled(running)
+        self.stop_button.setEnabled(running or replaying)
         self.continue_button.setEnabled(ready and self.current is not None)
         self.save_button.setEnabled(self.current is not None)
         self.export_button.setEnabled(len(self.recorder) > 0 and not running)
-        self.again_button.setEnabled(self.current is not None and not running)
+        self.again_button.setEnabled(self.current is not None and not running and not replaying)
 
     @property
     def control(self):

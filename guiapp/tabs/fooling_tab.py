@@ -25,6 +25,7 @@ from engine.gradients import FoolingStep, FoolParams, FoolResult, FullSizeResult
 from engine.imaging import save_png
 
 from ..context import AppContext
+from ..recipe_restore import restored_picture, save_restored
 from ..recipes import RunRecipe, recipe_maker
 from ..tab_job import TabJob
 from ..widgets import ClassPicker, ImagePanel, PredictionList
@@ -97,6 +98,10 @@ class FoolingTab(Workbench):
         self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=lambda _r: self._update_buttons())
         self.full_job.connect_slots(ended=self._on_full_size_done, running=lambda _r: self._update_buttons())
         self._full_path = ""
+        self._full_recipe = None   # makes the full-size picture's recipe once its job has ended
+        ctx.model_changed.connect(self._on_model)
+        if ctx.model is not None:
+            self._on_model(ctx.model)
         self._update_buttons()
 
     def _build_layout(self) -> None:
@@ -139,6 +144,11 @@ class FoolingTab(Workbench):
 
     def set_image(self, image: np.ndarray, name: str = "") -> None:
         self.classify.set_image(image, name)
+
+    def _on_model(self, model) -> None:
+        """Another network (its job is stopped by the TabJob): the target chooser offers its classes."""
+        self.picker.relabel(model.labels)
+        self._update_buttons()
 
     def _on_image(self, _image, _path) -> None:
         self.job.discard()  # a running job's frames belong to the old photo
@@ -241,7 +251,7 @@ class FoolingTab(Workbench):
         running = self.job.is_running or self.full_job.is_running
         self.run_button.setEnabled(not running and self.picker.is_valid)
         self.stop_button.setEnabled(running)
-        self.save_button.setEnabled(self.result is not None and not running)
+        self.save_button.setEnabled((self.result is not None or restored_picture(self) is not None) and not running)
         self.save_diff_button.setEnabled(self.result is not None and not running)
         self.save_full_button.setEnabled(self.result is not None and self.result.success and not running)
         self.picker.setEnabled(not running)
@@ -258,9 +268,9 @@ class FoolingTab(Workbench):
         return dict(meta, live_changes=self.job.live_changes(), **recipe)
 
     def save_image(self, path: str) -> bool:
-        """Write the 8-bit fooling image (parameters embedded)."""
+        """Write the 8-bit fooling image (parameters embedded); one opened from its recipe, with its own."""
         if self.result is None:
-            return False
+            return save_restored(self, path)
         image, params = self.result.image, self._png_params("fooling")
         if not self.write_file("the fooling image", path, lambda: save_png(path, image, params)):
             return False
@@ -275,8 +285,9 @@ class FoolingTab(Workbench):
 
     def save(self) -> None:
         """File ▸ Save: the fooling image."""
-        self.save_or_say(self.result is not None, "No fooling image to save yet.", "Save fooling image",
-                         lambda: f"fooled-{self.result.target_label}.png", self.save_image)
+        self.save_or_say(self.result is not None or restored_picture(self) is not None, "No fooling image to save yet.",
+                         "Save fooling image", lambda: f"fooled-{self.result.target_label if self.result else 'again'}.png",
+                         self.save_image)
 
     def _save_difference_dialog(self) -> None:
         if self.result is not None:
@@ -296,10 +307,15 @@ class FoolingTab(Workbench):
         if model.name != result.model:
             self.ctx.error("Not saved", f"the fooling image was made on {result.model}; run it again on {model.name}")
             return False
-        self._full_path = path
+        self._full_path, parent = path, self.recipes.recipe   # its recipe continues the fooling run's
         running = f"Carrying the perturbation onto the {image.shape[1]}×{image.shape[0]} photo…"
-        return self.full_job.launch(lambda _p, control: fool_full_size(model, image, result, control=control),
-                                    params=self.job.params or FoolParams(), running=running)
+        if not self.full_job.launch(lambda _p, control: fool_full_size(model, image, result, control=control),
+                                    params=self.job.params or FoolParams(), running=running):
+            return False
+        self._full_recipe = None if parent is None else recipe_maker(
+            "fullsize", self.full_job.control, model=model, seed=0, target=result.target, continues=parent,
+            photos={"source": (self.classify.image_panel.path, image)})
+        return True
 
     def _on_full_size_done(self, end, full: FullSizeResult | None) -> None:
         self._update_buttons()
@@ -311,7 +327,8 @@ class FoolingTab(Workbench):
             self.summary.setText(f"Not saved: at its own size ({size}) the photo reads back as {read} after "
                                  f"{full.iterations} more steps. Raise Max iterations and try again.")
             return
-        meta = full.metadata(self._png_params("fooling", recipe=False))  # another picture than the recipe's
+        made = self._full_recipe(full.iterations) if self._full_recipe is not None else None
+        meta = full.metadata(self._png_params("fooling", recipe=False)) | ({"recipe": made.as_dict()} if made else {})
         path = self._full_path
         if self.write_file("the fooling image", path, lambda: save_png(path, full.image, meta)):
             self.mark_saved(FOOLING_IMAGE)

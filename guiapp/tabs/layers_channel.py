@@ -30,8 +30,9 @@ from engine.imaging import IMAGE_SUFFIXES, load_image
 from engine.index.patches import IndexPatches, index_patches_job, similar_photos_job
 from engine.jobs import Frame
 
+from ..recipes import recipe_maker
 from ..samples import sample_photos
-from ..tab_job import TabJob
+from ..tab_job import Ending, TabJob
 from ..widgets.image_panel import ImagePanel
 from .layers_index import LayersIndex
 
@@ -82,6 +83,7 @@ class ChannelDetail(QWidget):
         for job, draw in ((self.saliency_job, self._on_saliency), (self.viz_job, self._on_viz),
                           (self.patches_job, self._on_patches)):
             job.connect_slots(frame=draw)
+        self.viz_job.connect_slots(ended=self._on_viz_ended)
         self.folder_button.clicked.connect(self._add_folder_dialog)
         self.diverse.toggled.connect(self._on_diverse_toggled)
         self.whole.toggled.connect(lambda _on: self._on_index_changed())
@@ -118,14 +120,17 @@ class ChannelDetail(QWidget):
         layout.addLayout(buttons)
 
     # -- one channel --------------------------------------------------------------------
-    def show_channel(self, layer: str, channel: int, acts, view: np.ndarray, image: np.ndarray) -> None:
-        """Open ``channel`` of ``layer`` (``acts``: its activations of the photo whose model view is ``view``)."""
+    def show_channel(self, layer: str, channel: int, acts, view: np.ndarray, image: np.ndarray,
+                     visualize: bool = True) -> None:
+        """Open ``channel`` of ``layer`` (``acts``: its activations of the photo whose model view is ``view``;
+        ``visualize=False`` keeps the visualization shown: one opened from its recipe)."""
         self.opened, self._image, self._view = (layer, channel), image, view
         self.channel_panel.set_image(channel_overlay(view, acts, channel))
         self.channel_panel.set_title(f"{layer}:{channel} — mean {acts.mean[channel]:.3g}, max {acts.max[channel]:.3g}")
         model = self.ctx.model
         self.saliency_job.restart(lambda _p, _c: saliency_job(model, image, layer, channel))
-        self._visualize()
+        if visualize:
+            self._visualize()
         self._find_patches()
 
     def drop(self) -> None:
@@ -143,16 +148,24 @@ class ChannelDetail(QWidget):
         self.viz_panel.set_title(f"What excites {layer}:{channel} most ({kind})")
         if four:
             params = DiversityParams(count=4, size=VIZ_PARAMS.size, steps=VIZ_PARAMS.steps)
-            self.viz_job.restart(lambda _p, control: diverse_visualizations(model, objective, control=control),
-                    params=params, title="4 diverse visualizations")
+            started = self.viz_job.restart(lambda _p, control: diverse_visualizations(model, objective,
+                                                                                      control=control),
+                                           params=params, title="4 diverse visualizations")
         else:
-            self.viz_job.restart(lambda _p, control: class_visualization(model, objective, control=control),
-                    params=VIZ_PARAMS)
+            started = self.viz_job.restart(lambda _p, control: class_visualization(model, objective, control=control),
+                                           params=VIZ_PARAMS)
+        if started:   # its recipe (File ▸ Save writes it with the picture)
+            self.tab.recipes.start(recipe_maker("diverse" if four else "classviz", self.viz_job.control, model=model,
+                                                seed=0, objective=f"{layer}:{channel}"))
 
     def _on_diverse_toggled(self, _checked: bool) -> None:
         """The open channel's visualization is made again the way the checkbox now says."""
         if self.opened is not None and self.ctx.model is not None:
             self._visualize()
+
+    def _on_viz_ended(self, end, _result) -> None:
+        if not self.viz_job.is_running:   # (the end of a run a newer one replaced is not this recipe's)
+            self.tab.recipes.settle(end.steps, failed=end.kind is Ending.FAILED)
 
     def _on_viz(self, frame: Frame) -> None:
         if frame.image is not None:

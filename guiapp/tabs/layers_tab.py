@@ -18,11 +18,14 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget
+from superqt.utils import signals_blocked
 
 from engine.channels import Analysis, analyze_job, mosaic_channel_at, outline_cell
+from engine.imaging import save_png
 from engine.jobs import Frame
 
 from ..context import AppContext
+from ..recipes import RunRecipe
 from ..tab_job import Ending, TabJob
 from ..widgets.image_panel import ImagePanel
 from ..workbench import Workbench, splitter
@@ -34,11 +37,15 @@ CELL, GAP = 32, 2
 
 
 class LayersTab(Workbench):
+    title = "Layers"
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
+        self.recipes = RunRecipe()   # the channel visualization's recipe (guiapp/recipes.py)
         self.image: np.ndarray | None = None
         self.view: np.ndarray | None = None      # the model's view of the photo
         self.acts: dict = {}
+        self._shown_model = ""   # the model whose layers ``acts`` holds
         self.views: dict = {}
         self.channel: int | None = None
         self.photo_panel = ImagePanel("Photo", hint="Drop a photo here\n(or File ▸ Open Sample)")
@@ -124,13 +131,19 @@ class LayersTab(Workbench):
         analysis: Analysis = frame.info
         if model is None or analysis.model != model.name:
             return
+        same_model = self.acts and self._shown_model == analysis.model
+        keep = self.current_layer if same_model else None   # a layer of the shown photo's analysis
         self.acts, self.views, self.view = analysis.acts, analysis.views, analysis.view
+        self._shown_model = analysis.model
         names = list(self.acts)
-        keep = self.current_layer
+        default = model.default_layer("layers")
+        if keep is None and default is not None:
+            keep = default.layer   # another model: the layer it recommends, the reason in the tooltip
         self.layer_slider.setRange(0, len(names) - 1)
         self.layer_slider.setEnabled(True)
         if keep in names:
             self.layer_slider.setValue(names.index(keep))
+        self.layer_slider.setToolTip(f"Opens on {default.layer}: {default.reason}" if default is not None else "")
         self._show_layer()
 
     def _on_analysis_ended(self, end, _result) -> None:
@@ -199,3 +212,49 @@ class LayersTab(Workbench):
         self.channel = int(channel)
         self._draw_mosaic()
         self.detail.show_channel(layer, self.channel, self.acts[layer], self.view, self.image)
+
+    def show_channel_of_recipe(self, layer: str, channel: int) -> bool:
+        """Open ``channel`` of ``layer`` over the analysed photo, keeping the visualization shown (one opened
+        from its recipe); ``False`` when no photo has been analysed or it has no such channel."""
+        names = list(self.acts)
+        if layer not in names or channel >= self.acts[layer].channels:
+            return False
+        with signals_blocked(self.layer_slider):
+            self.layer_slider.setValue(names.index(layer))
+        self.channel = None
+        self._show_layer()
+        self.channel = channel
+        self._draw_mosaic()
+        self.detail.show_channel(layer, channel, self.acts[layer], self.view, self.image, visualize=False)
+        return True
+
+    # -- the channel visualization as a result (its recipe: File ▸ Save, Run Recipe Again) --------------
+    @property
+    def recipe_job(self):
+        """The job whose picture carries a recipe here: the channel visualization."""
+        return self.detail.viz_job
+
+    @property
+    def current(self):
+        """The channel visualization shown (what Run again compares with)."""
+        return self.detail.viz_panel.image
+
+    def show_again(self, picture) -> None:
+        self.detail.viz_panel.set_image(picture)
+
+    def save_visualization(self, path: str) -> bool:
+        """The channel visualization as a PNG with its recipe (once it has finished or been stopped)."""
+        recipe, picture = self.recipes.recipe, self.current
+        if self.detail.viz_job.is_running or recipe is None or picture is None:
+            self.ctx.show_status("No finished channel visualization to save yet (Esc stops it).", 6000)
+            return False
+        meta = {"mode": "channel visualization", "model": recipe.model, "objective": recipe.inputs["objective"],
+                **recipe.params.as_dict(), "recipe": recipe.as_dict()}
+        return self.write_file("the channel visualization", path, lambda: save_png(path, picture, meta))
+
+    def save(self) -> None:
+        """File ▸ Save: the channel visualization."""
+        recipe = self.recipes.recipe
+        self.save_or_say(recipe is not None and not self.detail.viz_job.is_running,
+                         "No finished channel visualization to save yet.", "Save channel visualization",
+                         lambda: f"{recipe.inputs['objective'].replace(':', '-')}.png", self.save_visualization)

@@ -52,6 +52,7 @@ from ..widgets.saliency_params import SaliencyParamsForm
 from ..widgets.sanity_strip import SanityStrip
 from ..workbench import Workbench, workbench_layout
 from .saliency_folder import FolderReport
+from .saliency_recipe import SaliencyRecipes
 
 __all__ = ["SaliencyTab"]
 
@@ -70,6 +71,7 @@ class SaliencyTab(Workbench):
         super().__init__(ctx, parent)
         self.target: int | None = None  # None: the predicted class
         self.result: SaliencyResult | None = None
+        self.recipes = SaliencyRecipes(self)   # the map's recipe, saved with it
         self._pending = False
         self._after_typing = False  # a recompute waits for the class being typed
 
@@ -79,8 +81,7 @@ class SaliencyTab(Workbench):
         self.form = SaliencyParamsForm()
         self.picker = ClassPicker()
         self.target_label = QLabel("Class: the predicted one")
-        self.status = QLabel("Drop an image on the left.")
-        self.status.setWordWrap(True)
+        self.status = QLabel("Drop an image on the left.", wordWrap=True)
         self.progress = QProgressBar()
         self.save_map_button = QPushButton("Save map…")
         self.save_overlay_button = QPushButton("Save overlay…")
@@ -89,9 +90,8 @@ class SaliencyTab(Workbench):
         self.strip = SanityStrip()
         self.table = MethodsTable()
         self.pages = QTabWidget()
-        self.pages.addTab(self.removal, "Removal curves")
-        self.pages.addTab(self.strip, "Sanity check")
-        self.pages.addTab(self.table, "All methods")
+        for page, title in ((self.removal, "Removal curves"), (self.strip, "Sanity check"), (self.table, "All methods")):
+            self.pages.addTab(page, title)
         self._build_layout()
 
         self.job = TabJob(self, "Saliency map", status=self.status, progress=self.progress)
@@ -103,7 +103,7 @@ class SaliencyTab(Workbench):
         self.table.layout().addWidget(self.folder.bar)
         self._wire()
         if ctx.model is not None:
-            self.form.set_layers(ctx.model.layer_names)
+            self._follow(ctx.model)
         self._update_buttons()
 
     def _build_layout(self) -> None:
@@ -125,9 +125,8 @@ class SaliencyTab(Workbench):
         side.addWidget(self.progress)
         side.addWidget(self.status)
         side.addStretch(1)
-        panel = QWidget()
+        panel = QWidget(maximumWidth=340)
         panel.setLayout(side)
-        panel.setMaximumWidth(340)
         workbench_layout(self, images, self.pages, panel, sizes=(480, 260))
 
     def _wire(self) -> None:
@@ -207,8 +206,13 @@ class SaliencyTab(Workbench):
         self.job.discard()
         self._pending = False
         self._forget_result()
-        self.form.set_layers(model.layer_names)
+        self._follow(model)   # its classes in the picker, its layers (on its Grad-CAM default)
         self.schedule()
+
+    def _follow(self, model) -> None:
+        if self.picker.relabel(model.labels):
+            self.target = None  # another model's classes: explain its predicted class
+        self.form.set_layers(model.layer_names, model.default_layer("cam"))
 
     def _typing_done(self) -> None:
         if self._after_typing:
@@ -246,10 +250,10 @@ class SaliencyTab(Workbench):
             params = self.form.params()
         except ValueError as exc:
             return self.job.refuse(str(exc))
-        target, fill, points = self.target, self.removal.current_fill(), self.curve_points
-        self.job.launch(lambda p, c: saliency_removal_job(self.ctx.model, self.classify.image, target, c, fill=fill,
-                                                          points=points),
-                        check=self._check, params=params, running=f"Computing the {params.method} map…")
+        target, fill, points, image = self.target, self.removal.current_fill(), self.curve_points, self.classify.image
+        if self.job.launch(lambda p, c: saliency_removal_job(self.ctx.model, image, target, c, fill=fill, points=points),
+                           check=self._check, params=params, running=f"Computing the {params.method} map…"):
+            self.recipes.begin(self.job.control, image, self.classify.image_panel.path)
         return None
 
     def _measure_curves(self) -> None:
@@ -285,6 +289,7 @@ class SaliencyTab(Workbench):
     def _new_map(self, result: SaliencyResult) -> None:
         same_question = self.result is not None and self.result.target == result.target
         self.result = result
+        self.recipes.settle(1)
         self.removal.forget()
         if same_question:
             self.sanity.discard()
@@ -322,10 +327,8 @@ class SaliencyTab(Workbench):
 
     # -- showing -------------------------------------------------------------------
     def overlay_image(self) -> np.ndarray | None:
-        if self.result is None:
-            return None
-        return overlay(self.result.view, self.result.saliency, opacity=self.form.overlay_opacity(),
-                       cmap=self.form.colormap())
+        r = self.result
+        return None if r is None else overlay(r.view, r.saliency, opacity=self.form.overlay_opacity(), cmap=self.form.colormap())
 
     def map_image(self) -> np.ndarray | None:
         return None if self.result is None else colorize(self.result.saliency, self.form.colormap())
@@ -359,7 +362,8 @@ class SaliencyTab(Workbench):
     # -- saving --------------------------------------------------------------------
     def _png_params(self, what: str) -> dict:
         return self.result.metadata(what, source=self.classify.image_panel.path or "", cmap=self.form.colormap(),
-                                    opacity=self.form.overlay_opacity() if what == "overlay" else None)
+                                    opacity=self.form.overlay_opacity() if what == "overlay" else None) \
+            | self.recipes.saved_as(what)
 
     def save_map(self, path: str) -> bool:
         """The map as a colour PNG (parameters embedded), or the raw HxW

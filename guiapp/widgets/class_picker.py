@@ -1,4 +1,5 @@
-"""``ClassPicker``: a searchable chooser of the 1000 ImageNet classes.
+"""``ClassPicker``: a searchable chooser of a model's classes (the 1000 ImageNet
+classes until :meth:`ClassPicker.relabel` gives another model's).
 
 What is typed is resolved when the user presses Enter, leaves the field, or
 picks a completion: an index (``76``), a whole name in any case
@@ -59,6 +60,19 @@ class ClassPicker(QComboBox):
             for i, _label in enumerate(self._labels):
                 self.addItem(class_choice_text(i, self._labels), i)
         self._set_problem("")
+
+    def relabel(self, labels: Sequence[str]) -> bool:
+        """Offer a new model's classes (each tab calls this on a model change),
+        keeping the chosen index where the new model has it (else class 0),
+        without signals (the tab decides what follows).  Whether the names changed."""
+        labels = tuple(labels)
+        if labels == self._labels:
+            return False
+        keep = self.current_class()
+        with signals_blocked(self):
+            self.set_labels(labels)
+            self.set_class(keep if keep < len(labels) else 0)
+        return True
 
     # -- reading -------------------------------------------------------------
     @property

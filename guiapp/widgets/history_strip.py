@@ -27,10 +27,12 @@ def thumbnail_pixmap(image: np.ndarray, side: int = THUMB) -> QPixmap:
 
 class HistoryStrip(QListWidget):
     """Finished results, newest first.  ``chosen(entry)`` on a click;
-    ``save_requested(entry)`` from the right-click menu's *Save…*."""
+    ``save_requested(entry)`` from the right-click menu's *Save…*,
+    ``command_requested(entry)`` from its *Copy as command line*."""
 
     chosen = Signal(object)
     save_requested = Signal(object)
+    command_requested = Signal(object)
 
     def __init__(self, max_items: int = 30, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,13 +50,19 @@ class HistoryStrip(QListWidget):
 
     def _menu(self, pos) -> None:
         item = self.itemAt(pos)
-        if item is None:
-            return
+        if item is not None:
+            self.menu_for(item).popup(self.viewport().mapToGlobal(pos))
+
+    def menu_for(self, item: QListWidgetItem) -> QMenu:
+        """The right-click menu of a result."""
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         entry = item.data(Qt.ItemDataRole.UserRole)
         menu.addAction("Compare", lambda: self.chosen.emit(entry))
         menu.addAction("Save…", lambda: self.save_requested.emit(entry))
-        menu.popup(self.viewport().mapToGlobal(pos))
+        action = menu.addAction("Copy as command line", lambda: self.command_requested.emit(entry))
+        action.setToolTip("The neural-lens-cli command that makes the same picture")
+        return menu
 
     def add_result(self, image: np.ndarray, title: str, info: dict[str, Any]) -> None:
         """Add a finished result (newest first); ``info`` travels with it."""

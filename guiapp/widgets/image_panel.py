@@ -71,6 +71,9 @@ class ImagePanel(QWidget):
     clicked = Signal(float, float)
     #: the mouse moved over the image: its image pixel coordinates (x, y), or (-1, -1) when it left the image
     hovered = Signal(float, float)
+    #: ``drop_handler(panel, path) -> bool``: a dropped file it takes (True) is not loaded here; the window
+    #: sets it to ask about a Neural Lens result's recipe (guiapp/recipe_open.py)
+    drop_handler = None
 
     def __init__(self, title: str = "", hint: str = EMPTY_HINT,
                  accept_drops: bool = True, parent: QWidget | None = None, *, open_title: str = "Open image") -> None:
@@ -269,4 +272,5 @@ class ImagePanel(QWidget):
             event.ignore()
             return
         event.acceptProposedAction()
-        self.load_file(paths[0])
+        if self.drop_handler is None or not self.drop_handler(self, paths[0]):
+            self.load_file(paths[0])

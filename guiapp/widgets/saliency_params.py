@@ -71,13 +71,18 @@ class SaliencyParamsForm(QWidget):
         for w in (self.layer, self.layer_label):
             w.setVisible("layer" in used)
 
-    def set_layers(self, names: Sequence[str]) -> None:
-        """Offer a model's layers (the last one selected, Grad-CAM's usual choice)."""
-        current = self.layer.currentText()
+    def set_layers(self, names: Sequence[str], default=None) -> None:
+        """Offer a model's layers, opening on ``default`` (the model's
+        :class:`~engine.models.layer_choice.LayerDefault` for Grad-CAM, its reason
+        in the tooltip) or else the last one, Grad-CAM's usual choice."""
+        names = list(names)
+        chosen = default.layer if default is not None and default.layer in names else (names[-1] if names else "")
         with signals_blocked(self.layer):
             self.layer.clear()
-            self.layer.addItems(list(names))
-            self.layer.setCurrentIndex(self.layer.findText(current) if current in names else len(names) - 1)
+            self.layer.addItems(names)
+            self.layer.setCurrentIndex(self.layer.findText(chosen))
+        why = f"Opens on {chosen}: {default.reason}" if default is not None and chosen == default.layer else ""
+        self.layer.setToolTip("\n".join(filter(None, (specs(SaliencyParams)["layer"].help, why))))
 
     def params(self) -> SaliencyParams:
         return self.fields.params(layer=self.layer.currentText() or None)

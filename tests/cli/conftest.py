@@ -23,6 +23,21 @@ def shared_model(monkeypatch, lite0):
 
 
 @pytest.fixture
+def rerun_model(monkeypatch, lite0):
+    """``rerun`` uses the session's model instead of loading the recipe's."""
+    monkeypatch.setattr("engine.cli.rerun._open_model", lambda name, device, **options: lite0)
+    return lite0
+
+
+@pytest.fixture(scope="module")
+def small_photo(tmp_path_factory, photo):
+    """A small source and guide photo in files (tests/recipe_fixtures.py ``small_photos``)."""
+    from recipe_fixtures import small_photos
+
+    return small_photos(tmp_path_factory.mktemp("photos"), photo)
+
+
+@pytest.fixture
 def fails_in_one_line(capsys):
     """``fails_in_one_line(argv, message, not_written=None)``: ``main(argv)``
     fails with one line on stderr that says ``message`` (no traceback), and

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from recipe_fixtures import make_like_window, small_photos
+from recipe_fixtures import make_like_window
 
 from engine.cli import main
 from engine.generation import ClassVizParams, DreamParams, InversionParams
@@ -15,17 +15,6 @@ from engine.gradients.fooling import FoolParams
 from engine.imaging import load_image, read_png_params, save_png
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture
-def rerun_model(monkeypatch, lite0):
-    monkeypatch.setattr("engine.cli.rerun._open_model", lambda name, device, **options: lite0)
-    return lite0
-
-
-@pytest.fixture(scope="module")
-def small_photo(tmp_path_factory, photo):
-    return small_photos(tmp_path_factory.mktemp("photos"), photo)
 
 
 def rerun(capsys, *argv: str) -> dict:

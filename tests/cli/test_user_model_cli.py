@@ -85,10 +85,14 @@ def test_every_command_runs_on_the_file(kind, user_model_files, photo, tmp_path,
                  "--json", *model]) == 0
     assert _json(capsys)["layer"] == dream_layer
     assert main(["dream", str(photo), "--steps", "2", "--octaves", "1", "--out", str(out), "--json", *model]) == 0
-    dreamt = _json(capsys)  # no --layer: the model's own DeepDream layer
-    assert dreamt["layer"] == dream_layer and dreamt["objective_after"] > 0
-    assert main(["channels", str(photo), "--layer", defaults["layers"]["layer"], "--top", "2", "--json", *model]) == 0
-    assert len(_json(capsys)["channels"]) == 2
+    said = capsys.readouterr()  # no --layer: the model's own DeepDream layer, named on stderr with the reason
+    assert json.loads(said.out)["layer"] == dream_layer and json.loads(said.out)["objective_after"] > 0
+    assert f"layer {dream_layer} (the model's default" in said.err and defaults["dream"]["reason"] in said.err
+    assert main(["channels", str(photo), "--top", "2", "--json", *model]) == 0
+    said = capsys.readouterr()  # no --layer: the model's own Layers layer, said in one line
+    assert json.loads(said.out)["layer"] == defaults["layers"]["layer"] and len(json.loads(said.out)["channels"]) == 2
+    assert [line for line in said.err.splitlines() if line.startswith("layer ")] == [
+        f"layer {defaults['layers']['layer']} (the model's default; --layer to choose another): {defaults['layers']['reason']}"]
 
 
 def test_labels_and_names_from_the_files(user_model_files, photo, capsys, reuse_models):
@@ -104,6 +108,7 @@ def test_refusals_are_one_line(user_model_files, photo, tmp_path, fails_in_one_l
                       "do not fit timm/test_vit")
     fails_in_one_line(["classify", str(photo), "--arch", "resnet18"], "apply to a model file")
     fails_in_one_line(["dream", str(photo), "--out", str(tmp_path / "d.png")], "--layer is required")
+    fails_in_one_line(["channels", str(photo)], "--layer is required for efficientnet_lite0")  # the bundled: no default
     labels = tmp_path / "three.txt"
     labels.write_text("a\nb\nc\n")
     fails_in_one_line(["classify", str(photo), "--model", str(user_model_files["resnet"]), "--labels", str(labels)],

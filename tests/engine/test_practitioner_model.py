@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from engine.generation import ClassVizParams, class_visualization
-from engine.gradients import vanilla_saliency
+from engine.gradients import grad_cam, vanilla_saliency
 from engine.jobs import run_to_end
 from engine.models import load_model
 from tools import shapes_classifier as tool
@@ -29,35 +29,62 @@ def test_opened_like_a_user(shapes_model):
     assert shapes_model.source.arch == "timm/test_resnet"  # found from the keys and shapes
     assert shapes_model.labels == SHAPES and shapes_model.source.labels_from == "labels.txt"
     assert shapes_model.input_size == tool.SIZE
-    assert shapes_model.default_layer("cam").layer == shapes_model.layer_names[-1]
+    # the last map is 2x2 at 64 px: Grad-CAM opens on the deepest one of at least 7x7 (8x8)
+    assert shapes_model.default_layer("cam").layer == "layer2.0" != shapes_model.layer_names[-1]
+    assert "2x2" in shapes_model.default_layer("cam").reason
 
 
 def _test_set(model, n: int = 100):
     test = tool.scenes(n, 1)
     images = np.stack([tool.render_scene(s, tool.SIZE) for s in test])
-    masks = np.stack([tool.object_mask(s) for s in test])
+    coverage = np.stack([tool.object_coverage(s) for s in test])
     targets = [SHAPES.index(s.main.shape) for s in test]
-    return model.preprocess(images), masks, targets
+    return model.preprocess(images), coverage, targets
+
+
+def _pointing_hits(maps: np.ndarray, on_object: np.ndarray) -> int:
+    """How many maps have their maximum on a pixel of ``on_object``."""
+    return sum(bool(mask.flat[int(np.argmax(saliency))]) for saliency, mask in zip(maps, on_object))
 
 
 def test_pointing_game_on_100_test_scenes(shapes_model):
     """The saliency map's maximum (Simonyan et al. §3.1, the true class) lies on
-    the object for >= 85% of scenes, with a 2 px tolerance (the pointing game of
-    Zhang et al. 2016 allows 15 px at 224 px, 4 px at this size).  Measured:
-    65 / 83 / 87 / 92 hits at 0 / 1 / 2 / 3 px."""
-    x, masks, targets = _test_set(shapes_model)
+    the object for >= 85% of 100 test scenes: on a pixel the object covers
+    (the scene generator knows each pixel's exact coverage; the pictures are
+    anti-aliased, so the outline's pixels are partly covered).  Measured: 96
+    on a pixel the object enters, 78 on a pixel more than half covered, 99
+    within 1 px; a random point hits the object about 6 times in 100."""
+    x, coverage, targets = _test_set(shapes_model)
     with torch.no_grad():
         accuracy = float((shapes_model.logits(x).argmax(1) == torch.tensor(targets)).float().mean())
     maps = vanilla_saliency(shapes_model, x, targets).cpu().numpy()
-    grown = torch.nn.functional.max_pool2d(torch.from_numpy(masks).float()[:, None], 5, 1, 2)[:, 0].numpy() > 0
-    hits = 0
-    for saliency, mask in zip(maps, grown):
-        y, x_ = np.unravel_index(int(np.argmax(saliency)), saliency.shape)
-        hits += bool(mask[y, x_])
-    object_share = float(masks.mean())
-    print(f"accuracy {accuracy:.2f}, pointing game {hits}/100, object area {object_share:.1%} of the picture")
-    assert accuracy >= 0.9
-    assert hits >= 85 > 100 * 3 * object_share  # far above chance (a random point hits the object ~object_share)
+    touched, half = _pointing_hits(maps, coverage > 0.05), _pointing_hits(maps, coverage > 0.5)
+    object_share = float((coverage > 0.05).mean())
+    print(f"accuracy {accuracy:.2f}, pointing game {touched}/100 (more than half covered: {half}/100), "
+          f"object area {object_share:.1%} of the picture")
+    assert accuracy >= 0.95
+    assert touched >= 85 > 100 * 3 * object_share  # far above chance (a random point hits the object ~object_share)
+    assert half >= 70
+
+
+def test_grad_cam_opens_on_a_map_fine_enough_to_point(shapes_model):
+    """Grad-CAM on the model's default layer hits the object far more often
+    than on the last (2x2) map.  Measured: 57 vs 5 of 100 (pixels the object enters)."""
+    x, coverage, targets = _test_set(shapes_model)
+    touched = coverage > 0.05
+    default = grad_cam(shapes_model, x, targets, layer=shapes_model.default_layer("cam").layer).numpy()
+    last = grad_cam(shapes_model, x, targets, layer=shapes_model.layer_names[-1]).numpy()
+    assert _pointing_hits(default, touched) >= 45 > 20 >= _pointing_hits(last, touched)
+
+
+def test_pointing_game_counts_the_maximum_only():
+    """The scorer itself: a map peaking on the object hits, one peaking off it misses."""
+    on_object = np.zeros((2, 4, 4), bool)
+    on_object[:, 1, 1] = True
+    maps = np.zeros((2, 4, 4))
+    maps[0, 1, 1], maps[0, 3, 3] = 2.0, 1.0  # peak on the object
+    maps[1, 1, 1], maps[1, 3, 3] = 1.0, 2.0  # peak off it
+    assert _pointing_hits(maps, on_object) == 1
 
 
 @pytest.mark.parametrize("shape", ["star", "ring"])

@@ -14,9 +14,10 @@ from engine.gradients.gradcam import grad_cam
 from engine.models import load_model
 from engine.models.arch_detect import find_architectures
 from engine.models.model_file import CodeRefused
+from engine.models.preprocessing import Preprocessing
 from engine.models.user_model import SeveralArchitectures, open_model_file
 from tests import user_models
-from tests.user_models import SMALL, small_cnn
+from tests.user_models import SMALL, small_cnn, write_plain_onnx
 
 user_model_files = user_models.user_model_files  # the fixture
 
@@ -31,7 +32,8 @@ def test_resnet_state_dict_is_recognised_with_its_labels(user_model_files):
     assert model.input_size == SMALL and model.name.startswith("resnet18_5cls.pth [")
     assert model.source.short_hash in model.name and len(model.source.sha256) == 64
     assert model.layer_names[-1] == "layer4.1" and "layer2.0" in model.layer_names
-    assert model.default_layer("cam").layer == "layer4.1" and model.default_layer("cam").reason
+    # at this size layer4.1 is 2x2: Grad-CAM opens on the deepest map of at least 7x7 (layer2.1, 8x8)
+    assert model.default_layer("cam").layer == "layer2.1" and "2x2" in model.default_layer("cam").reason
     x = model.preprocess(model.prepare(PHOTO))
     net = torchvision.models.resnet18(num_classes=5)
     net.load_state_dict(torch.load(user_model_files["resnet"], weights_only=True))
@@ -48,6 +50,23 @@ def test_default_preprocessing_comes_from_the_architecture(tmp_path, user_model_
     model = open_model_file(plain, "cpu")
     assert model.input_size == 224 and model.crop_fraction == pytest.approx(224 / 256)
     assert model.labels[0] == "class 0" and len(model.labels) == 5
+
+
+def test_where_preprocessing_and_names_came_from(tmp_path, user_model_files):
+    """``source.preprocessing_from`` is empty only when nothing said (the window then asks)."""
+    said = {kind: open_model_file(user_model_files[kind], "cpu").source.preprocessing_from for kind in ("resnet", "onnx")}
+    assert said == {"resnet": "resnet18_5cls.json", "onnx": "the file's input shape"}
+    plain = tmp_path / "plain.pth"
+    plain.write_bytes(user_model_files["resnet"].read_bytes())
+    assert open_model_file(plain, "cpu").source.preprocessing_from == "torchvision's weight transforms"
+    path = write_plain_onnx(tmp_path)
+    model = open_model_file(path, "cpu")
+    assert model.source.preprocessing_from == "" and model.source.preprocessing == Preprocessing()
+    chosen = open_model_file(path, "cpu", preprocessing=Preprocessing(input_size=48), labels=["n", "e", "s", "w"])
+    assert chosen.source.preprocessing_from == "chosen" and chosen.input_size == 48
+    assert chosen.labels == ("n", "e", "s", "w") and chosen.source.labels_from == "names you chose"
+    with pytest.raises(ValueError, match=r"plain.onnx: 2 class names \(from names you chose\) but the network has 4 outputs"):
+        open_model_file(path, "cpu", labels=["n", "e"])
 
 
 def test_checkpoint_dict_prefixes_and_label_count(tmp_path):
@@ -99,6 +118,45 @@ def test_vit_tokens_are_grids_and_grad_cam_sees_them(user_model_files):
     assert model.default_layer("cam").layer == "blocks.4"
     cam = grad_cam(model, x, target=1)
     assert cam.shape == (1, SMALL, SMALL) and float(cam.max()) > 0
+
+
+def test_swin_stages_are_channels_first_grids(tmp_path):
+    """A Swin keeps its tokens channels last (N, H, W, C); its stages are shown as (N, C, H, W)."""
+    from timm.models.swin_transformer import SwinTransformer
+
+    torch.manual_seed(5)
+    net = SwinTransformer(img_size=SMALL, embed_dim=24, depths=(1, 1), num_heads=(1, 2), window_size=4, num_classes=3,
+                          dynamic_img_size=True).eval()
+    path = tmp_path / "swin.pt"
+    torch.save(net, path)   # a custom Swin no catalogue knows: the whole network
+    (tmp_path / "swin.json").write_text(json.dumps({"input_size": SMALL}))
+    model = open_model_file(path, "cpu", trust_code=True)
+    assert model.layer_names == ["patch_embed", "layers.0", "layers.1", "norm"]
+    assert model.default_layer("cam").layer == "norm"   # every token reaches the pooled output: the last map
+    x = model.preprocess(model.prepare(PHOTO))
+    shapes = {name: tuple(model.features(x, name).shape) for name in model.layer_names}
+    assert shapes == {"patch_embed": (1, 24, 16, 16), "layers.0": (1, 24, 16, 16), "layers.1": (1, 48, 8, 8),
+                      "norm": (1, 48, 8, 8)}   # channels first: (C, H, W), not (H, W, C)
+    with torch.no_grad():
+        assert torch.allclose(model.logits(x), net(x), atol=1e-5)   # the grids change nothing
+    assert float(grad_cam(model, x, 1, layer="layers.1").abs().sum()) > 0
+
+
+def test_torchvision_swin_stages_are_grids():
+    from engine.models.token_grid import expose_nhwc_grids
+
+    net = torchvision.models.swin_t(num_classes=2).eval()
+    x = torch.rand(1, 3, SMALL, SMALL)
+    with torch.no_grad():
+        before = net(x)
+    layers = expose_nhwc_grids(net)
+    assert list(layers) == [f"features.{i}" for i in range(8)] + ["norm"]
+    seen = {}
+    for name, module in layers.items():
+        module.register_forward_hook(lambda _m, _i, out, name=name: seen.__setitem__(name, tuple(out.shape)))
+    with torch.no_grad():
+        assert torch.allclose(net(x), before)
+    assert seen["features.1"] == (1, 96, 16, 16) and seen["norm"] == (1, 768, 2, 2)
 
 
 def test_grey_model_reads_the_luma(user_model_files):

@@ -104,6 +104,15 @@ def test_a_fooling_image_opens_into_the_fooling_tab_and_runs_again(qtbot, window
     assert tab.classify.image_panel.path == str(source.resolve()) or tab.classify.image_panel.path == str(source)
     assert _run_again(qtbot, window, tab) == "Run again: same pixels."
     assert np.array_equal(tab.again, load_image(saved))
+    assert tab.result is None and tab.save_button.isEnabled()
+    again = tmp_path / "again.png"
+    assert tab.save_image(str(again))   # File ▸ Save after Open its recipe: the same picture, the same recipe
+    assert read_png_params(again) == read_png_params(saved) and np.array_equal(load_image(again), load_image(saved))
+
+    tab.form.widgets["max_iter"].setValue(2)   # a new result: Save writes it, not the opened one
+    tab.run_button.click()
+    qtbot.waitUntil(lambda: tab.result is not None and not tab.job.is_running, timeout=60000)
+    assert tab.save_image(str(again)) and read_png_params(again)["recipe"]["params"]["max_iter"] == 2
 
 
 def _damage(path, tmp_path):
@@ -213,3 +222,38 @@ def test_a_dropped_recipe_from_a_newer_neural_lens_is_named(qtbot, window, tmp_p
     window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                                 Qt.KeyboardModifier.NoModifier))   # a drop on the window asks too
     assert "made by a newer Neural Lens" in window.recipe_opener.box.text()
+
+
+def test_a_fooling_image_saved_at_the_photos_size_carries_its_recipe_and_reopens(qtbot, window, ctx, photo_dir,
+                                                                                 tmp_path, monkeypatch, capsys):
+    from engine.cli import main
+    from engine.imaging import resize, save_png
+
+    monkeypatch.setattr("engine.cli.rerun._open_model", lambda name, device, **options: ctx.model)
+    tab = window.tab_widgets["Fooling"]
+    window.tabs.setCurrentWidget(tab)
+    source = tmp_path / "small coffee.png"
+    save_png(source, resize(load_image(photo_dir / "coffee.png"), (60, 80)))
+    assert tab.open_file(str(source))
+    qtbot.waitUntil(lambda: len(tab.classify.predictions) == 5, timeout=30000)
+    tab.picker.set_class(9)
+    tab.form.widgets["lr"].setValue(0.5)
+    tab.form.widgets["max_iter"].setValue(40)
+    tab.run_button.click()
+    qtbot.waitUntil(lambda: tab.result is not None and not tab.job.is_running, timeout=60000)
+    assert tab.result.success
+    full = tmp_path / "fooled-full.png"
+    assert tab.save_full_size(str(full))
+    qtbot.waitUntil(lambda: full.exists() and not tab.full_job.is_running, timeout=60000)
+    made = read_png_params(full)["recipe"]
+    assert made["job"] == "fullsize" and made["continues"] == tab.recipes.recipe.as_dict()
+    assert load_image(full).shape == (80, 60, 3)
+    again = tmp_path / "again.png"
+    assert main(["rerun", str(full), "--out", str(again)]) == 0, capsys.readouterr().err
+    assert again.read_bytes() == full.read_bytes()   # the fooling run, then the full-size steps: the same bytes
+
+    window.open_path(str(full))
+    assert window.recipe_opener.choose(str(full), RECIPE) and window.current_tab() is tab
+    assert np.array_equal(tab.fooled_panel.image, load_image(full))
+    assert _run_again(qtbot, window, tab) == "Run again: same pixels."
+    assert tab.save_image(str(again)) and read_png_params(again)["recipe"] == made

@@ -143,3 +143,41 @@ def test_the_rows_share_one_noise_tunnel_per_network_and_one_random_order_curve_
         if row.method != REFERENCE:
             other = compute_saliency(randomized, x, 2, replace(FAST, method=row.method))[0]
             assert row.sanity == pytest.approx(sanity.spearman(alone, other), abs=1e-12)
+
+
+class ConvFactory:
+    """A picklable recipe for the tiny classifier (what a Dask worker loads)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def __call__(self):
+        return conv_model(seed=self.seed)
+
+    def __repr__(self) -> str:
+        return f"ConvFactory({self.seed})"
+
+
+def test_the_folder_report_on_a_two_worker_dask_cluster_scores_as_in_process(tmp_path, one_torch_thread):
+    from distributed import LocalCluster
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, image in enumerate(random_images(3, seed=2)):
+        save_png(folder / f"p{i}.png", image)
+    (folder / "broken.jpg").write_bytes(b"not a photo")
+    kw = dict(methods=("vanilla", "smoothgrad"), fills=("black",), points=3, boxes={"p2.png": [(0, 0, 4, 4)]})
+    run_to_end(folder_evaluation(conv_model(seed=4), folder, tmp_path / "local", **kw))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        _, progress = run_to_end(folder_evaluation(conv_model(seed=4), folder, tmp_path / "dask", **kw,
+                                                   cluster=cluster.scheduler_address, model_factory=ConvFactory(4)))
+    assert progress.done == 3 and "broken.jpg" in progress.problems[0]
+
+    def scores(name):
+        rows = read_scores(tmp_path / name / "scores.csv")
+        return sorted((r["photo"], r["method"], *(v for k, v in sorted(r.items()) if k not in ("photo", "method",
+                                                                                            "label", "seconds")))
+                      for r in rows)
+    local, dask = scores("local"), scores("dask")
+    assert len(local) == 3 * 3 and str(local) == str(dask)  # str: NaN == NaN
+    assert (tmp_path / "dask" / "report.html").is_file() and len(list((tmp_path / "dask" / "maps").iterdir())) == 3 * 4

@@ -54,8 +54,8 @@ def run_saliency_eval(args: argparse.Namespace) -> int:
     from ..gradients.fill_in import FILL_INS
     from ..gradients.folder_eval import CSV_NAME, folder_evaluation, photo_files, read_scores
     from ..gradients.ranking import summarize
-    from ..index import ModelSpec
     from ..gradients.report_html import REPORT_NAME, metric_title
+    from ..index import ModelSpec
     from ..jobs import Control, run_to_end
 
     methods = _choices(args.methods, METHODS, "--methods")

@@ -97,7 +97,7 @@ def _colour_scenes(n: int, seed: int, size: int = 32):
     return (x.float() / 127.5 - 1, labels), oracle_maps(scene_list, size)
 
 
-def _fit_colour_net(images, labels, epochs: int = 15):
+def _fit_colour_net(images, labels, epochs: int = 12):
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(3, 16, 1), nn.ReLU(), nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(16, 8))
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
@@ -115,9 +115,9 @@ def _fit_colour_net(images, labels, epochs: int = 15):
 
 def test_a_map_ranking_the_object_first_degrades_accuracy_more_than_a_random_ranking():
     """The oracle: the object's pixels, then the 2-pixel ring around them (their anti-aliased edge still has the
-    colour), first.  Measured: unmodified 1.00; oracle 0.13 / 0.13 (chance: 8 colours); random 1.00 / 1.00 at 30 / 50 %."""
-    train, train_masks = _colour_scenes(400, 0)
-    test, test_masks = _colour_scenes(200, 1)
+    colour), first.  Measured: unmodified 0.99; oracle 0.11 / 0.11 (chance: 8 colours); random 0.99 / 0.99 at 30 / 50 %."""
+    train, train_masks = _colour_scenes(300, 0)
+    test, test_masks = _colour_scenes(150, 1)
     gen = torch.Generator().manual_seed(5)
     maps = {"oracle": (train_masks, test_masks),
             "random": (torch.rand(train_masks.shape, generator=gen), torch.rand(test_masks.shape, generator=gen))}

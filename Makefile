@@ -23,7 +23,7 @@ bench: $(STAMP)          ## benchmarks (not run by CI); prints ratio tables
 # second run only tries what is new).  Long: not part of `make test`.  MUTATE_JOBS: parallel workers.
 MUTATE_JOBS ?= 2
 mutate: $(STAMP)         ## mutation testing (mutmut) of the core modules; prints the README's table
-	nice $(VENV)/bin/mutmut run --max-children $(MUTATE_JOBS)
+	nice $(PY) -m mutmut run --max-children $(MUTATE_JOBS)
 	$(PY) tools/mutation_table.py
 
 PEERS       := .venv-peers

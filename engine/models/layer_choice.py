@@ -15,7 +15,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["LayerDefault", "discover_layers", "default_layers"]
+__all__ = ["LayerDefault", "discover_layers", "probe_layers", "default_layers", "CAM_MIN_SIDE"]
+
+#: Grad-CAM opens on the deepest map at least this many positions on a side
+#: (the last map of an ImageNet CNN at 224 px is 7x7; at 64 px it is 2x2)
+CAM_MIN_SIDE = 7
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,11 @@ def _probe(net: nn.Module, shape: tuple[int, ...]) -> tuple[dict[str, int], dict
 
 def discover_layers(net: nn.Module, shape: tuple[int, ...]) -> dict[str, nn.Module]:
     """``{name: module}`` of the network's spatial layers in execution order (see the module docstring)."""
+    return probe_layers(net, shape)[0]
+
+
+def probe_layers(net: nn.Module, shape: tuple[int, ...]) -> tuple[dict[str, nn.Module], dict[str, int]]:
+    """:func:`discover_layers` and each layer's shorter map side at that input shape."""
     calls, shapes, order = _probe(net, shape)
     modules = dict(net.named_modules())
 
@@ -78,11 +87,14 @@ def discover_layers(net: nn.Module, shape: tuple[int, ...]) -> dict[str, nn.Modu
 
     visit("", net, False)
     chosen.sort(key=lambda n: order[n])
-    return {name: modules[name] for name in chosen}
+    return {name: modules[name] for name in chosen}, {name: min(shapes[name][2:]) for name in chosen}
 
 
-def default_layers(names: list[str], *, transformer: bool = False) -> dict[str, LayerDefault]:
-    """Where Grad-CAM (``cam``), DeepDream (``dream``) and the Layers tab (``layers``) open."""
+def default_layers(names: list[str], *, transformer: bool = False,
+                   sides: dict[str, int] | None = None) -> dict[str, LayerDefault]:
+    """Where Grad-CAM (``cam``), DeepDream (``dream``) and the Layers tab (``layers``) open;
+    ``sides`` (each layer's shorter map side, if known) keeps Grad-CAM off maps
+    smaller than :data:`CAM_MIN_SIDE` when a finer one exists."""
     if not names:
         return {}
     last = names[-1]
@@ -91,6 +103,11 @@ def default_layers(names: list[str], *, transformer: bool = False) -> dict[str, 
                                       "the block before it is the deepest whose grid the prediction reads")
     else:
         cam = LayerDefault(last, "the last feature map before pooling: the most class-specific spatial layer")
+        fine = [n for n in names if (sides or {}).get(n, CAM_MIN_SIDE) >= CAM_MIN_SIDE]
+        if fine and fine[-1] != last:
+            cam = LayerDefault(fine[-1], f"the deepest feature map with at least {CAM_MIN_SIDE}x{CAM_MIN_SIDE} positions "
+                                         f"(the last one is {sides[last]}x{sides[last]} at this input size, "
+                                         "too coarse to show where)")
     dream = names[min(len(names) - 1, max(0, round(0.6 * (len(names) - 1))))]
     middle = names[(len(names) - 1) // 2]
     return {

@@ -19,7 +19,7 @@ from .arch_catalog import TIMM_PREFIX, build, is_timm
 from .arch_detect import ArchFit, NoArchitecture, find_architectures
 from .classifier import Classifier
 from .input_adapters import FixedInput, GreyInput, first_conv, set_in_channels
-from .layer_choice import default_layers, discover_layers
+from .layer_choice import default_layers, probe_layers
 from .model_file import CodeRefused, ModelFile, read_model_file
 from .preprocessing import SIDECAR_KEYS, Preprocessing
 from .sidecar import find_labels, fitted_labels, read_labels_file, read_sidecar
@@ -214,6 +214,7 @@ def open_model_file(path: str | os.PathLike, device: str | torch.device | None =
     runnable = FixedInput(net, size=pre.input_size if fixed else None, single=single) if (single or fixed) else net
     count = _output_classes(runnable, channels, pre.input_size, path)
     names, origin = _labels(path, mf, side, labels, count)
+    sides = None
     grids = expose_token_grids(net)
     swin = expose_nhwc_grids(net) if grids is None else None
     if grids is not None:
@@ -221,7 +222,7 @@ def open_model_file(path: str | os.PathLike, device: str | torch.device | None =
     elif swin is not None:
         layers = swin
     else:
-        layers = discover_layers(net, (1, channels, pre.input_size, pre.input_size))  # the network's own names
+        layers, sides = probe_layers(net, (1, channels, pre.input_size, pre.input_size))  # the network's own names
     if channels == 1:
         runnable = GreyInput(runnable)
     source = ModelSource(str(path), mf.sha256, mf.kind, arch_name, pre, origin, pre_from)
@@ -229,7 +230,7 @@ def open_model_file(path: str | os.PathLike, device: str | torch.device | None =
         name=f"{path.name} [{source.short_hash}]", net=runnable, labels=names, mean=pre.pixel_mean, std=pre.pixel_std,
         layers=layers, device=choose_device(device), input_size=pre.input_size, crop_fraction=pre.crop_fraction,
         description=f"{path.name} ({arch_name}, {mf.kind}, {count} classes, {pre.input_size} px, sha256 {source.short_hash})",
-        source=source, layer_defaults=default_layers(list(layers), transformer=grids is not None),
+        source=source, layer_defaults=default_layers(list(layers), transformer=grids is not None, sides=sides),
     )
     if single:
         model.tune(batch=1)

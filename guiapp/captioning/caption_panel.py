@@ -38,6 +38,19 @@ class CaptionPanel(SessionPage):
         self._source_name = ""                 # the picture's name, shown above any reason it is not captioned
         self._seed = 0
 
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self._source_column())
+        split.addWidget(self._result_column(self._decoding_box()))
+        split.setStretchFactor(1, 1)
+        split.setSizes([360, 760])
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(split)
+        self._connect(session)
+        self._options_changed(run=False)
+
+    def _source_column(self) -> QWidget:
+        """The picture (dropped, opened or a dataset image), the Random button and where it came from."""
         self.image_panel = ImagePanel("Image", hint="Drop a photo here\nor use File ▸ Open (Ctrl+O),\n"
                                                     "try File ▸ Open Sample,\nor pick a dataset image below")
         self.random_button = QPushButton("Random dataset image")
@@ -51,7 +64,10 @@ class CaptionPanel(SessionPage):
         ll.addWidget(self.image_panel, 1)
         ll.addWidget(self.random_button)
         ll.addWidget(self.source_label)
+        return left
 
+    def _decoding_box(self) -> QGroupBox:
+        """The decoding options (method, temperature, beam width, top-k, length) and Caption again."""
         self.decoding = ParamForm(DecodeOptions(), only=("method", "temperature", "beam_width", "top_k", "max_length"))
         widgets = self.decoding.widgets
         self.method, self.temperature, self.beam_width = widgets["method"], widgets["temperature"], widgets["beam_width"]
@@ -61,7 +77,10 @@ class CaptionPanel(SessionPage):
         form = QVBoxLayout(options)
         form.addWidget(self.decoding)
         form.addWidget(self.again_button)
+        return options
 
+    def _caption_views(self) -> None:
+        """The caption, its references, the top-k chart, the attention strip and the beam tree."""
         self.caption_label = QLabel("")
         self.caption_label.setWordWrap(True)
         font = self.caption_label.font()
@@ -85,6 +104,9 @@ class CaptionPanel(SessionPage):
         self.beams_box = QGroupBox("Beam search: hypotheses kept, finished and dropped at every step")
         QVBoxLayout(self.beams_box).addWidget(self.beams)
 
+    def _result_column(self, options: QGroupBox) -> QScrollArea:
+        """The decoding options beside the caption, then the chart, attention and beams, in a scroll area."""
+        self._caption_views()
         top = QHBoxLayout()
         top.addWidget(options)
         caption_box = QVBoxLayout()
@@ -98,7 +120,7 @@ class CaptionPanel(SessionPage):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addLayout(top)
         rl.addWidget(QLabel("Top-k word probabilities at every step (amber: the word taken)"))
-        rl.addWidget(chart_scroll)
+        rl.addWidget(self.chart_scroll)
         rl.addWidget(self.attention_box)
         rl.addWidget(self.beams_box, 1)
         rl.addStretch(0)
@@ -107,15 +129,9 @@ class CaptionPanel(SessionPage):
         right_scroll.setWidgetResizable(True)
         right_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.right_scroll = right_scroll
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(right_scroll)
-        split.setStretchFactor(1, 1)
-        split.setSizes([360, 760])
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(4, 4, 4, 4)
-        outer.addWidget(split)
+        return right_scroll
 
+    def _connect(self, session: CaptioningSession) -> None:
         self.image_panel.image_loaded.connect(self._on_photo)
         self.image_panel.load_failed.connect(lambda msg: self.ctx.error("Cannot open image", msg))
         self.random_button.clicked.connect(self.random_image)
@@ -126,7 +142,6 @@ class CaptionPanel(SessionPage):
         session.model_changed.connect(lambda _m: self.caption())
         session.data_changed.connect(lambda _d: self.random_button.setEnabled(session.data is not None))
         self.random_button.setEnabled(False)
-        self._options_changed(run=False)
 
     # -- sources ------------------------------------------------------------------------
     def open_file(self, path: str) -> bool:

@@ -54,6 +54,23 @@ class DataPanel(SessionPage):
         super().__init__(session, parent)
         self._pending_label = ""
 
+        self._source_chooser()
+        self._load_widgets()
+        left = self._controls()
+        self.browser = DatasetBrowser()
+        controls_beside(self, left, self.browser, (400, 700))
+
+        self._show_options(0)
+        self.job = SessionJob(self, "Loading the dataset", status=self.stage, progress=self.progress,
+                              start_button=self.load_button, stop_button=self.cancel_button, emit_interval=0.1)
+        self.runner = self.job.runner
+        self.load_button.clicked.connect(self.load)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=self._on_running)
+        self.browser.image_activated.connect(self.image_activated)
+
+    def _source_chooser(self) -> None:
+        """The source combo, one options page per source (a stack) and the chosen source's help."""
         self.source = QComboBox()
         self.pages = QStackedWidget()
         self.pages.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -68,6 +85,8 @@ class DataPanel(SessionPage):
         self.help.setObjectName("muted")
         self.source.currentIndexChanged.connect(lambda i: self.help.setText(self.sources[i].help))
 
+    def _load_widgets(self) -> None:
+        """Load and Cancel, the progress, the stage with the CNN's last image, the summary, the problems."""
         self.load_button = QPushButton("Load")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -88,6 +107,8 @@ class DataPanel(SessionPage):
         QVBoxLayout(self.problems_box).addWidget(self.problems)
         self.problems_box.setVisible(False)
 
+    def _controls(self) -> QWidget:
+        """The left column: the Dataset box, what was loaded, the problems."""
         box = QGroupBox("Dataset")
         form = QVBoxLayout(box)
         form.addWidget(self.source)
@@ -111,18 +132,7 @@ class DataPanel(SessionPage):
         lay.addWidget(summary_box)
         lay.addWidget(self.problems_box, 1)
         lay.addStretch(0)
-
-        self.browser = DatasetBrowser()
-        controls_beside(self, left, self.browser, (400, 700))
-
-        self._show_options(0)
-        self.job = SessionJob(self, "Loading the dataset", status=self.stage, progress=self.progress,
-                              start_button=self.load_button, stop_button=self.cancel_button, emit_interval=0.1)
-        self.runner = self.job.runner
-        self.load_button.clicked.connect(self.load)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.job.connect_slots(frame=self._on_frame, ended=self._on_ended, running=self._on_running)
-        self.browser.image_activated.connect(self.image_activated)
+        return left
 
     def _show_options(self, index: int) -> None:
         """Show the options of source ``index``; the stack takes that page's height only."""

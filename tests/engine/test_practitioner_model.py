@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from engine.generation import ClassVizParams, class_visualization
-from engine.gradients import vanilla_saliency
+from engine.gradients import grad_cam, vanilla_saliency
 from engine.jobs import run_to_end
 from engine.models import load_model
 from tools import shapes_classifier as tool
@@ -29,7 +29,9 @@ def test_opened_like_a_user(shapes_model):
     assert shapes_model.source.arch == "timm/test_resnet"  # found from the keys and shapes
     assert shapes_model.labels == SHAPES and shapes_model.source.labels_from == "labels.txt"
     assert shapes_model.input_size == tool.SIZE
-    assert shapes_model.default_layer("cam").layer == shapes_model.layer_names[-1]
+    # the last map is 2x2 at 64 px: Grad-CAM opens on the deepest one of at least 7x7 (8x8)
+    assert shapes_model.default_layer("cam").layer == "layer2.0" != shapes_model.layer_names[-1]
+    assert "2x2" in shapes_model.default_layer("cam").reason
 
 
 def _test_set(model, n: int = 100):
@@ -63,6 +65,16 @@ def test_pointing_game_on_100_test_scenes(shapes_model):
     assert accuracy >= 0.95
     assert touched >= 85 > 100 * 3 * object_share  # far above chance (a random point hits the object ~object_share)
     assert half >= 70
+
+
+def test_grad_cam_opens_on_a_map_fine_enough_to_point(shapes_model):
+    """Grad-CAM on the model's default layer hits the object far more often
+    than on the last (2x2) map.  Measured: 57 vs 5 of 100 (pixels the object enters)."""
+    x, coverage, targets = _test_set(shapes_model)
+    touched = coverage > 0.05
+    default = grad_cam(shapes_model, x, targets, layer=shapes_model.default_layer("cam").layer).numpy()
+    last = grad_cam(shapes_model, x, targets, layer=shapes_model.layer_names[-1]).numpy()
+    assert _pointing_hits(default, touched) >= 45 > 20 >= _pointing_hits(last, touched)
 
 
 def test_pointing_game_counts_the_maximum_only():

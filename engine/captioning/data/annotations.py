@@ -174,50 +174,23 @@ def build_annotations(model: Any, json_path: str | os.PathLike, images_dir: str 
     data's ``problems`` has one line per skipped image or caption-less image,
     ``dataset`` is ``'annotations'``, ``feature_spec`` standardised with the
     training features, ``source`` the JSON file."""
-    for name, v in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not (isinstance(v, (int, float)) and 0 <= v < 1):
-            raise ValueError(f"{name} must be in [0, 1), got {v}")
-    if val_fraction + test_fraction >= 1:
-        raise ValueError("val_fraction + test_fraction must leave some images for training")
+    _check_fractions(val_fraction, test_fraction)
     json_path = Path(json_path)
     items = parse_captions_json(json_path)
     folder = Path(images_dir) if images_dir is not None else json_path.parent
     if not folder.is_dir():
         raise DatasetError(folder, "image folder does not exist")
     problems: list[str] = []
-    kept_items = []
-    for name, caps, split in items:
-        words = [tokenize(c) for c in caps]
-        words = [w for w in words if w]
-        if not words:
-            problems.append(f"{folder / name}: no usable caption, skipped")
-            continue
-        kept_items.append((folder / name, words, split))
+    kept_items = _captioned(items, folder, problems)
     splits = _assign_splits(kept_items, val_fraction, test_fraction, seed)
     paths = [p for p, _, _ in kept_items]
-
     if spec is None:
-        cnn_name = getattr(model, "name", None) or "efficientnet_lite0"
-        spec = default_photo_spec(cnn_name)
+        spec = default_photo_spec(getattr(model, "name", None) or "efficientnet_lite0")
     raw = spec.raw()
-    key = cache_key("annotations", 1, _fingerprint(paths), raw.as_dict())
-    path = cache_dir(cache_folder) / f"annotations-{key}.npz"
-    cached = load_npz(path, ["features", "kept", "skipped", "reasons"]) if cache else None
-    if cached is not None:
-        feats, kept = cached["features"], cached["kept"]
-        skipped = list(zip(cached["skipped"].tolist(), cached["reasons"].tolist()))
-        yield Frame(step=1, total=1, info=Stage("cached", path=str(path)), final=True)
-    else:
-        cnn = resolve_cnn(model)
-        job = extract_features(cnn, paths, raw, control or Control(), batch_size=batch_size, load=load_image,
-                               stage="features")
-        frames_done = yield from job
-        if frames_done is None:
-            return None
-        feats, kept, skipped = frames_done
-        if cache:
-            save_npz_atomic(path, features=feats, kept=kept, skipped=np.asarray([i for i, _ in skipped], np.int64),
-                            reasons=np.asarray([r for _, r in skipped], dtype=str))
+    found = yield from _features(model, paths, raw, control, cache, cache_folder, batch_size)
+    if found is None:
+        return None
+    feats, kept, skipped = found
     problems += [f"{reason}, skipped" for _, reason in skipped]
     row_of = {int(i): r for r, i in enumerate(np.asarray(kept).tolist())}
 
@@ -232,24 +205,71 @@ def build_annotations(model: Any, json_path: str | os.PathLike, images_dir: str 
         norm_spec = spec
     else:
         norm_spec = raw.fit_normalization(feats[[row_of[i] for i in per_split["train"]]])
-    dim = feats.shape[1]
-    splits = {}
-    for s in SPLITS:
-        members = per_split[s]
-        rows = [row_of[i] for i in members]
-        tokenized, image_idxs = [], []
-        for j, i in enumerate(members):
-            for w in kept_items[i][1]:
-                tokenized.append(w)
-                image_idxs.append(j)
-        splits[s] = Split(features=norm_spec.normalize(feats[rows]) if rows else np.zeros((0, dim), np.float32),
-                          captions=encode_captions(tokenized, word_to_idx, max_length),
-                          image_idxs=np.asarray(image_idxs, dtype=np.int32),
-                          urls=np.asarray([str(kept_items[i][0]) for i in members], dtype=str),
-                          images=FileImages([kept_items[i][0] for i in members]))
+    splits = {s: _split(kept_items, per_split[s], row_of, feats, norm_spec, word_to_idx, max_length) for s in SPLITS}
     return CaptionData(word_to_idx, idx_to_word, splits, dataset="annotations", source=str(json_path),
                        cnn=norm_spec.cnn, feature_layer=norm_spec.layer_name, feature_spec=norm_spec.as_dict(),
                        problems=problems)
+
+
+def _check_fractions(val_fraction: float, test_fraction: float) -> None:
+    for name, v in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not (isinstance(v, (int, float)) and 0 <= v < 1):
+            raise ValueError(f"{name} must be in [0, 1), got {v}")
+    if val_fraction + test_fraction >= 1:
+        raise ValueError("val_fraction + test_fraction must leave some images for training")
+
+
+def _captioned(items, folder: Path, problems: list[str]) -> list[tuple[Path, list[list[str]], str | None]]:
+    """(image path, tokenised captions, split) of each item with a usable caption; the others
+    are listed in ``problems``."""
+    kept_items = []
+    for name, caps, split in items:
+        words = [w for w in (tokenize(c) for c in caps) if w]
+        if not words:
+            problems.append(f"{folder / name}: no usable caption, skipped")
+            continue
+        kept_items.append((folder / name, words, split))
+    return kept_items
+
+
+def _features(model: Any, paths: list[Path], raw: FeatureSpec, control: Control | None, cache: bool,
+              cache_folder: str | None, batch_size: int) -> Iterator[Frame]:
+    """Job: (features, kept indices, [(index, reason)] skipped) of the images at ``paths``, from
+    the cache when it has them (keyed by every file's size and time), else from the CNN (then
+    cached); ``None`` when cancelled."""
+    key = cache_key("annotations", 1, _fingerprint(paths), raw.as_dict())
+    path = cache_dir(cache_folder) / f"annotations-{key}.npz"
+    cached = load_npz(path, ["features", "kept", "skipped", "reasons"]) if cache else None
+    if cached is not None:
+        yield Frame(step=1, total=1, info=Stage("cached", path=str(path)), final=True)
+        return cached["features"], cached["kept"], list(zip(cached["skipped"].tolist(), cached["reasons"].tolist()))
+    job = extract_features(resolve_cnn(model), paths, raw, control or Control(), batch_size=batch_size,
+                           load=load_image, stage="features")
+    done = yield from job
+    if done is None:
+        return None
+    feats, kept, skipped = done
+    if cache:
+        save_npz_atomic(path, features=feats, kept=kept, skipped=np.asarray([i for i, _ in skipped], np.int64),
+                        reasons=np.asarray([r for _, r in skipped], dtype=str))
+    return feats, kept, skipped
+
+
+def _split(kept_items, members: list[int], row_of: dict[int, int], feats: np.ndarray, norm_spec: FeatureSpec,
+           word_to_idx: dict[str, int], max_length: int) -> Split:
+    """The :class:`Split` of the items ``members`` (indices into ``kept_items``): their
+    standardised features, every caption of each (encoded), its image's index, path and pixels."""
+    rows = [row_of[i] for i in members]
+    tokenized, image_idxs = [], []
+    for j, i in enumerate(members):
+        for w in kept_items[i][1]:
+            tokenized.append(w)
+            image_idxs.append(j)
+    features = norm_spec.normalize(feats[rows]) if rows else np.zeros((0, feats.shape[1]), np.float32)
+    return Split(features=features, captions=encode_captions(tokenized, word_to_idx, max_length),
+                 image_idxs=np.asarray(image_idxs, dtype=np.int32),
+                 urls=np.asarray([str(kept_items[i][0]) for i in members], dtype=str),
+                 images=FileImages([kept_items[i][0] for i in members]))
 
 
 def load_annotations(model: Any, json_path: str | os.PathLike, **kwargs: Any) -> CaptionData:

@@ -209,34 +209,13 @@ def build_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSp
     scenes = {s: make_scenes(config, s) for s in SPLITS}
     key = cache_key("shapes", GENERATOR_VERSION, config.as_dict(), raw.as_dict())
     path = cache_dir(cache_folder) / f"shapes-{key}.npz"
-    names = [f"{s}_features" for s in SPLITS]
-    cached = load_npz(path, names) if cache else None
-    if cached is not None and any(cached[f"{s}_features"].shape[0] != len(scenes[s]) for s in SPLITS):
-        cached = None
-    features: dict[str, np.ndarray] = {}
-    if cached is not None:
-        features = {s: cached[f"{s}_features"].astype(np.float32) for s in SPLITS}
+    features = _cached_features(path, scenes) if cache else None
+    if features is not None:
         yield Frame(step=1, total=1, info=Stage("cached", path=str(path)), final=True)
     else:
-        cnn = resolve_cnn(model)
-        total = sum(len(scenes[s]) for s in SPLITS)
-        offset = 0
-        for s in SPLITS:
-            images = RenderedImages(scenes[s], config.image_size)
-            job = extract_features(cnn, images, raw, control, batch_size=batch_size, stage=f"features:{s}")
-            while True:
-                try:
-                    frame = next(job)
-                except StopIteration as stop:
-                    result = stop.value
-                    break
-                frame.step, frame.total = offset + frame.step, total
-                frame.final = False
-                yield frame
-            if result is None:  # cancelled: nothing cached, nothing returned
-                return None
-            features[s] = result[0]
-            offset += len(images)
+        features = yield from _extract(resolve_cnn(model), scenes, config.image_size, raw, control, batch_size)
+        if features is None:  # cancelled: nothing cached, nothing returned
+            return None
         if cache:
             save_npz_atomic(path, **{f"{s}_features": features[s] for s in SPLITS})
     dim = features["train"].shape[1]
@@ -244,6 +223,41 @@ def build_shapes(model: Any, config: ShapesConfig | None = None, spec: FeatureSp
     if not spec.normalized:
         spec = raw.fit_normalization(features["train"])
     return _assemble(config, spec, scenes, {s: spec.normalize(f) for s, f in features.items()})
+
+
+def _cached_features(path, scenes: dict[str, list[Scene]]) -> dict[str, np.ndarray] | None:
+    """The raw features of every split from the cache file ``path``; ``None`` when it is missing,
+    unreadable or holds another number of scenes."""
+    cached = load_npz(path, [f"{s}_features" for s in SPLITS])
+    if cached is None or any(cached[f"{s}_features"].shape[0] != len(scenes[s]) for s in SPLITS):
+        return None
+    return {s: cached[f"{s}_features"].astype(np.float32) for s in SPLITS}
+
+
+def _extract(cnn: Any, scenes: dict[str, list[Scene]], image_size: int, raw: FeatureSpec, control: Control,
+             batch_size: int) -> Iterator[Frame]:
+    """Job: the raw features of every split's rendered scenes (``None`` when cancelled); the
+    frames count the images of all splits together (never final)."""
+    total = sum(len(scenes[s]) for s in SPLITS)
+    features: dict[str, np.ndarray] = {}
+    offset = 0
+    for s in SPLITS:
+        images = RenderedImages(scenes[s], image_size)
+        job = extract_features(cnn, images, raw, control, batch_size=batch_size, stage=f"features:{s}")
+        while True:
+            try:
+                frame = next(job)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            frame.step, frame.total = offset + frame.step, total
+            frame.final = False
+            yield frame
+        if result is None:
+            return None
+        features[s] = result[0]
+        offset += len(images)
+    return features
 
 
 def _assemble(config: ShapesConfig, spec: FeatureSpec, scenes: dict, features: dict) -> CaptionData:

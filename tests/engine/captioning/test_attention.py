@@ -104,6 +104,31 @@ def test_attention_layers_match_autograd():
     assert cache.alpha.shape == (N, T, Lc)
 
 
+def test_attention_weights_are_the_softmax_of_the_scaled_scores():
+    """alpha = softmax(P q / sqrt(H)) with q = prev_h W_att, z = sum_i alpha_i P_i (Xu et al. 2015),
+    written out; scores hundreds of units apart (exp would overflow) still give finite weights."""
+    g = torch.Generator().manual_seed(11)
+    prev_h, P, W_att = rnd(g, N, H), rnd(g, N, Lc, H), rnd(g, H, H)
+    z, alpha, _ = A.attention_forward(prev_h, P, W_att)
+    scores = torch.einsum("nlh,nh->nl", P, prev_h @ W_att) / H ** 0.5
+    expected = torch.exp(scores) / torch.exp(scores).sum(1, keepdim=True)
+    assert torch.allclose(alpha, expected, atol=1e-12)
+    assert torch.allclose(z, torch.einsum("nl,nlh->nh", expected, P), atol=1e-12)
+    big_z, big_alpha, _ = A.attention_forward(prev_h * 300, P * 30, W_att)   # scores of order 1e3..1e4
+    assert torch.isfinite(big_alpha).all() and torch.isfinite(big_z).all()
+    assert torch.allclose(big_alpha.sum(1), torch.ones(N, dtype=F64))
+
+
+def test_an_empty_sequence_gives_empty_hidden_states_and_weights():
+    g = torch.Generator().manual_seed(12)
+    Wx, Wh, Wz, W_att = lstm_weights(g)
+    hs, cache = A.attention_lstm_forward(rnd(g, N, 0, D), rnd(g, N, H), rnd(g, N, Lc, H), Wx, Wh, Wz, W_att,
+                                         rnd(g, 4 * H))
+    assert hs.shape == (N, 0, H) and hs.dtype == F64
+    assert cache.c.shape == cache.z.shape == (N, 0, H) and cache.i.shape == (N, 0, H)
+    assert cache.alpha.shape == (N, 0, Lc)
+
+
 def test_sequence_equals_its_steps_and_leaves_inputs_alone():
     g = torch.Generator().manual_seed(8)
     x, h0, P = rnd(g, N, T, D), rnd(g, N, H), rnd(g, N, Lc, H)

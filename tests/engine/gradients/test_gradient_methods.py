@@ -44,6 +44,10 @@ def test_vanilla_default_target_is_the_predicted_class():
     sal = vanilla_saliency(model, x)
     for n in range(4):
         torch.testing.assert_close(sal[n], weight[predicted[n]].abs().amax(dim=0))
+    from engine.gradients._common import resolve_targets
+
+    for batch_size in (0, 1, 3):   # 0: the device's batch size (AUTO_BATCH)
+        assert torch.equal(resolve_targets(model, x, None, batch_size=batch_size), predicted)
 
 
 def test_batched_equals_one_image_at_a_time():
@@ -83,8 +87,17 @@ def test_reduce_channels():
     v = torch.tensor([[[[1.0]], [[-3.0]], [[2.0]]]])
     assert reduce_channels(v, "max").item() == 3.0
     assert reduce_channels(v, "sum").item() == 6.0
-    with pytest.raises(ValueError, match="reduction"):
+    assert reduce_channels(v).item() == 3.0   # max_c |v| by default (Simonyan et al. 2014, 3.1)
+    with pytest.raises(ValueError, match=r"^unknown channel reduction 'mean'; choose one of max, sum$"):
         reduce_channels(v, "mean")
+
+
+def test_blur_sigma_is_four_percent_of_the_shorter_side():
+    from engine.gradients._common import blur_sigma
+
+    assert blur_sigma(torch.zeros(1, 3, 50, 100)) == pytest.approx(2.0)
+    assert blur_sigma(torch.zeros(2, 3, 224, 224)) == pytest.approx(8.96)
+    assert blur_sigma(torch.zeros(3, 25, 100)) == pytest.approx(1.0)   # one image, no batch axis
 
 
 def test_smoothgrad_equals_vanilla_when_the_gradient_is_constant():
@@ -179,6 +192,24 @@ def test_integrated_gradients_map_and_tensor_baseline():
         integrated_gradients(model, x, 0, baseline=torch.zeros(3, 4, 4))
 
 
+def test_integrated_gradients_defaults_reductions_and_tensor_baselines():
+    """Default: 50 steps from the black baseline; the map's ``sum`` reduction is sum_c |IG|; a
+    tensor baseline is one picture for every image (C,H,W) or one per image (N,C,H,W), in x's dtype."""
+    from engine.gradients.integrated import make_baseline
+
+    model = conv_model(act=nn.Softplus)
+    x = model.preprocess(random_images(2, seed=9))
+    assert torch.equal(integrated_gradients(model, x, 1), integrated_gradients(model, x, 1, steps=50, baseline="black"))
+    ig = integrated_gradients(model, x, 1, steps=3)
+    torch.testing.assert_close(integrated_gradients_map(model, x, 1, steps=3, reduction="sum"), ig.abs().sum(dim=1))
+    per_image = torch.stack([torch.zeros(3, 8, 8), torch.full((3, 8, 8), 0.5)])
+    assert torch.equal(make_baseline(model, x, per_image), per_image)
+    shared = make_baseline(model, x.double(), torch.full((3, 8, 8), 0.25))
+    assert shared.dtype == torch.float64 and shared.shape == (2, 3, 8, 8) and bool((shared == 0.25).all())
+    with pytest.raises(ValueError, match=r"^unknown baseline 'white'; choose one of black, blurred$"):
+        make_baseline(model, x, "white")
+
+
 def test_grad_cam_equals_class_activation_map():
     """For act2 -> global average -> linear, dS_c/dA^k_ij = w_ck / (h w), so
     Grad-CAM = ReLU(sum_k w_ck A^k) / (h w) (CAM of Zhou et al. 2016)."""
@@ -216,8 +247,9 @@ def test_bad_inputs_are_refused_with_clear_messages():
         smoothgrad(model, x, 1, samples=0)
     with pytest.raises(ValueError, match="noise"):
         smoothgrad(model, x, 1, noise=float("inf"))
-    with pytest.raises(ValueError, match="steps"):
-        integrated_gradients(model, x, 1, steps=-3)
+    for steps in (-3, 0, True, 2.5, "4"):
+        with pytest.raises(ValueError, match=rf"^steps must be a positive integer, got {steps!r}$"):
+            integrated_gradients(model, x, 1, steps=steps)
     with pytest.raises(ValueError, match="batch_size"):
         vanilla_saliency(model, x, 1, batch_size=-1)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..dask_map import completed
 from ..imaging import ImageLoadError, load_image
 from ..index.runners import ModelSpec, worker_model
-from .folder_eval import score_photo
+from .photo_score import score_photo
 
 __all__ = ["cluster_tables", "remote_photo"]
 

@@ -25,11 +25,11 @@ import numpy as np
 from ..atomic import atomic_write
 from ..imaging import IMAGE_SUFFIXES, ImageLoadError, load_image, resize, save_png
 from ..jobs import Control, Frame
-from .annotations import boxes_in_view
-from .evaluation import EVAL_PARAMS, REFERENCE, MethodTable, evaluate_methods, metric_columns
+from .evaluation import EVAL_PARAMS, REFERENCE, MethodTable, metric_columns
 from .heatmap import colorize
 from .localization import Box
 from .methods import METHODS
+from .photo_score import score_photo
 
 __all__ = ["FolderProgress", "folder_evaluation", "score_photo", "photo_files", "read_scores", "CSV_NAME"]
 
@@ -84,20 +84,6 @@ def _thumbnails(out: Path, name: str, view: np.ndarray, table: MethodTable) -> N
         save_png(maps / f"{name}__{row.method}.png", resize(colorize(row.saliency, "inferno"), (THUMB, THUMB)))
 
 
-def score_photo(model, image: np.ndarray, boxes: Sequence[Box], *, methods: Sequence[str], fills: Sequence[str],
-                points: int, sanity: bool, control: Control | None = None) -> tuple[np.ndarray, MethodTable | None]:
-    """One photo: the model's view of it and its :class:`MethodTable` (``None`` when stopped inside it);
-    ``boxes`` in the photo's pixels."""
-    view_boxes = boxes_in_view(boxes, *image.shape[:2], model.input_size, model.crop_fraction)
-    table = None
-    for frame in evaluate_methods(model, image, methods=methods, fills=fills, boxes=view_boxes, points=points,
-                                  sanity=sanity, control=control):
-        table = frame.info
-    if table is None or len(table.rows) != len(methods) + 1:
-        table = None
-    return model.prepare(image), table
-
-
 def _local(model, photos, boxes, options, control):
     """``(path, view, table, problem)`` per photo, in this process; ends when stopped."""
     for path in photos:
@@ -125,7 +111,7 @@ def folder_evaluation(model, folder: str | os.PathLike, out: str | os.PathLike, 
     (a Dask scheduler address or client) the photos are scored on its
     workers, each loading the model with ``model_factory`` (default
     ``ModelSpec(model.name)``), and written here as they come back."""
-    from .folder_cluster import cluster_tables
+    from .folder_cluster import cluster_tables  # Dask is imported only for a cluster run
     from .report_html import write_report
 
     control = control or Control(EVAL_PARAMS)

@@ -136,6 +136,8 @@ class TabJob(QObject):
         self.status, self.progress = status, progress
         self.start_button, self.stop_button = start_button, stop_button
         self.control_options = control_options
+        if status is not None and status.wordWrap():   # a long word (a SHA-256) is cut, not widening the tab;
+            status.setMinimumWidth(1)                     # say() puts it whole in the tooltip
         if progress is not None:   # the percentage centred on the bar (style.qss says why not by text-align)
             progress.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.runner = JobRunner(self)
@@ -260,6 +262,7 @@ class TabJob(QObject):
         """Write ``text`` on the tab's status line for this job."""
         if self.status is not None:
             self.status.setText(text)
+            self.status.setToolTip(text)
 
     # -- stopping -------------------------------------------------------------------
     def stop(self) -> None:

@@ -232,6 +232,7 @@ class DreamingTab(Workbench):
             source=os.path.basename(self.source_panel.path or "") if row.uses_source else None,
             guide=os.path.basename(self.guide_panel.path or "") if row.uses_guide else None)
         self.recipes.start(dreaming_recipe_maker(self, key, model, warm, parent))
+        self.result_panel.set_title("Result")   # (no longer the picture opened from its recipe)
         if not same_run:
             self.plot.clear()
             self.mask_panel.clear()

@@ -47,3 +47,34 @@ def test_the_wheel_over_an_unclicked_class_chooser_leaves_the_class(qtbot):
     qtbot.waitExposed(picker)
     picker.set_class(76)
     assert not _wheel(picker, 2) and picker.current_class() == 76
+
+
+def test_the_wheel_over_dreamings_unclicked_mode_layer_and_seed_leaves_them(qtbot, open_tab):
+    from guiapp.tabs.dreaming_tab import DreamingTab
+
+    tab = open_tab(DreamingTab)
+    qtbot.waitExposed(tab)
+    mode, seed = tab.mode.currentIndex(), tab.seed.value()
+    assert not _wheel(tab.mode, 2) and tab.mode.currentIndex() == mode
+    assert not _wheel(tab.seed, 2) and tab.seed.value() == seed
+    assert not _wheel(tab.opinion.judge, 2)
+    tab.mode.setCurrentIndex(tab.mode.findData("deepdream"))
+    layer = tab.layer.currentIndex()
+    assert not _wheel(tab.layer, 2) and tab.layer.currentIndex() == layer
+    tab.mode.setFocus()
+    qtbot.waitUntil(tab.mode.hasFocus, timeout=2000)
+    assert _wheel(tab.mode)   # clicked, it takes the wheel
+
+
+def test_the_wheel_over_saliencys_unclicked_method_layer_and_colours_leaves_them(qtbot, open_tab):
+    from guiapp.tabs.saliency_tab import SaliencyTab
+
+    tab = open_tab(SaliencyTab)
+    qtbot.waitExposed(tab)
+    form = tab.form
+    for combo in (form.method, form.cmap):
+        index = combo.currentIndex()
+        assert not _wheel(combo, 2) and combo.currentIndex() == index
+    form.method.setCurrentIndex(form.method.findData("gradcam"))
+    layer = form.layer.currentIndex()
+    assert form.layer.count() > 1 and not _wheel(form.layer, 2) and form.layer.currentIndex() == layer

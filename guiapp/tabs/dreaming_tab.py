@@ -35,6 +35,7 @@ from ..widgets.second_opinion import SecondOpinion
 from ..workbench import Workbench
 from .dreaming_layout import build_layout
 from .dreaming_modes import CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs, RunInfo
+from .dreaming_size import SizeFollower
 
 __all__ = ["DreamingTab", "MODES", "CLASSVIZ", "INVERSION", "DREAM", "GUIDED"]
 
@@ -52,6 +53,7 @@ class DreamingTab(Workbench):
         self.run_info: RunInfo | None = None    # what made the current image (for Save)
         self.recorder = FrameRecorder()
         self.params = {key: mode.defaults() for key, mode in MODE_TABLE.items()}
+        self.sizes = SizeFollower(self)   # an image size nobody typed follows the model's input size
         self._restart = False  # start again when the stopping job has ended
         self._restart_warm = False
         self._step_offset = 0
@@ -158,6 +160,7 @@ class DreamingTab(Workbench):
             self.layer.clear()
             self.layer.addItems(model.layer_names)
         self.picker.relabel(model.labels)
+        self.sizes.follow(model)
         self._select_preferred_layer()
         self._update_buttons()
 
@@ -184,7 +187,7 @@ class DreamingTab(Workbench):
             return
         key = self.mode_key()
         if key == CLASSVIZ:
-            self.params[CLASSVIZ] = ClassVizParams.defaults(value)
+            self.params[CLASSVIZ] = ClassVizParams.defaults(value, size=self.sizes.auto[CLASSVIZ])
         elif key == INVERSION:
             self.params[INVERSION] = replace(self.params[INVERSION], parameterization=value)
         self.form.set_values(self.params[key])

@@ -61,6 +61,7 @@ class DreamingTab(Workbench):
         self._results = 0      # numbers the history entries
         self._current_key: int | None = None  # the unsaved-results key of the current picture
         self._run_image: np.ndarray | None = None  # the running job's newest picture
+        self._octave: Octave | None = None  # the running DeepDream's octave (says which were too small)
         self.recipes = RunRecipe()  # the current image's recipe (guiapp/recipes.py)
         self.again_job: TabJob | None = None   # Run again's replay (made by guiapp/recipe_open.run_again)
 
@@ -237,7 +238,7 @@ class DreamingTab(Workbench):
             self.recorder.clear()
             self._last_step = 0
         self._step_offset = self._last_step
-        self._run_image = None
+        self._run_image = self._octave = None
         self.opinion.set_result(None)
         return True
 
@@ -293,7 +294,8 @@ class DreamingTab(Workbench):
         if frame.metrics:  # the final frame too: the runner may have dropped the ones before it
             self.plot.add(step, frame.metrics)
         text = " · ".join(f"{k} {v:.4g}" for k, v in frame.metrics.items() if k != "octave")
-        octave = f" · octave {frame.info.index}" if isinstance(frame.info, Octave) else ""
+        self._octave = frame.info if isinstance(frame.info, Octave) else self._octave
+        octave = f" · {self._octave.describe()}" if self._octave is not None else ""
         self.status.setText(f"step {frame.step}/{frame.total}{octave} · {text}")
 
     def _on_ended(self, end, result) -> None:
@@ -314,7 +316,8 @@ class DreamingTab(Workbench):
             self._current_key = self._results
             self.opinion.set_result(result, info.target)
             in_all = f" ({self._last_step} in all)" if self._last_step != end.steps else ""
-            self.job.say(f"{info.title} {end.describe()}{in_all}. Save it, export the run, or Continue.")
+            note = f"; {self._octave.note()}" if self._octave is not None and self._octave.skipped else ""
+            self.job.say(f"{info.title} {end.describe()}{in_all}{note}. Save it, export the run, or Continue.")
         self._update_buttons()
 
     def _on_picker_problem(self, problem: str) -> None:

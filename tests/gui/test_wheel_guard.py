@@ -78,3 +78,22 @@ def test_the_wheel_over_saliencys_unclicked_method_layer_and_colours_leaves_them
     form.method.setCurrentIndex(form.method.findData("gradcam"))
     layer = form.layer.currentIndex()
     assert form.layer.count() > 1 and not _wheel(form.layer, 2) and form.layer.currentIndex() == layer
+
+
+def test_the_wheel_over_captionings_unclicked_data_choices_leaves_them(qtbot, ctx, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QSpinBox
+
+    from guiapp.captioning.data_panel import DataPanel
+    from guiapp.captioning.session import CaptioningSession
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    panel = DataPanel(CaptioningSession(ctx, tmp_path / "autosave.pt"))
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    source = panel.source.currentIndex()
+    assert not _wheel(panel.source, 2) and panel.source.currentIndex() == source
+    spin = panel.pages.currentWidget().findChildren(QSpinBox)[0]
+    value = spin.value()
+    assert not _wheel(spin, 2) and spin.value() == value
+    panel.shutdown()

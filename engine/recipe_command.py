@@ -20,8 +20,8 @@ from .recipe import WHOLE_NETWORK_SUFFIXES, Recipe
 __all__ = ["command_line", "NoCommand", "PROGRAM"]
 
 PROGRAM = "neural-lens-cli"
-_COMMANDS = {"classviz": "classviz", "inversion": "invert", "deepdream": "dream", "guided": "dream", "fooling": "fool",
-             "saliency": "saliency"}
+_COMMANDS = {"classviz": "classviz", "accentuate": "classviz", "inversion": "invert", "deepdream": "dream",
+             "guided": "dream", "fooling": "fool", "saliency": "saliency"}
 
 
 class NoCommand(ValueError):
@@ -60,8 +60,8 @@ def _why_not_plain(recipe: Recipe) -> str | None:
 
 def _plain(recipe: Recipe, out: str) -> list[str]:
     argv = [PROGRAM, "--device", recipe.made_with.get("device", "cpu"), _COMMANDS[recipe.job]]
-    if "source" in recipe.files:
-        argv.append(recipe.files["source"].path)
+    if "source" in recipe.files:  # accentuation's photo is an option of classviz
+        argv += (["--accentuate"] if recipe.job == "accentuate" else []) + [recipe.files["source"].path]
     inputs = recipe.inputs
     if "target" in inputs:
         argv += ["--target", str(inputs["target"])]

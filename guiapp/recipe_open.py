@@ -155,7 +155,8 @@ def _describe(recipe: Recipe, model=None) -> str:
     labels = getattr(model, "labels", ()) if getattr(model, "name", None) == recipe.model else ()
     if isinstance(target, int) and 0 <= target < len(labels):
         subject = f"{labels[target]} (class {target})"
-    title = "Visualization" if "objective" in recipe.inputs else JOBS[recipe.job].title   # units, not a class
+    units = "objective" in recipe.inputs and recipe.job == "classviz"   # units, not a class
+    title = "Visualization" if units else JOBS[recipe.job].title
     return f"{title} of {subject} on {recipe.model}, seed {recipe.seed}"
 
 

@@ -25,7 +25,10 @@ def build_layout(tab) -> None:
     images = QSplitter(Qt.Orientation.Horizontal)
     images.addWidget(inputs)
     images.addWidget(tab.result_panel)
-    images.addWidget(tab.compare_panel)
+    side_images = QSplitter(Qt.Orientation.Vertical)  # the importance mask under the compared picture
+    side_images.addWidget(tab.compare_panel)
+    side_images.addWidget(tab.mask_panel)
+    images.addWidget(side_images)
     images.setSizes([220, 480, 360])
     center = QSplitter(Qt.Orientation.Vertical)
     center.addWidget(images)

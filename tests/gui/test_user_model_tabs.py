@@ -5,6 +5,8 @@ Grad-CAM field open on the layer the model recommends
 bundled EfficientNet-Lites, which recommend none, keep their own layers."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from qt_fixtures import use_model
 
@@ -103,5 +105,10 @@ def test_dreamings_image_size_follows_the_models_input_size_unless_typed(ctx, op
     assert tab.form.value("size") == 64
     tab.form.widgets["parameterization"].setCurrentIndex(tab.form.widgets["parameterization"].findData("fourier"))
     assert tab.form.value("size") == 64   # a parameterisation's recommended settings keep the model's size
+    lite2 = SimpleNamespace(name="efficientnet_lite2", layer_names=lite0.layer_names, labels=lite0.labels)
+    tab._on_model(lite2)   # (a stand-in) its own parameterisation, and the bundled size
+    assert tab.form.widgets["parameterization"].currentData() == "maco" and tab.form.value("size") == 224
+    use_model(ctx, small)
+    assert tab.form.widgets["parameterization"].currentData() == "fourier" and tab.form.value("size") == 64
     use_model(ctx, cached_model("efficientnet_lite1", "cpu"))
     assert tab.form.value("size") == 224   # the bundled Lites keep the mode's default (not Lite1's 240)

@@ -1,19 +1,20 @@
-"""The Dreaming tab's image size follows the model: when the model changes, a
-mode whose size the user has not changed takes the new model's input size (a
-64 px network's class visualization is made at 64 px, not 224); the bundled
-networks keep the mode's own default."""
+"""The Dreaming tab's settings nobody changed follow the model: class
+visualization takes the network's own parameterisation
+(:func:`.dreaming_modes.follow_network`), and each mode's image size the
+model's input size (a 64 px network's class visualization is made at 64 px,
+not 224); the bundled networks keep the mode's own default size."""
 from __future__ import annotations
 
 from dataclasses import replace
 
 from engine.params import specs
 
-from .dreaming_modes import MODE_TABLE
+from .dreaming_modes import CLASSVIZ, MODE_TABLE, follow_network
 
-__all__ = ["SizeFollower"]
+__all__ = ["ModelFollower"]
 
 
-class SizeFollower:
+class ModelFollower:
     """Keeps, per mode with a size, the size last chosen for the user
     (:attr:`auto`); a size still at that value is the user's to follow."""
 
@@ -32,8 +33,10 @@ class SizeFollower:
         return int(min(max(model.input_size, spec.low), spec.high))
 
     def follow(self, model) -> None:
-        """``model`` is the window's model now: the sizes nobody typed follow it."""
+        """``model`` is the window's model now: the settings nobody changed follow it."""
         tab = self.tab
+        if follow_network(tab.params, model.name) and tab.mode_key() == CLASSVIZ:
+            tab.form.set_params(tab.params[CLASSVIZ])
         for key, auto in self.auto.items():
             new = self.size_for(key, model)
             shown_here = key == tab.mode_key() and "size" in tab.form.widgets

@@ -337,6 +337,8 @@ def run_dream(args: argparse.Namespace) -> int:
                                  **params.as_dict(), **recipe})
     after = layer_objective(model, saved, layer, guide=guide, tile=tile)
     kind = "guide objective" if guide is not None else "layer objective"
+    skipped = f" ({last.extra['skipped']})" if last is not None and last.extra.get("skipped") else ""
     report(args, {"layer": layer, "guided": guide is not None, "objective_before": before, "objective_after": after,
-                  "out": str(out), "params": params.as_dict()}, f"{out}: {kind} at {layer} {before:.4g} -> {after:.4g}", saved)
+                  "out": str(out), "params": params.as_dict()},
+           f"{out}: {kind} at {layer} {before:.4g} -> {after:.4g}{skipped}", saved)
     return 0

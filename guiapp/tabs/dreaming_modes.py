@@ -14,7 +14,7 @@ from engine.generation.accentuation import AccentParams, accentuate
 from engine.generation.classviz import recommended_parameterization
 from engine.jobs import Control, Frame
 
-__all__ = ["follow_network",
+__all__ = ["follow_network", "frame_status",
            "CLASSVIZ", "ACCENTUATE", "INVERSION", "DREAM", "GUIDED", "MODES", "MODE_TABLE", "Mode", "Inputs", "RunInfo"]
 
 #: the modes' keys (what code and saved files use; the titles are for people)
@@ -69,12 +69,22 @@ MODES = tuple(MODE_TABLE)
 
 def follow_network(params: dict, model_name: str) -> bool:
     """Class visualization settings nobody changed (``params[CLASSVIZ]`` one of the
-    recommended recipes) become those of the network ``model_name``'s own
-    parameterisation (MACO where it names more classes); whether they changed."""
-    if params[CLASSVIZ] not in {ClassVizParams.defaults(kind) for kind in ("fourier", "maco")}:
+    recommended recipes, at any size) become those of the network ``model_name``'s own
+    parameterisation (MACO where it names more classes), at the same size (the size
+    follows the model's input size: :mod:`.dreaming_follow`); whether they changed."""
+    size = params[CLASSVIZ].size
+    if params[CLASSVIZ] not in {ClassVizParams.defaults(kind, size=size) for kind in ("fourier", "maco")}:
         return False
-    params[CLASSVIZ] = ClassVizParams.defaults(recommended_parameterization(model_name))
+    params[CLASSVIZ] = ClassVizParams.defaults(recommended_parameterization(model_name), size=size)
     return True
+
+
+def frame_status(frame: Frame, octave) -> str:
+    """The status line of a running job's ``frame``: its step, DeepDream's
+    ``octave`` (:class:`~engine.generation.deepdream.Octave`, or ``None``) and its metrics."""
+    metrics = " · ".join(f"{k} {v:.4g}" for k, v in frame.metrics.items() if k != "octave")
+    where = f" · {octave.describe()}" if octave is not None else ""
+    return f"step {frame.step}/{frame.total}{where} · {metrics}"
 
 
 @dataclass(frozen=True)

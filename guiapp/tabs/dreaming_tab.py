@@ -33,8 +33,9 @@ from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.param_form import ParamForm
 from ..widgets.second_opinion import SecondOpinion
 from ..workbench import Workbench
+from .dreaming_follow import ModelFollower
 from .dreaming_layout import build_layout
-from .dreaming_modes import ACCENTUATE, CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs, RunInfo, follow_network
+from .dreaming_modes import ACCENTUATE, CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs, RunInfo, frame_status
 
 __all__ = ["DreamingTab", "MODES", "CLASSVIZ", "ACCENTUATE", "INVERSION", "DREAM", "GUIDED"]
 
@@ -52,13 +53,13 @@ class DreamingTab(Workbench):
         self.run_info: RunInfo | None = None    # what made the current image (for Save)
         self.recorder = FrameRecorder()
         self.params = {key: mode.defaults() for key, mode in MODE_TABLE.items()}
-        self._restart = False  # start again when the stopping job has ended
-        self._restart_warm = False
-        self._step_offset = 0
-        self._last_step = 0
+        self.follower = ModelFollower(self)   # the settings nobody changed follow the model
+        self._restart = self._restart_warm = False  # start again (warm or not) when the stopping job has ended
+        self._step_offset = self._last_step = 0
         self._results = 0      # numbers the history entries
         self._current_key: int | None = None  # the unsaved-results key of the current picture
         self._run_image: np.ndarray | None = None  # the running job's newest picture
+        self._octave: Octave | None = None  # the running DeepDream's octave (says which were too small)
         self.recipes = RunRecipe()  # the current image's recipe (guiapp/recipes.py)
         self.again_job: TabJob | None = None   # Run again's replay (made by guiapp/recipe_open.run_again)
 
@@ -156,8 +157,7 @@ class DreamingTab(Workbench):
 
     def _on_model(self, model) -> None:
         self._restart = False   # the TabJob stops a running job and says why
-        if follow_network(self.params, model.name) and self.mode_key() == CLASSVIZ:
-            self.form.set_params(self.params[CLASSVIZ])
+        self.follower.follow(model)   # its parameterisation, its input size
         with signals_blocked(self.layer):
             self.layer.clear()
             self.layer.addItems(model.layer_names)
@@ -187,8 +187,8 @@ class DreamingTab(Workbench):
         if name != "parameterization":
             return
         key = self.mode_key()
-        if key in (CLASSVIZ, ACCENTUATE):
-            self.params[key] = (ClassVizParams if key == CLASSVIZ else AccentParams).defaults(value)
+        if key in (CLASSVIZ, ACCENTUATE):   # (at the size the model gave)
+            self.params[key] = (ClassVizParams if key == CLASSVIZ else AccentParams).defaults(value, size=self.follower.auto[key])
         elif key == INVERSION:
             self.params[INVERSION] = replace(self.params[INVERSION], parameterization=value)
         self.form.set_values(self.params[key])
@@ -239,7 +239,7 @@ class DreamingTab(Workbench):
             self.recorder.clear()
             self._last_step = 0
         self._step_offset = self._last_step
-        self._run_image = None
+        self._run_image = self._octave = None
         self.opinion.set_result(None)
         return True
 
@@ -295,9 +295,8 @@ class DreamingTab(Workbench):
         self._last_step = step
         if frame.metrics:  # the final frame too: the runner may have dropped the ones before it
             self.plot.add(step, frame.metrics)
-        text = " · ".join(f"{k} {v:.4g}" for k, v in frame.metrics.items() if k != "octave")
-        octave = f" · octave {frame.info.index}" if isinstance(frame.info, Octave) else ""
-        self.status.setText(f"step {frame.step}/{frame.total}{octave} · {text}")
+        self._octave = frame.info if isinstance(frame.info, Octave) else self._octave
+        self.status.setText(frame_status(frame, self._octave))
 
     def _on_ended(self, end, result) -> None:
         if not self.job.is_running:  # (a warm restart settled it when it started)
@@ -317,7 +316,8 @@ class DreamingTab(Workbench):
             self._current_key = self._results
             self.opinion.set_result(result, info.target)
             in_all = f" ({self._last_step} in all)" if self._last_step != end.steps else ""
-            self.job.say(f"{info.title} {end.describe()}{in_all}. Save it, export the run, or Continue.")
+            note = f"; {self._octave.note()}" if self._octave is not None and self._octave.skipped else ""
+            self.job.say(f"{info.title} {end.describe()}{in_all}{note}. Save it, export the run, or Continue.")
         self._update_buttons()
 
     def _on_picker_problem(self, problem: str) -> None:

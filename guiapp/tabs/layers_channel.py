@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QToolButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -78,8 +78,9 @@ class ChannelDetail(QWidget):
         self.folder_button = QPushButton("Add a folder of photos…")
         self.folder_button.setToolTip("Also search the photos of a folder for the top patches")
         self.index = LayersIndex(tab)
-        self.index_button = QToolButton(text="Index", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.index_button = QPushButton("Index")   # (its menu's arrow beside the word, not over it as a tool button's)
         self.index_button.setMenu(self.index.menu)
+        self.index_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)   # its word and arrow
         self.index_button.setToolTip("Index a folder once: every channel's top photos, answered at each click")
         self.saliency_job = TabJob(tab, "Channel saliency")
         self.viz_job = TabJob(tab, "Channel visualization", status=self.viz_status, progress=self.viz_progress,

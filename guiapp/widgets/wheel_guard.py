@@ -5,9 +5,9 @@ under the pointer).  Clicked (focused), the widget takes the wheel as usual."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QSlider, QWidget
 
-__all__ = ["guard_wheel"]
+__all__ = ["guard_wheel", "guard_wheels"]
 
 
 class _WheelGuard(QObject):
@@ -28,3 +28,10 @@ def guard_wheel(widget: QWidget) -> None:
         _GUARD = _WheelGuard()
     widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     widget.installEventFilter(_GUARD)
+
+
+def guard_wheels(panel: QWidget) -> None:
+    """Guard every combo box, spin box and slider inside ``panel`` (a settings panel that scrolls)."""
+    for kind in (QComboBox, QAbstractSpinBox, QSlider):
+        for widget in panel.findChildren(kind):
+            guard_wheel(widget)

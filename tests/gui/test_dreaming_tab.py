@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from engine.generation.classviz import MACO_LR
-from engine.imaging import load_image, read_png_params
+from engine.imaging import load_image, read_png_params, resize, save_png
 from guiapp.tabs.dreaming_tab import ACCENTUATE, CLASSVIZ, DREAM, GUIDED, INVERSION, DreamingTab
 
 
@@ -91,6 +91,26 @@ def test_deepdream_stop_continue_and_a_rejected_value(qtbot, tab, photo_dir, ctx
     _set(tab, steps=2)
     _finished(qtbot, tab, 2)
     assert tab.history.entries()[0]["layer"] == "blocks.5"
+
+
+def test_deepdream_says_which_octaves_were_too_small(qtbot, tab, photo, tmp_path):
+    """4 octaves on a 64 px photo dream 3: the status says why, not just "finished after 3 steps"."""
+    small = tmp_path / "small.png"
+    save_png(small, resize(photo("coffee.png"), (64, 64)))
+    tab.set_mode(DREAM)
+    assert tab.open_file(str(small))
+    _set(tab, steps=1, octaves=4, octave_scale=1.4, tile=0)
+    said = []
+    tab.job.frame.connect(lambda _f: said.append(tab.status.text()))
+    assert tab.start()
+    _finished(qtbot, tab, 1)
+    assert any(" · octave 1 of 3 (the smallest of 4 octaves, under 32 px, skipped) · " in text for text in said)
+    assert tab.status.text() == ("DeepDream finished after 3 steps; the smallest of 4 octaves, under 32 px, skipped. "
+                                 "Save it, export the run, or Continue.")
+    _set(tab, octaves=2)
+    assert tab.start()
+    _finished(qtbot, tab, 2)
+    assert tab.status.text() == "DeepDream finished after 2 steps. Save it, export the run, or Continue."
 
 
 def test_guided_dream_and_inversion(qtbot, tab, photo_dir):

@@ -21,6 +21,22 @@ class ModelFollower:
     def __init__(self, tab) -> None:
         self.tab = tab
         self.auto = {key: p.size for key, p in tab.params.items() if hasattr(p, "size")}
+        self.form_mode: str | None = None  # the mode whose settings the form shows
+
+    def show(self, key: str) -> None:
+        """The form shows mode ``key``'s settings; what was typed for the mode shown before stays its own."""
+        self.keep_typed()
+        self.form_mode = key
+        self.tab.form.set_params(self.tab.params[key])
+
+    def keep_typed(self) -> None:
+        """Values typed into the form but not run yet become the shown mode's settings
+        (so a mode switch or a model change does not throw them away)."""
+        if self.form_mode is not None:
+            try:
+                self.tab.params[self.form_mode] = self.tab.form.params()
+            except ValueError:  # a combination the mode refuses: its settings stay as they were
+                pass
 
     @staticmethod
     def size_for(key: str, model) -> int:
@@ -35,6 +51,7 @@ class ModelFollower:
     def follow(self, model) -> None:
         """``model`` is the window's model now: the settings nobody changed follow it."""
         tab = self.tab
+        self.keep_typed()
         if follow_network(tab.params, model.name) and tab.mode_key() == CLASSVIZ:
             tab.form.set_params(tab.params[CLASSVIZ])
         for key, auto in self.auto.items():

@@ -143,7 +143,7 @@ class DreamingTab(Workbench):
         if self.job.is_running:
             self._restart = False
             self.job.stop()
-        self.form.set_params(self.params[key])
+        self.follower.show(key)  # keeps what was typed for the mode shown before
         row = MODE_TABLE[key]
         for w in (self.class_label, self.picker):
             w.setVisible(not row.uses_layer)

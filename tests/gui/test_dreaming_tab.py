@@ -171,3 +171,16 @@ def test_choosing_maco_loads_its_recipe_and_shows_the_mask(qtbot, tab, ctx):
     qtbot.waitUntil(lambda: not tab.job.is_running and tab.history.count() == 1, timeout=60000)
     mask = tab.mask_panel.image
     assert mask.shape == (32, 32, 3) and int(mask.max()) == 255 and float(np.std(mask)) > 0
+
+
+def test_values_typed_but_not_run_survive_a_mode_switch_and_a_model_change(qtbot, tab):
+    """A learning rate typed for class visualization is still there after looking
+    at DeepDream and after the model changes (it is the user's setting, not a default)."""
+    tab.set_mode(CLASSVIZ)
+    lr = tab.form.value("lr") * 2
+    tab.form.set_value("lr", lr)
+    tab.set_mode(DREAM)
+    tab.set_mode(CLASSVIZ)
+    assert tab.form.value("lr") == lr
+    tab._on_model(tab.ctx.model)
+    assert tab.form.value("lr") == lr and tab.params[CLASSVIZ].lr == lr

@@ -54,7 +54,7 @@ import numpy as np
 from .job_record import JobRecord
 
 __all__ = ["FORMAT_VERSION", "RECIPE_KEY", "Recipe", "FileRef", "RecipeError", "made_with", "model_file_of",
-           "weights_sha256", "pixels_sha256", "file_sha256", "file_ref"]
+           "weights_sha256", "pixels_sha256", "file_sha256", "file_ref", "WHOLE_NETWORK_SUFFIXES"]
 
 FORMAT_VERSION = 1
 RECIPE_KEY = "recipe"
@@ -96,7 +96,7 @@ class Recipe:
     output: str = "image"
     continues: Recipe | None = None
     made_with: dict[str, Any] = field(default_factory=dict)
-    model_file: dict[str, str] | None = None   # a user's model file: path, sha256, arch
+    model_file: dict[str, Any] | None = None   # a user's model file: path, sha256, arch (, preprocessing)
 
     def as_dict(self) -> dict[str, Any]:
         model = {"name": self.model, "weights_sha256": self.weights_sha256}
@@ -150,12 +150,20 @@ def file_ref(path: str | os.PathLike | None, image: np.ndarray) -> FileRef:
     return FileRef(str(Path(path).resolve()), file_sha256(path), pixels_sha256(image))
 
 
-def model_file_of(model) -> dict[str, str] | None:
-    """``{"path", "sha256", "arch"}`` of a user's model file (``None`` for a named network)."""
+#: model files that hold a whole network, never a state dict: their command line needs no ``--arch``
+WHOLE_NETWORK_SUFFIXES = (".pt2", ".onnx")
+
+
+def model_file_of(model) -> dict[str, Any] | None:
+    """``{"path", "sha256", "arch"}`` of a user's model file (``None`` for a named network), and its
+    ``preprocessing`` when it was chosen in the window (Model ▸ Preprocessing…: no file says it)."""
     source = getattr(model, "source", None)
     if source is None:
         return None
-    return {"path": str(Path(source.path).resolve()), "sha256": source.sha256, "arch": source.arch}
+    info: dict[str, Any] = {"path": str(Path(source.path).resolve()), "sha256": source.sha256, "arch": source.arch}
+    if source.preprocessing_from == "chosen":
+        info["preprocessing"] = source.preprocessing.as_dict()
+    return info
 
 
 def _version(name: str) -> str:

@@ -15,13 +15,13 @@ import os
 import shlex
 
 from .params import specs
-from .recipe import Recipe
+from .recipe import WHOLE_NETWORK_SUFFIXES, Recipe
 
 __all__ = ["command_line", "NoCommand", "PROGRAM"]
 
 PROGRAM = "neural-lens-cli"
-_COMMANDS = {"classviz": "classviz", "inversion": "invert", "deepdream": "dream", "guided": "dream", "fooling": "fool",
-             "saliency": "saliency"}
+_COMMANDS = {"classviz": "classviz", "accentuate": "classviz", "inversion": "invert", "deepdream": "dream",
+             "guided": "dream", "fooling": "fool", "saliency": "saliency"}
 
 
 class NoCommand(ValueError):
@@ -51,6 +51,8 @@ def _why_not_plain(recipe: Recipe) -> str | None:
         return "it continued another picture"
     if any(ref.path is None for ref in recipe.files.values()):
         return "a photo it used came from no file"
+    if recipe.model_file is not None and "preprocessing" in recipe.model_file:
+        return "its model's preprocessing was chosen in the window (Model ▸ Preprocessing…)"
     if any(not spec.cli for spec in specs(recipe.params).values()):
         return "a parameter it used has no command-line option"
     return None
@@ -58,8 +60,8 @@ def _why_not_plain(recipe: Recipe) -> str | None:
 
 def _plain(recipe: Recipe, out: str) -> list[str]:
     argv = [PROGRAM, "--device", recipe.made_with.get("device", "cpu"), _COMMANDS[recipe.job]]
-    if "source" in recipe.files:
-        argv.append(recipe.files["source"].path)
+    if "source" in recipe.files:  # accentuation's photo is an option of classviz
+        argv += (["--accentuate"] if recipe.job == "accentuate" else []) + [recipe.files["source"].path]
     inputs = recipe.inputs
     if "target" in inputs:
         argv += ["--target", str(inputs["target"])]
@@ -70,7 +72,9 @@ def _plain(recipe: Recipe, out: str) -> list[str]:
     if "guide" in recipe.files:
         argv += ["--guide", recipe.files["guide"].path]
     if recipe.model_file is not None:
-        argv += ["--model", recipe.model_file["path"], "--arch", recipe.model_file["arch"]]
+        path = recipe.model_file["path"]
+        argv += ["--model", path] + ([] if path.lower().endswith(WHOLE_NETWORK_SUFFIXES)
+                                     else ["--arch", recipe.model_file["arch"]])
     else:
         argv += ["--model", recipe.model]
     if recipe.job not in ("fooling", "saliency"):  # saliency's seed is one of its parameters

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion
+from .generation.accentuation import AccentParams, accentuate
 from .generation.diversity import DiversityParams, diverse_visualizations
 from .gradients.attribution import SaliencyParams
 from .gradients.fooling import FoolParams, fool
@@ -107,6 +108,9 @@ def _dream(g: Given, c: Control, guided: bool) -> Iterator[Frame]:
 JOBS: dict[str, JobKind] = {
     "classviz": JobKind("Class visualization", ClassVizParams, (("target",), ("objective",)), (),
                         lambda g, c: class_visualization(g.model, _target(g), control=c, seed=g.seed, init=g.init)),
+    "accentuate": JobKind("Feature accentuation", AccentParams, (("target",), ("objective",)), ("source",),
+                          lambda g, c: accentuate(g.model, g.init if g.init is not None else g.images["source"],
+                                                  _target(g), control=c, seed=g.seed)),
     "inversion": JobKind("Feature inversion", InversionParams, (("layer",),), ("source",),
                          lambda g, c: feature_inversion(g.model, g.images["source"], g.inputs["layer"], control=c,
                                                         seed=g.seed, init=g.init)),

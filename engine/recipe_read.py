@@ -116,9 +116,17 @@ def check_recipe(data: Any, where: str = "recipe") -> Recipe:
 def _model_file(value: Any, field: str) -> dict[str, str] | None:
     if value is None:
         return None
-    value = _object(value, field, {"path", "sha256", "arch"})
-    return {"path": _text(value["path"], f"{field}.path"), "sha256": _sha(value["sha256"], f"{field}.sha256"),
+    value = _object(value, field, {"path", "sha256", "arch", "preprocessing"}, required={"path", "sha256", "arch"})
+    info = {"path": _text(value["path"], f"{field}.path"), "sha256": _sha(value["sha256"], f"{field}.sha256"),
             "arch": _text(value["arch"], f"{field}.arch")}
+    if "preprocessing" in value:   # chosen in the window
+        from .models.preprocessing import Preprocessing
+
+        try:
+            info["preprocessing"] = Preprocessing(**_object(value["preprocessing"], f"{field}.preprocessing")).as_dict()
+        except (TypeError, ValueError) as exc:
+            raise RecipeError(f"{field}.preprocessing: {exc}") from None
+    return info
 
 
 def _params(cls: type, values: Any, field: str) -> Any:

@@ -81,6 +81,8 @@ def check_model(recipe: Recipe, model) -> None:
         if model.name != step.model and step.model_file is None:  # a model file may have moved: its weights tell
             raise RecipeError(f"the recipe needs the model {step.model}, got {model.name}")
         here = weights_sha256(model)
+        if here != step.weights_sha256 and model.name != step.model:   # another model, not the file moved
+            raise RecipeError(f"the recipe needs the model {step.model}, got {model.name}")
         if here != step.weights_sha256:
             raise RecipeError(f"the model {step.model} here has other weights (SHA-256 {here}) than the one that "
                               f"made it ({step.weights_sha256})")

@@ -101,12 +101,18 @@ class AppContext(QObject):
             self.show_status(f"Could not load {name}", 8000)
             self.model_failed.emit(str(exc))
             self.error("Model not loaded", str(exc))
+            self.load_default_if_none(name)
 
         worker.returned.connect(on_returned)
         worker.errored.connect(on_errored)
         worker.finished.connect(release)
         self._loader = worker
         worker.start()
+
+    def load_default_if_none(self, failed: str) -> None:
+        """With no model at all (the one remembered at start-up would not open), the bundled default."""
+        if self.model is None and failed != DEFAULT_MODEL:
+            self.load_model(DEFAULT_MODEL)
 
     # -- messages ------------------------------------------------------------
     def show_status(self, text: str, msecs: int = 0) -> None:

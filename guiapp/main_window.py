@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self._fill_model_menu()
         ctx.model_changed.connect(self._on_model_changed)
         ctx.model_loading.connect(self._on_model_loading)
-        ctx.model_failed.connect(lambda _m: self._model_label.setText("Model: not loaded"))
+        ctx.model_failed.connect(lambda _m: self._show_model())   # the model loaded before still runs
         ctx.status.connect(self._show_status)
         index = self.settings.value("window/tab", 0, type=int)
         if 0 <= index < self.tabs.count():
@@ -195,8 +195,13 @@ class MainWindow(QMainWindow):
     def _on_model_loading(self, name: str) -> None:
         self._model_label.setText(f"Model: loading {name}…")
 
+    def _show_model(self) -> None:
+        model = self.ctx.model
+        self._model_label.setText("Model: not loaded" if model is None
+                                  else f"Model: {model.name} · {self.ctx.device_description}")
+
     def _on_model_changed(self, model) -> None:
-        self._model_label.setText(f"Model: {model.name} · {self.ctx.device_description}")
+        self._show_model()
         for action in self.model_group.actions():
             action.setChecked(action.data() == model.name)
 

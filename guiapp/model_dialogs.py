@@ -160,8 +160,10 @@ class ClassNamesDialog(QDialog):
         self.count = len(labels)
         self.setWindowTitle(f"Class names of {name}")
         layout = QVBoxLayout(self)
+        now = (f"nothing names them: class 0…{self.count - 1}" if origin.startswith("none")
+               else f"now from {origin}")
         self.intro = QLabel(f"{self.count} classes, one name per line, in the order of the network's outputs "
-                            f"(now from {origin}). Leave it empty for the names the model's files give.")
+                            f"({now}). Leave it empty for the names the model's files give.")
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
         self.text = QPlainTextEdit("\n".join(labels))

@@ -137,6 +137,8 @@ class ModelOpener(QObject):
             def answered(_button=None) -> None:
                 if box.buttonRole(box.clickedButton()) == QMessageBox.ButtonRole.AcceptRole:
                     self.ctx.load_model(path, **{**options, "trust_code": True})
+                else:
+                    self._not_opened(path, "its code was not run")
             box.buttonClicked.connect(answered)
             self._show(box)
         elif isinstance(exc, SeveralArchitectures):
@@ -146,7 +148,16 @@ class ModelOpener(QObject):
                 self.remember(path, arch=dialog.choice())
                 self.ctx.load_model(path, **{**options, "arch": dialog.choice()})
             dialog.accepted.connect(chosen)
+            dialog.rejected.connect(lambda: self._not_opened(path, "no architecture chosen"))
             self._show(dialog)
+
+    def _not_opened(self, path: str, why: str) -> None:
+        """The user said no: the model loaded before stays (the status bar says which)."""
+        current = getattr(self.ctx.model, "name", None)
+        self.ctx.show_status(f"{os.path.basename(path)} not opened ({why})"
+                             + (f"; still {current}" if current else ""), 8000)
+        self.ctx.model_failed.emit(f"{path}: {why}")
+        self.ctx.load_default_if_none(path)
 
     def edit_preprocessing(self, first: bool = False) -> None:
         """Model ▸ Preprocessing… (``first``: opened by itself for a file whose

@@ -109,7 +109,8 @@ class RecipeOpener:
             box.setText(f"{name} was made by Neural Lens, but its recipe cannot be read:\n{found}\n\n"
                         "You can still use it as a photo.")
         else:
-            box.setText(f"{name} was made by Neural Lens ({_describe(found)}). Open its recipe, or use it as a photo?")
+            box.setText(f"{name} was made by Neural Lens ({_describe(found, self.window.ctx.model)}). "
+                        "Open its recipe, or use it as a photo?")
         recipe_button = box.addButton("Open its recipe", QMessageBox.ButtonRole.AcceptRole)
         recipe_button.setEnabled(not isinstance(found, RecipeError))
         photo_button = box.addButton("Use as a photo", QMessageBox.ButtonRole.ActionRole)
@@ -145,11 +146,18 @@ def recipe_job(tab):
     return getattr(tab, "recipe_job", None) or tab.job
 
 
-def _describe(recipe: Recipe) -> str:
+def _describe(recipe: Recipe, model=None) -> str:
+    """What made it, its class named when ``model`` (the one loaded) is the recipe's."""
     from engine.recipe_jobs import JOBS
 
-    subject = recipe.inputs.get("layer") or recipe.inputs.get("objective") or f"class {recipe.inputs.get('target')}"
-    return f"{JOBS[recipe.job].title} of {subject} on {recipe.model}, seed {recipe.seed}"
+    target = recipe.inputs.get("target")
+    subject = recipe.inputs.get("layer") or recipe.inputs.get("objective") or f"class {target}"
+    labels = getattr(model, "labels", ()) if getattr(model, "name", None) == recipe.model else ()
+    if isinstance(target, int) and 0 <= target < len(labels):
+        subject = f"{labels[target]} (class {target})"
+    units = "objective" in recipe.inputs and recipe.job == "classviz"   # units, not a class
+    title = "Visualization" if units else JOBS[recipe.job].title
+    return f"{title} of {subject} on {recipe.model}, seed {recipe.seed}"
 
 
 def _candidates(tab) -> list[str]:
@@ -214,7 +222,7 @@ def restore(tab, recipe: Recipe, path: str) -> bool:
     problems = _problems(tab, recipe)
     RESTORE[tab_title(recipe)](tab, recipe, picture, _photo)
     tab.restored_meta = read_png_params(path)   # what Save writes with the opened picture (guiapp/recipe_restore.py)
-    said = f"Opened the recipe of {os.path.basename(path)}: {_describe(recipe)}."
+    said = f"Opened the recipe of {os.path.basename(path)}: {_describe(recipe, tab.ctx.model)}."
     if recipe.timeline.changes or recipe.timeline.stop_at is not None:
         said += " Its live changes and Stop are replayed by Run again."
     if problems:

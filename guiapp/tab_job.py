@@ -18,7 +18,8 @@ result; ``TabJob`` owns everything between:
   input it belonged to is gone).  Switching the model stops a running job.
 * **the end**: exactly one of *finished after N steps*, *stopped at step N*,
   *stopped because the model changed to X*, *failed: reason*
-  (:class:`JobEnd`), written on the tab's status line and passed to the
+  (:class:`JobEnd`; just *finished* / *stopped* for a job whose frames are
+  stages the user does not see as steps), written on the tab's status line and passed to the
   tab's ``ended`` slot with the result.
 * **progress**: the bar shows the percentage and the time left.
 * **keys**: the start button answers Ctrl+Return and the stop button Esc
@@ -55,17 +56,19 @@ class Ending(enum.Enum):
 @dataclass(frozen=True)
 class JobEnd:
     """How a job ended: the kind, the steps it did, and the model it was
-    stopped for or the reason it failed."""
+    stopped for or the reason it failed.  ``counted=False``: its steps are
+    stages the user does not see (a saliency map, then its curves), not said."""
 
     kind: Ending
     steps: int
     reason: str = ""
+    counted: bool = True
 
     def describe(self) -> str:
         if self.kind is Ending.FINISHED:
-            return f"finished after {self.steps} step{'s' if self.steps != 1 else ''}"
+            return f"finished after {self.steps} step{'s' if self.steps != 1 else ''}" if self.counted else "finished"
         if self.kind is Ending.STOPPED:
-            return f"stopped at step {self.steps}"
+            return f"stopped at step {self.steps}" if self.counted else "stopped"
         if self.kind is Ending.MODEL_CHANGED:
             return f"stopped because the model changed to {self.reason}"
         return f"failed: {self.reason}"
@@ -114,7 +117,8 @@ class TabJob(QObject):
     are what the buttons do (the tab's start, usually a :meth:`launch`, and its
     stop); ``follows_model=False`` for
     a job that does not run on the window's classifier (the captioners), which
-    a model switch leaves running.  ``control_options`` go to
+    a model switch leaves running; ``counts_steps=False`` for a job whose
+    frames are stages, not steps the user sees (its ending names no steps).  ``control_options`` go to
     every :class:`Control` (``emit_interval=`` / ``emit_every=``).
 
     Signals: ``frame(Frame)`` (throttled, as :class:`JobRunner`),
@@ -130,18 +134,21 @@ class TabJob(QObject):
                  progress: QProgressBar | None = None, start_button: QAbstractButton | None = None,
                  stop_button: QAbstractButton | None = None, on_start: Callable[[], Any] | None = None,
                  on_stop: Callable[[], Any] | None = None, follows_model: bool = True,
-                 **control_options: Any) -> None:
+                 counts_steps: bool = True, **control_options: Any) -> None:
         super().__init__(tab)
         self.tab, self.title, self.form = tab, title, form
         self.status, self.progress = status, progress
         self.start_button, self.stop_button = start_button, stop_button
         self.control_options = control_options
+        if status is not None and status.wordWrap():   # a long word (a SHA-256) is cut, not widening the tab;
+            status.setMinimumWidth(1)                     # say() puts it whole in the tooltip
         if progress is not None:   # the percentage centred on the bar (style.qss says why not by text-align)
             progress.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.runner = JobRunner(self)
         self.last_end: JobEnd | None = None
         self._run: _Run | None = None
         self._title = title
+        self._counted = counts_steps   # False: the ending names no steps (JobEnd.counted)
         self.runner.connect_slots(frame=self._on_frame, done=self._on_done, failed=self._on_failed,
                                   running=self.running_changed.emit)
         if form is not None:
@@ -260,6 +267,7 @@ class TabJob(QObject):
         """Write ``text`` on the tab's status line for this job."""
         if self.status is not None:
             self.status.setText(text)
+            self.status.setToolTip(text)
 
     # -- stopping -------------------------------------------------------------------
     def stop(self) -> None:
@@ -329,8 +337,8 @@ class TabJob(QObject):
         if run is not None and run.ending is not None:
             return JobEnd(run.ending[0], steps, run.ending[1])
         if run is not None and run.control.cancelled:
-            return JobEnd(Ending.STOPPED, steps)
-        return JobEnd(Ending.FINISHED, steps)
+            return JobEnd(Ending.STOPPED, steps, counted=self._counted)
+        return JobEnd(Ending.FINISHED, steps, counted=self._counted)
 
     def _finish(self, end: JobEnd, result: Any) -> None:
         self.last_end = end

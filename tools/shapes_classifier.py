@@ -65,16 +65,24 @@ def _batches(images: torch.Tensor, labels: torch.Tensor, batch: int, rng: torch.
         yield images[order[i : i + batch]], labels[order[i : i + batch]]
 
 
-def train(n_train: int = 6000, epochs: int = 12, seed: int = 0, noise: float = 0.3, log=print) -> torch.nn.Module:
-    """The trained network (mean/std 0.5: timm's ``test_resnet`` configuration);
-    ``noise``: the std of the Gaussian noise added to each training input."""
+def render(scene_list: list[Scene]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The scenes as the network's (N,3,SIZE,SIZE) input (mean/std 0.5: timm's
+    ``test_resnet`` configuration) and their (N,) shape labels."""
+    images = torch.from_numpy(np.stack([render_scene(s, SIZE) for s in scene_list])).permute(0, 3, 1, 2)
+    return (images.float() / 255 - 0.5) / 0.5, torch.tensor([SHAPES.index(s.main.shape) for s in scene_list])
+
+
+def train(n_train: int = 6000, epochs: int = 12, seed: int = 0, noise: float = 0.3, log=print,
+          data=None) -> torch.nn.Module:
+    """The trained network, on ``n_train`` fresh training scenes or on
+    ``data`` = (images, labels) as :func:`render` makes them (ROAR retrains
+    on modified scenes: ``tools/shapes_roar.py``); ``noise``: the std of the
+    Gaussian noise added to each training input."""
     import timm
 
     torch.manual_seed(seed)
-    train_scenes = scenes(n_train, 0)
-    images = torch.from_numpy(np.stack([render_scene(s, SIZE) for s in train_scenes])).permute(0, 3, 1, 2)
-    images = (images.float() / 255 - 0.5) / 0.5
-    labels = torch.tensor([SHAPES.index(s.main.shape) for s in train_scenes])
+    images, labels = render(scenes(n_train, 0)) if data is None else data
+    n_train = len(images)
     net = timm.create_model(ARCH, num_classes=len(SHAPES), pretrained=False)
     opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
     steps = epochs * ((n_train + 63) // 64)

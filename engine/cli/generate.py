@@ -36,7 +36,7 @@ def _image_and_layer(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..generation import ClassVizParams, DreamParams, InversionParams
+    from ..generation import AccentParams, DreamParams, InversionParams
 
     p = subparsers.add_parser("classviz", help="generate an image the network classifies as CLASS")
     goal = p.add_mutually_exclusive_group(required=True)
@@ -47,8 +47,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="with --objective: N visualizations pushed apart (Olah et al. 2017), saved side by side")
     p.add_argument("--diversity-weight", type=float, default=None, help="weight of the diversity term (default 50)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the starting noise and the jitter (default 0)")
-    add_param_options(p, ClassVizParams, aliases={"parameterization": ("--param",)},
-                      defaults={"size": "224", "steps": "512 fourier, 200 pixels",
+    p.add_argument("--accentuate", metavar="PHOTO", default=None,
+                   help="feature accentuation (Hamblin et al. 2024): start from PHOTO and push the class or objective "
+                        "while --closeness keeps the picture close to the photo")
+    p.add_argument("--mask", metavar="PNG", default=None,
+                   help="also save the importance mask (where the objective's gradient fell, accumulated; MACO's mask)")
+    add_param_options(p, AccentParams, aliases={"parameterization": ("--param",)},
+                      defaults={"parameterization": "the network's own (README: class visualization grid); "
+                                                    "fourier when accentuating",
+                                "size": "224", "steps": "512 fourier and maco, 200 pixels, 96 accentuating",
                                 "lr": "the parameterisation's"})
     _common(p)
     p.set_defaults(func=run_classviz)
@@ -125,17 +132,22 @@ def run_classviz(args: argparse.Namespace) -> int:
     from ..imaging import resize
 
     check_seed(args.seed)
-    kind = args.parameterization or "fourier"
+    if args.accentuate is not None:
+        return _accentuate(args, args.parameterization or "fourier")
+    kind = args.parameterization or _recommended(args.model)
+    _refuse_accent_options(args)
     params = params_from_args(ClassVizParams, args, base=ClassVizParams.defaults(kind))
     out = _out_path(args.out)
+    mask = _out_path(args.mask) if args.mask else None
     open_judge(args)
     model = open_model(args)
     if args.objective is not None:
-        return _visualize_units(args, model, params, out)
+        return _visualize_units(args, model, params, out, mask)
     index = resolve_class(model, args.target)
     control = Control(params)
     last, image = _run(class_visualization(model, index, control=control, seed=args.seed),
                        f"classviz {model.labels[index]}", control)
+    _save_mask(mask, last)
     saved = _save(out, image, {"mode": "class visualization", "model": model.name, "target": index,
                                 "label": model.labels[index], "seed": args.seed, **params.as_dict(),
                                 **_recipe("classviz", model, control, last, args.seed, inputs={"target": index})})
@@ -150,7 +162,15 @@ def run_classviz(args: argparse.Namespace) -> int:
     return 0
 
 
-def _visualize_units(args: argparse.Namespace, model, params, out: Path) -> int:
+def _recommended(model: str | None) -> str:
+    """The parameterisation class visualization starts with on ``--model`` (a bundled network's own)."""
+    from ..generation.classviz import recommended_parameterization
+    from ..models.registry import DEFAULT_MODEL, canonical_name
+
+    return recommended_parameterization(canonical_name(model) if model else DEFAULT_MODEL)
+
+
+def _visualize_units(args: argparse.Namespace, model, params, out: Path, mask: Path | None) -> int:
     """``classviz --objective``: maximise a channel, a neuron or a sum of them."""
     import torch
 
@@ -180,6 +200,7 @@ def _visualize_units(args: argparse.Namespace, model, params, out: Path) -> int:
         control = Control(params)
         last, image = _run(class_visualization(model, objective, control=control, seed=args.seed),
                            f"classviz {objective.label}", control)
+        _save_mask(mask, last)
         parts = None
     recipe = _recipe("classviz" if parts is None else "diverse", model, control, last, args.seed,
                      inputs={"objective": args.objective})
@@ -192,6 +213,77 @@ def _visualize_units(args: argparse.Namespace, model, params, out: Path) -> int:
         value /= len(pieces)
     report(args, {"objective": objective.label, "value": value, "out": str(out), "params": params.as_dict()},
            f"{out}: {objective.label} = {value:.4g}", saved)
+    return 0
+
+
+def _save_mask(path: Path | None, last) -> None:
+    """``--mask``: the final frame's importance mask as a grey PNG (white = where the gradient fell)."""
+    mask = getattr(getattr(last, "info", None), "mask", None)
+    if path is None or mask is None:
+        return
+    grey = np.round(mask * 255.0).astype(np.uint8)
+    _save(path, np.repeat(grey[..., None], 3, axis=2), {"mode": "importance mask"})
+
+
+_ACCENT_ONLY = ("closeness", "space")
+
+
+def _refuse_accent_options(args: argparse.Namespace) -> None:
+    given = [name for name in _ACCENT_ONLY if getattr(args, name, None) is not None]
+    if given:
+        raise CliError(f"--{given[0]} applies only with --accentuate PHOTO")
+
+
+def _accentuate(args: argparse.Namespace, kind: str) -> int:
+    """``classviz --accentuate PHOTO``: feature accentuation of the photo towards the class or objective."""
+    import torch
+
+    from ..generation import AccentParams, accentuate
+    from ..generation.unit_objectives import parse_objective
+
+    if args.diverse is not None:
+        raise CliError("--diverse does not combine with --accentuate")
+    params = params_from_args(AccentParams, args, base=AccentParams.defaults(kind))
+    photo = open_image(args.accentuate)
+    out = _out_path(args.out)
+    mask = _out_path(args.mask) if args.mask else None
+    open_judge(args)
+    model = open_model(args)
+    if args.objective is not None:
+        try:
+            target = parse_objective(args.objective).check(model)
+        except ValueError as exc:
+            raise CliError(f"--objective: {exc}") from None
+    else:
+        target = resolve_class(model, args.target)
+    control = Control(params)
+    label = model.labels[target] if isinstance(target, int) else target.label
+    try:
+        last, image = _run(accentuate(model, photo, target, control=control, seed=args.seed), f"accentuate {label}",
+                           control)
+    except ValueError as exc:  # space 'features' on a model that names no layers
+        raise CliError(f"--space: {exc}") from None
+    _save_mask(mask, last)
+    inputs = {"target": target} if isinstance(target, int) else {"objective": args.objective}
+    recipe = _recipe("accentuate", model, control, last, args.seed, inputs=inputs,
+                     files={"source": (args.accentuate, photo)})
+    saved = _save(out, image, {"mode": "feature accentuation", "model": model.name, "source": str(args.accentuate),
+                                "objective": label, "seed": args.seed, **params.as_dict(), **recipe})
+    original = last.extra["original"]
+
+    def value(picture: np.ndarray) -> float:
+        with torch.no_grad():
+            x = model.preprocess(picture)
+            return float(model.logits(x)[0, target]) if isinstance(target, int) else float(target(model, x))
+
+    before, after = value(original), value(saved)
+    rms = float(np.sqrt(np.mean((saved.astype(np.float64) - original.astype(np.float64)) ** 2)))
+    with torch.no_grad():
+        top = model.top(model.probabilities(model.preprocess(saved))[0], 1)[0]
+    report(args, {"objective": label, "before": before, "after": after, "rms_distance": rms, "top": top.as_dict(),
+                  "out": str(out), "params": params.as_dict()},
+           f"{out}: {label} {before:.4g} -> {after:.4g}, RMS distance to the photo {rms:.1f} (0-255), "
+           f"top class {top.label} ({top.prob:.4f})", saved)
     return 0
 
 
@@ -245,6 +337,8 @@ def run_dream(args: argparse.Namespace) -> int:
                                  **params.as_dict(), **recipe})
     after = layer_objective(model, saved, layer, guide=guide, tile=tile)
     kind = "guide objective" if guide is not None else "layer objective"
+    skipped = f" ({last.extra['skipped']})" if last is not None and last.extra.get("skipped") else ""
     report(args, {"layer": layer, "guided": guide is not None, "objective_before": before, "objective_after": after,
-                  "out": str(out), "params": params.as_dict()}, f"{out}: {kind} at {layer} {before:.4g} -> {after:.4g}", saved)
+                  "out": str(out), "params": params.as_dict()},
+           f"{out}: {kind} at {layer} {before:.4g} -> {after:.4g}{skipped}", saved)
     return 0

@@ -63,7 +63,12 @@ def _model_to_load(recipe, args: argparse.Namespace) -> tuple[str, dict]:
                        f"--model-file PATH (it must have {wanted})")
     if file_sha256(path) != known["sha256"]:
         raise CliError(f"the model file {path} is not the recipe's (it must have {wanted})")
-    return path, {"arch": known["arch"], "trust_code": args.trust_code}
+    options = {"arch": known["arch"], "trust_code": args.trust_code}
+    if "preprocessing" in known:   # chosen in the window
+        from ..models.preprocessing import Preprocessing
+
+        options["preprocessing"] = Preprocessing(**known["preprocessing"])
+    return path, options
 
 
 def _device(args: argparse.Namespace, recipe) -> tuple[str | None, str]:

@@ -4,7 +4,8 @@ mass with an annotation file, the randomisation sanity score, time), with a
 progress bar; writes ``OUT/scores.csv``, map thumbnails and a
 self-contained ``OUT/report.html``.  Run it again on the same ``--out`` to
 resume a stopped run (Ctrl+C stops at the next method, keeps the photos
-already scored and still writes the report)."""
+already scored and still writes the report).  ``--cluster`` scores the
+photos on the workers of a Dask scheduler."""
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--points", type=int, default=11, help="points on each removal curve (default 11)")
     p.add_argument("--boxes", default=None, help="COCO JSON file or folder of Pascal VOC XML files with object boxes")
     p.add_argument("--no-sanity", action="store_true", help="skip the randomised-model rank correlation")
+    p.add_argument("--cluster", default=None, metavar="ADDRESS",
+                   help="a Dask distributed scheduler (tcp://host:8786): the photos are scored on its workers "
+                        "(they must see the photos at the same path)")
     p.add_argument("--model", default=None, help="model name (see `models`) or a torchvision weight file")
     p.add_argument("--json", action="store_true", help="print one JSON object (the summary)")
     p.set_defaults(func=run_saliency_eval)
@@ -51,6 +55,7 @@ def run_saliency_eval(args: argparse.Namespace) -> int:
     from ..gradients.folder_eval import CSV_NAME, folder_evaluation, photo_files, read_scores
     from ..gradients.ranking import summarize
     from ..gradients.report_html import REPORT_NAME, metric_title
+    from ..index import ModelSpec
     from ..jobs import Control, run_to_end
 
     methods = _choices(args.methods, METHODS, "--methods")
@@ -71,7 +76,8 @@ def run_saliency_eval(args: argparse.Namespace) -> int:
     try:
         _, progress = run_to_end(folder_evaluation(model, args.folder, args.out, methods=methods, fills=fills,
                                                    points=args.points, sanity=not args.no_sanity, boxes=boxes,
-                                                   control=control), bar)
+                                                   control=control, cluster=args.cluster,
+                                                   model_factory=ModelSpec(args.model, args.device)), bar)
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()

@@ -22,6 +22,11 @@ parameterisations of ``x`` (see :mod:`.parameterizations`):
   make a step cheaper), with a steeper spectrum (``decay`` 1.5).  A
   coarse-to-fine opening of the spectrum is available (``coarse``); it gave
   larger, blurrier shapes and is off by default.
+* ``"maco"``: MACO (Fel et al., NeurIPS 2023): only the phase of the
+  decorrelated image's spectrum is optimised, its magnitude fixed to that of
+  the shipped photos (:class:`.parameterizations.MacoImage`); paler, more
+  photo-like pictures that stay so on deeper networks.  The recommended
+  choice per network is :data:`PARAMETERIZATION_BY_NETWORK`.
 * ``"pixels"``: the classic loop (normalised gradient steps, jitter, blur
   every few steps, clamp) -- reaches the class as confidently but looks like
   coloured high-frequency noise.
@@ -40,6 +45,7 @@ import torch.nn.functional as F
 from ..jobs import Control, Frame, interrupt_here
 from ..params import Params, param
 from ..validation import check_choice
+from .importance import Importance, ImportanceMap
 from .loop import optimize
 from .objectives import class_logit
 from .parameterizations import PARAMETERIZATION_TITLES, PARAMETERIZATIONS, make_parameterization
@@ -48,8 +54,13 @@ from .regularizers import l2_penalty, total_variation
 from .transforms import robust_view
 from .unit_objectives import UnitObjective
 
-__all__ = ["ClassVizParams", "class_visualization", "MAX_SIZE"]
+__all__ = ["ClassVizParams", "class_visualization", "generate", "recommended_parameterization", "MAX_SIZE"]
 
+#: MACO's Adam step on the phase (radians), measured on the 12-class grid.
+MACO_LR = 0.1
+#: The parameterisation class visualization starts with on each bundled network, chosen by eye on the
+#: 12-class grid of tests/bench/classviz_grid.py (README, issue #28): MACO where it names more classes.
+PARAMETERIZATION_BY_NETWORK = {"efficientnet_lite2": "maco"}
 MAX_SIZE = 1024  # as inversion: a step at 2048 px takes ~15 s here, and one op of it longer than a prompt Stop allows
 
 
@@ -120,9 +131,17 @@ class ClassVizParams(Params):
             base = cls(parameterization="pixels", size=224, steps=200, lr=2.0, l2=0.02, tv=0.0, blur_every=10,
                        blur_sigma=0.5, jitter=16, pad=0, scale=0.0, rotate=0.0, contrast=0.0, coarse=0.0,
                        min_view=1.0)
+        elif parameterization == "maco":
+            base = cls(parameterization="maco", lr=MACO_LR, contrast=0.0)
         else:
             base = cls(parameterization=check_choice("parameterization", parameterization, PARAMETERIZATIONS))
         return replace(base, **changes)
+
+def recommended_parameterization(model_name: str) -> str:
+    """The parameterisation to start with on the network ``model_name`` (its canonical
+    name); the Fourier image on any network not measured."""
+    return PARAMETERIZATION_BY_NETWORK.get(model_name, "fourier")
+
 
 def class_visualization(
     model,
@@ -149,7 +168,7 @@ def class_visualization(
     p0: ClassVizParams = control.params
     if not isinstance(p0, ClassVizParams):
         raise ValueError("class_visualization needs ClassVizParams in control.params")
-    goal = _Goal.of(model, target)
+    goal = Goal.of(model, target)
     generator = torch.Generator().manual_seed(int(seed))
     rng = random.Random(int(seed))
     start = None
@@ -159,23 +178,33 @@ def class_visualization(
         start = model.preprocess(resize(np.asarray(init, dtype=np.uint8), (p0.size, p0.size)))
     image = make_parameterization(p0.parameterization, p0.size, p0.size, mean=model.mean, std=model.std,
                                   generator=generator, init=start, decay=p0.decay, contrast=p0.contrast)
-    gradient = _ClassVizGradient(model, image, goal, control, rng, coarse_to_fine=start is None)
+    return (yield from generate(model, goal, image, control, rng, coarse_to_fine=start is None))
+
+
+def generate(model, goal: Goal, image, control: Control, rng: random.Random, *, coarse_to_fine: bool,
+             penalty=None, extra: dict | None = None) -> Iterator[Frame]:
+    """The loop of :func:`class_visualization` on a ready parameterised ``image``:
+    frames with the importance mask so far (``info``: an :class:`.importance.ImportanceMap`), the last one
+    final.  ``penalty(p, x)``, when given, returns a term added to the loss and
+    its unweighted value (metric ``distance``; feature accentuation's closeness)."""
+    gradient = _ClassVizGradient(model, image, goal, control, rng, coarse_to_fine=coarse_to_fine, penalty=penalty)
     render = renderer(model, image)
     first = render()  # drawn now, not after a Stop in the first step (35 ms at 1024 px)
-    extra = {"target": goal.index, "label": goal.label}
+    extra = {"target": goal.index, "label": goal.label, **(extra or {})}
     result = yield from optimize(
         tensors=image.tensors, gradient=gradient, rule=image.step_rule(model.std), control=control,
         steps=lambda p: p.steps, render=render, after_step=functools.partial(image.after_step, model),
-        extra=lambda: dict(extra), start_image=first,
+        extra=lambda: dict(extra), info=lambda: ImportanceMap(gradient.importance.mask()), start_image=first,
     )
     final = result.image if result.image is not None else render()
     yield Frame(step=result.steps, total=control.params.steps, image=final, metrics=result.metrics,
-                extra={**extra, "cancelled": result.cancelled}, final=True)
+                extra={**extra, "cancelled": result.cancelled}, info=ImportanceMap(gradient.importance.mask()),
+                final=True)
     return final
 
 
 @dataclass(frozen=True)
-class _Goal:
+class Goal:
     """What the image should show: a class ``index`` or ``units`` (a checked unit objective)."""
 
     index: int | None
@@ -183,7 +212,7 @@ class _Goal:
     label: str
 
     @classmethod
-    def of(cls, model, target: int | str | UnitObjective) -> _Goal:
+    def of(cls, model, target: int | str | UnitObjective) -> Goal:
         if isinstance(target, UnitObjective):
             units = target.check(model)
             return cls(None, units, units.label)
@@ -195,14 +224,18 @@ class _ClassVizGradient:
     """The gradient oracle of :func:`class_visualization` (see :func:`.loop.optimize`): the loss
     ``-score(view) + l2 * l2(x) + tv * TV(x)`` on a random view of the image, backwards."""
 
-    def __init__(self, model, image, goal: _Goal, control: Control, rng: random.Random, *, coarse_to_fine: bool):
+    def __init__(self, model, image, goal: Goal, control: Control, rng: random.Random, *, coarse_to_fine: bool,
+                 penalty=None):
         self.model, self.image, self.goal, self.control, self.rng = model, image, goal, control, rng
+        self.penalty = penalty
         self.coarse_to_fine = coarse_to_fine  # a warm start has its shapes already
         self.grey = model.from_pixels(torch.full_like(model.mean, 127.5))
+        self.importance = Importance()
 
     def __call__(self, p: ClassVizParams, step: int) -> dict[str, torch.Tensor]:
         self.image.follow(p)
         x = interrupt_here(self.image.image(), self.control)  # each piece of a 1024-px step takes a while
+        self.importance.watch(x)
         view = interrupt_here(self._view(p, x), self.control)
         logits = None
         if self.goal.units is not None:
@@ -215,11 +248,14 @@ class _ClassVizGradient:
         with torch.set_grad_enabled(p.tv != 0):
             tv = total_variation(x)
         loss = -score + p.l2 * l2 + p.tv * tv
+        metrics = {"objective": score.detach(), "l2": l2.detach(), "tv": tv.detach()}
+        if self.penalty is not None:
+            term, metrics["distance"] = self.penalty(p, x)
+            loss = loss + term
         self.control.raise_if_cancelled()
         loss.backward()
         if self.coarse_to_fine:
             self.image.low_pass_gradient(coarse_to_fine_cutoff(step, p.steps, p.coarse))
-        metrics = {"objective": score.detach(), "l2": l2.detach(), "tv": tv.detach()}
         if logits is not None:
             with torch.no_grad():
                 metrics["prob"] = torch.softmax(logits[0], dim=0)[self.goal.index]

@@ -32,8 +32,8 @@ from .loop import NormalizedStep, optimize
 from .objectives import GuidedDot, layer_l2
 from .tiling import context_margin, layer_stride, tiled_gradient
 
-__all__ = ["DreamParams", "Octave", "deepdream", "layer_objective", "guide_objective", "octave_sizes", "GUIDE_SIZE",
-           "MIN_OCTAVE_SIDE"]
+__all__ = ["DreamParams", "Octave", "skipped_note", "deepdream", "layer_objective", "guide_objective", "octave_sizes",
+           "GUIDE_SIZE", "MIN_OCTAVE_SIDE"]
 
 #: The guide image is shrunk to fit this many pixels before its features are taken.
 GUIDE_SIZE = 448
@@ -123,10 +123,31 @@ def guide_objective(model, image: np.ndarray, layer: str, guide: np.ndarray, til
 
 @dataclass(frozen=True)
 class Octave:
-    """Which octave a DeepDream frame shows: its number (from 1) and its size ``(height, width)``."""
+    """Which octave a DeepDream frame shows: its number (from 1), its size
+    ``(height, width)``, how many octaves the run dreams (``of``), and how many
+    of the ``asked`` octaves were too small to dream (``skipped``: their shorter
+    side would be under :data:`MIN_OCTAVE_SIDE`)."""
 
     index: int
     size: tuple[int, int]
+    of: int = 0
+    skipped: int = 0
+    asked: int = 0
+
+    def describe(self) -> str:
+        """``octave 1 of 3``, and why not 4 when the smallest was left out."""
+        return f"octave {self.index} of {self.of}" + (f" ({self.note()})" if self.skipped else "")
+
+    def note(self) -> str:
+        return skipped_note(self.skipped, self.asked)
+
+
+def skipped_note(skipped: int, asked: int) -> str:
+    """``the smallest of 4 octaves, under 32 px, skipped``, or "" when none was."""
+    if skipped <= 0:
+        return ""
+    which = "the smallest" if skipped == 1 else f"the {skipped} smallest"
+    return f"{which} of {asked} octaves, under {MIN_OCTAVE_SIDE} px, skipped"
 
 
 def deepdream(
@@ -145,7 +166,8 @@ def deepdream(
     Yields frames (the current octave's image, so early frames are smaller)
     with metrics ``objective`` (per-position objective of the last step) and
     ``octave``, and ``info`` an :class:`Octave`; the last frame is the
-    full-size result with ``final=True``.
+    full-size result with ``final=True``, its ``extra["skipped"]`` saying which
+    octaves were too small to dream (:func:`skipped_note`; "" when none).
     Continue = run again on the result.  Returns the final uint8 image.
     """
     control = control or Control(params or DreamParams())
@@ -162,16 +184,19 @@ def deepdream(
     done = octave = 0
     cancelled = False
     metrics: dict[str, float] = {}
+    info = Octave(0, current)
     while True:
         p: DreamParams = control.params
-        remaining = [s for s in octave_sizes(height, width, p.octaves, p.octave_scale) if s[0] * s[1] > current[0] * current[1]]
+        sizes = octave_sizes(height, width, p.octaves, p.octave_scale)
+        remaining = [s for s in sizes if s[0] * s[1] > current[0] * current[1]]
         if not remaining or control.cancelled:
             break
         size, octave = remaining[0], octave + 1
         base = dreamer.base_at(size)
         x = (base + _resize(detail, size)) if detail is not None else base.clone()
         x.requires_grad_(True)
-        result = yield from dreamer.octave(x, control, Octave(octave, size), done, len(remaining))
+        info = Octave(octave, size, octave - 1 + len(remaining), p.octaves - len(sizes), p.octaves)
+        result = yield from dreamer.octave(x, control, info, done, len(remaining))
         done += result.steps
         metrics = dict(result.metrics, octave=float(octave))
         current = size
@@ -182,7 +207,8 @@ def deepdream(
             break
     final = dreamer.final_image(x, detail, (height, width))
     yield Frame(step=done, total=done, image=final, metrics=metrics,
-                extra={"layer": layer, "guided": guide is not None, "cancelled": cancelled or control.cancelled}, final=True)
+                extra={"layer": layer, "guided": guide is not None, "cancelled": cancelled or control.cancelled,
+                       "skipped": skipped_note(info.skipped, info.asked)}, final=True)
     return final
 
 

@@ -46,19 +46,19 @@ from __future__ import annotations
 import torch
 
 from ..jobs import interrupt_here
+from .colour import COLOR_CORRELATION_SQRT, colour_matrix, decorrelate
 from .loop import AdamStep, NormalizedStep
+from .natural_spectrum import natural_magnitude
 from .transforms import gaussian_blur
 
-__all__ = ["PixelImage", "FourierImage", "COLOR_CORRELATION_SQRT", "make_parameterization", "PARAMETERIZATIONS",
-           "PARAMETERIZATION_TITLES"]
+__all__ = ["PixelImage", "FourierImage", "MacoImage", "frequencies", "COLOR_CORRELATION_SQRT", "make_parameterization",
+           "PARAMETERIZATIONS", "PARAMETERIZATION_TITLES"]
 
-#: Square root of the colour correlation matrix of ImageNet photos (RGB,
-#: 0..1 pixels), the constant Lucid uses to decorrelate colour.
-COLOR_CORRELATION_SQRT = ((0.26, 0.09, 0.02), (0.27, 0.00, -0.05), (0.27, -0.09, 0.03))
-
-PARAMETERIZATIONS = ("fourier", "pixels")
+PARAMETERIZATIONS = ("fourier", "maco", "pixels")
 #: The same, with the titles the window shows.
-PARAMETERIZATION_TITLES = (("fourier", "Fourier, decorrelated (Lucid)"), ("pixels", "Plain pixels (classic)"))
+PARAMETERIZATION_TITLES = (("fourier", "Fourier, decorrelated (Lucid)"),
+                           ("maco", "MACO: phase only, natural magnitude (Fel et al.)"),
+                           ("pixels", "Plain pixels (classic)"))
 
 
 class PixelImage:
@@ -102,6 +102,13 @@ class PixelImage:
         self.x.copy_(model.clamp(self.x))
 
 
+def frequencies(height: int, width: int, device=None) -> torch.Tensor:
+    """``|f|`` in cycles per pixel of each bin of a ``height`` x ``width`` real FFT, shape (H, W//2+1)."""
+    fy = torch.fft.fftfreq(height, device=device).view(-1, 1)
+    fx = torch.fft.rfftfreq(width, device=device).view(1, -1)
+    return torch.sqrt(fx * fx + fy * fy)
+
+
 class FourierImage:
     """Image = sigmoid(decorrelated colour (inverse FFT of a scaled spectrum)).
 
@@ -128,17 +135,13 @@ class FourierImage:
         self.mean, self.std = mean, std
         self.contrast = float(contrast)
         self.contrast_floor = 0.0  # a warm start's own contrast
-        fy = torch.fft.fftfreq(self.h, device=device).view(-1, 1)
-        fx = torch.fft.rfftfreq(self.w, device=device).view(1, -1)
-        freq = torch.sqrt(fx * fx + fy * fy)
+        freq = frequencies(self.h, self.w, device)
         self.freq = freq.view(1, 1, self.h, -1, 1)
         self.scale = (1.0 / torch.clamp(freq, min=1.0 / max(self.h, self.w)) ** decay).view(1, 1, self.h, -1, 1)
         shape = (1, 3, self.h, self.w // 2 + 1, 2)
         noise = torch.randn(shape, generator=generator, dtype=torch.float32) * sd
         self.spectrum = noise.to(device).requires_grad_(True)
-        c = torch.tensor(COLOR_CORRELATION_SQRT, dtype=torch.float32, device=device)
-        self.color = c / c.norm(dim=0).max()
-        self.color_inv = torch.linalg.inv(self.color)
+        self.color = colour_matrix(device)
 
     @property
     def tensors(self) -> list[torch.Tensor]:
@@ -182,8 +185,9 @@ class FourierImage:
     def low_pass_gradient(self, cutoff: float | None) -> None:
         """Keep the spectrum's gradient only below ``cutoff`` cycles per pixel
         (a soft edge about 1/64 wide); ``None``: all of it."""
-        if cutoff is not None and self.spectrum.grad is not None:
-            self.spectrum.grad.mul_(torch.sigmoid((cutoff - self.freq) * 64.0))
+        grad = self.tensors[0].grad
+        if cutoff is not None and grad is not None:
+            grad.mul_(torch.sigmoid((cutoff - self.freq) * 64.0))
 
     @torch.no_grad()
     def assign(self, x: torch.Tensor) -> None:
@@ -191,11 +195,65 @@ class FourierImage:
         inverse sigmoid stays finite)."""
         if tuple(x.shape[-2:]) != (self.h, self.w):
             raise ValueError(f"cannot assign a {x.shape[-1]}x{x.shape[-2]} image to a {self.w}x{self.h} parameterisation")
-        rgb = ((x * self.std + self.mean) / 255.0).clamp(1e-3, 1 - 1e-3)
-        decorrelated = torch.einsum("ij,njhw->nihw", self.color_inv, torch.logit(rgb))
+        decorrelated = decorrelate((x * self.std + self.mean) / 255.0)
         self.contrast_floor = float((decorrelated - decorrelated.mean(dim=(-2, -1), keepdim=True)).std())
         spectrum = torch.fft.rfft2(decorrelated * 4.0, norm="ortho")
         self.spectrum.copy_(torch.view_as_real(spectrum) / self.scale)
+
+
+class MacoImage(FourierImage):
+    """MACO (Fel et al., "Unlocking Feature Visualization for Deeper Networks
+    with MAgnitude Constrained Optimization", NeurIPS 2023): the decorrelated
+    image's spectrum has the fixed magnitude of natural photos
+    (:func:`.natural_spectrum.natural_magnitude`) and only its *phase* is
+    optimised, with the mean colour (the spectrum's zero frequency, left free
+    as in :class:`FourierImage`'s contrast cap)::
+
+        d = level + irfft2(|F_natural| * exp(i phase))    ("ortho" norm)
+        rgb = sigmoid(C_n d)
+
+    The picture keeps a photo's contrast and distribution of detail over
+    scales however hard the network pushes, so it stays natural-looking where
+    a free spectrum turns to saturated noise.  Adam on the phase (radians).
+    """
+
+    kind = "maco"
+
+    def __init__(self, height: int, width: int, *, mean: torch.Tensor, std: torch.Tensor,
+                 generator: torch.Generator | None = None) -> None:
+        device = mean.device
+        self.h, self.w = int(height), int(width)
+        self.mean, self.std = mean, std
+        self.color = colour_matrix(device)
+        self.freq = frequencies(self.h, self.w, device)
+        magnitude = natural_magnitude(self.h, self.w).clone()
+        magnitude[:, 0, 0] = 0.0  # the mean colour is `level`
+        self.magnitude = magnitude[None].to(device)
+        phase = (torch.rand(self.magnitude.shape, generator=generator) * 2.0 - 1.0) * torch.pi
+        self.phase = phase.to(device).requires_grad_(True)
+        self.level = torch.zeros((1, 3, 1, 1), device=device, requires_grad=True)
+
+    @property
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.phase, self.level]
+
+    def decorrelated(self) -> torch.Tensor:
+        spectrum = torch.polar(self.magnitude, self.phase)
+        return self.level + interrupt_here(torch.fft.irfft2(spectrum, s=(self.h, self.w), norm="ortho"))
+
+    def follow(self, p) -> None:
+        """Nothing is live: the magnitude is fixed."""
+
+    @torch.no_grad()
+    def assign(self, x: torch.Tensor) -> None:
+        """The phase and mean colour of ``x`` (a MACO picture comes back as it
+        was; a photo keeps its shapes, which live in the phase, with the
+        natural magnitude)."""
+        if tuple(x.shape[-2:]) != (self.h, self.w):
+            raise ValueError(f"cannot assign a {x.shape[-1]}x{x.shape[-2]} image to a {self.w}x{self.h} parameterisation")
+        decorrelated = decorrelate((x * self.std + self.mean) / 255.0)
+        self.level.copy_(decorrelated.mean(dim=(-2, -1), keepdim=True))
+        self.phase.copy_(torch.angle(torch.fft.rfft2(decorrelated - self.level, norm="ortho")))
 
 
 def make_parameterization(
@@ -210,7 +268,7 @@ def make_parameterization(
     noise_pixels: float = 10.0,
     decay: float = 1.0,
     contrast: float = 0.0,
-) -> PixelImage | FourierImage:
+) -> PixelImage | FourierImage | MacoImage:
     """A parameterisation of a ``width`` x ``height`` image on ``mean``'s
     device: from ``init`` (normalised (1,3,H,W)) when given, else from seeded
     noise (grey plus Gaussian noise of ``noise_pixels`` pixel units for
@@ -219,6 +277,8 @@ def make_parameterization(
     :class:`FourierImage`)."""
     if kind == "fourier":
         param = FourierImage(height, width, mean=mean, std=std, generator=generator, decay=decay, contrast=contrast)
+    elif kind == "maco":
+        param = MacoImage(height, width, mean=mean, std=std, generator=generator)
     elif kind == "pixels":
         noise = torch.randn((1, 3, height, width), generator=generator, dtype=torch.float32).to(mean.device)
         param = PixelImage((127.5 + noise_pixels * noise - mean) / std)

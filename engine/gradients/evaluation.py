@@ -5,6 +5,13 @@ sanity score (``|ρ|``, the absolute Spearman rank correlation of its map
 with the map of the fully randomised model, :mod:`.sanity`; lower is
 better), plus a random map as the reference row.
 
+The rows of one photo share work: SmoothGrad, SmoothGrad² and VarGrad are
+read from one noise tunnel (one draw of noise; their maps are what each
+method alone gives with the same seed) on the trained and on the randomised
+network, and the random-order removal curve of a fill-in is measured once
+(it does not depend on the map).  A row's ``seconds`` is what its map costs
+alone (for a tunnel method, the whole tunnel's time).
+
 The job yields one frame per method as soon as that row is ready (the
 window's table and the folder report fill in as they go) and returns the
 :class:`MethodTable`.  Metric names (columns) and whether higher is better:
@@ -19,15 +26,17 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import torch
 
 from ..jobs import Cancelled, Control, Frame
 from .attribution import SaliencyParams, compute_saliency
-from .curves import random_map
+from .curves import Curve, random_map
 from .fill_in import check_fill
 from .localization import Box, localization
 from .methods import METHOD_TABLE, METHODS
 from .removal import RemovalCurves, removal_curves
 from .sanity import parameter_modules, randomized_copy, spearman
+from .smoothgrad import TUNNEL_MAPS, TunnelSums, noise_tunnel
 
 __all__ = ["REFERENCE", "MethodScore", "MethodTable", "metric_columns", "evaluate_methods", "EVAL_PARAMS"]
 
@@ -78,22 +87,52 @@ class MethodTable:
         return metric_columns(self.fills)
 
 
-def _score(model, x, target, name, params, fills, boxes, points, sanity_model, control) -> MethodScore:
-    start = time.perf_counter()
+class _Shared:
+    """What the rows of one photo share: one noise tunnel per network for
+    SmoothGrad, SmoothGrad² and VarGrad (one draw of noise, as
+    :func:`~.method_maps.method_maps`), and the random-order removal curve
+    per fill-in (it does not depend on the map)."""
+
+    def __init__(self) -> None:
+        self.tunnels: dict[int, tuple[TunnelSums, float]] = {}
+        self.references: dict[str, Curve] = {}
+
+    def saliency(self, model, x, target, name, params, control) -> tuple[torch.Tensor, float]:
+        """The map and the seconds it costs alone (a tunnel method: the whole tunnel's)."""
+        start = time.perf_counter()
+        if name not in TUNNEL_MAPS:
+            sal = compute_saliency(model, x, target, replace(params, method=name), control=control)[0]
+            return sal, time.perf_counter() - start
+        if id(model) not in self.tunnels:
+            sums = noise_tunnel(model, x, target, samples=params.samples, noise=params.noise,
+                                reduction=params.reduction, batch_size=params.batch_size, seed=params.seed,
+                                control=control)
+            self.tunnels[id(model)] = (sums, time.perf_counter() - start)
+        sums, seconds = self.tunnels[id(model)]
+        return TUNNEL_MAPS[name](sums, params.reduction)[0], seconds
+
+    def curves(self, model, x, sal, target, fill, points, params, control) -> RemovalCurves:
+        out = removal_curves(model, x, sal, target, fill=fill, points=points, batch_size=params.batch_size,
+                             seed=params.seed, control=control, reference=self.references.get(fill))
+        self.references[fill] = out.random
+        return out
+
+
+def _score(model, x, target, name, params, fills, boxes, points, sanity_model, control, shared) -> MethodScore:
     if name == REFERENCE:
+        start = time.perf_counter()
         sal = random_map(*x.shape[-2:], seed=params.seed + 7, device=x.device)
+        seconds = time.perf_counter() - start
     else:
-        sal = compute_saliency(model, x, target, replace(params, method=name), control=control)[0]
-    seconds = time.perf_counter() - start
-    curves = {fill: removal_curves(model, x, sal, target, fill=fill, points=points, batch_size=params.batch_size,
-                                   seed=params.seed, control=control) for fill in fills}
+        sal, seconds = shared.saliency(model, x, target, name, params, control)
+    curves = {fill: shared.curves(model, x, sal, target, fill, points, params, control) for fill in fills}
     saliency = sal.detach().cpu().numpy().astype(np.float32)
     score = MethodScore(name, seconds, saliency, curves)
     if boxes:
         loc = localization(saliency, boxes)
         score = replace(score, hit=float(loc.hit), mass=loc.mass)
     if sanity_model is not None and name != REFERENCE:
-        other = compute_saliency(sanity_model, x, target, replace(params, method=name), control=control)[0]
+        other = shared.saliency(sanity_model, x, target, name, params, control)[0]
         score = replace(score, sanity=spearman(sal, other))
     return score
 
@@ -119,10 +158,11 @@ def evaluate_methods(model, image: np.ndarray, target: int | None = None, *, met
     area = localization(np.ones(x.shape[-2:]), boxes).area if boxes else math.nan
     table = MethodTable(int(target), model.labels[target], fills, [], area)
     names = [*methods, REFERENCE]
+    shared = _Shared()
     for i, name in enumerate(names):
         try:
             control.raise_if_cancelled()
-            row = _score(model, x, int(target), name, params, fills, boxes, points, sanity_model, control)
+            row = _score(model, x, int(target), name, params, fills, boxes, points, sanity_model, control, shared)
         except Cancelled:
             return None
         table = replace(table, rows=[*table.rows, row])

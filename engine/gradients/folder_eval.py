@@ -25,13 +25,13 @@ import numpy as np
 from ..atomic import atomic_write
 from ..imaging import IMAGE_SUFFIXES, ImageLoadError, load_image, resize, save_png
 from ..jobs import Control, Frame
-from .annotations import boxes_in_view
-from .evaluation import EVAL_PARAMS, REFERENCE, MethodTable, evaluate_methods, metric_columns
+from .evaluation import EVAL_PARAMS, REFERENCE, MethodTable, metric_columns
 from .heatmap import colorize
 from .localization import Box
 from .methods import METHODS
+from .photo_score import score_photo
 
-__all__ = ["FolderProgress", "folder_evaluation", "photo_files", "read_scores", "CSV_NAME"]
+__all__ = ["FolderProgress", "folder_evaluation", "score_photo", "photo_files", "read_scores", "CSV_NAME"]
 
 CSV_NAME = "scores.csv"
 THUMB = 64
@@ -84,13 +84,34 @@ def _thumbnails(out: Path, name: str, view: np.ndarray, table: MethodTable) -> N
         save_png(maps / f"{name}__{row.method}.png", resize(colorize(row.saliency, "inferno"), (THUMB, THUMB)))
 
 
+def _local(model, photos, boxes, options, control):
+    """``(path, view, table, problem)`` per photo, in this process; ends when stopped."""
+    for path in photos:
+        if control.cancelled:
+            return
+        try:
+            image = load_image(path)
+        except ImageLoadError as exc:
+            yield path, None, None, str(exc)
+            continue
+        view, table = score_photo(model, image, boxes.get(path.name, []), control=control, **options)
+        if table is None:
+            return  # stopped inside this photo: it is scored again next time
+        yield path, view, table, None
+
+
 def folder_evaluation(model, folder: str | os.PathLike, out: str | os.PathLike, *,
                       methods: Sequence[str] = METHODS, fills: Sequence[str] = ("noisy-linear", "blur", "black"),
                       points: int = 11, sanity: bool = True, boxes: dict[str, list[Box]] | None = None,
-                      control: Control | None = None) -> Generator[Frame, None, FolderProgress]:
+                      control: Control | None = None, cluster=None,
+                      model_factory=None) -> Generator[Frame, None, FolderProgress]:
     """Score every photo of ``folder`` into ``out``; frames after each photo
     (``info``: :class:`FolderProgress`).  Returns the last progress (also
-    when stopped by ``control``; what was scored is kept)."""
+    when stopped by ``control``; what was scored is kept).  With ``cluster``
+    (a Dask scheduler address or client) the photos are scored on its
+    workers, each loading the model with ``model_factory`` (default
+    ``ModelSpec(model.name)``), and written here as they come back."""
+    from .folder_cluster import cluster_tables  # Dask is imported only for a cluster run
     from .report_html import write_report
 
     control = control or Control(EVAL_PARAMS)
@@ -102,29 +123,18 @@ def folder_evaluation(model, folder: str | os.PathLike, out: str | os.PathLike, 
     done = {r["photo"] for r in rows}
     problems: list[str] = []
     progress = FolderProgress("", len(done & {p.name for p in photos}), len(photos), ())
-    for path in photos:
-        if path.name in done:
+    todo = [p for p in photos if p.name not in done]
+    options = dict(methods=methods, fills=fills, points=points, sanity=sanity)
+    results = (_local(model, todo, boxes or {}, options, control) if cluster is None else
+               cluster_tables(cluster, model_factory, model, todo, boxes or {}, options, control))
+    for path, view, table, problem in results:
+        if problem is not None:
+            problems.append(problem)
             continue
-        if control.cancelled:
-            break
-        try:
-            image = load_image(path)
-        except ImageLoadError as exc:
-            problems.append(str(exc))
-            continue
-        view_boxes = boxes_in_view((boxes or {}).get(path.name, []), *image.shape[:2], model.input_size,
-                                   model.crop_fraction)
-        frames = evaluate_methods(model, image, methods=methods, fills=fills, boxes=view_boxes, points=points,
-                                  sanity=sanity, control=control)
-        table = None
-        for frame in frames:
-            table = frame.info
-        if table is None or len(table.rows) != len(methods) + 1:
-            break  # stopped inside this photo: it is scored again next time
         rows += [{"photo": path.name, "target": table.target, "label": table.label, "method": r.method,
                   **r.metrics()} for r in table.rows]
         _write_scores(out / CSV_NAME, rows, header)
-        _thumbnails(out, path.name, model.prepare(image), table)
+        _thumbnails(out, path.name, view, table)
         progress = FolderProgress(path.name, progress.done + 1, len(photos), tuple(problems), table)
         yield Frame(step=progress.done, total=len(photos), info=progress, metrics={"photos": progress.done})
     with atomic_write(out / "problems.txt") as handle:

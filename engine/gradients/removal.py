@@ -48,17 +48,22 @@ class RemovalCurves:
 
 
 def removal_curves(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, fill: str = "blur",
-                   points: int = 21, batch_size: int = AUTO_BATCH, seed: int = 0, control=None) -> RemovalCurves:
+                   points: int = 21, batch_size: int = AUTO_BATCH, seed: int = 0, control=None,
+                   reference: Curve | None = None) -> RemovalCurves:
     """MoRF, LeRF and random-order removal curves of the (H,W) ``saliency``
     map of one normalised image ``x`` for ``target`` (``None``: the
     predicted class) with ``points`` fractions evenly spaced in 0..1.
     ``seed`` sets the random order, the order of ties and the imputation
     noise.  With a :class:`~engine.jobs.Control`, a cancellation raises
-    :class:`~engine.jobs.Cancelled` between batches."""
+    :class:`~engine.jobs.Cancelled` between batches.  The random-order
+    curve depends only on the image, target, fill, points and seed, not on
+    the map: ``reference``, that curve from an earlier call with the same
+    ones, is reused instead of measured again."""
     check_fill(fill)
     common = dict(points=points, substrate=fill, batch_size=batch_size, seed=seed, control=control)
     morf = deletion_curve(model, x, saliency, target, order="most", **common)
     lerf = deletion_curve(model, x, saliency, target, order="least", **common)
-    h, w = x.shape[-2:]
-    reference = deletion_curve(model, x, random_map(h, w, seed=seed + 1, device=x.device), target, **common)
+    if reference is None:
+        h, w = x.shape[-2:]
+        reference = deletion_curve(model, x, random_map(h, w, seed=seed + 1, device=x.device), target, **common)
     return RemovalCurves(fill, morf, lerf, reference)

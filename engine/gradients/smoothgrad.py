@@ -17,7 +17,7 @@ import torch
 
 from ._common import AUTO_BATCH, batch_size_for, check_batch, even_batches, input_gradient, reduce_channels, resolve_targets
 
-__all__ = ["smoothgrad", "smoothgrad_squared", "vargrad", "noise_tunnel", "TunnelSums", "NOISE_BLOCK"]
+__all__ = ["smoothgrad", "smoothgrad_squared", "vargrad", "noise_tunnel", "TunnelSums", "NOISE_BLOCK", "TUNNEL_MAPS"]
 
 #: The noise is drawn this many samples at a time whatever the batch size,
 #: so a seed gives the same map at any batch size (16: the batch size of
@@ -38,6 +38,14 @@ class TunnelSums:
     maps: torch.Tensor
     mean: torch.Tensor
     square: torch.Tensor
+
+    def squared(self, reduction: str) -> torch.Tensor:
+        """SmoothGrad²'s map: the channel reduction of the mean squared gradient."""
+        return reduce_channels(self.square, reduction)
+
+    def variance(self, reduction: str) -> torch.Tensor:
+        """VarGrad's map: the channel reduction of the gradient's variance (clamped at 0 against rounding)."""
+        return reduce_channels((self.square - self.mean * self.mean).clamp_min(0.0), reduction)
 
 
 def _check(samples, noise) -> None:
@@ -111,8 +119,8 @@ def smoothgrad_squared(model, x: torch.Tensor, target=None, *, samples: int = 25
         ``M_ij = reduce_ch 1/N sum_i (dS_c/dx(x + e_i))_{ch,i,j}^2``
 
     (``reduce`` = max or sum over colour channels); arguments as :func:`smoothgrad`."""
-    return reduce_channels(noise_tunnel(model, x, target, samples=samples, noise=noise, reduction=reduction,
-                                        batch_size=batch_size, seed=seed, control=control).square, reduction)
+    return noise_tunnel(model, x, target, samples=samples, noise=noise, reduction=reduction,
+                        batch_size=batch_size, seed=seed, control=control).squared(reduction)
 
 
 def vargrad(model, x: torch.Tensor, target=None, *, samples: int = 25, noise: float = 0.15, reduction: str = "max",
@@ -122,6 +130,10 @@ def vargrad(model, x: torch.Tensor, target=None, *, samples: int = 25, noise: fl
         ``M_ij = reduce_ch ( 1/N sum_i g_i^2 - (1/N sum_i g_i)^2 )``
 
     (population variance, clamped at 0 against rounding); arguments as :func:`smoothgrad`."""
-    sums = noise_tunnel(model, x, target, samples=samples, noise=noise, reduction=reduction, batch_size=batch_size,
-                        seed=seed, control=control)
-    return reduce_channels((sums.square - sums.mean * sums.mean).clamp_min(0.0), reduction)
+    return noise_tunnel(model, x, target, samples=samples, noise=noise, reduction=reduction, batch_size=batch_size,
+                        seed=seed, control=control).variance(reduction)
+
+
+#: the methods one noise tunnel gives, each from the same :class:`TunnelSums` (one noise draw for all three)
+TUNNEL_MAPS = {"smoothgrad": lambda sums, reduction: sums.maps, "smoothgrad-squared": TunnelSums.squared,
+               "vargrad": TunnelSums.variance}

@@ -8,12 +8,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
+from ..dask_map import completed
 from ..jobs import Control
 from ..models import Classifier, load_model
 from .identity import model_sha256
 from .shard import Item, ShardResult, index_shard
 
-__all__ = ["ModelSpec", "local_results", "cluster_results"]
+__all__ = ["ModelSpec", "local_results", "cluster_results", "worker_model"]
 
 
 class ModelSpec:
@@ -37,7 +38,7 @@ _models: dict[str, tuple[Classifier, str]] = {}
 _models_lock = threading.Lock()
 
 
-def _worker_model(factory: Callable[[], Classifier]) -> tuple[Classifier, str]:
+def worker_model(factory: Callable[[], Classifier]) -> tuple[Classifier, str]:
     with _models_lock:
         key = repr(factory)
         if key not in _models:
@@ -49,7 +50,7 @@ def _worker_model(factory: Callable[[], Classifier]) -> tuple[Classifier, str]:
 def run_shard(factory: Callable[[], Classifier], folder: str, items: Sequence[Item], layers: Sequence[str], k: int,
               batch: int) -> ShardResult:
     """A shard on a worker, with the worker's own copy of the model (its hash goes back with the result)."""
-    model, sha = _worker_model(factory)
+    model, sha = worker_model(factory)
     result = index_shard(model, folder, items, layers, k=k, batch=batch)
     result.model_sha256 = sha
     return result
@@ -69,28 +70,6 @@ def cluster_results(address, factory: Callable[[], Classifier], folder: str, sha
                     in_flight: int | None = None) -> Iterator[ShardResult]:
     """Shards on the Dask scheduler at ``address`` (a string, or a ``distributed.Client``), at most
     ``in_flight`` (default: twice the workers' threads) at once, results as they complete.  Stopping cancels
-    the shards not yet done."""
-    from distributed import Client, as_completed
-
-    client = address if isinstance(address, Client) else Client(address, set_as_default=False, timeout="20s")
-    try:
-        if in_flight is None:
-            in_flight = max(2, 2 * sum(client.nthreads().values()))
-        todo = iter(shards)
-
-        def submit(items):
-            return client.submit(run_shard, factory, folder, list(items), list(layers), k, batch, pure=False)
-
-        with client.as_current():
-            running = as_completed([submit(s) for _, s in zip(range(in_flight), todo)])
-            for future in running:
-                yield future.result()
-                if control.cancelled:
-                    client.cancel(list(running.futures))
-                    return
-                nxt = next(todo, None)
-                if nxt is not None:
-                    running.add(submit(nxt))
-    finally:
-        if client is not address:
-            client.close()
+    the shards not yet done (:func:`engine.dask_map.completed`)."""
+    tasks = ((factory, folder, list(items), list(layers), k, batch) for items in shards)
+    yield from completed(address, run_shard, tasks, control=control, in_flight=in_flight)

@@ -72,7 +72,9 @@ def cached_model(name: str, device: str | torch.device | None = None) -> Classif
 class Opinion:
     """What :func:`second_opinion_job` reports: the judge's name and top
     classes; with a working network, its name and its own top; with a target,
-    the judge's and the working network's probability of it."""
+    the judge's and the working network's probability of it.  ``same_classes``:
+    the judge knows the working network's classes (a network of the user's,
+    with its own classes, cannot be judged on its target: no ``target_prob``)."""
 
     judge: str
     predictions: list[Prediction]
@@ -80,6 +82,7 @@ class Opinion:
     working_predictions: list[Prediction] = field(default_factory=list)
     target_prob: float | None = None
     working_target_prob: float | None = None
+    same_classes: bool = True
 
 
 def second_opinion_job(judge_name: str, image: np.ndarray, device: str | torch.device | None = None,
@@ -90,15 +93,17 @@ def second_opinion_job(judge_name: str, image: np.ndarray, device: str | torch.d
     judge's top-``top``), with ``working``: also ``working_predictions`` (that
     network's own top for the picture, :meth:`Classifier.classify`), and with
     ``target``: the judge's ``target_prob`` and the working network's
-    ``working_target_prob``.  Returns the judge's predictions."""
+    ``working_target_prob`` (the judge's only when it has the working network's
+    classes, ``same_classes``).  Returns the judge's predictions."""
     control = control or Control()
     judge = cached_model(judge_name, device)
     if control.cancelled:
         return []
     with torch.no_grad():
         probs = judge.probabilities(judge.preprocess(judge_view(judge, image)))[0]
-        opinion = Opinion(judge.name, judge.top(probs, top),
-                          target_prob=None if target is None else float(probs[int(target)]))
+        same = working is None or tuple(working.labels) == tuple(judge.labels)
+        opinion = Opinion(judge.name, judge.top(probs, top), same_classes=same,
+                          target_prob=None if target is None or not same else float(probs[int(target)]))
         if working is not None:
             own = working.probabilities(working.preprocess(working.prepare(image)))[0]
             opinion = replace(opinion, working=working.name, working_predictions=working.top(own, top),

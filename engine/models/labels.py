@@ -24,8 +24,10 @@ def imagenet_labels() -> tuple[str, ...]:
 
 
 def class_choice_text(index: int, labels: tuple[str, ...] | list[str]) -> str:
-    """How a chosen class is shown: ``"tarantula (76)"``."""
-    return f"{labels[index]} ({index})"
+    """How a chosen class is shown: ``"tarantula (76)"``; an unnamed class (a model whose files
+    name none) just ``"class 3"``, not ``"class 3 (3)"``."""
+    name = labels[index]
+    return name if name == f"class {index}" else f"{name} ({index})"
 
 
 def _norm(s: str) -> str:

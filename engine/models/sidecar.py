@@ -97,7 +97,8 @@ def fitted_labels(labels, count: int, source: str) -> list[str]:
     network with ``count`` outputs; ``ValueError`` naming both numbers otherwise."""
     names = labels_from(labels, source)
     if len(names) != count:
-        raise ValueError(f"{len(names)} class names (from {source}) but the network has {count} outputs")
+        raise ValueError(f"{len(names)} class name{'' if len(names) == 1 else 's'} (from {source}) "
+                         f"but the network has {count} outputs")
     return names
 
 

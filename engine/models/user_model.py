@@ -178,7 +178,7 @@ def _network(mf: ModelFile, arch: str | None, sidecar: dict) -> tuple[nn.Module,
         fit = _choose_fit(mf, arch, sidecar)
         net = _network_from_state(mf, fit)
         return net, fit.arch, _arch_preprocessing(fit.arch, net)
-    if arch:
+    if arch and arch != type(mf.module).__name__:   # (a recipe names the whole network's own class)
         raise ValueError(f"{mf.path}: --arch applies to state dicts; this file holds a whole network ({mf.kind})")
     return mf.module, type(mf.module).__name__, _file_size(mf)
 

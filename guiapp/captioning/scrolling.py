@@ -1,5 +1,6 @@
 """``scrollable(widget)``: a column of controls that scrolls instead of
-forcing the window to stay tall (small screens, split views);
+forcing the window to stay tall (small screens, split views), the wheel
+changing its choices and numbers only once clicked;
 ``controls_beside(page, controls, view, widths)``: the captioning pages'
 layout, that column on the left of a view that takes the rest."""
 from __future__ import annotations
@@ -7,10 +8,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+from ..widgets.wheel_guard import guard_wheels
+
 __all__ = ["scrollable", "controls_beside"]
 
 
 def scrollable(widget: QWidget, min_width: int = 320) -> QScrollArea:
+    guard_wheels(widget)   # the wheel scrolls the column past its combo and spin boxes
     area = QScrollArea()
     area.setWidget(widget)
     area.setWidgetResizable(True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+from ..widgets.wheel_guard import guard_wheels
+
 __all__ = ["build_layout"]
 
 
@@ -23,7 +25,10 @@ def build_layout(tab) -> None:
     images = QSplitter(Qt.Orientation.Horizontal)
     images.addWidget(inputs)
     images.addWidget(tab.result_panel)
-    images.addWidget(tab.compare_panel)
+    side_images = QSplitter(Qt.Orientation.Vertical)  # the importance mask under the compared picture
+    side_images.addWidget(tab.compare_panel)
+    side_images.addWidget(tab.mask_panel)
+    images.addWidget(side_images)
     images.setSizes([220, 480, 360])
     center = QSplitter(Qt.Orientation.Vertical)
     center.addWidget(images)
@@ -52,6 +57,7 @@ def build_layout(tab) -> None:
     side.addWidget(tab.status)
     side.addWidget(tab.opinion)
     side.addStretch(1)
+    guard_wheels(controls)   # the wheel scrolls the panel; Mode, Layer, Seed… change only once clicked
     scroll = QScrollArea()
     scroll.setWidget(controls)
     scroll.setWidgetResizable(True)

@@ -10,12 +10,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from engine.generation import ClassVizParams, DreamParams, InversionParams, class_visualization, deepdream, feature_inversion
+from engine.generation.accentuation import AccentParams, accentuate
+from engine.generation.classviz import recommended_parameterization
 from engine.jobs import Control, Frame
 
-__all__ = ["CLASSVIZ", "INVERSION", "DREAM", "GUIDED", "MODES", "MODE_TABLE", "Mode", "Inputs", "RunInfo"]
+__all__ = ["follow_network", "frame_status",
+           "CLASSVIZ", "ACCENTUATE", "INVERSION", "DREAM", "GUIDED", "MODES", "MODE_TABLE", "Mode", "Inputs", "RunInfo"]
 
 #: the modes' keys (what code and saved files use; the titles are for people)
-CLASSVIZ, INVERSION, DREAM, GUIDED = ("classviz", "inversion", "deepdream", "guided")
+CLASSVIZ, ACCENTUATE, INVERSION, DREAM, GUIDED = ("classviz", "accentuate", "inversion", "deepdream", "guided")
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,16 @@ class Mode:
     uses_source: bool = True
     uses_guide: bool = False
     preferred_layer: str | None = None
+    shows_importance: bool = False         # frames carry the importance mask (extra["importance"])
 
 
 MODE_TABLE: dict[str, Mode] = {
     CLASSVIZ: Mode("Class visualization", lambda: ClassVizParams.defaults("fourier"), uses_layer=False, uses_source=False,
-                   job=lambda i, c: class_visualization(i.model, i.target, control=c, seed=i.seed, init=i.init)),
+                   job=lambda i, c: class_visualization(i.model, i.target, control=c, seed=i.seed, init=i.init),
+                   shows_importance=True),
+    ACCENTUATE: Mode("Feature accentuation", AccentParams.defaults, uses_layer=False, shows_importance=True,
+                     job=lambda i, c: accentuate(i.model, i.init if i.init is not None else i.source, i.target,
+                                                 control=c, seed=i.seed)),
     INVERSION: Mode("Feature inversion", InversionParams, preferred_layer="blocks.5",
                     job=lambda i, c: feature_inversion(i.model, i.source, i.layer, control=c, seed=i.seed, init=i.init)),
     DREAM: Mode("DeepDream", DreamParams, preferred_layer="blocks.8",
@@ -57,6 +65,26 @@ MODE_TABLE: dict[str, Mode] = {
                                             guide=i.guide, seed=i.seed)),
 }
 MODES = tuple(MODE_TABLE)
+
+
+def follow_network(params: dict, model_name: str) -> bool:
+    """Class visualization settings nobody changed (``params[CLASSVIZ]`` one of the
+    recommended recipes, at any size) become those of the network ``model_name``'s own
+    parameterisation (MACO where it names more classes), at the same size (the size
+    follows the model's input size: :mod:`.dreaming_follow`); whether they changed."""
+    size = params[CLASSVIZ].size
+    if params[CLASSVIZ] not in {ClassVizParams.defaults(kind, size=size) for kind in ("fourier", "maco")}:
+        return False
+    params[CLASSVIZ] = ClassVizParams.defaults(recommended_parameterization(model_name), size=size)
+    return True
+
+
+def frame_status(frame: Frame, octave) -> str:
+    """The status line of a running job's ``frame``: its step, DeepDream's
+    ``octave`` (:class:`~engine.generation.deepdream.Octave`, or ``None``) and its metrics."""
+    metrics = " · ".join(f"{k} {v:.4g}" for k, v in frame.metrics.items() if k != "octave")
+    where = f" · {octave.describe()}" if octave is not None else ""
+    return f"step {frame.step}/{frame.total}{where} · {metrics}"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The Dreaming tab: class visualization, feature inversion, DeepDream and
-guided DeepDream, with every numeric parameter live.
+"""The Dreaming tab: class visualization (with its importance mask), feature
+accentuation, feature inversion, DeepDream and guided DeepDream, with every numeric parameter live.
 
 The engine generator runs on a :class:`JobRunner`; each spin box change goes
 to ``control.update`` and acts on the job's next step.  A new layer or class
@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
 from superqt.utils import signals_blocked
 
-from engine.generation import ClassVizParams, ExportError, FrameRecorder, export_choices, export_run, export_target
+from engine.generation import AccentParams, ClassVizParams, ExportError, FrameRecorder, export_choices, export_run, export_target
 from engine.generation.deepdream import Octave
 from engine.imaging import save_png
 
@@ -26,17 +26,18 @@ from ..context import AppContext
 from ..recipe_open import run_again
 from ..recipes import RunRecipe, copy_command, dreaming_recipe_maker, entry_command
 from ..tab_job import Ending, TabJob
-from ..widgets import ClassPicker, ImagePanel
+from ..widgets import ClassPicker, ImagePanel, ImportancePanel
 from ..widgets.buttons import button
 from ..widgets.history_strip import HistoryStrip
 from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.param_form import ParamForm
 from ..widgets.second_opinion import SecondOpinion
 from ..workbench import Workbench
+from .dreaming_follow import ModelFollower
 from .dreaming_layout import build_layout
-from .dreaming_modes import CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs, RunInfo
+from .dreaming_modes import ACCENTUATE, CLASSVIZ, DREAM, GUIDED, INVERSION, MODE_TABLE, MODES, Inputs, RunInfo, frame_status
 
-__all__ = ["DreamingTab", "MODES", "CLASSVIZ", "INVERSION", "DREAM", "GUIDED"]
+__all__ = ["DreamingTab", "MODES", "CLASSVIZ", "ACCENTUATE", "INVERSION", "DREAM", "GUIDED"]
 
 #: Seconds between frames the engine emits (the runner shows at most ~30 per second).
 FRAME_SECONDS = 0.05
@@ -52,13 +53,13 @@ class DreamingTab(Workbench):
         self.run_info: RunInfo | None = None    # what made the current image (for Save)
         self.recorder = FrameRecorder()
         self.params = {key: mode.defaults() for key, mode in MODE_TABLE.items()}
-        self._restart = False  # start again when the stopping job has ended
-        self._restart_warm = False
-        self._step_offset = 0
-        self._last_step = 0
+        self.follower = ModelFollower(self)   # the settings nobody changed follow the model
+        self._restart = self._restart_warm = False  # start again (warm or not) when the stopping job has ended
+        self._step_offset = self._last_step = 0
         self._results = 0      # numbers the history entries
         self._current_key: int | None = None  # the unsaved-results key of the current picture
         self._run_image: np.ndarray | None = None  # the running job's newest picture
+        self._octave: Octave | None = None  # the running DeepDream's octave (says which were too small)
         self.recipes = RunRecipe()  # the current image's recipe (guiapp/recipes.py)
         self.again_job: TabJob | None = None   # Run again's replay (made by guiapp/recipe_open.run_again)
 
@@ -70,6 +71,7 @@ class DreamingTab(Workbench):
         self.result_panel = ImagePanel("Result", hint="The image appears here while it is generated", accept_drops=False)
         self.compare_panel = ImagePanel("Compare", hint="Click a finished result in the history strip to compare",
                                         accept_drops=False)
+        self.mask_panel = ImportancePanel()
         self.mode = QComboBox()
         for key, mode in MODE_TABLE.items():
             self.mode.addItem(mode.title, key)
@@ -89,7 +91,7 @@ class DreamingTab(Workbench):
         self.plot = MetricsPlot()
         self.history = HistoryStrip()
         self.opinion = SecondOpinion(ctx)  # another network classifies the finished result
-        for panel in (self.source_panel, self.guide_panel, self.result_panel, self.compare_panel):
+        for panel in (self.source_panel, self.guide_panel, self.result_panel, self.compare_panel, self.mask_panel):
             panel.setMinimumSize(96, 96)  # the window may be small; the splitters give room back
         self.plot.setMinimumHeight(80)
         build_layout(self)
@@ -141,7 +143,7 @@ class DreamingTab(Workbench):
         if self.job.is_running:
             self._restart = False
             self.job.stop()
-        self.form.set_params(self.params[key])
+        self.follower.show(key)  # keeps what was typed for the mode shown before
         row = MODE_TABLE[key]
         for w in (self.class_label, self.picker):
             w.setVisible(not row.uses_layer)
@@ -149,11 +151,13 @@ class DreamingTab(Workbench):
             w.setVisible(row.uses_layer)
         self.guide_widget.setVisible(row.uses_guide)
         self.source_panel.setVisible(row.uses_source)
+        self.mask_panel.setVisible(row.shows_importance)
         self._select_preferred_layer()
         self._update_buttons()
 
     def _on_model(self, model) -> None:
         self._restart = False   # the TabJob stops a running job and says why
+        self.follower.follow(model)   # its parameterisation, its input size
         with signals_blocked(self.layer):
             self.layer.clear()
             self.layer.addItems(model.layer_names)
@@ -183,8 +187,8 @@ class DreamingTab(Workbench):
         if name != "parameterization":
             return
         key = self.mode_key()
-        if key == CLASSVIZ:
-            self.params[CLASSVIZ] = ClassVizParams.defaults(value)
+        if key in (CLASSVIZ, ACCENTUATE):   # (at the size the model gave)
+            self.params[key] = (ClassVizParams if key == CLASSVIZ else AccentParams).defaults(value, size=self.follower.auto[key])
         elif key == INVERSION:
             self.params[INVERSION] = replace(self.params[INVERSION], parameterization=value)
         self.form.set_values(self.params[key])
@@ -228,12 +232,14 @@ class DreamingTab(Workbench):
             source=os.path.basename(self.source_panel.path or "") if row.uses_source else None,
             guide=os.path.basename(self.guide_panel.path or "") if row.uses_guide else None)
         self.recipes.start(dreaming_recipe_maker(self, key, model, warm, parent))
+        self.result_panel.set_title("Result")   # (no longer the picture opened from its recipe)
         if not same_run:
             self.plot.clear()
+            self.mask_panel.clear()
             self.recorder.clear()
             self._last_step = 0
         self._step_offset = self._last_step
-        self._run_image = None
+        self._run_image = self._octave = None
         self.opinion.set_result(None)
         return True
 
@@ -284,13 +290,13 @@ class DreamingTab(Workbench):
             self.current_mode = self.run_info.mode
             self.result_panel.set_image(frame.image)
             self.recorder.add(frame.image)
+        self.mask_panel.show_frame(frame)
         step = self._step_offset + frame.step
         self._last_step = step
         if frame.metrics:  # the final frame too: the runner may have dropped the ones before it
             self.plot.add(step, frame.metrics)
-        text = " · ".join(f"{k} {v:.4g}" for k, v in frame.metrics.items() if k != "octave")
-        octave = f" · octave {frame.info.index}" if isinstance(frame.info, Octave) else ""
-        self.status.setText(f"step {frame.step}/{frame.total}{octave} · {text}")
+        self._octave = frame.info if isinstance(frame.info, Octave) else self._octave
+        self.status.setText(frame_status(frame, self._octave))
 
     def _on_ended(self, end, result) -> None:
         if not self.job.is_running:  # (a warm restart settled it when it started)
@@ -310,7 +316,8 @@ class DreamingTab(Workbench):
             self._current_key = self._results
             self.opinion.set_result(result, info.target)
             in_all = f" ({self._last_step} in all)" if self._last_step != end.steps else ""
-            self.job.say(f"{info.title} {end.describe()}{in_all}. Save it, export the run, or Continue.")
+            note = f"; {self._octave.note()}" if self._octave is not None and self._octave.skipped else ""
+            self.job.say(f"{info.title} {end.describe()}{in_all}{note}. Save it, export the run, or Continue.")
         self._update_buttons()
 
     def _on_picker_problem(self, problem: str) -> None:
@@ -320,7 +327,7 @@ class DreamingTab(Workbench):
 
     def _update_buttons(self) -> None:
         running, replaying = self.job.is_running, self.replaying
-        ready = self.ctx.model is not None and (self.picker.is_valid or self.mode_key() != CLASSVIZ) and not replaying
+        ready = self.ctx.model is not None and (self.picker.is_valid or MODE_TABLE[self.mode_key()].uses_layer) and not replaying
         self.start_button.setEnabled(ready)
         self.stop_button.setEnabled(running or replaying)
         self.continue_button.setEnabled(ready and self.current is not None)

@@ -16,13 +16,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QToolButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.channels import ChannelMap, channel_overlay, patch_grid, photos_in, saliency_job, top_patches_job
-from engine.generation import ClassVizParams, class_visualization
+from engine.generation import AccentParams, ClassVizParams, accentuate, class_visualization
 from engine.generation.diversity import DiversityParams, diverse_visualizations
 from engine.generation.unit_objectives import Unit, UnitObjective
 from engine.gradients import overlay
@@ -36,13 +36,15 @@ from ..tab_job import Ending, TabJob
 from ..widgets.image_panel import ImagePanel
 from .layers_index import LayersIndex
 
-__all__ = ["ChannelDetail", "VIZ_PARAMS", "PATCH_CELL", "PATCH_GAP"]
+__all__ = ["ChannelDetail", "VIZ_PARAMS", "ACCENT_PARAMS", "PATCH_CELL", "PATCH_GAP"]
 
 PATCH_CELL, PATCH_GAP = 96, 4
 #: an added folder with more photos than this gets the advice to index it
 LARGE_FOLDER = 200
 #: the channel visualization's recipe (a quick, recognisable render)
 VIZ_PARAMS = ClassVizParams(size=128, steps=128)
+#: the channel's accentuation in the open photo (feature accentuation, Hamblin et al. 2024)
+ACCENT_PARAMS = AccentParams.defaults(steps=64)
 
 
 class ChannelDetail(QWidget):
@@ -66,14 +68,19 @@ class ChannelDetail(QWidget):
         self.viz_progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.diverse = QCheckBox("4 diverse visualizations")
         self.diverse.setToolTip("Visualize the channel four times at once, pushed apart (Olah et al. 2017)")
+        self.accent = QCheckBox("Accentuate in this photo")
+        self.accent.setToolTip("Instead of a picture from noise: the photo itself pushed towards the channel while "
+                               "staying close to it (feature accentuation, Hamblin et al. 2024) -- what in this "
+                               "photo drives the channel")
         self.whole = QCheckBox("Whole photos")
         self.whole.setToolTip("With an index open: the top photos whole, with the channel's map over them and "
                               "the peak framed, instead of patches")
         self.folder_button = QPushButton("Add a folder of photos…")
         self.folder_button.setToolTip("Also search the photos of a folder for the top patches")
         self.index = LayersIndex(tab)
-        self.index_button = QToolButton(text="Index", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.index_button = QPushButton("Index")   # (its menu's arrow beside the word, not over it as a tool button's)
         self.index_button.setMenu(self.index.menu)
+        self.index_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)   # its word and arrow
         self.index_button.setToolTip("Index a folder once: every channel's top photos, answered at each click")
         self.saliency_job = TabJob(tab, "Channel saliency")
         self.viz_job = TabJob(tab, "Channel visualization", status=self.viz_status, progress=self.viz_progress,
@@ -85,7 +92,8 @@ class ChannelDetail(QWidget):
             job.connect_slots(frame=draw)
         self.viz_job.connect_slots(ended=self._on_viz_ended)
         self.folder_button.clicked.connect(self._add_folder_dialog)
-        self.diverse.toggled.connect(self._on_diverse_toggled)
+        self.diverse.toggled.connect(lambda on: self._on_viz_kind(on, self.accent))
+        self.accent.toggled.connect(lambda on: self._on_viz_kind(on, self.diverse))
         self.whole.toggled.connect(lambda _on: self._on_index_changed())
         self.index.changed.connect(self._on_index_changed)
         self.patches_panel.clicked.connect(self._on_patch_click)
@@ -115,7 +123,7 @@ class ChannelDetail(QWidget):
         layout.addLayout(grid, 1)
         layout.addWidget(self.index)
         buttons = QHBoxLayout()
-        for w in (self.diverse, self.whole, self.folder_button, self.index_button):
+        for w in (self.diverse, self.accent, self.whole, self.folder_button, self.index_button):
             buttons.addWidget(w)
         layout.addLayout(buttons)
 
@@ -143,6 +151,12 @@ class ChannelDetail(QWidget):
         layer, channel = self.opened
         model = self.ctx.model
         objective = UnitObjective((Unit(layer, channel),))
+        if self.accent.isChecked():
+            image = self._image
+            self.viz_panel.set_title(f"{layer}:{channel} accentuated in this photo")
+            self.viz_job.restart(lambda _p, control: accentuate(model, image, objective, control=control),
+                                 params=ACCENT_PARAMS, title="Accentuation in this photo")
+            return
         four = self.diverse.isChecked()
         kind = "4 diverse visualizations" if four else "visualization"
         self.viz_panel.set_title(f"What excites {layer}:{channel} most ({kind})")
@@ -158,8 +172,15 @@ class ChannelDetail(QWidget):
             self.tab.recipes.start(recipe_maker("diverse" if four else "classviz", self.viz_job.control, model=model,
                                                 seed=0, objective=f"{layer}:{channel}"))
 
-    def _on_diverse_toggled(self, _checked: bool) -> None:
-        """The open channel's visualization is made again the way the checkbox now says."""
+    def _on_viz_kind(self, checked: bool, other: QCheckBox) -> None:
+        """The open channel's visualization is made again the way the checkboxes now say (diverse and
+        accentuated exclude each other)."""
+        if checked and other.isChecked():
+            other.setChecked(False)  # its toggle remakes the visualization, as both now say
+            return
+        self._remake()
+
+    def _remake(self) -> None:
         if self.opened is not None and self.ctx.model is not None:
             self._visualize()
 

@@ -94,7 +94,7 @@ class SaliencyTab(Workbench):
             self.pages.addTab(page, title)
         self._build_layout()
 
-        self.job = TabJob(self, "Saliency map", status=self.status, progress=self.progress)
+        self.job = TabJob(self, "Saliency map", status=self.status, progress=self.progress, counts_steps=False)
         self.sanity = TabJob(self, "Sanity check", status=self.strip.status, progress=self.strip.progress,
                              start_button=self.strip.start_button, stop_button=self.strip.stop_button)
         self.scoring = TabJob(self, "Scoring all methods", status=self.table.status, progress=self.table.progress,

@@ -22,6 +22,8 @@ from superqt.utils import signals_blocked
 from engine.models import imagenet_labels
 from engine.models.labels import class_choice_text, class_index
 
+from .wheel_guard import guard_wheel
+
 __all__ = ["ClassPicker"]
 
 
@@ -40,6 +42,7 @@ class ClassPicker(QComboBox):
         self.setEditable(True)
         self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.setMaxVisibleItems(20)
+        guard_wheel(self)   # a wheel passing over it on the way down a panel leaves the class alone
         self.problem = ""
         self._labels: tuple[str, ...] = ()
         self.set_labels(labels or imagenet_labels())

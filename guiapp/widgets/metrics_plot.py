@@ -1,13 +1,15 @@
 """``MetricsPlot``: live curves of a job's metrics against the step — the
 objective on the left plot, regularisation terms and probabilities on the
 right (their scales differ by orders of magnitude).  Curves are created once
-per metric and updated with ``setData``."""
+per metric and updated with ``setData``; each plot's legend stands beside its
+curves (:func:`legend_beside`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from .step_axis import StepAxis
@@ -20,17 +22,36 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#13
 MAX_POINTS = 20000
 
 
+class _SideLegend(pg.LegendItem):
+    """A legend in a column of the plot's own layout, right of the curves."""
+
+    def updateSize(self) -> None:   # noqa: N802 - pyqtgraph's name
+        size = self.layout.preferredSize()   # the samples, the names and the spacing between them
+        self.setFixedWidth(size.width())
+        self.setFixedHeight(size.height())
+
+
+def legend_beside(plot: pg.PlotWidget) -> pg.LegendItem:
+    """The plot's legend (its curves' names, as ``addLegend`` gives) beside
+    the curves, not over them (inside the plot it hid the line it named)."""
+    item = plot.plotItem
+    item.legend = _SideLegend()
+    item.layout.addItem(item.legend, 2, 3)
+    item.layout.setAlignment(item.legend, Qt.AlignmentFlag.AlignTop)
+    return item.legend
+
+
 class MetricsPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.objective_plot = pg.PlotWidget(background=None)
         self.objective_plot.setTitle("objective", size="9pt")   # titles: a rotated label is cut by a short plot
         self.objective_plot.setLabel("bottom", "step")
-        self.objective_plot.addLegend(offset=(-10, 10))
         self.terms_plot = pg.PlotWidget(background=None)
         self.terms_plot.setTitle("regularisers / probability", size="9pt")
         self.terms_plot.setLabel("bottom", "step")
-        self.terms_plot.addLegend(offset=(-10, 10))
+        for plot in (self.objective_plot, self.terms_plot):
+            legend_beside(plot)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.objective_plot, 1)

@@ -27,6 +27,7 @@ from superqt.utils import qthrottled, signals_blocked
 from engine.params import Spec, specs
 
 from .eliding_combo import ElidingComboBox
+from .wheel_guard import guard_wheel
 
 __all__ = ["ParamForm", "widget_range", "INT_LIMIT"]
 
@@ -71,6 +72,7 @@ def make_widget(spec: Spec) -> QWidget:
     else:
         widget.setToolTip(help_text)
     widget.setObjectName(f"param_{spec.name}")
+    guard_wheel(widget)
     return widget
 
 
@@ -127,6 +129,7 @@ class ParamForm(QWidget):
         slider.setRange(*spec.slider)
         slider.setToolTip(spin.toolTip())
         slider.setMinimumWidth(70)
+        guard_wheel(slider)
         send = qthrottled(spin.setValue, timeout=SLIDER_INTERVAL_MS, leading=True, parent=slider)
         slider.valueChanged.connect(lambda v: send(int(round(v)) if spec.kind == "int" else v))
         slider.sliderReleased.connect(send.flush)

@@ -58,6 +58,18 @@ class PredictionList(QTreeWidget):
             self.setItemWidget(item, 2, bar)
             if highlight is not None and p.index == highlight:
                 self.setCurrentItem(item)
+        self._fit_bar()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_bar()
+
+    def _fit_bar(self) -> None:
+        """The bar gives up width (down to 16 px) before the class names are cut."""
+        names = max((self.fontMetrics().horizontalAdvance(self.topLevelItem(i).text(0))
+                     for i in range(self.topLevelItemCount())), default=0)
+        spare = self.viewport().width() - self.header().sectionSize(1) - names - 16
+        self.header().resizeSection(2, max(16, min(90, spare)))
 
     def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         index = item.data(0, Qt.ItemDataRole.UserRole)

@@ -13,6 +13,7 @@ from engine.gradients import COLORMAPS, METHOD_TABLE, SaliencyParams
 from engine.params import specs
 
 from .param_form import ParamForm
+from .wheel_guard import guard_wheels
 
 __all__ = ["SaliencyParamsForm"]
 
@@ -64,6 +65,7 @@ class SaliencyParamsForm(QWidget):
         self.cmap.currentIndexChanged.connect(lambda _i: self.display_changed.emit())
         self.opacity.valueChanged.connect(lambda _v: self.display_changed.emit())
         self._show_rows()
+        guard_wheels(self)   # as in every settings panel: a choice changes on the wheel only once clicked
 
     def _show_rows(self) -> None:
         used = METHOD_TABLE[self.fields.value("method")].fields

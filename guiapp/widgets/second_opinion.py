@@ -120,13 +120,16 @@ class SecondOpinion(QGroupBox):
         self.working_title.setText(opinion.working or "This network")
         self.judge_title.setText(f"{opinion.judge} (judge)")
         self.working_list.set_predictions(opinion.working_predictions, highlight=self.target)
-        self.judge_list.set_predictions(opinion.predictions, highlight=self.target)
+        self.judge_list.set_predictions(opinion.predictions, highlight=self.target if opinion.same_classes else None)
         self.verdict.setText(self.describe(opinion, self.target))
 
     @staticmethod
     def describe(opinion: Opinion, target: int | None) -> str:
         """One line: does the judge see what the working network sees (or the target)?"""
         judge_top = opinion.predictions[0]
+        if not opinion.same_classes:  # its class 3 is not the working network's class 3
+            return (f"{opinion.judge} says: {judge_top.label} ({judge_top.prob:.1%}); it knows other classes"
+                    + (", so it cannot judge the target." if target is not None else "."))
         if target is None:
             own = opinion.working_predictions or [None]
             same = own[0] is not None and own[0].index == judge_top.index

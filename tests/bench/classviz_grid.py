@@ -1,9 +1,15 @@
-"""The 12-class grid of issue #15: our default class visualization next to
-Lucent's ``render_vis`` on the same network, the same number of steps and
-seed 0, judged by a second network (EfficientNet-Lite1).
+"""The 12-class grid of issues #15 and #28: our class visualization with
+today's default parameterisation (the Fourier image) and with MACO, next to
+Lucent's ``render_vis``, on each network, the same number of steps and seed
+0, judged by a second network (EfficientNet-Lite1; Lite0 for Lite1).
 
-    .venv/bin/python tests/bench/classviz_grid.py [--steps 512] [--out docs/classviz_grid.png]
+    .venv/bin/python tests/bench/classviz_grid.py [--steps 512] [--columns fourier,maco,lucent]
+        [--models efficientnet_lite0,efficientnet_lite1,efficientnet_lite2] [--out docs/classviz_grid_{model}.jpg]
         [--lucent-path /tmp/lucent_pkgs] [--cache /tmp/classviz_grid] [--classes goldfish,zebra]
+
+One grid per network (``{model}`` in ``--out``: lite0, lite1, lite2); a
+column whose pictures are neither cached nor can be made (Lucent not
+importable) is left out for that network.
 
 Lucent (``pip install --no-deps --target DIR torch-lucent kornia==0.7.3 kornia-rs
 decorator tqdm``; it imports IPython.display only to show pictures in a
@@ -39,6 +45,7 @@ from engine.jobs import Control, run_to_end  # noqa: E402
 from engine.models import load_model  # noqa: E402
 from engine.models.judge import second_opinion  # noqa: E402
 
+TITLES = {"fourier": "default (Fourier)", "maco": "MACO", "pixels": "pixels", "lucent": "Lucent"}
 CLASSES = ("goldfish", "great white shark", "tarantula", "jellyfish", "flamingo", "monarch", "zebra", "strawberry",
            "lemon", "pizza", "volcano", "daisy")
 
@@ -113,14 +120,82 @@ def grid(rows: list[tuple[str, list[np.ndarray]]], titles: list[str], cell: int 
     return np.asarray(canvas)
 
 
+def _judge_name(model: str, judge: str | None) -> str:
+    return judge or ("efficientnet_lite0" if model == "efficientnet_lite1" else "efficientnet_lite1")
+
+
+def _picture(kind: str, model, target: int, args, cache: Path, params: dict, seconds: dict, can_lucent: bool):
+    """The cached or newly made picture of one column (``None``: Lucent, neither cached nor importable)."""
+    if kind == "lucent":
+        path = cache / f"lucent-{model.name}-{target}-{args.steps}-s{args.seed}.png"
+        if not (path.exists() or can_lucent):
+            return None
+        image, took = _cached(path, lambda: lucent_render(model, target, args.steps, args.seed))
+    else:
+        path = cache / f"ours-{model.name}-{_recipe_key(params[kind])}-{target}-s{args.seed}.png"
+        image, took = _cached(path, lambda: ours(model, target, params[kind], args.seed))
+    if took:
+        seconds.setdefault(kind, []).append(took / args.steps)
+    return image
+
+
+def _verdict(judge, image: np.ndarray, target: int) -> str:
+    top = second_opinion(judge, image, 5)
+    prob = next((p.prob for p in top if p.index == target), 0.0)
+    return f"{'yes' if top[0].index == target else 'no'} ({top[0].label}, p(target) {prob:.2f})"
+
+
+def one_network(name: str, args, columns: list[str], params: dict, can_lucent: bool) -> None:
+    """Render (or read from the cache) the grid of one network, save it, print its table."""
+    model = load_model(name, device="cpu")
+    judge = load_model(_judge_name(name, args.judge), device="cpu")
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, list[float]] = {}
+    cells: dict[str, list] = {kind: [] for kind in columns}
+    names = [c.strip() for c in args.classes.split(",") if c.strip()]
+    targets = [model.class_index(c) for c in names]
+    for target in targets:
+        for kind in columns:
+            cells[kind].append(_picture(kind, model, target, args, cache, params, seconds, can_lucent))
+        print(f"{model.labels[target]}: done", file=sys.stderr, flush=True)
+    shown = [kind for kind in columns if all(image is not None for image in cells[kind])]
+    titles = [TITLES.get(kind, kind) for kind in shown]
+    rows = [(f"{model.labels[t]} ({t})", [cells[kind][i] for kind in shown]) for i, t in enumerate(targets)]
+    out = Path(args.out.format(model=name.replace("efficientnet_", "")))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    picture = grid(rows, titles)
+    if out.suffix.lower() in (".jpg", ".jpeg"):  # a tenth of the PNG's size, for the README
+        Image.fromarray(picture).save(out, quality=90)
+    else:
+        save_png(out, picture, {"recipes": {k: params[k].as_dict() for k in shown if k in params},
+                                "model": model.name, "steps": args.steps, "seed": args.seed})
+    print(f"### Class visualization, {model.name}, {args.steps} steps, seed {args.seed}: judged by {judge.name}\n")
+    print("| class | " + " | ".join(titles) + " |")
+    print("|---|" + "---|" * len(titles))
+    verdicts = {kind: [_verdict(judge, image, t) for image, t in zip(cells[kind], targets)] for kind in shown}
+    for i, t in enumerate(targets):
+        print(f"| {model.labels[t]} | " + " | ".join(verdicts[kind][i] for kind in shown) + " |")
+    print("\njudge top-1: " + ", ".join(f"{TITLES.get(k, k)} {sum(v.startswith('yes') for v in verdicts[k])}/"
+                                         f"{len(targets)}" for k in shown))
+    for kind, values in seconds.items():
+        print(f"{kind}: {1000 * float(np.median(values)):.0f} ms per step ({torch.get_num_threads()} threads)")
+    print(f"\ngrid: {out}\n", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=512)
+    parser.add_argument("--columns", default=None, help="comma-separated: fourier, maco, pixels, lucent "
+                                                        "(default fourier,maco,lucent)")
+    parser.add_argument("--param", default=None, help="one column of ours only (fourier or maco), no Lucent")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--model", default="efficientnet_lite0")
-    parser.add_argument("--judge", default="efficientnet_lite1")
+    parser.add_argument("--models", "--model", dest="models",
+                        default="efficientnet_lite0,efficientnet_lite1,efficientnet_lite2")
+    parser.add_argument("--judge", default=None, help="default: Lite1 (Lite0 for Lite1)")
     parser.add_argument("--classes", default=",".join(CLASSES))
-    parser.add_argument("--out", default="docs/classviz_grid.jpg", help="the grid (.jpg: quality 90, or .png)")
+    parser.add_argument("--out", default="docs/classviz_grid_{model}.jpg",
+                        help="the grid per network, {model} = lite0/lite1/lite2 (.jpg: quality 90, or .png)")
     parser.add_argument("--cache", default="/tmp/classviz_grid")
     parser.add_argument("--lucent-path", default=None, help="folder holding the lucent package (put on sys.path)")
     parser.add_argument("--no-lucent", action="store_true")
@@ -130,65 +205,24 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     if args.lucent_path:
         sys.path.insert(0, args.lucent_path)
-    use_lucent = not args.no_lucent
-    if use_lucent:
+    columns = [args.param] if args.param else (args.columns or "fourier,maco,lucent").split(",")
+    if args.no_lucent and "lucent" in columns:
+        columns.remove("lucent")
+    can_lucent = "lucent" in columns
+    if can_lucent:
         try:
             import lucent.optvis  # noqa: F401
         except ImportError:
-            print("lucent not importable: rendering our column only", file=sys.stderr)
-            use_lucent = False
-    model = load_model(args.model, device="cpu")
-    judge = load_model(args.judge, device="cpu")
+            print("lucent not importable: its column only where its pictures are cached", file=sys.stderr)
+            can_lucent = False
     changes = {}
     for item in args.set:
         name, value = item.split("=", 1)
-        kind = type(getattr(ClassVizParams.defaults(), name))
-        changes[name] = kind(value)
-    params = ClassVizParams.defaults(steps=args.steps, **changes)
-    cache = Path(args.cache)
-    cache.mkdir(parents=True, exist_ok=True)
-    key = _recipe_key(params)
-    rows, table, seconds = [], [], {"ours": [], "lucent": []}
-    for name in [c.strip() for c in args.classes.split(",") if c.strip()]:
-        target = model.class_index(name)
-        image, took = _cached(cache / f"ours-{model.name}-{key}-{target}-s{args.seed}.png",
-                              lambda: ours(model, target, params, args.seed))
-        if took:
-            seconds["ours"].append(took / args.steps)
-        pictures, verdicts = [image], [second_opinion(judge, image, 5)]
-        if use_lucent:
-            other, took = _cached(cache / f"lucent-{model.name}-{target}-{args.steps}-s{args.seed}.png",
-                                  lambda: lucent_render(model, target, args.steps, args.seed))
-            if took:
-                seconds["lucent"].append(took / args.steps)
-            pictures.append(other)
-            verdicts.append(second_opinion(judge, other, 5))
-        rows.append((f"{model.labels[target]} ({target})", pictures))
-        cells = []
-        for top in verdicts:
-            prob = next((p.prob for p in top if p.index == target), 0.0)
-            cells.append(f"{'yes' if top[0].index == target else 'no'} ({top[0].label}, p(target) {prob:.2f})")
-        table.append((model.labels[target], cells))
-        print(f"{model.labels[target]}: " + " | ".join(cells), file=sys.stderr, flush=True)
-    titles = ["ours"] + (["Lucent"] if use_lucent else [])
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    picture = grid(rows, titles)
-    if out.suffix.lower() in (".jpg", ".jpeg"):  # a tenth of the PNG's size, for the README
-        Image.fromarray(picture).save(out, quality=90)
-    else:
-        save_png(out, picture, {"recipe": params.as_dict(), "model": model.name, "steps": args.steps, "seed": args.seed})
-    print(f"### Class visualization, {model.name}, {args.steps} steps, seed {args.seed}: judged by {judge.name}\n")
-    print("| class | " + " | ".join(titles) + " |")
-    print("|---|" + "---|" * len(titles))
-    for name, cells in table:
-        print(f"| {name} | " + " | ".join(cells) + " |")
-    hits = [sum(cells[j].startswith("yes") for _, cells in table) for j in range(len(titles))]
-    print("\njudge top-1: " + ", ".join(f"{t} {h}/{len(table)}" for t, h in zip(titles, hits)))
-    for method, values in seconds.items():
-        if values:
-            print(f"{method}: {1000 * float(np.median(values)):.0f} ms per step ({torch.get_num_threads()} threads)")
-    print(f"\ngrid: {out}; recipe: {json.dumps(params.as_dict())}")
+        changes[name] = type(getattr(ClassVizParams.defaults(), name))(value)
+    params = {kind: ClassVizParams.defaults(kind, steps=args.steps, **changes) for kind in columns if kind != "lucent"}
+    for name in args.models.split(","):
+        one_network(name.strip(), args, columns, params, can_lucent)
+    print("recipes: " + json.dumps({k: p.as_dict() for k, p in params.items()}))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from engine.cli import main
-from engine.imaging import load_image, read_png_params
+from engine.imaging import load_image, read_png_params, resize, save_png
 
 pytestmark = pytest.mark.usefixtures("shared_model")
 
@@ -53,6 +53,15 @@ def test_dream_reports_objective_before_and_after_and_draws_a_progress_bar(tmp_p
     assert result["objective_after"] > 1.2 * result["objective_before"] > 0 and result["guided"] is False
     assert "\r" in terminal.getvalue() and "dream blocks.4" in terminal.getvalue()
     assert load_image(out).shape == load_image(photo_dir / "coffee.png").shape
+
+
+def test_dream_says_which_octaves_were_too_small(tmp_path, capsys, photo):
+    small = tmp_path / "small.png"
+    save_png(small, resize(photo("coffee.png"), (64, 64)))
+    assert main(["dream", str(small), "--layer", "blocks.3", "--steps", "1", "--octaves", "4", "--tile", "0",
+                 "--out", str(tmp_path / "dream.png")]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.endswith(" (the smallest of 4 octaves, under 32 px, skipped)") and "layer objective" in line
 
 
 def test_guided_dream(tmp_path, capsys, photo_dir):

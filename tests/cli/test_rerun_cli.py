@@ -10,7 +10,7 @@ import pytest
 from recipe_fixtures import make_like_window
 
 from engine.cli import main
-from engine.generation import ClassVizParams, DreamParams, InversionParams
+from engine.generation import AccentParams, ClassVizParams, DreamParams, InversionParams
 from engine.gradients.fooling import FoolParams
 from engine.imaging import load_image, read_png_params, save_png
 
@@ -25,6 +25,10 @@ def rerun(capsys, *argv: str) -> dict:
 CASES = {
     "classviz fourier": ("classviz", ClassVizParams.defaults("fourier", size=32, steps=12, jitter=2, pad=2),
                          {"target": 76}, (), {"lr": 0.08}),
+    "classviz maco": ("classviz", ClassVizParams.defaults("maco", size=32, steps=12), {"target": 76}, (),
+                      {"lr": 0.2}),
+    "accentuate": ("accentuate", AccentParams.defaults(size=32, steps=12), {"target": 1}, ("source",),
+                   {"closeness": 20.0}),
     "classviz pixels": ("classviz", ClassVizParams.defaults("pixels", size=32, steps=12), {"target": 9}, (),
                         {"lr": 3.0}),
     "channel objective": ("classviz", ClassVizParams.defaults("fourier", size=32, steps=10), {"objective": "blocks.8:12"},
@@ -158,6 +162,7 @@ def test_a_picture_without_a_recipe_is_refused(tmp_path, fails_in_one_line):
 @pytest.mark.parametrize("argv", [
     ["classviz", "--target", "9", "--param", "pixels", "--size", "32", "--steps", "4", "--seed", "5"],
     ["classviz", "--objective", "blocks.8:12", "--size", "32", "--steps", "3"],
+    ["classviz", "--accentuate", "{source}", "--target", "1", "--size", "32", "--steps", "3"],
     ["invert", "{source}", "--layer", "blocks.3", "--size", "32", "--steps", "3"],
     ["dream", "{source}", "--layer", "blocks.4", "--guide", "{guide}", "--steps", "2", "--octaves", "2", "--tile", "0"],
     ["fool", "{source}", "--target", "9", "--max-iter", "3", "--difference", "{difference}"],

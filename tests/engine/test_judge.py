@@ -41,3 +41,18 @@ def test_the_job_loads_the_judge_once_and_reports_its_top5(lite0, photo):
     assert last.final and last.info.judge == "efficientnet_lite1"
     assert predictions == last.info.predictions and len(predictions) == 5
     assert predictions[0].label in {"tabby", "tiger cat", "Egyptian cat"}
+
+
+def test_a_network_with_other_classes_is_not_judged_on_its_target(lite0, photo):
+    """A user's network with its own classes: its class 1 is not the judge's
+    (ImageNet's goldfish), so no target probability is reported."""
+    import copy
+
+    working = copy.copy(lite0)
+    working.labels = tuple(f"fruit {i}" for i in range(len(lite0.labels)))
+    image = lite0.prepare(photo("chelsea.png"))
+    last, _ = run_to_end(second_opinion_job("efficientnet_lite1", image, "cpu", working=working, target=1))
+    assert not last.info.same_classes and last.info.target_prob is None
+    assert last.info.working_target_prob is not None
+    same, _ = run_to_end(second_opinion_job("efficientnet_lite1", image, "cpu", working=lite0, target=1))
+    assert same.info.same_classes and 0.0 <= same.info.target_prob <= 1.0

@@ -137,6 +137,8 @@ def test_a_typed_class_resolves_to_one_class_or_says_why():
         assert class_index(text, labels) == 76, text
     assert class_index("white shark", labels) == 2 and class_index("egyptian", labels) == 285
     assert class_choice_text(76, labels) == "tarantula (76)"
+    unnamed = [f"class {i}" for i in range(12)]   # a model whose files name no classes
+    assert class_choice_text(1, unnamed) == "class 1" and class_index("class 1", unnamed) == 1
     assert class_matches("tarantula (77)", labels) == []  # name and index disagree: neither is guessed
     assert len(class_matches("cat", labels)) > 1 and class_matches("zzz", labels) == []
     with pytest.raises(ValueError, match=r"'retriever' matches 5 classes: .*golden retriever \(207\)"):

@@ -17,7 +17,7 @@ from engine.captioning.data.features import FeatureSpec
 from engine.captioning.data.shapes import ShapesConfig
 from engine.captioning.jobs import DecodeOptions
 from engine.captioning.solver import TrainParams
-from engine.generation import ClassVizParams, DreamParams, InversionParams
+from engine.generation import AccentParams, ClassVizParams, DreamParams, InversionParams
 from engine.gradients import FoolParams, SaliencyParams
 from engine.jobs import Control
 
@@ -37,8 +37,9 @@ CLASSES = {
                                              "reduction": ["max", "sum"], "baseline": ["black", "blurred"],
                                              "layer": [None, "head", "blocks.3"]}),
     "FoolParams": (FoolParams, {}, {}),
-    "ClassVizParams": (ClassVizParams, {}, {"parameterization": ["fourier", "pixels"]}),
-    "InversionParams": (InversionParams, {}, {"parameterization": ["fourier", "pixels"]}),
+    "ClassVizParams": (ClassVizParams, {}, {"parameterization": ["fourier", "maco", "pixels"]}),
+    "AccentParams": (AccentParams, {}, {"parameterization": ["fourier", "maco", "pixels"], "space": ["pixels", "features"]}),
+    "InversionParams": (InversionParams, {}, {"parameterization": ["fourier", "maco", "pixels"]}),
     "DreamParams": (DreamParams, {}, {}),
     "TrainParams": (TrainParams, {"learning_rate": 1e-3}, {}),
     "FeatureSpec": (FeatureSpec, {}, {"cnn": ["efficientnet_lite0"], "layers": [("embed",), ("blocks.5", "head")]}),

@@ -39,6 +39,8 @@ def test_the_four_endings_are_worded_once():
     assert JobEnd(Ending.MODEL_CHANGED, 3, "efficientnet_lite1").describe() == \
         "stopped because the model changed to efficientnet_lite1"
     assert JobEnd(Ending.FAILED, 0, "out of memory").describe() == "failed: out of memory"
+    assert JobEnd(Ending.FINISHED, 2, counted=False).describe() == "finished"   # stages, not steps (a saliency map)
+    assert JobEnd(Ending.STOPPED, 1, counted=False).describe() == "stopped"
     assert time_left(10.0, 0.5) == "0:10 left" and time_left(30.0, 0.25) == "1:30 left"
     assert time_left(0.5, 0.5) == "" and time_left(3600.0, 0.5) == "1:00:00 left"
 

@@ -29,6 +29,18 @@ def photos(folder, n):
     return folder
 
 
+def test_the_index_button_shows_its_word_and_its_arrow_side_by_side(qtbot, tab):
+    """A tool button drew its menu arrow over "Index" (it looked cut at the window's edge)."""
+    from PySide6.QtWidgets import QStyle
+
+    button = tab.detail.index_button
+    qtbot.waitExposed(tab)
+    style = button.style()
+    room = (button.fontMetrics().horizontalAdvance("Index") + 2 * style.pixelMetric(QStyle.PixelMetric.PM_ButtonMargin)
+            + style.pixelMetric(QStyle.PixelMetric.PM_MenuButtonIndicator))
+    assert button.text() == "Index" and button.menu() is tab.menu and button.width() >= room
+
+
 def test_index_a_folder_from_the_menu_stop_carry_on_and_click_channels(qtbot, tab, ctx, tmp_path, monkeypatch,
                                                                         messages, photo_dir):
     from PySide6.QtWidgets import QFileDialog

@@ -80,3 +80,19 @@ def test_the_history_strip_copies_each_results_command_line(qtbot, window, messa
     saved = tmp_path / "stopped.png"
     assert tab.save_entry(tab.history.entries()[0], str(saved))
     assert _copy_from_history(tab, 0) == f"neural-lens-cli rerun {saved} --out again.png"
+
+
+def test_a_new_run_after_open_its_recipe_is_no_longer_titled_from_its_recipe(qtbot, window, tmp_path):
+    from guiapp.recipe_open import RECIPE
+
+    tab = window.tab_widgets["Dreaming"]
+    window.tabs.setCurrentWidget(tab)
+    _made(qtbot, tab, 3)
+    saved = tmp_path / "dream.png"
+    assert tab.save_result(str(saved))
+    window.open_path(str(saved))
+    assert window.recipe_opener.choose(str(saved), RECIPE)
+    assert tab.result_panel._title.text() == "Result (from its recipe: Class visualization)"
+    assert tab.start()   # a run of the form's own: its picture is not the recipe's
+    qtbot.waitUntil(lambda: not tab.job.is_running and tab.history.count() == 2, timeout=60000)
+    assert tab.result_panel._title.text() == "Result"

@@ -61,7 +61,7 @@ def test_a_stopped_class_visualization_opens_into_its_recipe_and_runs_again_to_t
     window.tabs.setCurrentWidget(window.tab_widgets["Saliency"])
     assert window.open_path(str(saved))
     box = window.recipe_opener.box
-    assert box.isVisible() and "Class visualization of class 1" in box.text()
+    assert box.isVisible() and "Class visualization of goldfish (class 1) on efficientnet_lite0" in box.text()
     _button(box, "Open its recipe").click()
     assert window.current_tab() is tab and tab.mode_key() == "classviz"
     assert tab.picker.current_class() == 1 and tab.seed.value() == 7

@@ -65,7 +65,7 @@ def test_a_saved_overlay_and_map_rerun_open_back_into_saliency_and_run_again(qtb
     tab.set_target(3)
     _map_made(qtbot, tab, "vanilla")
     window.tabs.setCurrentWidget(window.tab_widgets["Dreaming"])
-    assert window.open_path(str(overlay_path)) and "Saliency map of class" in window.recipe_opener.box.text()
+    assert window.open_path(str(overlay_path)) and "Saliency map of tiger cat (class 282)" in window.recipe_opener.box.text()
     assert window.recipe_opener.choose(str(overlay_path), RECIPE)
     assert window.current_tab() is tab and "Not restored" not in messages[-1]
     assert tab.form.params().method == "smoothgrad" and tab.form.params().samples == 3
@@ -100,7 +100,7 @@ def test_a_result_dropped_on_a_photo_panel_asks_and_use_as_a_photo_loads_it_ther
     window.tabs.setCurrentWidget(dreaming)
     _drop(dreaming.source_panel, overlay_path)
     box = window.recipe_opener.box
-    assert box.isVisible() and "Saliency map of class" in box.text()
+    assert box.isVisible() and "Saliency map of tiger cat (class 282)" in box.text()
     assert dreaming.source_panel.path != str(overlay_path)   # not loaded before the answer
     next(b for b in box.buttons() if b.text() == "Use as a photo").click()
     assert dreaming.source_panel.path == str(overlay_path)   # into the panel it was dropped on

@@ -34,7 +34,8 @@ def test_drop_compute_click_class_and_save(qtbot, tab, photo_dir, tmp_path):
     assert untouched.index == 967
     assert len(x) == 6 and x[0] == 0 and x[-1] == 1 and y[0] == pytest.approx(untouched.prob, abs=1e-4)
     assert "MoRF AUC" in tab.removal.auc_label.text() and tab.curves.fill == "blur"
-    assert "finished" in tab.status.text()
+    # one pass (the map, then its curves): no "finished after 2 steps" for steps the user never saw
+    assert tab.status.text().startswith("Saliency map finished.") and "step" not in tab.status.text()
     assert tab.picker.current_class() == 967
 
     # opacity and colour map only re-render (no new job)

@@ -60,6 +60,10 @@ def test_the_choices_follow_the_working_network(qtbot, ctx):
     opinion = Opinion("efficientnet_lite0", [Prediction(3, "tiger shark", 0.4)], target_prob=0.01)
     assert "does not see the target" in SecondOpinion.describe(opinion, target=2)
     assert "sees it too" in SecondOpinion.describe(replace(opinion, target_prob=0.4), target=3)
+    other = replace(opinion, working="fruit.pth", target_prob=None, same_classes=False)  # a user's 5-class network
+    assert SecondOpinion.describe(other, target=3) == (
+        "efficientnet_lite0 says: tiger shark (40.0%); it knows other classes, so it cannot judge the target.")
+    assert "agrees" not in SecondOpinion.describe(other, target=None)
     box.set_result(np.zeros((8, 8, 3), np.uint8))
     assert box.ask_button.isEnabled()
     box.shutdown()

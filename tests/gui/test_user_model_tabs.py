@@ -5,11 +5,14 @@ Grad-CAM field open on the layer the model recommends
 bundled EfficientNet-Lites, which recommend none, keep their own layers."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from qt_fixtures import use_model
 
+from engine.models.judge import cached_model
 from engine.models.user_model import open_model_file
-from guiapp.tabs.dreaming_tab import DREAM, INVERSION, DreamingTab
+from guiapp.tabs.dreaming_tab import CLASSVIZ, DREAM, INVERSION, DreamingTab
 from guiapp.tabs.fooling_tab import FoolingTab
 from guiapp.tabs.layers_tab import LayersTab
 from guiapp.tabs.saliency_tab import SaliencyTab
@@ -82,3 +85,30 @@ def test_saliency_layer_field_opens_on_the_cam_default(ctx, open_tab, user_model
     assert f"Opens on {cam.layer}: {cam.reason}" in tab.form.layer.toolTip()
     use_model(ctx, lite0)
     assert tab.form.layer.currentText() == "head" and "Opens on" not in tab.form.layer.toolTip()
+
+
+def test_dreamings_image_size_follows_the_models_input_size_unless_typed(ctx, open_tab, user_model_files, lite0):
+    tab = open_tab(DreamingTab)
+    assert tab.mode_key() == CLASSVIZ and tab.form.value("size") == 224   # the bundled network's default
+    small = use_model(ctx, open_model_file(user_model_files["resnet"], "cpu"))
+    assert small.input_size == 64
+    assert tab.form.value("size") == 64 and tab.form.params().size == 64
+    tab.set_mode(INVERSION)
+    assert tab.form.value("size") == 64   # every mode with a size
+    tab.form.widgets["size"].setValue(96)   # the user's own size stays through model changes
+    use_model(ctx, lite0)
+    assert tab.form.value("size") == 96
+    tab.set_mode(CLASSVIZ)
+    assert tab.form.value("size") == 224   # back to the bundled default
+    tab.form.widgets["parameterization"].setCurrentIndex(tab.form.widgets["parameterization"].findData("pixels"))
+    use_model(ctx, small)
+    assert tab.form.value("size") == 64
+    tab.form.widgets["parameterization"].setCurrentIndex(tab.form.widgets["parameterization"].findData("fourier"))
+    assert tab.form.value("size") == 64   # a parameterisation's recommended settings keep the model's size
+    lite2 = SimpleNamespace(name="efficientnet_lite2", layer_names=lite0.layer_names, labels=lite0.labels)
+    tab._on_model(lite2)   # (a stand-in) its own parameterisation, and the bundled size
+    assert tab.form.widgets["parameterization"].currentData() == "maco" and tab.form.value("size") == 224
+    use_model(ctx, small)
+    assert tab.form.widgets["parameterization"].currentData() == "fourier" and tab.form.value("size") == 64
+    use_model(ctx, cached_model("efficientnet_lite1", "cpu"))
+    assert tab.form.value("size") == 224   # the bundled Lites keep the mode's default (not Lite1's 240)

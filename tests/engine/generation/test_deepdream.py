@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from engine.generation import DreamParams, deepdream, guide_objective, layer_objective
-from engine.generation.deepdream import octave_sizes
+from engine.generation.deepdream import octave_sizes, skipped_note
 from engine.generation.objectives import layer_l2
 from engine.generation.tiling import context_margin, tile_spans, tiled_gradient
 from engine.imaging import resize
@@ -51,6 +51,20 @@ def test_octaves_grow_to_full_size_and_read_live_changes(lite0, cat):
         if len(sizes) == 1:
             control.update(octave_scale=4.0)  # the middle octave goes away; the current one finishes
     assert sizes == [(32, 40), (32, 40), (128, 160), (128, 160), (128, 160)]
+
+
+def test_octaves_too_small_to_dream_are_said(lite0, cat):
+    """64 px with 4 octaves of 1.4: the smallest (23 px) is under 32 px, so 3 octaves run, and the frames say why."""
+    small = resize(cat, (64, 64))
+    frames, _ = _dream(lite0, small, "blocks.3", steps=1, octaves=4, octave_scale=1.4, tile=0)
+    octaves = [f.info for f in frames[:-1]]
+    assert [(o.index, o.of, o.skipped, o.asked) for o in octaves] == [(1, 3, 1, 4), (2, 3, 1, 4), (3, 3, 1, 4)]
+    assert octaves[0].size == (33, 33) and frames[-1].step == 3
+    assert octaves[0].describe() == "octave 1 of 3 (the smallest of 4 octaves, under 32 px, skipped)"
+    assert frames[-1].extra["skipped"] == "the smallest of 4 octaves, under 32 px, skipped"
+    assert skipped_note(2, 5) == "the 2 smallest of 5 octaves, under 32 px, skipped"
+    frames, _ = _dream(lite0, small, "blocks.3", steps=1, octaves=2, tile=0)
+    assert frames[0].info.describe() == "octave 1 of 2" and frames[-1].extra["skipped"] == ""
 
 
 def test_cancelling_gives_a_full_size_result_and_lr_zero_freezes(lite0, cat):

@@ -106,3 +106,78 @@ def test_the_cascade_strip_keeps_each_randomised_map():
     steps = list(cascade(model, x, lambda m, xx, t: vanilla_saliency(m, xx, t)[0], 1, tops))
     assert [s.top for s in steps] == tops and steps[0].deepest == "fc" and all(s.map.shape == (8, 8) for s in steps)
     assert all(-1 <= s.spearman < 0.99 for s in steps)
+
+
+def test_the_rows_share_one_noise_tunnel_per_network_and_one_random_order_curve_per_fill(monkeypatch):
+    """The scores are those of each method computed on its own (its own tunnel, its own random-order
+    curve), with 2 tunnels (trained and randomised network) instead of 6 and one reference curve per fill."""
+    from dataclasses import replace
+
+    from engine.gradients import compute_saliency, evaluation, removal, sanity
+    from engine.gradients.curves import random_map
+
+    model = conv_model(seed=5)
+    image = random_images(1, seed=4)[0]
+    calls = {"tunnel": 0, "curve": 0}
+    for module, name in ((evaluation, "noise_tunnel"), (removal, "deletion_curve")):
+        real = getattr(module, name)
+        key = "tunnel" if name == "noise_tunnel" else "curve"
+
+        def counted(*a, _real=real, _key=key, **k):
+            calls[_key] += 1
+            return _real(*a, **k)
+        monkeypatch.setattr(module, name, counted)
+    fills = ("black", "noisy-linear")
+    _, table = run_to_end(evaluate_methods(model, image, 2, fills=fills, points=4, params=FAST, prepared=True))
+    assert calls == {"tunnel": 2, "curve": (len(METHODS) + 1) * 2 * len(fills) + len(fills)}
+    x = model.preprocess(image[None])
+    randomized = sanity.randomized_copy(model, len(parameter_modules(model.net)), seed=FAST.seed)[0]
+    for row in table.rows:
+        alone = (random_map(8, 8, seed=FAST.seed + 7) if row.method == REFERENCE
+                 else compute_saliency(model, x, 2, replace(FAST, method=row.method))[0])
+        torch.testing.assert_close(torch.from_numpy(row.saliency), alone)
+        for fill in fills:
+            own = removal.removal_curves(model, x, alone, 2, fill=fill, points=4, seed=FAST.seed)
+            assert (row.curves[fill].morf.auc, row.curves[fill].lerf.auc) == (own.morf.auc, own.lerf.auc)
+            assert row.curves[fill].random.auc == own.random.auc
+        if row.method != REFERENCE:
+            other = compute_saliency(randomized, x, 2, replace(FAST, method=row.method))[0]
+            assert row.sanity == pytest.approx(sanity.spearman(alone, other), abs=1e-12)
+
+
+class ConvFactory:
+    """A picklable recipe for the tiny classifier (what a Dask worker loads)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def __call__(self):
+        return conv_model(seed=self.seed)
+
+    def __repr__(self) -> str:
+        return f"ConvFactory({self.seed})"
+
+
+def test_the_folder_report_on_a_two_worker_dask_cluster_scores_as_in_process(tmp_path, one_torch_thread):
+    from distributed import LocalCluster
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, image in enumerate(random_images(3, seed=2)):
+        save_png(folder / f"p{i}.png", image)
+    (folder / "broken.jpg").write_bytes(b"not a photo")
+    kw = dict(methods=("vanilla", "smoothgrad"), fills=("black",), points=3, boxes={"p2.png": [(0, 0, 4, 4)]})
+    run_to_end(folder_evaluation(conv_model(seed=4), folder, tmp_path / "local", **kw))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        _, progress = run_to_end(folder_evaluation(conv_model(seed=4), folder, tmp_path / "dask", **kw,
+                                                   cluster=cluster.scheduler_address, model_factory=ConvFactory(4)))
+    assert progress.done == 3 and "broken.jpg" in progress.problems[0]
+
+    def scores(name):
+        rows = read_scores(tmp_path / name / "scores.csv")
+        return sorted((r["photo"], r["method"], *(v for k, v in sorted(r.items()) if k not in ("photo", "method",
+                                                                                            "label", "seconds")))
+                      for r in rows)
+    local, dask = scores("local"), scores("dask")
+    assert len(local) == 3 * 3 and str(local) == str(dask)  # str: NaN == NaN
+    assert (tmp_path / "dask" / "report.html").is_file() and len(list((tmp_path / "dask" / "maps").iterdir())) == 3 * 4

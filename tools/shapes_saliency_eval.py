@@ -1,0 +1,126 @@
+"""Do the saliency maps of the shape classifier fall on the shape?  A folder
+with ground truth, scored, in one command:
+
+    .venv/bin/python tools/shapes_saliency_eval.py [--scenes 100] [--out /tmp/shapes_eval] [--readme]
+
+1. writes ``OUT/scenes/``: the 100 test scenes of ``tools/shapes_classifier.py``
+   (seed 1, 64 px PNGs) and ``OUT/scenes/boxes.json``, a COCO-style file with
+   each object's box (the tight box of the generator's ``object_mask``), which
+   :mod:`engine.gradients.annotations` reads;
+2. runs ``saliency-eval OUT/scenes --model tools/data/shapes_cnn/shapes_cnn.safetensors
+   --boxes OUT/scenes/boxes.json --methods all --fill noisy-linear,blur,black,mean``
+   (the CLI, in this process) into ``OUT/report/`` and times it;
+3. writes ``OUT/summary.md`` (and with ``--readme`` the README section between
+   the ``shapes-eval`` markers): per method the mean pointing game, relevance
+   mass, MoRF/LeRF/LeRF−MoRF per fill-in with mean ranks, and Kendall's τ
+   between the metrics (do they agree?).
+
+Everything comes from the weights in ``tools/data/shapes_cnn/`` at the time of
+the run: retrain them, run this again, and the figures follow.  A run resumes
+(``saliency-eval`` skips the scenes already in ``OUT/report/scores.csv``);
+``--fresh`` starts over.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from engine.imaging import save_png  # noqa: E402
+from tools import shapes_classifier as shapes  # noqa: E402
+from tools._readme_section import replace_section  # noqa: E402
+
+WEIGHTS = shapes.FOLDER / "shapes_cnn.safetensors"
+FILLS = ("noisy-linear", "blur", "black", "mean")
+MARK = "shapes-eval"
+
+
+def write_scenes(folder: Path, n: int) -> dict:
+    """The ``n`` test scenes as PNGs and their boxes as ``boxes.json`` (COCO)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    images, annotations, areas = [], [], []
+    for i, scene in enumerate(shapes.scenes(n, 1)):
+        name = f"scene_{i:03d}_{scene.main.shape}.png"
+        save_png(folder / name, shapes.render_scene(scene, shapes.SIZE))
+        mask = shapes.object_mask(scene)
+        ys, xs = np.nonzero(mask)
+        box = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
+        images.append({"id": i, "file_name": name, "width": shapes.SIZE, "height": shapes.SIZE})
+        annotations.append({"id": i, "image_id": i, "bbox": box, "category_id": shapes.SHAPES.index(scene.main.shape),
+                            "area": int(mask.sum())})
+        areas.append((box[2] * box[3] / shapes.SIZE ** 2, float(mask.mean())))
+    categories = [{"id": k, "name": s} for k, s in enumerate(shapes.SHAPES)]
+    (folder / "boxes.json").write_text(json.dumps({"images": images, "annotations": annotations,
+                                                   "categories": categories}) + "\n")
+    box_share, mask_share = np.mean(areas, axis=0)
+    return {"scenes": n, "box_share": float(box_share), "object_share": float(mask_share)}
+
+
+def run_eval(scenes: Path, report: Path, points: int) -> float:
+    """``saliency-eval`` on the scenes; its wall-clock seconds."""
+    from engine.cli import main as cli
+
+    args = ["--device", "cpu", "saliency-eval", str(scenes), "--model", str(WEIGHTS), "--boxes",
+            str(scenes / "boxes.json"), "--methods", "all", "--fill", ",".join(FILLS), "--points", str(points),
+            "--out", str(report)]
+    print("neural-lens-cli " + " ".join(args), flush=True)
+    start = time.perf_counter()
+    code = cli(args)
+    if code:
+        raise SystemExit(f"saliency-eval failed ({code})")
+    return time.perf_counter() - start
+
+
+def _accuracy(scenes: Path) -> float:
+    from engine.imaging import load_image
+    from engine.models import load_model
+
+    model = load_model(str(WEIGHTS), "cpu")
+    paths = sorted(scenes.glob("scene_*.png"))
+    x = model.preprocess(np.stack([load_image(p) for p in paths]))
+    with torch.no_grad():
+        pred = model.logits(x).argmax(1).tolist()
+    truth = [shapes.SHAPES.index(p.stem.split("_", 2)[2]) for p in paths]
+    return float(np.mean([a == b for a, b in zip(pred, truth)]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenes", type=int, default=100)
+    parser.add_argument("--points", type=int, default=11)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/shapes_eval"))
+    parser.add_argument("--fresh", action="store_true", help="delete OUT first (no resuming)")
+    parser.add_argument("--readme", action="store_true", help="put the tables into README.md")
+    args = parser.parse_args(argv)
+    from tools._shapes_eval_tables import summary_markdown
+
+    torch.set_num_threads(1)
+    if args.fresh and args.out.exists():
+        shutil.rmtree(args.out)
+    info = write_scenes(args.out / "scenes", args.scenes)
+    info["resumed"] = (args.out / "report" / "scores.csv").is_file()
+    seconds = run_eval(args.out / "scenes", args.out / "report", args.points)
+    info |= {"seconds": seconds, "accuracy": _accuracy(args.out / "scenes"), "fills": FILLS, "points": args.points,
+             "date": date.today().isoformat(), "machine": f"{platform.machine()}, torch {torch.__version__}, 1 thread"}
+    text = summary_markdown(args.out / "report" / "scores.csv", info)
+    (args.out / "summary.md").write_text(text)
+    print(text)
+    if args.readme:
+        replace_section(ROOT / "README.md", MARK, text)
+        print("README.md updated")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -30,6 +30,7 @@ def on_object_masks(coverage: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def hits(maps: np.ndarray, on_object: np.ndarray) -> int:
+    """How many of the (N,H,W) ``maps`` have their maximum on a pixel of ``on_object``."""
     return sum(bool(mask.flat[int(np.argmax(m))]) for m, mask in zip(maps, on_object))
 
 

@@ -13,6 +13,7 @@ from engine.gradients import grad_cam, vanilla_saliency
 from engine.jobs import run_to_end
 from engine.models import load_model
 from tools import shapes_classifier as tool
+from tools.shapes_pointing import hits, on_object_masks
 
 SHAPES = tool.SHAPES
 
@@ -42,11 +43,6 @@ def _test_set(model, n: int = 100):
     return model.preprocess(images), coverage, targets
 
 
-def _pointing_hits(maps: np.ndarray, on_object: np.ndarray) -> int:
-    """How many maps have their maximum on a pixel of ``on_object``."""
-    return sum(bool(mask.flat[int(np.argmax(saliency))]) for saliency, mask in zip(maps, on_object))
-
-
 def test_pointing_game_on_100_test_scenes(shapes_model):
     """The saliency map's maximum (Simonyan et al. §3.1, the true class) lies on
     the object for >= 85% of 100 test scenes: on a pixel the object covers
@@ -58,8 +54,9 @@ def test_pointing_game_on_100_test_scenes(shapes_model):
     with torch.no_grad():
         accuracy = float((shapes_model.logits(x).argmax(1) == torch.tensor(targets)).float().mean())
     maps = vanilla_saliency(shapes_model, x, targets).cpu().numpy()
-    touched, half = _pointing_hits(maps, coverage > 0.05), _pointing_hits(maps, coverage > 0.5)
-    object_share = float((coverage > 0.05).mean())
+    masks = on_object_masks(coverage)
+    touched, half = hits(maps, masks["touched"]), hits(maps, masks["half covered"])
+    object_share = float(masks["touched"].mean())
     print(f"accuracy {accuracy:.2f}, pointing game {touched}/100 (more than half covered: {half}/100), "
           f"object area {object_share:.1%} of the picture")
     assert accuracy >= 0.95
@@ -71,10 +68,10 @@ def test_grad_cam_opens_on_a_map_fine_enough_to_point(shapes_model):
     """Grad-CAM on the model's default layer hits the object far more often
     than on the last (2x2) map.  Measured: 57 vs 5 of 100 (pixels the object enters)."""
     x, coverage, targets = _test_set(shapes_model)
-    touched = coverage > 0.05
+    touched = on_object_masks(coverage)["touched"]
     default = grad_cam(shapes_model, x, targets, layer=shapes_model.default_layer("cam").layer).numpy()
     last = grad_cam(shapes_model, x, targets, layer=shapes_model.layer_names[-1]).numpy()
-    assert _pointing_hits(default, touched) >= 45 > 20 >= _pointing_hits(last, touched)
+    assert hits(default, touched) >= 45 > 20 >= hits(last, touched)
 
 
 def test_pointing_game_counts_the_maximum_only():
@@ -84,7 +81,7 @@ def test_pointing_game_counts_the_maximum_only():
     maps = np.zeros((2, 4, 4))
     maps[0, 1, 1], maps[0, 3, 3] = 2.0, 1.0  # peak on the object
     maps[1, 1, 1], maps[1, 3, 3] = 1.0, 2.0  # peak off it
-    assert _pointing_hits(maps, on_object) == 1
+    assert hits(maps, on_object) == 1
 
 
 @pytest.mark.parametrize("shape", ["star", "ring"])

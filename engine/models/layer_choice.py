@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["LayerDefault", "discover_layers", "probe_layers", "default_layers", "CAM_MIN_SIDE"]
+__all__ = ["LayerDefault", "probe_layers", "default_layers", "CAM_MIN_SIDE"]
 
 #: Grad-CAM opens on the deepest map at least this many positions on a side
 #: (the last map of an ImageNet CNN at 224 px is 7x7; at 64 px it is 2x2)
@@ -55,13 +55,9 @@ def _probe(net: nn.Module, shape: tuple[int, ...]) -> tuple[dict[str, int], dict
     return calls, shapes, order
 
 
-def discover_layers(net: nn.Module, shape: tuple[int, ...]) -> dict[str, nn.Module]:
-    """``{name: module}`` of the network's spatial layers in execution order (see the module docstring)."""
-    return probe_layers(net, shape)[0]
-
-
 def probe_layers(net: nn.Module, shape: tuple[int, ...]) -> tuple[dict[str, nn.Module], dict[str, int]]:
-    """:func:`discover_layers` and each layer's shorter map side at that input shape."""
+    """``{name: module}`` of the network's spatial layers in execution order (see the
+    module docstring), and each layer's shorter map side at that input shape."""
     calls, shapes, order = _probe(net, shape)
     modules = dict(net.named_modules())
 

@@ -12,7 +12,13 @@ downloaded).  Each photo contributes five square-ish crops (the centre at
 full height and the four corners at 3/4 of it), resized to the requested
 size, taken to Lucid's decorrelated colour space (the space the image is
 made in, :mod:`.colour`), and the magnitudes of their orthonormal 2-D real
-FFTs are averaged per colour channel, then symmetrised (a vertical flip of
+FFTs are averaged per colour channel.  Each crop's variation is multiplied
+by a Hann window (scaled to keep its energy) before the FFT: without it the
+jump between a photo's opposite edges (the FFT sees the photo as periodic)
+puts about three times the energy of the neighbouring frequencies on the
+two axes of the spectrum, and a picture with that magnitude is crossed by
+horizontal and vertical stripes -- a "window screen" texture (issue #28).
+The averages are then symmetrised (a vertical flip of
 a photo is as natural as the photo), so no single photo's edges or stripes
 dominate.  The result is on the photos' own scale: an image with this
 magnitude has a photo's contrast.
@@ -28,7 +34,7 @@ from ..imaging import load_image, resize
 from ..resources import resource_path
 from .colour import decorrelate
 
-__all__ = ["SPECTRUM_PHOTOS", "natural_magnitude", "photo_magnitude"]
+__all__ = ["SPECTRUM_PHOTOS", "hann_window", "natural_magnitude", "photo_magnitude"]
 
 #: The shipped photos the spectrum is measured on (scenes; not the grey
 #: ``camera.jpg``, the near-black deep field or the retina's disc).
@@ -47,11 +53,24 @@ def _crops(photo: np.ndarray, height: int, width: int) -> list[np.ndarray]:
     return [resize(photo[t:t + bh, s:s + bw], (width, height)) for t, s, bh, bw in boxes]
 
 
+@functools.lru_cache(maxsize=8)
+def hann_window(height: int, width: int) -> torch.Tensor:
+    """The 2-D Hann window, scaled to a mean square of 1 (a windowed signal keeps its energy on average)."""
+    window = torch.outer(torch.hann_window(height, periodic=False, dtype=torch.float64),
+                         torch.hann_window(width, periodic=False, dtype=torch.float64))
+    return (window / window.pow(2).mean().sqrt()).float()
+
+
 def photo_magnitude(photo: np.ndarray) -> torch.Tensor:
     """``|rfft2(d)|`` (orthonormal) of one uint8 HxWx3 photo in the decorrelated colour space,
+    its variation Hann-windowed (:func:`hann_window`), its mean kept in the zero frequency;
     shape (3, H, W//2+1)."""
     rgb = torch.from_numpy(np.array(photo, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 255.0
-    return torch.fft.rfft2(decorrelate(rgb)[0], norm="ortho").abs()
+    d = decorrelate(rgb)[0]
+    level = d.mean(dim=(-2, -1), keepdim=True)
+    spectrum = torch.fft.rfft2((d - level) * hann_window(*d.shape[-2:]), norm="ortho")
+    spectrum[:, 0, 0] = level.flatten() * float(np.sqrt(d.shape[-2] * d.shape[-1]))
+    return spectrum.abs()
 
 
 @functools.lru_cache(maxsize=8)

@@ -164,9 +164,9 @@ def one_network(name: str, args, columns: list[str], params: dict, can_lucent: b
     rows = [(f"{model.labels[t]} ({t})", [cells[kind][i] for kind in shown]) for i, t in enumerate(targets)]
     out = Path(args.out.format(model=name.replace("efficientnet_", "")))
     out.parent.mkdir(parents=True, exist_ok=True)
-    picture = grid(rows, titles)
+    picture = grid(rows, titles, cell=args.cell)
     if out.suffix.lower() in (".jpg", ".jpeg"):  # a tenth of the PNG's size, for the README
-        Image.fromarray(picture).save(out, quality=90)
+        Image.fromarray(picture).save(out, quality=args.quality)
     else:
         save_png(out, picture, {"recipes": {k: params[k].as_dict() for k in shown if k in params},
                                 "model": model.name, "steps": args.steps, "seed": args.seed})
@@ -195,7 +195,9 @@ def main() -> None:
     parser.add_argument("--judge", default=None, help="default: Lite1 (Lite0 for Lite1)")
     parser.add_argument("--classes", default=",".join(CLASSES))
     parser.add_argument("--out", default="docs/classviz_grid_{model}.jpg",
-                        help="the grid per network, {model} = lite0/lite1/lite2 (.jpg: quality 90, or .png)")
+                        help="the grid per network, {model} = lite0/lite1/lite2 (.jpg: --quality, or .png)")
+    parser.add_argument("--cell", type=int, default=224, help="side of each picture in the grid, px")
+    parser.add_argument("--quality", type=int, default=90, help="JPEG quality of a .jpg grid")
     parser.add_argument("--cache", default="/tmp/classviz_grid")
     parser.add_argument("--lucent-path", default=None, help="folder holding the lucent package (put on sys.path)")
     parser.add_argument("--no-lucent", action="store_true")

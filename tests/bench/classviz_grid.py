@@ -17,12 +17,16 @@ notebook, a stub is enough) is optional: without it only our column is
 rendered.  Lucent runs with its defaults -- ``param.image(224)`` (decorrelated
 Fourier image), ``transform.standard_transforms``, Adam lr 0.05 -- and the
 network's own normalisation appended, maximising the class logit.  Every
-picture is cached in ``--cache`` (delete it after changing the recipe; our
-pictures are keyed by the recipe's parameters).  Prints a Markdown table: per
+picture is cached in ``--cache`` (delete it after changing the recipe or
+the code: our pictures are keyed by the recipe's parameters only -- MACO's
+also depend on the natural magnitude, :mod:`engine.generation.natural_spectrum`).  Prints a Markdown table: per
 class, the judge's top-1 and the target's probability for each method, and
 the milliseconds per step.  Not run by ``make bench`` (ours about 45 ms per
-step on one idle CPU core, some 5 minutes for its column; Lucent's column takes
-longer; split the classes over two processes sharing ``--cache``).
+step on one idle CPU core, some 5 minutes for its column; on the shared 2-core
+machine at a load of 7, one process, one thread, nice 10: about 1.5 min per
+picture for ours on Lite2, 1-2.5 min for Lucent's; split the classes over
+processes sharing ``--cache`` where cores are free).  ``--cell``/``--quality``:
+the README grids use ``--cell 176 --quality 75`` (under 400 KB each).
 """
 from __future__ import annotations
 
@@ -40,12 +44,13 @@ import torch  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from engine.generation import ClassVizParams, class_visualization  # noqa: E402
+from engine.generation.classviz import recommended_parameterization  # noqa: E402
 from engine.imaging import load_image, save_png  # noqa: E402
 from engine.jobs import Control, run_to_end  # noqa: E402
 from engine.models import load_model  # noqa: E402
 from engine.models.judge import second_opinion  # noqa: E402
 
-TITLES = {"fourier": "default (Fourier)", "maco": "MACO", "pixels": "pixels", "lucent": "Lucent"}
+TITLES = {"fourier": "Fourier", "maco": "MACO", "pixels": "pixels", "lucent": "Lucent"}
 CLASSES = ("goldfish", "great white shark", "tarantula", "jellyfish", "flamingo", "monarch", "zebra", "strawberry",
            "lemon", "pizza", "volcano", "daisy")
 
@@ -160,7 +165,8 @@ def one_network(name: str, args, columns: list[str], params: dict, can_lucent: b
             cells[kind].append(_picture(kind, model, target, args, cache, params, seconds, can_lucent))
         print(f"{model.labels[target]}: done", file=sys.stderr, flush=True)
     shown = [kind for kind in columns if all(image is not None for image in cells[kind])]
-    titles = [TITLES.get(kind, kind) for kind in shown]
+    default = recommended_parameterization(model.name)
+    titles = [TITLES.get(kind, kind) + (" (default)" if kind == default else "") for kind in shown]
     rows = [(f"{model.labels[t]} ({t})", [cells[kind][i] for kind in shown]) for i, t in enumerate(targets)]
     out = Path(args.out.format(model=name.replace("efficientnet_", "")))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -176,8 +182,8 @@ def one_network(name: str, args, columns: list[str], params: dict, can_lucent: b
     verdicts = {kind: [_verdict(judge, image, t) for image, t in zip(cells[kind], targets)] for kind in shown}
     for i, t in enumerate(targets):
         print(f"| {model.labels[t]} | " + " | ".join(verdicts[kind][i] for kind in shown) + " |")
-    print("\njudge top-1: " + ", ".join(f"{TITLES.get(k, k)} {sum(v.startswith('yes') for v in verdicts[k])}/"
-                                         f"{len(targets)}" for k in shown))
+    print("\njudge top-1: " + ", ".join(f"{title} {sum(v.startswith('yes') for v in verdicts[k])}/{len(targets)}"
+                                         for title, k in zip(titles, shown)))
     for kind, values in seconds.items():
         print(f"{kind}: {1000 * float(np.median(values)):.0f} ms per step ({torch.get_num_threads()} threads)")
     print(f"\ngrid: {out}\n", flush=True)

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..atomic import atomic_write
 from ..imaging import IMAGE_SUFFIXES, ImageLoadError, load_image, resize, save_png
-from ..jobs import Control, Frame
+from ..jobs import Cancelled, Control, Frame
 from .evaluation import EVAL_PARAMS, REFERENCE, MethodTable, metric_columns
 from .heatmap import colorize
 from .localization import Box
@@ -94,7 +94,10 @@ def _local(model, photos, boxes, options, control):
         except ImageLoadError as exc:
             yield path, None, None, str(exc)
             continue
-        view, table = score_photo(model, image, boxes.get(path.name, []), control=control, **options)
+        try:
+            view, table = score_photo(model, image, boxes.get(path.name, []), control=control, **options)
+        except Cancelled:   # stopped inside a network pass outside the methods' loop (the photo's class)
+            return
         if table is None:
             return  # stopped inside this photo: it is scored again next time
         yield path, view, table, None

@@ -89,8 +89,10 @@ class SaliencyTab(Workbench):
         self.removal = RemovalPlot()
         self.strip = SanityStrip()
         self.table = MethodsTable()
-        self.pages = QTabWidget()
-        for page, title in ((self.removal, "Removal curves"), (self.strip, "Sanity check"), (self.table, "All methods")):
+        self.folder = FolderReport(self)   # its page (Folder report) and its menu (Saliency ▸ Evaluate a Folder…)
+        self.menu, self.pages = self.folder.menu, QTabWidget()
+        for page, title in ((self.removal, "Removal curves"), (self.strip, "Sanity check"), (self.table, "All methods"),
+                            (self.folder.page, "Folder report")):
             self.pages.addTab(page, title)
         self._build_layout()
 
@@ -99,8 +101,6 @@ class SaliencyTab(Workbench):
                              start_button=self.strip.start_button, stop_button=self.strip.stop_button)
         self.scoring = TabJob(self, "Scoring all methods", status=self.table.status, progress=self.table.progress,
                               start_button=self.table.start_button, stop_button=self.table.stop_button)
-        self.folder = FolderReport(self)
-        self.table.layout().addWidget(self.folder.bar)
         self._wire()
         if ctx.model is not None:
             self._follow(ctx.model)

@@ -1,0 +1,190 @@
+"""*Saliency ▸ Evaluate a Folder…*: the dialog that chooses what the folder
+report scores, as ``saliency-eval FOLDER --boxes FILE --methods … --fill …
+--out REPORT`` does on the command line: the folder of photos, an optional
+COCO / Pascal VOC annotation file (the pointing game and the mass in the
+boxes), the methods, the fill-ins, the points per removal curve, the
+sanity score, and the report folder.
+
+Choosing a report folder that holds an earlier run takes its methods and
+fill-ins (so that Start goes on with it) and says how far it got.  Start
+checks everything first (:func:`engine.gradients.folder_check.check_folder_run`):
+a problem is said in the dialog, which stays open with what was typed.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from engine.gradients import FILL_TITLES, METHOD_TABLE, METHODS
+from engine.gradients.folder_check import POINTS_RANGE, FolderRun, check_folder_run, earlier_report
+
+__all__ = ["FolderChoice", "FolderEvalDialog", "default_report_folder"]
+
+DEFAULT_FILLS = ("noisy-linear", "blur", "black")
+
+
+@dataclass(frozen=True)
+class FolderChoice:
+    """What the dialog chose: the photos, the report folder, the boxes file (``""``: none) and the scoring."""
+
+    folder: str
+    out: str
+    boxes: str = ""
+    methods: tuple[str, ...] = METHODS
+    fills: tuple[str, ...] = DEFAULT_FILLS
+    points: int = 11
+    sanity: bool = True
+
+
+def default_report_folder(folder: str) -> str:
+    """``photos/`` -> ``photos-saliency-report/`` beside it."""
+    folder = os.path.normpath(folder)
+    return os.path.join(os.path.dirname(folder), os.path.basename(folder) + "-saliency-report")
+
+
+def _path_row(edit: QLineEdit, *buttons: QPushButton) -> QWidget:
+    row = QWidget()
+    lay = QHBoxLayout(row)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(edit, 1)
+    for b in buttons:
+        lay.addWidget(b)
+    return row
+
+
+def _boxes_grid(names: dict[str, str], chosen: tuple[str, ...], columns: int) -> tuple[QWidget, dict[str, QCheckBox]]:
+    grid = QWidget()
+    lay = QGridLayout(grid)
+    lay.setContentsMargins(0, 0, 0, 0)
+    boxes = {}
+    for i, (name, title) in enumerate(names.items()):
+        boxes[name] = QCheckBox(title, checked=name in chosen)
+        lay.addWidget(boxes[name], i // columns, i % columns)
+    return grid, boxes
+
+
+class FolderEvalDialog(QDialog):
+    """``choice()`` is what was chosen; after Start (accepted) ``run`` is the checked :class:`FolderRun`."""
+
+    def __init__(self, choice: FolderChoice, model_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Evaluate a Folder")
+        self.run: FolderRun | None = None
+        self._auto_out = not choice.out   # the report folder follows the photos' until typed
+        self.folder = QLineEdit(choice.folder, placeholderText="the folder of photos (its sub-folders are not read)")
+        self.out = QLineEdit(choice.out, placeholderText="where scores.csv, maps/ and report.html go")
+        self.boxes = QLineEdit(choice.boxes, placeholderText="optional: COCO JSON file or Pascal VOC folder")
+        self.boxes.setToolTip("Object boxes per photo: the pointing game and the share of the map in the boxes")
+        self.earlier = QLabel("", wordWrap=True)
+        self.problem = QLabel("", wordWrap=True, objectName="problem")
+        method_grid, self.method_boxes = _boxes_grid({m: METHOD_TABLE[m].short for m in METHODS}, choice.methods, 3)
+        fill_grid, self.fill_boxes = _boxes_grid(dict(FILL_TITLES), choice.fills, 4)
+        self.points = QSpinBox(minimum=POINTS_RANGE[0], maximum=POINTS_RANGE[1], value=choice.points)
+        self.points.setToolTip("Points on each removal curve (fewer: faster)")
+        self.sanity = QCheckBox("rank correlation with the map of a randomised model", checked=choice.sanity)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.start_button.setDefault(True)
+        self._layout(model_name, method_grid, fill_grid)
+        self.folder.textEdited.connect(self._folder_typed)
+        self.out.textEdited.connect(self._out_typed)
+        self.out.textChanged.connect(self._show_earlier)
+        self.buttons.rejected.connect(self.reject)
+        self.start_button.clicked.connect(self.start)
+        self._show_earlier()
+
+    def _layout(self, model_name: str, method_grid: QWidget, fill_grid: QWidget) -> None:
+        browse = [QPushButton("Browse…") for _ in range(2)]
+        file_button, voc_button = QPushButton("File…"), QPushButton("VOC Folder…")
+        browse[0].clicked.connect(lambda: self._browse_folder(self.folder, "Folder of photos to evaluate"))
+        browse[1].clicked.connect(lambda: self._browse_folder(self.out, "Folder for the report"))
+        file_button.clicked.connect(self._browse_boxes)
+        voc_button.clicked.connect(lambda: self._browse_folder(self.boxes, "Folder of Pascal VOC XML files"))
+        form = QFormLayout(self)
+        form.addRow(QLabel(f"Every method's map of every photo, scored with {model_name}, into a CSV and an "
+                           "HTML report (as saliency-eval does).", wordWrap=True))
+        form.addRow("Photos:", _path_row(self.folder, browse[0]))
+        form.addRow("Boxes:", _path_row(self.boxes, file_button, voc_button))
+        form.addRow("Methods:", method_grid)
+        form.addRow("Fill-ins:", fill_grid)
+        form.addRow("Points per curve:", self.points)
+        form.addRow("Sanity score:", self.sanity)
+        form.addRow("Report folder:", _path_row(self.out, browse[1]))
+        form.addRow(self.earlier)
+        form.addRow(self.problem)
+        form.addRow(self.buttons)
+        self.setMinimumWidth(640)
+
+    # -- the paths ------------------------------------------------------------------
+    def _browse_folder(self, edit: QLineEdit, title: str) -> None:
+        path = QFileDialog.getExistingDirectory(self, title, edit.text() or os.path.expanduser("~"))
+        if path:
+            edit.setText(path)
+            edit.textEdited.emit(path)
+
+    def _browse_boxes(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "COCO annotation file", self.boxes.text() or self.folder.text(),
+                                              "COCO JSON (*.json);;All files (*)")
+        if path:
+            self.boxes.setText(path)
+
+    def _folder_typed(self, text: str) -> None:
+        if self._auto_out:
+            self.out.setText(default_report_folder(text) if text.strip() else "")
+
+    def _out_typed(self, _text: str) -> None:
+        self._auto_out = False
+
+    def _show_earlier(self) -> None:
+        """An earlier run in the report folder: say so, and take its methods and fill-ins."""
+        try:
+            earlier = earlier_report(self.out.text().strip()) if self.out.text().strip() else None
+        except ValueError as exc:
+            self.earlier.setText(str(exc))
+            return
+        if earlier is None or not earlier.photos:
+            self.earlier.setText("")
+            return
+        for name, box in self.method_boxes.items():
+            box.setChecked(name in earlier.methods)
+        for name, box in self.fill_boxes.items():
+            box.setChecked(name in earlier.fills)
+        n = len(earlier.photos)
+        self.earlier.setText(f"This report folder holds {n} scored photo{'s' if n != 1 else ''}: Start goes on with "
+                             "it (its methods and fill-ins are chosen).")
+
+    # -- the choice -------------------------------------------------------------------
+    def choice(self) -> FolderChoice:
+        return FolderChoice(self.folder.text().strip(), self.out.text().strip(), self.boxes.text().strip(),
+                            tuple(m for m, b in self.method_boxes.items() if b.isChecked()),
+                            tuple(f for f, b in self.fill_boxes.items() if b.isChecked()),
+                            self.points.value(), self.sanity.isChecked())
+
+    def start(self) -> None:
+        """Check the choice; accept it, or say what is wrong and stay open."""
+        c = self.choice()
+        problem = "choose a folder of photos" if not c.folder else "choose a folder for the report" if not c.out else ""
+        if not problem:
+            try:
+                self.run = check_folder_run(c.folder, c.out, methods=c.methods, fills=c.fills, points=c.points,
+                                            boxes=c.boxes or None)
+            except ValueError as exc:
+                problem = str(exc)
+        self.problem.setText(problem)
+        if not problem:
+            self.accept()

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,34 +28,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.captioning.data.scenes import COLORS, SHAPES, Scene, random_scene, render_scene  # noqa: E402
+from engine.captioning.data.scenes import SHAPES, Scene, render_scene  # noqa: E402
+from engine.shape_scenes import COMBOS, SIZE, object_coverage, object_mask, scenes  # noqa: E402,F401 (the tools' names)
 
-SIZE = 64
 FOLDER = Path(__file__).with_name("data") / "shapes_cnn"
 ARCH = "test_resnet"
-COMBOS = [(c, s) for c in COLORS for s in SHAPES]
-
-
-def scenes(n: int, seed: int) -> list[Scene]:
-    """``n`` one-object scenes (seed 0: training, 1: testing)."""
-    rng = np.random.default_rng([seed, 23])
-    return [random_scene(rng, COMBOS, COMBOS, two_object_fraction=0.0) for _ in range(n)]
-
-
-def object_coverage(scene: Scene, size: int = SIZE) -> np.ndarray:
-    """The (size, size) share of each pixel the scene's object covers, 0..1:
-    the scene drawn white on black (``render_scene`` draws at 3x and averages
-    3x3 blocks, so 1/9 is one sub-pixel; its pixel noise is about 0.02)."""
-    white = replace(scene.main, rgb=(255, 255, 255))
-    picture = render_scene(replace(scene, main=white, background=(0, 0, 0)), size)
-    return picture.mean(axis=2) / 255.0
-
-
-def object_mask(scene: Scene, size: int = SIZE, cover: float = 0.5) -> np.ndarray:
-    """The (size, size) bool mask of the pixels the object covers more than
-    ``cover`` of (0.5: the pixel's centre is on the object; 0.05: every pixel
-    the object's outline enters, at least half a sub-pixel)."""
-    return object_coverage(scene, size) > cover
 
 
 def _batches(images: torch.Tensor, labels: torch.Tensor, batch: int, rng: torch.Generator):

@@ -23,6 +23,7 @@ from engine.gradients.evaluation import EVAL_PARAMS, REFERENCE
 from engine.gradients.folder_eval import CSV_NAME, FolderProgress, read_scores
 from engine.gradients.ranking import summarize
 from engine.gradients.report_html import REPORT_NAME
+from engine.shape_scenes import SHAPES
 
 from ..tab_job import Ending, TabJob
 from ..widgets.folder_summary import FolderSummary
@@ -87,7 +88,8 @@ class FolderReport(QObject):
         if self.job.is_running:
             return False
         model = self.tab.ctx.model
-        dialog = FolderEvalDialog(self.choice, getattr(model, "name", "the window's model"), self.tab)
+        dialog = FolderEvalDialog(self.choice, getattr(model, "name", "the window's model"), self.tab,
+                                  knows_shapes=list(getattr(model, "labels", ())) == list(SHAPES))
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         return self.start(dialog.choice(), dialog.run)

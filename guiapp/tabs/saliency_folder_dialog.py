@@ -5,6 +5,12 @@ COCO / Pascal VOC annotation file (the pointing game and the mass in the
 boxes), the methods, the fill-ins, the points per removal curve, the
 sanity score, and the report folder.
 
+Two ready-made folders, one click each: the **sample photos** with their
+hand-drawn boxes, and the **shape scenes**, 100 test scenes of the shape
+classifier written with each shape's exact box (the ground truth is known;
+:func:`engine.shape_scenes.write_scene_folder`); their reports go to the
+user's data folder.
+
 Choosing a report folder that holds an earlier run takes its methods and
 fill-ins (so that Start goes on with it) and says how far it got.  Start
 checks everything first (:func:`engine.gradients.folder_check.check_folder_run`):
@@ -14,7 +20,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -32,10 +41,17 @@ from PySide6.QtWidgets import (
 
 from engine.gradients import FILL_TITLES, METHOD_TABLE, METHODS
 from engine.gradients.folder_check import POINTS_RANGE, FolderRun, check_folder_run, earlier_report
+from engine.resources import resource_path
+from engine.shape_scenes import BOXES_NAME, write_scene_folder
+
+from ..paths import user_data_path
 
 __all__ = ["FolderChoice", "FolderEvalDialog", "default_report_folder"]
 
 DEFAULT_FILLS = ("noisy-linear", "blur", "black")
+#: the shape scenes written for the report (the 100 test scenes of tools/shapes_saliency_eval.py)
+SHAPE_SCENES = 100
+SHAPES_MODEL = "tools/data/shapes_cnn/shapes_cnn.safetensors"
 
 
 @dataclass(frozen=True)
@@ -57,11 +73,11 @@ def default_report_folder(folder: str) -> str:
     return os.path.join(os.path.dirname(folder), os.path.basename(folder) + "-saliency-report")
 
 
-def _path_row(edit: QLineEdit, *buttons: QPushButton) -> QWidget:
+def _path_row(first: QWidget, *buttons: QPushButton) -> QWidget:
     row = QWidget()
     lay = QHBoxLayout(row)
     lay.setContentsMargins(0, 0, 0, 0)
-    lay.addWidget(edit, 1)
+    lay.addWidget(first, 1 if isinstance(first, QLineEdit) else 0)
     for b in buttons:
         lay.addWidget(b)
     return row
@@ -81,8 +97,10 @@ def _boxes_grid(names: dict[str, str], chosen: tuple[str, ...], columns: int) ->
 class FolderEvalDialog(QDialog):
     """``choice()`` is what was chosen; after Start (accepted) ``run`` is the checked :class:`FolderRun`."""
 
-    def __init__(self, choice: FolderChoice, model_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, choice: FolderChoice, model_name: str, parent: QWidget | None = None, *,
+                 knows_shapes: bool = False) -> None:
         super().__init__(parent)
+        self.model_name, self.knows_shapes = model_name, knows_shapes
         self.setWindowTitle("Evaluate a Folder")
         self.run: FolderRun | None = None
         self._auto_out = not choice.out   # the report folder follows the photos' until typed
@@ -111,6 +129,14 @@ class FolderEvalDialog(QDialog):
     def _layout(self, model_name: str, method_grid: QWidget, fill_grid: QWidget) -> None:
         browse = [QPushButton("Browse…") for _ in range(2)]
         file_button, voc_button = QPushButton("File…"), QPushButton("VOC Folder…")
+        samples, shapes = QPushButton("Sample Photos", objectName="samplePhotos"), \
+            QPushButton("Shape Scenes", objectName="shapeScenes")
+        samples.setToolTip("The sample photos (File ▸ Open Sample) with the boxes drawn on them")
+        shapes.setToolTip(f"{SHAPE_SCENES} scenes of one shape each, with each shape's exact box: whether a map "
+                          f"falls on the object is known. Made for the shape classifier ({SHAPES_MODEL}, "
+                          "Model ▸ Open Model File…)")
+        samples.clicked.connect(self.use_samples)
+        shapes.clicked.connect(self.use_shape_scenes)
         browse[0].clicked.connect(lambda: self._browse_folder(self.folder, "Folder of photos to evaluate"))
         browse[1].clicked.connect(lambda: self._browse_folder(self.out, "Folder for the report"))
         file_button.clicked.connect(self._browse_boxes)
@@ -118,6 +144,9 @@ class FolderEvalDialog(QDialog):
         form = QFormLayout(self)
         form.addRow(QLabel(f"Every method's map of every photo, scored with {model_name}, into a CSV and an "
                            "HTML report (as saliency-eval does).", wordWrap=True))
+        ready = _path_row(samples, shapes)
+        ready.layout().addStretch(1)
+        form.addRow("Ready-made:", ready)
         form.addRow("Photos:", _path_row(self.folder, browse[0]))
         form.addRow("Boxes:", _path_row(self.boxes, file_button, voc_button))
         form.addRow("Methods:", method_grid)
@@ -142,6 +171,35 @@ class FolderEvalDialog(QDialog):
                                               "COCO JSON (*.json);;All files (*)")
         if path:
             self.boxes.setText(path)
+
+    def _use(self, folder: Path, boxes: Path, out: Path) -> None:
+        self.folder.setText(str(folder))
+        self.boxes.setText(str(boxes))
+        self.out.setText(str(out))
+        self._auto_out = False
+
+    def use_samples(self) -> None:
+        """The sample photos and their boxes; the report in the user's data folder."""
+        folder = resource_path("samples")
+        self._use(folder, folder / BOXES_NAME, user_data_path("saliency-reports", "sample-photos"))
+        self.problem.setText("")
+
+    def use_shape_scenes(self) -> None:
+        """The shape scenes (written once into the user's data folder) and their boxes; the report beside them."""
+        folder = user_data_path("shape-scenes")
+        if not (folder / BOXES_NAME).is_file():
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                write_scene_folder(folder, SHAPE_SCENES)
+            except OSError as exc:
+                self.problem.setText(f"{folder}: the scenes could not be written ({exc})")
+                return
+            finally:
+                QGuiApplication.restoreOverrideCursor()
+        self._use(folder, folder / BOXES_NAME, user_data_path("saliency-reports", "shape-scenes"))
+        self.problem.setText("" if self.knows_shapes else
+                             f"Note: {self.model_name} does not know these shapes; the shape classifier does "
+                             f"(Model ▸ Open Model File… {SHAPES_MODEL}).")
 
     def _folder_typed(self, text: str) -> None:
         if self._auto_out:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QPushButton
 
 from engine.gradients.folder_eval import read_scores
 from engine.imaging import save_png
-from guiapp.tabs.saliency_folder_dialog import FolderChoice, FolderEvalDialog
+from guiapp.tabs.saliency_folder_dialog import SHAPES_MODEL, FolderChoice, FolderEvalDialog
 from guiapp.tabs.saliency_tab import SaliencyTab
 
 
@@ -158,3 +160,55 @@ def test_a_report_folder_with_an_earlier_run_chooses_its_methods_and_refuses_oth
     dialog.fill_boxes["black"].click()
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     assert dialog.result() == 1 and dialog.run.done == {"p0.png"} and dialog.run.todo == 4
+
+
+def test_the_ready_made_folders_fill_the_dialog(qtbot, tmp_path, monkeypatch):
+    from engine.resources import resource_path
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setattr("guiapp.tabs.saliency_folder_dialog.SHAPE_SCENES", 5)
+    dialog = FolderEvalDialog(FolderChoice("", ""), "EfficientNet-Lite0")
+    qtbot.addWidget(dialog)
+    qtbot.mouseClick(dialog.findChild(QPushButton, "samplePhotos"), Qt.MouseButton.LeftButton)
+    samples = resource_path("samples")
+    assert dialog.folder.text() == str(samples) and dialog.boxes.text() == str(samples / "boxes.json")
+    assert dialog.out.text().startswith(str(tmp_path / "data"))
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == 1 and set(dialog.run.boxes) >= {"coffee.jpg", "rocket.jpg"}
+
+    qtbot.mouseClick(dialog.findChild(QPushButton, "shapeScenes"), Qt.MouseButton.LeftButton)
+    scenes = Path(dialog.folder.text())
+    assert scenes.is_relative_to(tmp_path / "data") and len(list(scenes.glob("scene_*.png"))) == 5
+    assert dialog.boxes.text() == str(scenes / "boxes.json") and dialog.out.text() != str(scenes)
+    assert "EfficientNet-Lite0 does not know these shapes" in dialog.problem.text()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    assert dialog.run.todo == 5 and all(len(b) == 1 for b in dialog.run.boxes.values())
+
+
+def test_the_shape_scenes_with_the_shape_classifier_score_the_maps_against_the_ground_truth(
+        qtbot, open_tab, ctx, tmp_path, monkeypatch):
+    """One click for the folder with a known ground truth: vanilla's map lies in the shape's box far more
+    than the random map, whose share is the box's share of the scene."""
+    from qt_fixtures import use_model
+
+    from engine.models import load_model
+
+    monkeypatch.setattr("guiapp.tabs.saliency_folder_dialog.SHAPE_SCENES", 6)
+    use_model(ctx, load_model(str(Path(__file__).parents[2] / SHAPES_MODEL), "cpu"))
+    tab = open_tab(SaliencyTab)
+
+    def exec_(dialog):
+        qtbot.mouseClick(dialog.findChild(QPushButton, "shapeScenes"), Qt.MouseButton.LeftButton)
+        assert dialog.problem.text() == ""                    # the window's model knows the shapes
+        _fill_dialog(qtbot, dialog)
+        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+        return dialog.result()
+
+    monkeypatch.setattr(FolderEvalDialog, "exec", exec_)
+    qtbot.mouseClick(tab.folder.page.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.folder.job.is_running, timeout=120000)
+    assert "finished. 6 of 6 photos scored" in tab.folder.page.status.text()
+    mass = tab.folder.summary.column_values("mass in box ↑")
+    pointing = tab.folder.summary.column_values("pointing game ↑")
+    assert mass["Vanilla"] > 2 * mass["random map (reference)"] and pointing["Vanilla"] >= 4 / 6
+    assert mass["random map (reference)"] == pytest.approx(0.1, abs=0.05)    # the boxes' share of the scenes

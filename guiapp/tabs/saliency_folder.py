@@ -16,7 +16,7 @@ import os
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QMenu, QPushButton
+from PySide6.QtWidgets import QDialog, QMenu, QPushButton
 
 from engine.gradients import folder_evaluation, metric_columns
 from engine.gradients.evaluation import EVAL_PARAMS, REFERENCE
@@ -46,15 +46,11 @@ class FolderReport(QObject):
                              "Score every method on every photo of a folder and write a report.")
         self.summary = FolderSummary()
         self.open_button = QPushButton("Open Report", enabled=False)
-        self.open_button.setToolTip("The HTML report in the browser: the table, the rankings per metric, whether "
-                                    "the metrics agree, every map")
         self.folder_button = QPushButton("Open Report Folder", enabled=False)
-        row = QHBoxLayout()
-        row.addWidget(self.open_button)
-        row.addWidget(self.folder_button)
-        row.addStretch(1)
+        self.summary.top.addWidget(self.open_button)
+        self.summary.top.addWidget(self.folder_button)
+        self.page.progress.setMaximumWidth(220)   # room for "50% · 1:36 left"
         self.page.body.addWidget(self.summary, 1)
-        self.page.body.addLayout(row)
         self.menu = QMenu("&Saliency", tab)
         self.evaluate_action = QAction("&Evaluate a Folder…", self)
         self.stop_action = QAction("&Stop Evaluating", self, enabled=False)
@@ -89,7 +85,8 @@ class FolderReport(QObject):
             return False
         model = self.tab.ctx.model
         dialog = FolderEvalDialog(self.choice, getattr(model, "name", "the window's model"), self.tab,
-                                  knows_shapes=list(getattr(model, "labels", ())) == list(SHAPES))
+                                  knows_shapes=list(getattr(model, "labels", ())) == list(SHAPES),
+                                  start_folder=self.tab.ctx.last_folder)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         return self.start(dialog.choice(), dialog.run)
@@ -98,6 +95,9 @@ class FolderReport(QObject):
         """Evaluate ``choice`` (``run``: its :class:`~engine.gradients.folder_check.FolderRun`)."""
         self.choice, self.last = choice, None
         self.tab.ctx.settings.setValue(SETTING, json.dumps(choice.__dict__))
+        window = self.tab.ctx.window          # started from the menu on another tab: show it
+        if window is not None and hasattr(window, "tabs"):
+            window.tabs.setCurrentWidget(self.tab)
         self.tab.pages.setCurrentWidget(self.page)
         self._show_summary()
         done, total = len(run.done), len(run.photos)
@@ -106,7 +106,7 @@ class FolderReport(QObject):
             lambda _p, control: folder_evaluation(self.tab.ctx.model, c.folder, c.out, methods=c.methods,
                                                   fills=c.fills, points=c.points, sanity=c.sanity, boxes=run.boxes,
                                                   control=control),
-            params=EVAL_PARAMS, resumed=(done, total),
+            params=EVAL_PARAMS, resumed=(done, total) if done else None,   # else busy until the first photo
             running=f"Evaluating {total} photos of {os.path.basename(c.folder)}"
                     + (f" ({done} scored before, going on)…" if done else "…"))
 
@@ -135,16 +135,18 @@ class FolderReport(QObject):
         if end.kind is Ending.FAILED or progress is None:
             return
         text = f"{self.page.status.text()} {progress.done} of {progress.total} photos scored."
-        if progress.problems:   # "folder/x.png: reason" -> "x.png: reason"
-            prefix = os.path.join(os.path.normpath(self.choice.folder), "")
-            bad = [p.removeprefix(prefix) for p in progress.problems]
-            text += f" Not read: {'; '.join(bad[:3])}{'…' if len(bad) > 3 else ''} (problems.txt lists them)."
+        prefix = os.path.join(os.path.normpath(self.choice.folder), "")   # "folder/x.png: why" -> "x.png: why"
+        bad = [p.removeprefix(prefix) for p in progress.problems]
+        if bad:
+            names = ", ".join(b.split(": ", 1)[0] for b in bad[:3]) + ("…" if len(bad) > 3 else "")
+            text += f" {len(bad)} not read ({names}; problems.txt says why)."
         if end.stopped_early:
             text += " Evaluate again into the same report folder to go on."
-        if has_report:
-            text += f" Report: {report}"
         self.job.say(text)
-        self.tab.ctx.show_status(text, 15000)
+        self.page.status.setToolTip("\n".join([text, *bad[:20], *([f"Report: {report}"] if has_report else [])]))
+        self.open_button.setToolTip(f"{report}: the table, the rankings per metric, whether the metrics agree, "
+                                    "every map (in the browser)")
+        self.tab.ctx.show_status(f"{text} Report: {report}" if has_report else text, 15000)
 
     def _open(self, path: str) -> None:
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):

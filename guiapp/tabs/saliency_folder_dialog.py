@@ -79,6 +79,7 @@ def _path_row(first: QWidget, *buttons: QPushButton) -> QWidget:
     lay.setContentsMargins(0, 0, 0, 0)
     lay.addWidget(first, 1 if isinstance(first, QLineEdit) else 0)
     for b in buttons:
+        b.setAutoDefault(False)   # Enter starts (the default button), whichever of these has the focus
         lay.addWidget(b)
     return row
 
@@ -98,9 +99,10 @@ class FolderEvalDialog(QDialog):
     """``choice()`` is what was chosen; after Start (accepted) ``run`` is the checked :class:`FolderRun`."""
 
     def __init__(self, choice: FolderChoice, model_name: str, parent: QWidget | None = None, *,
-                 knows_shapes: bool = False) -> None:
+                 knows_shapes: bool = False, start_folder: str = "") -> None:
         super().__init__(parent)
         self.model_name, self.knows_shapes = model_name, knows_shapes
+        self.start_folder = start_folder or os.path.expanduser("~")   # where the first Browse… opens
         self.setWindowTitle("Evaluate a Folder")
         self.run: FolderRun | None = None
         self._auto_out = not choice.out   # the report folder follows the photos' until typed
@@ -114,10 +116,12 @@ class FolderEvalDialog(QDialog):
         fill_grid, self.fill_boxes = _boxes_grid(dict(FILL_TITLES), choice.fills, 4)
         self.points = QSpinBox(minimum=POINTS_RANGE[0], maximum=POINTS_RANGE[1], value=choice.points)
         self.points.setToolTip("Points on each removal curve (fewer: faster)")
+        self.points.setMaximumWidth(90)
         self.sanity = QCheckBox("rank correlation with the map of a randomised model", checked=choice.sanity)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.AcceptRole)
         self.start_button.setDefault(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAutoDefault(False)   # Enter always starts
         self._layout(model_name, method_grid, fill_grid)
         self.folder.textEdited.connect(self._folder_typed)
         self.out.textEdited.connect(self._out_typed)
@@ -125,6 +129,7 @@ class FolderEvalDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.start_button.clicked.connect(self.start)
         self._show_earlier()
+        self.folder.setFocus()
 
     def _layout(self, model_name: str, method_grid: QWidget, fill_grid: QWidget) -> None:
         browse = [QPushButton("Browse…") for _ in range(2)]
@@ -161,7 +166,7 @@ class FolderEvalDialog(QDialog):
 
     # -- the paths ------------------------------------------------------------------
     def _browse_folder(self, edit: QLineEdit, title: str) -> None:
-        path = QFileDialog.getExistingDirectory(self, title, edit.text() or os.path.expanduser("~"))
+        path = QFileDialog.getExistingDirectory(self, title, edit.text() or self.folder.text() or self.start_folder)
         if path:
             edit.setText(path)
             edit.textEdited.emit(path)

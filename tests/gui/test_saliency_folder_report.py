@@ -50,7 +50,7 @@ def photos(tmp_path, photo_dir):
     return folder
 
 
-def test_evaluate_a_folder_progress_stop_resume_summary_and_report(qtbot, open_tab, photos, monkeypatch):
+def test_evaluate_a_folder_progress_stop_resume_summary_and_report(qtbot, open_tab, photos, monkeypatch, messages):
     import engine.gradients.folder_eval as folder_eval
 
     tab = open_tab(SaliencyTab)
@@ -71,7 +71,7 @@ def test_evaluate_a_folder_progress_stop_resume_summary_and_report(qtbot, open_t
     tab.menu.actions()[0].trigger()
     assert report.job.is_running and tab.pages.currentWidget() is report.page
     out = photos.parent / "photos-saliency-report"
-    assert report.choice.out == str(out) and report.page.progress.maximum() in (0, 5)
+    assert report.choice.out == str(out) and report.page.progress.maximum() == 0     # busy: no photo done yet
     qtbot.waitUntil(lambda: report.page.progress.value() >= 1, timeout=120000)
     assert report.page.progress.maximum() == 5       # 4 photos and a broken one
     qtbot.mouseClick(report.page.stop_button, Qt.MouseButton.LeftButton)
@@ -94,7 +94,9 @@ def test_evaluate_a_folder_progress_stop_resume_summary_and_report(qtbot, open_t
     assert sorted(r["photo"] for r in rows) == sorted(2 * ["p0.png", "p1.png", "p2.png", "p3.png"])
     status = report.page.status.text()
     assert status.startswith("Evaluating the folder finished. 4 of 5 photos scored.")
-    assert "Not read: broken.png:" in status and f"Report: {out / 'report.html'}" in status
+    assert "1 not read (broken.png; problems.txt says why)" in status
+    assert "broken.png: not an image file" in report.page.status.toolTip()
+    assert str(out / "report.html") in report.page.status.toolTip() and messages[-1].endswith(str(out / "report.html"))
     assert report.page.progress.value() == report.page.progress.maximum()
     assert "broken.png" in (out / "problems.txt").read_text() and "p3.png" in (out / "report.html").read_text()
 
@@ -212,3 +214,23 @@ def test_the_shape_scenes_with_the_shape_classifier_score_the_maps_against_the_g
     pointing = tab.folder.summary.column_values("pointing game ↑")
     assert mass["Vanilla"] > 2 * mass["random map (reference)"] and pointing["Vanilla"] >= 4 / 6
     assert mass["random map (reference)"] == pytest.approx(0.1, abs=0.05)    # the boxes' share of the scenes
+
+
+def test_the_menu_action_on_another_tab_shows_the_saliency_tabs_folder_report(qtbot, window, photos, monkeypatch):
+    saliency = window.tab_widgets["Saliency"]
+    window.tabs.setCurrentWidget(window.tab_widgets["Fooling"])
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Saliency")
+
+    def exec_(dialog):                                           # shown, as exec() does
+        dialog.show()
+        _fill_dialog(qtbot, dialog, photos)
+        qtbot.keyClick(dialog.folder, Qt.Key.Key_Return)       # Enter in a field starts
+        return dialog.result()
+
+    monkeypatch.setattr(FolderEvalDialog, "exec", exec_)
+    next(a for a in menu.actions() if a.text() == "&Evaluate a Folder…").trigger()
+    assert saliency.folder.job.is_running
+    assert window.tabs.currentWidget() is saliency and saliency.pages.currentWidget() is saliency.folder.page
+    next(a for a in menu.actions() if a.text() == "&Stop Evaluating").trigger()
+    qtbot.waitUntil(lambda: not saliency.folder.job.is_running, timeout=60000)
+    assert saliency.folder.page.status.text().startswith("Evaluating the folder stopped.")

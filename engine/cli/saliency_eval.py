@@ -51,7 +51,7 @@ def run_saliency_eval(args: argparse.Namespace) -> int:
     from ..gradients import METHODS
     from ..gradients.evaluation import EVAL_PARAMS, REFERENCE, metric_columns
     from ..gradients.fill_in import FILL_INS
-    from ..gradients.folder_check import POINTS_RANGE, check_folder_run
+    from ..gradients.folder_check import POINTS_RANGE, check_folder_run, check_same_model
     from ..gradients.folder_eval import CSV_NAME, folder_evaluation, read_scores
     from ..gradients.ranking import summarize
     from ..gradients.report_html import REPORT_NAME, metric_title
@@ -69,6 +69,10 @@ def run_saliency_eval(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     model = open_model(args)
+    try:
+        check_same_model(args.out, model.name)   # scores of another model are not gone on with
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     bar = ProgressBar("photos")
     control = Control(EVAL_PARAMS)
     previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())   # Ctrl+C: stop cleanly, keep the report

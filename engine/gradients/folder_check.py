@@ -8,7 +8,7 @@ and the problem, so nothing starts that would fail or lose work: a folder
 without photos, an annotation file that cannot be read or names none of the
 photos, and a report folder whose earlier scores were made with other
 methods or fill-ins (scoring into it would drop those columns or leave the
-new methods empty).
+new methods empty) or by another model (``run.json`` names it).
 """
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ from pathlib import Path
 from .annotations import load_boxes
 from .evaluation import REFERENCE
 from .fill_in import FILL_INS
-from .folder_eval import CSV_NAME, photo_files
+from .folder_eval import CSV_NAME, photo_files, report_model
 from .localization import Box
 from .methods import METHODS
 
-__all__ = ["FolderRun", "EarlierReport", "earlier_report", "check_folder_run", "POINTS_RANGE"]
+__all__ = ["FolderRun", "EarlierReport", "earlier_report", "check_folder_run", "check_same_model", "POINTS_RANGE"]
 
 #: the removal curves' points allowed in a folder report (the CLI's --points, the window's field)
 POINTS_RANGE = (2, 101)
@@ -33,11 +33,21 @@ POINTS_RANGE = (2, 101)
 
 @dataclass(frozen=True)
 class EarlierReport:
-    """What an earlier run left in a report folder: its methods and fill-ins and the photos scored."""
+    """What an earlier run left in a report folder: its methods and fill-ins, the photos scored and the
+    model that scored them (``""``: not recorded)."""
 
     methods: tuple[str, ...]
     fills: tuple[str, ...]
     photos: frozenset[str]
+    model: str = ""
+
+    def other_model(self, model: str) -> str:
+        """Why ``model`` may not go on with this report (``""``: it may)."""
+        if not (self.photos and self.model and model and self.model != model):
+            return ""
+        n = len(self.photos)
+        return (f"holds {n} photo{'s' if n != 1 else ''} scored with {self.model}, not {model}: open that model "
+                "to go on with it, or choose another report folder")
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ def earlier_report(out: str | os.PathLike) -> EarlierReport | None:
         raise ValueError(f"{path}: not a scores file of a folder report (no photo and method columns)")
     methods = tuple(dict.fromkeys(r["method"] for r in rows if r["method"] != REFERENCE))
     fills = tuple(dict.fromkeys(c.partition(":")[2] for c in header if c.startswith("morf:")))
-    return EarlierReport(methods, fills, frozenset(r["photo"] for r in rows))
+    return EarlierReport(methods, fills, frozenset(r["photo"] for r in rows), report_model(out))
 
 
 def _chosen(chosen: Sequence[str], allowed: Sequence[str], what: str) -> None:
@@ -96,12 +106,22 @@ def _boxes(path: str | os.PathLike, photos: list[Path]) -> dict[str, list[Box]]:
     return boxes
 
 
-def _resumable(out: str | os.PathLike, methods: Sequence[str], fills: Sequence[str]) -> frozenset[str]:
+def check_same_model(out: str | os.PathLike, model: str) -> None:
+    """``ValueError`` when the report folder ``out`` holds scores of another model than ``model``."""
+    earlier = earlier_report(out)
+    problem = earlier.other_model(model) if earlier is not None else ""
+    if problem:
+        raise ValueError(f"{out} {problem}")
+
+
+def _resumable(out: str | os.PathLike, methods: Sequence[str], fills: Sequence[str], model: str) -> frozenset[str]:
     if Path(out).exists() and not Path(out).is_dir():
         raise ValueError(f"{out}: is a file, not a folder for the report")
     earlier = earlier_report(out)
     if earlier is None or not earlier.photos:
         return frozenset()
+    if earlier.other_model(model):
+        raise ValueError(f"{out} {earlier.other_model(model)}")
     if set(earlier.methods) != set(methods) or set(earlier.fills) != set(fills):
         n = len(earlier.photos)
         raise ValueError(f"{out} holds a report of {n} photo{'s' if n != 1 else ''} made with the methods "
@@ -111,8 +131,10 @@ def _resumable(out: str | os.PathLike, methods: Sequence[str], fills: Sequence[s
 
 
 def check_folder_run(folder: str | os.PathLike, out: str | os.PathLike, *, methods: Sequence[str],
-                     fills: Sequence[str], points: int = 11, boxes: str | os.PathLike | None = None) -> FolderRun:
-    """Check a folder report before it starts (see the module docstring); ``ValueError`` says what is wrong."""
+                     fills: Sequence[str], points: int = 11, boxes: str | os.PathLike | None = None,
+                     model: str = "") -> FolderRun:
+    """Check a folder report before it starts (see the module docstring) with the model named ``model``
+    (``""``: not known yet; :func:`check_same_model` once it is); ``ValueError`` says what is wrong."""
     _chosen(methods, METHODS, "methods")
     _chosen(fills, FILL_INS, "fill-ins")
     low, high = POINTS_RANGE
@@ -120,5 +142,5 @@ def check_folder_run(folder: str | os.PathLike, out: str | os.PathLike, *, metho
         raise ValueError(f"points: must be between {low} and {high}, got {points}")
     photos = _photos(folder)
     chosen_boxes = _boxes(boxes, photos) if boxes else None
-    done = _resumable(out, methods, fills)
+    done = _resumable(out, methods, fills, model)
     return FolderRun(photos, chosen_boxes, done & {p.name for p in photos})

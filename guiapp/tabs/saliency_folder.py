@@ -84,7 +84,7 @@ class FolderReport(QObject):
         if self.job.is_running:
             return False
         model = self.tab.ctx.model
-        dialog = FolderEvalDialog(self.choice, getattr(model, "name", "the window's model"), self.tab,
+        dialog = FolderEvalDialog(self.choice, getattr(model, "name", ""), self.tab,
                                   knows_shapes=list(getattr(model, "labels", ())) == list(SHAPES),
                                   start_folder=self.tab.ctx.last_folder)
         if dialog.exec() != QDialog.DialogCode.Accepted:

@@ -96,7 +96,8 @@ def _boxes_grid(names: dict[str, str], chosen: tuple[str, ...], columns: int) ->
 
 
 class FolderEvalDialog(QDialog):
-    """``choice()`` is what was chosen; after Start (accepted) ``run`` is the checked :class:`FolderRun`."""
+    """``choice()`` is what was chosen; after Start (accepted) ``run`` is the checked :class:`FolderRun`.
+    ``model_name``: the model that will score (an earlier report of another model is not gone on with)."""
 
     def __init__(self, choice: FolderChoice, model_name: str, parent: QWidget | None = None, *,
                  knows_shapes: bool = False, start_folder: str = "") -> None:
@@ -147,7 +148,7 @@ class FolderEvalDialog(QDialog):
         file_button.clicked.connect(self._browse_boxes)
         voc_button.clicked.connect(lambda: self._browse_folder(self.boxes, "Folder of Pascal VOC XML files"))
         form = QFormLayout(self)
-        form.addRow(QLabel(f"Every method's map of every photo, scored with {model_name}, into a CSV and an "
+        form.addRow(QLabel(f"Every method's map of every photo, scored with {model_name or 'the model'}, into a CSV and an "
                            "HTML report (as saliency-eval does).", wordWrap=True))
         ready = _path_row(samples, shapes)
         ready.layout().addStretch(1)
@@ -223,6 +224,9 @@ class FolderEvalDialog(QDialog):
         if earlier is None or not earlier.photos:
             self.earlier.setText("")
             return
+        if earlier.other_model(self.model_name):
+            self.earlier.setText(f"This report folder {earlier.other_model(self.model_name)}.")
+            return
         for name, box in self.method_boxes.items():
             box.setChecked(name in earlier.methods)
         for name, box in self.fill_boxes.items():
@@ -245,7 +249,7 @@ class FolderEvalDialog(QDialog):
         if not problem:
             try:
                 self.run = check_folder_run(c.folder, c.out, methods=c.methods, fills=c.fills, points=c.points,
-                                            boxes=c.boxes or None)
+                                            boxes=c.boxes or None, model=self.model_name)
             except ValueError as exc:
                 problem = str(exc)
         self.problem.setText(problem)

@@ -163,6 +163,14 @@ def test_a_report_folder_with_an_earlier_run_chooses_its_methods_and_refuses_oth
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     assert dialog.result() == 1 and dialog.run.done == {"p0.png"} and dialog.run.todo == 4
 
+    (out / "run.json").write_text('{"model": "EfficientNet-Lite0"}')
+    other = FolderEvalDialog(FolderChoice(str(photos), str(out), methods=("gradcam",), fills=("blur",)), "shapes_cnn")
+    qtbot.addWidget(other)
+    assert other.earlier.text() == ("This report folder holds 1 photo scored with EfficientNet-Lite0, not shapes_cnn: "
+                                    "open that model to go on with it, or choose another report folder.")
+    qtbot.mouseClick(other.start_button, Qt.MouseButton.LeftButton)
+    assert other.result() == 0 and "scored with EfficientNet-Lite0, not shapes_cnn" in other.problem.text()
+
 
 def test_the_ready_made_folders_fill_the_dialog(qtbot, tmp_path, monkeypatch):
     from engine.resources import resource_path

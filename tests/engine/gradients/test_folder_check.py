@@ -90,3 +90,27 @@ def test_bad_input_is_refused_naming_the_file(folder, tmp_path):
         args = dict(folder=folder, out=out, methods=("vanilla",), fills=("black",)) | change
         with pytest.raises(ValueError, match=message):
             check_folder_run(args.pop("folder"), args.pop("out"), **args)
+
+
+def test_scores_of_another_model_are_not_gone_on_with(folder, tmp_path):
+    from types import SimpleNamespace
+
+    from engine.gradients import folder_evaluation
+    from engine.gradients.folder_check import check_same_model
+
+    out = tmp_path / "report"
+    _scores(out, ("vanilla",), ("black",))
+    (out / "run.json").write_text('{"model": "efficientnet_lite0"}\n')
+    assert earlier_report(out).model == "efficientnet_lite0"
+    kw = dict(methods=("vanilla",), fills=("black",))
+    assert check_folder_run(folder, out, model="efficientnet_lite0", **kw).done == {"a.png"}
+    message = (f"{out} holds 1 photo scored with efficientnet_lite0, not shapes_cnn: open that model to go on "
+               "with it, or choose another report folder")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_folder_run(folder, out, model="shapes_cnn", **kw)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_same_model(out, "shapes_cnn")
+    check_same_model(out, "efficientnet_lite0")
+    with pytest.raises(ValueError, match="its scores were made with efficientnet_lite0, not shapes_cnn"):
+        next(folder_evaluation(SimpleNamespace(name="shapes_cnn"), folder, out, **kw))   # the engine refuses too
+    assert (out / "run.json").read_text() == '{"model": "efficientnet_lite0"}\n'

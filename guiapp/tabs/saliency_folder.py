@@ -16,7 +16,7 @@ import os
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
-from PySide6.QtWidgets import QDialog, QMenu, QPushButton
+from PySide6.QtWidgets import QDialog, QPushButton
 
 from engine.gradients import folder_evaluation, metric_columns
 from engine.gradients.evaluation import EVAL_PARAMS, REFERENCE
@@ -36,7 +36,8 @@ SETTING = "saliency/folder_report"
 
 
 class FolderReport(QObject):
-    """The folder report of ``tab`` (a Workbench): ``page`` (the bar, the summary, Open Report), ``menu``."""
+    """The folder report of ``tab`` (the Saliency tab): ``page`` (the bar, the summary, Open Report) and its
+    actions in ``tab.menu``."""
 
     def __init__(self, tab) -> None:
         super().__init__(tab)
@@ -51,10 +52,9 @@ class FolderReport(QObject):
         self.summary.top.addWidget(self.folder_button)
         self.page.progress.setMaximumWidth(220)   # room for "50% · 1:36 left"
         self.page.body.addWidget(self.summary, 1)
-        self.menu = QMenu("&Saliency", tab)
         self.evaluate_action = QAction("&Evaluate a Folder…", self)
         self.stop_action = QAction("&Stop Evaluating", self, enabled=False)
-        self.menu.addActions([self.evaluate_action, self.stop_action])
+        tab.menu.addActions([self.evaluate_action, self.stop_action])
         self.job = TabJob(tab, "Evaluating the folder", status=self.page.status, progress=self.page.progress,
                           start_button=self.page.start_button, stop_button=self.page.stop_button, counts_steps=False)
         self.page.start_button.clicked.connect(self.choose_and_start)

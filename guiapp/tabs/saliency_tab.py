@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -53,6 +54,7 @@ from ..widgets.sanity_strip import SanityStrip
 from ..workbench import Workbench, workbench_layout
 from .saliency_folder import FolderReport
 from .saliency_recipe import SaliencyRecipes
+from .saliency_roar import RoarRun
 
 __all__ = ["SaliencyTab"]
 
@@ -89,10 +91,10 @@ class SaliencyTab(Workbench):
         self.removal = RemovalPlot()
         self.strip = SanityStrip()
         self.table = MethodsTable()
-        self.folder = FolderReport(self)   # its page (Folder report) and its menu (Saliency ▸ Evaluate a Folder…)
-        self.menu, self.pages = self.folder.menu, QTabWidget()
+        self.menu, self.pages = QMenu("&Saliency", self), QTabWidget()
+        self.folder, self.roar = FolderReport(self), RoarRun(self)   # their pages; their actions in the menu
         for page, title in ((self.removal, "Removal curves"), (self.strip, "Sanity check"), (self.table, "All methods"),
-                            (self.folder.page, "Folder report")):
+                            (self.folder.page, "Folder report"), (self.roar.page, "ROAR")):
             self.pages.addTab(page, title)
         self._build_layout()
 
@@ -332,9 +334,6 @@ class SaliencyTab(Workbench):
 
     def map_image(self) -> np.ndarray | None:
         return None if self.result is None else colorize(self.result.saliency, self.form.colormap())
-
-    def map_panel_title(self) -> str:
-        return self.map_panel.findChild(QLabel, "panelTitle").text()
 
     def _describe_map(self) -> None:
         """The map panel's title: what the map was made with, and typed values not applied yet."""

@@ -47,11 +47,13 @@ class RoarRun(QObject):
         self.table.setHorizontalHeaderLabels(["ranking"] + [f"{t:.0%} removed" for t in FRACTIONS])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)   # compact rows
         self.table.setToolTip("Test accuracy of the classifier retrained without each ranking's top pixels: lower "
                               "means the ranking found more of what the class needs; random is the reference")
         self.page.body.addLayout(row)
         self.page.body.addWidget(self.table, 1)
         self.action = QAction("&ROAR on the Shape Classifier…", self)
+        tab.menu.addSeparator()
         tab.menu.addAction(self.action)
         self.job = TabJob(tab, "ROAR", form=self.form, status=self.page.status, progress=self.page.progress,
                           start_button=self.page.start_button, stop_button=self.page.stop_button)
@@ -94,6 +96,8 @@ class RoarRun(QObject):
 
     def _on_frame(self, frame) -> None:
         progress = frame.info
+        if progress.stage == "maps":
+            self.job.say(f"ROAR: the maps of every training and test scene ({frame.step} batches of 100 done)…")
         for s in progress.scores:
             if s.ranking == UNMODIFIED:
                 self.unmodified = s.accuracy
@@ -113,3 +117,5 @@ class RoarRun(QObject):
     def _ended(self, _end, _scores) -> None:
         if self.unmodified is not None:
             self.job.say(f"{self.page.status.text()} Nothing removed: test accuracy {self.unmodified:.3f}.")
+        elif self.job.last_end is not None and self.job.last_end.stopped_early:
+            self.job.say(f"{self.page.status.text()} No retraining had finished (the maps come first).")

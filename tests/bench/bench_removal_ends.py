@@ -1,0 +1,92 @@
+"""Benchmark of the removal curves of one photo's maps (not run by CI):
+every MoRF and LeRF curve measuring all its points (before) against taking
+its two ends, nothing and everything removed, from the random-order curve
+(after; :func:`engine.gradients.removal_curves`).  The maps are the
+vanilla gradient, Grad-CAM and random maps (the cost of a curve does not
+depend on the map), 7 maps as in the folder report.  Prints both times,
+their ratio and the largest AUC difference (float rounding: the network
+sees different batches).
+
+    python tests/bench/bench_removal_ends.py [--photo coffee.jpg] [--fill noisy-linear,blur,black]
+        [--points 6] [--repeat 1]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from engine.gradients import deletion_curve, grad_cam, random_map, removal_curves, vanilla_saliency  # noqa: E402
+from engine.imaging import load_image  # noqa: E402
+from engine.models import load_model  # noqa: E402
+
+
+def maps(model, x, target) -> list[torch.Tensor]:
+    h, w = x.shape[-2:]
+    return [vanilla_saliency(model, x, target)[0], grad_cam(model, x, target)[0],
+            *(random_map(h, w, seed=s) for s in range(5))]
+
+
+def before(model, x, target, sals, fills, points) -> dict:
+    out = {}
+    for fill in fills:
+        common = dict(points=points, substrate=fill, seed=0)
+        deletion_curve(model, x, random_map(*x.shape[-2:], seed=1), target, **common)  # the random order, once
+        for i, sal in enumerate(sals):
+            morf = deletion_curve(model, x, sal, target, order="most", **common).auc
+            lerf = deletion_curve(model, x, sal, target, order="least", **common).auc
+            out[fill, i] = (morf, lerf)
+    return out
+
+
+def after(model, x, target, sals, fills, points) -> dict:
+    out = {}
+    for fill in fills:
+        reference = None
+        for i, sal in enumerate(sals):
+            c = removal_curves(model, x, sal, target, fill=fill, points=points, seed=0, reference=reference)
+            reference = c.random
+            out[fill, i] = (c.morf.auc, c.lerf.auc)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--photo", default="coffee.jpg", help="a photo of resources/samples")
+    parser.add_argument("--fill", default="noisy-linear,blur,black")
+    parser.add_argument("--points", type=int, default=6)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each, alternated (medians)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    fills = args.fill.split(",")
+    model = load_model(device="cpu")
+    view = model.prepare(load_image(ROOT / "resources" / "samples" / args.photo))
+    x = model.preprocess(view)
+    target = model.classify(view, 1, prepared=True)[0].index
+    sals = maps(model, x, target)
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    results = {}
+    for _ in range(args.repeat):  # alternated, so a change in the machine's load hits both
+        for name, fn in (("before", before), ("after", after)):
+            start = time.perf_counter()
+            results[name] = fn(model, x, target, sals, fills, args.points)
+            times[name].append(time.perf_counter() - start)
+    times = {k: statistics.median(v) for k, v in times.items()}
+    diff = max(abs(a - b) for k in results["before"] for a, b in zip(results["before"][k], results["after"][k]))
+    print(f"Lite0 on {args.photo}, fills {args.fill}, {args.points} points, 1 thread, {len(sals)} maps, "
+          f"median of {args.repeat}")
+    print(f"before (every point measured): {times['before']:.1f} s")
+    print(f"after (ends shared):           {times['after']:.1f} s")
+    print(f"speed-up {times['before'] / times['after']:.2f}x; largest AUC difference {diff:.1e}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

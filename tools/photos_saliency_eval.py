@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from engine.gradients.evaluation import EVAL_PARAMS, metric_columns  # noqa: E402
 from engine.gradients.folder_eval import read_scores  # noqa: E402
 from engine.gradients.ranking import agreement, summarize  # noqa: E402
-from tools._readme_section import replace_section  # noqa: E402
+from tools._readme_section import publish  # noqa: E402
 from tools._shapes_eval_tables import ROWS, SHORT, _agreement_table, _f, _name, _orders, _removal_table, _title  # noqa: E402
 
 FILLS = ("noisy-linear", "blur", "black")
@@ -167,12 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     total, packages = _sources(args.photos)
     info = {"fills": FILLS, "points": args.points, "seconds": seconds, "total": total, "packages": packages,
             "date": date.today().isoformat(), "machine": f"{platform.machine()}, torch {torch.__version__}, 1 thread"}
-    text = summary_markdown(args.out / "report" / "scores.csv", info)
-    (args.out / "summary.md").write_text(text, encoding="utf-8")
-    print(text)
-    if args.readme:
-        replace_section(ROOT / "README.md", MARK, text)
-        print("README.md updated")
+    publish(summary_markdown(args.out / "report" / "scores.csv", info), args.out / "summary.md", MARK, args.readme)
     return 0
 
 

@@ -12,10 +12,7 @@ sees different batches).
 """
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -26,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from engine.gradients import deletion_curve, grad_cam, random_map, removal_curves, vanilla_saliency  # noqa: E402
 from engine.imaging import load_image  # noqa: E402
 from engine.models import load_model  # noqa: E402
+from tests.bench._util import before_after, print_before_after, removal_args  # noqa: E402
 
 
 def maps(model, x, target) -> list[torch.Tensor]:
@@ -58,33 +56,20 @@ def after(model, x, target, sals, fills, points) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--photo", default="coffee.jpg", help="a photo of resources/samples")
-    parser.add_argument("--fill", default="noisy-linear,blur,black")
-    parser.add_argument("--points", type=int, default=6)
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each, alternated (medians)")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    fills = args.fill.split(",")
+    args = removal_args(__doc__, 6, 1)
+    fills = args.fills
     model = load_model(device="cpu")
     view = model.prepare(load_image(ROOT / "resources" / "samples" / args.photo))
     x = model.preprocess(view)
     target = model.classify(view, 1, prepared=True)[0].index
     sals = maps(model, x, target)
-    times: dict[str, list[float]] = {"before": [], "after": []}
-    results = {}
-    for _ in range(args.repeat):  # alternated, so a change in the machine's load hits both
-        for name, fn in (("before", before), ("after", after)):
-            start = time.perf_counter()
-            results[name] = fn(model, x, target, sals, fills, args.points)
-            times[name].append(time.perf_counter() - start)
-    times = {k: statistics.median(v) for k, v in times.items()}
+    times, results = before_after({name: (lambda fn=fn: fn(model, x, target, sals, fills, args.points))
+                                   for name, fn in (("before", before), ("after", after))}, args.repeat)
     diff = max(abs(a - b) for k in results["before"] for a, b in zip(results["before"][k], results["after"][k]))
-    print(f"Lite0 on {args.photo}, fills {args.fill}, {args.points} points, 1 thread, {len(sals)} maps, "
-          f"median of {args.repeat}")
-    print(f"before (every point measured): {times['before']:.1f} s")
-    print(f"after (ends shared):           {times['after']:.1f} s")
-    print(f"speed-up {times['before'] / times['after']:.2f}x; largest AUC difference {diff:.1e}")
+    print_before_after(f"Lite0 on {args.photo}, fills {args.fill}, {args.points} points, 1 thread, {len(sals)} maps, "
+                       f"median of {args.repeat}",
+                       {"before": "before (every point measured)", "after": "after (ends shared)"},
+                       times, f"largest AUC difference {diff:.1e}")
     return 0
 
 

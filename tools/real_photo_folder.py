@@ -38,6 +38,7 @@ import hashlib
 import importlib.util
 import inspect
 import io
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -163,6 +164,17 @@ def select(images: Iterable[tuple[object, Image.Image | None]], count: int, near
     return kept
 
 
+def photo_name(path: Path) -> str:
+    """A short name for the photo at ``path``: its file name without suffix, lower case, or, when that is
+    only a number or a size (``002``, ``1920x1080``), the folder that names it (a Plasma wallpaper's name is
+    the folder above ``contents/images``) followed by it."""
+    stem = path.stem.lower().replace(" ", "_")
+    if not re.fullmatch(r"[0-9x]+", stem):
+        return stem
+    folders = [part for part in reversed(path.parent.parts) if part not in ("contents", "images", "data")]
+    return f"{folders[0].lower()}_{stem}" if "x" not in stem else folders[0].lower()
+
+
 def jpeg_bytes(image: Image.Image, quality: int = QUALITY) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=quality, optimize=True)
@@ -264,7 +276,7 @@ def build(out: Path, found: Sequence[Candidate], count: int = COUNT, size: int =
     rows = []
     for i, c in enumerate(chosen):
         image = _open(c.path)
-        name = f"{i:03d}_{c.path.stem.lower().replace(' ', '_')}.jpg"
+        name = f"{i:03d}_{photo_name(c.path)}.jpg"
         (out / name).write_bytes(jpeg_bytes(fit(image, size)))
         rows.append({"file": name, "package": c.package, "original": str(c.path), "licence": c.licence,
                      "original_size": f"{image.width}x{image.height}"})

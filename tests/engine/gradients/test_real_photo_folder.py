@@ -5,6 +5,7 @@ install hint, and a build that gives the same bytes twice."""
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -59,6 +60,12 @@ def test_the_licence_is_the_last_matching_files_stanza():
     assert tool.licence_for(COPYRIGHT, "16.04/Wine_by_X.jpg") == "CC-BY-4.0"
     assert tool.licence_for(COPYRIGHT, "20.04/Bridge.jpg") == "GPL-2+"
     assert tool.licence_for("Files: debian/*\nLicense: Expat\n", "x.jpg") == ""
+
+
+def test_photo_names_say_what_the_photo_is_when_the_file_name_does_not():
+    assert tool.photo_name(Path("/usr/share/palapeli/collection/Citrus Fruits.jpg")) == "citrus_fruits"
+    assert tool.photo_name(Path("/usr/share/wallpapers/ColdRipple/contents/images/1920x1080.jpg")) == "coldripple"
+    assert tool.photo_name(Path("/x/examples/hfs/data/002.jpg")) == "hfs_002"
 
 
 def test_missing_packages_are_named_with_the_command_that_installs_them():

@@ -87,6 +87,24 @@ def _gap_table(rows: list[dict], fills) -> list[str]:
     return out
 
 
+def _paired_table(rows: list[dict], fills) -> list[str]:
+    """Per fill-in, the row with the best mean gap against each other row on the same photos: the mean
+    difference of their gaps ± its standard error, and the share of photos where the best is ahead."""
+    photos = [p for p in _by_photo(rows).values() if all(m in p for m in ROWS)]
+    gaps = {f: {m: np.array([p[m][f"gap:{f}"] for p in photos]) for m in ROWS} for f in fills}
+    best = {f: max(ROWS, key=lambda m, f=f: np.nanmean(gaps[f][m])) for f in fills}
+    head = " | ".join(f"{SHORT[f]}: {_name(best[f])} − row" for f in fills)
+    out = [f"| row | {head} |", "|---|" + "---:|" * len(fills)]
+    for m in ROWS:
+        cells = []
+        for f in fills:
+            d = gaps[f][best[f]] - gaps[f][m]
+            cells.append("–" if m == best[f] else
+                         f"{d.mean():+.3f} ± {d.std(ddof=1) / math.sqrt(len(d)):.3f} ({np.mean(d > 0):.0%})")
+        out.append(f"| {_name(m)} | {' | '.join(cells)} |")
+    return out
+
+
 def _overall_agreement(s: dict, metrics) -> list[str]:
     """Kendall's τ between two metrics' orderings of the 7 rows by their means over the photos."""
     higher = dict(metric_columns(FILLS))
@@ -132,6 +150,9 @@ def summary_markdown(csv_path: Path, info: dict) -> str:
         "The gap's spread: mean ± standard error over the photos, and on how many photos the method's gap is "
         "above the random map's on the same photo:",
         "", *_gap_table(rows, fills), "",
+        "Is the winner ahead? Under each fill-in, the row with the best mean gap against each other row, photo by "
+        "photo: mean difference of the gaps ± standard error (share of photos where the winner's gap is larger):",
+        "", *_paired_table(rows, fills), "",
         "The methods ordered by each metric (mean rank over the photos; \\|ρ\\| with the randomised model's map, "
         "lower = the map depends more on the weights):", "", *_orders(s, orders), "",
         "Do the metrics agree? Kendall's τ between two metrics' orderings of the 7 rows, per photo and "

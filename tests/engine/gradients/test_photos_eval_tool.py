@@ -37,5 +37,7 @@ def test_the_photo_tables_give_spread_wins_over_random_and_agreement(tmp_path):
     assert "| Vanilla | 0.100 ± 0.115 / 67% |" in text            # sd 0.2 over 3 photos: se 0.2 / sqrt(3)
     assert "| SmoothGrad | 0.500 ± 0.000 / 100% |" in text
     assert "| random map | 0.000 ± 0.000 / – |" in text
+    assert "| row | ROAD: SmoothGrad − row | blur: SmoothGrad − row | black: SmoothGrad − row |" in text
+    assert "| Vanilla | +0.400 ± 0.115 (100%) |" in text and "| SmoothGrad | – | – | – |" in text
     assert "* gap ROAD: SmoothGrad 1.0 > SmoothGrad² 2.0 > VarGrad 3.2 > IG 4.3 > Vanilla 5.3 > Grad-CAM 5.5" in text
     assert "| gap ROAD | +1.00 | +1.00 | +1.00 | +1.00 | +1.00 | +1.00 |" in text  # the same order under every fill

@@ -35,6 +35,7 @@ import argparse
 import csv
 import fnmatch
 import hashlib
+import importlib
 import importlib.util
 import inspect
 import io
@@ -222,12 +223,13 @@ def _pip_root(source: Source) -> Path | None:
 
 
 def _pip_licence(source: Source, name: str) -> str:
-    import skimage.data
-    loader = getattr(skimage.data, Path(name).stem, None)
-    doc = inspect.getdoc(loader) or ""
+    """What the data module's loader of ``name`` (``skimage.data.coffee`` for ``coffee.png``) says about
+    its licence: the first docstring line that mentions one."""
+    module = importlib.import_module(source.root.replace("/", "."))
+    doc = inspect.getdoc(getattr(module, Path(name).stem, None)) or ""
     words = ("licen", "public domain", "cc0", "copyright")
     lines = [line.strip() for line in doc.splitlines() if any(w in line.lower() for w in words)]
-    return f"scikit-image data docstring: {lines[0]}" if lines else ""
+    return f"{module.__name__}.{Path(name).stem} docstring: {lines[0]}" if lines else ""
 
 
 def candidates(sources: Sequence[Source] = SOURCES) -> tuple[list[Candidate], list[Source]]:

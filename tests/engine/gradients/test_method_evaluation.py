@@ -116,6 +116,35 @@ def test_the_folder_report_streams_lists_bad_photos_and_resumes(tmp_path, one_to
     assert "broken.jpg" in page and "broken.jpg" in (out / "problems.txt").read_text()
 
 
+def test_a_stop_inside_a_photos_first_network_pass_still_writes_the_report(tmp_path, one_torch_thread):
+    """Stop lands while the photo is classified (before its methods): the photos scored are kept and
+    the report written, as for a Stop between methods."""
+    from engine.jobs import Cancelled, interruptibly
+
+    model = conv_model(seed=4)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, image in enumerate(random_images(2, seed=9)):
+        save_png(folder / f"p{i}.png", image)
+    out, control = tmp_path / "report", Control(FAST)
+    classify, calls = model.classify, []
+
+    def stopped_on_the_second(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            control.cancel()
+            raise Cancelled()
+        return classify(*a, **k)
+
+    model.classify = stopped_on_the_second
+    job = folder_evaluation(model, folder, out, control=control, methods=("vanilla",), fills=("black",), points=3,
+                            sanity=False)
+    frames, progress = [], None
+    _, progress = run_to_end(interruptibly(lambda: job, control), frames.append)
+    assert len(frames) == 1 and progress is not None and progress.done == 1
+    assert (out / "report.html").is_file() and (out / "problems.txt").is_file()
+
+
 def test_the_cascade_strip_keeps_each_randomised_map():
     model = conv_model(seed=5)
     x = model.preprocess(random_images(1, seed=6))

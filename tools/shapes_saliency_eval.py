@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.shape_scenes import write_scene_folder as write_scenes  # noqa: E402
 from tools import shapes_classifier as shapes  # noqa: E402
-from tools._readme_section import replace_section  # noqa: E402
+from tools._readme_section import publish  # noqa: E402
 
 WEIGHTS = shapes.FOLDER / "shapes_cnn.safetensors"
 FILLS = ("noisy-linear", "blur", "black", "mean")
@@ -91,12 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = run_eval(args.out / "scenes", args.out / "report", args.points)
     info |= {"seconds": seconds, "accuracy": _accuracy(args.out / "scenes"), "fills": FILLS, "points": args.points,
              "date": date.today().isoformat(), "machine": f"{platform.machine()}, torch {torch.__version__}, 1 thread"}
-    text = summary_markdown(args.out / "report" / "scores.csv", info)
-    (args.out / "summary.md").write_text(text)
-    print(text)
-    if args.readme:
-        replace_section(ROOT / "README.md", MARK, text)
-        print("README.md updated")
+    publish(summary_markdown(args.out / "report" / "scores.csv", info), args.out / "summary.md", MARK, args.readme)
     return 0
 
 

@@ -147,7 +147,9 @@ def _to_rgb_array(im: Image.Image) -> np.ndarray:
         return np.repeat(grey[..., None], 3, axis=2)
     if im.mode == "P" and "transparency" in im.info:
         im = im.convert("RGBA")
-    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+    if im.mode == "La":  # grey with premultiplied alpha (a TIFF's): Pillow converts it only to LA
+        im = im.convert("LA")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa"):
         im = im.convert("RGBA")
         background = Image.new("RGBA", im.size, (255, 255, 255, 255))
         im = Image.alpha_composite(background, im)

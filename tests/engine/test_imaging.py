@@ -58,6 +58,16 @@ def test_transparent_palette_is_composited_on_white():
     assert (load_image(data) == 255).all()
 
 
+@pytest.mark.parametrize(("mode", "key", "other"), [("1", 0, 1), ("L", 7, 200), ("RGB", (1, 2, 3), (9, 8, 7))])
+def test_a_transparent_colour_is_composited_on_white_like_a_transparent_palette_entry(mode, key, other):
+    im = Image.new(mode, (2, 1), key)
+    im.putpixel((1, 0), other)
+    out = load_image(png_bytes(im, transparency=key))
+    assert out[0, 0].tolist() == [255, 255, 255]
+    assert out[0, 1].tolist() == np.asarray(Image.new(mode, (1, 1), other).convert("RGB"))[0, 0].tolist()
+    assert load_image(png_bytes(im))[0, 0].tolist() == np.asarray(im.convert("RGB"))[0, 0].tolist()  # no key: as it is
+
+
 def test_animated_gif_gives_first_frame():
     frames = [Image.new("RGB", (8, 8), c) for c in [(255, 0, 0), (0, 0, 255)]]
     buf = io.BytesIO()

@@ -26,14 +26,17 @@ def png_header(width: int, height: int) -> bytes:
 
 
 def reason(source, **kw) -> str:
+    """The reason `load_image` gives, after checking that the error names the source (a path or '<image data>')."""
     with pytest.raises(ImageLoadError) as caught:
         load_image(source, **kw)
-    assert str(caught.value) == f"{caught.value.source}: {caught.value.reason}"
+    named = str(source) if isinstance(source, (str, Path)) else "<image data>"
+    assert caught.value.source == named and str(caught.value) == f"{named}: {caught.value.reason}"
     return caught.value.reason
 
 
 def test_file_system_refusals_say_exactly_what_is_wrong(tmp_path, monkeypatch):
     assert reason(tmp_path / "missing.png") == "no such file"
+    assert reason(str(tmp_path / "missing.png")) == "no such file"
     assert reason(tmp_path) == "is a folder, not an image file"
     (tmp_path / "empty.png").write_bytes(b"")
     assert reason(tmp_path / "empty.png") == "the file is empty"
@@ -107,7 +110,9 @@ def test_out_of_memory_is_not_called_a_bad_file(opened_as, monkeypatch):
         load_image(png_bytes(Image.new("L", (2, 2))))
 
 
-def test_an_image_of_no_pixels_is_refused(opened_as):
+def test_an_image_of_no_pixels_is_refused_and_one_pixel_is_enough(opened_as):
+    for size in ((1, 1), (1, 3), (3, 1)):
+        assert load_image(png_bytes(Image.new("RGB", size, (4, 5, 6)))).shape == (size[1], size[0], 3)
     for size in ((0, 3), (3, 0)):
         opened_as(image=Image.new("RGB", size))
         assert reason(b"some bytes") == "image has no pixels"

@@ -183,6 +183,8 @@ def test_the_model_view_takes_a_picture_at_the_input_size_as_it_is():
     assert np.array_equal(model_view(other, 224), center_crop_resize(other, 224))
     wide = rng.integers(0, 256, (224, 300, 3), dtype=np.uint8)  # one side at the size is not enough
     assert np.array_equal(model_view(wide, 224), center_crop_resize(wide, 224))
+    tall = rng.integers(0, 256, (300, 224, 3), dtype=np.uint8)
+    assert np.array_equal(model_view(tall, 224), center_crop_resize(tall, 224))
 
 
 @pytest.mark.parametrize("mode", ["I;16", "I;16B", "I;16L"])
@@ -312,6 +314,7 @@ def test_the_centre_crop_takes_the_rounded_fraction_of_the_shorter_side():
     assert np.array_equal(center_crop_resize(image, 9), centre)
     assert np.array_equal(model_view(image, 9), centre)
     assert np.array_equal(center_crop_resize(image, 5, 0.5), image[2:7, 4:9])
+    assert np.array_equal(model_view(image, 5, 0.5), image[2:7, 4:9])
 
 
 def test_resize_refuses_an_empty_size_and_copies_an_unchanged_one():
@@ -323,6 +326,7 @@ def test_resize_refuses_an_empty_size_and_copies_an_unchanged_one():
     same = resize(image, (14, 10))
     assert np.array_equal(same, image) and same is not image
     assert resize(image, (14, 5)).shape == (5, 14, 3) and resize(image, (7, 10)).shape == (10, 7, 3)
+    assert resize(image, (14, 14)).shape == (14, 14, 3) and resize(image, (3, 10)).shape == (10, 3, 3)
 
 
 def test_to_pil_takes_any_integer_array_of_byte_values():

@@ -64,9 +64,11 @@ class AboutDialog(QDialog):
         logo = QLabel()
         logo.setPixmap(app_icon().pixmap(96, 96))
         logo.setAlignment(Qt.AlignmentFlag.AlignTop)
-        rows = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(v)}</td></tr>"
+        rows = "".join(f"<tr><td style='white-space:nowrap'><b>{html.escape(k)}</b>&nbsp;&nbsp;</td>"
+                       f"<td>{html.escape(v)}</td></tr>"
                        for k, v in self.lines)
-        self.text = QLabel(f"<h2>Neural Lens {html.escape(self.lines[0][1])}</h2><p>{html.escape(BLURB)}</p>"
+        self.text = QLabel(f"<h2 style='white-space:nowrap'>Neural Lens {html.escape(self.lines[0][1])}</h2>"
+                           f"<p>{html.escape(BLURB)}</p>"
                            f"<table>{rows}</table>")
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -104,6 +104,7 @@ class _Run:
     total: int | None = None
     ending: tuple[Ending, str] | None = None
     timeline: list[LiveChange] = field(default_factory=list)
+    base: int = 0          # steps done by earlier runs (a resumed job): the time left counts the rest
 
 
 class TabJob(QObject):
@@ -204,7 +205,8 @@ class TabJob(QObject):
     # -- launching ----------------------------------------------------------------
     def launch(self, make_job: Callable[[Any, Control], Iterator[Frame]], *,
                check: Callable[[], str | None] | None = None, params: Any = None, title: str | None = None,
-               needs_model: bool = True, running: str | None = None) -> bool:
+               needs_model: bool = True, running: str | None = None,
+               resumed: tuple[int, int] | None = None) -> bool:
         """Start the job ``make_job(params, control)`` on the background thread.
 
         ``make_job`` is called here, on the GUI thread (so it may read the
@@ -215,7 +217,10 @@ class TabJob(QObject):
         false), typed values are committed, ``check()`` may name a missing
         input, and ``params`` (default: the form's values, validated) must be
         accepted.  Returns False, after saying why, when any of them refuses.
-        ``running`` is the status line while it runs (default ``"<title>: running…"``)."""
+        ``running`` is the status line while it runs (default ``"<title>: running…"``).
+        ``resumed=(done, total)``: a job that goes on from ``done`` of ``total``
+        steps made by an earlier run; its bar starts there and its time left
+        counts only the steps of this run."""
         if self.is_running:
             return False
         self._title = title or self.title
@@ -229,7 +234,8 @@ class TabJob(QObject):
             self.refuse(problem)
             return False
         control = Control(params, **self.control_options)
-        self._run = _Run(control, time.monotonic())
+        done, total = resumed or (0, None)
+        self._run = _Run(control, time.monotonic(), done, total, base=done)
         self.last_end = None
         self.say(running or f"{self._title}: running…")
         try:
@@ -238,8 +244,9 @@ class TabJob(QObject):
             self._run = None
             self.refuse(str(exc))
             return False
-        if self.progress is not None:
-            self.progress.setRange(0, 0)   # busy until the first frame says how far it is
+        if self.progress is not None:   # busy until the first frame says how far it is (or where it resumes)
+            self.progress.setRange(0, total or 0)
+            self.progress.setValue(done)
             self.progress.setFormat("%p%")
         self.runner.start(lambda: frames, control)
         return True
@@ -325,7 +332,8 @@ class TabJob(QObject):
         if self.progress is not None and frame.total:
             self.progress.setRange(0, frame.total)
             self.progress.setValue(min(frame.step, frame.total))
-            left = time_left(time.monotonic() - run.started, frame.step / frame.total)
+            todo = frame.total - run.base
+            left = time_left(time.monotonic() - run.started, (frame.step - run.base) / todo) if todo > 0 else ""
             self.progress.setFormat(f"%p% · {left}" if left else "%p%")
         self.frame.emit(frame)
 
@@ -335,7 +343,7 @@ class TabJob(QObject):
         if failed is not None:
             return JobEnd(Ending.FAILED, steps, failed)
         if run is not None and run.ending is not None:
-            return JobEnd(run.ending[0], steps, run.ending[1])
+            return JobEnd(run.ending[0], steps, run.ending[1], counted=self._counted)
         if run is not None and run.control.cancelled:
             return JobEnd(Ending.STOPPED, steps, counted=self._counted)
         return JobEnd(Ending.FINISHED, steps, counted=self._counted)

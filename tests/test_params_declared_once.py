@@ -16,6 +16,7 @@ from engine.cli.common import CliError
 from engine.cli.options import params_from_args
 from engine.generation import ClassVizParams, DreamParams, InversionParams
 from engine.gradients import FoolParams, SaliencyParams
+from engine.gradients.shapes_roar import RoarParams
 from engine.params import specs
 
 #: each parameter class and the command whose options are generated from it (None: no command)
@@ -28,6 +29,7 @@ CLASSES = {
     TrainParams: ["caption", "train", "--cell", "rnn", "--out", "m.pt"],
     TrainConfig: ["caption", "train", "--out", "m.pt"],
     DecodeOptions: None,  # --beam / --temperature select the method; checked below
+    RoarParams: None,     # the window's ROAR page (tools/shapes_roar.py has its own options)
 }
 
 CASES = [(cls, name) for cls in CLASSES for name, spec in specs(cls).items() if spec.kind in ("int", "float")]

@@ -21,3 +21,12 @@ def replace_section(path: Path, name: str, text: str) -> None:
     _, tail = rest.split(end)
     with atomic_write(path) as handle:
         handle.write(f"{head}{start}\n{text.strip()}\n{end}{tail}".encode())
+
+
+def publish(text: str, summary: Path, name: str, readme: bool) -> None:
+    """Write ``text`` to ``summary``, print it, and with ``readme`` put it between README.md's ``name`` markers."""
+    summary.write_text(text, encoding="utf-8")
+    print(text)
+    if readme:
+        replace_section(Path(__file__).resolve().parents[1] / "README.md", name, text)
+        print("README.md updated")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,81 +28,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.captioning.data.scenes import COLORS, SHAPES, Scene, random_scene, render_scene  # noqa: E402
+from engine.captioning.data.scenes import SHAPES, render_scene  # noqa: E402
+from engine.shape_classifier import ARCH, render, train  # noqa: E402,F401 (the tools' names)
+from engine.shape_scenes import COMBOS, SIZE, object_coverage, object_mask, scenes  # noqa: E402,F401
 
-SIZE = 64
 FOLDER = Path(__file__).with_name("data") / "shapes_cnn"
-ARCH = "test_resnet"
-COMBOS = [(c, s) for c in COLORS for s in SHAPES]
-
-
-def scenes(n: int, seed: int) -> list[Scene]:
-    """``n`` one-object scenes (seed 0: training, 1: testing)."""
-    rng = np.random.default_rng([seed, 23])
-    return [random_scene(rng, COMBOS, COMBOS, two_object_fraction=0.0) for _ in range(n)]
-
-
-def object_coverage(scene: Scene, size: int = SIZE) -> np.ndarray:
-    """The (size, size) share of each pixel the scene's object covers, 0..1:
-    the scene drawn white on black (``render_scene`` draws at 3x and averages
-    3x3 blocks, so 1/9 is one sub-pixel; its pixel noise is about 0.02)."""
-    white = replace(scene.main, rgb=(255, 255, 255))
-    picture = render_scene(replace(scene, main=white, background=(0, 0, 0)), size)
-    return picture.mean(axis=2) / 255.0
-
-
-def object_mask(scene: Scene, size: int = SIZE, cover: float = 0.5) -> np.ndarray:
-    """The (size, size) bool mask of the pixels the object covers more than
-    ``cover`` of (0.5: the pixel's centre is on the object; 0.05: every pixel
-    the object's outline enters, at least half a sub-pixel)."""
-    return object_coverage(scene, size) > cover
-
-
-def _batches(images: torch.Tensor, labels: torch.Tensor, batch: int, rng: torch.Generator):
-    order = torch.randperm(len(images), generator=rng)
-    for i in range(0, len(order), batch):
-        yield images[order[i : i + batch]], labels[order[i : i + batch]]
-
-
-def render(scene_list: list[Scene]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The scenes as the network's (N,3,SIZE,SIZE) input (mean/std 0.5: timm's
-    ``test_resnet`` configuration) and their (N,) shape labels."""
-    images = torch.from_numpy(np.stack([render_scene(s, SIZE) for s in scene_list])).permute(0, 3, 1, 2)
-    return (images.float() / 255 - 0.5) / 0.5, torch.tensor([SHAPES.index(s.main.shape) for s in scene_list])
-
-
-def train(n_train: int = 6000, epochs: int = 12, seed: int = 0, noise: float = 0.3, log=print,
-          data=None) -> torch.nn.Module:
-    """The trained network, on ``n_train`` fresh training scenes or on
-    ``data`` = (images, labels) as :func:`render` makes them (ROAR retrains
-    on modified scenes: ``tools/shapes_roar.py``); ``noise``: the std of the
-    Gaussian noise added to each training input."""
-    import timm
-
-    torch.manual_seed(seed)
-    images, labels = render(scenes(n_train, 0)) if data is None else data
-    n_train = len(images)
-    net = timm.create_model(ARCH, num_classes=len(SHAPES), pretrained=False)
-    opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
-    steps = epochs * ((n_train + 63) // 64)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
-    gen = torch.Generator().manual_seed(seed)
-    for epoch in range(epochs):
-        net.train()
-        correct = 0
-        for x, y in _batches(images, labels, 64, gen):
-            x = torch.where(torch.rand(len(x), 1, 1, 1, generator=gen) < 0.5, x, x.flip(-1))  # mirror
-            if noise > 0:
-                x = x + noise * torch.randn(x.shape, generator=gen)
-            logits = net(x)
-            loss = torch.nn.functional.cross_entropy(logits, y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            correct += int((logits.argmax(1) == y).sum())
-        log(f"epoch {epoch + 1}: loss {float(loss.detach()):.3f}, training accuracy {correct / n_train:.3f}")
-    return net.eval()
 
 
 def save(net: torch.nn.Module, folder: Path = FOLDER) -> Path:

@@ -2,6 +2,9 @@
 
     .venv/bin/python tools/shapes_roar.py [--train 1500 --test 500 --epochs 5] [--readme]
 
+Everything but the table is :func:`engine.gradients.shapes_roar.shapes_roar_job`
+(the window's *Saliency ▸ ROAR on the Shape Classifier…* runs it too):
+
 1. the shipped classifier (``tools/data/shapes_cnn/``) explains each training
    scene (seed 0) and test scene (seed 1) for its true shape with every
    method (the noise-tunnel methods share one draw of 16 noisy copies, IG 32
@@ -27,56 +30,20 @@ import time
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.gradients import METHODS  # noqa: E402
-from engine.gradients.attribution import SaliencyParams  # noqa: E402
-from engine.gradients.method_maps import method_maps  # noqa: E402
-from engine.gradients.roar import UNMODIFIED, roar  # noqa: E402
+from engine.gradients import METHOD_TABLE, METHODS  # noqa: E402
+from engine.gradients.roar import UNMODIFIED  # noqa: E402
+from engine.gradients.shapes_roar import RANKING_TITLES, RoarParams, oracle_maps, shapes_roar_job  # noqa: E402,F401 (oracle_maps: a tool's name)
 from engine.jobs import run_to_end  # noqa: E402
 from tools import shapes_classifier as shapes  # noqa: E402
 from tools._readme_section import replace_section  # noqa: E402
 
 WEIGHTS = shapes.FOLDER / "shapes_cnn.safetensors"
-PARAMS = SaliencyParams(samples=16, steps=32, batch_size=64)
-NAMES = {"vanilla": "Vanilla", "smoothgrad": "SmoothGrad", "smoothgrad-squared": "SmoothGrad²", "vargrad": "VarGrad",
-         "integrated-gradients": "IG", "gradcam": "Grad-CAM", "random": "random ranking",
-         "mask": "object mask first", "oracle": "object + 2 px ring first"}
-
-
-def explain(model, images: torch.Tensor, labels: torch.Tensor, methods, chunk: int = 100) -> dict[str, torch.Tensor]:
-    """``{method: (N,H,W) maps}`` of ``images`` for their ``labels``, ``chunk`` images at a time."""
-    parts: dict[str, list[torch.Tensor]] = {m: [] for m in methods}
-    for i in range(0, len(images), chunk):
-        maps = method_maps(model, images[i:i + chunk], labels[i:i + chunk].tolist(), methods, PARAMS)
-        for m in methods:
-            parts[m].append(maps[m].detach().cpu())
-        print(f"  maps {min(i + chunk, len(images))}/{len(images)}", flush=True)
-    return {m: torch.cat(p) for m, p in parts.items()}
-
-
-def rankings(model, scene_lists, methods, seed: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """Per ranking, (training maps, test maps); ``random``, ``mask`` and ``oracle`` need no model."""
-    data = [shapes.render(s) for s in scene_lists]
-    by_set = [explain(model, x, y, methods) for x, y in data] if methods else [{}, {}]
-    gen = torch.Generator().manual_seed(seed)
-    out = {m: (by_set[0][m], by_set[1][m]) for m in methods}
-    out["random"] = tuple(torch.rand(len(x), shapes.SIZE, shapes.SIZE, generator=gen) for x, _ in data)
-    out["mask"] = tuple(oracle_maps(lst, ring=False) for lst in scene_lists)
-    out["oracle"] = tuple(oracle_maps(lst) for lst in scene_lists)
-    return out
-
-
-def oracle_maps(scene_list, size: int = shapes.SIZE, ring: bool = True) -> torch.Tensor:
-    """(N,size,size): 2 on the object (the generator's mask), 1 on the 2-pixel ring around it (its
-    anti-aliased edge, which still shows its colour; without ``ring``: 0), 0 elsewhere; ties go in a
-    random order."""
-    masks = torch.from_numpy(np.stack([shapes.object_mask(s, size) for s in scene_list])).float()[:, None]
-    return (masks + (torch.nn.functional.max_pool2d(masks, 5, 1, 2) if ring else masks))[:, 0]
+NAMES = {m: METHOD_TABLE[m].short for m in METHODS} | RANKING_TITLES
 
 
 def table(scores, fractions, info: dict) -> str:
@@ -115,21 +82,20 @@ def main(argv: list[str] | None = None) -> int:
     methods = {"all": list(METHODS), "none": []}.get(args.methods, args.methods.split(","))
     fractions = [float(t) for t in args.fractions.split(",")]
     model = load_model(str(WEIGHTS), "cpu")
-    scene_lists = [shapes.scenes(args.train, 0), shapes.scenes(args.test, 1)]
-    maps = rankings(model, scene_lists, methods, seed=0)
-    map_seconds = time.perf_counter() - start
-    train, test = (shapes.render(s) for s in scene_lists)
-
-    def fit(images, labels):
-        return shapes.train(epochs=args.epochs, seed=0, noise=args.noise, log=lambda _line: None,
-                            data=(images, labels))
+    params = RoarParams(train=args.train, test=args.test, epochs=args.epochs, noise=args.noise)
+    times = {"maps": 0.0}
 
     def show(frame):
-        s = frame.info[-1]
+        if frame.info.stage == "maps":
+            times["maps"] = time.perf_counter() - start
+            print(f"  maps {frame.step}/{frame.total}", flush=True)
+            return
+        s = frame.info.scores[-1]
         print(f"{frame.step}/{frame.total} {s.ranking} {s.fraction:.0%}: accuracy {s.accuracy:.3f} "
               f"({s.seconds:.0f} s)", flush=True)
 
-    _, scores = run_to_end(roar(train, test, maps, fractions, fit), show)
+    _, scores = run_to_end(shapes_roar_job(model, params, methods=methods, fractions=fractions), show)
+    map_seconds = times["maps"]
     info = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, torch {torch.__version__}, 1 thread",
             "train": args.train, "test": args.test, "epochs": args.epochs, "noise": args.noise,
             "map_seconds": map_seconds,

@@ -23,7 +23,6 @@ the run: retrain them, run this again, and the figures follow.  A run resumes
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import shutil
 import sys
@@ -37,34 +36,13 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.imaging import save_png  # noqa: E402
+from engine.shape_scenes import write_scene_folder as write_scenes  # noqa: E402
 from tools import shapes_classifier as shapes  # noqa: E402
-from tools._readme_section import replace_section  # noqa: E402
+from tools._readme_section import publish  # noqa: E402
 
 WEIGHTS = shapes.FOLDER / "shapes_cnn.safetensors"
 FILLS = ("noisy-linear", "blur", "black", "mean")
 MARK = "shapes-eval"
-
-
-def write_scenes(folder: Path, n: int) -> dict:
-    """The ``n`` test scenes as PNGs and their boxes as ``boxes.json`` (COCO)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    images, annotations, areas = [], [], []
-    for i, scene in enumerate(shapes.scenes(n, 1)):
-        name = f"scene_{i:03d}_{scene.main.shape}.png"
-        save_png(folder / name, shapes.render_scene(scene, shapes.SIZE))
-        mask = shapes.object_mask(scene)
-        ys, xs = np.nonzero(mask)
-        box = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
-        images.append({"id": i, "file_name": name, "width": shapes.SIZE, "height": shapes.SIZE})
-        annotations.append({"id": i, "image_id": i, "bbox": box, "category_id": shapes.SHAPES.index(scene.main.shape),
-                            "area": int(mask.sum())})
-        areas.append((box[2] * box[3] / shapes.SIZE ** 2, float(mask.mean())))
-    categories = [{"id": k, "name": s} for k, s in enumerate(shapes.SHAPES)]
-    (folder / "boxes.json").write_text(json.dumps({"images": images, "annotations": annotations,
-                                                   "categories": categories}) + "\n")
-    box_share, mask_share = np.mean(areas, axis=0)
-    return {"scenes": n, "box_share": float(box_share), "object_share": float(mask_share)}
 
 
 def run_eval(scenes: Path, report: Path, points: int) -> float:
@@ -113,12 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = run_eval(args.out / "scenes", args.out / "report", args.points)
     info |= {"seconds": seconds, "accuracy": _accuracy(args.out / "scenes"), "fills": FILLS, "points": args.points,
              "date": date.today().isoformat(), "machine": f"{platform.machine()}, torch {torch.__version__}, 1 thread"}
-    text = summary_markdown(args.out / "report" / "scores.csv", info)
-    (args.out / "summary.md").write_text(text)
-    print(text)
-    if args.readme:
-        replace_section(ROOT / "README.md", MARK, text)
-        print("README.md updated")
+    publish(summary_markdown(args.out / "report" / "scores.csv", info), args.out / "summary.md", MARK, args.readme)
     return 0
 
 

@@ -49,10 +49,10 @@ def _choices(text: str, allowed, option: str) -> list[str]:
 
 def run_saliency_eval(args: argparse.Namespace) -> int:
     from ..gradients import METHODS
-    from ..gradients.annotations import load_boxes
     from ..gradients.evaluation import EVAL_PARAMS, REFERENCE, metric_columns
     from ..gradients.fill_in import FILL_INS
-    from ..gradients.folder_eval import CSV_NAME, folder_evaluation, photo_files, read_scores
+    from ..gradients.folder_check import POINTS_RANGE, check_folder_run, check_same_model
+    from ..gradients.folder_eval import CSV_NAME, folder_evaluation, read_scores
     from ..gradients.ranking import summarize
     from ..gradients.report_html import REPORT_NAME, metric_title
     from ..index import ModelSpec
@@ -60,16 +60,19 @@ def run_saliency_eval(args: argparse.Namespace) -> int:
 
     methods = _choices(args.methods, METHODS, "--methods")
     fills = _choices(args.fill, FILL_INS, "--fill")
-    if not 2 <= args.points <= 101:
-        raise CliError(f"--points must be between 2 and 101, got {args.points}")
-    try:
-        photos = photo_files(args.folder)
-        boxes = load_boxes(args.boxes) if args.boxes else None
+    low, high = POINTS_RANGE
+    if not low <= args.points <= high:
+        raise CliError(f"--points must be between {low} and {high}, got {args.points}")
+    try:   # photos there, boxes readable and for them, an earlier report in --out made the same way
+        boxes = check_folder_run(args.folder, args.out, methods=methods, fills=fills, points=args.points,
+                                 boxes=args.boxes).boxes
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    if not photos:
-        raise CliError(f"{args.folder}: no photos in it (sub-folders are not searched)")
     model = open_model(args)
+    try:
+        check_same_model(args.out, model.name)   # scores of another model are not gone on with
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     bar = ProgressBar("photos")
     control = Control(EVAL_PARAMS)
     previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())   # Ctrl+C: stop cleanly, keep the report

@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from ..jobs import Control, Frame, interrupt_here
 from ..params import Params, param
 from ..validation import check_choice
+from .grey_image import as_seen_by
 from .importance import Importance, ImportanceMap
 from .loop import optimize
 from .objectives import class_logit
@@ -176,8 +177,9 @@ def class_visualization(
         from ..imaging import resize
 
         start = model.preprocess(resize(np.asarray(init, dtype=np.uint8), (p0.size, p0.size)))
-    image = make_parameterization(p0.parameterization, p0.size, p0.size, mean=model.mean, std=model.std,
-                                  generator=generator, init=start, decay=p0.decay, contrast=p0.contrast)
+    image = as_seen_by(model, make_parameterization(p0.parameterization, p0.size, p0.size, mean=model.mean,
+                                                    std=model.std, generator=generator, init=start, decay=p0.decay,
+                                                    contrast=p0.contrast))
     return (yield from generate(model, goal, image, control, rng, coarse_to_fine=start is None))
 
 

@@ -20,6 +20,7 @@ import torch
 
 from ..jobs import Control, Frame, interrupt_here
 from ..params import Params, param
+from .grey_image import as_seen_by
 from .loop import AdamStep, optimize
 from .parameterizations import FourierImage
 from .transforms import robust_view
@@ -74,8 +75,8 @@ def diverse_visualizations(model, objective: UnitObjective, params: DiversityPar
     objective.check(model)
     generator = torch.Generator().manual_seed(int(seed))
     rng = random.Random(int(seed))
-    images = [FourierImage(p0.size, p0.size, mean=model.mean, std=model.std, generator=generator, decay=1.25)
-              for _ in range(p0.count)]
+    images = [as_seen_by(model, FourierImage(p0.size, p0.size, mean=model.mean, std=model.std, generator=generator,
+                                             decay=1.25)) for _ in range(p0.count)]
     tensors = [t for im in images for t in im.tensors]
     rule = AdamStep(tensors)
     grey = model.from_pixels(torch.full_like(model.mean, 127.5))

@@ -24,6 +24,7 @@ from ..imaging import model_view
 from ..jobs import Control, Frame, interrupt_here
 from ..params import Params, param
 from .classviz import renderer
+from .grey_image import as_seen_by
 from .loop import AdamStep, optimize
 from .objectives import feature_distance
 from .parameterizations import PARAMETERIZATION_TITLES, make_parameterization
@@ -98,8 +99,8 @@ def feature_inversion(
         from ..imaging import resize
 
         start = model.preprocess(resize(np.asarray(init, dtype=np.uint8), (p0.size, p0.size)))
-    param = make_parameterization(p0.parameterization, p0.size, p0.size, mean=model.mean, std=model.std,
-                                  generator=generator, init=start)
+    param = as_seen_by(model, make_parameterization(p0.parameterization, p0.size, p0.size, mean=model.mean,
+                                                    std=model.std, generator=generator, init=start))
     rule = AdamStep(param.tensors)
 
     def gradient(p: InversionParams, step: int) -> dict[str, torch.Tensor]:

@@ -100,7 +100,7 @@ def _patch_map(sal: torch.Tensor, patch: int) -> torch.Tensor:
 
 
 def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed, patch, control=None,
-           order="most") -> Curve:
+           order="most", ends=None) -> Curve:
     x = check_batch(model, x)
     check_fill(substrate)
     if order not in ("most", "least"):
@@ -125,30 +125,36 @@ def _curve(model, mode, x, saliency, target, points, substrate, batch_size, seed
     rank = rank.view(1, 1, h, w)
     fractions = np.linspace(0.0, 1.0, points)
     counts = torch.tensor(np.rint(fractions * h * w), device=x.device, dtype=torch.long).view(-1, 1, 1, 1)
-    probs = []
+    inner = ends is not None and mode == "deletion"  # the ends are known: measure the points between them
+    first, stop = (1, points - 1) if inner else (0, points)
+    probs = [torch.tensor([ends[0]], dtype=torch.float64)] if inner else []
     with torch.inference_mode():
-        for i in range(0, points, batch_size):
+        for i in range(first, stop, batch_size):
             if control is not None:  # a Control: stop between batches (raises Cancelled)
                 control.raise_if_cancelled()
-            chosen = rank < counts[i : i + batch_size]  # (B,1,H,W): True = pixel touched
+            chosen = rank < counts[i : min(i + batch_size, stop)]  # (B,1,H,W): True = pixel touched
             batch = fill_removed(model, x, chosen if mode == "deletion" else ~chosen, substrate, seed=seed,
                                  control=control)
-            probs.append(torch.softmax(model.logits(batch), dim=1)[:, targets[0]])
-    values = torch.cat(probs).cpu().numpy().astype(np.float64)
+            probs.append(torch.softmax(model.logits(batch), dim=1)[:, targets[0]].cpu().double())
+    values = torch.cat([*probs, *([torch.tensor([ends[1]], dtype=torch.float64)] if inner else [])]).numpy()
     return Curve(mode, fractions, values, curve_auc(fractions, values), substrate, order)
 
 
 def deletion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, points: int = 21,
                    substrate: str = "blur", patch: int = 1, batch_size: int = AUTO_BATCH, seed: int = 0,
-                   control=None, order: str = "most") -> Curve:
+                   control=None, order: str = "most", ends: tuple[float, float] | None = None) -> Curve:
     """Target probability as the most salient pixels are replaced by
     ``substrate`` (``points`` fractions evenly spaced in 0..1); lower AUC is
     better.  ``x`` is one normalised image, ``saliency`` its (H,W) map.
     With a :class:`~engine.jobs.Control`, a cancellation raises
     :class:`~engine.jobs.Cancelled` between batches.  ``order="least"``:
     the least salient pixels first (LeRF; a good map keeps the probability
-    high, higher AUC is better)."""
-    return _curve(model, "deletion", x, saliency, target, points, substrate, batch_size, seed, patch, control, order)
+    high, higher AUC is better).  ``ends``: the probabilities with nothing
+    and with everything removed, when already known (they do not depend on
+    the map: the same image, fill-in and ``seed``), so only the points in
+    between are measured."""
+    return _curve(model, "deletion", x, saliency, target, points, substrate, batch_size, seed, patch, control, order,
+                  ends)
 
 
 def insertion_curve(model, x: torch.Tensor, saliency: torch.Tensor, target=None, *, points: int = 21,

@@ -3,7 +3,8 @@ its removal curves under each fill-in (:mod:`.removal`), its pointing game
 and relevance mass when boxes are given (:mod:`.localization`) and its
 sanity score (``|ρ|``, the absolute Spearman rank correlation of its map
 with the map of the fully randomised model, :mod:`.sanity`; lower is
-better), plus a random map as the reference row.
+better), plus a random map as the reference row (seeded by the photo,
+:func:`reference_seed`: a different random map on each photo).
 
 The rows of one photo share work: SmoothGrad, SmoothGrad² and VarGrad are
 read from one noise tunnel (one draw of noise; their maps are what each
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+import zlib
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -38,7 +40,7 @@ from .removal import RemovalCurves, removal_curves
 from .sanity import parameter_modules, randomized_copy, spearman
 from .smoothgrad import TUNNEL_MAPS, TunnelSums, noise_tunnel
 
-__all__ = ["REFERENCE", "MethodScore", "MethodTable", "metric_columns", "evaluate_methods", "EVAL_PARAMS"]
+__all__ = ["REFERENCE", "reference_seed", "MethodScore", "MethodTable", "metric_columns", "evaluate_methods", "EVAL_PARAMS"]
 
 #: the reference row: a uniformly random map
 REFERENCE = "random"
@@ -118,10 +120,18 @@ class _Shared:
         return out
 
 
+def reference_seed(x: torch.Tensor, seed: int) -> int:
+    """The random reference map's seed on the input ``x``: ``seed`` + 7 mixed
+    with a CRC-32 of ``x``'s bytes, so each photo gets its own random map
+    (the same one every time) and its pointing game averages over photos."""
+    data = x.detach().cpu().contiguous().numpy().tobytes()
+    return (seed + 7 + zlib.crc32(data)) % 2**63
+
+
 def _score(model, x, target, name, params, fills, boxes, points, sanity_model, control, shared) -> MethodScore:
     if name == REFERENCE:
         start = time.perf_counter()
-        sal = random_map(*x.shape[-2:], seed=params.seed + 7, device=x.device)
+        sal = random_map(*x.shape[-2:], seed=reference_seed(x, params.seed), device=x.device)
         seconds = time.perf_counter() - start
     else:
         sal, seconds = shared.saliency(model, x, target, name, params, control)

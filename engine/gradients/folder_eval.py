@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 from collections.abc import Generator, Sequence
@@ -24,16 +25,19 @@ import numpy as np
 
 from ..atomic import atomic_write
 from ..imaging import IMAGE_SUFFIXES, ImageLoadError, load_image, resize, save_png
-from ..jobs import Control, Frame
+from ..jobs import Cancelled, Control, Frame
 from .evaluation import EVAL_PARAMS, REFERENCE, MethodTable, metric_columns
 from .heatmap import colorize
 from .localization import Box
 from .methods import METHODS
 from .photo_score import score_photo
 
-__all__ = ["FolderProgress", "folder_evaluation", "score_photo", "photo_files", "read_scores", "CSV_NAME"]
+__all__ = ["FolderProgress", "folder_evaluation", "score_photo", "photo_files", "read_scores", "report_model",
+           "CSV_NAME", "RUN_NAME"]
 
 CSV_NAME = "scores.csv"
+#: what the report was made with (``{"model": name}``): a run resumed with another model is refused
+RUN_NAME = "run.json"
 THUMB = 64
 
 
@@ -66,6 +70,24 @@ def read_scores(path: str | os.PathLike) -> list[dict]:
             for r in rows]
 
 
+def report_model(out: str | os.PathLike) -> str:
+    """The model whose scores the report folder ``out`` holds (``""``: not recorded, as before run.json)."""
+    try:
+        return str(json.loads((Path(out) / RUN_NAME).read_text(encoding="utf-8")).get("model", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
+def _record_model(out: Path, name: str) -> None:
+    """Say in ``out`` which model scores it; refuse a report whose scores are another model's."""
+    earlier = report_model(out)
+    if earlier and name and earlier != name and (out / CSV_NAME).is_file():
+        raise ValueError(f"{out}: its scores were made with {earlier}, not {name}; open that model to go on, "
+                         f"or choose another report folder")
+    with atomic_write(out / RUN_NAME) as handle:
+        handle.write((json.dumps({"model": name}) + "\n").encode("utf-8"))
+
+
 def _write_scores(path: Path, rows: list[dict], header: list[str]) -> None:
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=header, extrasaction="ignore", lineterminator="\n")
@@ -94,7 +116,10 @@ def _local(model, photos, boxes, options, control):
         except ImageLoadError as exc:
             yield path, None, None, str(exc)
             continue
-        view, table = score_photo(model, image, boxes.get(path.name, []), control=control, **options)
+        try:
+            view, table = score_photo(model, image, boxes.get(path.name, []), control=control, **options)
+        except Cancelled:   # stopped inside a network pass outside the methods' loop (the photo's class)
+            return
         if table is None:
             return  # stopped inside this photo: it is scored again next time
         yield path, view, table, None
@@ -110,13 +135,15 @@ def folder_evaluation(model, folder: str | os.PathLike, out: str | os.PathLike, 
     when stopped by ``control``; what was scored is kept).  With ``cluster``
     (a Dask scheduler address or client) the photos are scored on its
     workers, each loading the model with ``model_factory`` (default
-    ``ModelSpec(model.name)``), and written here as they come back."""
+    ``ModelSpec(model.name)``), and written here as they come back.  ``out/run.json`` names the
+    model; scores made with another model are not gone on with (``ValueError``)."""
     from .folder_cluster import cluster_tables  # Dask is imported only for a cluster run
     from .report_html import write_report
 
     control = control or Control(EVAL_PARAMS)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    _record_model(out, getattr(model, "name", ""))
     photos = photo_files(folder)
     header = ["photo", "target", "label", "method", *(m for m, _ in metric_columns(fills))]
     rows = [r for r in read_scores(out / CSV_NAME) if set(header) <= set(r)]

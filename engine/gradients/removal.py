@@ -58,12 +58,15 @@ def removal_curves(model, x: torch.Tensor, saliency: torch.Tensor, target=None, 
     :class:`~engine.jobs.Cancelled` between batches.  The random-order
     curve depends only on the image, target, fill, points and seed, not on
     the map: ``reference``, that curve from an earlier call with the same
-    ones, is reused instead of measured again."""
+    ones, is reused instead of measured again.  Its two ends (nothing and
+    everything removed) are also the ends of the MoRF and LeRF curves, which
+    measure only the points in between."""
     check_fill(fill)
     common = dict(points=points, substrate=fill, batch_size=batch_size, seed=seed, control=control)
-    morf = deletion_curve(model, x, saliency, target, order="most", **common)
-    lerf = deletion_curve(model, x, saliency, target, order="least", **common)
     if reference is None:
         h, w = x.shape[-2:]
         reference = deletion_curve(model, x, random_map(h, w, seed=seed + 1, device=x.device), target, **common)
+    ends = (float(reference.probs[0]), float(reference.probs[-1]))  # nothing / everything removed: any order
+    morf = deletion_curve(model, x, saliency, target, order="most", ends=ends, **common)
+    lerf = deletion_curve(model, x, saliency, target, order="least", ends=ends, **common)
     return RemovalCurves(fill, morf, lerf, reference)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..jobs import Control, Frame
+from ..jobs import Cancelled, Control, Frame
 
 __all__ = ["pixel_order", "remove_top", "channel_mean", "accuracy", "RoarScore", "roar", "UNMODIFIED"]
 
@@ -114,7 +114,10 @@ def roar(train: Data, test: Data, maps: Mapping[str, tuple[torch.Tensor, torch.T
     for i, (name, fraction) in enumerate(runs):
         if control is not None and control.cancelled:
             break
-        scores.append(_run(name, fraction, train, test, orders.get(name), fill, fit))
+        try:
+            scores.append(_run(name, fraction, train, test, orders.get(name), fill, fit))
+        except Cancelled:   # stopped inside a retraining (``fit`` may raise it): the finished ones are kept
+            break
         yield Frame(step=i + 1, total=len(runs), info=list(scores), metrics={"accuracy": scores[-1].accuracy},
                     final=i + 1 == len(runs))
     return scores

@@ -16,6 +16,7 @@ from ..device import Tuning, device_tuning
 from ..imaging import model_view
 from ..jobs import interrupt_here
 from .fusion import set_batchnorm_folding
+from .input_adapters import GreyInput
 from .labels import class_index
 
 __all__ = ["Classifier", "Prediction"]
@@ -100,6 +101,11 @@ class Classifier:
                 module.register_forward_pre_hook(_interrupt_pre_hook)
                 module.register_forward_hook(_interrupt_hook)
         self.tuning: Tuning = self.tune()
+
+    @property
+    def greyscale(self) -> bool:
+        """Whether the network reads only the luma of its RGB input (a 1-channel model)."""
+        return any(isinstance(m, GreyInput) for m in self.net.modules())
 
     # -- speed --------------------------------------------------------------
     def tune(self, *, channels_last: bool | None = None, fold_batchnorm: bool | None = None,

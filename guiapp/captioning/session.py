@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtCore import QObject, Signal
 
 from engine.captioning import CaptioningSolver
 from engine.captioning.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -21,6 +21,7 @@ from engine.captioning.model import CELLS
 from engine.models import load_model
 
 from ..context import AppContext
+from ..paths import user_data_path
 
 __all__ = ["CaptioningSession", "default_autosave_path"]
 
@@ -28,15 +29,8 @@ log = logging.getLogger(__name__)
 
 
 def default_autosave_path() -> Path:
-    """``<user data folder>/captioning/autosave.pt``: Qt's per-user application data folder
-    (``$XDG_DATA_HOME`` or ``~/.local/share/NeuralLens/Neural Lens`` on Linux, ``%APPDATA%`` on
-    Windows, ``~/Library/Application Support`` on macOS), else ``platformdirs``' user data folder."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    if not base:
-        import platformdirs
-
-        base = platformdirs.user_data_dir("neural-lens", appauthor=False)
-    return Path(base) / "captioning" / "autosave.pt"
+    """``<user data folder>/captioning/autosave.pt`` (:func:`guiapp.paths.user_data_path`)."""
+    return user_data_path("captioning", "autosave.pt")
 
 
 class CaptioningSession(QObject):

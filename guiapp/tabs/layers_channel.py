@@ -65,6 +65,8 @@ class ChannelDetail(QWidget):
         self.viz_panel = ImagePanel("What excites it most", hint="", accept_drops=False)
         self.patches_panel = ImagePanel("Top-9 patches", hint="", accept_drops=False)
         self.viz_status, self.patches_status = QLabel(""), QLabel("")
+        for label in (self.viz_status, self.patches_status):  # a narrow pane wraps them instead of cutting them
+            label.setWordWrap(True)
         self.viz_progress = QProgressBar(alignment=Qt.AlignmentFlag.AlignCenter)  # style.qss says why
         self.diverse = QCheckBox("4 diverse visualizations")
         self.diverse.setToolTip("Visualize the channel four times at once, pushed apart (Olah et al. 2017)")

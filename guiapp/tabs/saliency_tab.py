@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -53,6 +54,7 @@ from ..widgets.sanity_strip import SanityStrip
 from ..workbench import Workbench, workbench_layout
 from .saliency_folder import FolderReport
 from .saliency_recipe import SaliencyRecipes
+from .saliency_roar import RoarRun
 
 __all__ = ["SaliencyTab"]
 
@@ -89,8 +91,10 @@ class SaliencyTab(Workbench):
         self.removal = RemovalPlot()
         self.strip = SanityStrip()
         self.table = MethodsTable()
-        self.pages = QTabWidget()
-        for page, title in ((self.removal, "Removal curves"), (self.strip, "Sanity check"), (self.table, "All methods")):
+        self.menu, self.pages = QMenu("&Saliency", self), QTabWidget()
+        self.folder, self.roar = FolderReport(self), RoarRun(self)   # their pages; their actions in the menu
+        for page, title in ((self.removal, "Removal curves"), (self.strip, "Sanity check"), (self.table, "All methods"),
+                            (self.folder.page, "Folder report"), (self.roar.page, "ROAR")):
             self.pages.addTab(page, title)
         self._build_layout()
 
@@ -99,8 +103,6 @@ class SaliencyTab(Workbench):
                              start_button=self.strip.start_button, stop_button=self.strip.stop_button)
         self.scoring = TabJob(self, "Scoring all methods", status=self.table.status, progress=self.table.progress,
                               start_button=self.table.start_button, stop_button=self.table.stop_button)
-        self.folder = FolderReport(self)
-        self.table.layout().addWidget(self.folder.bar)
         self._wire()
         if ctx.model is not None:
             self._follow(ctx.model)
@@ -332,9 +334,6 @@ class SaliencyTab(Workbench):
 
     def map_image(self) -> np.ndarray | None:
         return None if self.result is None else colorize(self.result.saliency, self.form.colormap())
-
-    def map_panel_title(self) -> str:
-        return self.map_panel.findChild(QLabel, "panelTitle").text()
 
     def _describe_map(self) -> None:
         """The map panel's title: what the map was made with, and typed values not applied yet."""

@@ -219,6 +219,9 @@ class ImagePanel(QWidget):
         self._title.setText(text)
         self._title.setVisible(bool(text))
 
+    def title(self) -> str:
+        return self._title.text()
+
     def set_image(self, image: np.ndarray | None, levels: tuple[float, float] | None = (0, 255), lut=None) -> None:
         """Show ``image`` (HxWx3 uint8, or HxW float with ``levels``/``lut``)."""
         if image is None:

@@ -14,7 +14,7 @@ from engine.gradients import METHOD_TABLE, REFERENCE, MethodTable, ranks
 
 from .job_bar import JobPanel
 
-__all__ = ["MethodsTable", "SHORT"]
+__all__ = ["MethodsTable", "SHORT", "cell", "method_name"]
 
 #: column headings of the metrics (↓ lower is better, ↑ higher is better)
 SHORT = {"morf": "MoRF ↓", "lerf": "LeRF ↑", "gap": "LeRF−MoRF ↑", "pointing": "pointing ↑", "mass": "mass ↑",
@@ -25,7 +25,12 @@ def _heading(metric: str) -> str:
     return SHORT[metric.partition(":")[0]]
 
 
-def _cell(value: float, decimals: int = 3) -> QTableWidgetItem:
+def method_name(method: str) -> str:
+    """A row's heading: the method's short title, or the random map's."""
+    return "random map (reference)" if method == REFERENCE else METHOD_TABLE[method].short
+
+
+def cell(value: float, decimals: int = 3) -> QTableWidgetItem:
     item = QTableWidgetItem()
     if math.isfinite(value):
         item.setData(Qt.ItemDataRole.DisplayRole, round(float(value), decimals))  # numbers sort as numbers
@@ -65,11 +70,10 @@ class MethodsTable(JobPanel):
         metrics = [r.metrics() for r in table.rows]
         rank_columns = [ranks([m[c] for m in metrics], higher) for c, higher in columns]
         for i, row in enumerate(table.rows):
-            name = "random map (reference)" if row.method == REFERENCE else METHOD_TABLE[row.method].short
-            self.table.setItem(i, 0, QTableWidgetItem(name))
+            self.table.setItem(i, 0, QTableWidgetItem(method_name(row.method)))
             for j, (c, _) in enumerate(columns):
-                self.table.setItem(i, 1 + j, _cell(metrics[i][c], 2 if c == "seconds" else 3))
-                self.table.setItem(i, 1 + len(columns) + j, _cell(rank_columns[j][i], 1))
+                self.table.setItem(i, 1 + j, cell(metrics[i][c], 2 if c == "seconds" else 3))
+                self.table.setItem(i, 1 + len(columns) + j, cell(rank_columns[j][i], 1))
         self.table.setSortingEnabled(True)
         if 0 <= sorting[0] < len(headings):
             self.table.sortItems(*sorting)

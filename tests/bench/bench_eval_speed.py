@@ -15,15 +15,11 @@ must be: the same maps and curves, computed once).
 """
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -31,13 +27,14 @@ sys.path.insert(0, str(ROOT))
 from engine.gradients import METHODS  # noqa: E402
 from engine.gradients.attribution import compute_saliency  # noqa: E402
 from engine.gradients.curves import random_map  # noqa: E402
-from engine.gradients.evaluation import EVAL_PARAMS, REFERENCE, evaluate_methods  # noqa: E402
+from engine.gradients.evaluation import EVAL_PARAMS, REFERENCE, evaluate_methods, reference_seed  # noqa: E402
 from engine.gradients.localization import localization  # noqa: E402
 from engine.gradients.removal import removal_curves  # noqa: E402
 from engine.gradients.sanity import parameter_modules, randomized_copy, spearman  # noqa: E402
 from engine.imaging import load_image  # noqa: E402
 from engine.jobs import run_to_end  # noqa: E402
 from engine.models import load_model  # noqa: E402
+from tests.bench._util import before_after, print_before_after, removal_args  # noqa: E402
 
 
 def before(model, image, fills, points, boxes) -> dict:
@@ -50,7 +47,7 @@ def before(model, image, fills, points, boxes) -> dict:
     out = {}
     for name in [*METHODS, REFERENCE]:
         if name == REFERENCE:
-            sal = random_map(*x.shape[-2:], seed=p.seed + 7)
+            sal = random_map(*x.shape[-2:], seed=reference_seed(x, p.seed))
         else:
             sal = compute_saliency(model, x, target, replace(p, method=name))[0]
         row = {}
@@ -78,15 +75,9 @@ def same(a: dict, b: dict) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="shapes", choices=["shapes", "lite0"])
-    parser.add_argument("--photo", default="coffee.jpg", help="a photo of resources/samples (lite0)")
-    parser.add_argument("--fill", default="noisy-linear,blur,black")
-    parser.add_argument("--points", type=int, default=11)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each, alternated (medians)")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    fills = args.fill.split(",")
+    args = removal_args(__doc__, 11, 3, lambda p: p.add_argument("--model", default="shapes",
+                                                                 choices=["shapes", "lite0"]))
+    fills = args.fills
     if args.model == "shapes":
         from tools import shapes_classifier as shapes
 
@@ -94,19 +85,13 @@ def main() -> int:
         image, boxes = shapes.render_scene(shapes.scenes(1, 1)[0], shapes.SIZE), [(20.0, 20.0, 40.0, 40.0)]
     else:
         model, image, boxes = load_model(device="cpu"), load_image(ROOT / "resources" / "samples" / args.photo), []
-    times: dict[str, list[float]] = {"before": [], "after": []}
-    results = {}
-    for _ in range(args.repeat):  # alternated, so a change in the machine's load hits both
-        for name, fn in (("before", before), ("after", after)):
-            start = time.perf_counter()
-            results[name] = fn(model, image, fills, args.points, boxes)
-            times[name].append(time.perf_counter() - start)
-    times = {k: statistics.median(v) for k, v in times.items()}
-    print(f"model {args.model}, fills {args.fill}, {args.points} points, 1 thread, {len(METHODS)} methods + random, "
-          f"median of {args.repeat}")
-    print(f"before (own tunnels, own random-order curves): {times['before']:.1f} s")
-    print(f"after (shared tunnel and random-order curve):  {times['after']:.1f} s")
-    print(f"speed-up {times['before'] / times['after']:.2f}x; identical scores: {same(results['before'], results['after'])}")
+    times, results = before_after({name: (lambda fn=fn: fn(model, image, fills, args.points, boxes))
+                                   for name, fn in (("before", before), ("after", after))}, args.repeat)
+    print_before_after(f"model {args.model}, fills {args.fill}, {args.points} points, 1 thread, {len(METHODS)} "
+                       f"methods + random, median of {args.repeat}",
+                       {"before": "before (own tunnels, own random-order curves)",
+                        "after": "after (shared tunnel and random-order curve)"},
+                       times, f"identical scores: {same(results['before'], results['after'])}")
     return 0
 
 

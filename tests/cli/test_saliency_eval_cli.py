@@ -31,3 +31,7 @@ def test_folder_report_with_boxes_json_and_one_line_errors(monkeypatch, lite0, p
     fails_in_one_line(["saliency-eval", str(tmp_path / "none"), "--out", str(out)], "not a folder")
     fails_in_one_line(["saliency-eval", str(folder), "--out", str(out), "--boxes", str(folder / "coffee.png")],
                       "not a COCO annotation file")
+    before = (out / "scores.csv").read_text()
+    fails_in_one_line(["saliency-eval", str(folder), "--out", str(out), "--methods", "vanilla", "--fill", "black"],
+                      "holds a report of 2 photos made with the methods vanilla, gradcam and the fill-ins black")
+    assert (out / "scores.csv").read_text() == before   # the earlier report is kept

@@ -113,3 +113,27 @@ def test_version_from_main_py_without_loading_qt_widgets_or_torch():
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("neural-lens ")
     assert done.stdout.strip().endswith("loaded: False False 0")
+
+
+def test_about_keeps_each_name_and_the_title_on_one_line(qtbot, ctx):
+    """QA (session 7) saw "Neural Lens" and "Weight file" broken over two lines at the dialog's width."""
+    from PySide6.QtGui import QTextDocument
+
+    window = MainWindow(ctx, load_model=False)
+    qtbot.addWidget(window)
+    dialog = window.show_about()
+    qtbot.addWidget(dialog)
+    doc = QTextDocument()
+    doc.setDefaultFont(dialog.text.font())
+    doc.setHtml(dialog.text.text())
+    doc.setTextWidth(120)  # far narrower than the dialog: only "nowrap" keeps the names whole
+    doc.documentLayout()  # lays the document out
+    names = {k for k, _ in dialog.lines} | {f"Neural Lens {dialog.lines[0][1]}"}
+    block, seen = doc.begin(), set()
+    while block.isValid():
+        name = block.text().replace("\u00a0", " ").strip()
+        if name in names:
+            assert block.layout().lineCount() == 1, name
+            seen.add(name)
+        block = block.next()
+    assert {"Weight file", "Neural Lens", f"Neural Lens {dialog.lines[0][1]}"} <= seen

@@ -154,3 +154,22 @@ def test_every_job_of_the_tab_ends_in_one_stated_way(qtbot, tab, ctx, photo_dir)
     qtbot.waitUntil(lambda: len(said) == 2, timeout=120000)
     assert said[1] == "Channel visualization finished after 128 steps."
     assert tab.status.text().startswith("Photo analysis finished after 1 step.") and tab.channel == 3
+
+
+def test_status_lines_wrap_instead_of_being_cut_in_a_narrow_pane(qtbot, tab):
+    """QA (session 7): "Channel visualization finished after 12…" was cut when the right pane was narrow."""
+    from PySide6.QtCore import QRect, Qt
+
+    tab.resize(520, 700)
+    tab.show()
+    qtbot.waitExposed(tab)
+    text = "Channel visualization finished after 128 steps; objective 12.345, the channel's mean 3.21."
+    labels = (tab.detail.viz_status, tab.detail.patches_status)
+    for job in (tab.detail.viz_job, tab.detail.patches_job):
+        job.say(text)
+    qtbot.wait(50)
+    for label in labels:
+        need = label.fontMetrics().boundingRect(QRect(0, 0, label.width(), 10_000),
+                                                int(Qt.TextFlag.TextWordWrap), text)
+        assert label.width() < label.fontMetrics().horizontalAdvance(text)  # the pane is narrower than the line
+        assert need.width() <= label.width() and need.height() <= label.height(), (need, label.size())

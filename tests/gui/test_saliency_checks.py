@@ -101,29 +101,3 @@ def test_all_methods_at_once_sortable_with_ranks_and_stop_keeps_the_rows(qtbot, 
     assert sanity["random map (reference)"] == "–" and all(isinstance(v, float) and v >= 0
                                                            for k, v in sanity.items() if k != "random map (reference)")
     assert not math.isnan(tab.table.shown.rows[0].seconds)
-
-
-def test_score_a_folder_from_the_window_writes_the_report_and_lists_bad_photos(qtbot, open_tab, photo_dir, tmp_path,
-                                                                               monkeypatch):
-    import shutil
-
-    from engine.gradients.folder_eval import read_scores
-
-    widget = open_tab(SaliencyTab)
-    folder, out = tmp_path / "photos", tmp_path / "report"
-    folder.mkdir()
-    out.mkdir()
-    shutil.copy(photo_dir / "coffee.png", folder)
-    (folder / "broken.png").write_bytes(b"no")
-    report = widget.folder
-    report.methods, report.fills, report.points, report.sanity = ("vanilla",), ("black",), 3, False
-    answers = iter([str(folder), str(out)])
-    monkeypatch.setattr("guiapp.tabs.saliency_folder.QFileDialog.getExistingDirectory", lambda *a, **k: next(answers))
-    qtbot.mouseClick(report.bar.start_button, Qt.MouseButton.LeftButton)
-    assert report.bar.stop_button.isEnabled()
-    qtbot.waitUntil(lambda: not report.job.is_running, timeout=120000)
-    assert "Folder report finished after 1 step" in report.bar.status.text()
-    assert str(out / "report.html") in report.bar.status.text()
-    assert [r["method"] for r in read_scores(out / "scores.csv")] == ["vanilla", "random"]
-    assert "broken.png" in (out / "problems.txt").read_text() and "broken.png" in (out / "report.html").read_text()
-    assert report.bar.start_button.isEnabled() and not report.bar.stop_button.isEnabled()

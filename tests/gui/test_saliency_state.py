@@ -75,14 +75,14 @@ def test_a_typed_value_not_applied_yet_is_named_beside_the_maps_parameters(qtbot
     tab.form.samples.setValue(3)
     tab.open_file(str(photo_dir / "coffee.png"))
     qtbot.waitUntil(lambda: _idle(tab) and tab.result.params.samples == 3, timeout=60000)
-    assert "3 samples" in tab.map_panel_title()
+    assert "3 samples" in tab.map_panel.title()
     spin = tab.form.samples
     spin.setFocus()
     spin.selectAll()
     qtbot.keyClicks(spin, "200")                  # typed, not confirmed
-    title = tab.map_panel_title()
+    title = tab.map_panel.title()
     assert "3 samples" in title and "200" in title and "not applied" in title
     assert tab.result.params.samples == 3 and not tab.runner.is_running
     spin.selectAll()
     qtbot.keyClicks(spin, "3")                    # typed back to what the map used: the note goes
-    assert "not applied" not in tab.map_panel_title() and "3 samples" in tab.map_panel_title()
+    assert "not applied" not in tab.map_panel.title() and "3 samples" in tab.map_panel.title()

@@ -20,6 +20,7 @@ from engine.gradients import (
     ranks,
     vanilla_saliency,
 )
+from engine.gradients.evaluation import reference_seed
 from engine.gradients.folder_eval import read_scores
 from engine.gradients.ranking import agreement, summarize
 from engine.gradients.sanity import parameter_modules
@@ -47,6 +48,23 @@ def test_every_method_and_the_random_reference_get_a_row_with_every_metric(one_t
     vanilla = table.rows[0]
     torch.testing.assert_close(torch.from_numpy(vanilla.saliency), vanilla_saliency(model, model.preprocess(
         random_images(1, seed=1)), 1)[0])
+
+
+def test_the_random_reference_map_is_seeded_by_the_photo_so_its_pointing_game_is_at_chance_over_photos():
+    """One random map per photo (the same on the same photo): over 60 photos the random row's pointing
+    game hits a box of half the picture about half the time (a map shared by every photo hits all or none)."""
+    model = conv_model(seed=2)
+
+    def reference(image):
+        job = evaluate_methods(model, image, 0, methods=(), fills=("black",), boxes=[(0, 0, 4, 8)], points=2,
+                               sanity=False, params=FAST, prepared=True)
+        return run_to_end(job)[1].rows[-1]
+    images = random_images(60, seed=11)
+    rows = [reference(image) for image in images]
+    assert np.array_equal(reference(images[0]).saliency, rows[0].saliency)
+    assert not np.array_equal(rows[0].saliency, rows[1].saliency)
+    hits = np.mean([r.hit for r in rows])
+    assert abs(hits - 0.5) < 3 * math.sqrt(0.25 / len(rows)), hits
 
 
 def test_a_cancelled_evaluation_returns_none():
@@ -98,6 +116,35 @@ def test_the_folder_report_streams_lists_bad_photos_and_resumes(tmp_path, one_to
     assert "broken.jpg" in page and "broken.jpg" in (out / "problems.txt").read_text()
 
 
+def test_a_stop_inside_a_photos_first_network_pass_still_writes_the_report(tmp_path, one_torch_thread):
+    """Stop lands while the photo is classified (before its methods): the photos scored are kept and
+    the report written, as for a Stop between methods."""
+    from engine.jobs import Cancelled, interruptibly
+
+    model = conv_model(seed=4)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, image in enumerate(random_images(2, seed=9)):
+        save_png(folder / f"p{i}.png", image)
+    out, control = tmp_path / "report", Control(FAST)
+    classify, calls = model.classify, []
+
+    def stopped_on_the_second(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            control.cancel()
+            raise Cancelled()
+        return classify(*a, **k)
+
+    model.classify = stopped_on_the_second
+    job = folder_evaluation(model, folder, out, control=control, methods=("vanilla",), fills=("black",), points=3,
+                            sanity=False)
+    frames, progress = [], None
+    _, progress = run_to_end(interruptibly(lambda: job, control), frames.append)
+    assert len(frames) == 1 and progress is not None and progress.done == 1
+    assert (out / "report.html").is_file() and (out / "problems.txt").is_file()
+
+
 def test_the_cascade_strip_keeps_each_randomised_map():
     model = conv_model(seed=5)
     x = model.preprocess(random_images(1, seed=6))
@@ -133,7 +180,7 @@ def test_the_rows_share_one_noise_tunnel_per_network_and_one_random_order_curve_
     x = model.preprocess(image[None])
     randomized = sanity.randomized_copy(model, len(parameter_modules(model.net)), seed=FAST.seed)[0]
     for row in table.rows:
-        alone = (random_map(8, 8, seed=FAST.seed + 7) if row.method == REFERENCE
+        alone = (random_map(8, 8, seed=reference_seed(x, FAST.seed)) if row.method == REFERENCE
                  else compute_saliency(model, x, 2, replace(FAST, method=row.method))[0])
         torch.testing.assert_close(torch.from_numpy(row.saliency), alone)
         for fill in fills:

@@ -160,3 +160,25 @@ def test_the_roar_tool_writes_its_table_with_tiny_sizes(tmp_path, capsys):
         value = float(row.split(" | ")[1].rstrip(" |"))
         assert 0.0 <= value <= 1.0 and value * 8 == round(value * 8)  # a share of the 8 test scenes
     assert "16 training and 8 test scenes, 1 epochs" in table and "6 retrainings" in capsys.readouterr().out
+
+
+def test_a_stop_inside_a_retraining_keeps_the_retrainings_finished():
+    from engine.jobs import Cancelled, Control
+    from engine.shape_classifier import train
+
+    data = (torch.zeros(4, 3, 8, 8), torch.zeros(4, dtype=torch.long))
+    maps = {"random": (torch.rand(4, 8, 8), torch.rand(4, 8, 8))}
+    control, calls = Control(None), []
+
+    def fit(images, labels):
+        calls.append(1)
+        if len(calls) == 3:          # Stop lands inside the third retraining
+            control.cancel()
+            control.raise_if_cancelled()
+        return nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 8))
+
+    _, scores = run_to_end(roar(data, data, maps, [0.1, 0.3, 0.5], fit, control=control))
+    assert [(s.ranking, s.fraction) for s in scores] == [(UNMODIFIED, 0.0), ("random", 0.1)]
+    with pytest.raises(Cancelled):   # the shape classifier's training stops at its next batch
+        train(data=(torch.zeros(8, 3, 64, 64), torch.zeros(8, dtype=torch.long)), epochs=1, log=lambda _l: None,
+              control=control)

@@ -64,8 +64,8 @@ def load_image(source: str | os.PathLike | bytes | BinaryIO, *, max_pixels: int 
     """Read an image as an RGB ``uint8`` array (HxWx3).
 
     * EXIF orientation is applied (a phone photo shows upright).
-    * Palette, grey, grey+alpha, RGBA (composited on white), 16-bit and CMYK
-      images are converted to 8-bit RGB.
+    * Palette, grey, grey+alpha, RGBA (composited on white, as is a
+      transparent colour), 16-bit and CMYK images are converted to 8-bit RGB.
     * Animated images (GIF, APNG, WebP) give their first frame.
     * Images over ``max_pixels`` are refused before decoding (decompression bomb).
 
@@ -145,9 +145,11 @@ def _to_rgb_array(im: Image.Image) -> np.ndarray:
         lo, hi = np.nanmin(arr), np.nanmax(arr)
         grey = np.zeros(arr.shape, np.uint8) if hi <= lo else ((arr - lo) / (hi - lo) * 255 + 0.5).astype(np.uint8)
         return np.repeat(grey[..., None], 3, axis=2)
-    if im.mode == "P" and "transparency" in im.info:
+    if "transparency" in im.info and im.mode in ("P", "1", "L", "RGB"):  # a transparent colour (PNG's tRNS)
         im = im.convert("RGBA")
-    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+    if im.mode == "La":  # grey with premultiplied alpha (a TIFF's): Pillow converts it only to LA
+        im = im.convert("LA")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa"):
         im = im.convert("RGBA")
         background = Image.new("RGBA", im.size, (255, 255, 255, 255))
         im = Image.alpha_composite(background, im)

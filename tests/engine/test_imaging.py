@@ -58,6 +58,16 @@ def test_transparent_palette_is_composited_on_white():
     assert (load_image(data) == 255).all()
 
 
+@pytest.mark.parametrize(("mode", "key", "other"), [("1", 0, 1), ("L", 7, 200), ("RGB", (1, 2, 3), (9, 8, 7))])
+def test_a_transparent_colour_is_composited_on_white_like_a_transparent_palette_entry(mode, key, other):
+    im = Image.new(mode, (2, 1), key)
+    im.putpixel((1, 0), other)
+    out = load_image(png_bytes(im, transparency=key))
+    assert out[0, 0].tolist() == [255, 255, 255]
+    assert out[0, 1].tolist() == np.asarray(Image.new(mode, (1, 1), other).convert("RGB"))[0, 0].tolist()
+    assert load_image(png_bytes(im))[0, 0].tolist() == np.asarray(im.convert("RGB"))[0, 0].tolist()  # no key: as it is
+
+
 def test_animated_gif_gives_first_frame():
     frames = [Image.new("RGB", (8, 8), c) for c in [(255, 0, 0), (0, 0, 255)]]
     buf = io.BytesIO()
@@ -173,6 +183,8 @@ def test_the_model_view_takes_a_picture_at_the_input_size_as_it_is():
     assert np.array_equal(model_view(other, 224), center_crop_resize(other, 224))
     wide = rng.integers(0, 256, (224, 300, 3), dtype=np.uint8)  # one side at the size is not enough
     assert np.array_equal(model_view(wide, 224), center_crop_resize(wide, 224))
+    tall = rng.integers(0, 256, (300, 224, 3), dtype=np.uint8)
+    assert np.array_equal(model_view(tall, 224), center_crop_resize(tall, 224))
 
 
 @pytest.mark.parametrize("mode", ["I;16", "I;16B", "I;16L"])
@@ -198,13 +210,18 @@ def test_32_bit_grey_is_read_as_16_bit_or_8_bit_by_its_largest_value():
     assert _to_rgb_array(clipped)[0, :, 0].tolist() == [0, 254, 255, 255]   # clipped to 0..255, no wrap-around
 
 
+@pytest.mark.filterwarnings("error")   # a flat image must not divide 0 by 0 (numpy warns, the cast of NaN is undefined)
 def test_float_grey_is_stretched_from_its_minimum_to_its_maximum():
     from engine.imaging import _to_rgb_array
 
     im = Image.frombytes("F", (3, 1), np.array([[-1.0, 0.5, 2.0]], dtype="<f4").tobytes())
     assert _to_rgb_array(im)[0].tolist() == [[0, 0, 0], [128, 128, 128], [255, 255, 255]]
     flat = Image.frombytes("F", (2, 1), np.array([[7.0, 7.0]], dtype="<f4").tobytes())
-    assert _to_rgb_array(flat).max() == 0
+    assert _to_rgb_array(flat).dtype == np.uint8 and _to_rgb_array(flat).max() == 0
+    # float32(257/510) lies just under the half step between grey 128 and 129: worked out in double
+    # precision it rounds down; in float32, (v * 255 + 0.5) rounds up to 129
+    under_half = Image.frombytes("F", (3, 1), np.array([[0.0, 257 / 510, 1.0]], dtype="<f4").tobytes())
+    assert _to_rgb_array(under_half)[0, :, 0].tolist() == [0, 128, 255]
 
 
 def test_fit_within_shrinks_the_longer_side_and_never_enlarges():
@@ -254,7 +271,7 @@ def test_a_load_error_keeps_the_source_and_the_reason(tmp_path):
     assert str(caught.value) == f"{tmp_path / 'gone.png'}: no such file"
 
 
-@pytest.mark.parametrize("mode", ["LA", "RGBa"])
+@pytest.mark.parametrize("mode", ["LA", "RGBa", "PA"])   # "La": a TIFF, below
 def test_every_mode_with_alpha_is_composited_on_white(mode):
     from engine.imaging import _to_rgb_array
 
@@ -265,8 +282,56 @@ def test_every_mode_with_alpha_is_composited_on_white(mode):
     assert _to_rgb_array(im)[0].tolist() == [[255, 255, 255], [0, 0, 0]]   # see-through is white, not black
 
 
+def test_a_tiff_of_grey_with_premultiplied_alpha_is_read_on_white():
+    im = Image.new("LA", (2, 1), (0, 0))
+    im.putpixel((1, 0), (0, 255))
+    buf = io.BytesIO()
+    im.save(buf, format="TIFF")
+    data = bytearray(buf.getvalue())
+    extra_samples = data.find(bytes([0x52, 0x01, 3, 0, 1, 0, 0, 0, 2, 0]))   # tag 338, SHORT, 1 value: 2
+    assert extra_samples > 0
+    data[extra_samples + 8] = 1            # the alpha is associated (premultiplied): Pillow opens it as "La"
+    assert Image.open(io.BytesIO(bytes(data))).mode == "La"
+    assert load_image(bytes(data))[0].tolist() == [[255, 255, 255], [0, 0, 0]]
+
+
 def test_the_pixel_limit_is_inclusive(tmp_path):
     data = png_bytes(Image.new("RGB", (20, 10)))
     assert load_image(data, max_pixels=200).shape == (10, 20, 3)
     with pytest.raises(ImageLoadError, match=r"image is too large \(20x10 pixels; the limit is 199 pixels\)"):
         load_image(data, max_pixels=199)
+
+
+def test_the_centre_crop_takes_the_rounded_fraction_of_the_shorter_side():
+    from engine.imaging import crop_box
+
+    assert crop_box(300, 400) == (19, 69, 262)          # round(262.5) = 262
+    assert crop_box(120, 100) == (16, 6, 88)            # 87.5 rounds to 88: rounded, not cut
+    assert crop_box(2, 2, 0.1) == (0, 0, 1)             # never less than one pixel
+    assert crop_box(10, 14, 0.5) == (2, 4, 5)
+    image = np.random.default_rng(2).integers(0, 256, (10, 14, 3), dtype=np.uint8)
+    centre = image[0:9, 2:11]                           # crop_box(10, 14) == (0, 2, 9)
+    assert np.array_equal(center_crop_resize(image, 9), centre)
+    assert np.array_equal(model_view(image, 9), centre)
+    assert np.array_equal(center_crop_resize(image, 5, 0.5), image[2:7, 4:9])
+    assert np.array_equal(model_view(image, 5, 0.5), image[2:7, 4:9])
+
+
+def test_resize_refuses_an_empty_size_and_copies_an_unchanged_one():
+    image = np.random.default_rng(3).integers(0, 256, (10, 14, 3), dtype=np.uint8)
+    for size in ((0, 5), (5, 0)):
+        with pytest.raises(ValueError, match=rf"^cannot resize to {size[0]}x{size[1]}$"):
+            resize(image, size)
+    assert resize(image, (1, 1)).shape == (1, 1, 3)
+    same = resize(image, (14, 10))
+    assert np.array_equal(same, image) and same is not image
+    assert resize(image, (14, 5)).shape == (5, 14, 3) and resize(image, (7, 10)).shape == (10, 7, 3)
+    assert resize(image, (14, 14)).shape == (14, 14, 3) and resize(image, (3, 10)).shape == (10, 3, 3)
+
+
+def test_to_pil_takes_any_integer_array_of_byte_values():
+    from engine.imaging import to_pil
+
+    wide = np.arange(24, dtype=np.int64).reshape(2, 4, 3)
+    pil = to_pil(wide)
+    assert pil.mode == "RGB" and pil.size == (4, 2) and np.array_equal(np.asarray(pil), wide)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QDialog, QPushButton
 
@@ -27,24 +27,22 @@ from engine.shape_scenes import SHAPES
 
 from ..tab_job import Ending, TabJob
 from ..widgets.folder_summary import FolderSummary
-from ..widgets.job_bar import JobPanel
 from .saliency_folder_dialog import FolderChoice, FolderEvalDialog
+from .saliency_job_page import SaliencyJobPage
 
 __all__ = ["FolderReport"]
 
 SETTING = "saliency/folder_report"
 
 
-class FolderReport(QObject):
+class FolderReport(SaliencyJobPage):
     """The folder report of ``tab`` (the Saliency tab): ``page`` (the bar, the summary, Open Report) and its
     actions in ``tab.menu``."""
 
     def __init__(self, tab) -> None:
-        super().__init__(tab)
-        self.tab = tab
-        self.page = JobPanel("Evaluate a Folder…", "Every method on every photo of a folder: a CSV and an HTML "
-                             "report (as saliency-eval FOLDER); a stopped run goes on when started again",
-                             "Score every method on every photo of a folder and write a report.")
+        super().__init__(tab, "Evaluate a Folder…", "Every method on every photo of a folder: a CSV and an HTML "
+                         "report (as saliency-eval FOLDER); a stopped run goes on when started again",
+                         "Score every method on every photo of a folder and write a report.")
         self.summary = FolderSummary()
         self.open_button = QPushButton("Open Report", enabled=False)
         self.folder_button = QPushButton("Open Report Folder", enabled=False)
@@ -55,8 +53,7 @@ class FolderReport(QObject):
         self.evaluate_action = QAction("&Evaluate a Folder…", self)
         self.stop_action = QAction("&Stop Evaluating", self, enabled=False)
         tab.menu.addActions([self.evaluate_action, self.stop_action])
-        self.job = TabJob(tab, "Evaluating the folder", status=self.page.status, progress=self.page.progress,
-                          start_button=self.page.start_button, stop_button=self.page.stop_button, counts_steps=False)
+        self.job = TabJob(tab, "Evaluating the folder", counts_steps=False, **self.job_widgets())
         self.page.start_button.clicked.connect(self.choose_and_start)
         self.evaluate_action.triggered.connect(self.choose_and_start)
         self.page.stop_button.clicked.connect(self.job.stop)
@@ -95,10 +92,7 @@ class FolderReport(QObject):
         """Evaluate ``choice`` (``run``: its :class:`~engine.gradients.folder_check.FolderRun`)."""
         self.choice, self.last = choice, None
         self.tab.ctx.settings.setValue(SETTING, json.dumps(choice.__dict__))
-        window = self.tab.ctx.window          # started from the menu on another tab: show it
-        if window is not None and hasattr(window, "tabs"):
-            window.tabs.setCurrentWidget(self.tab)
-        self.tab.pages.setCurrentWidget(self.page)
+        self.show_page()          # started from the menu on another tab
         self._show_summary()
         done, total = len(run.done), len(run.photos)
         c = choice

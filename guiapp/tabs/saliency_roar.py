@@ -9,7 +9,6 @@ as each retraining ends.  It needs the shape classifier as the window's
 model (*Model ▸ Open Model File…* ``tools/data/shapes_cnn/shapes_cnn.safetensors``)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QHeaderView, QTableWidget, QTableWidgetItem
 
@@ -18,22 +17,20 @@ from engine.gradients.roar import UNMODIFIED
 from engine.gradients.shapes_roar import FRACTIONS, RANKING_TITLES, REFERENCES, RoarParams, knows_shapes, shapes_roar_job
 
 from ..tab_job import TabJob
-from ..widgets.job_bar import JobPanel
 from ..widgets.methods_table import cell
 from ..widgets.param_form import ParamForm
+from .saliency_job_page import SaliencyJobPage
 
 __all__ = ["RoarRun"]
 
 
-class RoarRun(QObject):
+class RoarRun(SaliencyJobPage):
     """ROAR for ``tab`` (the Saliency tab): ``page``, and its action in ``tab.menu``."""
 
     def __init__(self, tab) -> None:
-        super().__init__(tab)
-        self.tab = tab
-        self.page = JobPanel("Run ROAR", "Rank each scene's pixels by each method, remove the top 10/30/50 %, "
-                             "retrain the shape classifier and test it (about 20 minutes at the default sizes)",
-                             "Remove and retrain: which method's ranking takes the most of what the class needs?")
+        super().__init__(tab, "Run ROAR", "Rank each scene's pixels by each method, remove the top 10/30/50 %, "
+                         "retrain the shape classifier and test it (about 20 minutes at the default sizes)",
+                         "Remove and retrain: which method's ranking takes the most of what the class needs?")
         self.form = ParamForm(RoarParams())
         self.method_boxes = {m: QCheckBox(METHOD_TABLE[m].short, checked=True) for m in METHODS}
         grid = QGridLayout()
@@ -55,20 +52,12 @@ class RoarRun(QObject):
         self.action = QAction("&ROAR on the Shape Classifier…", self)
         tab.menu.addSeparator()
         tab.menu.addAction(self.action)
-        self.job = TabJob(tab, "ROAR", form=self.form, status=self.page.status, progress=self.page.progress,
-                          start_button=self.page.start_button, stop_button=self.page.stop_button)
+        self.job = TabJob(tab, "ROAR", form=self.form, **self.job_widgets())
         self.action.triggered.connect(self.show_page)
         self.page.start_button.clicked.connect(self.start)
         self.page.stop_button.clicked.connect(self.job.stop)
         self.job.connect_slots(frame=self._on_frame, ended=self._ended, running=self._buttons)
         self.unmodified: float | None = None
-
-    def show_page(self) -> None:
-        """The page, in front (its settings and Run ROAR are there)."""
-        window = self.tab.ctx.window
-        if window is not None and hasattr(window, "tabs"):
-            window.tabs.setCurrentWidget(self.tab)
-        self.tab.pages.setCurrentWidget(self.page)
 
     def _buttons(self, running: bool) -> None:
         self.page.start_button.setEnabled(not running)

@@ -20,7 +20,15 @@ def test_a_long_hash_in_the_status_does_not_scroll_the_settings_sideways(qtbot, 
 
 
 def test_a_one_line_status_keeps_its_width(qtbot, window):
-    """The Layers tab's "Channel visualization finished after 128 steps." beside its bar: not cut."""
+    """The Layers tab's "Channel visualization finished after 128 steps." beside its bar: on one line,
+    whole, at the smallest common laptop screen (narrower panes wrap it: tests/gui/test_layers_tab.py)."""
     tab = window.tab_widgets["Layers"]
+    window.tabs.setCurrentWidget(tab)
+    window.resize(1366, 768)
     label = tab.detail.viz_status
-    assert not label.wordWrap() and label.minimumWidth() == 0
+    qtbot.waitUntil(label.isVisible, timeout=5000)
+    text = "Channel visualization finished after 128 steps."
+    tab.detail.viz_job.say(text)
+    qtbot.wait(100)
+    assert label.width() >= label.fontMetrics().horizontalAdvance(text)
+    assert label.height() < 2 * label.fontMetrics().lineSpacing()   # one line

@@ -120,8 +120,9 @@ def _resumable(out: str | os.PathLike, methods: Sequence[str], fills: Sequence[s
     earlier = earlier_report(out)
     if earlier is None or not earlier.photos:
         return frozenset()
-    if earlier.other_model(model):
-        raise ValueError(f"{out} {earlier.other_model(model)}")
+    problem = earlier.other_model(model)
+    if problem:
+        raise ValueError(f"{out} {problem}")
     if set(earlier.methods) != set(methods) or set(earlier.fills) != set(fills):
         n = len(earlier.photos)
         raise ValueError(f"{out} holds a report of {n} photo{'s' if n != 1 else ''} made with the methods "

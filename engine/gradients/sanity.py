@@ -10,6 +10,7 @@ The shared model is never touched: the check works on a deep copy.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,11 @@ def parameter_modules(net: nn.Module) -> list[tuple[str, nn.Module]]:
     return found[::-1]
 
 
+#: held while the global random state is seeded and drawn from: two threads of one process (Dask
+#: workers with ``processes=False``) would otherwise interleave their draws and get other weights
+_SEEDED = threading.Lock()
+
+
 def randomized_copy(model, top: int, *, seed: int = 0):
     """A deep copy of ``model`` (a Classifier) with its ``top`` highest
     parameter modules re-initialised with PyTorch's default initialisers
@@ -46,7 +52,7 @@ def randomized_copy(model, top: int, *, seed: int = 0):
     clone = copy.deepcopy(model)
     chosen = parameter_modules(clone.net)[:top]
     devices = [clone.device] if clone.device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+    with _SEEDED, torch.random.fork_rng(devices=devices):   # one thread at a time seeds and draws the global RNG
         torch.manual_seed(int(seed))
         with torch.no_grad():
             for _, module in chosen:
